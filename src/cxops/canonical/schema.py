@@ -1,0 +1,328 @@
+"""The canonical data contract (v1): one schema per table.
+
+Source: ``DESIGN.md`` ("Canonical tables (contract v1)"). A *seller order* is the unit:
+``(seller_id, order_id)`` is unique in ``orders``; every child table carries both.
+
+Conventions
+-----------
+* Instants (columns ending in ``_at``) are **UTC** and stored timezone-naive (the engine's session
+  time zone is UTC). Importers turn naive source wall-clock times into UTC with the marketplace's
+  IANA time zone.
+* Calendar dates end in ``_date``.
+* Enumerations are lower-case strings, except ``fulfillment_channel`` (``MFN`` / ``AFN``).
+
+The schemas here are plain data; validation lives in :mod:`cxops.canonical.validate`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+CONTRACT_VERSION = 1
+
+# dtype names used below: "string", "timestamp" (UTC instant), "date", "int", "float", "bool"
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a canonical table.
+
+    Attributes
+    ----------
+    name : str
+        Column name.
+    dtype : str
+        One of ``string``, ``timestamp`` (UTC instant), ``date``, ``int``, ``float``, ``bool``.
+    required : bool
+        A required column must be present in the file and non-null on every row.
+    enum : tuple of str, optional
+        Allowed values (after lower-casing, except where noted).
+    min, max : float, optional
+        Inclusive numeric bounds.
+    """
+
+    name: str
+    dtype: str
+    required: bool = False
+    enum: tuple[str, ...] | None = None
+    min: float | None = None
+    max: float | None = None
+
+
+@dataclass(frozen=True)
+class Ordering:
+    """A row-level invariant ``left <= right`` checked when both are non-null.
+
+    ``severity`` is ``"error"`` (row quarantined) or ``"warning"`` (row kept, counted and reported
+    as a data-quality flag). Timestamps of real sources are often slightly out of order (Olist has
+    deliveries recorded before the carrier hand-over), so most orderings are warnings.
+    """
+
+    left: str
+    right: str
+    severity: str = "warning"
+
+
+@dataclass(frozen=True)
+class TableSchema:
+    """Schema of one canonical table.
+
+    Attributes
+    ----------
+    name : str
+        Table name (also the file stem for ``cxops import canonical``).
+    columns : tuple of Column
+    key : tuple of str
+        Columns that identify a row; unique within the table. Re-importing a row with an existing
+        key replaces it.
+    required_table : bool
+        Whether a data set must provide this table.
+    orderings : tuple of Ordering
+        Row-level invariants.
+    """
+
+    name: str
+    columns: tuple[Column, ...]
+    key: tuple[str, ...]
+    required_table: bool = False
+    orderings: tuple[Ordering, ...] = field(default_factory=tuple)
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    @property
+    def required_columns(self) -> list[str]:
+        return [c.name for c in self.columns if c.required]
+
+    def column(self, name: str) -> Column:
+        for c in self.columns:
+            if c.name == name:
+                return c
+        raise KeyError(f"{self.name} has no column {name!r}")
+
+
+def _c(name: str, dtype: str, required: bool = False, **kw) -> Column:
+    return Column(name, dtype, required, **kw)
+
+
+CHANNELS = ("MFN", "AFN")
+CANCEL_INITIATORS = ("seller", "buyer", "system", "unknown")
+CLAIM_KINDS = ("a_to_z", "chargeback")
+CLAIM_DECISIONS = ("pending", "granted", "denied", "withdrawn", "reversed")
+VIOLATION_KINDS = (
+    "ip_complaint",
+    "listing_policy",
+    "authenticity",
+    "safety",
+    "restricted_product",
+    "review_manipulation",
+    "other",
+)
+SEVERITIES = ("low", "medium", "high", "critical")
+
+MARKETPLACES = TableSchema(
+    "marketplaces",
+    (
+        _c("marketplace_id", "string", True),
+        _c("timezone", "string", True),
+        _c("country", "string", True),
+        _c("currency", "string"),
+        _c("weekend", "string"),
+    ),
+    key=("marketplace_id",),
+)
+
+SELLERS = TableSchema(
+    "sellers",
+    (
+        _c("seller_id", "string", True),
+        _c("marketplace_id", "string", True),
+        _c("name", "string"),
+        _c("registered_at", "timestamp"),
+        _c("primary_category", "string"),
+        _c("country", "string"),
+    ),
+    key=("seller_id", "marketplace_id"),
+    required_table=True,
+)
+
+ORDERS = TableSchema(
+    "orders",
+    (
+        _c("seller_id", "string", True),
+        _c("order_id", "string", True),
+        _c("marketplace_id", "string", True),
+        _c("purchased_at", "timestamp", True),
+        _c("fulfillment_channel", "string", True, enum=CHANNELS),
+        _c("latest_ship_at", "timestamp"),
+        _c("latest_delivery_at", "timestamp"),
+        _c("units", "int", min=0),
+        _c("order_total", "float", min=0),
+        _c("currency", "string"),
+        _c("category", "string"),
+        _c("is_premium", "bool"),
+        _c("is_business", "bool"),
+    ),
+    key=("seller_id", "order_id"),
+    required_table=True,
+    orderings=(
+        Ordering("purchased_at", "latest_ship_at"),
+        Ordering("purchased_at", "latest_delivery_at"),
+    ),
+)
+
+ORDER_ITEMS = TableSchema(
+    "order_items",
+    (
+        _c("seller_id", "string", True),
+        _c("order_id", "string", True),
+        _c("line_id", "string", True),
+        _c("sku", "string"),
+        _c("product_id", "string"),
+        _c("category", "string"),
+        _c("quantity", "int", min=0),
+        _c("unit_price", "float", min=0),
+    ),
+    key=("seller_id", "order_id", "line_id"),
+)
+
+SHIPMENTS = TableSchema(
+    "shipments",
+    (
+        _c("seller_id", "string", True),
+        _c("order_id", "string", True),
+        _c("shipment_id", "string", True),
+        _c("confirmed_at", "timestamp"),
+        _c("carrier", "string"),
+        _c("tracking_id", "string"),
+        _c("first_scan_at", "timestamp"),
+        _c("delivered_at", "timestamp"),
+        _c("units", "int", min=0),
+    ),
+    key=("seller_id", "order_id", "shipment_id"),
+    orderings=(Ordering("confirmed_at", "delivered_at"), Ordering("first_scan_at", "delivered_at")),
+)
+
+CANCELLATIONS = TableSchema(
+    "cancellations",
+    (
+        _c("seller_id", "string", True),
+        _c("order_id", "string", True),
+        _c("cancelled_at", "timestamp", True),
+        _c("initiated_by", "string", True, enum=CANCEL_INITIATORS),
+        _c("reason", "string"),
+        _c("via_buyer_request", "bool"),
+    ),
+    key=("seller_id", "order_id"),
+)
+
+FEEDBACK = TableSchema(
+    "feedback",
+    (
+        _c("seller_id", "string", True),
+        _c("order_id", "string", True),
+        _c("rating", "int", True, min=1, max=5),
+        _c("submitted_at", "timestamp", True),
+        _c("removed_at", "timestamp"),
+        _c("is_shared", "bool"),
+        _c("comment", "string"),
+    ),
+    key=("seller_id", "order_id"),
+    orderings=(Ordering("submitted_at", "removed_at", "error"),),
+)
+
+CLAIMS = TableSchema(
+    "claims",
+    (
+        _c("seller_id", "string", True),
+        _c("order_id", "string", True),
+        _c("claim_id", "string", True),
+        _c("kind", "string", True, enum=CLAIM_KINDS),
+        _c("filed_at", "timestamp", True),
+        _c("decision", "string", enum=CLAIM_DECISIONS),
+        _c("decided_at", "timestamp"),
+        _c("is_fraud", "bool"),
+    ),
+    key=("seller_id", "order_id", "claim_id"),
+    orderings=(Ordering("filed_at", "decided_at", "error"),),
+)
+
+BUYER_MESSAGES = TableSchema(
+    "buyer_messages",
+    (
+        _c("seller_id", "string", True),
+        _c("message_id", "string", True),
+        _c("received_at", "timestamp", True),
+        _c("order_id", "string"),
+        _c("thread_id", "string"),
+        _c("first_response_at", "timestamp"),
+        _c("no_response_needed", "bool"),
+        _c("is_auto_reply", "bool"),
+        # Extension to contract v1: places a message without an order in a marketplace.
+        _c("marketplace_id", "string"),
+    ),
+    key=("seller_id", "message_id"),
+    orderings=(Ordering("received_at", "first_response_at", "error"),),
+)
+
+RETURNS = TableSchema(
+    "returns",
+    (
+        _c("seller_id", "string", True),
+        _c("order_id", "string", True),
+        _c("return_id", "string", True),
+        _c("requested_at", "timestamp", True),
+        _c("reason", "string"),
+        _c("is_seller_fault", "bool"),
+        _c("free_return_label", "bool"),
+    ),
+    key=("seller_id", "order_id", "return_id"),
+)
+
+VIOLATIONS = TableSchema(
+    "violations",
+    (
+        _c("seller_id", "string", True),
+        _c("marketplace_id", "string", True),
+        _c("violation_id", "string", True),
+        _c("kind", "string", True, enum=VIOLATION_KINDS),
+        _c("reported_at", "timestamp", True),
+        _c("severity", "string", enum=SEVERITIES),
+        _c("is_warning", "bool"),
+        _c("resolved_at", "timestamp"),
+    ),
+    key=("seller_id", "marketplace_id", "violation_id"),
+)
+
+TABLES: dict[str, TableSchema] = {
+    t.name: t
+    for t in (
+        MARKETPLACES,
+        SELLERS,
+        ORDERS,
+        ORDER_ITEMS,
+        SHIPMENTS,
+        CANCELLATIONS,
+        FEEDBACK,
+        CLAIMS,
+        BUYER_MESSAGES,
+        RETURNS,
+        VIOLATIONS,
+    )
+}
+"""All canonical tables by name, in load order (parents before children)."""
+
+
+def table(name: str) -> TableSchema:
+    """Return the schema of canonical table ``name``.
+
+    Raises
+    ------
+    KeyError
+        If ``name`` is not a canonical table.
+    """
+    try:
+        return TABLES[name]
+    except KeyError:
+        raise KeyError(f"unknown canonical table {name!r}; known: {', '.join(TABLES)}") from None

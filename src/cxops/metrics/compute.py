@@ -1,0 +1,428 @@
+"""Compute the metric catalog as of a date, or as a daily series, for every seller and marketplace.
+
+Strategy (``DESIGN.md``, "Computation strategy"): each family's records aggregate once to seller-day
+facts; an as-of value is the sum of the facts over the window's days; a daily series densifies the
+facts over a calendar and takes trailing ``ROWS`` window sums. All logic is Ibis; nothing loops over
+sellers or days in Python.
+
+Output columns (long format, one row per seller, marketplace, channel, metric, window, as-of day):
+``seller_id, marketplace_id, channel, metric, window_days, as_of, window_start, window_end,
+numerator, denominator, value, status, note`` — see ``docs/interfaces.md``.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+import ibis
+import ibis.expr.types as ir
+import pandas as pd
+
+from cxops.canonical.marketplaces import BUILTIN_MARKETPLACES
+from cxops.canonical.schema import TABLES
+from cxops.metrics import records
+from cxops.metrics.families import FAMILIES, Family, Output
+from cxops.metrics.options import MetricOptions
+from cxops.metrics.records import Inputs
+
+OUTPUT_COLUMNS = [
+    "seller_id", "marketplace_id", "channel", "metric", "window_days", "as_of", "window_start",
+    "window_end", "numerator", "denominator", "value", "status", "note",
+]
+RESPONSE_WINDOW = 90
+KEYS = ["seller_id", "marketplace_id", "channel"]
+
+
+def load_inputs(wh, options: MetricOptions | None = None) -> Inputs:
+    """Collect the canonical tables present in warehouse ``wh`` with their provenance and time zones.
+
+    Raises
+    ------
+    KeyError
+        If ``orders`` has not been imported.
+    """
+    if not wh.has_table("orders"):
+        raise KeyError(f"no orders in the warehouse {wh.url}: import data first (cxops import …)")
+    tables = {t: wh.table(t) for t in TABLES if wh.has_table(t)}
+    provided = {t: cols for t in tables if (cols := wh.provided_columns(t))}
+    zones = {mp: v[0] for mp, v in BUILTIN_MARKETPLACES.items()}
+    if "marketplaces" in tables:
+        mps = wh.execute(tables["marketplaces"].select("marketplace_id", "timezone"))
+        zones.update(dict(zip(mps.marketplace_id, mps.timezone)))
+    # Only the marketplaces in the data: keeps the local-time expressions small.
+    used = set(wh.execute(tables["orders"].select("marketplace_id").distinct())["marketplace_id"])
+    for t in ("sellers", "violations", "buyer_messages"):
+        if t in tables:
+            used |= set(wh.execute(tables[t].select("marketplace_id").distinct())["marketplace_id"].dropna())
+    unknown = sorted(used - set(zones))
+    if unknown:
+        raise KeyError(f"marketplace(s) {', '.join(unknown)} have no time zone: import a marketplaces table")
+    zones = {mp: tz for mp, tz in zones.items() if mp in used}
+    return Inputs(tables=tables, provided=provided, zones=zones, options=options or MetricOptions())
+
+
+def _filter_sellers(t: ir.Table, seller_ids) -> ir.Table:
+    if seller_ids is None:
+        return t
+    return t.filter(t.seller_id.isin(list(seller_ids)))
+
+
+def universe(inp: Inputs, seller_ids=None) -> ir.Table:
+    """Every (seller_id, marketplace_id) with ``start_day``: registered local date, else first order."""
+    o = records.orders(inp)
+    first = o.group_by(["seller_id", "marketplace_id"]).aggregate(first_day=o.day.min())
+    keys = first.select("seller_id", "marketplace_id")
+    if "sellers" in inp.tables:
+        s = inp.tables["sellers"]
+        reg = s.select("seller_id", "marketplace_id", reg_day=inp.local(s.registered_at, s.marketplace_id))
+        keys = keys.union(reg.select("seller_id", "marketplace_id"), distinct=True)
+        u = keys.left_join(reg, ["seller_id", "marketplace_id"]).select(keys, "reg_day")
+        u = u.left_join(first, ["seller_id", "marketplace_id"]).select(u, "first_day")
+        start = u.reg_day.fill_null(u.first_day)
+    else:
+        u = first.mutate(reg_day=ibis.null("date"))
+        start = u.first_day
+    u = u.select("seller_id", "marketplace_id", start_day=start)
+    return _filter_sellers(u, seller_ids)
+
+
+def _channels(channels) -> ir.Table:
+    return ibis.memtable(pd.DataFrame({"channel": list(channels)}))
+
+
+def _long(t: ir.Table, out: Output, window: int, kind_value: str) -> ir.Table:
+    num = t[out.numerator].cast("float64") if out.numerator else ibis.null("float64")
+    den = t[out.denominator].cast("float64") if out.denominator else ibis.null("float64")
+    if kind_value == "numerator":
+        value = num
+        status = ibis.literal("ok")
+    else:
+        value = (den > 0).ifelse(num / den, ibis.null("float64"))
+        status = (den > 0).ifelse(ibis.literal("ok"), ibis.literal("no_data"))
+    return t.select(
+        "seller_id", "marketplace_id", "channel",
+        metric=ibis.literal(out.metric),
+        window_days=ibis.literal(window, type="int64"),
+        as_of=t.as_of,
+        window_start=t.as_of - ibis.interval(days=window - 1),
+        window_end=t.as_of,
+        numerator=num,
+        denominator=den,
+        value=value,
+        status=status,
+        note=ibis.null("string"),
+    )
+
+
+def _family_as_of(inp: Inputs, fam: Family, as_of: date, base: ir.Table, reasons) -> list[ir.Table]:
+    if all(reasons[o.metric] is not None for o in fam.outputs):
+        return []
+    facts = fam.facts(inp)
+    out = []
+    grid = base.cross_join(_channels(fam.channels))
+    for w in fam.windows:
+        lo = as_of - timedelta(days=w - 1)
+        f = facts.filter((facts.day >= lo) & (facts.day <= as_of))
+        sums = f.group_by(KEYS).aggregate(**{c: f[c].sum() for c in fam.sums})
+        j = grid.left_join(sums, KEYS).select(grid, *fam.sums)
+        j = j.mutate(**{c: j[c].fill_null(0) for c in fam.sums}, as_of=ibis.literal(as_of))
+        for o in fam.outputs:
+            if (o.windows is None or w in o.windows) and reasons[o.metric] is None:
+                out.append(_long(j, o, w, o.value))
+    return out
+
+
+def _messages_as_of(inp: Inputs, as_of: date, base: ir.Table, as_of_at: datetime | None) -> ir.Table:
+    m = records.messages(inp)
+    lo = as_of - timedelta(days=RESPONSE_WINDOW - 1)
+    m = m.filter((m.day >= lo) & (m.day <= as_of))
+    if as_of_at is None:
+        m = m.filter(m.resolved_day <= as_of)
+        replied = m.responded_day <= as_of
+    else:
+        at = ibis.literal(as_of_at, type="timestamp")
+        m = m.filter((m.received_at <= at) & (m.resolved_at <= at))
+        replied = m.responded_at <= at
+    sums = m.group_by(["seller_id", "marketplace_id"]).aggregate(
+        messages=m.count(),
+        late=m.f_late.sum(),
+        replied=replied.fill_null(False).ifelse(1, 0).sum(),
+        median_hours=replied.fill_null(False).ifelse(m.hours, ibis.null("float64")).median(),
+    )
+    return _messages_long(base, sums, ibis.literal(as_of), ["seller_id", "marketplace_id"])
+
+
+def _messages_long(base: ir.Table, sums: ir.Table, as_of, keys: list[str]) -> ir.Table:
+    j = base.left_join(sums, keys).select(base, "messages", "late", "replied", "median_hours")
+    j = j.mutate(
+        channel=ibis.literal("all"),
+        as_of=as_of if not isinstance(as_of, str) else j[as_of],
+        messages=j.messages.fill_null(0).cast("float64"),
+        late=j.late.fill_null(0).cast("float64"),
+        replied=j.replied.fill_null(0).cast("float64"),
+    )
+    common = dict(
+        window_days=ibis.literal(RESPONSE_WINDOW, type="int64"),
+        window_start=j.as_of - ibis.interval(days=RESPONSE_WINDOW - 1),
+        window_end=j.as_of,
+        note=ibis.null("string"),
+    )
+    rate = j.select(
+        "seller_id", "marketplace_id", "channel",
+        metric=ibis.literal("late_response_rate"),
+        window_days=common["window_days"], as_of=j.as_of,
+        window_start=common["window_start"], window_end=common["window_end"],
+        numerator=j.late, denominator=j.messages,
+        value=(j.messages > 0).ifelse(j.late / j.messages, ibis.null("float64")),
+        status=(j.messages > 0).ifelse(ibis.literal("ok"), ibis.literal("no_data")),
+        note=common["note"],
+    )
+    med = j.select(
+        "seller_id", "marketplace_id", "channel",
+        metric=ibis.literal("median_first_response_hours"),
+        window_days=common["window_days"], as_of=j.as_of,
+        window_start=common["window_start"], window_end=common["window_end"],
+        numerator=ibis.null("float64"), denominator=j.replied,
+        value=(j.replied > 0).ifelse(j.median_hours, ibis.null("float64")),
+        status=(j.replied > 0).ifelse(ibis.literal("ok"), ibis.literal("no_data")),
+        note=common["note"],
+    )
+    return rate.union(med)
+
+
+def _tenure(base: ir.Table, as_of) -> ir.Table:
+    days = (as_of.epoch_days() - base.start_day.epoch_days()).cast("float64")
+    return base.select(
+        "seller_id", "marketplace_id",
+        channel=ibis.literal("all"),
+        metric=ibis.literal("tenure_days"),
+        window_days=ibis.null("int64"),
+        as_of=as_of,
+        window_start=base.start_day,
+        window_end=as_of,
+        numerator=ibis.null("float64"),
+        denominator=ibis.null("float64"),
+        value=days,
+        status=ibis.literal("ok"),
+        note=ibis.null("string"),
+    )
+
+
+def _measured(inp: Inputs) -> dict[str, str | None]:
+    reasons: dict[str, str | None] = {}
+    for fam in FAMILIES:
+        reasons.update(fam.measured(inp))
+    msg = None if "buyer_messages" in inp.tables else "no buyer_messages data imported"
+    reasons["late_response_rate"] = msg
+    reasons["median_first_response_hours"] = msg
+    reasons["tenure_days"] = None
+    return reasons
+
+
+def _not_measured_rows(base: pd.DataFrame, reasons: dict[str, str | None], as_of: date) -> pd.DataFrame:
+    from cxops.metrics.catalog import CATALOG
+
+    frames = []
+    for name, reason in reasons.items():
+        if reason is None:
+            continue
+        md = CATALOG[name]
+        for w in md.windows:
+            for ch in md.channels:
+                df = base[["seller_id", "marketplace_id"]].copy()
+                df["channel"] = ch
+                df["metric"] = name
+                df["window_days"] = w
+                df["as_of"] = as_of
+                df["window_start"] = as_of - timedelta(days=w - 1)
+                df["window_end"] = as_of
+                df["numerator"] = None
+                df["denominator"] = None
+                df["value"] = None
+                df["status"] = "not_measured"
+                df["note"] = reason
+                frames.append(df)
+    if not frames:
+        return pd.DataFrame(columns=OUTPUT_COLUMNS)
+    return pd.concat(frames, ignore_index=True)[OUTPUT_COLUMNS]
+
+
+def _finish(df: pd.DataFrame) -> pd.DataFrame:
+    df = df[OUTPUT_COLUMNS].copy()
+    for c in ("as_of", "window_start", "window_end"):
+        df[c] = pd.to_datetime(df[c]).dt.date
+    df["window_days"] = df["window_days"].astype("Int64")
+    for c in ("numerator", "denominator", "value"):
+        df[c] = pd.to_numeric(df[c]).astype("float64")
+    order = {m: i for i, m in enumerate(_metric_order())}
+    df["_o"] = df["metric"].map(order)
+    df = df.sort_values(["seller_id", "marketplace_id", "_o", "window_days", "channel", "as_of"])
+    return df.drop(columns="_o").reset_index(drop=True)
+
+
+def _metric_order() -> list[str]:
+    from cxops.metrics.catalog import CATALOG
+
+    return list(CATALOG)
+
+
+def compute_metrics(
+    wh,
+    as_of: date,
+    options: MetricOptions | None = None,
+    seller_ids=None,
+    as_of_at: datetime | None = None,
+    inputs: Inputs | None = None,
+) -> pd.DataFrame:
+    """Every catalog metric for every seller and marketplace as of one day.
+
+    Parameters
+    ----------
+    wh : cxops.warehouse.Warehouse
+    as_of : datetime.date
+        The last marketplace-local day of every window (inclusive).
+    options : MetricOptions, optional
+    seller_ids : iterable of str, optional
+        Restrict to these sellers.
+    as_of_at : datetime, optional
+        A UTC instant (tz-naive) for the response-time metrics' "pending" cut-off (messages whose
+        24 h have not passed by then are left out, case C18). Default: the end of the as-of day.
+    inputs : Inputs, optional
+        Pre-loaded inputs (saves re-reading provenance when called repeatedly).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``OUTPUT_COLUMNS``; sellers whose start (registration, else first order) is after
+        ``as_of`` are left out. Rates are fractions.
+
+    Raises
+    ------
+    KeyError
+        If no orders have been imported.
+    """
+    inp = inputs or load_inputs(wh, options)
+    if options is not None:
+        inp.options = options
+    base = universe(inp, seller_ids)
+    base = base.filter(base.start_day <= as_of)
+    reasons = _measured(inp)
+    parts: list[pd.DataFrame] = []
+    for fam in FAMILIES:
+        exprs = _family_as_of(inp, fam, as_of, base.select("seller_id", "marketplace_id"), reasons)
+        if exprs:
+            parts.append(wh.execute(ibis.union(*exprs)))
+    if reasons["late_response_rate"] is None:
+        parts.append(wh.execute(_messages_as_of(inp, as_of, base.select("seller_id", "marketplace_id"), as_of_at)))
+    parts.append(wh.execute(_tenure(base, ibis.literal(as_of))))
+    base_df = wh.execute(base.select("seller_id", "marketplace_id"))
+    parts.append(_not_measured_rows(base_df, reasons, as_of))
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        return pd.DataFrame(columns=OUTPUT_COLUMNS)
+    return _finish(pd.concat(parts, ignore_index=True))
+
+
+# -- daily series -----------------------------------------------------------------------------
+
+
+def _calendar(lo: date, hi: date) -> ir.Table:
+    return ibis.memtable(pd.DataFrame({"day": pd.date_range(lo, hi, freq="D").date}))
+
+
+def _family_series(inp: Inputs, fam: Family, start: date, end: date, base: ir.Table, reasons) -> list[ir.Table]:
+    if all(reasons[o.metric] is not None for o in fam.outputs):
+        return []
+    wmax = max(fam.windows)
+    lo = start - timedelta(days=wmax - 1)
+    facts = fam.facts(inp)
+    facts = facts.filter((facts.day >= lo) & (facts.day <= end))
+    grid = base.cross_join(_channels(fam.channels)).cross_join(_calendar(lo, end))
+    dense = grid.left_join(facts, [*KEYS, "day"]).select(grid, *fam.sums)
+    dense = dense.mutate(**{c: dense[c].fill_null(0) for c in fam.sums})
+    out = []
+    for w in fam.windows:
+        win = ibis.window(group_by=KEYS, order_by="day", preceding=w - 1, following=0)
+        s = dense.mutate(**{c: dense[c].sum().over(win) for c in fam.sums})
+        s = s.filter((s.day >= start) & (s.day >= s.start_day)).mutate(as_of=s.day)
+        for o in fam.outputs:
+            if (o.windows is None or w in o.windows) and reasons[o.metric] is None:
+                out.append(_long(s, o, w, o.value))
+    return out
+
+
+def _messages_series(inp: Inputs, start: date, end: date, base: ir.Table) -> ir.Table:
+    m = records.messages(inp)
+    lo = start - timedelta(days=RESPONSE_WINDOW - 1)
+    m = m.filter((m.day >= lo) & (m.day <= end))
+    offsets = ibis.memtable(pd.DataFrame({"k": range(RESPONSE_WINDOW)}))
+    x = m.cross_join(offsets)
+    x = x.mutate(as_of=x.day + x.k.as_interval("D"))
+    x = x.filter((x.as_of >= start) & (x.as_of <= end) & (x.resolved_day <= x.as_of))
+    replied = (x.responded_day <= x.as_of).fill_null(False)
+    sums = x.group_by(["seller_id", "marketplace_id", "as_of"]).aggregate(
+        messages=x.count(),
+        late=x.f_late.sum(),
+        replied=replied.ifelse(1, 0).sum(),
+        median_hours=replied.ifelse(x.hours, ibis.null("float64")).median(),
+    )
+    grid = base.cross_join(_calendar(start, end))
+    grid = grid.filter(grid.day >= grid.start_day).select("seller_id", "marketplace_id", as_of="day")
+    return _messages_long(grid, sums, "as_of", ["seller_id", "marketplace_id", "as_of"])
+
+
+def series_expr(
+    inp: Inputs, start: date, end: date, seller_ids=None, metrics: list[str] | None = None
+) -> ir.Table:
+    """Ibis expression of the daily series ``[start, end]`` (see :func:`compute_series`)."""
+    base = universe(inp, seller_ids)
+    base = base.filter(base.start_day <= end)
+    reasons = _measured(inp)
+    want = set(metrics) if metrics else None
+    exprs: list[ir.Table] = []
+    for fam in FAMILIES:
+        if want is not None and not any(o.metric in want for o in fam.outputs):
+            continue
+        exprs += _family_series(inp, fam, start, end, base, reasons)
+    if reasons["late_response_rate"] is None and (
+        want is None or want & {"late_response_rate", "median_first_response_hours"}
+    ):
+        exprs.append(_messages_series(inp, start, end, base))
+    if want is None or "tenure_days" in want:
+        grid = base.cross_join(_calendar(start, end))
+        grid = grid.filter(grid.day >= grid.start_day)
+        exprs.append(_tenure(grid, grid.day))
+    u = ibis.union(*exprs)
+    if want is not None:
+        u = u.filter(u.metric.isin(sorted(want)))
+    return u
+
+
+def compute_series(
+    wh,
+    start: date,
+    end: date,
+    options: MetricOptions | None = None,
+    seller_ids=None,
+    metrics: list[str] | None = None,
+    inputs: Inputs | None = None,
+) -> pd.DataFrame:
+    """The catalog as a daily series: one as-of value per day in ``[start, end]``.
+
+    Same columns and semantics as :func:`compute_metrics` (each day's row equals
+    ``compute_metrics(as_of=day)``); metrics that are not measured are left out of a series.
+
+    Raises
+    ------
+    ValueError
+        If ``start > end``.
+    """
+    if start > end:
+        raise ValueError(f"series start {start} is after its end {end}")
+    inp = inputs or load_inputs(wh, options)
+    if options is not None:
+        inp.options = options
+    df = wh.execute(series_expr(inp, start, end, seller_ids, metrics))
+    if df.empty:
+        return pd.DataFrame(columns=OUTPUT_COLUMNS)
+    return _finish(df)

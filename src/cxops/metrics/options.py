@@ -1,0 +1,41 @@
+"""Options that change metric semantics, set by a policy's ``[metric_options]``.
+
+Each option exists because marketplaces disagree (field cases C8, C19, C20, C25, C26).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class MetricOptions(BaseModel):
+    """Metric semantics switches.
+
+    Attributes
+    ----------
+    negative_feedback_max_stars : int
+        Ratings at or below this are negative feedback for the order defect rate (Amazon: 2, case C8).
+    late_shipment_includes_cancelled : bool
+        Keep orders cancelled before shipping in the late-shipment denominator (case C20; default no).
+    shared_feedback : {"exclude", "include"}
+        Whether a rating covering several seller orders (``is_shared``) counts for each seller
+        (case C26; default exclude).
+    count_unknown_cancellations : bool
+        Count cancellations of unknown initiator in the pre-fulfillment cancel rate (default no).
+    otdr_overdue_counts_as_late : bool
+        Put shipped-but-undelivered shipments past their promise into the on-time delivery
+        denominator as late (case C25; default no: they are reported as ``on_time_delivery_overdue``).
+    response_hours : float
+        Clock hours within which a buyer message must get a human reply (Amazon: 24, case C18).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    negative_feedback_max_stars: int = Field(2, ge=1, le=4)
+    late_shipment_includes_cancelled: bool = False
+    shared_feedback: Literal["exclude", "include"] = "exclude"
+    count_unknown_cancellations: bool = False
+    otdr_overdue_counts_as_late: bool = False
+    response_hours: float = Field(24.0, gt=0)

@@ -1,0 +1,335 @@
+"""Record-level metric populations: one row per order, shipment or message, with its anchor day.
+
+Each function returns an Ibis table with ``seller_id, marketplace_id, channel, day`` (the
+marketplace-local anchor date) plus 0/1 flag columns. These are the single definition of each metric:
+seller-day facts (:mod:`cxops.metrics.facts`) aggregate them, and ``explain`` lists their defective
+rows. Semantics: ``DESIGN.md`` "Metric semantics" and the field cases named below.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import ibis
+import ibis.expr.types as ir
+
+from cxops.metrics.localtime import local_date
+from cxops.metrics.options import MetricOptions
+
+#: Claim decisions that take a claim out of the order defect rate (Amazon A1, A5, A6).
+NOT_COUNTING_DECISIONS = ("denied", "withdrawn", "reversed")
+KEY = ["seller_id", "order_id"]
+
+
+@dataclass
+class Inputs:
+    """What the metrics read: the canonical tables present, their provided columns, time zones.
+
+    Attributes
+    ----------
+    tables : dict
+        Canonical table name -> Ibis table, only for tables present in the warehouse.
+    provided : dict
+        Table name -> set of columns some source provides (a column not provided is unknown).
+    zones : dict
+        marketplace_id -> IANA time zone.
+    options : MetricOptions
+    """
+
+    tables: dict[str, ir.Table]
+    provided: dict[str, set[str]]
+    zones: dict[str, str]
+    options: MetricOptions = field(default_factory=MetricOptions)
+
+    def has(self, table: str, *columns: str) -> bool:
+        """Whether ``table`` is present and every one of ``columns`` is provided by its source."""
+        if table not in self.tables:
+            return False
+        prov = self.provided.get(table)
+        if prov is None:  # no provenance recorded: trust the stored columns
+            return True
+        return all(c in prov for c in columns)
+
+    def local(self, ts: ir.TimestampValue, mp: ir.StringValue) -> ir.DateValue:
+        return local_date(ts, mp, self.zones)
+
+
+def _flag(cond: ir.BooleanValue) -> ir.IntegerValue:
+    return cond.fill_null(False).ifelse(1, 0)
+
+
+def orders(inp: Inputs) -> ir.Table:
+    """Orders with ``channel`` (``mfn``/``afn``) and ``day`` = local purchase date."""
+    o = inp.tables["orders"]
+    return o.mutate(
+        channel=o.fulfillment_channel.lower(),
+        day=inp.local(o.purchased_at, o.marketplace_id),
+    )
+
+
+def _shipment_summary(inp: Inputs) -> ir.Table:
+    """Per seller order: shipment counts and first/last confirmation (UTC)."""
+    s = inp.tables["shipments"]
+    return s.group_by(KEY).aggregate(
+        n_shipments=s.count(),
+        n_unconfirmed_undelivered=_flag(s.confirmed_at.isnull() & s.delivered_at.isnull()).sum(),
+        n_unconfirmed_delivered=_flag(s.confirmed_at.isnull() & s.delivered_at.notnull()).sum(),
+        first_confirmed_at=s.confirmed_at.min(),
+        last_confirmed_at=s.confirmed_at.max(),
+        confirmed_units=s.units.sum(),
+    )
+
+
+def _cancelled_before_shipping(o: ir.Table) -> ir.BooleanValue:
+    """Requires columns ``cancelled_at`` and ``first_confirmed_at`` joined onto ``o``."""
+    return o.cancelled_at.notnull() & (
+        o.first_confirmed_at.isnull() | (o.cancelled_at < o.first_confirmed_at)
+    )
+
+
+def order_defects(inp: Inputs) -> ir.Table:
+    """Orders with defect flags for the order defect rate (anchor: order date).
+
+    Columns: ``seller_id, order_id, marketplace_id, channel, day, f_negative_feedback, f_a_to_z,
+    f_chargeback, f_defect``. An order with several defects is one defective order (case C9);
+    removed feedback and denied/withdrawn/reversed claims are not defects; fraud chargebacks are not
+    defects; shared ratings count only with ``shared_feedback = "include"`` (C26).
+    """
+    opt = inp.options
+    o = orders(inp).select("seller_id", "order_id", "marketplace_id", "channel", "day")
+    present = {"f_negative_feedback": "_neg", "f_a_to_z": "_az", "f_chargeback": "_cb"}
+    if "feedback" in inp.tables:
+        f = inp.tables["feedback"]
+        cond = (f.rating <= opt.negative_feedback_max_stars) & f.removed_at.isnull()
+        if opt.shared_feedback == "exclude":
+            cond = cond & ~f.is_shared.fill_null(False)
+        neg = f.filter(cond).select(KEY).distinct().mutate(_neg=ibis.literal(1))
+        o = o.left_join(neg, KEY).select(o, "_neg")
+    if "claims" in inp.tables:
+        c = inp.tables["claims"]
+        counts = c.decision.isnull() | ~c.decision.isin(NOT_COUNTING_DECISIONS)
+        az = c.filter((c.kind == "a_to_z") & counts).select(KEY).distinct().mutate(_az=ibis.literal(1))
+        cb = (
+            c.filter((c.kind == "chargeback") & counts & ~c.is_fraud.fill_null(False))
+            .select(KEY)
+            .distinct()
+            .mutate(_cb=ibis.literal(1))
+        )
+        o = o.left_join(az, KEY).select(o, "_az")
+        o = o.left_join(cb, KEY).select(o, "_cb")
+    o = o.mutate(
+        **{
+            flag: (o[col].fill_null(0) if col in o.columns else ibis.literal(0))
+            for flag, col in present.items()
+        }
+    )
+    o = o.mutate(
+        f_defect=_flag((o.f_negative_feedback + o.f_a_to_z + o.f_chargeback) > 0)
+    )
+    return o.select(
+        "seller_id", "order_id", "marketplace_id", "channel", "day",
+        "f_negative_feedback", "f_a_to_z", "f_chargeback", "f_defect",
+    )
+
+
+def late_shipments(inp: Inputs) -> ir.Table:
+    """MFN orders in the late-shipment population (anchor: ship-by date).
+
+    Columns: ``seller_id, order_id, marketplace_id, channel, day, f_late``.
+
+    An order is late if any shipment was confirmed after the ship-by deadline, or it (or part of it)
+    is still unconfirmed and not delivered — the deadline has passed for every day in a window. Orders
+    cancelled before shipping are out of the population unless ``late_shipment_includes_cancelled``
+    (then they count as on time, case C20). An order whose only unconfirmed shipments were delivered
+    (a source that lost the confirmation time) has unknown lateness and is left out.
+    """
+    o = orders(inp)
+    o = o.filter((o.channel == "mfn") & o.latest_ship_at.notnull())
+    ss = _shipment_summary(inp)
+    o = o.left_join(ss, KEY).select(o, *[c for c in ss.columns if c not in KEY])
+    if "cancellations" in inp.tables:
+        ca = inp.tables["cancellations"].select(*KEY, "cancelled_at")
+        o = o.left_join(ca, KEY).select(o, "cancelled_at")
+    else:
+        o = o.mutate(cancelled_at=ibis.null("timestamp"))
+    cancelled = _cancelled_before_shipping(o)
+    confirmed_late = o.last_confirmed_at > o.latest_ship_at
+    shortfall = ibis.literal(False)
+    if inp.has("orders", "units") and inp.has("shipments", "units"):
+        shortfall = o.units.notnull() & o.confirmed_units.notnull() & (o.confirmed_units < o.units)
+    unshipped = (
+        o.n_shipments.isnull() | (o.n_unconfirmed_undelivered.fill_null(0) > 0) | shortfall.fill_null(False)
+    )
+    unknown = (
+        ~confirmed_late.fill_null(False)
+        & ~unshipped
+        & (o.n_unconfirmed_delivered.fill_null(0) > 0)
+    )
+    late = confirmed_late.fill_null(False) | (unshipped & ~cancelled)
+    keep = ~unknown
+    if not inp.options.late_shipment_includes_cancelled:
+        keep = keep & ~cancelled
+    o = o.filter(keep)
+    return o.select(
+        "seller_id", "order_id", "marketplace_id", "channel",
+        day=inp.local(o.latest_ship_at, o.marketplace_id),
+        f_late=_flag(late),
+    )
+
+
+def cancellations(inp: Inputs) -> ir.Table:
+    """MFN orders with a pre-fulfillment cancellation flag (anchor: order date).
+
+    Columns: ``seller_id, order_id, marketplace_id, channel, day, f_cancelled``.
+
+    Counted: cancelled before shipping, initiated by the seller or the system (automatic cancellation
+    of unconfirmed orders), or of unknown initiator when ``count_unknown_cancellations``; never a
+    cancellation through the buyer's official request flow, whatever the reason code (case C19), nor
+    one the buyer made directly.
+    """
+    o = orders(inp)
+    o = o.filter(o.channel == "mfn")
+    ss = _shipment_summary(inp).select(*KEY, "first_confirmed_at") if "shipments" in inp.tables else None
+    if ss is not None:
+        o = o.left_join(ss, KEY).select(o, "first_confirmed_at")
+    else:
+        o = o.mutate(first_confirmed_at=ibis.null("timestamp"))
+    ca = inp.tables["cancellations"].select(*KEY, "cancelled_at", "initiated_by", "via_buyer_request")
+    o = o.left_join(ca, KEY).select(o, "cancelled_at", "initiated_by", "via_buyer_request")
+    initiators = ["seller", "system"] + (["unknown"] if inp.options.count_unknown_cancellations else [])
+    counted = (
+        _cancelled_before_shipping(o)
+        & o.initiated_by.isin(initiators)
+        & ~o.via_buyer_request.fill_null(False)
+    )
+    return o.select("seller_id", "order_id", "marketplace_id", "channel", "day", f_cancelled=_flag(counted))
+
+
+def shipments(inp: Inputs) -> ir.Table:
+    """Shipments joined to their order's marketplace, channel and promise."""
+    s = inp.tables["shipments"]
+    o = orders(inp).select(*KEY, "marketplace_id", "channel", "latest_delivery_at")
+    return s.inner_join(o, KEY)
+
+
+def tracking(inp: Inputs) -> ir.Table:
+    """MFN shipments confirmed, with a valid-tracking flag (anchor: ship confirmation date).
+
+    Columns: ``seller_id, order_id, shipment_id, marketplace_id, channel, day, f_valid``.
+    Valid: a tracking id, plus a carrier and a first carrier scan where the source provides those
+    columns (Amazon A14–A16: a valid id with at least one physical carrier scan).
+    """
+    s = shipments(inp)
+    s = s.filter((s.channel == "mfn") & s.confirmed_at.notnull())
+    valid = s.tracking_id.notnull() & (s.tracking_id.strip() != "")
+    if inp.has("shipments", "carrier"):
+        valid = valid & s.carrier.notnull()
+    if inp.has("shipments", "first_scan_at"):
+        valid = valid & s.first_scan_at.notnull()
+    return s.select(
+        "seller_id", "order_id", "shipment_id", "marketplace_id", "channel",
+        day=inp.local(s.confirmed_at, s.marketplace_id),
+        f_valid=_flag(valid),
+    )
+
+
+def deliveries(inp: Inputs) -> ir.Table:
+    """Shipments with a promise, flagged delivered / on time / overdue (anchor: promised date).
+
+    Columns: ``seller_id, order_id, shipment_id, marketplace_id, channel, day, f_delivered,
+    f_on_time, f_overdue``. On time compares marketplace-local **dates** (case C25: delivered
+    15:00 on the promised day is on time); overdue = shipped (confirmed) but with no delivery date.
+    Shipments never confirmed nor delivered are not in this population (they are late shipments).
+    """
+    s = shipments(inp)
+    s = s.filter(s.latest_delivery_at.notnull())
+    promised = inp.local(s.latest_delivery_at, s.marketplace_id)
+    delivered_day = inp.local(s.delivered_at, s.marketplace_id)
+    return s.select(
+        "seller_id", "order_id", "shipment_id", "marketplace_id", "channel",
+        day=promised,
+        f_delivered=_flag(s.delivered_at.notnull()),
+        f_on_time=_flag(s.delivered_at.notnull() & (delivered_day <= promised)),
+        f_overdue=_flag(s.delivered_at.isnull() & s.confirmed_at.notnull()),
+    )
+
+
+def messages(inp: Inputs) -> ir.Table:
+    """Buyer messages needing a response (anchor: received date).
+
+    Columns: ``seller_id, message_id, marketplace_id, channel, day, received_at, resolved_at,
+    resolved_day, responded_at, responded_day, hours, f_late``. Excluded: messages marked no-response-needed and automatic
+    messages (case C18). ``resolved_at`` is when the message's outcome became known: the first human
+    reply if within the limit, else received + ``response_hours``. A message is counted in a window
+    only once resolved (a message still inside its 24 h is pending). The clock runs 24×7.
+    """
+    m = inp.tables["buyer_messages"]
+    m = m.filter(~m.no_response_needed.fill_null(False) & ~m.is_auto_reply.fill_null(False))
+    # Marketplace: the message's own, else its order's, else the seller's (first by id).
+    om = inp.tables["orders"].select(*KEY, _omp="marketplace_id")
+    m = m.left_join(om, KEY).select(m, "_omp")
+    mp = m.marketplace_id.fill_null(m._omp)
+    if "sellers" in inp.tables:
+        s = inp.tables["sellers"]
+        sm = s.group_by("seller_id").aggregate(_smp=s.marketplace_id.min())
+        m = m.left_join(sm, "seller_id").select(m, "_smp")
+        mp = m.marketplace_id.fill_null(m._omp).fill_null(m._smp)
+    m = m.mutate(_mp=mp)
+    limit_s = int(inp.options.response_hours * 3600)
+    deadline = m.received_at + ibis.interval(seconds=limit_s)
+    secs = (m.first_response_at.epoch_seconds() - m.received_at.epoch_seconds())
+    on_time = m.first_response_at.notnull() & (secs <= limit_s)
+    resolved_at = on_time.ifelse(m.first_response_at, deadline)
+    m = m.mutate(_resolved_at=resolved_at)
+    return m.select(
+        "seller_id", "message_id",
+        marketplace_id=m._mp,
+        channel=ibis.literal("all"),
+        day=inp.local(m.received_at, m._mp),
+        received_at=m.received_at,
+        resolved_at=m._resolved_at,
+        resolved_day=inp.local(m._resolved_at, m._mp),
+        responded_at=m.first_response_at,
+        responded_day=inp.local(m.first_response_at, m._mp),
+        hours=(secs / 3600.0),
+        f_late=_flag(~on_time),
+    )
+
+
+def ratings(inp: Inputs) -> ir.Table:
+    """Ratings for the satisfaction index (anchor: feedback date).
+
+    Columns: ``seller_id, order_id, marketplace_id, channel, day, points``; 1★=0 … 5★=100.
+    Removed feedback is excluded; shared ratings too unless ``shared_feedback = "include"`` (C26).
+    """
+    f = inp.tables["feedback"]
+    cond = f.removed_at.isnull()
+    if inp.options.shared_feedback == "exclude":
+        cond = cond & ~f.is_shared.fill_null(False)
+    f = f.filter(cond)
+    o = inp.tables["orders"].select(*KEY, "marketplace_id")
+    f = f.inner_join(o, KEY)
+    return f.select(
+        "seller_id", "order_id", "marketplace_id",
+        channel=ibis.literal("all"),
+        day=inp.local(f.submitted_at, f.marketplace_id),
+        points=((f.rating - 1) * 25).cast("float64"),
+    )
+
+
+def violations(inp: Inputs) -> ir.Table:
+    """Violations with flags (anchor: reported date).
+
+    Columns: ``seller_id, marketplace_id, channel, day, f_warning, f_ip, f_major``; major = severity
+    high or critical, or an IP complaint (reference program).
+    """
+    v = inp.tables["violations"]
+    ip = v.kind == "ip_complaint"
+    return v.select(
+        "seller_id", "marketplace_id",
+        channel=ibis.literal("all"),
+        day=inp.local(v.reported_at, v.marketplace_id),
+        f_warning=_flag(v.is_warning),
+        f_ip=_flag(ip),
+        f_major=_flag(ip | v.severity.isin(["high", "critical"])),
+    )
