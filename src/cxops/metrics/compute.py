@@ -114,49 +114,54 @@ def _long(t: ir.Table, out: Output, window: int, kind_value: str) -> ir.Table:
     )
 
 
-def _family_as_of(inp: Inputs, fam: Family, as_of: date, base: ir.Table, reasons) -> list[ir.Table]:
+def _dates(days: list[date]) -> ir.Table:
+    return ibis.memtable(pd.DataFrame({"as_of": sorted(set(days))}))
+
+
+def _family_as_of(inp: Inputs, fam: Family, days: list[date], base: ir.Table, reasons) -> list[ir.Table]:
     if all(reasons[o.metric] is not None for o in fam.outputs):
         return []
     facts = fam.facts(inp)
     out = []
     grid = base.cross_join(_channels(fam.channels))
     for w in fam.windows:
-        lo = as_of - timedelta(days=w - 1)
-        f = facts.filter((facts.day >= lo) & (facts.day <= as_of))
-        sums = f.group_by(KEYS).aggregate(**{c: f[c].sum() for c in fam.sums})
-        j = grid.left_join(sums, KEYS).select(grid, *fam.sums)
-        j = j.mutate(**{c: j[c].fill_null(0) for c in fam.sums}, as_of=ibis.literal(as_of))
+        f = facts.filter((facts.day >= min(days) - timedelta(days=w - 1)) & (facts.day <= max(days)))
+        f = f.cross_join(_dates(days))
+        f = f.filter((f.day <= f.as_of) & (f.day >= f.as_of - ibis.interval(days=w - 1)))
+        sums = f.group_by([*KEYS, "as_of"]).aggregate(**{c: f[c].sum() for c in fam.sums})
+        j = grid.left_join(sums, [*KEYS, "as_of"]).select(grid, *fam.sums)
+        j = j.mutate(**{c: j[c].fill_null(0) for c in fam.sums})
         for o in fam.outputs:
             if (o.windows is None or w in o.windows) and reasons[o.metric] is None:
                 out.append(_long(j, o, w, o.value))
     return out
 
 
-def _messages_as_of(inp: Inputs, as_of: date, base: ir.Table, as_of_at: datetime | None) -> ir.Table:
+def _messages_as_of(inp: Inputs, days: list[date], base: ir.Table, as_of_at: datetime | None) -> ir.Table:
     m = records.messages(inp)
-    lo = as_of - timedelta(days=RESPONSE_WINDOW - 1)
-    m = m.filter((m.day >= lo) & (m.day <= as_of))
+    m = m.filter((m.day >= min(days) - timedelta(days=RESPONSE_WINDOW - 1)) & (m.day <= max(days)))
+    m = m.cross_join(_dates(days))
+    m = m.filter((m.day <= m.as_of) & (m.day >= m.as_of - ibis.interval(days=RESPONSE_WINDOW - 1)))
     if as_of_at is None:
-        m = m.filter(m.resolved_day <= as_of)
-        replied = m.responded_day <= as_of
+        m = m.filter(m.resolved_day <= m.as_of)
+        replied = m.responded_day <= m.as_of
     else:
         at = ibis.literal(as_of_at, type="timestamp")
         m = m.filter((m.received_at <= at) & (m.resolved_at <= at))
         replied = m.responded_at <= at
-    sums = m.group_by(["seller_id", "marketplace_id"]).aggregate(
+    sums = m.group_by(["seller_id", "marketplace_id", "as_of"]).aggregate(
         messages=m.count(),
         late=m.f_late.sum(),
         replied=replied.fill_null(False).ifelse(1, 0).sum(),
         median_hours=replied.fill_null(False).ifelse(m.hours, ibis.null("float64")).median(),
     )
-    return _messages_long(base, sums, ibis.literal(as_of), ["seller_id", "marketplace_id"])
+    return _messages_long(base, sums, ["seller_id", "marketplace_id", "as_of"])
 
 
-def _messages_long(base: ir.Table, sums: ir.Table, as_of, keys: list[str]) -> ir.Table:
+def _messages_long(base: ir.Table, sums: ir.Table, keys: list[str]) -> ir.Table:
     j = base.left_join(sums, keys).select(base, "messages", "late", "replied", "median_hours")
     j = j.mutate(
         channel=ibis.literal("all"),
-        as_of=as_of if not isinstance(as_of, str) else j[as_of],
         messages=j.messages.fill_null(0).cast("float64"),
         late=j.late.fill_null(0).cast("float64"),
         replied=j.replied.fill_null(0).cast("float64"),
@@ -219,7 +224,7 @@ def _measured(inp: Inputs) -> dict[str, str | None]:
     return reasons
 
 
-def _not_measured_rows(base: pd.DataFrame, reasons: dict[str, str | None], as_of: date) -> pd.DataFrame:
+def _not_measured_rows(base: pd.DataFrame, reasons: dict[str, str | None]) -> pd.DataFrame:
     from cxops.metrics.catalog import CATALOG
 
     frames = []
@@ -229,13 +234,13 @@ def _not_measured_rows(base: pd.DataFrame, reasons: dict[str, str | None], as_of
         md = CATALOG[name]
         for w in md.windows:
             for ch in md.channels:
-                df = base[["seller_id", "marketplace_id"]].copy()
+                df = base[["seller_id", "marketplace_id", "as_of"]].copy()
+                df["as_of"] = pd.to_datetime(df["as_of"])
                 df["channel"] = ch
                 df["metric"] = name
                 df["window_days"] = w
-                df["as_of"] = as_of
-                df["window_start"] = as_of - timedelta(days=w - 1)
-                df["window_end"] = as_of
+                df["window_start"] = df["as_of"] - pd.Timedelta(days=w - 1)
+                df["window_end"] = df["as_of"]
                 df["numerator"] = None
                 df["denominator"] = None
                 df["value"] = None
@@ -301,22 +306,48 @@ def compute_metrics(
     KeyError
         If no orders have been imported.
     """
+    return compute_at(wh, [as_of], options, seller_ids, as_of_at, inputs)
+
+
+def compute_at(
+    wh,
+    days: list[date],
+    options: MetricOptions | None = None,
+    seller_ids=None,
+    as_of_at: datetime | None = None,
+    inputs: Inputs | None = None,
+) -> pd.DataFrame:
+    """Every catalog metric as of each of ``days`` (for example the monthly evaluation dates).
+
+    Same output as :func:`compute_metrics`, one block per day, computed in one query per family.
+
+    Raises
+    ------
+    ValueError
+        If ``days`` is empty, or ``as_of_at`` is given with several days.
+    """
+    if not days:
+        raise ValueError("no as-of days given")
+    if as_of_at is not None and len(set(days)) > 1:
+        raise ValueError("as_of_at applies to a single as-of day")
     inp = inputs or load_inputs(wh, options)
     if options is not None:
         inp.options = options
-    base = universe(inp, seller_ids)
-    base = base.filter(base.start_day <= as_of)
+    u = universe(inp, seller_ids)
+    base = u.cross_join(_dates(days))
+    base = base.filter(base.start_day <= base.as_of)
+    keys = base.select("seller_id", "marketplace_id", "as_of")
     reasons = _measured(inp)
     parts: list[pd.DataFrame] = []
     for fam in FAMILIES:
-        exprs = _family_as_of(inp, fam, as_of, base.select("seller_id", "marketplace_id"), reasons)
+        exprs = _family_as_of(inp, fam, days, keys, reasons)
         if exprs:
             parts.append(wh.execute(ibis.union(*exprs)))
     if reasons["late_response_rate"] is None:
-        parts.append(wh.execute(_messages_as_of(inp, as_of, base.select("seller_id", "marketplace_id"), as_of_at)))
-    parts.append(wh.execute(_tenure(base, ibis.literal(as_of))))
-    base_df = wh.execute(base.select("seller_id", "marketplace_id"))
-    parts.append(_not_measured_rows(base_df, reasons, as_of))
+        parts.append(wh.execute(_messages_as_of(inp, days, keys, as_of_at)))
+    parts.append(wh.execute(_tenure(base, base.as_of)))
+    base_df = wh.execute(keys)
+    parts.append(_not_measured_rows(base_df, reasons))
     parts = [p for p in parts if len(p)]
     if not parts:
         return pd.DataFrame(columns=OUTPUT_COLUMNS)
@@ -368,7 +399,7 @@ def _messages_series(inp: Inputs, start: date, end: date, base: ir.Table) -> ir.
     )
     grid = base.cross_join(_calendar(start, end))
     grid = grid.filter(grid.day >= grid.start_day).select("seller_id", "marketplace_id", as_of="day")
-    return _messages_long(grid, sums, "as_of", ["seller_id", "marketplace_id", "as_of"])
+    return _messages_long(grid, sums, ["seller_id", "marketplace_id", "as_of"])
 
 
 def series_expr(

@@ -236,8 +236,9 @@ def tracking(inp: Inputs) -> ir.Table:
 def deliveries(inp: Inputs) -> ir.Table:
     """Shipments with a promise, flagged delivered / on time / overdue (anchor: promised date).
 
-    Columns: ``seller_id, order_id, shipment_id, marketplace_id, channel, day, f_delivered,
-    f_on_time, f_overdue``. On time compares marketplace-local **dates** (case C25: delivered
+    Columns: ``seller_id, order_id, shipment_id, marketplace_id, channel, day, f_delivered`` (in the
+    on-time delivery denominator: delivered, plus overdue ones with ``otdr_overdue_counts_as_late``),
+    ``f_on_time, f_overdue``. On time compares marketplace-local **dates** (case C25: delivered
     15:00 on the promised day is on time); overdue = shipped (confirmed) but with no delivery date.
     Shipments never confirmed nor delivered are not in this population (they are late shipments).
     """
@@ -245,12 +246,16 @@ def deliveries(inp: Inputs) -> ir.Table:
     s = s.filter(s.latest_delivery_at.notnull())
     promised = inp.local(s.latest_delivery_at, s.marketplace_id)
     delivered_day = inp.local(s.delivered_at, s.marketplace_id)
+    overdue = s.delivered_at.isnull() & s.confirmed_at.notnull()
+    counted = s.delivered_at.notnull()
+    if inp.options.otdr_overdue_counts_as_late:
+        counted = counted | overdue
     return s.select(
         "seller_id", "order_id", "shipment_id", "marketplace_id", "channel",
         day=promised,
-        f_delivered=_flag(s.delivered_at.notnull()),
+        f_delivered=_flag(counted),
         f_on_time=_flag(s.delivered_at.notnull() & (delivered_day <= promised)),
-        f_overdue=_flag(s.delivered_at.isnull() & s.confirmed_at.notnull()),
+        f_overdue=_flag(overdue),
     )
 
 
