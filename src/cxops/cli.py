@@ -1,0 +1,426 @@
+"""The ``cxops`` command line (Typer + Rich). Each command parses, calls one job, and renders."""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+from enum import StrEnum
+from pathlib import Path
+
+import pandas as pd
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from cxops.warehouse import DEFAULT_WAREHOUSE, connect
+
+app = typer.Typer(
+    name="cxops",
+    help="Seller performance programs: import data, compute seller metrics, evaluate a program policy, explain.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+import_app = typer.Typer(help="Import data into the warehouse.", no_args_is_help=True)
+policy_app = typer.Typer(help="List, show and validate program policies.", no_args_is_help=True)
+app.add_typer(import_app, name="import")
+app.add_typer(policy_app, name="policy")
+
+console = Console()
+err = Console(stderr=True)
+
+
+class Fmt(StrEnum):
+    table = "table"
+    jsonl = "jsonl"
+    csv = "csv"
+    parquet = "parquet"
+
+
+class Lang(StrEnum):
+    en = "en"
+    zh = "zh"
+
+
+WAREHOUSE = typer.Option(
+    None, "--warehouse", "-w", envvar="CXOPS_WAREHOUSE",
+    help=f"Warehouse URL (default: {DEFAULT_WAREHOUSE} in the working directory).",
+)
+POLICY = typer.Option("customer-excellence", "--policy", "-p", help="Built-in pack name or a TOML file.")
+
+
+def _fail(message: str, code: int = 1):
+    err.print(f"[bold red]error:[/] {message}")
+    raise typer.Exit(code)
+
+
+def _date(value: str, name: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        _fail(f"{name} must be a date like 2024-06-30, not {value!r}")
+
+
+def _open(url: str | None):
+    try:
+        return connect(url)
+    except (ValueError, ImportError) as e:
+        _fail(str(e))
+
+
+def _policy(name: str):
+    from cxops.policy.load import PolicyError, load_policy
+
+    try:
+        return load_policy(name)
+    except PolicyError as e:
+        _fail(str(e))
+    except FileNotFoundError as e:
+        _fail(str(e))
+
+
+def _emit(df: pd.DataFrame, fmt: Fmt, out: Path | None, render_table) -> None:
+    from cxops.report.files import dump, write_frame
+
+    if out is not None:
+        path = write_frame(df, out, None if fmt == Fmt.table else fmt.value)
+        err.print(f"wrote {len(df):,} rows to {path}")
+        return
+    if fmt == Fmt.table:
+        render_table(df)
+    elif fmt == Fmt.parquet:
+        _fail("--format parquet needs --out FILE")
+    else:
+        dump(df, fmt.value, sys.stdout)
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(), console=err, transient=True,
+    )
+
+
+# -- import ------------------------------------------------------------------------------------
+
+
+def _import_done(report, quarantine: Path) -> None:
+    paths = report.write_quarantine(quarantine)
+    console.print(report.rich_table())
+    for note in report.notes:
+        console.print(f"• {note}")
+    if paths:
+        console.print(f"quarantined and flagged rows: {', '.join(str(p) for p in paths)}")
+
+
+@import_app.command("canonical")
+def import_canonical_cmd(
+    directory: Path = typer.Argument(..., exists=True, file_okay=False, help="Folder of <table>.csv|parquet"),
+    warehouse: str = WAREHOUSE,
+    quarantine: Path = typer.Option(Path("cxops-quarantine"), help="Where rejected rows are written."),
+):
+    """Import canonical tables (one <table>.csv or <table>.parquet per table)."""
+    from cxops.canonical.validate import SchemaError
+    from cxops.ingest.canonical_files import import_canonical
+
+    wh = _open(warehouse)
+    try:
+        report = import_canonical(wh, directory, None)
+    except (SchemaError, ValueError, KeyError, FileNotFoundError) as e:
+        _fail(str(e))
+    _import_done(report, quarantine)
+
+
+@import_app.command("olist")
+def import_olist_cmd(
+    directory: Path = typer.Argument(..., exists=True, file_okay=False, help="Folder of Olist files"),
+    orders: Path = typer.Option(None, help="Orders file (default: found by its standard name)."),
+    reviews: Path = typer.Option(None, help="Reviews file."),
+    closed_deals: Path = typer.Option(None, help="Marketing-funnel closed deals file (seller sign-up dates)."),
+    warehouse: str = WAREHOUSE,
+    quarantine: Path = typer.Option(Path("cxops-quarantine"), help="Where rejected rows are written."),
+):
+    """Import the Olist marketplace data set (CSV or Parquet, standard file names)."""
+    from cxops.canonical.validate import SchemaError
+    from cxops.ingest.olist import import_olist
+
+    paths = {k: v for k, v in {"orders": orders, "reviews": reviews, "closed_deals": closed_deals}.items() if v}
+    wh = _open(warehouse)
+    try:
+        report = import_olist(wh, directory, None, paths=paths or None)
+    except (SchemaError, ValueError, KeyError, FileNotFoundError) as e:
+        _fail(str(e))
+    _import_done(report, quarantine)
+
+
+# -- metrics -----------------------------------------------------------------------------------
+
+
+@app.command()
+def metrics(
+    as_of: str = typer.Option(None, "--as-of", help="Last day of every window (marketplace-local)."),
+    seller: list[str] = typer.Option(None, "--seller", "-s", help="Only this seller (repeatable)."),
+    start: str = typer.Option(None, "--from", help="Daily series from this day …"),
+    end: str = typer.Option(None, "--to", help="… to this day (inclusive)."),
+    metric: list[str] = typer.Option(None, "--metric", "-m", help="Only this metric (repeatable)."),
+    policy: str = typer.Option(None, "--policy", "-p", help="Take metric options from this policy."),
+    fmt: Fmt = typer.Option(Fmt.table, "--format", "-f"),
+    out: Path = typer.Option(None, "--out", "-o", help="Write to this file instead of standard output."),
+    lang: Lang = typer.Option(Lang.en, "--lang"),
+    warehouse: str = WAREHOUSE,
+):
+    """Seller metrics as of a date, or as a daily series (--from/--to). Long format."""
+    from cxops.metrics.catalog import CATALOG
+    from cxops.metrics.compute import compute_metrics, compute_series
+    from cxops.report.terminal import metrics_table
+
+    for m in metric or []:
+        if m not in CATALOG:
+            _fail(f"unknown metric {m!r}; known: {', '.join(CATALOG)}")
+    options = _policy(policy).metric_options if policy else None
+    wh = _open(warehouse)
+    try:
+        if start or end:
+            if not (start and end):
+                _fail("a series needs both --from and --to")
+            df = compute_series(wh, _date(start, "--from"), _date(end, "--to"), options, seller or None,
+                                metric or None)
+        else:
+            if not as_of:
+                _fail("give --as-of DATE, or --from and --to for a daily series")
+            df = compute_metrics(wh, _date(as_of, "--as-of"), options, seller or None)
+            if metric:
+                df = df[df.metric.isin(metric)]
+    except (KeyError, ValueError) as e:
+        _fail(str(e).strip("'\""))
+    if seller and df.empty:
+        _fail(f"no data for seller(s) {', '.join(seller)} (check the id, or the seller started after --as-of)")
+    _emit(df, fmt, out, lambda d: console.print(metrics_table(d, lang=lang.value, limit=200)))
+
+
+# -- evaluate ----------------------------------------------------------------------------------
+
+
+def _run(wh, pol, as_of: date, seller):
+    from cxops.jobs import run_evaluation
+
+    with _progress() as bar:
+        tasks: dict[str, int] = {}
+
+        def progress(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(stage, total=total)
+            bar.update(tasks[stage], completed=done, total=total)
+
+        try:
+            return run_evaluation(wh, pol, as_of, seller or None, progress)
+        except KeyError as e:
+            _fail(str(e).strip("'\""))
+
+
+def write_evaluation(run, out: Path, lang: str) -> Path:
+    """Write scorecards, transitions, metrics, statuses and benefits (Parquet + CSV) and report.html."""
+    from cxops.report.files import write_outputs
+    from cxops.report.html import render_report
+
+    out.mkdir(parents=True, exist_ok=True)
+    write_outputs(out, {
+        "scorecards": run.criteria,
+        "statuses": run.statuses,
+        "transitions": run.transitions,
+        "metrics": run.metrics,
+        "benefits": run.benefits,
+        "projected": run.projected,
+    })
+    return render_report(
+        out / "report.html",
+        policy_name=run.policy.name,
+        policy_version=run.policy.version,
+        as_of=run.as_of,
+        statuses=run.final_statuses if hasattr(run, "final_statuses") else _latest_statuses(run),
+        criteria=run.criteria,
+        transitions=run.transitions,
+        benefits=run.benefits,
+        series=run.history,
+        metrics=run.metrics,
+        lang=lang,
+    )
+
+
+def _latest_statuses(run) -> pd.DataFrame:
+    s = run.statuses
+    if s.empty:
+        return s
+    return s[s["evaluation_date"] == s["evaluation_date"].max()]
+
+
+@app.command()
+def evaluate(
+    as_of: str = typer.Option(..., "--as-of", help="Replay evaluations up to this day."),
+    policy: str = POLICY,
+    seller: list[str] = typer.Option(None, "--seller", "-s", help="Only this seller (repeatable)."),
+    fmt: Fmt = typer.Option(Fmt.table, "--format", "-f", help="Format of the status listing."),
+    out: Path = typer.Option(None, "--out", "-o", help="Write scorecards, transitions, metrics and report.html here."),
+    lang: Lang = typer.Option(Lang.en, "--lang"),
+    warehouse: str = WAREHOUSE,
+):
+    """Evaluate a policy: status per seller with every criterion, transitions with reasons, benefits."""
+    from cxops.report.terminal import scorecards, status_summary_table, transitions_table
+
+    pol = _policy(policy)
+    wh = _open(warehouse)
+    run = _run(wh, pol, _date(as_of, "--as-of"), seller)
+    latest = _latest_statuses(run)
+    if out is not None:
+        path = write_evaluation(run, out, lang.value)
+        err.print(f"wrote {out}/scorecards, transitions, metrics, statuses, benefits (.parquet, .csv) and {path}")
+    if fmt == Fmt.table:
+        console.print(status_summary_table(latest, lang=lang.value))
+        if seller:
+            console.print(scorecards(run.criteria, latest, lang=lang.value))
+        if len(run.transitions):
+            console.print(transitions_table(run.transitions, lang=lang.value, limit=30))
+    elif out is None or fmt != Fmt.parquet:
+        frame = run.criteria.merge(
+            latest[["seller_id", "marketplace_id", "state", "since"]], on=["seller_id", "marketplace_id"], how="left"
+        ) if len(run.criteria) else run.criteria
+        _emit(frame, fmt, None, None)
+
+
+# -- explain -----------------------------------------------------------------------------------
+
+
+@app.command()
+def explain(
+    seller_id: str = typer.Argument(..., help="Seller id."),
+    as_of: str = typer.Option(..., "--as-of", help="Day to explain."),
+    marketplace: str = typer.Option(None, "--marketplace", help="Marketplace (if the seller is in several)."),
+    policy: str = POLICY,
+    lang: Lang = typer.Option(Lang.en, "--lang"),
+    warehouse: str = WAREHOUSE,
+):
+    """Where a seller stands and why: each criterion with its gap, and when each defect drops out."""
+    from cxops.jobs import seller_defects
+    from cxops.report.explain import explain_text
+
+    pol = _policy(policy)
+    wh = _open(warehouse)
+    day = _date(as_of, "--as-of")
+    run = _run(wh, pol, day, [seller_id])
+    latest = _latest_statuses(run)
+    mine = latest[latest.seller_id == seller_id]
+    if marketplace:
+        mine = mine[mine.marketplace_id == marketplace]
+    if mine.empty:
+        _fail(f"seller {seller_id!r} has no evaluation up to {day} (unknown id, or no data before then)")
+    defects = seller_defects(wh, pol, seller_id, day)
+    for _, row in mine.iterrows():
+        mp = row["marketplace_id"]
+        crit = run.projected_criteria if hasattr(run, "projected_criteria") else run.criteria
+        text = explain_text(
+            seller_id, mp,
+            status_row=row.to_dict(),
+            criteria=crit[(crit.seller_id == seller_id) & (crit.marketplace_id == mp)] if len(crit) else crit,
+            defects=defects[defects.marketplace_id == mp] if len(defects) else defects,
+            transitions=run.transitions[(run.transitions.seller_id == seller_id)] if len(run.transitions) else run.transitions,
+            lang=lang.value,
+            next_evaluation=run.next_evaluation,
+        )
+        console.print(text, highlight=False)
+
+
+# -- policy ------------------------------------------------------------------------------------
+
+
+@policy_app.command("list")
+def policy_list():
+    """The built-in policy packs."""
+    from rich.table import Table
+
+    from cxops.policy.load import list_packs
+
+    t = Table("name", "version", "description")
+    for name, version, description in list_packs():
+        t.add_row(name, version, description)
+    console.print(t)
+
+
+@policy_app.command("show")
+def policy_show(name: str = typer.Argument("customer-excellence", help="Pack name or TOML file.")):
+    """Print a policy's TOML."""
+    from cxops.policy.load import policy_source
+
+    try:
+        label, text = policy_source(name)
+    except (FileNotFoundError, KeyError, ValueError) as e:
+        _fail(str(e))
+    console.print(f"# {label}", style="dim")
+    console.print(text, markup=False, highlight=False)
+
+
+@policy_app.command("validate")
+def policy_validate(path: str = typer.Argument(..., help="Policy TOML file or pack name.")):
+    """Validate a policy file; every problem is reported at once with its key path."""
+    from cxops.policy.load import PolicyError, load_policy
+
+    try:
+        p = load_policy(path)
+    except PolicyError as e:
+        err.print(f"[bold red]{len(e.issues)} problem(s)[/]")
+        for issue in e.issues:
+            err.print(f"  {issue}", markup=False)
+        raise typer.Exit(1) from None
+    except FileNotFoundError as e:
+        _fail(str(e))
+    console.print(f"[green]valid[/]: {p.name} {p.version} (effective {p.effective_from})")
+
+
+# -- demo --------------------------------------------------------------------------------------
+
+
+@app.command()
+def demo(
+    seed: int = typer.Option(7, help="Random seed (same seed, same marketplace)."),
+    sellers: int = typer.Option(300, help="Number of sellers."),
+    days: int = typer.Option(730, help="Days of history."),
+    out: Path = typer.Option(Path("cxops-demo"), "--out", "-o", help="Output folder."),
+    lang: Lang = typer.Option(Lang.en, "--lang"),
+    warehouse: str = typer.Option(None, "--warehouse", "-w", help="Default: OUT/demo.duckdb (replaced)."),
+):
+    """Generate a synthetic marketplace, import it, evaluate the default policy, write the report."""
+    from cxops.demo.synth import generate, write_tables
+    from cxops.ingest.canonical_files import import_canonical
+    from cxops.policy.load import load_policy
+    from cxops.report.terminal import status_summary_table
+
+    out.mkdir(parents=True, exist_ok=True)
+    url = warehouse or str(out / "demo.duckdb")
+    if warehouse is None:
+        for suffix in ("", ".wal"):
+            Path(url + suffix).unlink(missing_ok=True)
+    with console.status(f"generating {sellers} sellers over {days} days (seed {seed})…"):
+        tables = generate(seed=seed, sellers=sellers, days=days)
+        data_dir = out / "data"
+        write_tables(tables, data_dir, "parquet")
+    n_orders = len(tables["orders"])
+    console.print(f"generated {n_orders:,} seller orders for {sellers} sellers in {data_dir}")
+    wh = _open(url)
+    with console.status("importing…"):
+        report = import_canonical(wh, data_dir, None)
+    _import_done(report, out / "quarantine")
+    end = pd.Timestamp(tables["orders"]["purchased_at"].max()).date()
+    pol = load_policy("customer-excellence")
+    run = _run(wh, pol, end, None)
+    path = write_evaluation(run, out / "report", lang.value)
+    console.print(status_summary_table(_latest_statuses(run), lang=lang.value))
+    console.print(f"report: {path}")
+    console.print(
+        f"next: cxops explain SELLER --as-of {end} --warehouse {url}   (seller ids are in {out}/report/statuses.csv)"
+    )
+
+
+def main() -> None:  # pragma: no cover
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

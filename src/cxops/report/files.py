@@ -1,0 +1,304 @@
+"""Machine-readable outputs: Parquet, CSV and JSON Lines, to files or to a stream.
+
+Conventions (the same for every output frame):
+
+- long format, one result per row, columns as given (no renaming, no rounding);
+- dates and timestamps as ISO 8601 text in CSV and JSONL (``2024-06-30``, ``2024-06-30T13:05:00``);
+  Parquet keeps native ``date32``/``timestamp`` types;
+- columns holding dicts or lists (``reason_params``, ``detail`` …) become JSON strings in Parquet and
+  CSV (keys sorted, UTF-8 kept); in JSONL they stay nested objects;
+- nulls are empty cells in CSV, ``null`` in JSONL and Parquet.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import math
+import sys
+from collections.abc import Iterator, Mapping
+from decimal import Decimal
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+FORMATS: tuple[str, ...] = ("parquet", "csv", "jsonl")
+DEFAULT_FILE_FORMATS: tuple[str, ...] = ("parquet", "csv")
+
+
+def _is_nested(value: Any) -> bool:
+    return isinstance(value, Mapping | list | tuple)
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, dt.datetime | pd.Timestamp):
+        return _iso(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, set | frozenset):
+        return sorted(value, key=str)
+    if hasattr(value, "item"):  # numpy scalar
+        return value.item()
+    if hasattr(value, "tolist"):  # numpy array
+        return value.tolist()
+    return str(value)
+
+
+def json_dumps(value: Any) -> str:
+    """Serialise a value as compact JSON (sorted keys, UTF-8 kept, dates ISO)."""
+    return json.dumps(
+        _clean(value), ensure_ascii=False, sort_keys=True, default=_json_default, separators=(",", ":")
+    )
+
+
+def _iso(value: dt.datetime | pd.Timestamp) -> str:
+    if isinstance(value, pd.Timestamp):
+        value = value.to_pydatetime()
+    if value.tzinfo is None and value.time() == dt.time(0):
+        return value.date().isoformat()
+    return value.isoformat()
+
+
+def _clean(value: Any) -> Any:
+    """A JSON-ready Python value: NaN/NA/NaT → None, numpy scalars → Python, dates → ISO."""
+    if value is None or isinstance(value, str | bool | int):
+        return value
+    if isinstance(value, Mapping):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_clean(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return [_clean(v) for v in value.tolist()]
+    if isinstance(value, np.datetime64):
+        value = pd.Timestamp(value)
+    if value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, dt.datetime | pd.Timestamp):
+        return _iso(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        value = float(value)
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float):
+        return None if math.isnan(value) or math.isinf(value) else value
+    try:
+        if pd.isna(value):
+            return None
+    except (TypeError, ValueError):
+        pass
+    return value
+
+
+def json_columns(df: pd.DataFrame) -> list[str]:
+    """Object columns holding at least one dict or list."""
+    out = []
+    for col in df.columns:
+        s = df[col]
+        if s.dtype == object and s.map(_is_nested).any():
+            out.append(col)
+    return out
+
+
+def _serialise_nested(df: pd.DataFrame) -> pd.DataFrame:
+    cols = json_columns(df)
+    if not cols:
+        return df
+    df = df.copy()
+    for col in cols:
+        df[col] = df[col].map(lambda v: json_dumps(v) if _is_nested(v) else (None if _null(v) else v))
+    return df
+
+
+def _null(value: Any) -> bool:
+    if value is None:
+        return True
+    try:
+        out = pd.isna(value)
+    except (TypeError, ValueError):
+        return False
+    return bool(out) if isinstance(out, bool) else False
+
+
+def _date_text(s: pd.Series) -> pd.Series:
+    """A datetime64 column as ISO text (date only when every value is at midnight and tz-naive)."""
+    if getattr(s.dt, "tz", None) is None:
+        valid = s.dropna()
+        if (valid == valid.dt.normalize()).all():
+            return s.dt.strftime("%Y-%m-%d").where(s.notna(), None)
+    return s.map(lambda v: None if pd.isna(v) else v.isoformat())
+
+
+def prepare_for_text(df: pd.DataFrame) -> pd.DataFrame:
+    """The frame as written to CSV: nested values as JSON strings, dates as ISO text."""
+    df = _serialise_nested(df)
+    out = df.copy()
+    for col in out.columns:
+        s = out[col]
+        if pd.api.types.is_datetime64_any_dtype(s):
+            out[col] = _date_text(s)
+        elif s.dtype == object:
+            out[col] = s.map(
+                lambda v: (
+                    _iso(v)
+                    if isinstance(v, dt.datetime | pd.Timestamp)
+                    else (v.isoformat() if isinstance(v, dt.date) else v)
+                )
+            )
+    return out
+
+
+def prepare_for_parquet(df: pd.DataFrame) -> pa.Table:
+    """The frame as written to Parquet: nested values as JSON strings, mixed object columns as text.
+
+    Returns
+    -------
+    pyarrow.Table
+    """
+    df = _serialise_nested(df)
+    arrays = []
+    names = []
+    for col in df.columns:
+        s = df[col]
+        try:
+            arr = pa.array(s, from_pandas=True)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+            arr = pa.array(s.map(lambda v: None if _null(v) else str(v)), type=pa.string(), from_pandas=True)
+        arrays.append(arr)
+        names.append(str(col))
+    return pa.Table.from_arrays(arrays, names=names)
+
+
+def to_csv(df: pd.DataFrame) -> str:
+    """The frame as CSV text (header row, ``\\n`` line ends, UTF-8 text, nulls empty)."""
+    return prepare_for_text(df).to_csv(index=False, lineterminator="\n")
+
+
+def iter_jsonl(df: pd.DataFrame) -> Iterator[str]:
+    """Yield one JSON line (without newline) per row; nested values stay objects."""
+    cols = [str(c) for c in df.columns]
+    for row in df.itertuples(index=False, name=None):
+        record = {c: _clean(v) for c, v in zip(cols, row, strict=True)}
+        yield json.dumps(record, ensure_ascii=False, default=_json_default)
+
+
+def to_jsonl(df: pd.DataFrame) -> str:
+    """The frame as JSON Lines text (one object per row, ``\\n`` after each)."""
+    return "".join(line + "\n" for line in iter_jsonl(df))
+
+
+def to_parquet_bytes(df: pd.DataFrame) -> bytes:
+    """The frame as a Parquet file in memory."""
+    buf = io.BytesIO()
+    pq.write_table(prepare_for_parquet(df), buf)
+    return buf.getvalue()
+
+
+def write_frame(df: pd.DataFrame, path: str | Path, fmt: str | None = None) -> Path:
+    """Write one frame to ``path`` in ``fmt`` (default: from the file extension).
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+    path : str or Path
+    fmt : {"parquet", "csv", "jsonl"}, optional
+
+    Returns
+    -------
+    Path
+    """
+    path = Path(path)
+    fmt = (fmt or path.suffix.lstrip(".")).lower()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if fmt == "parquet":
+        pq.write_table(prepare_for_parquet(df), path)
+    elif fmt == "csv":
+        path.write_text(to_csv(df), encoding="utf-8")
+    elif fmt == "jsonl":
+        with path.open("w", encoding="utf-8") as fh:
+            for line in iter_jsonl(df):
+                fh.write(line + "\n")
+    else:
+        raise ValueError(f"unknown output format {fmt!r}; expected one of {', '.join(FORMATS)}")
+    return path
+
+
+def write_outputs(
+    out_dir: str | Path,
+    frames: Mapping[str, pd.DataFrame],
+    formats: tuple[str, ...] | list[str] = DEFAULT_FILE_FORMATS,
+) -> dict[str, list[Path]]:
+    """Write each frame as ``<out_dir>/<name>.<format>`` for every format.
+
+    Parameters
+    ----------
+    out_dir : str or Path
+        Created if missing.
+    frames : mapping of str to DataFrame
+        E.g. ``{"metrics": ..., "criteria": ..., "statuses": ..., "transitions": ..., "benefits": ...}``;
+        ``None`` values are skipped.
+    formats : sequence of str, default ("parquet", "csv")
+
+    Returns
+    -------
+    dict
+        Frame name → written paths, in ``formats`` order.
+    """
+    for fmt in formats:
+        if fmt not in FORMATS:
+            raise ValueError(f"unknown output format {fmt!r}; expected one of {', '.join(FORMATS)}")
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    written: dict[str, list[Path]] = {}
+    for name, df in frames.items():
+        if df is None:
+            continue
+        written[name] = [write_frame(df, out / f"{name}.{fmt}", fmt) for fmt in formats]
+    return written
+
+
+def dump(df: pd.DataFrame, fmt: str, stream: IO | None = None) -> None:
+    """Write a frame to a stream (stdout by default) as ``jsonl``, ``csv`` or ``parquet``.
+
+    Parquet is binary: it goes to ``stream.buffer`` when the stream is a text stream.
+    """
+    fmt = fmt.lower()
+    stream = stream if stream is not None else sys.stdout
+    if fmt == "jsonl":
+        for line in iter_jsonl(df):
+            stream.write(line + "\n")
+    elif fmt == "csv":
+        stream.write(to_csv(df))
+    elif fmt == "parquet":
+        data = to_parquet_bytes(df)
+        target = getattr(stream, "buffer", stream)
+        target.write(data)
+    else:
+        raise ValueError(f"unknown output format {fmt!r}; expected one of {', '.join(FORMATS)}")
+    if hasattr(stream, "flush"):
+        stream.flush()
+
+
+def read_frame(path: str | Path) -> pd.DataFrame:
+    """Read back a file written by :func:`write_frame` (Parquet, CSV or JSONL) as text-faithful data.
+
+    CSV and JSONL cells come back as strings/numbers as parsed by pandas; JSON columns stay strings in
+    CSV/Parquet.
+    """
+    path = Path(path)
+    fmt = path.suffix.lstrip(".").lower()
+    if fmt == "parquet":
+        return pq.read_table(path).to_pandas()
+    if fmt == "csv":
+        return pd.read_csv(path, keep_default_na=False, na_values=[""], dtype=str)
+    if fmt == "jsonl":
+        return pd.read_json(path, lines=True, dtype=False)
+    raise ValueError(f"unknown output format {fmt!r}")
