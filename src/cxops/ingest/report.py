@@ -1,0 +1,256 @@
+"""What an import did: rows read, loaded and quarantined per (file, table), and data-quality notes.
+
+Counting rule: ``rows_read`` counts the *source* rows of ``file`` that map to ``table``;
+each of them is either loaded (it produced at least one canonical row) or quarantined (with a
+reason), so ``rows_read == rows_loaded + rows_quarantined`` always (checked on every entry).
+``inserted`` and ``replaced`` count the *canonical* rows written by :meth:`Warehouse.upsert`; they can
+exceed ``rows_loaded`` when one source row yields several canonical rows (an Olist order with items
+from two sellers is two seller orders).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from rich import box
+from rich.markup import escape
+from rich.table import Table
+
+from cxops.canonical.validate import QUARANTINE_COLUMNS
+
+#: Prefix of the ``reason`` of warning rows in quarantine files (loaded rows with a flag).
+WARNING_PREFIX = "warning: "
+
+
+def _empty() -> pd.DataFrame:
+    return pd.DataFrame(columns=QUARANTINE_COLUMNS)
+
+
+@dataclass
+class TableImport:
+    """Counts for one (source file, canonical table) pair.
+
+    Attributes
+    ----------
+    file, table : str
+    rows_read, rows_loaded, rows_quarantined : int
+        Source rows; ``rows_read == rows_loaded + rows_quarantined``.
+    rows_warned : int
+        Distinct source rows loaded with a data-quality flag.
+    inserted, replaced : int
+        Canonical rows written (new keys / existing keys replaced).
+    """
+
+    file: str
+    table: str
+    rows_read: int
+    rows_loaded: int
+    rows_quarantined: int
+    rows_warned: int = 0
+    inserted: int = 0
+    replaced: int = 0
+
+    def __post_init__(self) -> None:
+        if self.rows_read != self.rows_loaded + self.rows_quarantined:
+            raise AssertionError(
+                f"{self.file} -> {self.table}: rows read ({self.rows_read}) != loaded "
+                f"({self.rows_loaded}) + quarantined ({self.rows_quarantined})"
+            )
+
+    @property
+    def rows_written(self) -> int:
+        """Canonical rows written (``inserted + replaced``)."""
+        return self.inserted + self.replaced
+
+
+@dataclass
+class ImportReport:
+    """Outcome of one import run.
+
+    Attributes
+    ----------
+    source : str
+        ``canonical`` or ``olist``.
+    entries : list of TableImport
+    quarantined : pandas.DataFrame
+        Rejected rows, columns ``table, file, row, column, reason, record``.
+    warnings : pandas.DataFrame
+        Loaded rows carrying a data-quality flag, same columns.
+    notes : list of str
+        Free-text data-quality notes and stated mapping policies.
+    quarantine_files : list of pathlib.Path
+        Files written by :meth:`write_quarantine`.
+    seconds : float
+        Wall time of the import.
+    """
+
+    source: str
+    entries: list[TableImport] = field(default_factory=list)
+    quarantined: pd.DataFrame = field(default_factory=_empty)
+    warnings: pd.DataFrame = field(default_factory=_empty)
+    notes: list[str] = field(default_factory=list)
+    quarantine_files: list[Path] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def add(
+        self,
+        file: str,
+        table: str,
+        rows_read: int,
+        rows_loaded: int,
+        quarantined: pd.DataFrame | None = None,
+        warnings: pd.DataFrame | None = None,
+        inserted: int = 0,
+        replaced: int = 0,
+    ) -> TableImport:
+        """Record one (file, table) entry with its quarantined and warning rows.
+
+        Raises
+        ------
+        AssertionError
+            If ``rows_read != rows_loaded + len(quarantined)``.
+        """
+        q = quarantined if quarantined is not None else _empty()
+        w = warnings if warnings is not None else _empty()
+        entry = TableImport(
+            file, table, int(rows_read), int(rows_loaded), len(q),
+            rows_warned=int(w["row"].nunique()) if len(w) else 0,
+            inserted=int(inserted), replaced=int(replaced),
+        )
+        self.entries.append(entry)
+        if len(q):
+            self.quarantined = _concat(self.quarantined, q)
+        if len(w):
+            self.warnings = _concat(self.warnings, w)
+        return entry
+
+    def note(self, text: str) -> None:
+        """Add a data-quality note (kept once)."""
+        if text not in self.notes:
+            self.notes.append(text)
+
+    def entry(self, table: str, file: str | None = None) -> TableImport:
+        """The entry for ``table`` (and ``file``, needed when several files fed the table).
+
+        Raises
+        ------
+        KeyError
+            If there is no such entry, or several match.
+        """
+        found = [e for e in self.entries if e.table == table and (file is None or e.file == file)]
+        if len(found) != 1:
+            raise KeyError(f"{len(found)} entries for table {table!r} file {file!r}")
+        return found[0]
+
+    def write_quarantine(self, quarantine_dir: str | Path) -> list[Path]:
+        """Write quarantined and warning rows to ``<quarantine_dir>/<table>.csv``.
+
+        Columns ``table, file, row, column, reason, record``; warning rows have a reason starting
+        with ``"warning: "``. Rows of other files already in a table's file are kept; rows of the
+        files imported in this run are replaced, so re-importing a file is idempotent. A table
+        whose file does not exist yet and has nothing to write gets no file.
+
+        Returns
+        -------
+        list of pathlib.Path
+            The files written.
+        """
+        qdir = Path(quarantine_dir)
+        warn = self.warnings.copy()
+        warn["reason"] = WARNING_PREFIX + warn["reason"].astype(str)
+        rows = _concat(self.quarantined, warn)
+        written = []
+        for table in dict.fromkeys(e.table for e in self.entries):
+            files = {e.file for e in self.entries if e.table == table}
+            new = rows[rows["table"] == table]
+            target = qdir / f"{table}.csv"
+            if target.exists():
+                old = pd.read_csv(target, dtype=str, keep_default_na=False)
+                old = old[~old["file"].isin(files)]
+            elif not len(new):
+                continue
+            else:
+                old = _empty()
+            out = _concat(old.astype(str), _as_text(new))
+            qdir.mkdir(parents=True, exist_ok=True)
+            out.to_csv(target, index=False, columns=QUARANTINE_COLUMNS)
+            written.append(target)
+        self.quarantine_files = written
+        return written
+
+    def rich_table(self, title: str | None = None, notes: bool = False) -> Table:
+        """A summary table for the terminal: one line per entry plus a total.
+
+        With ``notes=True`` the data-quality notes are added as the table's caption.
+        """
+        t = Table(title=title or f"cxops import {self.source}", title_justify="left", box=box.SIMPLE_HEAD)
+        t.add_column("table / file", overflow="fold")
+        for name in ("read", "loaded", "quarantined", "warnings", "inserted", "replaced"):
+            t.add_column(name, justify="right", no_wrap=True)
+        for e in self.entries:
+            t.add_row(
+                f"{e.table}\n[dim]{escape(Path(e.file).name or e.file)}[/dim]", f"{e.rows_read:,}",
+                f"{e.rows_loaded:,}", _hl(e.rows_quarantined), f"{e.rows_warned:,}", f"{e.inserted:,}",
+                f"{e.replaced:,}",
+            )
+        tot = [sum(getattr(e, a) for e in self.entries) for a in (
+            "rows_read", "rows_loaded", "rows_quarantined", "rows_warned", "inserted", "replaced")]
+        t.add_section()
+        t.add_row("total", *(f"{n:,}" for n in tot), style="bold")
+        if notes and self.notes:
+            t.caption = "\n".join(f"• {n}" for n in self.notes)
+            t.caption_justify = "left"
+        return t
+
+
+def _hl(n: int) -> str:
+    return f"[yellow]{n:,}[/yellow]" if n else "0"
+
+
+def _concat(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
+    parts = [x[QUARANTINE_COLUMNS] for x in (a, b) if len(x)]
+    if not parts:
+        return _empty()
+    out = pd.concat(parts, ignore_index=True)
+    out["row"] = out["row"].astype("int64")
+    return out
+
+
+def _as_text(df: pd.DataFrame) -> pd.DataFrame:
+    out = df[QUARANTINE_COLUMNS].copy()
+    out["row"] = out["row"].astype("Int64").astype(str)
+    for c in ("table", "file", "column", "reason", "record"):
+        out[c] = out[c].astype(object).where(out[c].notna(), "").astype(str)
+    return out
+
+
+def records_json(df: pd.DataFrame, positions) -> list[str]:
+    """Rows ``positions`` (0-based) of ``df`` as JSON objects (the ``record`` quarantine column)."""
+    sub = df.iloc[np.asarray(list(positions), dtype=int)]
+    if not len(sub):
+        return []
+    # JSON escapes control characters, so "\n" only separates records.
+    text = sub.to_json(orient="records", lines=True, date_format="iso", force_ascii=False)
+    return text.rstrip("\n").split("\n")
+
+
+def quarantine_rows(
+    table: str, file: str, rows, column: str | list, reason: str | list, records: list | None = None
+) -> pd.DataFrame:
+    """Build quarantine/warning rows (columns ``table, file, row, column, reason, record``)."""
+    rows = np.asarray(rows, dtype=np.int64)
+    n = len(rows)
+    return pd.DataFrame(
+        {
+            "table": [table] * n,
+            "file": [file] * n,
+            "row": rows,
+            "column": column if isinstance(column, list) else [column] * n,
+            "reason": reason if isinstance(reason, list) else [reason] * n,
+            "record": records if records is not None else [None] * n,
+        },
+        columns=QUARANTINE_COLUMNS,
+    )
