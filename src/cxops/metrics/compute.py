@@ -68,7 +68,11 @@ def _filter_sellers(t: ir.Table, seller_ids) -> ir.Table:
 
 
 def universe(inp: Inputs, seller_ids=None) -> ir.Table:
-    """Every (seller_id, marketplace_id) with ``start_day``: registered local date, else first order."""
+    """Every (seller_id, marketplace_id) with ``start_day``: registered local date, else first order.
+
+    When the first order precedes the recorded registration (a source inconsistency), the first order's
+    day is the start: a seller's metrics never vanish before their registration date.
+    """
     o = records.orders(inp)
     first = o.group_by(["seller_id", "marketplace_id"]).aggregate(first_day=o.day.min())
     keys = first.select("seller_id", "marketplace_id")
@@ -78,7 +82,8 @@ def universe(inp: Inputs, seller_ids=None) -> ir.Table:
         keys = keys.union(reg.select("seller_id", "marketplace_id"), distinct=True)
         u = keys.left_join(reg, ["seller_id", "marketplace_id"]).select(keys, "reg_day")
         u = u.left_join(first, ["seller_id", "marketplace_id"]).select(u, "first_day")
-        start = u.reg_day.fill_null(u.first_day)
+        # registered, else first order; a first order before the recorded registration wins
+        start = ibis.least(u.reg_day, u.first_day).fill_null(u.reg_day).fill_null(u.first_day)
     else:
         u = first.mutate(reg_day=ibis.null("date"))
         start = u.first_day

@@ -1,0 +1,120 @@
+"""The records behind a seller's defect-driven metrics, with the day each drops out of its window.
+
+Sellers ask "which orders caused it, and when does a defect stop counting?". A record anchored on
+local day ``d`` is in every N-day window ending on ``d .. d + N - 1``; it is out from ``d + N``.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import ibis
+import pandas as pd
+
+from cxops.metrics import records
+from cxops.metrics.compute import _measured, load_inputs
+from cxops.metrics.families import FAMILIES
+from cxops.metrics.options import MetricOptions
+
+DEFECT_COLUMNS = [
+    "seller_id", "marketplace_id", "metric", "window_days", "channel", "order_id", "record_id",
+    "anchor_date", "drops_out_on", "kind",
+]
+
+# metric -> (records function, defect condition builder, kind builder, channel filter)
+_ODR_KINDS = (("f_negative_feedback", "negative_feedback"), ("f_a_to_z", "a_to_z_claim"),
+              ("f_chargeback", "chargeback"))
+
+
+def _odr(inp):
+    r = records.order_defects(inp)
+    r = r.filter(r.f_defect == 1)
+    kind = ibis.literal("")
+    for col, name in _ODR_KINDS:
+        kind = kind.concat((r[col] == 1).ifelse(ibis.literal(name + " "), ibis.literal("")))
+    return r.select("seller_id", "marketplace_id", "channel", "order_id", "day",
+                    record_id=r.order_id, kind=kind.strip())
+
+
+def _lsr(inp):
+    r = records.late_shipments(inp)
+    r = r.filter(r.f_late == 1)
+    return r.select("seller_id", "marketplace_id", "channel", "order_id", "day",
+                    record_id=r.order_id, kind=ibis.literal("late_shipment"))
+
+
+def _pfcr(inp):
+    r = records.cancellations(inp)
+    r = r.filter(r.f_cancelled == 1)
+    return r.select("seller_id", "marketplace_id", "channel", "order_id", "day",
+                    record_id=r.order_id, kind=ibis.literal("cancelled"))
+
+
+def _vtr(inp):
+    r = records.tracking(inp)
+    r = r.filter(r.f_valid == 0)
+    return r.select("seller_id", "marketplace_id", "channel", "order_id", "day",
+                    record_id=r.shipment_id, kind=ibis.literal("no_valid_tracking"))
+
+
+def _otdr(inp):
+    r = records.deliveries(inp)
+    r = r.filter((r.f_delivered == 1) & (r.f_on_time == 0))
+    return r.select("seller_id", "marketplace_id", "channel", "order_id", "day",
+                    record_id=r.shipment_id, kind=ibis.literal("late_delivery"))
+
+
+_SOURCES = {
+    "order_defect_rate": _odr,
+    "late_shipment_rate": _lsr,
+    "pre_fulfillment_cancel_rate": _pfcr,
+    "valid_tracking_rate": _vtr,
+    "on_time_delivery_rate": _otdr,
+}
+
+
+def defect_records(
+    wh, seller_id: str, as_of: date, options: MetricOptions | None = None, inputs=None
+) -> pd.DataFrame:
+    """Every defective record counted in a seller's windows as of ``as_of``.
+
+    Parameters
+    ----------
+    wh : cxops.warehouse.Warehouse
+    seller_id : str
+    as_of : datetime.date
+    options : MetricOptions, optional
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``DEFECT_COLUMNS``: for each defect-driven metric and window, each defective order or
+        shipment in the window; ``anchor_date`` (local), ``drops_out_on`` (the first as-of day whose
+        window no longer holds it = anchor + window days) and ``kind`` (which defects, e.g.
+        ``negative_feedback a_to_z_claim``). Order defect rate rows are for channel ``mfn``/``afn``.
+    """
+    inp = inputs or load_inputs(wh, options)
+    if options is not None:
+        inp.options = options
+    reasons = _measured(inp)
+    windows = {o.metric: fam.windows for fam in FAMILIES for o in fam.outputs}
+    frames = []
+    for metric, build in _SOURCES.items():
+        if reasons.get(metric) is not None:
+            continue
+        r = build(inp)
+        r = r.filter(r.seller_id == seller_id)
+        for w in windows[metric]:
+            lo = as_of - timedelta(days=w - 1)
+            df = wh.execute(r.filter((r.day >= lo) & (r.day <= as_of)))
+            if df.empty:
+                continue
+            df["metric"] = metric
+            df["window_days"] = w
+            df["anchor_date"] = pd.to_datetime(df["day"]).dt.date
+            df["drops_out_on"] = df["anchor_date"].map(lambda d, w=w: d + timedelta(days=w))
+            frames.append(df)
+    if not frames:
+        return pd.DataFrame(columns=DEFECT_COLUMNS)
+    out = pd.concat(frames, ignore_index=True)[DEFECT_COLUMNS]
+    return out.sort_values(["metric", "window_days", "drops_out_on", "order_id"]).reset_index(drop=True)
