@@ -317,3 +317,18 @@ def test_c27_rates_are_not_integer_divisions_and_numerator_scoped_like_denominat
     assert 1 - r["value"] == pytest.approx(1 / 3)
     pf = value(compute_metrics(wh, date(2018, 1, 5)), "pre_fulfillment_cancel_rate")
     assert (pf["numerator"], pf["denominator"], pf["value"]) == (2, 5, 0.4)
+
+
+def test_defect_records_list_orders_and_drop_out_dates():
+    from cxops.metrics.defects import defect_records
+
+    d = defect_records(warehouse(c9_tables()), "S1", date(2024, 6, 30))
+    odr = d[d.metric == "order_defect_rate"]
+    assert list(odr.order_id) == ["O1"]
+    row = odr.iloc[0]
+    # O1 ordered 2024-06-11 18:00Z = 11:00 PDT on June 11 -> in the 60-day windows until Aug 9
+    assert row.anchor_date == date(2024, 6, 11) and row.drops_out_on == date(2024, 8, 10)
+    assert row.kind == "negative_feedback a_to_z_claim chargeback"
+    late = defect_records(warehouse(c20_tables()), "S1", date(2024, 5, 8))
+    lsr = late[(late.metric == "late_shipment_rate") & (late.window_days == 10)]
+    assert sorted(lsr.order_id) == ["B", "C"]
