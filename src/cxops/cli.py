@@ -213,7 +213,7 @@ def _run(wh, pol, as_of: date, seller):
 
         try:
             return run_evaluation(wh, pol, as_of, seller or None, progress)
-        except KeyError as e:
+        except LookupError as e:  # KeyError included: no orders imported
             _fail(str(e).strip("'\""))
 
 

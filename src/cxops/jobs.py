@@ -121,6 +121,8 @@ def run_evaluation(
     ------
     KeyError
         If no orders have been imported.
+    LookupError
+        If ``seller_ids`` are given and none of them has data up to ``as_of``.
     """
     options = policy.metric_options
     inp = load_inputs(wh, options)
@@ -132,6 +134,11 @@ def run_evaluation(
     metrics = compute_at(wh, metric_days, options, seller_ids, inputs=inp)
     if progress:
         progress("metrics", 1, 1)
+    if seller_ids is not None and metrics.empty:
+        raise LookupError(
+            f"no data for seller(s) {', '.join(sorted(seller_ids))} up to {as_of} "
+            "(unknown id, or the seller started later)"
+        )
     by_day = {d: g for d, g in metrics.groupby("as_of", sort=True)}
     done = [0]
 
@@ -161,7 +168,7 @@ def run_evaluation(
     current = metrics[metrics["as_of"] == as_of]
     current_results = evaluate_policy(policy, current) if len(current) else pd.DataFrame()
     last_eval = max(dates) if dates else None
-    if last_eval is not None:
+    if last_eval is not None and metrics_as_of(policy, last_eval) in by_day:
         criteria = evaluate_policy(policy, by_day[metrics_as_of(policy, last_eval)])
         criteria.insert(2, "evaluation_date", last_eval)
     else:

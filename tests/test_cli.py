@@ -1,0 +1,104 @@
+"""The command line, end to end on small data (Typer's CliRunner, a DuckDB file in a temp folder)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from cxops.cli import app
+
+DATA = Path(__file__).parent / "data"
+runner = CliRunner()
+
+
+def run(*args: str, ok: bool = True):
+    res = runner.invoke(app, list(args), catch_exceptions=False)
+    if ok:
+        assert res.exit_code == 0, res.output
+    return res
+
+
+@pytest.fixture
+def wh(tmp_path):
+    url = str(tmp_path / "w.duckdb")
+    res = run("import", "canonical", str(DATA / "canonical_mini"), "-w", url, "--quarantine", str(tmp_path / "q"))
+    assert "orders" in res.output and (tmp_path / "q" / "orders.csv").exists()
+    return url
+
+
+def test_import_reports_counts_and_quarantine(wh, tmp_path):
+    q = (tmp_path / "q" / "orders.csv").read_text()
+    assert "not-a-date" in q and "purchased_at" in q
+
+
+def test_metrics_jsonl_for_one_seller(wh):
+    res = run("metrics", "--as-of", "2024-03-31", "--seller", "A1", "--format", "jsonl", "-w", wh)
+    rows = [json.loads(line) for line in res.output.splitlines() if line.startswith("{")]
+    by = {(r["metric"], r["window_days"], r["channel"]): r for r in rows}
+    assert {r["seller_id"] for r in rows} == {"A1"}
+    oc = by[("order_count", 30, "all")]
+    # order 100 was placed 2024-03-01T10:00Z = 02:00 Pacific on March 1: outside Mar 2..Mar 31
+    assert oc["value"] == 1 and oc["window_start"] == "2024-03-02" and oc["as_of"] == "2024-03-31"
+    assert by[("order_count", 90, "all")]["value"] == 2
+    vtr = by[("valid_tracking_rate", 30, "mfn")]
+    assert (vtr["numerator"], vtr["denominator"]) == (1, 1)
+    assert by[("a_to_z_claim_rate", 60, "all")]["status"] == "not_measured"
+
+
+def test_metrics_series_csv(wh, tmp_path):
+    out = tmp_path / "s.csv"
+    run("metrics", "--from", "2024-03-01", "--to", "2024-03-05", "-m", "order_count", "-f", "csv", "-o", str(out),
+        "-w", wh)
+    lines = out.read_text().splitlines()
+    assert lines[0].startswith("seller_id,marketplace_id,channel,metric")
+    assert len(lines) > 5
+
+
+def test_metrics_bad_input_is_a_clear_error(wh):
+    res = run("metrics", "--as-of", "yesterday", "-w", wh, ok=False)
+    assert res.exit_code == 1 and "--as-of must be a date" in res.output
+    res = run("metrics", "--as-of", "2024-03-31", "-m", "nonsense", "-w", wh, ok=False)
+    assert "unknown metric 'nonsense'" in res.output
+
+
+def test_evaluate_writes_outputs_and_report(wh, tmp_path):
+    out = tmp_path / "out"
+    res = run("evaluate", "--as-of", "2024-04-02", "--out", str(out), "-w", wh)
+    assert "Not eligible" in res.output
+    for name in ("scorecards", "transitions", "metrics", "statuses"):
+        assert (out / f"{name}.parquet").exists() and (out / f"{name}.csv").exists()
+    html = (out / "report.html").read_text()
+    assert "A1" in html and "<script src" not in html
+
+
+def test_explain_in_english_and_chinese(wh):
+    en = run("explain", "A1", "--as-of", "2024-04-02", "-w", wh).output
+    assert "A1" in en and "Not eligible" in en
+    zh = run("explain", "A1", "--as-of", "2024-04-02", "--lang", "zh", "-w", wh).output
+    assert "不符合资格" in zh or "资格" in zh
+    res = run("explain", "NOPE", "--as-of", "2024-04-02", "-w", wh, ok=False)
+    assert res.exit_code == 1 and "NOPE" in res.output
+
+
+def test_policy_commands(tmp_path):
+    assert "customer-excellence" in run("policy", "list").output
+    assert "stable_days = 45" in run("policy", "show", "customer-excellence").output
+    assert "valid" in run("policy", "validate", "customer-excellence").output
+    bad = tmp_path / "bad.toml"
+    bad.write_text(
+        'name = "x"\nversion = "1"\neffective_from = 2025-01-01\n'
+        '[[admission.criteria]]\nid = "a"\nmetric = "order_defect_rate"\nwindow_days = 30\n'
+        'operator = "<"\nthreshold = 0.01\n'
+        '[[admission.criteria]]\nid = "b"\nmetric = "no_such_metric"\noperator = "<"\nthreshold = 1\n'
+    )
+    res = run("policy", "validate", str(bad), ok=False)
+    assert res.exit_code == 1
+    assert "admission.criteria[0].window_days" in res.output and "admission.criteria[1].metric" in res.output
+
+
+def test_evaluate_with_unknown_policy_file_fails_clearly(wh):
+    res = run("evaluate", "--as-of", "2024-04-02", "--policy", "missing.toml", "-w", wh, ok=False)
+    assert res.exit_code == 1 and "missing.toml" in res.output
