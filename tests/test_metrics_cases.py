@@ -332,3 +332,11 @@ def test_defect_records_list_orders_and_drop_out_dates():
     late = defect_records(warehouse(c20_tables()), "S1", date(2024, 5, 8))
     lsr = late[(late.metric == "late_shipment_rate") & (late.window_days == 10)]
     assert sorted(lsr.order_id) == ["B", "C"]
+
+
+def test_c18_auto_reply_is_not_a_response_but_the_message_still_counts():
+    msgs = [{"seller_id": "S1", "message_id": "A", "received_at": "2024-03-29T20:00:00Z", "is_auto_reply": True,
+             "marketplace_id": "US"}]
+    wh = warehouse({"sellers": SELLER, "orders": [order("O1", "2024-03-01T18:00:00Z")], "buyer_messages": msgs})
+    r = value(compute_metrics(wh, date(2024, 4, 5)), "late_response_rate")
+    assert (r["numerator"], r["denominator"]) == (1, 1)

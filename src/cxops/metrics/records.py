@@ -263,13 +263,16 @@ def messages(inp: Inputs) -> ir.Table:
     """Buyer messages needing a response (anchor: received date).
 
     Columns: ``seller_id, message_id, marketplace_id, channel, day, received_at, resolved_at,
-    resolved_day, responded_at, responded_day, hours, f_late``. Excluded: messages marked no-response-needed and automatic
-    messages (case C18). ``resolved_at`` is when the message's outcome became known: the first human
-    reply if within the limit, else received + ``response_hours``. A message is counted in a window
+    resolved_day, responded_at, responded_day, hours, f_late``. Excluded: messages marked
+    no-response-needed (case C18). An automatic reply does not count as a response: ``first_response_at``
+    is the first human reply, and ``is_auto_reply`` only records that an auto-responder answered.
+    ``resolved_at`` is when the message's outcome became known: the first human reply if within the
+    limit, else received + ``response_hours``. A message is counted in a window
     only once resolved (a message still inside its 24 h is pending). The clock runs 24×7.
     """
     m = inp.tables["buyer_messages"]
-    m = m.filter(~m.no_response_needed.fill_null(False) & ~m.is_auto_reply.fill_null(False))
+    # An auto-reply (``is_auto_reply``) is not a response: ``first_response_at`` is the first human one.
+    m = m.filter(~m.no_response_needed.fill_null(False))
     # Marketplace: the message's own, else its order's, else the seller's (first by id).
     om = inp.tables["orders"].select(*KEY, _omp="marketplace_id")
     m = m.left_join(om, KEY).select(m, "_omp")
