@@ -58,7 +58,25 @@ def load_inputs(wh, options: MetricOptions | None = None) -> Inputs:
     if unknown:
         raise KeyError(f"marketplace(s) {', '.join(unknown)} have no time zone: import a marketplaces table")
     zones = {mp: tz for mp, tz in zones.items() if mp in used}
-    return Inputs(tables=tables, provided=provided, zones=zones, options=options or MetricOptions())
+    return Inputs(tables=tables, provided=provided, zones=zones, options=options or MetricOptions(),
+                  span=_span(wh, tables))
+
+
+def _span(wh, tables) -> tuple[datetime, datetime] | None:
+    """First and last instant of every timestamp column (padded a week), for exact, small local-time trees."""
+    lo, hi = [], []
+    for t in tables.values():
+        cols = [c for c, typ in t.schema().items() if typ.is_timestamp()]
+        if not cols:
+            continue
+        row = wh.execute(t.aggregate(**{f"lo_{c}": t[c].min() for c in cols}, **{f"hi_{c}": t[c].max() for c in cols}))
+        vals = row.iloc[0]
+        lo += [v for k, v in vals.items() if k.startswith("lo_") and pd.notna(v)]
+        hi += [v for k, v in vals.items() if k.startswith("hi_") and pd.notna(v)]
+    if not lo:
+        return None
+    pad = timedelta(days=7)  # derived instants (received + 24 h, …) stay inside
+    return (pd.Timestamp(min(lo)).to_pydatetime() - pad, pd.Timestamp(max(hi)).to_pydatetime() + pad)
 
 
 def _filter_sellers(t: ir.Table, seller_ids) -> ir.Table:
@@ -68,6 +86,11 @@ def _filter_sellers(t: ir.Table, seller_ids) -> ir.Table:
 
 
 def universe(inp: Inputs, seller_ids=None) -> ir.Table:
+    """Sellers and their start day (see :func:`_universe`), optionally restricted to ``seller_ids``."""
+    return _filter_sellers(inp.cached("universe", lambda: _universe(inp)), seller_ids)
+
+
+def _universe(inp: Inputs) -> ir.Table:
     """Every (seller_id, marketplace_id) with ``start_day``: registered local date, else first order.
 
     When the first order precedes the recorded registration (a source inconsistency), the first order's
@@ -87,8 +110,7 @@ def universe(inp: Inputs, seller_ids=None) -> ir.Table:
     else:
         u = first.mutate(reg_day=ibis.null("date"))
         start = u.first_day
-    u = u.select("seller_id", "marketplace_id", start_day=start)
-    return _filter_sellers(u, seller_ids)
+    return u.select("seller_id", "marketplace_id", start_day=start)
 
 
 def _channels(channels) -> ir.Table:
@@ -126,7 +148,7 @@ def _dates(days: list[date]) -> ir.Table:
 def _family_as_of(inp: Inputs, fam: Family, days: list[date], base: ir.Table, reasons) -> list[ir.Table]:
     if all(reasons[o.metric] is not None for o in fam.outputs):
         return []
-    facts = fam.facts(inp)
+    facts = inp.cached(fam.name, lambda: fam.facts(inp))
     out = []
     grid = base.cross_join(_channels(fam.channels))
     for w in fam.windows:
@@ -143,7 +165,7 @@ def _family_as_of(inp: Inputs, fam: Family, days: list[date], base: ir.Table, re
 
 
 def _messages_as_of(inp: Inputs, days: list[date], base: ir.Table, as_of_at: datetime | None) -> ir.Table:
-    m = records.messages(inp)
+    m = inp.cached("messages", lambda: records.messages(inp))
     m = m.filter((m.day >= min(days) - timedelta(days=RESPONSE_WINDOW - 1)) & (m.day <= max(days)))
     m = m.cross_join(_dates(days))
     m = m.filter((m.day <= m.as_of) & (m.day >= m.as_of - ibis.interval(days=RESPONSE_WINDOW - 1)))
@@ -371,7 +393,7 @@ def _family_series(inp: Inputs, fam: Family, start: date, end: date, base: ir.Ta
         return []
     wmax = max(fam.windows)
     lo = start - timedelta(days=wmax - 1)
-    facts = fam.facts(inp)
+    facts = inp.cached(fam.name, lambda: fam.facts(inp))
     facts = facts.filter((facts.day >= lo) & (facts.day <= end))
     grid = base.cross_join(_channels(fam.channels)).cross_join(_calendar(lo, end))
     dense = grid.left_join(facts, [*KEYS, "day"]).select(grid, *fam.sums)
@@ -388,7 +410,7 @@ def _family_series(inp: Inputs, fam: Family, start: date, end: date, base: ir.Ta
 
 
 def _messages_series(inp: Inputs, start: date, end: date, base: ir.Table) -> ir.Table:
-    m = records.messages(inp)
+    m = inp.cached("messages", lambda: records.messages(inp))
     lo = start - timedelta(days=RESPONSE_WINDOW - 1)
     m = m.filter((m.day >= lo) & (m.day <= end))
     offsets = ibis.memtable(pd.DataFrame({"k": range(RESPONSE_WINDOW)}))

@@ -75,7 +75,33 @@ def _tree(ts: ir.TimestampValue, segs: tuple[tuple[datetime | None, int], ...]) 
     return (ts < ibis.literal(boundary, type="timestamp")).ifelse(left, right)
 
 
-def offset_expr(ts: ir.TimestampValue, marketplace: ir.StringValue, zones: dict[str, str]) -> ir.IntegerValue:
+def segments_within(
+    tz: str, span: tuple[datetime, datetime] | None
+) -> tuple[tuple[datetime | None, int], ...]:
+    """The offset segments of ``tz`` that overlap ``span`` (UTC-naive ``(first, last)`` instants).
+
+    Exact for every instant inside the span; keeps the comparison tree small (a two-year span of a
+    zone with daylight saving has about five segments instead of ~150).
+    """
+    segs = offset_segments(tz)
+    if span is None:
+        return segs
+    lo, hi = span
+    keep: list[tuple[datetime | None, int]] = []
+    for i, (start, off) in enumerate(segs):
+        end = segs[i + 1][0] if i + 1 < len(segs) else None
+        if (end is not None and end <= lo) or (start is not None and start > hi):
+            continue
+        keep.append((None if not keep else start, off))
+    return tuple(keep) or (segs[-1],)
+
+
+def offset_expr(
+    ts: ir.TimestampValue,
+    marketplace: ir.StringValue,
+    zones: dict[str, str],
+    span: tuple[datetime, datetime] | None = None,
+) -> ir.IntegerValue:
     """UTC offset in seconds in force at ``ts`` in each row's marketplace time zone.
 
     Parameters
@@ -84,13 +110,16 @@ def offset_expr(ts: ir.TimestampValue, marketplace: ir.StringValue, zones: dict[
     marketplace : string column of marketplace ids
     zones : dict
         marketplace_id -> IANA time zone. Rows of other marketplaces get offset 0 (UTC).
+    span : (datetime, datetime), optional
+        The first and last instants the data holds; offsets are exact inside it (see
+        :func:`segments_within`). Default: 1970–2045.
     """
     by_zone: dict[str, list[str]] = {}
     for mp, tz in sorted(zones.items()):
         by_zone.setdefault(tz, []).append(mp)
     branches = []
     for tz, mps in by_zone.items():
-        segs = offset_segments(tz)
+        segs = segments_within(tz, span)
         expr = _tree(ts, segs)
         cond = marketplace.isin(mps) if len(mps) > 1 else marketplace == mps[0]
         branches.append((cond, expr))
@@ -102,11 +131,16 @@ def offset_expr(ts: ir.TimestampValue, marketplace: ir.StringValue, zones: dict[
     return ibis.cases(*branches, else_=ibis.literal(0, type="int64"))
 
 
-def local_date(ts: ir.TimestampValue, marketplace: ir.StringValue, zones: dict[str, str]) -> ir.DateValue:
+def local_date(
+    ts: ir.TimestampValue,
+    marketplace: ir.StringValue,
+    zones: dict[str, str],
+    span: tuple[datetime, datetime] | None = None,
+) -> ir.DateValue:
     """Marketplace-local calendar date of a UTC instant (null stays null).
 
     Example: ``2024-03-01T07:30Z`` in US (America/Los_Angeles) is 2024-02-29; ``2024-03-11T07:30Z``
     is 2024-03-11 (PDT, after the DST change) — field case C13.
     """
-    off = offset_expr(ts, marketplace, zones)
+    off = offset_expr(ts, marketplace, zones, span)
     return (ts + off.as_interval("s")).date()

@@ -9,6 +9,7 @@ rows. Semantics: ``DESIGN.md`` "Metric semantics" and the field cases named belo
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import ibis
 import ibis.expr.types as ir
@@ -34,12 +35,32 @@ class Inputs:
     zones : dict
         marketplace_id -> IANA time zone.
     options : MetricOptions
+    span : (datetime, datetime), optional
+        First and last UTC instants in the data; local days are exact inside it.
+    reuse : bool
+        Materialise facts for repeated queries (see :meth:`cached`).
     """
 
     tables: dict[str, ir.Table]
     provided: dict[str, set[str]]
     zones: dict[str, str]
     options: MetricOptions = field(default_factory=MetricOptions)
+    span: tuple[datetime, datetime] | None = None
+    reuse: bool = False
+    _cache: dict = field(default_factory=dict, repr=False)
+
+    def cached(self, name: str, build):
+        """``build()``, materialised once per (name, options) when ``reuse`` is on.
+
+        Jobs that query the same facts many times (a lifecycle replay) turn ``reuse`` on: each
+        family's seller-day facts are then computed once, and later queries are small.
+        """
+        if not self.reuse:
+            return build()
+        key = (name, self.options.model_dump_json())
+        if key not in self._cache:
+            self._cache[key] = build().cache()
+        return self._cache[key]
 
     def has(self, table: str, *columns: str) -> bool:
         """Whether ``table`` is present and every one of ``columns`` is provided by its source."""
@@ -51,7 +72,7 @@ class Inputs:
         return all(c in prov for c in columns)
 
     def local(self, ts: ir.TimestampValue, mp: ir.StringValue) -> ir.DateValue:
-        return local_date(ts, mp, self.zones)
+        return local_date(ts, mp, self.zones, self.span)
 
 
 def _flag(cond: ir.BooleanValue) -> ir.IntegerValue:
