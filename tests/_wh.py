@@ -25,7 +25,9 @@ def warehouse(tables: dict[str, list[dict] | pd.DataFrame], provided: dict[str, 
     return wh
 
 
-def value(df: pd.DataFrame, metric: str, seller: str = "S1", window: int | None = None, channel: str | None = None):
+def value(
+    df: pd.DataFrame, metric: str, seller: str = "S1", window: int | None = None, channel: str | None = None
+):
     """The single row of ``metric`` for ``seller`` (and window/channel) as a dict."""
     sel = (df.metric == metric) & (df.seller_id == seller)
     if window is not None:

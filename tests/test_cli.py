@@ -24,7 +24,9 @@ def run(*args: str, ok: bool = True):
 @pytest.fixture
 def wh(tmp_path):
     url = str(tmp_path / "w.duckdb")
-    res = run("import", "canonical", str(DATA / "canonical_mini"), "-w", url, "--quarantine", str(tmp_path / "q"))
+    res = run(
+        "import", "canonical", str(DATA / "canonical_mini"), "-w", url, "--quarantine", str(tmp_path / "q")
+    )
     assert "orders" in res.output and (tmp_path / "q" / "orders.csv").exists()
     return url
 
@@ -50,8 +52,21 @@ def test_metrics_jsonl_for_one_seller(wh):
 
 def test_metrics_series_csv(wh, tmp_path):
     out = tmp_path / "s.csv"
-    run("metrics", "--from", "2024-03-01", "--to", "2024-03-05", "-m", "order_count", "-f", "csv", "-o", str(out),
-        "-w", wh)
+    run(
+        "metrics",
+        "--from",
+        "2024-03-01",
+        "--to",
+        "2024-03-05",
+        "-m",
+        "order_count",
+        "-f",
+        "csv",
+        "-o",
+        str(out),
+        "-w",
+        wh,
+    )
     lines = out.read_text().splitlines()
     assert lines[0].startswith("seller_id,marketplace_id,channel,metric")
     assert len(lines) > 5

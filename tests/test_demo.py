@@ -197,8 +197,11 @@ def test_rough_calibration_bands(full):
     late_handover = (mfn["late"] > mfn["ship_by"]).mean()
     assert 0.02 <= late_handover <= 0.06  # program platform average 3.5 % (Olist items: 9.65 %)
     tracked = s[s["tracking_id"].notna() & s["delivered_at"].notna()]
-    late_delivery = (tracked["delivered_at"] > tracked["latest_delivery_at"]).groupby(
-        tracked["fulfillment_channel"]).mean()
+    late_delivery = (
+        (tracked["delivered_at"] > tracked["latest_delivery_at"])
+        .groupby(tracked["fulfillment_channel"])
+        .mean()
+    )
     assert 0.03 <= late_delivery["MFN"] <= 0.09  # Olist 6.76 %
     assert late_delivery["AFN"] < late_delivery["MFN"]
     cancel_share = len(full["cancellations"]) / len(o)
@@ -234,26 +237,37 @@ def _monthly(df: pd.DataFrame, col: str, value: pd.Series) -> pd.Series:
 
 def test_scripted_program_scenarios(full):
     o, v = full["orders"], full["violations"]
-    for name in ("star", "slip_odr_recover", "improver", "ip_complaint", "warnings", "slip_vtr", "slip_odr",
-                 "young_star", "grower", "small_warnings", "small_ip"):
+    for name in (
+        "star",
+        "slip_odr_recover",
+        "improver",
+        "ip_complaint",
+        "warnings",
+        "slip_vtr",
+        "slip_odr",
+        "young_star",
+        "grower",
+        "small_warnings",
+        "small_ip",
+    ):
         assert len(_scenario_units(full, name)) == 1, name
 
     # three account-health warnings within 180 days
     for name in ("warnings", "small_warnings"):
-        (sid, mp), = _scenario_units(full, name)
+        ((sid, mp),) = _scenario_units(full, name)
         w = v[(v["seller_id"] == sid) & v["is_warning"]]["reported_at"].sort_values()
         assert len(w) >= 3 and (w.iloc[2] - w.iloc[0]) <= pd.Timedelta(days=180), name
     # an IP complaint
-    (sid, mp), = _scenario_units(full, "ip_complaint")
+    ((sid, mp),) = _scenario_units(full, "ip_complaint")
     assert ((v["seller_id"] == sid) & (v["kind"] == "ip_complaint")).any()
     # a young seller with eligible volume
-    (sid, mp), = _scenario_units(full, "young_star")
+    ((sid, mp),) = _scenario_units(full, "young_star")
     reg = full["sellers"].set_index(["seller_id", "marketplace_id"]).loc[(sid, mp), "registered_at"]
     assert reg > CUT - pd.Timedelta(days=180)
     assert _trailing_90(o).loc[(sid, mp)] > 1500
 
     # the tracking slip: some month below 95 % valid tracking, the last month above
-    (sid, mp), = _scenario_units(full, "slip_vtr")
+    ((sid, mp),) = _scenario_units(full, "slip_vtr")
     s = full["shipments"].merge(o[KEY + ["fulfillment_channel"]], on=KEY)
     s = s[(s["seller_id"] == sid) & (s["fulfillment_channel"] == "MFN")]
     vtr = _monthly(s, "confirmed_at", s["tracking_id"].notna() & s["first_scan_at"].notna())
@@ -268,7 +282,7 @@ def test_scripted_program_scenarios(full):
     defective = pd.concat([neg, counted]).drop_duplicates().assign(defect=True)
     od = o.merge(defective, on=KEY, how="left").fillna({"defect": False})
     for name, last_ok in (("slip_odr_recover", True), ("slip_odr", False), ("star", True)):
-        (sid, mp), = _scenario_units(full, name)
+        ((sid, mp),) = _scenario_units(full, name)
         g = od[(od["seller_id"] == sid) & (od["marketplace_id"] == mp)]
         odr = _monthly(g, "purchased_at", g["defect"].astype(float)).iloc[:-1]  # last month: not yet rated
         over = odr > 0.006

@@ -119,11 +119,17 @@ def test_parquet_input_gives_the_same_result(wh, tmp_path):
 
 def test_typed_parquet_is_accepted(wh, tmp_path):
     d = _copy(tmp_path)
-    orders = pd.DataFrame({
-        "seller_id": ["A1"], "order_id": ["100"], "marketplace_id": ["US"],
-        "purchased_at": pd.to_datetime(["2024-03-01 10:00:00"]).tz_localize("UTC"),
-        "fulfillment_channel": ["MFN"], "units": [3], "order_total": [9.5],
-    })
+    orders = pd.DataFrame(
+        {
+            "seller_id": ["A1"],
+            "order_id": ["100"],
+            "marketplace_id": ["US"],
+            "purchased_at": pd.to_datetime(["2024-03-01 10:00:00"]).tz_localize("UTC"),
+            "fulfillment_channel": ["MFN"],
+            "units": [3],
+            "order_total": [9.5],
+        }
+    )
     (d / "orders.csv").unlink()
     orders.to_parquet(d / "orders.parquet", index=False)
     rep = import_canonical(wh, d)
@@ -200,8 +206,8 @@ def test_marketplaces_file_overrides_builtins_and_declares_new_ids(wh, tmp_path)
     d = _copy(tmp_path)
     (d / "marketplaces.csv").write_text(
         "marketplace_id,timezone,country,currency,weekend\n"
-        "US,America/New_York,US,USD,\"SAT,SUN\"\n"
-        "ZZ,Europe/Zurich,CH,CHF,\"SAT,SUN\"\n"
+        'US,America/New_York,US,USD,"SAT,SUN"\n'
+        'ZZ,Europe/Zurich,CH,CHF,"SAT,SUN"\n'
     )
     with open(d / "orders.csv", "a") as f:
         f.write("A1,900,ZZ,2024-03-01T10:00:00Z,MFN,,,1,5,CHF,toys,\n")

@@ -49,8 +49,9 @@ def _counts(rep, table, file_part=None):
 
 # -- time zone rule ----------------------------------------------------------------------------------
 def test_wallclock_dst_rule():
-    naive, bad = parse_wallclock(pd.Series(["2017-10-15 00:30:00", "2018-02-17 23:30:00",
-                                            "2017-06-10 14:00:00", "", "garbage"]))
+    naive, bad = parse_wallclock(
+        pd.Series(["2017-10-15 00:30:00", "2018-02-17 23:30:00", "2017-06-10 14:00:00", "", "garbage"])
+    )
     assert list(bad) == [False, False, False, False, True]
     utc, stats = local_to_utc(naive, "America/Sao_Paulo")
     assert list(utc[:3]) == [T("2017-10-15 03:00"), T("2018-02-18 01:30"), T("2017-06-10 17:00")]
@@ -116,7 +117,11 @@ def test_order_items(wh, mini):
     assert len(it) == 11
     r = it.loc[("s1", "o1", "2")]
     assert (r["product_id"], r["category"], r["quantity"], r["unit_price"]) == (
-        "p2", "computers_accessories", 1, 30.5)
+        "p2",
+        "computers_accessories",
+        1,
+        30.5,
+    )
     q = mini.quarantined[mini.quarantined["table"] == "order_items"].iloc[0]
     assert (q["row"], q["column"], q["reason"]) == (13, "order_id", "order not in the orders file")
     assert any("1 orders referenced by items are missing from the orders file" in n for n in mini.notes)
@@ -189,9 +194,16 @@ def test_sellers(wh, mini):
 
 
 def test_provided_columns_and_absent_tables(wh, mini):
-    assert wh.provided_columns("orders") >= {"purchased_at", "fulfillment_channel", "latest_ship_at",
-                                             "latest_delivery_at", "units", "order_total", "currency",
-                                             "category"}
+    assert wh.provided_columns("orders") >= {
+        "purchased_at",
+        "fulfillment_channel",
+        "latest_ship_at",
+        "latest_delivery_at",
+        "units",
+        "order_total",
+        "currency",
+        "category",
+    }
     assert not {"is_premium", "is_business"} & wh.provided_columns("orders")
     ship = wh.provided_columns("shipments")
     assert {"confirmed_at", "first_scan_at", "delivered_at"} <= ship
@@ -214,8 +226,10 @@ def test_quarantine_files(mini, tmp_path):
 
 
 def test_reimport_does_not_double_count(wh, mini, tmp_path):
-    before = {t: len(wh.execute(wh.table(t))) for t in ("orders", "order_items", "shipments",
-                                                         "cancellations", "feedback", "sellers")}
+    before = {
+        t: len(wh.execute(wh.table(t)))
+        for t in ("orders", "order_items", "shipments", "cancellations", "feedback", "sellers")
+    }
     q_before = (tmp_path / "q" / "feedback.csv").read_text()
     rep = import_olist(wh, MINI, tmp_path / "q")
     after = {t: len(wh.execute(wh.table(t))) for t in before}
@@ -275,7 +289,8 @@ def test_ambiguous_and_missing_files(tmp_path):
     with pytest.raises(IngestError, match=r"several Olist orders files.*--orders PATH"):
         discover_olist_files(d)
     assert discover_olist_files(d, {"orders": d / "olist_orders_dataset.v2.csv"})["orders"].name == (
-        "olist_orders_dataset.v2.csv")
+        "olist_orders_dataset.v2.csv"
+    )
     (d / "olist_sellers_dataset.csv").unlink()
     with pytest.raises(IngestError, match="sellers"):
         discover_olist_files(d, {"orders": d / "olist_orders_dataset.v2.csv"})
@@ -287,7 +302,8 @@ def test_missing_source_column_names_file_and_column(wh, tmp_path):
     d = tmp_path / "olist"
     shutil.copytree(MINI, d)
     read_raw(d / "olist_order_items_dataset.csv").drop(columns=["price"]).to_csv(
-        d / "olist_order_items_dataset.csv", index=False)
+        d / "olist_order_items_dataset.csv", index=False
+    )
     with pytest.raises(IngestError, match=r"olist_order_items_dataset\.csv.*price"):
         import_olist(wh, d)
 

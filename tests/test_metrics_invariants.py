@@ -25,37 +25,86 @@ def marketplaces(draw):
         t = T0 + timedelta(hours=draw(st.integers(0, 24 * 40)))
         ship_by = t + timedelta(hours=draw(st.integers(1, 72)))
         promise = ship_by + timedelta(hours=draw(st.integers(24, 120)))
-        orders.append({"seller_id": seller, "order_id": oid, "marketplace_id": draw(st.sampled_from(["US", "JP"])),
-                       "purchased_at": t, "fulfillment_channel": draw(st.sampled_from(["MFN", "AFN"])),
-                       "latest_ship_at": ship_by, "latest_delivery_at": promise})
+        orders.append(
+            {
+                "seller_id": seller,
+                "order_id": oid,
+                "marketplace_id": draw(st.sampled_from(["US", "JP"])),
+                "purchased_at": t,
+                "fulfillment_channel": draw(st.sampled_from(["MFN", "AFN"])),
+                "latest_ship_at": ship_by,
+                "latest_delivery_at": promise,
+            }
+        )
         if draw(st.booleans()):
             c = t + timedelta(hours=draw(st.integers(0, 100)))
             d = c + timedelta(hours=draw(st.integers(1, 150))) if draw(st.booleans()) else None
-            ships.append({"seller_id": seller, "order_id": oid, "shipment_id": "1", "confirmed_at": c,
-                          "delivered_at": d, "tracking_id": draw(st.sampled_from([None, "1Z"])),
-                          "carrier": "UPS", "first_scan_at": c})
+            ships.append(
+                {
+                    "seller_id": seller,
+                    "order_id": oid,
+                    "shipment_id": "1",
+                    "confirmed_at": c,
+                    "delivered_at": d,
+                    "tracking_id": draw(st.sampled_from([None, "1Z"])),
+                    "carrier": "UPS",
+                    "first_scan_at": c,
+                }
+            )
         if draw(st.integers(0, 3)) == 0:
-            canc.append({"seller_id": seller, "order_id": oid, "cancelled_at": t + timedelta(hours=1),
-                         "initiated_by": draw(st.sampled_from(["seller", "buyer", "system", "unknown"])),
-                         "via_buyer_request": draw(st.sampled_from([None, True, False]))})
+            canc.append(
+                {
+                    "seller_id": seller,
+                    "order_id": oid,
+                    "cancelled_at": t + timedelta(hours=1),
+                    "initiated_by": draw(st.sampled_from(["seller", "buyer", "system", "unknown"])),
+                    "via_buyer_request": draw(st.sampled_from([None, True, False])),
+                }
+            )
         if draw(st.booleans()):
-            fb.append({"seller_id": seller, "order_id": oid, "rating": draw(st.integers(1, 5)),
-                       "submitted_at": t + timedelta(days=draw(st.integers(1, 20))),
-                       "is_shared": draw(st.booleans())})
+            fb.append(
+                {
+                    "seller_id": seller,
+                    "order_id": oid,
+                    "rating": draw(st.integers(1, 5)),
+                    "submitted_at": t + timedelta(days=draw(st.integers(1, 20))),
+                    "is_shared": draw(st.booleans()),
+                }
+            )
         if draw(st.integers(0, 4)) == 0:
-            claims.append({"seller_id": seller, "order_id": oid, "claim_id": "c",
-                           "kind": draw(st.sampled_from(["a_to_z", "chargeback"])),
-                           "filed_at": t + timedelta(days=3),
-                           "decision": draw(st.sampled_from([None, "granted", "denied", "pending"])),
-                           "is_fraud": draw(st.booleans())})
+            claims.append(
+                {
+                    "seller_id": seller,
+                    "order_id": oid,
+                    "claim_id": "c",
+                    "kind": draw(st.sampled_from(["a_to_z", "chargeback"])),
+                    "filed_at": t + timedelta(days=3),
+                    "decision": draw(st.sampled_from([None, "granted", "denied", "pending"])),
+                    "is_fraud": draw(st.booleans()),
+                }
+            )
         if draw(st.booleans()):
             r = t + timedelta(hours=draw(st.integers(0, 60)))
             reply = r + timedelta(hours=draw(st.integers(0, 40))) if draw(st.booleans()) else None
-            msgs.append({"seller_id": seller, "message_id": f"M{i}", "order_id": oid, "received_at": r,
-                         "first_response_at": reply})
+            msgs.append(
+                {
+                    "seller_id": seller,
+                    "message_id": f"M{i}",
+                    "order_id": oid,
+                    "received_at": r,
+                    "first_response_at": reply,
+                }
+            )
     sellers = [{"seller_id": s, "marketplace_id": mp} for s in ("S1", "S2") for mp in ("US", "JP")]
-    tables = {"sellers": sellers, "orders": orders, "shipments": ships, "feedback": fb,
-              "cancellations": canc, "claims": claims, "buyer_messages": msgs}
+    tables = {
+        "sellers": sellers,
+        "orders": orders,
+        "shipments": ships,
+        "feedback": fb,
+        "cancellations": canc,
+        "claims": claims,
+        "buyer_messages": msgs,
+    }
     return {k: pd.DataFrame(v) for k, v in tables.items() if v}
 
 
@@ -79,7 +128,8 @@ def test_rates_are_fractions_with_counts_that_fit(tables):
     assert csat.value.between(0, 100).all()
     # a window's 'all' channel is the sum of its mfn and afn channels
     counts = df[df.metric == "order_count"].pivot_table(
-        index=["seller_id", "marketplace_id", "as_of", "window_days"], columns="channel", values="value")
+        index=["seller_id", "marketplace_id", "as_of", "window_days"], columns="channel", values="value"
+    )
     assert (counts["all"] == counts["mfn"] + counts["afn"]).all()
     # recomputation is idempotent, and re-importing the same rows changes nothing
     again = compute_at(warehouse(tables), DAYS)

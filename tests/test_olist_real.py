@@ -53,7 +53,8 @@ WITH so AS (
 SELECT seller_id,
   -- late shipment rate, 30 days by ship-by date; cancelled-before-shipping and unknown lateness out
   count(*) FILTER (WHERE lsr_in) AS lsr_den,
-  count(*) FILTER (WHERE lsr_in AND (carrier > ship_by OR (carrier IS NULL AND delivered IS NULL))) AS lsr_num,
+  count(*) FILTER (WHERE lsr_in AND (carrier > ship_by OR (carrier IS NULL AND delivered IS NULL)))
+    AS lsr_num,
   -- pre-fulfillment cancel rate, 7 days by order date: seller cancellations ('unavailable') before hand-over
   count(*) FILTER (WHERE CAST(purchased AS DATE) BETWEEN DATE '{as_of}' - 6 AND DATE '{as_of}') AS pfcr_den,
   count(*) FILTER (WHERE CAST(purchased AS DATE) BETWEEN DATE '{as_of}' - 6 AND DATE '{as_of}'
@@ -66,7 +67,8 @@ FROM (
     CAST(ship_by AS DATE) BETWEEN DATE '{as_of}' - 29 AND DATE '{as_of}'
       AND NOT (status IN ('canceled', 'unavailable') AND carrier IS NULL)
       AND NOT (carrier IS NULL AND delivered IS NOT NULL) AS lsr_in,
-    CAST(estimated AS DATE) BETWEEN DATE '{as_of}' - 29 AND DATE '{as_of}' AND delivered IS NOT NULL AS otdr_in
+    CAST(estimated AS DATE) BETWEEN DATE '{as_of}' - 29 AND DATE '{as_of}'
+      AND delivered IS NOT NULL AS otdr_in
   FROM so
 )
 GROUP BY seller_id
@@ -93,8 +95,17 @@ def test_olist_metrics_match_independent_sql(olist):
     metrics = compute_at(wh, AS_OF)
     checked = 0
     for as_of in AS_OF:
-        ref = con.sql(INDEPENDENT.format(items=d / "olist_order_items_dataset.parquet", orders=paths["orders"],
-                                         as_of=as_of.isoformat())).df().set_index("seller_id")
+        ref = (
+            con.sql(
+                INDEPENDENT.format(
+                    items=d / "olist_order_items_dataset.parquet",
+                    orders=paths["orders"],
+                    as_of=as_of.isoformat(),
+                )
+            )
+            .df()
+            .set_index("seller_id")
+        )
         # a sample of real sellers: the busiest in the window and every 25th other one
         sample = list(ref.sort_values("lsr_den", ascending=False).index[:15]) + list(ref.index[::25])
         m = metrics[(metrics.as_of == as_of) & metrics.seller_id.isin(sample)]

@@ -75,7 +75,7 @@ def test_customer_excellence_is_program_md():
         "odr": (2, "order_defect_rate", 60, "all", ">", 0.006),
         "vtr": (1, "valid_tracking_rate", 30, "mfn", "<", 0.95),
         "warnings": (1, "account_health_warnings", 180, "all", ">=", 3),
-        "ip_complaint": (1, "ip_complaints", 180, "all", ">=", 1),
+        "ip_complaint": (1, "ip_complaints", 90, "all", ">=", 1),
     }
     assert p.recovery.stable_days == 45
 
@@ -186,7 +186,7 @@ def test_all_errors_at_once_with_key_paths():
 
         [[removal.rules]]
         id = "r"
-        metric = "ip_complaints"
+        metric = "account_health_warnings"
         operator = ">="
         threshold = "one"
         consecutive = 0
@@ -256,7 +256,7 @@ def test_rule_with_criteria_list_paths_and_duplicate_rule_ids():
 
             [[removal.rules]]
             id = "r"
-            metric = "ip_complaints"
+            metric = "account_health_warnings"
             operator = ">="
             threshold = 1
             """
@@ -305,7 +305,7 @@ def test_tenure_has_no_window_and_tiers_ascend_and_standing_has_no_removal():
             threshold = 180
             [[removal.rules]]
             id = "ip"
-            metric = "ip_complaints"
+            metric = "account_health_warnings"
             operator = ">="
             threshold = 1
             [[benefits.incentives]]

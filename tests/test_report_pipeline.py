@@ -61,7 +61,7 @@ def _seller(s, as_of, *, odr=2, tenure=400, mp="US", otdr=990, orders=1800, vtr=
         _row(s, "late_response_rate", 90, "all", num=3, den=100, **kw),
         _row(s, "valid_tracking_rate", 30, "mfn", num=vtr, den=800, **kw),
         _row(s, "account_health_warnings", 180, "all", 0, **kw),
-        _row(s, "ip_complaints", 180, "all", 0, **kw),
+        _row(s, "ip_complaints", 90, "all", 0, **kw),
     ]
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from datetime import date
+from datetime import date, timedelta
 from enum import StrEnum
 from pathlib import Path
 
@@ -16,7 +16,7 @@ from cxops.warehouse import DEFAULT_WAREHOUSE, connect
 
 app = typer.Typer(
     name="cxops",
-    help="Seller performance programs: import data, compute seller metrics, evaluate a program policy, explain.",
+    help="Seller performance programs: import data, compute metrics, evaluate a policy, explain.",
     no_args_is_help=True,
     add_completion=False,
 )
@@ -42,7 +42,10 @@ class Lang(StrEnum):
 
 
 WAREHOUSE = typer.Option(
-    None, "--warehouse", "-w", envvar="CXOPS_WAREHOUSE",
+    None,
+    "--warehouse",
+    "-w",
+    envvar="CXOPS_WAREHOUSE",
     help=f"Warehouse URL (default: {DEFAULT_WAREHOUSE} in the working directory).",
 )
 POLICY = typer.Option("customer-excellence", "--policy", "-p", help="Built-in pack name or a TOML file.")
@@ -95,8 +98,12 @@ def _emit(df: pd.DataFrame, fmt: Fmt, out: Path | None, render_table) -> None:
 
 def _progress() -> Progress:
     return Progress(
-        TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-        TimeElapsedColumn(), console=err, transient=True,
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
     )
 
 
@@ -135,7 +142,9 @@ def import_olist_cmd(
     directory: Path = typer.Argument(..., exists=True, file_okay=False, help="Folder of Olist files"),
     orders: Path = typer.Option(None, help="Orders file (default: found by its standard name)."),
     reviews: Path = typer.Option(None, help="Reviews file."),
-    closed_deals: Path = typer.Option(None, help="Marketing-funnel closed deals file (seller sign-up dates)."),
+    closed_deals: Path = typer.Option(
+        None, help="Marketing-funnel closed deals file (seller sign-up dates)."
+    ),
     warehouse: str = WAREHOUSE,
     quarantine: Path = typer.Option(Path("cxops-quarantine"), help="Where rejected rows are written."),
 ):
@@ -143,7 +152,9 @@ def import_olist_cmd(
     from cxops.canonical.validate import SchemaError
     from cxops.ingest.olist import import_olist
 
-    paths = {k: v for k, v in {"orders": orders, "reviews": reviews, "closed_deals": closed_deals}.items() if v}
+    paths = {
+        k: v for k, v in {"orders": orders, "reviews": reviews, "closed_deals": closed_deals}.items() if v
+    }
     wh = _open(warehouse)
     try:
         report = import_olist(wh, directory, None, paths=paths or None)
@@ -182,8 +193,9 @@ def metrics(
         if start or end:
             if not (start and end):
                 _fail("a series needs both --from and --to")
-            df = compute_series(wh, _date(start, "--from"), _date(end, "--to"), options, seller or None,
-                                metric or None)
+            df = compute_series(
+                wh, _date(start, "--from"), _date(end, "--to"), options, seller or None, metric or None
+            )
         else:
             if not as_of:
                 _fail("give --as-of DATE, or --from and --to for a daily series")
@@ -193,7 +205,9 @@ def metrics(
     except (KeyError, ValueError) as e:
         _fail(str(e).strip("'\""))
     if seller and df.empty:
-        _fail(f"no data for seller(s) {', '.join(seller)} (check the id, or the seller started after --as-of)")
+        _fail(
+            f"no data for seller(s) {', '.join(seller)} (check the id, or the seller started after --as-of)"
+        )
     _emit(df, fmt, out, lambda d: console.print(metrics_table(d, lang=lang.value, limit=200)))
 
 
@@ -223,14 +237,20 @@ def write_evaluation(run, out: Path, lang: str) -> Path:
     from cxops.report.html import render_report
 
     out.mkdir(parents=True, exist_ok=True)
-    write_outputs(out, {
-        "scorecards": run.criteria,
-        "statuses": run.statuses,
-        "transitions": run.transitions,
-        "metrics": run.metrics,
-        "benefits": run.benefits,
-        "projected": run.projected,
-    })
+    m = run.metrics
+    # every metric as of the requested day; earlier evaluation days without their "not measured" rows
+    m = m[(m["as_of"] == run.as_of) | (m["status"] != "not_measured")]
+    write_outputs(
+        out,
+        {
+            "scorecards": run.criteria,
+            "statuses": run.statuses,
+            "transitions": run.transitions,
+            "metrics": m,
+            "benefits": run.benefits,
+            "projected": run.projected,
+        },
+    )
     return render_report(
         out / "report.html",
         policy_name=run.policy.name,
@@ -259,7 +279,9 @@ def evaluate(
     policy: str = POLICY,
     seller: list[str] = typer.Option(None, "--seller", "-s", help="Only this seller (repeatable)."),
     fmt: Fmt = typer.Option(Fmt.table, "--format", "-f", help="Format of the status listing."),
-    out: Path = typer.Option(None, "--out", "-o", help="Write scorecards, transitions, metrics and report.html here."),
+    out: Path = typer.Option(
+        None, "--out", "-o", help="Write scorecards, transitions, metrics and report.html here."
+    ),
     lang: Lang = typer.Option(Lang.en, "--lang"),
     warehouse: str = WAREHOUSE,
 ):
@@ -272,7 +294,9 @@ def evaluate(
     latest = _latest_statuses(run)
     if out is not None:
         path = write_evaluation(run, out, lang.value)
-        err.print(f"wrote {out}/scorecards, transitions, metrics, statuses, benefits (.parquet, .csv) and {path}")
+        err.print(
+            f"wrote {out}/scorecards, transitions, metrics, statuses, benefits (.parquet, .csv) and {path}"
+        )
     if fmt == Fmt.table:
         console.print(status_summary_table(latest, lang=lang.value))
         if seller:
@@ -280,9 +304,15 @@ def evaluate(
         if len(run.transitions):
             console.print(transitions_table(run.transitions, lang=lang.value, limit=30))
     elif out is None or fmt != Fmt.parquet:
-        frame = run.criteria.merge(
-            latest[["seller_id", "marketplace_id", "state", "since"]], on=["seller_id", "marketplace_id"], how="left"
-        ) if len(run.criteria) else run.criteria
+        frame = (
+            run.criteria.merge(
+                latest[["seller_id", "marketplace_id", "state", "since"]],
+                on=["seller_id", "marketplace_id"],
+                how="left",
+            )
+            if len(run.criteria)
+            else run.criteria
+        )
         _emit(frame, fmt, None, None)
 
 
@@ -312,16 +342,23 @@ def explain(
         mine = mine[mine.marketplace_id == marketplace]
     if mine.empty:
         _fail(f"seller {seller_id!r} has no evaluation up to {day} (unknown id, or no data before then)")
-    defects = seller_defects(wh, pol, seller_id, day)
+    # the defects behind the criteria shown: those of the last evaluation's metrics date
+    from cxops.lifecycle.cadence import metrics_as_of
+
+    judged = metrics_as_of(pol, run.evaluation_dates[-1]) if run.evaluation_dates else day
+    defects = seller_defects(wh, pol, seller_id, judged)
     for _, row in mine.iterrows():
         mp = row["marketplace_id"]
         crit = run.projected_criteria if hasattr(run, "projected_criteria") else run.criteria
         text = explain_text(
-            seller_id, mp,
+            seller_id,
+            mp,
             status_row=row.to_dict(),
             criteria=crit[(crit.seller_id == seller_id) & (crit.marketplace_id == mp)] if len(crit) else crit,
             defects=defects[defects.marketplace_id == mp] if len(defects) else defects,
-            transitions=run.transitions[(run.transitions.seller_id == seller_id)] if len(run.transitions) else run.transitions,
+            transitions=run.transitions[(run.transitions.seller_id == seller_id)]
+            if len(run.transitions)
+            else run.transitions,
             lang=lang.value,
             next_evaluation=run.next_evaluation,
         )
@@ -382,6 +419,7 @@ def demo(
     seed: int = typer.Option(7, help="Random seed (same seed, same marketplace)."),
     sellers: int = typer.Option(300, help="Number of sellers."),
     days: int = typer.Option(730, help="Days of history."),
+    end: str = typer.Option("2026-10-31", "--end", help="Last day of generated data (marketplace-local)."),
     out: Path = typer.Option(Path("cxops-demo"), "--out", "-o", help="Output folder."),
     lang: Lang = typer.Option(Lang.en, "--lang"),
     warehouse: str = typer.Option(None, "--warehouse", "-w", help="Default: OUT/demo.duckdb (replaced)."),
@@ -398,7 +436,8 @@ def demo(
         for suffix in ("", ".wal"):
             Path(url + suffix).unlink(missing_ok=True)
     with console.status(f"generating {sellers} sellers over {days} days (seed {seed})…"):
-        tables = generate(seed=seed, sellers=sellers, days=days)
+        last = _date(end, "--end")
+        tables = generate(seed=seed, sellers=sellers, days=days, end=last)
         data_dir = out / "data"
         write_tables(tables, data_dir, "parquet")
     n_orders = len(tables["orders"])
@@ -407,14 +446,15 @@ def demo(
     with console.status("importing…"):
         report = import_canonical(wh, data_dir, None)
     _import_done(report, out / "quarantine")
-    end = pd.Timestamp(tables["orders"]["purchased_at"].max()).date()
+    as_of = last + timedelta(days=1)  # the monthly evaluation right after the data ends
     pol = load_policy("customer-excellence")
-    run = _run(wh, pol, end, None)
+    run = _run(wh, pol, as_of, None)
     path = write_evaluation(run, out / "report", lang.value)
     console.print(status_summary_table(_latest_statuses(run), lang=lang.value))
     console.print(f"report: {path}")
     console.print(
-        f"next: cxops explain SELLER --as-of {end} --warehouse {url}   (seller ids are in {out}/report/statuses.csv)"
+        f"next: cxops explain SELLER --as-of {as_of} --warehouse {url}"
+        f"   (seller ids: {out}/report/statuses.csv)"
     )
 
 

@@ -87,8 +87,8 @@ def first_data_day(wh) -> date:
 def _key_by_day(frame: pd.DataFrame) -> pd.DataFrame:
     """Make (seller, marketplace, as_of) the seller key so one call evaluates many days."""
     f = frame.copy()
-    f["marketplace_id"] = f["marketplace_id"].astype(str) + "\x1f" + pd.to_datetime(f["as_of"]).dt.strftime(
-        "%Y-%m-%d"
+    f["marketplace_id"] = (
+        f["marketplace_id"].astype(str) + "\x1f" + pd.to_datetime(f["as_of"]).dt.strftime("%Y-%m-%d")
     )
     return f
 
@@ -185,7 +185,9 @@ def run_evaluation(
     if wh.has_table("sellers"):
         sellers = wh.execute(wh.table("sellers").select("seller_id", "marketplace_id", "primary_category"))
     benefits = compute_benefits(policy, result.statuses, result.results, sellers)
-    projected = project_all(policy, result.states, current_results) if len(current_results) else pd.DataFrame()
+    projected = (
+        project_all(policy, result.states, current_results) if len(current_results) else pd.DataFrame()
+    )
     try:
         nxt = next_evaluation_date(policy, as_of + timedelta(days=1))
     except IndexError:

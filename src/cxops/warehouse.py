@@ -141,9 +141,7 @@ class Warehouse:
 
     def record_provided(self, table: str, columns: list[str] | set[str], source: str) -> None:
         """Record that ``source`` provides ``columns`` of ``table`` (idempotent)."""
-        new = pd.DataFrame(
-            {"table_name": table, "column_name": sorted(set(columns)), "source": source}
-        )
+        new = pd.DataFrame({"table_name": table, "column_name": sorted(set(columns)), "source": source})
         if self.has_table(PROVENANCE_TABLE):
             old = self.execute(self.con.table(PROVENANCE_TABLE))
             new = pd.concat([old, new]).drop_duplicates(["table_name", "column_name", "source"])

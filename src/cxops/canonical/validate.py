@@ -98,7 +98,7 @@ def _parse(col_dtype: str, s: pd.Series) -> pd.Series:
     if col_dtype == "string":
         blank = _blank(s)
         return pd.Series(
-            [None if b else str(v).strip() for v, b in zip(s.tolist(), blank.tolist())],
+            [None if b else str(v).strip() for v, b in zip(s.tolist(), blank.tolist(), strict=False)],
             index=s.index,
             dtype=object,
         )
@@ -134,9 +134,16 @@ def _parse(col_dtype: str, s: pd.Series) -> pd.Series:
 
 def _records(df: pd.DataFrame, idx: pd.Index) -> list[str]:
     sub = df.loc[idx]
-    return [r for r in sub.astype(object).where(sub.notna(), None).apply(
-        lambda row: pd.Series(row).to_json(date_format="iso"), axis=1
-    )] if len(sub) else []
+    return (
+        [
+            r
+            for r in sub.astype(object)
+            .where(sub.notna(), None)
+            .apply(lambda row: pd.Series(row).to_json(date_format="iso"), axis=1)
+        ]
+        if len(sub)
+        else []
+    )
 
 
 def validate(
@@ -227,7 +234,7 @@ def validate(
     dup = keyed.duplicated(keep="first")
     if dup.any():
         first_row = {}
-        for i, k in zip(keyed.index, map(tuple, keyed.itertuples(index=False, name=None))):
+        for i, k in zip(keyed.index, map(tuple, keyed.itertuples(index=False, name=None)), strict=False):
             first_row.setdefault(k, int(rows[i]))
         for i in keyed.index[dup.to_numpy()]:
             k = tuple(keyed.loc[i])

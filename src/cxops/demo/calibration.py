@@ -128,8 +128,9 @@ def measure_olist(directory: str | Path) -> dict[str, object]:
     out["handover_delay_quantiles"] = _q(delay, (0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99))
     out["late_handover_delay_quantiles"] = _q(delay[delay > 0], (0.5, 0.75, 0.9, 0.95))
 
-    delivered = orders[(orders["order_status"] == "delivered")
-                       & orders["order_delivered_customer_date"].notna()]
+    delivered = orders[
+        (orders["order_status"] == "delivered") & orders["order_delivered_customer_date"].notna()
+    ]
     due = delivered["order_estimated_delivery_date"] + pd.Timedelta(days=1)
     late_days = (delivered["order_delivered_customer_date"] - due).dt.total_seconds() / 86400
     out["late_delivery_share"] = round(float((late_days >= 0).mean()), 4)
@@ -183,8 +184,9 @@ def measure_olist(directory: str | Path) -> dict[str, object]:
     out["review_mix_late"] = r3(_mix(u.loc[is_late, "score"]))
     out["review_mix_not_delivered"] = r3(_mix(u.loc[~is_deliv, "score"]))
 
-    so = items.groupby(["order_id", "seller_id"]).agg(lines=("order_item_id", "size"),
-                                                      products=("product_id", "nunique"))
+    so = items.groupby(["order_id", "seller_id"]).agg(
+        lines=("order_item_id", "size"), products=("product_id", "nunique")
+    )
     out["products_per_seller_order"] = _mix(so["products"].clip(upper=3), (1, 2, 3))
     out["units_per_seller_order"] = r3(_mix(so["lines"].clip(upper=6), (1, 2, 3, 4, 5, 6)))
     out["price_quantiles"] = _q(items["price"], (0.1, 0.25, 0.5, 0.75, 0.9))

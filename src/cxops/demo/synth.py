@@ -147,21 +147,76 @@ _CATEGORIES: dict[str, tuple[float, float]] = {
 }
 _CATEGORY_WEIGHTS = np.array([4, 3, 6, 14, 14, 10, 8, 7, 7, 10, 5, 6, 6], dtype=float)
 
-_NAME_A = ("Blue", "North", "Bright", "Golden", "Swift", "Green", "Silver", "Sunny", "Urban", "Maple",
-           "Alpine", "Coral", "Harbor", "Nova", "Pine", "Lotus", "Cedar", "Orbit", "River", "Summit")
-_NAME_B = ("Goods", "Trading", "Supply", "Home", "Gear", "Works", "Outfitters", "Direct", "Store",
-           "Market", "Labs", "Depot", "Living", "Essentials", "Crafts")
+_NAME_A = (
+    "Blue",
+    "North",
+    "Bright",
+    "Golden",
+    "Swift",
+    "Green",
+    "Silver",
+    "Sunny",
+    "Urban",
+    "Maple",
+    "Alpine",
+    "Coral",
+    "Harbor",
+    "Nova",
+    "Pine",
+    "Lotus",
+    "Cedar",
+    "Orbit",
+    "River",
+    "Summit",
+)
+_NAME_B = (
+    "Goods",
+    "Trading",
+    "Supply",
+    "Home",
+    "Gear",
+    "Works",
+    "Outfitters",
+    "Direct",
+    "Store",
+    "Market",
+    "Labs",
+    "Depot",
+    "Living",
+    "Essentials",
+    "Crafts",
+)
 _NAME_CN = ("Shenzhen", "Guangzhou", "Yiwu", "Ningbo", "Hangzhou", "Xiamen", "Dongguan", "Suzhou")
 
 _COMMENTS = {
-    "en": ("Never arrived, very disappointed.", "Item was damaged and late.", "It's okay.",
-           "Good product, arrived on time.", "Excellent seller, fast delivery!"),
-    "de": ("Nie angekommen.", "Ware beschädigt und verspätet.", "In Ordnung.",
-           "Gutes Produkt, pünktlich.", "Top Verkäufer, schnelle Lieferung!"),
-    "fr": ("Jamais reçu.", "Article abîmé et en retard.", "Correct.",
-           "Bon produit, livré à temps.", "Vendeur excellent, livraison rapide !"),
-    "ja": ("届きませんでした。", "商品が破損していました。", "普通です。",
-           "良い商品でした。時間通りに届きました。", "素晴らしい対応、迅速な配送でした！"),
+    "en": (
+        "Never arrived, very disappointed.",
+        "Item was damaged and late.",
+        "It's okay.",
+        "Good product, arrived on time.",
+        "Excellent seller, fast delivery!",
+    ),
+    "de": (
+        "Nie angekommen.",
+        "Ware beschädigt und verspätet.",
+        "In Ordnung.",
+        "Gutes Produkt, pünktlich.",
+        "Top Verkäufer, schnelle Lieferung!",
+    ),
+    "fr": (
+        "Jamais reçu.",
+        "Article abîmé et en retard.",
+        "Correct.",
+        "Bon produit, livré à temps.",
+        "Vendeur excellent, livraison rapide !",
+    ),
+    "ja": (
+        "届きませんでした。",
+        "商品が破損していました。",
+        "普通です。",
+        "良い商品でした。時間通りに届きました。",
+        "素晴らしい対応、迅速な配送でした！",
+    ),
 }
 
 # quality-score dimensions
@@ -172,9 +227,18 @@ _NDIM = 5
 AVERAGE, STAR, SLIP_ODR_RECOVER, IMPROVER, IP_COMPLAINT, WARNINGS, SLIP_VTR, SLIP_ODR, YOUNG_STAR = range(9)
 GROWER, SMALL_WARNINGS, SMALL_IP = 9, 10, 11
 SCENARIO_NAMES = {
-    AVERAGE: "average", STAR: "star", SLIP_ODR_RECOVER: "slip_odr_recover", IMPROVER: "improver",
-    IP_COMPLAINT: "ip_complaint", WARNINGS: "warnings", SLIP_VTR: "slip_vtr", SLIP_ODR: "slip_odr",
-    YOUNG_STAR: "young_star", GROWER: "grower", SMALL_WARNINGS: "small_warnings", SMALL_IP: "small_ip",
+    AVERAGE: "average",
+    STAR: "star",
+    SLIP_ODR_RECOVER: "slip_odr_recover",
+    IMPROVER: "improver",
+    IP_COMPLAINT: "ip_complaint",
+    WARNINGS: "warnings",
+    SLIP_VTR: "slip_vtr",
+    SLIP_ODR: "slip_odr",
+    YOUNG_STAR: "young_star",
+    GROWER: "grower",
+    SMALL_WARNINGS: "small_warnings",
+    SMALL_IP: "small_ip",
 }
 _BIG_ROSTER = (STAR, SLIP_ODR_RECOVER, IMPROVER, IP_COMPLAINT, WARNINGS, SLIP_VTR, SLIP_ODR, YOUNG_STAR)
 _STAR_Z = 2.4
@@ -312,8 +376,9 @@ class _Ctx:
         for k in range(len(self.zones)):
             m = mp == k
             if m.any():
-                out[m] = np.busday_offset(days[m], offsets[m], roll="forward", weekmask=weekmask,
-                                          holidays=self.holidays[k])
+                out[m] = np.busday_offset(
+                    days[m], offsets[m], roll="forward", weekmask=weekmask, holidays=self.holidays[k]
+                )
         return out
 
 
@@ -391,7 +456,8 @@ def _make_units(ctx: _Ctx, n_sellers: int) -> tuple[_Sellers, _Units]:
     b = rng.integers(0, len(_NAME_B), n_sellers)
     c = rng.integers(0, len(_NAME_CN), n_sellers)
     names = [
-        f"{_NAME_CN[c[i]]} {_NAME_A[a[i]]} {_NAME_B[b[i]]} Co., Ltd." if is_cn[i]
+        f"{_NAME_CN[c[i]]} {_NAME_A[a[i]]} {_NAME_B[b[i]]} Co., Ltd."
+        if is_cn[i]
         else f"{_NAME_A[a[i]]} {_NAME_B[b[i]]}"
         for i in range(n_sellers)
     ]
@@ -423,10 +489,14 @@ def _make_units(ctx: _Ctx, n_sellers: int) -> tuple[_Sellers, _Units]:
 
     # registration (days after start) and activity
     before = rng.random(n_sellers) < np.where(is_big, 0.95, 0.65)
-    reg_day = np.where(before, -rng.integers(30, 2500, n_sellers),
-                       rng.integers(0, max(1, n_days - 20), n_sellers))
-    reg_day = np.where(np.isin(scen, (GROWER, SMALL_WARNINGS, SMALL_IP)) | (is_big & (scen != AVERAGE)),
-                       -rng.integers(400, 2500, n_sellers), reg_day)
+    reg_day = np.where(
+        before, -rng.integers(30, 2500, n_sellers), rng.integers(0, max(1, n_days - 20), n_sellers)
+    )
+    reg_day = np.where(
+        np.isin(scen, (GROWER, SMALL_WARNINGS, SMALL_IP)) | (is_big & (scen != AVERAGE)),
+        -rng.integers(400, 2500, n_sellers),
+        reg_day,
+    )
     reg_day = np.where(scen == YOUNG_STAR, n_days - 130, reg_day)
     active_from = np.maximum(0, reg_day + rng.integers(0, 21, n_sellers))
     churn = (~is_big) & (scen == AVERAGE) & (rng.random(n_sellers) < 0.06)
@@ -446,8 +516,9 @@ def _make_units(ctx: _Ctx, n_sellers: int) -> tuple[_Sellers, _Units]:
     sec_idx = np.flatnonzero(second)
     options = [_SECOND_MP[_MPS[mp_main[i]]] for i in sec_idx]
     pick = rng.integers(0, 2, len(sec_idx))
-    sec_mp = np.array([_MPS.index(opt[k % len(opt)]) for opt, k in zip(options, pick, strict=True)],
-                      dtype=np.int64)
+    sec_mp = np.array(
+        [_MPS.index(opt[k % len(opt)]) for opt, k in zip(options, pick, strict=True)], dtype=np.int64
+    )
 
     seller = np.concatenate([np.arange(n_sellers), sec_idx])
     n_units = len(seller)
@@ -456,8 +527,9 @@ def _make_units(ctx: _Ctx, n_sellers: int) -> tuple[_Sellers, _Units]:
     u_scen = np.concatenate([scen, np.full(len(sec_idx), AVERAGE, np.int16)])
     u_size = np.concatenate([size, np.minimum(size[sec_idx] * rng.uniform(0.1, 0.4, len(sec_idx)), 300)])
     u_growth = np.concatenate([growth, growth[sec_idx] + 0.2])
-    sec_reg = np.minimum(np.maximum(reg_day[sec_idx], 0) + rng.integers(0, max(1, n_days // 2), len(sec_idx)),
-                         n_days - 1)
+    sec_reg = np.minimum(
+        np.maximum(reg_day[sec_idx], 0) + rng.integers(0, max(1, n_days // 2), len(sec_idx)), n_days - 1
+    )
     u_reg = np.concatenate([reg_day, sec_reg])
     u_from = np.concatenate([active_from, np.maximum(0, sec_reg + rng.integers(0, 21, len(sec_idx)))])
     u_to = np.concatenate([active_to, active_to[sec_idx]])
@@ -465,8 +537,10 @@ def _make_units(ctx: _Ctx, n_sellers: int) -> tuple[_Sellers, _Units]:
     u_drift = np.concatenate([drift, drift[sec_idx]])
     u_cn = is_cn[seller]
     u_big = is_big[seller] & main
-    u_star = np.isin(u_scen, (STAR, SLIP_ODR_RECOVER, IMPROVER, IP_COMPLAINT, WARNINGS, SLIP_VTR, SLIP_ODR,
-                              YOUNG_STAR, GROWER))
+    u_star = np.isin(
+        u_scen,
+        (STAR, SLIP_ODR_RECOVER, IMPROVER, IP_COMPLAINT, WARNINGS, SLIP_VTR, SLIP_ODR, YOUNG_STAR, GROWER),
+    )
 
     afn = np.where(rng.random(n_units) < 0.4, 0.0, rng.beta(1.5, 2.0, n_units))
     afn = np.where(u_big, rng.uniform(0.1, 0.6, n_units), afn)
@@ -618,8 +692,15 @@ def _orders(ctx: _Ctx, units: _Units) -> dict[str, np.ndarray]:
     s = units.seller[u]
     n_lines = 1 + _pick(rng, np.asarray(OLIST["products_per_seller_order"], dtype=float), n)
     return {
-        "u": u, "day": di, "mp": mp, "seller": s, "purchased": purchased, "afn": afn,
-        "latest_ship": latest_ship, "latest_delivery": latest_delivery, "n_lines": n_lines,
+        "u": u,
+        "day": di,
+        "mp": mp,
+        "seller": s,
+        "purchased": purchased,
+        "afn": afn,
+        "latest_ship": latest_ship,
+        "latest_delivery": latest_delivery,
+        "n_lines": n_lines,
     }
 
 
@@ -636,8 +717,9 @@ def _items(ctx: _Ctx, sellers: _Sellers, o: dict[str, np.ndarray]) -> dict[str, 
     # product attributes (one draw per catalog product)
     n_products = int(sellers.catalog_size.sum())
     p_seller = np.repeat(np.arange(sellers.n), sellers.catalog_size)
-    p_cat = np.where(rng.random(n_products) < 0.85, sellers.category[p_seller],
-                     _pick(rng, _CATEGORY_WEIGHTS, n_products))
+    p_cat = np.where(
+        rng.random(n_products) < 0.85, sellers.category[p_seller], _pick(rng, _CATEGORY_WEIGHTS, n_products)
+    )
     medians = np.array([v[0] for v in _CATEGORIES.values()])
     p_usd = medians[p_cat] * np.exp(0.88 * rng.standard_normal(n_products))
     fx = np.array([_FX[m] for m in _MPS])[o["mp"][oi]]
@@ -645,8 +727,14 @@ def _items(ctx: _Ctx, sellers: _Sellers, o: dict[str, np.ndarray]) -> dict[str, 
     jp = o["mp"][oi] == _MPS.index("JP")
     price = np.where(jp, np.maximum(10, np.rint(price / 10) * 10), np.maximum(0.99, np.ceil(price) - 0.01))
     price = np.round(price, 2)
-    return {"order": oi, "line": line + 1, "product": product, "category": p_cat[product], "qty": qty,
-            "price": price}
+    return {
+        "order": oi,
+        "line": line + 1,
+        "product": product,
+        "category": p_cat[product],
+        "qty": qty,
+        "price": price,
+    }
 
 
 # --------------------------------------------------------------------------------------------- events
@@ -675,13 +763,17 @@ def _cancellations(ctx: _Ctx, o: dict, z: np.ndarray) -> dict[str, np.ndarray]:
     at[b] = purchased[b] + _hours(np.clip(_lognormal(rng, 1.5, 1.3, int(b.sum())), 0.05, 72))
     via[b] = r[b] < 0.65
     reason[b] = np.array(["buyer_cancelled", "ordered_by_mistake", "found_cheaper", "changed_mind"])[
-        rng.integers(0, 4, int(b.sum()))]
+        rng.integers(0, 4, int(b.sum()))
+    ]
     # seller: out of stock mostly; some after the ship-by deadline; some at the buyer's request
     sl = k == 0
     n_sl = int(sl.sum())
     late = rng.random(n_sl) < 0.2
-    at_s = np.where(late, latest_ship[sl] + _days(_lognormal(rng, 1.0, 0.8, n_sl)),
-                    purchased[sl] + _hours(np.clip(_lognormal(rng, 16, 1.0, n_sl), 0.2, 200)))
+    at_s = np.where(
+        late,
+        latest_ship[sl] + _days(_lognormal(rng, 1.0, 0.8, n_sl)),
+        purchased[sl] + _hours(np.clip(_lognormal(rng, 16, 1.0, n_sl), 0.2, 200)),
+    )
     at[sl] = at_s
     rs = _pick(rng, np.array([0.6, 0.1, 0.2, 0.1]), n_sl)
     reason[sl] = np.array(["out_of_stock", "pricing_error", "buyer_cancelled", "address_issue"])[rs]
@@ -690,16 +782,26 @@ def _cancellations(ctx: _Ctx, o: dict, z: np.ndarray) -> dict[str, np.ndarray]:
     sy = k == 2
     n_sy = int(sy.sum())
     unconfirmed = rng.random(n_sy) < 0.5
-    at[sy] = np.where(unconfirmed, latest_ship[sy] + _days(_lognormal(rng, 3.0, 0.4, n_sy)),
-                      purchased[sy] + _hours(_lognormal(rng, 3.0, 0.8, n_sy)))
+    at[sy] = np.where(
+        unconfirmed,
+        latest_ship[sy] + _days(_lognormal(rng, 3.0, 0.4, n_sy)),
+        purchased[sy] + _hours(_lognormal(rng, 3.0, 0.8, n_sy)),
+    )
     reason[sy] = np.where(unconfirmed, "shipment_not_confirmed", "payment_failed")
     un = k == 3
     at[un] = purchased[un] + _hours(_lognormal(rng, 20, 0.8, int(un.sum())))
     return {"order": c, "kind": k, "at": at, "reason": reason, "via": via}
 
 
-def _shipments(ctx: _Ctx, units: _Units, o: dict, z: np.ndarray, cancelled: np.ndarray,
-               carrier_names: list[str], carriers_by_mp: dict[str, list[int]]) -> dict[str, np.ndarray]:
+def _shipments(
+    ctx: _Ctx,
+    units: _Units,
+    o: dict,
+    z: np.ndarray,
+    cancelled: np.ndarray,
+    carrier_names: list[str],
+    carriers_by_mp: dict[str, list[int]],
+) -> dict[str, np.ndarray]:
     """Packages of the orders not cancelled: confirmation, carrier, tracking, scan, delivery.
 
     Returns package rows (``order`` … ``delivered``, what the data records) and, indexed like
@@ -729,15 +831,19 @@ def _shipments(ctx: _Ctx, units: _Units, o: dict, z: np.ndarray, cancelled: np.n
     afn_conf = purchased + _hours(np.clip(_lognormal(rng, 8.0, 0.5, n), 0.2, None))
     afn_conf = np.minimum(afn_conf, latest_ship - np.timedelta64(3600, "s"))
     late_conf = latest_ship + _days(np.clip(_lognormal(rng, 1.0, 1.6, n), 120 / 86400, 30))
-    conf1 = np.where(afn, np.maximum(afn_conf, purchased + np.timedelta64(600, "s")),
-                     np.where(late, late_conf, on_time))
+    conf1 = np.where(
+        afn, np.maximum(afn_conf, purchased + np.timedelta64(600, "s")), np.where(late, late_conf, on_time)
+    )
     # a second package (split shipment) follows the first: on time within the rest of the window, or
     # late (back-ordered) twice as often as a first package
     late2 = ~afn & (late | (rng.random(n) < 2 * p_late))
     rest = np.maximum(0, (latest_ship - conf1).astype("int64"))
     back_order = _days(np.clip(_lognormal(rng, 1.0, 1.0, n), 0.01, 20))
-    conf2 = np.where(late2, np.maximum(conf1, latest_ship) + back_order,
-                     conf1 + _seconds(np.maximum(60, rng.random(n) * rest)))
+    conf2 = np.where(
+        late2,
+        np.maximum(conf1, latest_ship) + back_order,
+        conf1 + _seconds(np.maximum(60, rng.random(n) * rest)),
+    )
 
     # carriers and tracking
     zt = z[_TRACK, u, di]
@@ -748,7 +854,8 @@ def _shipments(ctx: _Ctx, units: _Units, o: dict, z: np.ndarray, cancelled: np.n
     carrier = np.where(afn, 0, carrier)
     zd = z[_DELIV, u, di]
     transit_med = np.where(
-        afn, np.array([_TRANSIT_AFN[m] for m in _MPS])[mp],
+        afn,
+        np.array([_TRANSIT_AFN[m] for m in _MPS])[mp],
         np.where(units.cross_border[u], _TRANSIT_CROSS_BORDER, np.array([_TRANSIT[m] for m in _MPS])[mp]),
     ) * np.exp(-0.15 * zd)
     p_lost = np.where(afn, 0.0005, 0.002 * np.exp(-0.3 * zd))
@@ -757,16 +864,25 @@ def _shipments(ctx: _Ctx, units: _Units, o: dict, z: np.ndarray, cancelled: np.n
     def leg(conf: np.ndarray) -> dict[str, np.ndarray]:
         tracked = rng.random(n) >= p_miss
         no_scan = rng.random(n) < np.where(afn, 0.0, 0.01 + 0.5 * p_miss)
-        pickup = np.where(afn, _lognormal(rng, 2.0, 0.5, n),
-                          np.where(early, _lognormal(rng, 30.0, 0.5, n), _lognormal(rng, 5.0, 0.8, n)))
+        pickup = np.where(
+            afn,
+            _lognormal(rng, 2.0, 0.5, n),
+            np.where(early, _lognormal(rng, 30.0, 0.5, n), _lognormal(rng, 5.0, 0.8, n)),
+        )
         scan_actual = conf + _hours(pickup)
         deliv_actual = scan_actual + _days(_lognormal(rng, transit_med, 0.45, n))
         lost = rng.random(n) < p_lost
         deliv_actual = np.where(lost, _NAT, deliv_actual)
         scan = np.where(tracked & ~no_scan, scan_actual, _NAT)
         delivered = np.where(tracked, deliv_actual, _NAT)
-        return {"conf": conf, "tracked": tracked, "scan": scan, "delivered": delivered,
-                "deliv_actual": deliv_actual, "lost": lost}
+        return {
+            "conf": conf,
+            "tracked": tracked,
+            "scan": scan,
+            "delivered": delivered,
+            "deliv_actual": deliv_actual,
+            "lost": lost,
+        }
 
     l1 = leg(conf1)
     l2 = leg(conf2)
@@ -801,8 +917,9 @@ def _shipments(ctx: _Ctx, units: _Units, o: dict, z: np.ndarray, cancelled: np.n
     }
 
 
-def _feedback(ctx: _Ctx, units: _Units, o: dict, z: np.ndarray, exp_class: np.ndarray,
-              event_at: np.ndarray) -> dict[str, np.ndarray]:
+def _feedback(
+    ctx: _Ctx, units: _Units, o: dict, z: np.ndarray, exp_class: np.ndarray, event_at: np.ndarray
+) -> dict[str, np.ndarray]:
     """Seller feedback; ``exp_class``: 0 on time, 1 late, 2 not delivered / cancelled, 3 buyer cancel."""
     rng = ctx.rng
     n = len(o["u"])
@@ -826,12 +943,19 @@ def _feedback(ctx: _Ctx, units: _Units, o: dict, z: np.ndarray, exp_class: np.nd
     lang_idx = np.array([langs.index(_LANG[x]) for x in _MPS])[o["mp"][f]]
     comment = np.where(rng.random(m) < 0.55, comments[lang_idx, rating - 1], None)
     keep = submitted < ctx.cut
-    return {"order": f[keep], "rating": rating[keep], "submitted": submitted[keep], "removed": removed[keep],
-            "shared": (rng.random(m) < 0.003)[keep], "comment": comment[keep]}
+    return {
+        "order": f[keep],
+        "rating": rating[keep],
+        "submitted": submitted[keep],
+        "removed": removed[keep],
+        "shared": (rng.random(m) < 0.003)[keep],
+        "comment": comment[keep],
+    }
 
 
-def _claims(ctx: _Ctx, o: dict, z: np.ndarray, exp_class: np.ndarray,
-            deliv: np.ndarray, lost: np.ndarray) -> dict[str, np.ndarray]:
+def _claims(
+    ctx: _Ctx, o: dict, z: np.ndarray, exp_class: np.ndarray, deliv: np.ndarray, lost: np.ndarray
+) -> dict[str, np.ndarray]:
     """A-to-z claims (mostly after late or lost deliveries) and chargebacks, with decisions."""
     rng = ctx.rng
     n = len(o["u"])
@@ -840,8 +964,11 @@ def _claims(ctx: _Ctx, o: dict, z: np.ndarray, exp_class: np.ndarray,
     p_az = 0.0025 * np.exp(-0.6 * zc) * np.array([0.6, 5.0, 0.0, 0.0])[exp_class]
     p_az = np.where(lost, 0.35, p_az) * np.where(afn, 0.3, 1.0)
     az = np.flatnonzero(rng.random(n) < p_az)
-    filed_az = np.where(lost[az], o["latest_delivery"][az] + _days(_lognormal(rng, 5.0, 0.6, len(az))),
-                        deliv[az] + _days(_lognormal(rng, 6.0, 0.7, len(az))))
+    filed_az = np.where(
+        lost[az],
+        o["latest_delivery"][az] + _days(_lognormal(rng, 5.0, 0.6, len(az))),
+        deliv[az] + _days(_lognormal(rng, 6.0, 0.7, len(az))),
+    )
     p_cb = 0.0006 * np.exp(-0.4 * zc) * (exp_class != 3)
     cb = np.flatnonzero(rng.random(n) < p_cb)
     filed_cb = o["purchased"][cb] + _days(_lognormal(rng, 25.0, 0.5, len(cb)))
@@ -850,20 +977,36 @@ def _claims(ctx: _Ctx, o: dict, z: np.ndarray, exp_class: np.ndarray,
     filed = np.concatenate([filed_az, filed_cb])
     m = len(order)
     dec_names = np.array(["pending", "granted", "denied", "withdrawn", "reversed"], dtype=object)
-    dec = np.where(kind == 0, 1 + _pick(rng, np.array([0.45, 0.30, 0.20, 0.05]), m),
-                   1 + _pick(rng, np.array([0.45, 0.40, 0.10, 0.05]), m))
+    dec = np.where(
+        kind == 0,
+        1 + _pick(rng, np.array([0.45, 0.30, 0.20, 0.05]), m),
+        1 + _pick(rng, np.array([0.45, 0.40, 0.10, 0.05]), m),
+    )
     decided = filed + _days(np.where(kind == 0, _lognormal(rng, 5.0, 0.6, m), _lognormal(rng, 12.0, 0.5, m)))
     open_ = decided >= ctx.cut
     dec = np.where(open_, 0, dec)
     decided = np.where(open_, _NAT, decided)
     fraud = (kind == 1) & (rng.random(m) < 0.25)
     keep = filed < ctx.cut
-    return {"order": order[keep], "kind": kind[keep], "filed": filed[keep], "decision": dec_names[dec][keep],
-            "decided": decided[keep], "fraud": fraud[keep]}
+    return {
+        "order": order[keep],
+        "kind": kind[keep],
+        "filed": filed[keep],
+        "decision": dec_names[dec][keep],
+        "decided": decided[keep],
+        "fraud": fraud[keep],
+    }
 
 
-def _returns(ctx: _Ctx, units: _Units, o: dict, z: np.ndarray, exp_class: np.ndarray, deliv: np.ndarray,
-             category: np.ndarray) -> dict[str, np.ndarray]:
+def _returns(
+    ctx: _Ctx,
+    units: _Units,
+    o: dict,
+    z: np.ndarray,
+    exp_class: np.ndarray,
+    deliv: np.ndarray,
+    category: np.ndarray,
+) -> dict[str, np.ndarray]:
     """Returns of delivered orders: category rate, seller-fault share falling with quality."""
     rng = ctx.rng
     n = len(o["u"])
@@ -876,21 +1019,31 @@ def _returns(ctx: _Ctx, units: _Units, o: dict, z: np.ndarray, exp_class: np.nda
     p_fault = _sigmoid(-0.8 - 0.6 * zc[r])
     fault = rng.random(m) < p_fault
     fault_reasons = np.array(["defective", "damaged", "not_as_described", "wrong_item"], dtype=object)
-    other_reasons = np.array(["no_longer_needed", "ordered_by_mistake", "better_price", "unwanted_gift"],
-                             dtype=object)
-    reason = np.where(fault, fault_reasons[_pick(rng, np.array([0.4, 0.25, 0.25, 0.1]), m)],
-                      other_reasons[_pick(rng, np.array([0.5, 0.2, 0.2, 0.1]), m)])
+    other_reasons = np.array(
+        ["no_longer_needed", "ordered_by_mistake", "better_price", "unwanted_gift"], dtype=object
+    )
+    reason = np.where(
+        fault,
+        fault_reasons[_pick(rng, np.array([0.4, 0.25, 0.25, 0.1]), m)],
+        other_reasons[_pick(rng, np.array([0.5, 0.2, 0.2, 0.1]), m)],
+    )
     late = exp_class[r] == 1
     reason = np.where(late & (rng.random(m) < 0.3), "arrived_late", reason)
     fault = fault | (reason == "arrived_late")
     free = fault | units.free_returns[o["u"][r]]
     keep = requested < ctx.cut
-    return {"order": r[keep], "requested": requested[keep], "reason": reason[keep], "fault": fault[keep],
-            "free": free[keep]}
+    return {
+        "order": r[keep],
+        "requested": requested[keep],
+        "reason": reason[keep],
+        "fault": fault[keep],
+        "free": free[keep],
+    }
 
 
-def _messages(ctx: _Ctx, units: _Units, o: dict, z: np.ndarray,
-              exp_class: np.ndarray) -> dict[str, np.ndarray]:
+def _messages(
+    ctx: _Ctx, units: _Units, o: dict, z: np.ndarray, exp_class: np.ndarray
+) -> dict[str, np.ndarray]:
     """Buyer messages per order (more after a bad experience) and pre-sale questions, with replies."""
     rng = ctx.rng
     n = len(o["u"])
@@ -923,9 +1076,15 @@ def _messages(ctx: _Ctx, units: _Units, o: dict, z: np.ndarray,
     resp = np.where(never | (no_need & (rng.random(mm) < 0.7)), _NAT, resp)
     resp = np.where(resp < ctx.cut, resp, _NAT)
     keep = (received < ctx.cut) & (received >= ctx.start.astype("datetime64[s]"))
-    return {"order": all_order[keep], "has_order": has_order[keep], "received": received[keep],
-            "response": resp[keep], "no_need": no_need[keep], "auto": units.auto_reply[u][keep],
-            "u": u[keep]}
+    return {
+        "order": all_order[keep],
+        "has_order": has_order[keep],
+        "received": received[keep],
+        "response": resp[keep],
+        "no_need": no_need[keep],
+        "auto": units.auto_reply[u][keep],
+        "u": u[keep],
+    }
 
 
 def _violations(ctx: _Ctx, units: _Units, z: np.ndarray) -> dict[str, np.ndarray]:
@@ -942,8 +1101,10 @@ def _violations(ctx: _Ctx, units: _Units, z: np.ndarray) -> dict[str, np.ndarray
     u = np.repeat(np.arange(n_units), k)
     m = len(u)
     day = first[u] + np.floor(rng.random(m) * span[u]).astype(np.int64)
-    kinds = np.array(["listing_policy", "restricted_product", "safety", "authenticity", "review_manipulation",
-                      "other"], dtype=object)
+    kinds = np.array(
+        ["listing_policy", "restricted_product", "safety", "authenticity", "review_manipulation", "other"],
+        dtype=object,
+    )
     kind = kinds[_pick(rng, np.array([0.4, 0.15, 0.1, 0.1, 0.05, 0.2]), m)]
     sev = _pick(rng, np.array([0.5, 0.35, 0.12, 0.03]), m)
     sev = np.where(clean[u], np.minimum(sev, 0), sev)
@@ -977,16 +1138,22 @@ def _violations(ctx: _Ctx, units: _Units, z: np.ndarray) -> dict[str, np.ndarray
     warn = np.concatenate([warn, np.array(s_warn, dtype=bool)])
     m = len(u)
     local = (ctx.start + day.astype("timedelta64[D]")).astype("datetime64[s]") + rng.integers(
-        0, 86400, m).astype("timedelta64[s]")
+        0, 86400, m
+    ).astype("timedelta64[s]")
     reported = ctx.to_utc(local, units.mp[u])
     resolved = np.where(rng.random(m) < 0.75, reported + _days(_lognormal(rng, 12.0, 0.8, m)), _NAT)
     resolved = np.where(resolved < ctx.cut, resolved, _NAT)
     keep = reported < ctx.cut
     order = np.lexsort((reported[keep], u[keep]))
     sel = np.flatnonzero(keep)[order]
-    return {"u": u[sel], "kind": kind[sel], "severity": np.array(["low", "medium", "high", "critical"],
-                                                                    dtype=object)[sev[sel]],
-            "reported": reported[sel], "warning": warn[sel], "resolved": resolved[sel]}
+    return {
+        "u": u[sel],
+        "kind": kind[sel],
+        "severity": np.array(["low", "medium", "high", "critical"], dtype=object)[sev[sel]],
+        "reported": reported[sel],
+        "warning": warn[sel],
+        "resolved": resolved[sel],
+    }
 
 
 # --------------------------------------------------------------------------------------------- public API
@@ -1036,12 +1203,20 @@ def generate(
     rng = np.random.default_rng(seed)
     start = np.datetime64(end, "D") - np.timedelta64(days - 1, "D")
     zones = tuple(BUILTIN_MARKETPLACES[m][0] for m in _MPS)
-    cut = pd.Timestamp(np.datetime64(end, "D") + np.timedelta64(1, "D")).tz_localize(
-        "America/Los_Angeles").tz_convert("UTC").tz_localize(None).to_datetime64().astype("datetime64[s]")
+    cut = (
+        pd.Timestamp(np.datetime64(end, "D") + np.timedelta64(1, "D"))
+        .tz_localize("America/Los_Angeles")
+        .tz_convert("UTC")
+        .tz_localize(None)
+        .to_datetime64()
+        .astype("datetime64[s]")
+    )
     years = range(int(str(start)[:4]) - 1, end.year + 2)
     hol = [
-        np.array(sorted(holidays_lib.country_holidays(BUILTIN_MARKETPLACES[m][1], years=years)),
-                 dtype="datetime64[D]")
+        np.array(
+            sorted(holidays_lib.country_holidays(BUILTIN_MARKETPLACES[m][1], years=years)),
+            dtype="datetime64[D]",
+        )
         for m in _MPS
     ]
     ctx = _Ctx(rng=rng, start=start, n_days=days, cut=cut, zones=zones, holidays=hol)
@@ -1089,20 +1264,30 @@ def generate(
     cat_names = list(_CATEGORIES)
     us = units.seller  # unit -> seller
     marketplaces = pd.DataFrame(
-        [{"marketplace_id": m, "timezone": BUILTIN_MARKETPLACES[m][0], "country": BUILTIN_MARKETPLACES[m][1],
-          "currency": BUILTIN_MARKETPLACES[m][2], "weekend": BUILTIN_MARKETPLACES[m][3]} for m in _MPS]
+        [
+            {
+                "marketplace_id": m,
+                "timezone": BUILTIN_MARKETPLACES[m][0],
+                "country": BUILTIN_MARKETPLACES[m][1],
+                "currency": BUILTIN_MARKETPLACES[m][2],
+                "weekend": BUILTIN_MARKETPLACES[m][3],
+            }
+            for m in _MPS
+        ]
     )
     marketplaces = marketplaces.astype("str")
     reg_day = start + units.reg_day.astype("timedelta64[D]")
     reg_local = reg_day.astype("datetime64[s]") + units.reg_sec.astype("timedelta64[s]")
-    sellers_df = pd.DataFrame({
-        "seller_id": _str(_take(seller_ids, us)),
-        "marketplace_id": _str(_take(_MPS, units.mp)),
-        "name": _str(_take(sel.name, us)),
-        "registered_at": _ts(ctx.to_utc(reg_local, units.mp)),
-        "primary_category": _str(_take(cat_names, sel.category[us])),
-        "country": _str(_take(list(sel.country), us)),
-    })
+    sellers_df = pd.DataFrame(
+        {
+            "seller_id": _str(_take(seller_ids, us)),
+            "marketplace_id": _str(_take(_MPS, units.mp)),
+            "name": _str(_take(sel.name, us)),
+            "registered_at": _ts(ctx.to_utc(reg_local, units.mp)),
+            "primary_category": _str(_take(cat_names, sel.category[us])),
+            "country": _str(_take(list(sel.country), us)),
+        }
+    )
     scenario: dict[str, dict[str, str]] = {}
     for s, m, sc in zip(us, units.mp, units.scenario, strict=True):
         scenario.setdefault(seller_ids[s], {})[_MPS[m]] = SCENARIO_NAMES[int(sc)]
@@ -1110,26 +1295,32 @@ def generate(
     # order ids: marketplace prefix, sequence by purchase time, random suffix
     seq = np.empty(n, dtype=np.int64)
     seq[np.argsort(o["purchased"], kind="stable")] = np.arange(n)
-    order_id = _join(_take([_ORDER_PREFIX[m] + "-" for m in _MPS], o["mp"]), _digits(seq + 1, 7), "-",
-                     _digits(rng.integers(0, 10**7, n), 7))
+    order_id = _join(
+        _take([_ORDER_PREFIX[m] + "-" for m in _MPS], o["mp"]),
+        _digits(seq + 1, 7),
+        "-",
+        _digits(rng.integers(0, 10**7, n), 7),
+    )
     o_seller = _take(seller_ids, o["seller"])
     premium = np.where(o["afn"], rng.random(n) < 0.75, units.premium_mfn[o["u"]] & (rng.random(n) < 0.5))
     business = rng.random(n) < np.where(o["mp"] == _MPS.index("JP"), 0.03, 0.06)
-    orders = pd.DataFrame({
-        "seller_id": _str(o_seller),
-        "order_id": _str(order_id),
-        "marketplace_id": _str(_take(_MPS, o["mp"])),
-        "purchased_at": _ts(o["purchased"]),
-        "fulfillment_channel": _str(_take(["MFN", "AFN"], o["afn"].astype(np.int64))),
-        "latest_ship_at": _ts(o["latest_ship"]),
-        "latest_delivery_at": _ts(o["latest_delivery"]),
-        "units": o["units"],
-        "order_total": np.round(total, 2),
-        "currency": _str(_take([BUILTIN_MARKETPLACES[m][2] for m in _MPS], o["mp"])),
-        "category": _str(_take(cat_names, o_cat)),
-        "is_premium": premium.astype(bool),
-        "is_business": business,
-    })
+    orders = pd.DataFrame(
+        {
+            "seller_id": _str(o_seller),
+            "order_id": _str(order_id),
+            "marketplace_id": _str(_take(_MPS, o["mp"])),
+            "purchased_at": _ts(o["purchased"]),
+            "fulfillment_channel": _str(_take(["MFN", "AFN"], o["afn"].astype(np.int64))),
+            "latest_ship_at": _ts(o["latest_ship"]),
+            "latest_delivery_at": _ts(o["latest_delivery"]),
+            "units": o["units"],
+            "order_total": np.round(total, 2),
+            "currency": _str(_take([BUILTIN_MARKETPLACES[m][2] for m in _MPS], o["mp"])),
+            "category": _str(_take(cat_names, o_cat)),
+            "is_premium": premium.astype(bool),
+            "is_business": business,
+        }
+    )
 
     def child(idx: np.ndarray) -> dict[str, pd.api.extensions.ExtensionArray]:
         """seller_id and order_id of the orders at positions ``idx``."""
@@ -1138,15 +1329,17 @@ def generate(
 
     oi = it["order"]
     sku_k = it["product"] - sel.catalog_start[o["seller"][oi]]
-    order_items = pd.DataFrame({
-        **child(oi),
-        "line_id": _str(_digits(it["line"], 1)),
-        "sku": _str(_join(_take([f"{x}-" for x in seller_ids], o["seller"][oi]), _digits(sku_k, 4))),
-        "product_id": _str(_join("B0", _digits(10**7 + it["product"], 8))),
-        "category": _str(_take(cat_names, it["category"])),
-        "quantity": it["qty"].astype(np.int64),
-        "unit_price": it["price"].astype(float),
-    })
+    order_items = pd.DataFrame(
+        {
+            **child(oi),
+            "line_id": _str(_digits(it["line"], 1)),
+            "sku": _str(_join(_take([f"{x}-" for x in seller_ids], o["seller"][oi]), _digits(sku_k, 4))),
+            "product_id": _str(_join("B0", _digits(10**7 + it["product"], 8))),
+            "category": _str(_take(cat_names, it["category"])),
+            "quantity": it["qty"].astype(np.int64),
+            "unit_price": it["price"].astype(float),
+        }
+    )
 
     # rows by seller and confirmation time; shipment ids follow that order
     rows = np.flatnonzero(sh_keep)
@@ -1161,45 +1354,53 @@ def generate(
     carrier = _mask(_take(carrier_names, np.maximum(ccode, 0)), ccode >= 0)
     scan = sh["scan"][sh_keep]
     delivered = sh["delivered"][sh_keep]
-    shipments = pd.DataFrame({
-        **child(so),
-        "shipment_id": _str(_join("SH", _digits(sseq + 1, 8))),
-        "confirmed_at": _ts(sh["conf"][sh_keep]),
-        "carrier": _str(carrier),
-        "tracking_id": _str(tracking),
-        "first_scan_at": _ts(np.where(scan < cut, scan, _NAT)),
-        "delivered_at": _ts(np.where(delivered < cut, delivered, _NAT)),
-        "units": sh["units"][sh_keep].astype(np.int64),
-    })
+    shipments = pd.DataFrame(
+        {
+            **child(so),
+            "shipment_id": _str(_join("SH", _digits(sseq + 1, 8))),
+            "confirmed_at": _ts(sh["conf"][sh_keep]),
+            "carrier": _str(carrier),
+            "tracking_id": _str(tracking),
+            "first_scan_at": _ts(np.where(scan < cut, scan, _NAT)),
+            "delivered_at": _ts(np.where(delivered < cut, delivered, _NAT)),
+            "units": sh["units"][sh_keep].astype(np.int64),
+        }
+    )
 
     co = cx["order"][cx_keep]
-    cancellations = pd.DataFrame({
-        **child(co),
-        "cancelled_at": _ts(cx["at"][cx_keep]),
-        "initiated_by": _str(_take(["seller", "buyer", "system", "unknown"], cx["kind"][cx_keep])),
-        "reason": _str(pa.array(cx["reason"][cx_keep], pa.string())),
-        "via_buyer_request": cx["via"][cx_keep],
-    })
+    cancellations = pd.DataFrame(
+        {
+            **child(co),
+            "cancelled_at": _ts(cx["at"][cx_keep]),
+            "initiated_by": _str(_take(["seller", "buyer", "system", "unknown"], cx["kind"][cx_keep])),
+            "reason": _str(pa.array(cx["reason"][cx_keep], pa.string())),
+            "via_buyer_request": cx["via"][cx_keep],
+        }
+    )
 
-    feedback = pd.DataFrame({
-        **child(fb["order"]),
-        "rating": fb["rating"].astype(np.int64),
-        "submitted_at": _ts(fb["submitted"]),
-        "removed_at": _ts(fb["removed"]),
-        "is_shared": fb["shared"],
-        "comment": _str(pa.array(fb["comment"], pa.string())),
-    })
+    feedback = pd.DataFrame(
+        {
+            **child(fb["order"]),
+            "rating": fb["rating"].astype(np.int64),
+            "submitted_at": _ts(fb["submitted"]),
+            "removed_at": _ts(fb["removed"]),
+            "is_shared": fb["shared"],
+            "comment": _str(pa.array(fb["comment"], pa.string())),
+        }
+    )
 
     cseq = np.arange(len(cl["order"]))
-    claims = pd.DataFrame({
-        **child(cl["order"]),
-        "claim_id": _str(_join(_take(["AZ", "CB"], cl["kind"]), _digits(cseq + 1, 7))),
-        "kind": _str(_take(["a_to_z", "chargeback"], cl["kind"])),
-        "filed_at": _ts(cl["filed"]),
-        "decision": _str(pa.array(cl["decision"], pa.string())),
-        "decided_at": _ts(cl["decided"]),
-        "is_fraud": cl["fraud"],
-    })
+    claims = pd.DataFrame(
+        {
+            **child(cl["order"]),
+            "claim_id": _str(_join(_take(["AZ", "CB"], cl["kind"]), _digits(cseq + 1, 7))),
+            "kind": _str(_take(["a_to_z", "chargeback"], cl["kind"])),
+            "filed_at": _ts(cl["filed"]),
+            "decision": _str(pa.array(cl["decision"], pa.string())),
+            "decided_at": _ts(cl["decided"]),
+            "is_fraud": cl["fraud"],
+        }
+    )
 
     # message ids in order of receipt; rows by seller and receipt
     mseq = np.empty(len(msg["order"]), dtype=np.int64)
@@ -1212,39 +1413,45 @@ def generate(
     msg_order_id = order_id.take(pa.array(mo, pa.int64()))
     has_order = msg["has_order"]
     thread = pa.array(np.where(has_order, seq[mo], mseq), pa.int64())
-    buyer_messages = pd.DataFrame({
-        "seller_id": ids["seller_id"],
-        "message_id": _str(_join("M", _digits(mseq + 1, 9))),
-        "received_at": _ts(msg["received"]),
-        "order_id": _str(_mask(msg_order_id, has_order)),
-        "thread_id": _str(_join(_take(["TQ", "TH"], has_order.astype(np.int64)), _digits(thread, 8))),
-        "first_response_at": _ts(msg["response"]),
-        "no_response_needed": msg["no_need"],
-        "is_auto_reply": msg["auto"],
-        "marketplace_id": _str(_take(_MPS, o["mp"][mo])),
-    })
+    buyer_messages = pd.DataFrame(
+        {
+            "seller_id": ids["seller_id"],
+            "message_id": _str(_join("M", _digits(mseq + 1, 9))),
+            "received_at": _ts(msg["received"]),
+            "order_id": _str(_mask(msg_order_id, has_order)),
+            "thread_id": _str(_join(_take(["TQ", "TH"], has_order.astype(np.int64)), _digits(thread, 8))),
+            "first_response_at": _ts(msg["response"]),
+            "no_response_needed": msg["no_need"],
+            "is_auto_reply": msg["auto"],
+            "marketplace_id": _str(_take(_MPS, o["mp"][mo])),
+        }
+    )
 
     ro = rt["order"]
-    returns = pd.DataFrame({
-        **child(ro),
-        "return_id": _str(_join("R", _digits(np.arange(len(ro)) + 1, 8))),
-        "requested_at": _ts(rt["requested"]),
-        "reason": _str(pa.array(rt["reason"], pa.string())),
-        "is_seller_fault": rt["fault"],
-        "free_return_label": rt["free"],
-    })
+    returns = pd.DataFrame(
+        {
+            **child(ro),
+            "return_id": _str(_join("R", _digits(np.arange(len(ro)) + 1, 8))),
+            "requested_at": _ts(rt["requested"]),
+            "reason": _str(pa.array(rt["reason"], pa.string())),
+            "is_seller_fault": rt["fault"],
+            "free_return_label": rt["free"],
+        }
+    )
 
     vu = vi["u"]
-    violations = pd.DataFrame({
-        "seller_id": _str(_take(seller_ids, us[vu])),
-        "marketplace_id": _str(_take(_MPS, units.mp[vu])),
-        "violation_id": _str(_join("V", _digits(np.arange(len(vu)) + 1, 6))),
-        "kind": _str(pa.array(vi["kind"], pa.string())),
-        "reported_at": _ts(vi["reported"]),
-        "severity": _str(pa.array(vi["severity"], pa.string())),
-        "is_warning": vi["warning"],
-        "resolved_at": _ts(vi["resolved"]),
-    })
+    violations = pd.DataFrame(
+        {
+            "seller_id": _str(_take(seller_ids, us[vu])),
+            "marketplace_id": _str(_take(_MPS, units.mp[vu])),
+            "violation_id": _str(_join("V", _digits(np.arange(len(vu)) + 1, 6))),
+            "kind": _str(pa.array(vi["kind"], pa.string())),
+            "reported_at": _ts(vi["reported"]),
+            "severity": _str(pa.array(vi["severity"], pa.string())),
+            "is_warning": vi["warning"],
+            "resolved_at": _ts(vi["resolved"]),
+        }
+    )
 
     tables = {
         "marketplaces": marketplaces,

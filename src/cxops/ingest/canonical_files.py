@@ -117,8 +117,14 @@ def import_canonical(
     if builtin is not None and len(builtin):
         stats = wh.upsert(TABLES["marketplaces"], builtin)
         wh.record_provided("marketplaces", list(builtin.columns), source="builtin")
-        report.add(BUILTIN_FILE, "marketplaces", len(builtin), len(builtin),
-                   inserted=stats.inserted, replaced=stats.replaced)
+        report.add(
+            BUILTIN_FILE,
+            "marketplaces",
+            len(builtin),
+            len(builtin),
+            inserted=stats.inserted,
+            replaced=stats.replaced,
+        )
         report.note(f"built-in marketplaces added: {', '.join(builtin['marketplace_id'])}")
     for name, res in results.items():
         path = files[name]
@@ -126,11 +132,21 @@ def import_canonical(
         wh.record_provided(name, present[name], source=f"canonical:{path}")
         orphans = warnings.get(name, res.warnings.iloc[:0])
         if len(orphans):
-            report.note(f"{path.name}: {len(orphans):,} rows reference seller orders not in orders "
-                        "(loaded, no order invented)")
+            report.note(
+                f"{path.name}: {len(orphans):,} rows reference seller orders not in orders "
+                "(loaded, no order invented)"
+            )
         w = pd.concat([res.warnings, orphans], ignore_index=True)
-        report.add(str(path), name, res.rows_read, res.rows_loaded, res.quarantined, w,
-                   inserted=stats.inserted, replaced=stats.replaced)
+        report.add(
+            str(path),
+            name,
+            res.rows_read,
+            res.rows_loaded,
+            res.quarantined,
+            w,
+            inserted=stats.inserted,
+            replaced=stats.replaced,
+        )
     if quarantine_dir is not None:
         report.write_quarantine(quarantine_dir)
     report.seconds = time.perf_counter() - start
@@ -140,7 +156,8 @@ def import_canonical(
 def _note_ignored_files(report: ImportReport, directory: Path, files: dict[str, Path]) -> None:
     used = {p.name for p in files.values()}
     ignored = sorted(
-        p.name for p in directory.iterdir()
+        p.name
+        for p in directory.iterdir()
         if p.is_file() and p.suffix.lower() in SUFFIXES and p.name not in used
     )
     if ignored:
@@ -178,8 +195,14 @@ def _check_marketplaces(wh, files, results, rows, raws) -> pd.DataFrame | None:
                 f"(built in: {', '.join(BUILTIN_MARKETPLACES)})"
                 for v in mp[bad]
             ]
-            q = quarantine_rows(name, str(path), bad_rows, "marketplace_id", reasons,
-                                records_json(raws[name], bad_rows - first))
+            q = quarantine_rows(
+                name,
+                str(path),
+                bad_rows,
+                "marketplace_id",
+                reasons,
+                records_json(raws[name], bad_rows - first),
+            )
             rows[name] = _drop_rows(res, rows[name], bad, q)
         used |= set(res.loaded["marketplace_id"].dropna())
     need = sorted(used - given)
@@ -205,7 +228,10 @@ def _check_orphans(wh, files, results, rows) -> dict[str, pd.DataFrame]:
         orphan = (m["_known"].isna() & child["order_id"].notna()).to_numpy(dtype=bool)
         if orphan.any():
             out[name] = quarantine_rows(
-                name, str(files[name]), rows[name][orphan], "order_id",
+                name,
+                str(files[name]),
+                rows[name][orphan],
+                "order_id",
                 "seller order (seller_id, order_id) is not in orders (loaded anyway)",
             )
     return out

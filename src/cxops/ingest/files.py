@@ -52,9 +52,7 @@ def read_raw(path: str | Path) -> pd.DataFrame:
     suffix = path.suffix.lower()
     try:
         if suffix == ".csv":
-            df = pd.read_csv(
-                path, dtype=str, keep_default_na=False, na_filter=False, encoding="utf-8-sig"
-            )
+            df = pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False, encoding="utf-8-sig")
         elif suffix == ".parquet":
             df = pq.read_table(path).to_pandas()
         else:
@@ -89,7 +87,5 @@ def find_table_file(directory: str | Path, stem: str) -> Path | None:
     directory = Path(directory)
     found = [directory / f"{stem}{s}" for s in SUFFIXES if (directory / f"{stem}{s}").is_file()]
     if len(found) > 1:
-        raise IngestError(
-            f"both {found[0]} and {found[1]} exist for table {stem!r}: keep only one of them"
-        )
+        raise IngestError(f"both {found[0]} and {found[1]} exist for table {stem!r}: keep only one of them")
     return found[0] if found else None

@@ -57,9 +57,15 @@ OLIST_FILES: dict[str, str] = {
 }
 REQUIRED_FILES = ("orders", "items", "sellers")
 COLUMNS: dict[str, list[str]] = {
-    "orders": ["order_id", "order_status", "order_purchase_timestamp", "order_approved_at",
-               "order_delivered_carrier_date", "order_delivered_customer_date",
-               "order_estimated_delivery_date"],
+    "orders": [
+        "order_id",
+        "order_status",
+        "order_purchase_timestamp",
+        "order_approved_at",
+        "order_delivered_carrier_date",
+        "order_delivered_customer_date",
+        "order_estimated_delivery_date",
+    ],
     "items": ["order_id", "order_item_id", "product_id", "seller_id", "shipping_limit_date", "price"],
     "sellers": ["seller_id"],
     "products": ["product_id", "product_category_name"],
@@ -114,8 +120,12 @@ def discover_olist_files(
     missing = [n for n in REQUIRED_FILES if n not in found]
     if missing:
         where = f" in {directory} or {Path(directory) / 'partial'}" if directory is not None else ""
-        raise IngestError("Olist file(s) not found" + where + ": " + "; ".join(
-            f"{n} ({OLIST_FILES[n]}.csv or .parquet, or pass --{n} PATH)" for n in missing))
+        raise IngestError(
+            "Olist file(s) not found"
+            + where
+            + ": "
+            + "; ".join(f"{n} ({OLIST_FILES[n]}.csv or .parquet, or pass --{n} PATH)" for n in missing)
+        )
     return {n: found[n] for n in OLIST_FILES if n in found}
 
 
@@ -126,12 +136,16 @@ def _discover(directory: Path, stem: str, name: str) -> Path | None:
         exact = find_table_file(level, stem)
         if exact is not None:
             return exact
-        cands = sorted(p for p in level.iterdir()
-                       if p.is_file() and p.suffix.lower() in SUFFIXES and p.name.startswith(stem))
+        cands = sorted(
+            p
+            for p in level.iterdir()
+            if p.is_file() and p.suffix.lower() in SUFFIXES and p.name.startswith(stem)
+        )
         if len(cands) > 1:
             raise IngestError(
                 f"several Olist {name} files in {level}: {', '.join(p.name for p in cands)}; "
-                f"choose one with --{name.replace('_', '-')} PATH")
+                f"choose one with --{name.replace('_', '-')} PATH"
+            )
         if cands:
             return cands[0]
     return None
@@ -212,11 +226,15 @@ def import_olist(
     if "reviews" in src:
         load_feedback(ctx)
     report = ctx.report
-    report.note(f"times are America/Sao_Paulo wall clock converted to UTC; DST edges: "
-                f"{ctx.dst.shifted:,} nonexistent times shifted forward, {ctx.dst.ambiguous:,} ambiguous "
-                "times taken as the earlier (daylight-saving) instant")
-    report.note("Olist has no claims, buyer messages, returns or violations: those tables are not "
-                "created and their metrics are not measured")
+    report.note(
+        f"times are America/Sao_Paulo wall clock converted to UTC; DST edges: "
+        f"{ctx.dst.shifted:,} nonexistent times shifted forward, {ctx.dst.ambiguous:,} ambiguous "
+        "times taken as the earlier (daylight-saving) instant"
+    )
+    report.note(
+        "Olist has no claims, buyer messages, returns or violations: those tables are not "
+        "created and their metrics are not measured"
+    )
     if quarantine_dir is not None:
         report.write_quarantine(quarantine_dir)
     report.seconds = time.perf_counter() - start
@@ -251,9 +269,12 @@ def _orders(ctx: OlistContext) -> pd.DataFrame:
     o.reject(oid.isna(), "order_id", "required value is missing")
     o.reject_duplicates(pd.DataFrame({"order_id": oid}), "order_id", "order_id")
     out = pd.DataFrame({"order_id": oid, "status": o.text("order_status").str.lower(), "_src": o.row})
-    for col, name in (("order_purchase_timestamp", "purchased_at"), ("order_approved_at", "approved_at"),
-                      ("order_delivered_carrier_date", "carrier_at"),
-                      ("order_delivered_customer_date", "delivered_at")):
+    for col, name in (
+        ("order_purchase_timestamp", "purchased_at"),
+        ("order_approved_at", "approved_at"),
+        ("order_delivered_carrier_date", "carrier_at"),
+        ("order_delivered_customer_date", "delivered_at"),
+    ):
         out[name], bad = ctx.localize(o.df[col])
         if name == "purchased_at":
             o.reject(bad, col, "not a valid timestamp: '" + o.df[col].astype(str) + "'")
@@ -266,25 +287,36 @@ def _orders(ctx: OlistContext) -> pd.DataFrame:
     ctx.dst += stats
     off = int((est.notna() & (est != est.dt.normalize())).sum())
     if off:
-        ctx.report.note(f"{off:,} order_estimated_delivery_date values have a time of day; only the date "
-                        "is used")
+        ctx.report.note(
+            f"{off:,} order_estimated_delivery_date values have a time of day; only the date is used"
+        )
     return out[o.ok.to_numpy()].reset_index(drop=True)
 
 
 def _items(ctx: OlistContext, category: pd.DataFrame | None) -> pd.DataFrame:
     """Valid items whose order is a valid order; rejects rows on the items source."""
     i, report = ctx.src["items"], ctx.report
-    df = pd.DataFrame({"order_id": i.text("order_id"), "seller_id": i.text("seller_id"),
-                       "line_id": i.text("order_item_id"), "product_id": i.text("product_id"),
-                       "_src": i.row})
+    df = pd.DataFrame(
+        {
+            "order_id": i.text("order_id"),
+            "seller_id": i.text("seller_id"),
+            "line_id": i.text("order_item_id"),
+            "product_id": i.text("product_id"),
+            "_src": i.row,
+        }
+    )
     for col, key in (("order_id", "order_id"), ("seller_id", "seller_id"), ("order_item_id", "line_id")):
         i.reject(df[key].isna(), col, "required value is missing")
     i.reject_duplicates(df[["order_id", "line_id"]], "order_item_id", "(order_id, order_item_id)")
     raw = i.df["price"]
-    df["price"] = pd.to_numeric(raw if pd.api.types.is_numeric_dtype(raw) else text(raw),
-                                errors="coerce").astype("Float64")
-    i.reject((df["price"].isna() | (df["price"] < 0)).fillna(True), "price",
-             "price is not a non-negative number: '" + raw.astype(str) + "'")
+    df["price"] = pd.to_numeric(
+        raw if pd.api.types.is_numeric_dtype(raw) else text(raw), errors="coerce"
+    ).astype("Float64")
+    i.reject(
+        (df["price"].isna() | (df["price"] < 0)).fillna(True),
+        "price",
+        "price is not a non-negative number: '" + raw.astype(str) + "'",
+    )
     df["ship_limit"], bad = ctx.localize(i.df["shipping_limit_date"])
     i.warn.append((bad, "shipping_limit_date", "not a valid timestamp, taken as missing"))
     df["line_no"] = pd.to_numeric(df["line_id"], errors="coerce")
@@ -300,18 +332,26 @@ def _items(ctx: OlistContext, category: pd.DataFrame | None) -> pd.DataFrame:
     i.reject(missing, "order_id", "order not in the orders file")
     i.reject(~df["order_id"].isin(ctx.orders["order_id"]), "order_id", "order rejected in the orders file")
     if missing.any():
-        report.note(f"{df.loc[missing, 'order_id'].nunique():,} orders referenced by items are missing "
-                    f"from the orders file: their {int(missing.sum()):,} item rows are not loaded "
-                    "(quarantined; no order is invented)")
+        report.note(
+            f"{df.loc[missing, 'order_id'].nunique():,} orders referenced by items are missing "
+            f"from the orders file: their {int(missing.sum()):,} item rows are not loaded "
+            "(quarantined; no order is invented)"
+        )
     return df[i.ok.to_numpy()].reset_index(drop=True)
 
 
 def _seller_orders(items: pd.DataFrame, orders: pd.DataFrame) -> pd.DataFrame:
     """One row per (order_id, seller_id) with the order's columns and ``n_sellers`` of the order."""
     it = items.sort_values(["order_id", "seller_id", "line_no", "line_id"], kind="stable")
-    so = it.groupby(["order_id", "seller_id"], sort=False).agg(
-        latest_ship_at=("ship_limit", "max"), units=("line_id", "size"), order_total=("price", "sum"),
-    ).reset_index()
+    so = (
+        it.groupby(["order_id", "seller_id"], sort=False)
+        .agg(
+            latest_ship_at=("ship_limit", "max"),
+            units=("line_id", "size"),
+            order_total=("price", "sum"),
+        )
+        .reset_index()
+    )
     first = it.drop_duplicates(["order_id", "seller_id"], keep="first")[["order_id", "seller_id", "category"]]
     so = so.merge(first, on=["order_id", "seller_id"], how="left").merge(orders, on="order_id", how="inner")
     so["n_sellers"] = so.groupby("order_id")["seller_id"].transform("size")
@@ -348,8 +388,17 @@ def _load_sellers(ctx: OlistContext) -> None:
         provided.append("registered_at")
     sel["marketplace_id"] = MARKETPLACE
     sel["country"] = "BR"
-    load_derived(ctx.wh, ctx.report, "sellers", s, len(s), sel, s.quarantine("sellers"),
-                 provided=provided, source="olist")
+    load_derived(
+        ctx.wh,
+        ctx.report,
+        "sellers",
+        s,
+        len(s),
+        sel,
+        s.quarantine("sellers"),
+        provided=provided,
+        source="olist",
+    )
     unknown = ctx.items.loc[~ctx.items["seller_id"].isin(sel["seller_id"]), "seller_id"].nunique()
     if unknown:
         ctx.report.note(f"{unknown:,} sellers of loaded items are not in the sellers file")
@@ -367,8 +416,10 @@ def _closed_deals(ctx: OlistContext, sellers: pd.DataFrame) -> pd.DataFrame:
     c.reject(~sid.isin(sellers["seller_id"]), "seller_id", "seller not in the sellers file")
     ok = c.ok.to_numpy()
     ctx.report.add(c.file, "sellers", len(c), int(ok.sum()), c.quarantine("sellers"))
-    ctx.report.note(f"sellers.registered_at is the closed-deal won_date for {int(ok.sum()):,} sellers "
-                    "(null for the others)")
+    ctx.report.note(
+        f"sellers.registered_at is the closed-deal won_date for {int(ok.sum()):,} sellers "
+        "(null for the others)"
+    )
     deals = pd.DataFrame({"seller_id": sid[ok], "registered_at": won[ok]})
     return sellers.merge(deals, on="seller_id", how="left")
 
@@ -376,36 +427,65 @@ def _closed_deals(ctx: OlistContext, sellers: pd.DataFrame) -> pd.DataFrame:
 def _load_orders(ctx: OlistContext) -> None:
     o, orders, report = ctx.src["orders"], ctx.orders, ctx.report
     rows = ctx.so.assign(marketplace_id=MARKETPLACE, fulfillment_channel="MFN", currency=CURRENCY)
-    cols = ["seller_id", "order_id", "marketplace_id", "purchased_at", "fulfillment_channel",
-            "latest_ship_at", "latest_delivery_at", "units", "order_total", "currency"]
+    cols = [
+        "seller_id",
+        "order_id",
+        "marketplace_id",
+        "purchased_at",
+        "fulfillment_channel",
+        "latest_ship_at",
+        "latest_delivery_at",
+        "units",
+        "order_total",
+        "currency",
+    ]
     cols += ["category"] if ctx.has_category else []
     lost = orders[~ctx.has_items]
-    q = pd.concat([o.quarantine("orders"), o.quarantine_rows("orders", lost["_src"], "order_id", NO_SELLER)],
-                  ignore_index=True)
+    q = pd.concat(
+        [o.quarantine("orders"), o.quarantine_rows("orders", lost["_src"], "order_id", NO_SELLER)],
+        ignore_index=True,
+    )
     if len(lost):
         by = lost["status"].fillna("(none)").value_counts()
-        report.note(f"{len(lost):,} orders of the orders file have no item rows (no seller), not loaded: "
-                    + ", ".join(f"{k} {v:,}" for k, v in by.items()))
+        report.note(
+            f"{len(lost):,} orders of the orders file have no item rows (no seller), not loaded: "
+            + ", ".join(f"{k} {v:,}" for k, v in by.items())
+        )
     loaded = orders.loc[ctx.has_items, "_src"]
     warn = _status_warnings(ctx, orders[ctx.has_items]) + o.warnings("orders", loaded)
-    report.note("orders: latest_delivery_at = 23:59:59.999999 local on order_estimated_delivery_date; "
-                "order_total = sum of item prices, freight excluded; category = the seller's first item's")
-    load_derived(ctx.wh, report, "orders", o, len(o), rows[cols + ["_src"]], q, warn, provided=cols,
-                 source="olist")
+    report.note(
+        "orders: latest_delivery_at = 23:59:59.999999 local on order_estimated_delivery_date; "
+        "order_total = sum of item prices, freight excluded; category = the seller's first item's"
+    )
+    load_derived(
+        ctx.wh, report, "orders", o, len(o), rows[cols + ["_src"]], q, warn, provided=cols, source="olist"
+    )
 
 
 def _status_warnings(ctx: OlistContext, orders: pd.DataFrame) -> list[pd.DataFrame]:
     """Status/date mismatches (case C25), flagged on the orders file's rows."""
     st = orders["status"]
     checks = [
-        ((st == "delivered") & orders["delivered_at"].isna(), "order_delivered_customer_date",
-         "status delivered but order_delivered_customer_date is missing"),
-        ((st == "delivered") & orders["carrier_at"].isna(), "order_delivered_carrier_date",
-         "status delivered but order_delivered_carrier_date is missing"),
-        ((st == "shipped") & orders["carrier_at"].isna(), "order_delivered_carrier_date",
-         "status shipped but order_delivered_carrier_date is missing"),
-        (st.isin(list(INITIATED_BY)) & orders["delivered_at"].notna(), "order_delivered_customer_date",
-         "status canceled/unavailable but order_delivered_customer_date is set"),
+        (
+            (st == "delivered") & orders["delivered_at"].isna(),
+            "order_delivered_customer_date",
+            "status delivered but order_delivered_customer_date is missing",
+        ),
+        (
+            (st == "delivered") & orders["carrier_at"].isna(),
+            "order_delivered_carrier_date",
+            "status delivered but order_delivered_carrier_date is missing",
+        ),
+        (
+            (st == "shipped") & orders["carrier_at"].isna(),
+            "order_delivered_carrier_date",
+            "status shipped but order_delivered_carrier_date is missing",
+        ),
+        (
+            st.isin(list(INITIATED_BY)) & orders["delivered_at"].notna(),
+            "order_delivered_customer_date",
+            "status canceled/unavailable but order_delivered_customer_date is set",
+        ),
     ]
     out = []
     for mask, col, why in checks:
@@ -421,9 +501,18 @@ def _load_items(ctx: OlistContext) -> None:
     rows = items.assign(quantity=1, unit_price=items["price"])
     cols = ["seller_id", "order_id", "line_id", "product_id", "quantity", "unit_price"]
     cols += ["category"] if ctx.has_category else []
-    load_derived(ctx.wh, ctx.report, "order_items", i, len(i), rows[cols + ["_src"]],
-                 i.quarantine("order_items"), i.warnings("order_items", items["_src"]), provided=cols,
-                 source="olist")
+    load_derived(
+        ctx.wh,
+        ctx.report,
+        "order_items",
+        i,
+        len(i),
+        rows[cols + ["_src"]],
+        i.quarantine("order_items"),
+        i.warnings("order_items", items["_src"]),
+        provided=cols,
+        source="olist",
+    )
 
 
 def _load_per_order(ctx: OlistContext, table: str, order_mask: pd.Series, rows: pd.DataFrame, cols) -> None:
@@ -432,8 +521,9 @@ def _load_per_order(ctx: OlistContext, table: str, order_mask: pd.Series, rows: 
     cand = ctx.orders[order_mask]
     lost = cand[~ctx.has_items[order_mask]]
     q = o.quarantine_rows(table, lost["_src"], "order_id", NO_SELLER)
-    load_derived(ctx.wh, ctx.report, table, o, len(cand), rows[cols + ["_src"]], q, provided=cols,
-                 source="olist")
+    load_derived(
+        ctx.wh, ctx.report, table, o, len(cand), rows[cols + ["_src"]], q, provided=cols, source="olist"
+    )
 
 
 def _load_shipments(ctx: OlistContext) -> None:
@@ -441,12 +531,15 @@ def _load_shipments(ctx: OlistContext) -> None:
         return df["carrier_at"].notna() | df["delivered_at"].notna()
 
     sm = ctx.so[shipped(ctx.so)]
-    rows = sm.assign(shipment_id=sm["order_id"], confirmed_at=sm["carrier_at"],
-                     first_scan_at=sm["carrier_at"])
+    rows = sm.assign(
+        shipment_id=sm["order_id"], confirmed_at=sm["carrier_at"], first_scan_at=sm["carrier_at"]
+    )
     cols = ["seller_id", "order_id", "shipment_id", "confirmed_at", "first_scan_at", "delivered_at"]
-    ctx.report.note("shipments: one per seller order with a carrier or delivery date; the carrier hand-over "
-                    "(order_delivered_carrier_date) is both confirmed_at and first_scan_at; no carrier or "
-                    "tracking id (valid tracking rate not measured)")
+    ctx.report.note(
+        "shipments: one per seller order with a carrier or delivery date; the carrier hand-over "
+        "(order_delivered_carrier_date) is both confirmed_at and first_scan_at; no carrier or "
+        "tracking id (valid tracking rate not measured)"
+    )
     _load_per_order(ctx, "shipments", shipped(ctx.orders), rows, cols)
 
 
@@ -457,7 +550,9 @@ def _load_cancellations(ctx: OlistContext) -> None:
     at = cm[["approved_at", "purchased_at", "carrier_at", "delivered_at"]].max(axis=1)
     rows = cm.assign(cancelled_at=at, initiated_by=cm["status"].map(INITIATED_BY))
     cols = ["seller_id", "order_id", "cancelled_at", "initiated_by"]
-    ctx.report.note(f"cancellations: Olist has no cancellation time, so cancelled_at is the order's latest "
-                    f"known time (approval, purchase, carrier hand-over or delivery; {len(rows):,} seller "
-                    "orders); unavailable -> seller, canceled -> unknown")
+    ctx.report.note(
+        f"cancellations: Olist has no cancellation time, so cancelled_at is the order's latest "
+        f"known time (approval, purchase, carrier hand-over or delivery; {len(rows):,} seller "
+        "orders); unavailable -> seller, canceled -> unknown"
+    )
     _load_per_order(ctx, "cancellations", ctx.orders["status"].isin(list(INITIATED_BY)), rows, cols)

@@ -32,23 +32,33 @@ def load_feedback(ctx: OlistContext) -> None:
     rid, oid = r.text("review_id"), r.text("order_id")
     r.reject(rid.isna(), "review_id", "required value is missing")
     r.reject(oid.isna(), "order_id", "required value is missing")
-    r.reject_duplicates(pd.DataFrame({"review_id": rid, "order_id": oid}), "review_id,order_id",
-                        "key (review_id, order_id)")
+    r.reject_duplicates(
+        pd.DataFrame({"review_id": rid, "order_id": oid}), "review_id,order_id", "key (review_id, order_id)"
+    )
     raw = r.df["review_score"]
     score = pd.to_numeric(raw if pd.api.types.is_numeric_dtype(raw) else text(raw), errors="coerce")
-    r.reject((~score.between(1, 5) | (score != score.round())).fillna(True), "review_score",
-             "review_score is not an integer from 1 to 5: '" + raw.astype(str) + "'")
+    r.reject(
+        (~score.between(1, 5) | (score != score.round())).fillna(True),
+        "review_score",
+        "review_score is not an integer from 1 to 5: '" + raw.astype(str) + "'",
+    )
     times = {}
     for col in ("review_answer_timestamp", "review_creation_date"):
         values = r.df[col] if col in r.df.columns else pd.Series(None, index=r.df.index, dtype=object)
         times[col], bad = ctx.localize(values)
         r.warn.append((bad, col, "not a valid timestamp, taken as missing"))
     submitted = times["review_answer_timestamp"].fillna(times["review_creation_date"])
-    r.reject(submitted.isna(), "review_answer_timestamp",
-             "no valid review_answer_timestamp or review_creation_date")
+    r.reject(
+        submitted.isna(),
+        "review_answer_timestamp",
+        "no valid review_answer_timestamp or review_creation_date",
+    )
     shared_n = _shared_notes(report, rid[r.ok], oid[r.ok])
-    r.reject(~oid.isin(set(ctx.src["orders"].text("order_id").dropna())), "order_id",
-             "order not in the orders file")
+    r.reject(
+        ~oid.isin(set(ctx.src["orders"].text("order_id").dropna())),
+        "order_id",
+        "order not in the orders file",
+    )
     r.reject(~oid.isin(ctx.orders["order_id"]), "order_id", "order rejected in the orders file")
     r.reject(~oid.isin(ctx.so["order_id"]), "order_id", NO_SELLER)
     _supersede(r, report, rid, oid, submitted, times["review_creation_date"])
@@ -58,22 +68,48 @@ def load_feedback(ctx: OlistContext) -> None:
     both = (title.notna() & msg.notna()).to_numpy()
     comment[both] = title[both] + "\n" + msg[both]
     ok = r.ok.to_numpy()
-    fb = pd.DataFrame({"order_id": oid[ok], "rating": score[ok], "submitted_at": submitted[ok],
-                       "comment": comment[ok], "_src": r.row[ok], "_rid": rid[ok]})
+    fb = pd.DataFrame(
+        {
+            "order_id": oid[ok],
+            "rating": score[ok],
+            "submitted_at": submitted[ok],
+            "comment": comment[ok],
+            "_src": r.row[ok],
+            "_rid": rid[ok],
+        }
+    )
     fb = fb.merge(ctx.so[["order_id", "seller_id", "n_sellers"]], on="order_id", how="inner")
     fb["is_shared"] = fb["n_sellers"] > 1
     multi = fb[fb["is_shared"]]
     if len(multi):
-        report.note(f"{multi['_src'].nunique():,} reviews are of orders with several sellers: one feedback "
-                    f"row per seller ({len(multi):,} rows), marked is_shared")
+        report.note(
+            f"{multi['_src'].nunique():,} reviews are of orders with several sellers: one feedback "
+            f"row per seller ({len(multi):,} rows), marked is_shared"
+        )
     flagged = fb.drop_duplicates("_src")
     flagged = flagged[flagged["_rid"].isin(shared_n.index)]
-    warn = r.warnings("feedback", fb["_src"]) + [quarantine_rows(
-        "feedback", r.file, flagged["_src"], "review_id",
-        [f"review {x} shared by {shared_n[x]} orders" for x in flagged["_rid"]])]
+    warn = r.warnings("feedback", fb["_src"]) + [
+        quarantine_rows(
+            "feedback",
+            r.file,
+            flagged["_src"],
+            "review_id",
+            [f"review {x} shared by {shared_n[x]} orders" for x in flagged["_rid"]],
+        )
+    ]
     cols = ["seller_id", "order_id", "rating", "submitted_at", "is_shared", "comment"]
-    load_derived(ctx.wh, report, "feedback", r, len(r), fb[cols + ["_src"]], r.quarantine("feedback"),
-                 warn, provided=cols, source="olist")
+    load_derived(
+        ctx.wh,
+        report,
+        "feedback",
+        r,
+        len(r),
+        fb[cols + ["_src"]],
+        r.quarantine("feedback"),
+        warn,
+        provided=cols,
+        source="olist",
+    )
 
 
 def _supersede(r, report: ImportReport, rid, oid, submitted, created) -> None:
@@ -88,8 +124,10 @@ def _supersede(r, report: ImportReport, rid, oid, submitted, created) -> None:
     why = pd.Series(None, index=r.df.index, dtype=object)
     why[lost] = SUPERSEDED + " (review " + winner + ")"
     r.reject(why.notna(), "review_id", why)
-    report.note(f"{cand.loc[lost, 'oid'].nunique():,} orders have several reviews: the latest answered "
-                f"review is kept, {len(lost):,} superseded reviews are quarantined")
+    report.note(
+        f"{cand.loc[lost, 'oid'].nunique():,} orders have several reviews: the latest answered "
+        f"review is kept, {len(lost):,} superseded reviews are quarantined"
+    )
 
 
 def _shared_notes(report: ImportReport, rid: pd.Series, oid: pd.Series) -> pd.Series:
@@ -101,6 +139,8 @@ def _shared_notes(report: ImportReport, rid: pd.Series, oid: pd.Series) -> pd.Se
             report.note(f"review {r} shared by {k} orders (kept for each order)")
     else:
         ex = ", ".join(f"{r} ({k})" for r, k in n.head(3).items())
-        report.note(f"{len(n):,} reviews are shared by several orders ({int(n.sum()):,} orders), kept for "
-                    f"each order, e.g. {ex}")
+        report.note(
+            f"{len(n):,} reviews are shared by several orders ({int(n.sum()):,} orders), kept for "
+            f"each order, e.g. {ex}"
+        )
     return n

@@ -116,9 +116,14 @@ class ImportReport:
         q = quarantined if quarantined is not None else _empty()
         w = warnings if warnings is not None else _empty()
         entry = TableImport(
-            file, table, int(rows_read), int(rows_loaded), len(q),
+            file,
+            table,
+            int(rows_read),
+            int(rows_loaded),
+            len(q),
             rows_warned=int(w["row"].nunique()) if len(w) else 0,
-            inserted=int(inserted), replaced=int(replaced),
+            inserted=int(inserted),
+            replaced=int(replaced),
         )
         self.entries.append(entry)
         if len(q):
@@ -192,12 +197,18 @@ class ImportReport:
             t.add_column(name, justify="right", no_wrap=True)
         for e in self.entries:
             t.add_row(
-                f"{e.table}\n[dim]{escape(Path(e.file).name or e.file)}[/dim]", f"{e.rows_read:,}",
-                f"{e.rows_loaded:,}", _hl(e.rows_quarantined), f"{e.rows_warned:,}", f"{e.inserted:,}",
+                f"{e.table}\n[dim]{escape(Path(e.file).name or e.file)}[/dim]",
+                f"{e.rows_read:,}",
+                f"{e.rows_loaded:,}",
+                _hl(e.rows_quarantined),
+                f"{e.rows_warned:,}",
+                f"{e.inserted:,}",
                 f"{e.replaced:,}",
             )
-        tot = [sum(getattr(e, a) for e in self.entries) for a in (
-            "rows_read", "rows_loaded", "rows_quarantined", "rows_warned", "inserted", "replaced")]
+        tot = [
+            sum(getattr(e, a) for e in self.entries)
+            for a in ("rows_read", "rows_loaded", "rows_quarantined", "rows_warned", "inserted", "replaced")
+        ]
         t.add_section()
         t.add_row("total", *(f"{n:,}" for n in tot), style="bold")
         if notes and self.notes:

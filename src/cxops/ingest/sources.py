@@ -52,8 +52,10 @@ class SourceFile:
         self.df = read_raw(path)
         missing = [c for c in required if c not in self.df.columns]
         if missing:
-            raise IngestError(f"{path}: {kind + ' ' if kind else ''}file is missing column(s) "
-                              f"{', '.join(missing)} (found: {', '.join(self.df.columns)})")
+            raise IngestError(
+                f"{path}: {kind + ' ' if kind else ''}file is missing column(s) "
+                f"{', '.join(missing)} (found: {', '.join(self.df.columns)})"
+            )
         self.row = np.arange(len(self.df)) + first_row_number(path)
         self.reason = pd.Series(None, index=self.df.index, dtype=object)
         self.column = pd.Series(None, index=self.df.index, dtype=object)
@@ -97,8 +99,14 @@ class SourceFile:
     def quarantine(self, table: str) -> pd.DataFrame:
         """Quarantine rows (``table, file, row, column, reason, record``) for the rejected rows."""
         pos = np.flatnonzero(self.reason.notna().to_numpy(dtype=bool))
-        return quarantine_rows(table, self.file, self.row[pos], list(self.column.iloc[pos]),
-                               list(self.reason.iloc[pos]), records_json(self.df, pos))
+        return quarantine_rows(
+            table,
+            self.file,
+            self.row[pos],
+            list(self.column.iloc[pos]),
+            list(self.reason.iloc[pos]),
+            records_json(self.df, pos),
+        )
 
     def quarantine_rows(self, table: str, rows, column: str, reason: str) -> pd.DataFrame:
         """Quarantine rows for reported row numbers ``rows`` with one reason."""
@@ -164,11 +172,20 @@ def load_derived(
     sibling = vq["row"].isin(loaded)
     sib = vq[sibling].assign(
         reason="another canonical row of this source row was loaded; this one was rejected: "
-        + vq["reason"].astype(str))
+        + vq["reason"].astype(str)
+    )
     parts = [x for x in (pre_quarantined, vq[~sibling].drop_duplicates("row")) if len(x)]
     q = pd.concat(parts, ignore_index=True) if parts else None
     w = [x for x in (*warnings, vw, sib) if len(x)]
     stats = wh.upsert(schema, res.loaded)
     wh.record_provided(table, list(provided), source=f"{source}:{src.file}" if source else src.file)
-    report.add(src.file, table, rows_read, len(loaded), q, pd.concat(w, ignore_index=True) if w else None,
-               inserted=stats.inserted, replaced=stats.replaced)
+    report.add(
+        src.file,
+        table,
+        rows_read,
+        len(loaded),
+        q,
+        pd.concat(w, ignore_index=True) if w else None,
+        inserted=stats.inserted,
+        replaced=stats.replaced,
+    )

@@ -26,8 +26,19 @@ from cxops.metrics.options import MetricOptions
 from cxops.metrics.records import Inputs
 
 OUTPUT_COLUMNS = [
-    "seller_id", "marketplace_id", "channel", "metric", "window_days", "as_of", "window_start",
-    "window_end", "numerator", "denominator", "value", "status", "note",
+    "seller_id",
+    "marketplace_id",
+    "channel",
+    "metric",
+    "window_days",
+    "as_of",
+    "window_start",
+    "window_end",
+    "numerator",
+    "denominator",
+    "value",
+    "status",
+    "note",
 ]
 RESPONSE_WINDOW = 90
 KEYS = ["seller_id", "marketplace_id", "channel"]
@@ -48,7 +59,7 @@ def load_inputs(wh, options: MetricOptions | None = None) -> Inputs:
     zones = {mp: v[0] for mp, v in BUILTIN_MARKETPLACES.items()}
     if "marketplaces" in tables:
         mps = wh.execute(tables["marketplaces"].select("marketplace_id", "timezone"))
-        zones.update(dict(zip(mps.marketplace_id, mps.timezone)))
+        zones.update(dict(zip(mps.marketplace_id, mps.timezone, strict=False)))
     # Only the marketplaces in the data: keeps the local-time expressions small.
     used = set(wh.execute(tables["orders"].select("marketplace_id").distinct())["marketplace_id"])
     for t in ("sellers", "violations", "buyer_messages"):
@@ -58,8 +69,13 @@ def load_inputs(wh, options: MetricOptions | None = None) -> Inputs:
     if unknown:
         raise KeyError(f"marketplace(s) {', '.join(unknown)} have no time zone: import a marketplaces table")
     zones = {mp: tz for mp, tz in zones.items() if mp in used}
-    return Inputs(tables=tables, provided=provided, zones=zones, options=options or MetricOptions(),
-                  span=_span(wh, tables))
+    return Inputs(
+        tables=tables,
+        provided=provided,
+        zones=zones,
+        options=options or MetricOptions(),
+        span=_span(wh, tables),
+    )
 
 
 def _span(wh, tables) -> tuple[datetime, datetime] | None:
@@ -69,7 +85,9 @@ def _span(wh, tables) -> tuple[datetime, datetime] | None:
         cols = [c for c, typ in t.schema().items() if typ.is_timestamp()]
         if not cols:
             continue
-        row = wh.execute(t.aggregate(**{f"lo_{c}": t[c].min() for c in cols}, **{f"hi_{c}": t[c].max() for c in cols}))
+        row = wh.execute(
+            t.aggregate(**{f"lo_{c}": t[c].min() for c in cols}, **{f"hi_{c}": t[c].max() for c in cols})
+        )
         vals = row.iloc[0]
         lo += [v for k, v in vals.items() if k.startswith("lo_") and pd.notna(v)]
         hi += [v for k, v in vals.items() if k.startswith("hi_") and pd.notna(v)]
@@ -127,7 +145,9 @@ def _long(t: ir.Table, out: Output, window: int, kind_value: str) -> ir.Table:
         value = (den > 0).ifelse(num / den, ibis.null("float64"))
         status = (den > 0).ifelse(ibis.literal("ok"), ibis.literal("no_data"))
     return t.select(
-        "seller_id", "marketplace_id", "channel",
+        "seller_id",
+        "marketplace_id",
+        "channel",
         metric=ibis.literal(out.metric),
         window_days=ibis.literal(window, type="int64"),
         as_of=t.as_of,
@@ -200,21 +220,31 @@ def _messages_long(base: ir.Table, sums: ir.Table, keys: list[str]) -> ir.Table:
         note=ibis.null("string"),
     )
     rate = j.select(
-        "seller_id", "marketplace_id", "channel",
+        "seller_id",
+        "marketplace_id",
+        "channel",
         metric=ibis.literal("late_response_rate"),
-        window_days=common["window_days"], as_of=j.as_of,
-        window_start=common["window_start"], window_end=common["window_end"],
-        numerator=j.late, denominator=j.messages,
+        window_days=common["window_days"],
+        as_of=j.as_of,
+        window_start=common["window_start"],
+        window_end=common["window_end"],
+        numerator=j.late,
+        denominator=j.messages,
         value=(j.messages > 0).ifelse(j.late / j.messages, ibis.null("float64")),
         status=(j.messages > 0).ifelse(ibis.literal("ok"), ibis.literal("no_data")),
         note=common["note"],
     )
     med = j.select(
-        "seller_id", "marketplace_id", "channel",
+        "seller_id",
+        "marketplace_id",
+        "channel",
         metric=ibis.literal("median_first_response_hours"),
-        window_days=common["window_days"], as_of=j.as_of,
-        window_start=common["window_start"], window_end=common["window_end"],
-        numerator=ibis.null("float64"), denominator=j.replied,
+        window_days=common["window_days"],
+        as_of=j.as_of,
+        window_start=common["window_start"],
+        window_end=common["window_end"],
+        numerator=ibis.null("float64"),
+        denominator=j.replied,
         value=(j.replied > 0).ifelse(j.median_hours, ibis.null("float64")),
         status=(j.replied > 0).ifelse(ibis.literal("ok"), ibis.literal("no_data")),
         note=common["note"],
@@ -225,7 +255,8 @@ def _messages_long(base: ir.Table, sums: ir.Table, keys: list[str]) -> ir.Table:
 def _tenure(base: ir.Table, as_of) -> ir.Table:
     days = (as_of.epoch_days() - base.start_day.epoch_days()).cast("float64")
     return base.select(
-        "seller_id", "marketplace_id",
+        "seller_id",
+        "marketplace_id",
         channel=ibis.literal("all"),
         metric=ibis.literal("tenure_days"),
         window_days=ibis.null("int64"),
@@ -388,7 +419,9 @@ def _calendar(lo: date, hi: date) -> ir.Table:
     return ibis.memtable(pd.DataFrame({"day": pd.date_range(lo, hi, freq="D").date}))
 
 
-def _family_series(inp: Inputs, fam: Family, start: date, end: date, base: ir.Table, reasons) -> list[ir.Table]:
+def _family_series(
+    inp: Inputs, fam: Family, start: date, end: date, base: ir.Table, reasons
+) -> list[ir.Table]:
     if all(reasons[o.metric] is not None for o in fam.outputs):
         return []
     wmax = max(fam.windows)

@@ -17,13 +17,24 @@ from cxops.metrics.families import FAMILIES
 from cxops.metrics.options import MetricOptions
 
 DEFECT_COLUMNS = [
-    "seller_id", "marketplace_id", "metric", "window_days", "channel", "order_id", "record_id",
-    "anchor_date", "drops_out_on", "kind",
+    "seller_id",
+    "marketplace_id",
+    "metric",
+    "window_days",
+    "channel",
+    "order_id",
+    "record_id",
+    "anchor_date",
+    "drops_out_on",
+    "kind",
 ]
 
 # metric -> (records function, defect condition builder, kind builder, channel filter)
-_ODR_KINDS = (("f_negative_feedback", "negative_feedback"), ("f_a_to_z", "a_to_z_claim"),
-              ("f_chargeback", "chargeback"))
+_ODR_KINDS = (
+    ("f_negative_feedback", "negative_feedback"),
+    ("f_a_to_z", "a_to_z_claim"),
+    ("f_chargeback", "chargeback"),
+)
 
 
 def _odr(inp):
@@ -32,36 +43,65 @@ def _odr(inp):
     kind = ibis.literal("")
     for col, name in _ODR_KINDS:
         kind = kind.concat((r[col] == 1).ifelse(ibis.literal(name + " "), ibis.literal("")))
-    return r.select("seller_id", "marketplace_id", "channel", "order_id", "day",
-                    record_id=r.order_id, kind=kind.strip())
+    return r.select(
+        "seller_id", "marketplace_id", "channel", "order_id", "day", record_id=r.order_id, kind=kind.strip()
+    )
 
 
 def _lsr(inp):
     r = records.late_shipments(inp)
     r = r.filter(r.f_late == 1)
-    return r.select("seller_id", "marketplace_id", "channel", "order_id", "day",
-                    record_id=r.order_id, kind=ibis.literal("late_shipment"))
+    return r.select(
+        "seller_id",
+        "marketplace_id",
+        "channel",
+        "order_id",
+        "day",
+        record_id=r.order_id,
+        kind=ibis.literal("late_shipment"),
+    )
 
 
 def _pfcr(inp):
     r = records.cancellations(inp)
     r = r.filter(r.f_cancelled == 1)
-    return r.select("seller_id", "marketplace_id", "channel", "order_id", "day",
-                    record_id=r.order_id, kind=ibis.literal("cancelled"))
+    return r.select(
+        "seller_id",
+        "marketplace_id",
+        "channel",
+        "order_id",
+        "day",
+        record_id=r.order_id,
+        kind=ibis.literal("cancelled"),
+    )
 
 
 def _vtr(inp):
     r = records.tracking(inp)
     r = r.filter(r.f_valid == 0)
-    return r.select("seller_id", "marketplace_id", "channel", "order_id", "day",
-                    record_id=r.shipment_id, kind=ibis.literal("no_valid_tracking"))
+    return r.select(
+        "seller_id",
+        "marketplace_id",
+        "channel",
+        "order_id",
+        "day",
+        record_id=r.shipment_id,
+        kind=ibis.literal("no_valid_tracking"),
+    )
 
 
 def _otdr(inp):
     r = records.deliveries(inp)
     r = r.filter((r.f_delivered == 1) & (r.f_on_time == 0))
-    return r.select("seller_id", "marketplace_id", "channel", "order_id", "day",
-                    record_id=r.shipment_id, kind=ibis.literal("late_delivery"))
+    return r.select(
+        "seller_id",
+        "marketplace_id",
+        "channel",
+        "order_id",
+        "day",
+        record_id=r.shipment_id,
+        kind=ibis.literal("late_delivery"),
+    )
 
 
 _SOURCES = {

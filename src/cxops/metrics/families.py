@@ -15,7 +15,7 @@ import ibis
 import ibis.expr.types as ir
 
 from cxops.metrics import records
-from cxops.metrics.catalog import ALL, AFN, MFN
+from cxops.metrics.catalog import AFN, ALL, MFN
 from cxops.metrics.records import Inputs
 
 GROUP = ["seller_id", "marketplace_id", "channel", "day"]
@@ -112,9 +112,17 @@ def _simple(metrics: list[str], needs: list[tuple[str, tuple[str, ...]]]):
 
 
 ODR = Family(
-    "order_defects", (60,), (ALL, MFN, AFN), records.order_defects,
-    {"orders": None, "defective": "f_defect", "negative_feedback": "f_negative_feedback",
-     "a_to_z": "f_a_to_z", "chargeback": "f_chargeback"},
+    "order_defects",
+    (60,),
+    (ALL, MFN, AFN),
+    records.order_defects,
+    {
+        "orders": None,
+        "defective": "f_defect",
+        "negative_feedback": "f_negative_feedback",
+        "a_to_z": "f_a_to_z",
+        "chargeback": "f_chargeback",
+    },
     (
         Output("order_defect_rate", "defective", "orders"),
         Output("negative_feedback_rate", "negative_feedback", "orders"),
@@ -125,28 +133,40 @@ ODR = Family(
 )
 
 LSR = Family(
-    "late_shipments", (10, 30), (MFN,), records.late_shipments,
+    "late_shipments",
+    (10, 30),
+    (MFN,),
+    records.late_shipments,
     {"orders": None, "late": "f_late"},
     (Output("late_shipment_rate", "late", "orders"),),
     _simple(["late_shipment_rate"], [("orders", ("latest_ship_at",)), ("shipments", ("confirmed_at",))]),
 )
 
 PFCR = Family(
-    "cancellations", (7,), (MFN,), records.cancellations,
+    "cancellations",
+    (7,),
+    (MFN,),
+    records.cancellations,
     {"orders": None, "cancelled": "f_cancelled"},
     (Output("pre_fulfillment_cancel_rate", "cancelled", "orders"),),
     _simple(["pre_fulfillment_cancel_rate"], [("cancellations", ())]),
 )
 
 VTR = Family(
-    "tracking", (30,), (MFN,), records.tracking,
+    "tracking",
+    (30,),
+    (MFN,),
+    records.tracking,
     {"shipments": None, "valid": "f_valid"},
     (Output("valid_tracking_rate", "valid", "shipments"),),
     _simple(["valid_tracking_rate"], [("shipments", ("confirmed_at", "tracking_id"))]),
 )
 
 OTDR = Family(
-    "deliveries", (14, 30), (ALL, MFN, AFN), records.deliveries,
+    "deliveries",
+    (14, 30),
+    (ALL, MFN, AFN),
+    records.deliveries,
     {"delivered": "f_delivered", "on_time": "f_on_time", "overdue": "f_overdue"},
     (
         Output("on_time_delivery_rate", "on_time", "delivered"),
@@ -159,29 +179,37 @@ OTDR = Family(
 )
 
 CSAT = Family(
-    "ratings", (90,), (ALL,), records.ratings,
+    "ratings",
+    (90,),
+    (ALL,),
+    records.ratings,
     {"ratings": None, "points": "points"},
     (Output("customer_satisfaction_index", "points", "ratings"),),
     _simple(["customer_satisfaction_index"], [("feedback", ())]),
 )
 
 ORDERS = Family(
-    "orders", (30, 90), (ALL, MFN, AFN), lambda inp: records.orders(inp),
+    "orders",
+    (30, 90),
+    (ALL, MFN, AFN),
+    lambda inp: records.orders(inp),
     {"orders": None},
     (Output("order_count", "orders", None, "numerator"),),
     lambda inp: {"order_count": None},
 )
 
 VIOLATIONS = Family(
-    "violations", (90, 180), (ALL,), records.violations,
+    "violations",
+    (90, 180),
+    (ALL,),
+    records.violations,
     {"warnings": "f_warning", "ip": "f_ip", "major": "f_major"},
     (
         Output("account_health_warnings", "warnings", None, "numerator", (180,)),
-        Output("ip_complaints", "ip", None, "numerator", (180,)),
+        Output("ip_complaints", "ip", None, "numerator", (90, 180)),
         Output("major_violations", "major", None, "numerator", (90,)),
     ),
     _simple(["account_health_warnings", "ip_complaints", "major_violations"], [("violations", ())]),
 )
 
 FAMILIES: tuple[Family, ...] = (ODR, LSR, PFCR, VTR, OTDR, CSAT, ORDERS, VIOLATIONS)
-

@@ -144,12 +144,17 @@ def order_defects(inp: Inputs) -> ir.Table:
             for flag, col in present.items()
         }
     )
-    o = o.mutate(
-        f_defect=_flag((o.f_negative_feedback + o.f_a_to_z + o.f_chargeback) > 0)
-    )
+    o = o.mutate(f_defect=_flag((o.f_negative_feedback + o.f_a_to_z + o.f_chargeback) > 0))
     return o.select(
-        "seller_id", "order_id", "marketplace_id", "channel", "day",
-        "f_negative_feedback", "f_a_to_z", "f_chargeback", "f_defect",
+        "seller_id",
+        "order_id",
+        "marketplace_id",
+        "channel",
+        "day",
+        "f_negative_feedback",
+        "f_a_to_z",
+        "f_chargeback",
+        "f_defect",
     )
 
 
@@ -181,18 +186,17 @@ def late_shipments(inp: Inputs) -> ir.Table:
     unshipped = (
         o.n_shipments.isnull() | (o.n_unconfirmed_undelivered.fill_null(0) > 0) | shortfall.fill_null(False)
     )
-    unknown = (
-        ~confirmed_late.fill_null(False)
-        & ~unshipped
-        & (o.n_unconfirmed_delivered.fill_null(0) > 0)
-    )
+    unknown = ~confirmed_late.fill_null(False) & ~unshipped & (o.n_unconfirmed_delivered.fill_null(0) > 0)
     late = confirmed_late.fill_null(False) | (unshipped & ~cancelled)
     keep = ~unknown
     if not inp.options.late_shipment_includes_cancelled:
         keep = keep & ~cancelled
     o = o.filter(keep)
     return o.select(
-        "seller_id", "order_id", "marketplace_id", "channel",
+        "seller_id",
+        "order_id",
+        "marketplace_id",
+        "channel",
         day=inp.local(o.latest_ship_at, o.marketplace_id),
         f_late=_flag(late),
     )
@@ -248,7 +252,11 @@ def tracking(inp: Inputs) -> ir.Table:
     if inp.has("shipments", "first_scan_at"):
         valid = valid & s.first_scan_at.notnull()
     return s.select(
-        "seller_id", "order_id", "shipment_id", "marketplace_id", "channel",
+        "seller_id",
+        "order_id",
+        "shipment_id",
+        "marketplace_id",
+        "channel",
         day=inp.local(s.confirmed_at, s.marketplace_id),
         f_valid=_flag(valid),
     )
@@ -272,7 +280,11 @@ def deliveries(inp: Inputs) -> ir.Table:
     if inp.options.otdr_overdue_counts_as_late:
         counted = counted | overdue
     return s.select(
-        "seller_id", "order_id", "shipment_id", "marketplace_id", "channel",
+        "seller_id",
+        "order_id",
+        "shipment_id",
+        "marketplace_id",
+        "channel",
         day=promised,
         f_delivered=_flag(counted),
         f_on_time=_flag(s.delivered_at.notnull() & (delivered_day <= promised)),
@@ -306,12 +318,13 @@ def messages(inp: Inputs) -> ir.Table:
     m = m.mutate(_mp=mp)
     limit_s = int(inp.options.response_hours * 3600)
     deadline = m.received_at + ibis.interval(seconds=limit_s)
-    secs = (m.first_response_at.epoch_seconds() - m.received_at.epoch_seconds())
+    secs = m.first_response_at.epoch_seconds() - m.received_at.epoch_seconds()
     on_time = m.first_response_at.notnull() & (secs <= limit_s)
     resolved_at = on_time.ifelse(m.first_response_at, deadline)
     m = m.mutate(_resolved_at=resolved_at)
     return m.select(
-        "seller_id", "message_id",
+        "seller_id",
+        "message_id",
         marketplace_id=m._mp,
         channel=ibis.literal("all"),
         day=inp.local(m.received_at, m._mp),
@@ -339,7 +352,9 @@ def ratings(inp: Inputs) -> ir.Table:
     o = inp.tables["orders"].select(*KEY, "marketplace_id")
     f = f.inner_join(o, KEY)
     return f.select(
-        "seller_id", "order_id", "marketplace_id",
+        "seller_id",
+        "order_id",
+        "marketplace_id",
         channel=ibis.literal("all"),
         day=inp.local(f.submitted_at, f.marketplace_id),
         points=((f.rating - 1) * 25).cast("float64"),
@@ -355,7 +370,8 @@ def violations(inp: Inputs) -> ir.Table:
     v = inp.tables["violations"]
     ip = v.kind == "ip_complaint"
     return v.select(
-        "seller_id", "marketplace_id",
+        "seller_id",
+        "marketplace_id",
         channel=ibis.literal("all"),
         day=inp.local(v.reported_at, v.marketplace_id),
         f_warning=_flag(v.is_warning),
