@@ -25,6 +25,23 @@ BUILTIN_MARKETPLACES: dict[str, tuple[str, str, str, str]] = {
 }
 
 
+#: Amazon's marketplace ids (Selling Partner API ``marketplaceId``) -> our marketplace id.
+AMAZON_MARKETPLACE_IDS: dict[str, str] = {
+    "ATVPDKIKX0DER": "US",
+    "A2EUQ1WTGCTBG2": "CA",
+    "A1AM78C64UM0Y8": "MX",
+    "A1F83G8C2ARO7P": "UK",
+    "A1PA6795UKMFR9": "DE",
+    "A13V1IB3VIYZZH": "FR",
+    "APJ6JRA9NG5V4": "IT",
+    "A1RKKUPIHCS9HS": "ES",
+    "A1VC38T7YXB528": "JP",
+    "A21TJRUUN4KGV": "IN",
+    "A39IBJ37TRP1C6": "AU",
+    "A2Q3Y263D00KWC": "BR",
+}
+
+
 def builtin_marketplaces() -> pd.DataFrame:
     """The built-in marketplaces as a canonical ``marketplaces`` table.
 

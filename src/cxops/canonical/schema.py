@@ -295,6 +295,33 @@ VIOLATIONS = TableSchema(
     key=("seller_id", "marketplace_id", "violation_id"),
 )
 
+REPORTED_METRICS = TableSchema(
+    "reported_metrics",
+    (
+        _c("seller_id", "string", True),
+        _c("marketplace_id", "string", True),
+        # a catalog metric name where one matches (order_defect_rate, late_shipment_rate, …), else the
+        # source's own name in snake case (unit_on_time_delivery_rate, invoice_defect_rate, ahr_score …)
+        _c("metric", "string", True),
+        _c("channel", "string", True, enum=("all", "mfn", "afn")),
+        _c("window_from", "date", True),  # the reporting date range in the document, inclusive
+        _c("window_to", "date", True),
+        _c("window_days", "int", min=0),
+        _c("numerator", "float", min=0),  # defect count (e.g. orderWithDefects.count)
+        _c("denominator", "float", min=0),  # population (e.g. orderCount)
+        _c("rate", "float"),  # as reported: a fraction
+        _c("target_value", "float"),
+        _c("target_condition", "string"),  # LESS_THAN, GREATER_THAN, EQUALS, …
+        _c("status", "string"),  # GOOD, BAD, NONE, WARNED, … as reported
+        _c("source_metric", "string"),  # the document's field, e.g. orderDefectRate.mfn
+        _c("source_file", "string"),
+        _c("reported_at", "timestamp"),
+    ),
+    key=("seller_id", "marketplace_id", "metric", "channel", "window_from", "window_to"),
+    orderings=(Ordering("window_from", "window_to", "error"),),
+)
+"""Metrics as a marketplace reports them (Amazon's account health report), for ``cxops reconcile``."""
+
 TABLES: dict[str, TableSchema] = {
     t.name: t
     for t in (
@@ -309,6 +336,7 @@ TABLES: dict[str, TableSchema] = {
         BUYER_MESSAGES,
         RETURNS,
         VIOLATIONS,
+        REPORTED_METRICS,
     )
 }
 """All canonical tables by name, in load order (parents before children)."""
