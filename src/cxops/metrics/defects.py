@@ -29,7 +29,6 @@ DEFECT_COLUMNS = [
     "kind",
 ]
 
-# metric -> (records function, defect condition builder, kind builder, channel filter)
 _ODR_KINDS = (
     ("f_negative_feedback", "negative_feedback"),
     ("f_a_to_z", "a_to_z_claim"),
@@ -37,80 +36,42 @@ _ODR_KINDS = (
 )
 
 
-def _odr(inp):
-    r = records.order_defects(inp)
-    r = r.filter(r.f_defect == 1)
+def _odr_kind(r):
     kind = ibis.literal("")
     for col, name in _ODR_KINDS:
         kind = kind.concat((r[col] == 1).ifelse(ibis.literal(name + " "), ibis.literal("")))
-    return r.select(
-        "seller_id", "marketplace_id", "channel", "order_id", "day", record_id=r.order_id, kind=kind.strip()
-    )
+    return kind.strip()
 
 
-def _lsr(inp):
-    r = records.late_shipments(inp)
-    r = r.filter(r.f_late == 1)
-    return r.select(
-        "seller_id",
-        "marketplace_id",
-        "channel",
-        "order_id",
-        "day",
-        record_id=r.order_id,
-        kind=ibis.literal("late_shipment"),
-    )
-
-
-def _pfcr(inp):
-    r = records.cancellations(inp)
-    r = r.filter(r.f_cancelled == 1)
-    return r.select(
-        "seller_id",
-        "marketplace_id",
-        "channel",
-        "order_id",
-        "day",
-        record_id=r.order_id,
-        kind=ibis.literal("cancelled"),
-    )
-
-
-def _vtr(inp):
-    r = records.tracking(inp)
-    r = r.filter(r.f_valid == 0)
-    return r.select(
-        "seller_id",
-        "marketplace_id",
-        "channel",
-        "order_id",
-        "day",
-        record_id=r.shipment_id,
-        kind=ibis.literal("no_valid_tracking"),
-    )
-
-
-def _otdr(inp):
-    r = records.deliveries(inp)
-    r = r.filter((r.f_delivered == 1) & (r.f_on_time == 0))
-    return r.select(
-        "seller_id",
-        "marketplace_id",
-        "channel",
-        "order_id",
-        "day",
-        record_id=r.shipment_id,
-        kind=ibis.literal("late_delivery"),
-    )
-
-
+# metric -> (record-level population, "is a defect" condition, record id column, kind)
 _SOURCES = {
-    "order_defect_rate": _odr,
-    "late_shipment_rate": _lsr,
-    "pre_fulfillment_cancel_rate": _pfcr,
-    "valid_tracking_rate": _vtr,
-    "on_time_delivery_rate": _otdr,
+    "order_defect_rate": (records.order_defects, lambda r: r.f_defect == 1, "order_id", _odr_kind),
+    "late_shipment_rate": (records.late_shipments, lambda r: r.f_late == 1, "order_id", "late_shipment"),
+    "pre_fulfillment_cancel_rate": (
+        records.cancellations,
+        lambda r: r.f_cancelled == 1,
+        "order_id",
+        "cancelled",
+    ),
+    "valid_tracking_rate": (records.tracking, lambda r: r.f_valid == 0, "shipment_id", "no_valid_tracking"),
+    "on_time_delivery_rate": (
+        records.deliveries,
+        lambda r: (r.f_delivered == 1) & (r.f_on_time == 0),
+        "shipment_id",
+        "late_delivery",
+    ),
 }
+
+
+def _defects(inp, metric: str):
+    build, is_defect, record_id, kind = _SOURCES[metric]
+    r = build(inp)
+    r = r.filter(is_defect(r))
+    return r.select(
+        "seller_id", "marketplace_id", "channel", "order_id", "day",
+        record_id=r[record_id],
+        kind=kind(r) if callable(kind) else ibis.literal(kind),
+    )  # fmt: skip
 
 
 def defect_records(
@@ -139,10 +100,10 @@ def defect_records(
     reasons = _measured(inp)
     windows = {o.metric: fam.windows for fam in FAMILIES for o in fam.outputs}
     frames = []
-    for metric, build in _SOURCES.items():
+    for metric in _SOURCES:
         if reasons.get(metric) is not None:
             continue
-        r = build(inp)
+        r = _defects(inp, metric)
         r = r.filter(r.seller_id == seller_id)
         for w in windows[metric]:
             lo = as_of - timedelta(days=w - 1)
