@@ -508,6 +508,7 @@ def test_c18_auto_reply_is_not_a_response_but_the_message_still_counts():
             "seller_id": "S1",
             "message_id": "A",
             "received_at": "2024-03-29T20:00:00Z",
+            "first_response_at": None,  # the source records human replies; none came
             "is_auto_reply": True,
             "marketplace_id": "US",
         }

@@ -5,19 +5,33 @@
 * ``duckdb:///path/to/file.duckdb`` or a plain path ending in ``.duckdb`` (the default is
   ``cxops.duckdb`` in the working directory, or env ``CXOPS_WAREHOUSE``);
 * ``duckdb://:memory:`` or ``memory`` for an in-memory DuckDB (tests);
-* ``pyspark:`` (local master) or ``spark://host:port`` for PySpark (needs ``pyspark`` installed).
+* ``pyspark:`` (an in-process local Spark, ``local[2]``), ``pyspark:MASTER`` (any Spark master
+  URL, e.g. ``pyspark:local[4]`` or ``pyspark:yarn``) or ``spark://host:port`` (a standalone
+  cluster) for PySpark (needs ``pyspark``: ``pip install 'cxops[spark]'``). Append
+  ``?database=NAME`` to read and write the tables of that Spark database (default: the session's
+  current database, normally ``default``).
 
 Canonical tables are stored with exactly their contract columns and types (timestamps are UTC,
 timezone-naive). Re-importing rows replaces them by key, so imports are idempotent.
+
+Spark notes: a local ``pyspark:`` session is ephemeral (an in-memory catalog whose managed tables
+live in a temporary ``spark.sql.warehouse.dir``, removed when the process ends). A cluster session
+takes its catalog, metastore, warehouse directory and resources from the cluster's own configuration
+(``spark-defaults.conf``, ``PYSPARK_SUBMIT_ARGS``); tables registered there under the canonical names
+(Parquet, Delta, Hive, ...) are read as they are. An already-running ``SparkSession`` in the process
+(a notebook) is reused.
 """
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import tempfile
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import ibis
 import ibis.expr.datatypes as dt
@@ -105,6 +119,9 @@ class Warehouse:
 
     # -- reading -----------------------------------------------------------------------------
     def has_table(self, name: str) -> bool:
+        if self.engine == "pyspark":
+            # a catalog lookup (also finds temporary views), much cheaper than SHOW TABLES
+            return bool(self.con._session.catalog.tableExists(name))
         return name in self.con.list_tables()
 
     def table(self, name: str) -> ibis.Table:
@@ -128,16 +145,23 @@ class Warehouse:
 
     # -- provenance --------------------------------------------------------------------------
     def provided_columns(self, table: str) -> set[str]:
-        """Columns of canonical ``table`` that some imported source actually provides.
+        """Columns of canonical ``table`` that **every** imported source of it provides.
 
         A column not provided is *unknown*, never read as a value (for example Olist has no tracking
-        ids, so the valid tracking rate is not measured rather than 0 %).
+        ids, so the valid tracking rate is not measured rather than 0 %). With several sources, a
+        column only some of them provide is unknown for the rows of the others, so it counts as not
+        provided: a metric then falls back to what every source has (or is not measured) rather than
+        judging one source's rows by another source's blanks.
         """
         if not self.has_table(PROVENANCE_TABLE):
             return set()
         t = self.con.table(PROVENANCE_TABLE)
-        df = self.execute(t.filter(t.table_name == table).select("column_name"))
-        return set(df["column_name"])
+        df = self.execute(t.filter(t.table_name == table).select("column_name", "source"))
+        if df.empty:
+            return set()
+        n_sources = df["source"].nunique()
+        per_column = df.groupby("column_name")["source"].nunique()
+        return set(per_column[per_column == n_sources].index)
 
     def record_provided(self, table: str, columns: list[str] | set[str], source: str) -> None:
         """Record that ``source`` provides ``columns`` of ``table`` (idempotent)."""
@@ -170,6 +194,8 @@ class Warehouse:
         if not self.has_table(name):
             self.con.create_table(name, incoming, schema=ibis_schema(schema))
             return UpsertStats(inserted=incoming.num_rows, replaced=0)
+        if self.engine == "pyspark":
+            return self._upsert_spark(schema, incoming)
         tmp = f"_incoming_{uuid.uuid4().hex[:8]}"
         inc = self.con.create_table(tmp, incoming, schema=ibis_schema(schema))
         try:
@@ -183,12 +209,36 @@ class Warehouse:
             self.con.drop_table(tmp, force=True)
         return UpsertStats(inserted=incoming.num_rows - replaced, replaced=replaced)
 
+    def _upsert_spark(self, schema: TableSchema, incoming: pa.Table) -> UpsertStats:
+        """Spark upsert: Spark cannot overwrite a table it reads in the same query, so the merged rows
+        are written to a staging table that then replaces the old one (drop, rename). The incoming rows
+        are a temporary view (no files)."""
+        name = schema.name
+        tag = uuid.uuid4().hex[:8]
+        tmp, stage = f"_incoming_{tag}", f"_staging_{name}_{tag}"
+        inc = self.con.create_view(tmp, ibis.memtable(incoming, schema=ibis_schema(schema)))
+        try:
+            old = self.con.table(name)
+            key = list(schema.key)
+            replaced = int(self.execute(old.semi_join(inc, key).count().name("n")))
+            kept = old.anti_join(inc, key).select(schema.column_names)
+            merged = kept.union(inc.select(schema.column_names))
+            self.con.create_table(stage, merged)
+            self.con.drop_table(name)
+            self.con.rename_table(stage, name)
+        finally:
+            self.con._session.catalog.dropTempView(tmp)
+            if self.has_table(stage):
+                self.con.drop_table(stage, force=True)
+        return UpsertStats(inserted=incoming.num_rows - replaced, replaced=replaced)
+
     def replace_table(self, name: str, df: pd.DataFrame | pa.Table) -> None:
         """Write a non-canonical table (results, logs) wholesale."""
         obj = df if isinstance(df, pa.Table) else pa.Table.from_pandas(df, preserve_index=False)
         self.con.create_table(name, obj, overwrite=True)
 
     def close(self) -> None:
+        """Close the connection (for Spark: stop the session, which other warehouses may share)."""
         disconnect = getattr(self.con, "disconnect", None)
         if disconnect:
             disconnect()
@@ -205,6 +255,8 @@ def connect(url: str | None = None) -> Warehouse:
         For a Spark URL when ``pyspark`` is not installed.
     """
     url = url or default_url()
+    if url.startswith("pyspark:") or url.startswith("spark://"):
+        return Warehouse(_connect_spark(url), url, "pyspark")
     if url in ("memory", "duckdb://:memory:", ":memory:"):
         con = ibis.duckdb.connect()
         engine = "duckdb"
@@ -215,27 +267,72 @@ def connect(url: str | None = None) -> Warehouse:
         Path(path).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
         con = ibis.duckdb.connect(str(Path(path).expanduser()))
         engine = "duckdb"
-    elif url.startswith("pyspark:") or url.startswith("spark://"):
-        try:
-            from pyspark.sql import SparkSession
-        except ImportError as e:  # pragma: no cover - depends on the environment
-            raise ImportError("the Spark warehouse needs pyspark: pip install 'cxops[spark]'") from e
-        master = "local[2]" if url.startswith("pyspark:") else url
-        session = (
-            SparkSession.builder.master(master)
-            .config("spark.sql.session.timeZone", "UTC")
-            .config("spark.ui.enabled", "false")
-            .config("spark.sql.warehouse.dir", tempfile.mkdtemp(prefix="cxops-spark-"))
-            .getOrCreate()
-        )
-        con = ibis.pyspark.connect(session)
-        engine = "pyspark"
     else:
         raise ValueError(
             f"unrecognised warehouse URL {url!r}: use a path ending in .duckdb, duckdb:///PATH, "
             "memory, pyspark: or spark://HOST:PORT"
         )
-    if engine == "duckdb":
-        con.raw_sql("SET enable_progress_bar=false")
-        con.raw_sql("SET TimeZone='UTC'")
+    con.raw_sql("SET enable_progress_bar=false")
+    con.raw_sql("SET TimeZone='UTC'")
     return Warehouse(con, url, engine)
+
+
+#: Settings of an in-process local Spark (``pyspark:``): small shuffles, no UI, no progress bars.
+LOCAL_SPARK_CONF = {
+    "spark.ui.enabled": "false",
+    "spark.ui.showConsoleProgress": "false",
+    "spark.sql.shuffle.partitions": "4",
+    "spark.default.parallelism": "4",
+    "spark.driver.bindAddress": "127.0.0.1",
+    "spark.driver.host": "127.0.0.1",
+}
+
+
+def spark_master(url: str) -> tuple[str, str | None]:
+    """Spark master URL and database of a warehouse URL.
+
+    ``pyspark:`` -> ``local[2]``; ``pyspark:MASTER`` -> ``MASTER``; ``spark://HOST:PORT`` as is.
+    A ``?database=NAME`` query selects the Spark database.
+
+    Examples
+    --------
+    >>> spark_master("pyspark:")
+    ('local[2]', None)
+    >>> spark_master("spark://10.0.0.5:7077?database=lake")
+    ('spark://10.0.0.5:7077', 'lake')
+    """
+    base, _, query = url.partition("?")
+    params = parse_qs(query)
+    unknown = sorted(set(params) - {"database"})
+    if unknown:
+        raise ValueError(f"unknown Spark warehouse URL parameter(s) {', '.join(unknown)} in {url!r}")
+    database = params["database"][-1] if "database" in params else None
+    if base.startswith("pyspark:"):
+        master = base.removeprefix("pyspark:").removeprefix("//") or "local[2]"
+    else:
+        parts = urlsplit(base)
+        master = f"{parts.scheme}://{parts.netloc}"
+    return master, database
+
+
+def _connect_spark(url: str):
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError as e:  # pragma: no cover - depends on the environment
+        raise ImportError("the Spark warehouse needs pyspark: pip install 'cxops[spark]'") from e
+    master, database = spark_master(url)
+    builder = SparkSession.builder.master(master).appName("cxops")
+    builder = builder.config("spark.sql.session.timeZone", "UTC")
+    if master.startswith("local"):
+        for k, v in LOCAL_SPARK_CONF.items():
+            builder = builder.config(k, v)
+        # Managed tables of the in-memory catalog would outlive it in ./spark-warehouse and make the
+        # next run fail with LOCATION_ALREADY_EXISTS: use a private directory, removed at exit.
+        wdir = tempfile.mkdtemp(prefix="cxops-spark-")
+        atexit.register(shutil.rmtree, wdir, True)
+        builder = builder.config("spark.sql.warehouse.dir", wdir)
+    session = builder.getOrCreate()
+    con = ibis.pyspark.connect(session)
+    if database:
+        session.catalog.setCurrentDatabase(database)
+    return con

@@ -67,6 +67,12 @@ class ValidationResult:
         return len(self.quarantined)
 
 
+def _iana_zones() -> set[str]:
+    from zoneinfo import available_timezones
+
+    return available_timezones()
+
+
 def _blank(s: pd.Series) -> pd.Series:
     """True where a value is null or an empty / whitespace-only string."""
     isnull = s.isna()
@@ -111,14 +117,17 @@ def _parse(col_dtype: str, s: pd.Series) -> pd.Series:
         return pd.to_datetime(txt, errors="coerce", format="ISO8601").dt.normalize().astype("datetime64[us]")
     if col_dtype in ("int", "float"):
         if pd.api.types.is_bool_dtype(s):
-            num = s.astype("Float64")
-        elif pd.api.types.is_numeric_dtype(s):
+            # a true/false column is not a number: every value is invalid (never True -> 1)
+            return pd.Series(pd.NA, index=s.index, dtype="Int64" if col_dtype == "int" else "Float64")
+        if pd.api.types.is_numeric_dtype(s):
             num = s.astype("Float64")
         else:
             num = pd.to_numeric(s.astype("string").str.strip(), errors="coerce").astype("Float64")
+        finite = num.isna() | np.isfinite(num.astype(float).fillna(0.0))
+        num = num.where(finite.astype(bool), np.nan)  # inf / -inf are not values
         if col_dtype == "int":
-            integral = num.isna() | (num == num.round())
-            num = num.where(integral.fillna(True).astype(bool), np.nan)
+            integral = num.isna() | ((num == num.round()) & (num.abs() < 2**62))
+            num = num.where(integral.fillna(True).astype(bool), np.nan)  # fractions, overflow
             return num.round().astype("Int64")
         return num
     if col_dtype == "bool":
@@ -212,6 +221,9 @@ def validate(
             flag(parsed.notna() & (parsed < col.min), col.name, f"below minimum {col.min:g}: {{value}}")
         if col.max is not None:
             flag(parsed.notna() & (parsed > col.max), col.name, f"above maximum {col.max:g}: {{value}}")
+        if col.name == "timezone":
+            zones = _iana_zones()
+            flag(parsed.notna() & ~parsed.isin(zones), col.name, "not an IANA time zone: {value}")
         out[col.name] = parsed
     for extra in df.columns:
         if extra not in out.columns:

@@ -223,6 +223,8 @@ def _check_orphans(wh, files, results, rows) -> dict[str, pd.DataFrame]:
     for name in _CHILDREN:
         if name not in results or not len(results[name].loaded):
             continue
+        if "order_id" not in results[name].loaded.columns:  # optional there (buyer_messages)
+            continue
         child = results[name].loaded[["seller_id", "order_id"]]
         m = child.merge(known, on=["seller_id", "order_id"], how="left")
         orphan = (m["_known"].isna() & child["order_id"].notna()).to_numpy(dtype=bool)

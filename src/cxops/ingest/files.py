@@ -44,7 +44,9 @@ def read_raw(path: str | Path) -> pd.DataFrame:
     Raises
     ------
     IngestError
-        If the file does not exist, has another suffix, or cannot be parsed; the message names it.
+        If the file does not exist, has another suffix, cannot be parsed, has a record with more or
+        fewer fields than its header, or repeats a column name; the message names the file (and the
+        records).
     """
     path = Path(path)
     if not path.is_file():
@@ -52,7 +54,10 @@ def read_raw(path: str | Path) -> pd.DataFrame:
     suffix = path.suffix.lower()
     try:
         if suffix == ".csv":
-            df = pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False, encoding="utf-8-sig")
+            _check_field_counts(path)
+            df = pd.read_csv(
+                path, dtype=str, keep_default_na=False, na_filter=False, encoding="utf-8-sig", index_col=False
+            )
         elif suffix == ".parquet":
             df = pq.read_table(path).to_pandas()
         else:
@@ -65,7 +70,34 @@ def read_raw(path: str | Path) -> pd.DataFrame:
         kind = "CSV" if suffix == ".csv" else "Parquet"
         raise IngestError(f"{path}: cannot read as {kind}: {e}") from e
     df.columns = [str(c).strip() for c in df.columns]
+    dup = sorted({c for c in df.columns if list(df.columns).count(c) > 1})
+    if dup:
+        names = ", ".join(map(repr, dup))
+        raise IngestError(f"{path}: column(s) {names} appear more than once in the header")
     return df
+
+
+def _check_field_counts(path: Path) -> None:
+    """Raise if a CSV record has more or fewer fields than the header (pandas would shift or pad it)."""
+    import csv
+
+    bad: list[str] = []
+    with path.open(newline="", encoding="utf-8-sig") as f:
+        reader = csv.reader(f)
+        header = next(reader, None)
+        if header is None:
+            return
+        n = len(header)
+        for record, fields in enumerate(reader, start=2):
+            if fields and len(fields) != n:
+                bad.append(f"record {record} has {len(fields)} fields")
+                if len(bad) == 5:
+                    break
+    if bad:
+        raise IngestError(
+            f"{path}: the header has {n} fields but {'; '.join(bad)}"
+            f"{' (first 5 shown)' if len(bad) == 5 else ''}: fix the file (a stray delimiter or quote?)"
+        )
 
 
 def first_row_number(path: str | Path) -> int:

@@ -79,7 +79,7 @@ def load_inputs(wh, options: MetricOptions | None = None) -> Inputs:
 
 
 def _span(wh, tables) -> tuple[datetime, datetime] | None:
-    """First and last instant of every timestamp column (padded a week), for exact, small local-time trees."""
+    """First and last instant of every timestamp column, for exact, small local-time trees."""
     lo, hi = [], []
     for t in tables.values():
         cols = [c for c, typ in t.schema().items() if typ.is_timestamp()]
@@ -93,8 +93,7 @@ def _span(wh, tables) -> tuple[datetime, datetime] | None:
         hi += [v for k, v in vals.items() if k.startswith("hi_") and pd.notna(v)]
     if not lo:
         return None
-    pad = timedelta(days=7)  # derived instants (received + 24 h, …) stay inside
-    return (pd.Timestamp(min(lo)).to_pydatetime() - pad, pd.Timestamp(max(hi)).to_pydatetime() + pad)
+    return (pd.Timestamp(min(lo)).to_pydatetime(), pd.Timestamp(max(hi)).to_pydatetime())
 
 
 def _filter_sellers(t: ir.Table, seller_ids) -> ir.Table:
@@ -275,7 +274,11 @@ def _measured(inp: Inputs) -> dict[str, str | None]:
     reasons: dict[str, str | None] = {}
     for fam in FAMILIES:
         reasons.update(fam.measured(inp))
-    msg = None if "buyer_messages" in inp.tables else "no buyer_messages data imported"
+    msg = None
+    if "buyer_messages" not in inp.tables:
+        msg = "no buyer_messages data imported"
+    elif not inp.has("buyer_messages", "first_response_at"):
+        msg = "the buyer_messages source does not provide first_response_at"
     reasons["late_response_rate"] = msg
     reasons["median_first_response_hours"] = msg
     reasons["tenure_days"] = None

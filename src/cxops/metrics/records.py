@@ -9,7 +9,7 @@ rows. Semantics: ``DESIGN.md`` "Metric semantics" and the field cases named belo
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import ibis
 import ibis.expr.types as ir
@@ -36,7 +36,8 @@ class Inputs:
         marketplace_id -> IANA time zone.
     options : MetricOptions
     span : (datetime, datetime), optional
-        First and last UTC instants in the data; local days are exact inside it.
+        First and last UTC instants in the data; local days are exact inside it (padded by a week
+        plus the response limit, for derived instants).
     reuse : bool
         Materialise facts for repeated queries (see :meth:`cached`).
     """
@@ -72,7 +73,14 @@ class Inputs:
         return all(c in prov for c in columns)
 
     def local(self, ts: ir.TimestampValue, mp: ir.StringValue) -> ir.DateValue:
-        return local_date(ts, mp, self.zones, self.span)
+        return local_date(ts, mp, self.zones, self._padded_span())
+
+    def _padded_span(self) -> tuple[datetime, datetime] | None:
+        """The data's span widened so derived instants (received + response limit, …) stay inside."""
+        if self.span is None:
+            return None
+        pad = timedelta(days=7, hours=self.options.response_hours)
+        return self.span[0] - pad, self.span[1] + pad
 
 
 def _flag(cond: ir.BooleanValue) -> ir.IntegerValue:
@@ -96,16 +104,20 @@ def _shipment_summary(inp: Inputs) -> ir.Table:
         n_unconfirmed_undelivered=_flag(s.confirmed_at.isnull() & s.delivered_at.isnull()).sum(),
         n_unconfirmed_delivered=_flag(s.confirmed_at.isnull() & s.delivered_at.notnull()).sum(),
         first_confirmed_at=s.confirmed_at.min(),
+        # the first evidence the order left the seller: a confirmation, else a carrier scan or delivery
+        first_shipped_at=s.confirmed_at.fill_null(s.first_scan_at).fill_null(s.delivered_at).min(),
         last_confirmed_at=s.confirmed_at.max(),
         confirmed_units=s.units.sum(),
     )
 
 
 def _cancelled_before_shipping(o: ir.Table) -> ir.BooleanValue:
-    """Requires columns ``cancelled_at`` and ``first_confirmed_at`` joined onto ``o``."""
-    return o.cancelled_at.notnull() & (
-        o.first_confirmed_at.isnull() | (o.cancelled_at < o.first_confirmed_at)
-    )
+    """Requires columns ``cancelled_at`` and ``first_shipped_at`` joined onto ``o``.
+
+    Shipped = a confirmation, else a carrier scan or a delivery (a cancellation after any of them is
+    not "before shipping", even when the confirmation time was never recorded).
+    """
+    return o.cancelled_at.notnull() & (o.first_shipped_at.isnull() | (o.cancelled_at < o.first_shipped_at))
 
 
 def order_defects(inp: Inputs) -> ir.Table:
@@ -214,11 +226,11 @@ def cancellations(inp: Inputs) -> ir.Table:
     """
     o = orders(inp)
     o = o.filter(o.channel == "mfn")
-    ss = _shipment_summary(inp).select(*KEY, "first_confirmed_at") if "shipments" in inp.tables else None
+    ss = _shipment_summary(inp).select(*KEY, "first_shipped_at") if "shipments" in inp.tables else None
     if ss is not None:
-        o = o.left_join(ss, KEY).select(o, "first_confirmed_at")
+        o = o.left_join(ss, KEY).select(o, "first_shipped_at")
     else:
-        o = o.mutate(first_confirmed_at=ibis.null("timestamp"))
+        o = o.mutate(first_shipped_at=ibis.null("timestamp"))
     ca = inp.tables["cancellations"].select(*KEY, "cancelled_at", "initiated_by", "via_buyer_request")
     o = o.left_join(ca, KEY).select(o, "cancelled_at", "initiated_by", "via_buyer_request")
     initiators = ["seller", "system"] + (["unknown"] if inp.options.count_unknown_cancellations else [])
