@@ -117,3 +117,16 @@ def test_policy_commands(tmp_path):
 def test_evaluate_with_unknown_policy_file_fails_clearly(wh):
     res = run("evaluate", "--as-of", "2024-04-02", "--policy", "missing.toml", "-w", wh, ok=False)
     assert res.exit_code == 1 and "missing.toml" in res.output
+
+
+def test_synth_writes_parquet_that_imports_cleanly(tmp_path):
+    out = tmp_path / "synth"
+    res = run("synth", "--sellers", "20", "--days", "40", "--out", str(out), "--seed", "3")
+    assert "orders" in res.output and (out / "orders.parquet").exists()
+    url = str(tmp_path / "s.duckdb")
+    run("import", "canonical", str(out), "-w", url, "--quarantine", str(tmp_path / "q"))
+    q = tmp_path / "q"
+    assert not q.exists() or not any(q.iterdir())  # nothing quarantined or flagged
+    res = run("metrics", "--as-of", "2026-10-31", "-m", "order_count", "-f", "csv", "-w", url)
+    rows = [r for r in res.output.splitlines()[1:] if r]
+    assert len(rows) >= 20 * 2 * 3  # every seller: 2 windows x 3 channels
