@@ -459,6 +459,36 @@ def demo(
 
 
 @app.command()
+def reconcile(
+    as_of: str = typer.Option(None, "--as-of", help="Only reports whose window ends by this day."),
+    seller: list[str] = typer.Option(None, "--seller", "-s", help="Only this seller (repeatable)."),
+    differences: bool = typer.Option(False, "--differences", help="Show only metrics that differ."),
+    policy: str = typer.Option(None, "--policy", "-p", help="Take metric options from this policy."),
+    fmt: Fmt = typer.Option(Fmt.table, "--format", "-f"),
+    out: Path = typer.Option(None, "--out", "-o", help="Write to this file instead of standard output."),
+    warehouse: str = WAREHOUSE,
+):
+    """Reported marketplace metrics next to the same metrics computed from the imported data."""
+    from cxops.reconcile import reconcile as run_reconcile
+    from cxops.reconcile import reconcile_summary, reconcile_table
+
+    options = _policy(policy).metric_options if policy else None
+    wh = _open(warehouse)
+    try:
+        df = run_reconcile(wh, _date(as_of, "--as-of") if as_of else None, seller or None, options)
+    except KeyError as e:
+        _fail(str(e).strip("'\"") + " (import an account health report with cxops import amazon)")
+    if differences:
+        df = df[df["verdict"] == "differs"]
+
+    def show(d):
+        console.print(reconcile_table(d, limit=200))
+        console.print(reconcile_summary(d).splitlines()[0])
+
+    _emit(df, fmt, out, show)
+
+
+@app.command()
 def synth(
     sellers: int = typer.Option(..., "--sellers", help="Number of sellers."),
     days: int = typer.Option(730, "--days", help="Days of history."),
