@@ -133,3 +133,33 @@ def test_synth_writes_parquet_that_imports_cleanly(tmp_path):
     res = run("metrics", "--as-of", "2026-10-31", "-m", "order_count", "-f", "csv", "-w", url)
     rows = [r for r in res.output.splitlines()[1:] if r]
     assert len(rows) >= 20 * 2 * 3  # every seller: 2 windows x 3 channels
+
+
+def test_reconcile_shows_reported_and_computed(tmp_path):
+    d = tmp_path / "data"
+    d.mkdir()
+    (d / "sellers.csv").write_text("seller_id,marketplace_id\nS1,US\n")
+    orders = "seller_id,order_id,marketplace_id,purchased_at,fulfillment_channel\n" + "".join(
+        f"S1,O{i},US,2024-05-{10 + i}T18:00:00Z,MFN\n" for i in range(10)
+    )
+    (d / "orders.csv").write_text(orders)
+    (d / "feedback.csv").write_text("seller_id,order_id,rating,submitted_at\nS1,O1,1,2024-05-20T00:00:00Z\n")
+    (d / "reported_metrics.csv").write_text(
+        "seller_id,marketplace_id,metric,channel,window_from,window_to,numerator,denominator,rate\n"
+        "S1,US,order_defect_rate,mfn,2024-05-01,2024-06-29,1,10,0.1\n"
+        "S1,US,order_defect_rate,all,2024-05-01,2024-06-29,2,11,0.1818\n"
+    )
+    url = str(tmp_path / "r.duckdb")
+    run("import", "canonical", str(d), "-w", url, "--quarantine", str(tmp_path / "q"))
+    res = run("reconcile", "-f", "jsonl", "-w", url)
+    rows = {r["channel"]: r for r in map(json.loads, res.output.splitlines()) if r}
+    assert rows["mfn"]["verdict"] == "agrees"
+    assert (rows["mfn"]["computed_numerator"], rows["mfn"]["computed_denominator"]) == (1, 10)
+    assert rows["all"]["verdict"] == "differs"
+    assert any(c["cause"] == "orders_missing" for c in rows["all"]["likely_causes"])
+    only = [
+        json.loads(r)
+        for r in run("reconcile", "--differences", "-f", "jsonl", "-w", url).output.splitlines()
+        if r
+    ]
+    assert [r["channel"] for r in only] == ["all"]
