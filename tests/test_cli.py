@@ -163,3 +163,22 @@ def test_reconcile_shows_reported_and_computed(tmp_path):
         if r
     ]
     assert [r["channel"] for r in only] == ["all"]
+
+
+def test_new_user_paths_give_clear_errors_or_work(wh, tmp_path):
+    # evaluate for one seller prints its scorecard
+    assert "A1" in run("evaluate", "--as-of", "2024-04-02", "--seller", "A1", "-w", wh).output
+    # a read-only command never creates a warehouse at a mistyped path
+    missing = tmp_path / "nope" / "missing.duckdb"
+    res = run("metrics", "--as-of", "2024-03-31", "-w", str(missing), ok=False)
+    assert res.exit_code == 1 and "not found" in res.output and not missing.parent.exists()
+    # an output file whose format cannot be told fails before computing
+    res = run("metrics", "--as-of", "2024-03-31", "--out", str(tmp_path / "x.txt"), "-w", wh, ok=False)
+    assert res.exit_code == 1 and ".parquet, .csv or .jsonl" in res.output
+    # policy show is verbatim TOML, valid when redirected to a file
+    import tomllib
+
+    shown = run("policy", "show", "customer-excellence").stdout
+    assert tomllib.loads(shown)["recovery"]["stable_days"] == 45
+    res = run("policy", "show", "no-such-pack", ok=False)
+    assert res.exit_code == 1 and "no-such-pack" in res.output

@@ -63,11 +63,27 @@ def _date(value: str, name: str) -> date:
         _fail(f"{name} must be a date like 2024-06-30, not {value!r}")
 
 
-def _open(url: str | None):
+def _open(url: str | None, must_exist: bool = True):
+    """Open the warehouse; commands that only read it refuse to create a new, empty one."""
+    from cxops.warehouse import default_url
+
+    target = url or default_url()
+    local = target.removeprefix("duckdb://")
+    is_file = target not in ("memory", ":memory:", "duckdb://:memory:") and not target.startswith(
+        ("pyspark:", "spark://")
+    )
+    if must_exist and is_file and not Path(local).exists():
+        _fail(
+            f"warehouse {local} not found: import data first (cxops import …, cxops demo) or pass --warehouse"
+        )
     try:
         return connect(url)
     except (ValueError, ImportError) as e:
         _fail(str(e))
+    except Exception as e:  # e.g. DuckDB's file lock held by another cxops process
+        if "lock" in str(e).lower():
+            _fail(f"warehouse {local} is in use by another process (DuckDB allows one writer): {e}")
+        raise
 
 
 def _policy(name: str):
@@ -79,6 +95,17 @@ def _policy(name: str):
         _fail(str(e))
     except FileNotFoundError as e:
         _fail(str(e))
+
+
+def _check_output(fmt: Fmt, out: Path | None) -> None:
+    """Fail before any computation when the output cannot be written."""
+    if out is None:
+        if fmt == Fmt.parquet:
+            _fail("--format parquet needs --out FILE")
+        return
+    suffix = out.suffix.lower().lstrip(".")
+    if fmt == Fmt.table and suffix not in ("parquet", "csv", "jsonl"):
+        _fail(f"cannot tell the format of {out}: name it .parquet, .csv or .jsonl, or pass --format")
 
 
 def _emit(df: pd.DataFrame, fmt: Fmt, out: Path | None, render_table) -> None:
@@ -129,7 +156,7 @@ def import_canonical_cmd(
     from cxops.canonical.validate import SchemaError
     from cxops.ingest.canonical_files import import_canonical
 
-    wh = _open(warehouse)
+    wh = _open(warehouse, must_exist=False)
     try:
         report = import_canonical(wh, directory, None)
     except (SchemaError, ValueError, KeyError, FileNotFoundError) as e:
@@ -145,6 +172,10 @@ def import_olist_cmd(
     closed_deals: Path = typer.Option(
         None, help="Marketing-funnel closed deals file (seller sign-up dates)."
     ),
+    items: Path = typer.Option(None, help="Order items file."),
+    sellers: Path = typer.Option(None, help="Sellers file."),
+    products: Path = typer.Option(None, help="Products file."),
+    categories: Path = typer.Option(None, help="Category name translation file."),
     warehouse: str = WAREHOUSE,
     quarantine: Path = typer.Option(Path("cxops-quarantine"), help="Where rejected rows are written."),
 ):
@@ -152,10 +183,10 @@ def import_olist_cmd(
     from cxops.canonical.validate import SchemaError
     from cxops.ingest.olist import import_olist
 
-    paths = {
-        k: v for k, v in {"orders": orders, "reviews": reviews, "closed_deals": closed_deals}.items() if v
-    }
-    wh = _open(warehouse)
+    given = {"orders": orders, "reviews": reviews, "closed_deals": closed_deals, "items": items,
+             "sellers": sellers, "products": products, "categories": categories}  # fmt: skip
+    paths = {k: v for k, v in given.items() if v}
+    wh = _open(warehouse, must_exist=False)
     try:
         report = import_olist(wh, directory, None, paths=paths or None)
     except (SchemaError, ValueError, KeyError, FileNotFoundError) as e:
@@ -187,6 +218,7 @@ def metrics(
     for m in metric or []:
         if m not in CATALOG:
             _fail(f"unknown metric {m!r}; known: {', '.join(CATALOG)}")
+    _check_output(fmt, out)
     options = _policy(policy).metric_options if policy else None
     wh = _open(warehouse)
     try:
@@ -226,7 +258,10 @@ def _run(wh, pol, as_of: date, seller):
             bar.update(tasks[stage], completed=done, total=total)
 
         try:
-            return run_evaluation(wh, pol, as_of, seller or None, progress)
+            run = run_evaluation(wh, pol, as_of, seller or None, progress)
+            for note in run.notes:
+                err.print(f"note: {note}")
+            return run
         except LookupError as e:  # KeyError included: no orders imported
             _fail(str(e).strip("'\""))
 
@@ -300,9 +335,14 @@ def evaluate(
     if fmt == Fmt.table:
         console.print(status_summary_table(latest, lang=lang.value))
         if seller:
-            console.print(scorecards(run.criteria, latest, lang=lang.value))
+            console.print(scorecards(run.criteria, lang=lang.value))
         if len(run.transitions):
-            console.print(transitions_table(run.transitions, lang=lang.value, limit=30))
+            recent = run.transitions.sort_values("date", ascending=False, kind="stable")
+            console.print(transitions_table(recent, lang=lang.value, limit=30))
+            if len(recent) > 30:
+                err.print(
+                    f"newest 30 of {len(recent):,} status changes shown; all are in --out DIR/transitions.csv"
+                )
     elif out is None or fmt != Fmt.parquet:
         frame = (
             run.criteria.merge(
@@ -384,14 +424,14 @@ def policy_list():
 @policy_app.command("show")
 def policy_show(name: str = typer.Argument("customer-excellence", help="Pack name or TOML file.")):
     """Print a policy's TOML."""
-    from cxops.policy.load import policy_source
+    from cxops.policy.load import PolicyError, policy_source
 
     try:
         label, text = policy_source(name)
-    except (FileNotFoundError, KeyError, ValueError) as e:
+    except (FileNotFoundError, KeyError, ValueError, PolicyError) as e:
         _fail(str(e))
-    console.print(f"# {label}", style="dim")
-    console.print(text, markup=False, highlight=False)
+    err.print(f"# {label}", style="dim")
+    sys.stdout.write(text if text.endswith("\n") else text + "\n")  # verbatim: valid TOML when redirected
 
 
 @policy_app.command("validate")
@@ -442,7 +482,7 @@ def demo(
         write_tables(tables, data_dir, "parquet")
     n_orders = len(tables["orders"])
     console.print(f"generated {n_orders:,} seller orders for {sellers} sellers in {data_dir}")
-    wh = _open(url)
+    wh = _open(url, must_exist=False)
     with console.status("importing…"):
         report = import_canonical(wh, data_dir, None)
     _import_done(report, out / "quarantine")
@@ -472,6 +512,7 @@ def reconcile(
     from cxops.reconcile import reconcile as run_reconcile
     from cxops.reconcile import reconcile_summary, reconcile_table
 
+    _check_output(fmt, out)
     options = _policy(policy).metric_options if policy else None
     wh = _open(warehouse)
     try:

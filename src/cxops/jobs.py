@@ -129,6 +129,13 @@ def run_evaluation(
     inp.reuse = True  # the replay queries the same facts for every period
     start = first_data_day(wh)
     dates = evaluation_dates(policy, start, as_of)
+    notes = []
+    early = [d for d in dates if d < policy.effective_from]
+    if early:  # evaluating history with a policy not yet in force then: a backtest, said so
+        notes.append(
+            f"{len(early)} of {len(dates)} evaluations ({early[0]} … {early[-1]}) are before the policy's "
+            f"effective date {policy.effective_from}: they show what it would have decided (a backtest)"
+        )
     metric_days = sorted({metrics_as_of(policy, d) for d in dates} | {as_of})
     if progress:
         progress("metrics", 0, 1)
@@ -159,7 +166,7 @@ def run_evaluation(
             metrics_as_of(policy, last),
             options,
             seller_ids=sorted(set(sellers["seller_id"])),
-            metrics=sorted({c.metric for _, c in policy.criteria("admission")}),
+            metrics=sorted({c.metric for s in ("admission", "removal") for _, c in policy.criteria(s)}),
             inputs=inp,
         )
         series = series.merge(sellers, on=["seller_id", "marketplace_id"])
@@ -205,6 +212,7 @@ def run_evaluation(
         benefits=benefits,
         projected=projected,
         next_evaluation=nxt,
+        notes=notes,
     )
 
 

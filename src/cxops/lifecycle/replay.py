@@ -160,7 +160,8 @@ def daily_admission(policy: Policy, series: pd.DataFrame) -> pd.DataFrame:
     DataFrame
         ``seller_id, marketplace_id, day, admission_met`` with ``day = as_of + cadence.metrics_lag_days``;
         ``admission_met`` is true when the admission outcome is ``met`` (no criterion fails or lacks
-        data, see :func:`cxops.policy.evaluate.section_outcome`). Loops over days, never over sellers.
+        data, see :func:`cxops.policy.evaluate.section_outcome`) and no removal criterion is breached
+        that day ("stable performance", program.md). Loops over days, never over sellers.
     """
     columns = ["seller_id", "marketplace_id", "day", "admission_met"]
     if series.empty:
@@ -176,6 +177,14 @@ def daily_admission(policy: Policy, series: pd.DataFrame) -> pd.DataFrame:
             continue
         outcome = section_outcome(results, policy)
         met = outcome.assign(day=day, admission_met=outcome["outcome"].eq("met"))[columns]
+        # stable also means no removal rule is breached that day (a seller removed for its tracking
+        # rate, which is not an admission bar, must not "recover" while the tracking rate stays bad)
+        removal = evaluate_criteria(policy, chunk, "removal")
+        if len(removal):
+            breached = removal.loc[removal["result"].eq("fail"), KEYS].drop_duplicates().assign(_breach=True)
+            met = met.merge(breached, on=KEYS, how="left")
+            met["admission_met"] = met["admission_met"] & met["_breach"].isna()
+            met = met[columns]
         frames.append(met)
     return pd.concat(frames, ignore_index=True)[columns]
 

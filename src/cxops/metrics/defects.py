@@ -51,9 +51,9 @@ _SOURCES = {
         records.cancellations,
         lambda r: r.f_cancelled == 1,
         "order_id",
-        "cancelled",
+        "cancellation",
     ),
-    "valid_tracking_rate": (records.tracking, lambda r: r.f_valid == 0, "shipment_id", "no_valid_tracking"),
+    "valid_tracking_rate": (records.tracking, lambda r: r.f_valid == 0, "shipment_id", "invalid_tracking"),
     "on_time_delivery_rate": (
         records.deliveries,
         lambda r: (r.f_delivered == 1) & (r.f_on_time == 0),
