@@ -182,3 +182,14 @@ def test_new_user_paths_give_clear_errors_or_work(wh, tmp_path):
     assert tomllib.loads(shown)["recovery"]["stable_days"] == 45
     res = run("policy", "show", "no-such-pack", ok=False)
     assert res.exit_code == 1 and "no-such-pack" in res.output
+
+
+def test_import_amazon_folder_then_reconcile(tmp_path):
+    url = str(tmp_path / "a.duckdb")
+    args = ["--seller", "A1B2C3", "--marketplace", "US", str(DATA / "amazon")]
+    res = run("import", "amazon", *args, "-w", url, "--quarantine", str(tmp_path / "q"))
+    assert "orders" in res.output and "reported_metrics" in res.output
+    rows = [json.loads(r) for r in run("reconcile", "-f", "jsonl", "-w", url).output.splitlines() if r]
+    assert rows and {r["verdict"] for r in rows} <= {"agrees", "differs", "not_computable", "no_raw_data"}
+    odr = [r for r in rows if r["metric"] == "order_defect_rate"]
+    assert odr and all(r["reported_denominator"] is not None for r in odr)

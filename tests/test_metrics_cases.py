@@ -518,3 +518,25 @@ def test_c18_auto_reply_is_not_a_response_but_the_message_still_counts():
     )
     r = value(compute_metrics(wh, date(2024, 4, 5)), "late_response_rate")
     assert (r["numerator"], r["denominator"]) == (1, 1)
+
+
+def test_c8_partial_feedback_source_gives_no_satisfaction_index_and_unknown_initiator_no_cancel_rate():
+    orders = [order(f"O{i}", "2024-06-01T18:00:00Z") for i in range(10)]
+    fb = [{"seller_id": "S1", "order_id": "O1", "rating": 2, "submitted_at": "2024-06-05T00:00:00Z"}]
+    canc = [
+        {
+            "seller_id": "S1",
+            "order_id": "O2",
+            "cancelled_at": "2024-06-01T19:00:00Z",
+            "initiated_by": "unknown",
+        }
+    ]
+    # like Amazon's reports: 1-3 star feedback only (no complete-ratings marker); no initiator column
+    provided = {"feedback": ["seller_id", "order_id", "rating", "submitted_at"],
+                "cancellations": ["seller_id", "order_id", "cancelled_at"]}  # fmt: skip
+    wh = warehouse({"sellers": SELLER, "orders": orders, "feedback": fb, "cancellations": canc}, provided)
+    df = compute_metrics(wh, date(2024, 6, 7))
+    assert value(df, "customer_satisfaction_index")["status"] == "not_measured"
+    assert value(df, "pre_fulfillment_cancel_rate")["status"] == "not_measured"
+    # the negative feedback still counts towards the order defect rate
+    assert value(df, "negative_feedback_rate", channel="all")["numerator"] == 1

@@ -164,6 +164,27 @@ def import_canonical_cmd(
     _import_done(report, quarantine)
 
 
+@import_app.command("amazon")
+def import_amazon_cmd(
+    paths: list[Path] = typer.Argument(..., exists=True, help="Report files or folders of reports."),
+    seller: str = typer.Option(..., "--seller", help="Your seller id (report files do not carry it)."),
+    marketplace: str = typer.Option(..., "--marketplace", help="US, DE, JP … or Amazon's marketplace id."),
+    report_type: str = typer.Option(None, "--report-type", help="Force a report type (default: detected)."),
+    charset: str = typer.Option(None, "--charset", help="The charset Amazon declared (e.g. Shift_JIS)."),
+    warehouse: str = WAREHOUSE,
+    quarantine: Path = typer.Option(Path("cxops-quarantine"), help="Where rejected rows are written."),
+):
+    """Import Seller Central / SP-API reports (orders, getOrders, feedback, returns, FBA, account health)."""
+    from cxops.ingest.amazon import import_amazon
+
+    wh = _open(warehouse, must_exist=False)
+    try:
+        report = import_amazon(wh, seller, marketplace, paths, None, report_type, charset)
+    except (ValueError, KeyError, FileNotFoundError) as e:
+        _fail(str(e).strip("'\""))
+    _import_done(report, quarantine)  # exit 0 also when every file was "no data"
+
+
 @import_app.command("olist")
 def import_olist_cmd(
     directory: Path = typer.Argument(..., exists=True, file_okay=False, help="Folder of Olist files"),

@@ -106,6 +106,11 @@ def _c(name: str, dtype: str, required: bool = False, **kw) -> Column:
     return Column(name, dtype, required, **kw)
 
 
+#: A provenance marker (not a column): the feedback source covers every star level, so a satisfaction
+#: index can be computed from it. Amazon's feedback report lists only 1–3★ (field case C8) and does not
+#: carry it; with several feedback sources the marker counts only if every source has it.
+COMPLETE_RATINGS = "ratings_all_stars"
+
 CHANNELS = ("MFN", "AFN")
 CANCEL_INITIATORS = ("seller", "buyer", "system", "unknown")
 CLAIM_KINDS = ("a_to_z", "chargeback")

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from cxops.canonical.marketplaces import BUILTIN_MARKETPLACES, builtin_marketplaces
-from cxops.canonical.schema import TABLES
+from cxops.canonical.schema import COMPLETE_RATINGS, TABLES
 from cxops.canonical.validate import ValidationResult, validate
 from cxops.ingest.files import SUFFIXES, IngestError, find_table_file, first_row_number, read_raw
 from cxops.ingest.report import ImportReport, quarantine_rows, records_json
@@ -129,7 +129,10 @@ def import_canonical(
     for name, res in results.items():
         path = files[name]
         stats = wh.upsert(TABLES[name], res.loaded)
-        wh.record_provided(name, present[name], source=f"canonical:{path}")
+        provided = list(present[name])
+        if name == "feedback" and "rating" in provided:
+            provided.append(COMPLETE_RATINGS)  # a canonical feedback file holds ratings of every star
+        wh.record_provided(name, provided, source=f"canonical:{path}")
         orphans = warnings.get(name, res.warnings.iloc[:0])
         if len(orphans):
             report.note(

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from cxops.canonical.schema import COMPLETE_RATINGS
 from cxops.ingest.report import ImportReport, quarantine_rows
 from cxops.ingest.sources import NO_SELLER, load_derived, text
 
@@ -107,7 +108,7 @@ def load_feedback(ctx: OlistContext) -> None:
         fb[cols + ["_src"]],
         r.quarantine("feedback"),
         warn,
-        provided=cols,
+        provided=[*cols, COMPLETE_RATINGS],  # Olist reviews cover every star level
         source="olist",
     )
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import ibis
 import ibis.expr.types as ir
 
+from cxops.canonical.schema import COMPLETE_RATINGS
 from cxops.metrics import records
 from cxops.metrics.catalog import AFN, ALL, MFN
 from cxops.metrics.records import Inputs
@@ -149,7 +150,8 @@ PFCR = Family(
     records.cancellations,
     {"orders": None, "cancelled": "f_cancelled"},
     (Output("pre_fulfillment_cancel_rate", "cancelled", "orders"),),
-    _simple(["pre_fulfillment_cancel_rate"], [("cancellations", ())]),
+    # who cancelled decides whether it counts (C19): a source that does not say is not measured
+    _simple(["pre_fulfillment_cancel_rate"], [("cancellations", ("initiated_by",))]),
 )
 
 VTR = Family(
@@ -185,7 +187,8 @@ CSAT = Family(
     records.ratings,
     {"ratings": None, "points": "points"},
     (Output("customer_satisfaction_index", "points", "ratings"),),
-    _simple(["customer_satisfaction_index"], [("feedback", ())]),
+    # only from a source covering every star level (not Amazon's 1–3★ feedback report, C8)
+    _simple(["customer_satisfaction_index"], [("feedback", (COMPLETE_RATINGS,))]),
 )
 
 ORDERS = Family(

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from cxops.canonical.schema import TABLES
+from cxops.canonical.schema import COMPLETE_RATINGS, TABLES
 from cxops.synth.generate import MANIFEST
 from cxops.warehouse import Warehouse, connect
 
@@ -78,6 +78,8 @@ def attach_parquet(wh: Warehouse, directory: str | Path) -> dict[str, str]:
             wh.con.raw_sql(f"CREATE OR REPLACE TEMP VIEW {name}_x AS SELECT *, {extra} FROM {name}")
             wh.con.raw_sql(f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT * FROM {name}_x")
         prov = provided.get(name) or [c for c in schema.column_names if c in cols]
+        if name == "feedback":
+            prov = [*prov, COMPLETE_RATINGS]  # synthetic ratings cover every star level
         wh.record_provided(name, prov, f"parquet:{src}")
         found[name] = src
     return found

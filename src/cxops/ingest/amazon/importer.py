@@ -1,0 +1,209 @@
+"""``import_amazon``: Amazon Seller Central / SP-API report files → canonical tables.
+
+Two phases: every file is read, decoded, recognised, mapped and validated first (a file that cannot be
+imported as a whole — malformed JSON, an unrecognised header, a failed report — stops the import
+before anything is written); then the tables are written in dependency order, merged by key with what
+the warehouse holds (:mod:`.store`), and the days each table's changes fall on are reported
+(:mod:`.changes`).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from pathlib import Path
+
+from cxops.canonical.marketplaces import AMAZON_MARKETPLACE_IDS, BUILTIN_MARKETPLACES
+from cxops.ingest.amazon import detect
+from cxops.ingest.amazon.account_health import read_account_health
+from cxops.ingest.amazon.common import Context
+from cxops.ingest.amazon.fba_shipments import read_fba_shipments
+from cxops.ingest.amazon.feedback import read_feedback
+from cxops.ingest.amazon.orders_api import read_orders_api
+from cxops.ingest.amazon.orders_flat import read_all_orders
+from cxops.ingest.amazon.outcome import AmazonImportReport, FileOutcome
+from cxops.ingest.amazon.reading import read_report
+from cxops.ingest.amazon.returns import read_returns
+from cxops.ingest.amazon.write import write_all
+from cxops.ingest.files import IngestError
+from cxops.warehouse import Warehouse
+
+READERS = {
+    detect.ALL_ORDERS: read_all_orders,
+    detect.ORDERS_API: read_orders_api,
+    detect.FBA_SHIPMENTS: read_fba_shipments,
+    detect.RETURNS: read_returns,
+    detect.FEEDBACK: read_feedback,
+    detect.ACCOUNT_HEALTH: read_account_health,
+}
+#: File suffixes picked up from a directory (Amazon documents are often ``.txt`` or have none).
+SUFFIXES = {".txt", ".tsv", ".csv", ".tab", ".json", ".gz", ""}
+
+
+def marketplace_zones(wh: Warehouse) -> dict[str, str]:
+    """marketplace_id → time zone: the built-ins, overridden/extended by the warehouse's table."""
+    zones = {mp: v[0] for mp, v in BUILTIN_MARKETPLACES.items()}
+    if wh.has_table("marketplaces"):
+        t = wh.execute(wh.table("marketplaces").select("marketplace_id", "timezone"))
+        zones.update(dict(zip(t["marketplace_id"], t["timezone"], strict=True)))
+    return zones
+
+
+def resolve_marketplace(marketplace_id: str, zones: dict[str, str]) -> str:
+    """Our marketplace id from ours or Amazon's (``ATVPDKIKX0DER`` → ``US``).
+
+    Raises
+    ------
+    IngestError
+        If the marketplace has no time zone (neither built in nor in the warehouse).
+    """
+    mp = (marketplace_id or "").strip()
+    mp = AMAZON_MARKETPLACE_IDS.get(mp, mp)
+    if mp not in zones:
+        mp_up = mp.upper()
+        if mp_up in zones:
+            return mp_up
+        raise IngestError(
+            f"unknown marketplace {marketplace_id!r}: add it with its time zone to a marketplaces table "
+            f"(cxops import canonical) first; known: {', '.join(sorted(zones))}"
+        )
+    return mp
+
+
+def expand_paths(paths: str | Path | Iterable[str | Path], report: AmazonImportReport) -> list[Path]:
+    """Files to import: given files as they are; directories searched recursively (sorted) for report
+    files (:data:`SUFFIXES`; hidden files skipped, others noted).
+
+    Raises
+    ------
+    IngestError
+        A path that does not exist, or no file at all.
+    """
+    if isinstance(paths, str | Path):
+        paths = [paths]
+    out: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_file():
+            out.append(p)
+        elif p.is_dir():
+            found = sorted(
+                x
+                for x in p.rglob("*")
+                if x.is_file() and not any(s.startswith(".") for s in x.relative_to(p).parts)
+            )
+            skipped = [x for x in found if x.suffix.lower() not in SUFFIXES]
+            out += [x for x in found if x.suffix.lower() in SUFFIXES]
+            if skipped:
+                report.note(
+                    f"{p}: files skipped (not report files): {', '.join(x.name for x in skipped[:10])}"
+                )
+        else:
+            raise IngestError(f"{p}: no such file or directory")
+    if not out:
+        raise IngestError("no report files to import")
+    return out
+
+
+def read_all(files: list[Path], ctx: Context, report: AmazonImportReport, forced: str | None = None) -> list:
+    """Phase 1: read, recognise, map and validate every file (nothing is written).
+
+    Files are handled in :data:`detect.REPORT_TYPES` order (orders first), then by name; no-data
+    documents are recorded in ``report.files`` and skipped.
+
+    Returns
+    -------
+    list of Mapped
+
+    Raises
+    ------
+    IngestError
+        For the first file that cannot be imported as a whole (the message ends "nothing was
+        imported").
+    """
+    mapped = []
+    try:
+        parsed = [read_report(p, ctx.charset, ctx.marketplace_id, forced) for p in files]
+        rank = {t: i for i, t in enumerate((detect.NO_DATA, *detect.REPORT_TYPES))}
+        parsed.sort(key=lambda r: (rank[r.report_type], r.file))
+        for rf in parsed:
+            if rf.report_type == detect.NO_DATA:
+                report.files.append(
+                    FileOutcome(rf.file, forced or "", "no_data", rf.no_data or "", rf.decoded.encoding)
+                )
+                report.note(f"{rf.path.name}: no data ({rf.no_data}); nothing to import, not an error")
+                continue
+            mapped += READERS[rf.report_type](rf, ctx)
+            report.files.append(FileOutcome(rf.file, rf.report_type, "loaded", "", rf.decoded.encoding))
+    except IngestError as e:
+        raise IngestError(f"{e}; nothing was imported") from e
+    return mapped
+
+
+def import_amazon(
+    wh: Warehouse,
+    seller_id: str,
+    marketplace_id: str,
+    paths: str | Path | Iterable[str | Path],
+    quarantine_dir: str | Path | None = None,
+    report_type: str | None = None,
+    charset: str | None = None,
+) -> AmazonImportReport:
+    """Import downloaded Amazon reports of one seller into ``wh``.
+
+    Parameters
+    ----------
+    wh : Warehouse
+    seller_id : str
+        The seller the files belong to (report files carry no seller id).
+    marketplace_id : str
+        Our id (``US``, ``DE`` …) or Amazon's (``ATVPDKIKX0DER``). Sets the time zone of local times,
+        the date format of the feedback report (C3) and the legacy code page (cp932 for JP).
+    paths : path or list of paths
+        Files and/or directories (searched recursively).
+    quarantine_dir : path, optional
+        Where to write ``<table>.csv`` with rejected and flagged rows.
+    report_type : str, optional
+        Force the report type of every file (see :data:`detect.REPORT_TYPES`); recognised from each
+        file's content otherwise.
+    charset : str, optional
+        Declared charset of the files (``Content-Type`` of the report documents).
+
+    Returns
+    -------
+    AmazonImportReport
+        Per (file, table): rows read = loaded + quarantined; ``files`` with each file's type and status
+        (``no_data`` for a cancelled/no-data report: not an error); ``changes`` with the rows changed
+        and the local days affected per table; data-quality notes.
+
+    Raises
+    ------
+    IngestError
+        Bad arguments, or a file that cannot be imported as a whole (missing, malformed JSON with its
+        byte offset, undecodable in its declared charset, unrecognised or failed report, a feedback
+        report without exactly 6 columns, a missing required column). Nothing is written then.
+    """
+    start = time.perf_counter()
+    report = AmazonImportReport(source="amazon")
+    seller = (seller_id or "").strip()
+    if not seller:
+        raise IngestError("a seller id is required (report files carry none): --seller ID")
+    zones = marketplace_zones(wh)
+    ctx = Context(seller, resolve_marketplace(marketplace_id, zones), zones, charset)
+    forced = detect.normalize_report_type(report_type) if report_type else None
+    files = expand_paths(paths, report)
+    mapped = read_all(files, ctx, report, forced)
+    write_all(wh, mapped, ctx, report)
+    if any(m.table == "feedback" for m in mapped) and not wh.has_table("claims"):
+        report.note(
+            "no claims source: Amazon's reports here carry no A-to-z claims or chargebacks, so an order "
+            "defect rate computed from this data counts negative feedback only (compare with the "
+            "reported order_defect_rate in reported_metrics)"
+        )
+    for n in ctx.notes:
+        report.note(n)
+    for line in report.change_lines():  # last: what to recompute
+        report.note(line)
+    if quarantine_dir is not None:
+        report.write_quarantine(quarantine_dir)
+    report.seconds = time.perf_counter() - start
+    return report
