@@ -345,7 +345,8 @@ def messages(inp: Inputs) -> ir.Table:
         resolved_day=inp.local(m._resolved_at, m._mp),
         responded_at=m.first_response_at,
         responded_day=inp.local(m.first_response_at, m._mp),
-        hours=(secs / 3600.0),
+        # cast first: Spark reads the literal 3600.0 as a DECIMAL and would round hours to 6 places
+        hours=(secs.cast("float64") / 3600.0),
         f_late=_flag(~on_time),
     )
 
