@@ -74,7 +74,7 @@ def attach_parquet(wh: Warehouse, directory: str | Path) -> dict[str, str]:
                 "float": "DOUBLE",
                 "bool": "BOOLEAN",
             }
-            extra = ", ".join(f"NULL::{types[schema.column(c).dtype]} AS {c}" for c in absent)
+            extra = ", ".join(f"CAST(NULL AS {types[schema.column(c).dtype]}) AS {c}" for c in absent)
             wh.con.raw_sql(f"CREATE OR REPLACE TEMP VIEW {name}_x AS SELECT *, {extra} FROM {name}")
             wh.con.raw_sql(f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT * FROM {name}_x")
         prov = provided.get(name) or [c for c in schema.column_names if c in cols]
