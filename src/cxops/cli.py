@@ -312,7 +312,7 @@ def write_evaluation(run, out: Path, lang: str) -> Path:
         policy_name=run.policy.name,
         policy_version=run.policy.version,
         as_of=run.as_of,
-        statuses=run.final_statuses if hasattr(run, "final_statuses") else _latest_statuses(run),
+        statuses=_latest_statuses(run),
         criteria=run.criteria,
         transitions=run.transitions,
         benefits=run.benefits,
@@ -410,7 +410,7 @@ def explain(
     defects = seller_defects(wh, pol, seller_id, judged)
     for _, row in mine.iterrows():
         mp = row["marketplace_id"]
-        crit = run.projected_criteria if hasattr(run, "projected_criteria") else run.criteria
+        crit = run.criteria
         text = explain_text(
             seller_id,
             mp,

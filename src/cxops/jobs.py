@@ -69,7 +69,7 @@ class EvaluationRun:
     notes: list[str] = field(default_factory=list)
 
 
-def first_data_day(wh) -> date:
+def first_data_day(wh, inputs=None) -> date:
     """The first marketplace-local order day in the warehouse.
 
     Raises
@@ -77,10 +77,9 @@ def first_data_day(wh) -> date:
     KeyError
         If no orders have been imported.
     """
-    inp = load_inputs(wh)
     from cxops.metrics.records import orders
 
-    o = orders(inp)
+    o = orders(inputs or load_inputs(wh))
     return pd.Timestamp(wh.execute(o.day.min().name("d"))).date()
 
 
@@ -127,7 +126,7 @@ def run_evaluation(
     options = policy.metric_options
     inp = load_inputs(wh, options)
     inp.reuse = True  # the replay queries the same facts for every period
-    start = first_data_day(wh)
+    start = first_data_day(wh, inp)
     dates = evaluation_dates(policy, start, as_of)
     notes = []
     early = [d for d in dates if d < policy.effective_from]
