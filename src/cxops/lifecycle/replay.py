@@ -22,13 +22,14 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
+from cxops.lifecycle.batch import STATES, Batch, Decisions, breach_counts_json, decisions
 from cxops.lifecycle.cadence import evaluation_dates, metrics_as_of
-from cxops.lifecycle.evaluation import build_evaluations
-from cxops.lifecycle.machine import OUT_OF_PROGRAM, Event, SellerState, day_step, step
+from cxops.lifecycle.machine import LifecycleState, SellerState
 from cxops.lifecycle.reasons import Reason
-from cxops.policy.evaluate import KEYS, evaluate_criteria, section_outcome
+from cxops.policy.evaluate import KEYS, RESULT_COLUMNS, evaluate_criteria, section_outcome
 from cxops.policy.model import Policy
 
 __all__ = ["ReplayResult", "daily_admission", "evaluation_dates", "metrics_as_of", "replay", "state_row"]
@@ -114,37 +115,6 @@ def state_row(state: SellerState) -> dict[str, Any]:
     }
 
 
-def _daily_met(frame: pd.DataFrame) -> set[tuple[str, str, date]]:
-    if frame is None or frame.empty:
-        return set()
-    met = frame[frame["admission_met"].fillna(False).astype(bool)]
-    days = pd.to_datetime(met["day"]).dt.date
-    return set(zip(met["seller_id"], met["marketplace_id"], days, strict=True))
-
-
-def _run_daily(
-    states: dict[tuple[str, str], SellerState],
-    policy: Policy,
-    get_daily_admission: GetDailyAdmission,
-    start: date,
-    end: date,
-    events: list[Event],
-) -> None:
-    keys = [k for k, s in states.items() if s.state in OUT_OF_PROGRAM]
-    if not keys or end < start:
-        return
-    met = _daily_met(get_daily_admission(pd.DataFrame(keys, columns=KEYS), start, end))
-    days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
-    for key in keys:
-        state = states[key]
-        for day in days:
-            state, new = day_step(state, (key[0], key[1], day) in met, day, policy)
-            events.extend(new)
-            if state.state not in OUT_OF_PROGRAM:
-                break
-        states[key] = state
-
-
 def daily_admission(policy: Policy, series: pd.DataFrame) -> pd.DataFrame:
     """Daily admission check from a metrics series, the usual body of ``get_daily_admission``.
 
@@ -198,17 +168,24 @@ def replay(
     initial: Mapping[tuple[str, str], SellerState] | None = None,
     until: date | None = None,
     keep_sections: Iterable[str] | None = ("benefits",),
+    reasons: str = "all",
 ) -> ReplayResult:
-    """Run the lifecycle state machine over evaluation dates.
+    """Run the lifecycle state machine over evaluation dates, for all sellers at once.
+
+    The rules are :func:`cxops.lifecycle.machine.step` and :func:`~cxops.lifecycle.machine.day_step`;
+    they are applied in array operations (:mod:`cxops.lifecycle.batch`): one pass per evaluation date
+    and one per recovery period, never one per seller.
 
     Parameters
     ----------
     policy : Policy
     evaluation_dates : iterable of datetime.date
         E.g. :func:`cxops.lifecycle.cadence.evaluation_dates`.
-    get_results : callable ``(evaluation_date) -> DataFrame``
+    get_results : callable ``(evaluation_date) -> DataFrame or Decisions``
         :func:`cxops.policy.evaluate.evaluate_policy` output for all sellers at that evaluation
-        (metrics as of ``evaluation_date - cadence.metrics_lag_days``).
+        (metrics as of ``evaluation_date - cadence.metrics_lag_days``), or the
+        :func:`cxops.lifecycle.batch.decisions_from_metrics` of those metrics (faster for many
+        sellers; then nothing is kept for ``keep_sections``).
     get_daily_admission : callable ``(sellers, start, end) -> DataFrame``
         ``sellers`` is a ``[seller_id, marketplace_id]`` frame of the sellers currently removed or
         recovering; returns ``[seller_id, marketplace_id, day, admission_met]`` for the check days
@@ -223,38 +200,205 @@ def replay(
         what :func:`~cxops.lifecycle.benefits.compute_benefits` needs; pass
         :data:`cxops.policy.model.SECTIONS` for the full per-criterion history, ``None`` for nothing).
         The full history is sellers × criteria × evaluations rows.
+    reasons : {"all", "latest"}
+        Which rows get their reason rendered (English ``reason`` and JSON ``reason_params``): every
+        row, or only the statuses of the last evaluation, the final states and the transitions
+        after the evaluation before the last. ``reason_key`` and the deciding rule, metric, value
+        and threshold of a transition are always filled. Rendering is Python per row: with a
+        million sellers over many evaluations, ``"latest"`` keeps the replay in array operations.
 
     Returns
     -------
     ReplayResult
+
+    Raises
+    ------
+    ValueError
+        If ``reasons`` is not ``"all"`` or ``"latest"``.
     """
-    states: dict[tuple[str, str], SellerState] = dict(initial or {})
-    events: list[Event] = []
-    status_rows: list[dict[str, Any]] = []
+    if reasons not in ("all", "latest"):
+        raise ValueError(f"reasons must be 'all' or 'latest', not {reasons!r}")
+    batch = Batch(policy, initial, keep=reasons)
+    snapshots: list[tuple[date, date, dict[str, np.ndarray]]] = []
     history: list[pd.DataFrame] = []
     keep = list(keep_sections or ())
     previous: date | None = None
     for when in sorted(evaluation_dates):
         if previous is not None:
-            _run_daily(states, policy, get_daily_admission, previous + timedelta(days=1), when, events)
+            _run_daily(batch, get_daily_admission, previous + timedelta(days=1), when)
         results = get_results(when)
-        if results is not None and len(results):
+        if isinstance(results, Decisions):
+            batch.evaluate(results, when)
+        elif results is not None and len(results):
             if keep:
                 history.append(results[results["section"].isin(keep)].assign(evaluation_date=when))
-            for key, evaluation in build_evaluations(results, policy, when).items():
-                current = states.get(key) or SellerState(key[0], key[1], since=when)
-                states[key], new = step(current, evaluation, policy)
-                events.extend(new)
-        as_of = metrics_as_of(policy, when)
-        status_rows.extend({**state_row(s), "evaluation_date": when, "as_of": as_of} for s in states.values())
+            batch.evaluate(decisions(results, policy), when)
+        else:
+            batch.evaluate(decisions(pd.DataFrame(columns=RESULT_COLUMNS), policy), when)
+        snapshots.append((when, metrics_as_of(policy, when), batch.snapshot()))
         previous = when
     if until is not None and previous is not None and until > previous:
-        _run_daily(states, policy, get_daily_admission, previous + timedelta(days=1), until, events)
+        _run_daily(batch, get_daily_admission, previous + timedelta(days=1), until)
+    return _result(batch, snapshots, history, reasons)
 
+
+def _run_daily(batch: Batch, get_daily_admission: GetDailyAdmission, start: date, end: date) -> None:
+    sellers = batch.out_of_program()
+    if sellers.empty or end < start:
+        return
+    batch.recover(get_daily_admission(sellers, start, end), start, end)
+
+
+def _frame(
+    batch: Batch, snap: dict[str, np.ndarray], rendered: pd.DataFrame | None, shown: np.ndarray | None = None
+) -> pd.DataFrame:
+    """Status rows of (stacked) snapshots; reasons rendered where ``shown`` (default all) if ``rendered``."""
+    sid = snap["sid"]
+    out = pd.DataFrame(
+        {
+            "seller_id": _obj(batch.sellers[sid]),
+            "marketplace_id": _obj(batch.markets[sid]),
+            "state": _obj(_STATE_NAMES[snap["state"]]),
+            "since": _obj(_dates(snap["since"])),
+            "reason": _obj(np.full(len(sid), None, object)),
+            "reason_key": _obj(batch.reason_keys(snap["key"])),
+            "reason_params": _obj(np.full(len(sid), None, object)),
+            "recovery_streak": snap["recovery_streak"].astype(int),
+            "breach_counts": _obj(breach_counts_json(snap["counts"], [r.id for r in batch.rules])),
+        }
+    )
+    if rendered is not None:
+        ids = snap["reason"] if shown is None else np.where(shown, snap["reason"], -1)
+        out["reason"], out["reason_params"] = (_obj(x) for x in _lookup_rendered(rendered, ids))
+    return out
+
+
+def _lookup_rendered(rendered: pd.DataFrame, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Reason text and params of reason ids (None for ids not rendered or -1), by binary search."""
+    index = rendered.index.to_numpy(np.int64)  # sorted unique ids
+    at = np.clip(np.searchsorted(index, ids), 0, max(len(index) - 1, 0))
+    hit = (index[at] == ids) if len(index) else np.zeros(len(ids), bool)
+    text, params = (np.full(len(ids), None, object) for _ in range(2))
+    text[hit] = rendered["reason"].to_numpy(object)[at[hit]]
+    params[hit] = rendered["reason_params"].to_numpy(object)[at[hit]]
+    return text, params
+
+
+_STATE_NAMES = np.array([s.value for s in STATES], object)
+
+
+def _obj(values: np.ndarray) -> pd.Series:
+    """An object column (strings stay Python objects: no conversion of millions of values to Arrow)."""
+    return pd.Series(values, dtype=object, copy=False)
+
+
+def _dates(values: np.ndarray) -> np.ndarray:
+    """datetime64[D] → datetime.date objects (None for NaT), one object per distinct date."""
+    out = np.full(len(values), None, object)
+    ok = ~np.isnat(values)
+    if ok.any():
+        days = values[ok].astype(np.int64)
+        lo = days.min()
+        table = (np.arange(lo, days.max() + 1).astype("datetime64[D]")).astype(object)
+        out[ok] = table[days - lo]
+    return out
+
+
+def _result(
+    batch: Batch,
+    snapshots: list[tuple[date, date, dict[str, np.ndarray]]],
+    history: list[pd.DataFrame],
+    reasons: str,
+) -> ReplayResult:
+    events = batch.events()
+    final = batch.snapshot()
+    # rows whose reasons are rendered: all, or the last evaluation's statuses, the final states and the
+    # transitions after the evaluation before it
+    if reasons == "all" or len(snapshots) < 2:
+        shown = np.ones(len(events), bool)
+    else:
+        shown = events["date"].to_numpy("datetime64[D]") > np.datetime64(snapshots[-2][0], "D")
+    wanted = [events["reason"].to_numpy(np.int64)[shown], final["reason"]]
+    if reasons == "all":
+        wanted += [s[2]["reason"] for s in snapshots]
+    elif snapshots:
+        wanted.append(snapshots[-1][2]["reason"])
+    rendered = batch.render(np.concatenate(wanted)) if batch.n_reasons else None
+    if snapshots:  # one frame from the stacked snapshots (no per-evaluation frames to concatenate)
+        stacked = {k: np.concatenate([s[2][k] for s in snapshots]) for k in snapshots[0][2]}
+        block = np.repeat(np.arange(len(snapshots)), [len(s[2]["sid"]) for s in snapshots])
+        shown_rows = None if reasons == "all" else block == len(snapshots) - 1
+        statuses = _frame(batch, stacked, rendered, shown_rows)
+        statuses["evaluation_date"] = _obj(np.array([s[0] for s in snapshots], object)[block])
+        statuses["as_of"] = _obj(np.array([s[1] for s in snapshots], object)[block])
+        statuses = statuses[STATUS_COLUMNS]
+    else:
+        statuses = pd.DataFrame(columns=STATUS_COLUMNS)
+    final_frame = _frame(batch, final, rendered)[FINAL_COLUMNS]
     return ReplayResult(
-        statuses=pd.DataFrame(status_rows, columns=STATUS_COLUMNS),
-        transitions=pd.DataFrame([e.as_row() for e in events], columns=TRANSITION_COLUMNS),
-        final=pd.DataFrame([state_row(s) for s in states.values()], columns=FINAL_COLUMNS),
-        states=states,
+        statuses=statuses,
+        transitions=_transitions(batch, events, rendered, shown),
+        final=final_frame,
+        states=BatchStates(batch, final_frame),
         results=pd.concat(history, ignore_index=True) if history else pd.DataFrame(),
     )
+
+
+def _transitions(
+    batch: Batch, events: pd.DataFrame, rendered: pd.DataFrame | None, shown: np.ndarray
+) -> pd.DataFrame:
+    if events.empty:
+        return pd.DataFrame(columns=TRANSITION_COLUMNS)
+    sid = events["sid"].to_numpy(np.int64)
+    r_text, r_params = _lookup_rendered(rendered, np.where(shown, events["reason"].to_numpy(np.int64), -1))
+    key_of = batch.reason_key_of(events["reason"].to_numpy(np.int64))
+    out = pd.DataFrame(
+        {
+            "seller_id": _obj(batch.sellers[sid]),
+            "marketplace_id": _obj(batch.markets[sid]),
+            "date": _obj(_dates(events["date"].to_numpy("datetime64[D]"))),
+            "from_state": _obj(_STATE_NAMES[events["from_state"].to_numpy(np.int64)]),
+            "to_state": _obj(_STATE_NAMES[events["to_state"].to_numpy(np.int64)]),
+            **{
+                c: _obj(events[c].to_numpy(object))
+                for c in ("rule_id", "metric", "value", "threshold", "operator", "window_days")
+            },
+            "as_of": _obj(_dates(events["as_of"].to_numpy("datetime64[D]"))),
+            "reason": _obj(r_text),
+            "reason_key": _obj(key_of),
+            "reason_params": _obj(r_params),
+        }
+    )
+    return out[TRANSITION_COLUMNS]
+
+
+class BatchStates(Mapping[tuple[str, str], SellerState]):
+    """``(seller_id, marketplace_id) -> SellerState`` of a replay's final states, built on access."""
+
+    def __init__(self, batch: Batch, final: pd.DataFrame):
+        self._batch = batch
+        self._final = final
+        self._snap = batch.snapshot()
+
+    def __getitem__(self, key: tuple[str, str]) -> SellerState:
+        i = self._batch.position(*key)
+        if i < 0:
+            raise KeyError(key)
+        row = self._final.iloc[i]
+        params = json.loads(row["reason_params"]) if isinstance(row["reason_params"], str) else {}
+        counts = json.loads(row["breach_counts"])
+        return SellerState(
+            seller_id=row["seller_id"],
+            marketplace_id=row["marketplace_id"],
+            state=LifecycleState(row["state"]),
+            since=row["since"],
+            breach_counts=counts,
+            recovery_streak=int(row["recovery_streak"]),
+            reason=Reason(row["reason_key"], params),
+        )
+
+    def __iter__(self):
+        return iter(zip(self._batch.sellers.tolist(), self._batch.markets.tolist(), strict=True))
+
+    def __len__(self) -> int:
+        return len(self._batch.sellers)

@@ -35,9 +35,12 @@ __all__ = [
     "KEYS",
     "OUTCOME_COLUMNS",
     "RESULT_COLUMNS",
+    "SectionGrid",
     "criteria_table",
     "evaluate_criteria",
     "evaluate_policy",
+    "prepare_metrics",
+    "section_grid",
     "section_outcome",
 ]
 
@@ -295,14 +298,86 @@ def _with_marketplace_row(policy: Policy, crit: pd.DataFrame, section: str) -> p
     return out
 
 
-def _evaluate_prepared(policy: Policy, prep: _Prepared, section: str) -> pd.DataFrame:
+@dataclass(frozen=True)
+class SectionGrid:
+    """One section's criterion results as a (seller × criterion) grid, before any long frame is built.
+
+    Attributes
+    ----------
+    section : str
+    sellers : DataFrame
+        ``seller_id, marketplace_id, as_of``, one row per seller (grid rows), in order of first
+        appearance in the metrics frame.
+    criteria : DataFrame
+        :func:`criteria_table` of the section (grid columns), with the ``marketplace_in_program`` row
+        first when the policy lists marketplaces.
+    result : ndarray of str, shape (sellers, criteria)
+        ``pass``, ``fail``, ``insufficient_data`` or ``not_measured`` (see the module docstring).
+    """
+
+    section: str
+    sellers: pd.DataFrame
+    criteria: pd.DataFrame
+    result: np.ndarray
+    _cells: dict
+
+    def frame(self, cells: np.ndarray | None = None) -> pd.DataFrame:
+        """Result rows (:data:`RESULT_COLUMNS`) of the given flat cell positions (row-major:
+        ``seller * n_criteria + criterion``), default all, in that order."""
+        n_s, n_c = self.result.shape
+        cells = np.arange(n_s * n_c) if cells is None else np.asarray(cells, np.int64)
+        c = {k: v[cells] for k, v in self._cells.items()}
+        s_idx, c_idx = cells // max(n_c, 1), cells % max(n_c, 1)
+        crit, sellers = self.criteria, self.sellers
+        result = self.result.ravel()[cells]
+        marketplace = c["kind"] == "marketplace"
+        decided = np.isin(result, ["pass", "fail"]) & ~marketplace
+        gap = _gaps(
+            c["num"],
+            c["den"],
+            c["tested"],
+            c["test"],
+            c["kind"],
+            c["op"],
+            c["bound_p"],
+            c["bound_q"],
+            decided,
+        )
+        return pd.DataFrame(
+            {
+                "seller_id": sellers["seller_id"].take(s_idx).reset_index(drop=True),
+                "marketplace_id": sellers["marketplace_id"].take(s_idx).reset_index(drop=True),
+                "section": self.section,
+                "criterion_id": crit["criterion_id"].take(c_idx).reset_index(drop=True),
+                "label": crit["label"].take(c_idx).reset_index(drop=True),
+                "metric": crit["metric"].take(c_idx).reset_index(drop=True),
+                "window_days": crit["window_days"].take(c_idx).reset_index(drop=True),
+                "channel": crit["channel"].take(c_idx).reset_index(drop=True),
+                "test": c["test"],
+                "operator": c["op"],
+                "threshold": c["threshold"],
+                "min_denominator": c["min_den"],
+                "value": c["val"],
+                "numerator": c["num"],
+                "denominator": c["den"],
+                "status": c["status"],
+                "result": result,
+                "gap": pd.array(gap, dtype="Int64"),  # integral floats; nan -> <NA>
+                "rule_id": crit["rule_id"].take(c_idx).reset_index(drop=True),
+                "skip_if_insufficient": crit["skip_if_insufficient"].to_numpy(bool)[c_idx],
+                "as_of": sellers["as_of"].take(s_idx).reset_index(drop=True),
+                "fail_label": crit["fail_label"].take(c_idx).reset_index(drop=True),
+            }
+        )
+
+
+def section_grid(policy: Policy, prep: _Prepared, section: str) -> SectionGrid:
+    """Evaluate one section on prepared metrics as a grid (see :class:`SectionGrid`)."""
     crit = _with_marketplace_row(policy, criteria_table(policy, section), section)
     n_s, n_c = len(prep.sellers), len(crit)
-    if n_s == 0 or n_c == 0:
-        return pd.DataFrame(columns=RESULT_COLUMNS)
     s_idx = np.repeat(np.arange(n_s), n_c)
     c_idx = np.tile(np.arange(n_c), n_s)
-    row = _positions(prep, crit)[s_idx, c_idx]
+    row = _positions(prep, crit)[s_idx, c_idx] if n_s and n_c else np.zeros(0, np.int64)
     has = row >= 0
 
     def gather(values: np.ndarray, missing):
@@ -336,39 +411,41 @@ def _evaluate_prepared(policy: Policy, prep: _Prepared, section: str) -> pd.Data
         inside = prep.sellers["marketplace_id"].isin(policy.marketplaces).to_numpy(bool)[s_idx]
         result = np.where(marketplace, np.where(inside, "pass", "fail"), result)
         status = np.where(marketplace, "ok", status)
-    bound_p = crit["bound_p"].to_numpy(np.int64)[c_idx]
-    bound_q = crit["bound_q"].to_numpy(np.int64)[c_idx]
-    decided = np.isin(result, ["pass", "fail"]) & ~marketplace
-    gap = _gaps(num, den, tested, test, kind, op, bound_p, bound_q, decided)
+    cells = {
+        "num": num,
+        "den": den,
+        "val": val,
+        "status": status,
+        "test": test,
+        "kind": kind,
+        "op": op,
+        "threshold": threshold,
+        "min_den": min_den,
+        "tested": tested,
+        "bound_p": crit["bound_p"].to_numpy(np.int64)[c_idx],
+        "bound_q": crit["bound_q"].to_numpy(np.int64)[c_idx],
+    }
+    return SectionGrid(section, prep.sellers, crit, result.reshape(n_s, n_c), cells)
 
-    sellers = prep.sellers
-    out = pd.DataFrame(
-        {
-            "seller_id": sellers["seller_id"].take(s_idx).reset_index(drop=True),
-            "marketplace_id": sellers["marketplace_id"].take(s_idx).reset_index(drop=True),
-            "section": section,
-            "criterion_id": crit["criterion_id"].take(c_idx).reset_index(drop=True),
-            "label": crit["label"].take(c_idx).reset_index(drop=True),
-            "metric": crit["metric"].take(c_idx).reset_index(drop=True),
-            "window_days": crit["window_days"].take(c_idx).reset_index(drop=True),
-            "channel": crit["channel"].take(c_idx).reset_index(drop=True),
-            "test": test,
-            "operator": op,
-            "threshold": threshold,
-            "min_denominator": min_den,
-            "value": val,
-            "numerator": num,
-            "denominator": den,
-            "status": status,
-            "result": result,
-            "gap": pd.array(gap, dtype="Int64"),  # integral floats; nan -> <NA>
-            "rule_id": crit["rule_id"].take(c_idx).reset_index(drop=True),
-            "skip_if_insufficient": crit["skip_if_insufficient"].to_numpy(bool)[c_idx],
-            "as_of": sellers["as_of"].take(s_idx).reset_index(drop=True),
-            "fail_label": crit["fail_label"].take(c_idx).reset_index(drop=True),
-        }
-    )
-    return out
+
+def prepare_metrics(metrics: pd.DataFrame) -> _Prepared:
+    """Index a long metrics frame for :func:`section_grid` (checks its columns and one ``as_of`` per seller).
+
+    Raises
+    ------
+    ValueError
+        For missing metric columns or several ``as_of`` per seller.
+    """
+    return _prepare_metrics(metrics)
+
+
+def _evaluate_prepared(policy: Policy, prep: _Prepared, section: str) -> pd.DataFrame:
+    if (
+        len(prep.sellers) == 0
+        or len(_with_marketplace_row(policy, criteria_table(policy, section), section)) == 0
+    ):
+        return pd.DataFrame(columns=RESULT_COLUMNS)
+    return section_grid(policy, prep, section).frame()
 
 
 def evaluate_criteria(policy: Policy, metrics: pd.DataFrame, section: str) -> pd.DataFrame:
