@@ -542,14 +542,17 @@ class Batch:
             -9,
         )
         f = dec.findings
-        first = (
-            f.assign(_row=np.arange(len(f))).drop_duplicates(["pos", "part"])[["pos", "part", "_row"]]
-            if len(f)
-            else pd.DataFrame(columns=["pos", "part", "_row"])
-        )
-        look = pd.DataFrame({"pos": j, "part": part}).merge(first, on=["pos", "part"], how="left")
-        row = look["_row"].to_numpy(float)
-        found = _finding_columns(f, np.where(np.isnan(row), -1, row).astype(np.int64))
+        row = np.full(len(j), -1, np.int64)
+        if len(f):
+            # first finding row of each (seller, part), looked up with integer keys
+            width = len(self.rules) + 3
+            f_key = f["pos"].to_numpy(np.int64) * width + (f["part"].to_numpy(np.int64) + 2)
+            uniq, first = np.unique(f_key, return_index=True)
+            want = j.astype(np.int64) * width + (part + 2)
+            at = np.clip(np.searchsorted(uniq, want), 0, len(uniq) - 1)
+            hit = (uniq[at] == want) & (part != -9)
+            row[hit] = first[at[hit]]
+        found = _finding_columns(f, row)
         rule_ids = np.array([r.id for r in self.rules] + [None], object)
         found["rule_id"] = np.where(rule[j] >= 0, rule_ids[rule[j]], found["rule_id"])
         self._events.append(
@@ -716,13 +719,13 @@ class Batch:
     def snapshot(self) -> dict[str, np.ndarray]:
         """Copies of the per-seller arrays (one status row per known seller)."""
         return {
-            "sid": np.arange(len(self.sellers)),
+            "sid": np.arange(len(self.sellers), dtype=np.int32 if len(self.sellers) < 2**31 else np.int64),
             "state": self.s.state.copy(),
             "since": self.s.since.copy(),
-            "recovery_streak": self.s.streak.copy(),
-            "counts": self.s.counts.copy(),
+            "recovery_streak": self.s.streak.astype(np.int32),
+            "counts": self.s.counts.astype(np.int16),  # consecutive evaluations: small
             "reason": self.s.reason.copy(),
-            "key": self.s.key.copy(),
+            "key": self.s.key.astype(np.int8),
         }
 
     def events(self) -> pd.DataFrame:
