@@ -33,20 +33,27 @@ def _rss_gb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 / 1024
 
 
-def worker(method: str, data: str, out: str | None, threads: int, series_metrics: str | None) -> dict:
-    info: dict = {"method": method}
+def worker(
+    method: str,
+    data: str,
+    out: str | None,
+    threads: int,
+    series_metrics: str | None,
+    memory: str | None = None,
+) -> dict:
+    info: dict = {"method": method, "memory_limit": memory}
     if method == "cxops_asof":
         from cxops.metrics.compute import compute_metrics
         from cxops.synth import open_parquet
 
-        wh = open_parquet(data, threads=threads)
+        wh = open_parquet(data, threads=threads, memory_limit=memory)
         df = compute_metrics(wh, END)
         info["rows"] = len(df)
     elif method == "cxops_series":
         from cxops.metrics.compute import load_inputs, series_expr
         from cxops.synth import open_parquet
 
-        wh = open_parquet(data, threads=threads)
+        wh = open_parquet(data, threads=threads, memory_limit=memory)
         man = json.loads((Path(data) / "_cxops_columns.json").read_text())
         start = date.fromisoformat(man["start"])
         inp = load_inputs(wh)
@@ -69,6 +76,8 @@ def worker(method: str, data: str, out: str | None, threads: int, series_metrics
 
         con = duckdb.connect()
         con.execute(f"SET threads={threads}")
+        if memory:
+            con.execute(f"SET memory_limit='{memory}'")
         con.execute("SET TimeZone='UTC'")
         con.execute("SET enable_progress_bar=false")
         # materialise first: fetching this query's rows straight from the result hangs DuckDB 1.5.6
@@ -94,8 +103,10 @@ def worker(method: str, data: str, out: str | None, threads: int, series_metrics
     return info
 
 
-def _run(method, data, out, threads, series_metrics=None) -> dict:
+def _run(method, data, out, threads, series_metrics=None, memory=None) -> dict:
     cmd = [sys.executable, __file__, "--worker", method, "--data", str(data), "--threads", str(threads)]
+    if memory:
+        cmd += ["--memory-limit", memory]
     if out:
         cmd += ["--out", str(out)]
     if series_metrics:
@@ -146,6 +157,24 @@ def check(paths: dict[str, Path]) -> list[str]:
     return lines
 
 
+def summary(work: Path) -> None:
+    """Cost per million orders of each method at each size measured (``results_N.json`` in ``work``)."""
+    rows = {}
+    for f in sorted(work.glob("results_*.json"), key=lambda p: int(p.stem.split("_")[1])):
+        n = int(f.stem.split("_")[1])
+        for m, r in json.loads(f.read_text()).items():
+            if "error" not in r:
+                rows.setdefault(m, {})[n] = r
+    sizes = sorted({n for v in rows.values() for n in v})
+    print("s per M orders (peak RSS GB) by size: " + ", ".join(f"{n:,}" for n in sizes))
+    for m, by in rows.items():
+        cells = [
+            f"{by[n]['seconds'] / n * 1e6:6.2f} ({by[n]['peak_rss_gb']:.1f})" if n in by else "      -"
+            for n in sizes
+        ]
+        print(f"{m:14s} " + "  ".join(cells))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--worker")
@@ -153,6 +182,10 @@ def main() -> None:
     ap.add_argument("--out")
     ap.add_argument("--threads", type=int, default=os.cpu_count() or 2)
     ap.add_argument("--series-metrics")
+    ap.add_argument(
+        "--memory-limit",
+        help="DuckDB memory_limit for cxops and SQL, e.g. 5GB (default: DuckDB's, 80%% of RAM)",
+    )
     ap.add_argument("--orders", type=int, default=1_000_000)
     ap.add_argument("--days", type=int, default=730)
     ap.add_argument("--per-seller", type=float, default=200.0, help="mean orders per seller")
@@ -160,9 +193,15 @@ def main() -> None:
     ap.add_argument("--work", default="/tmp/cxbench")
     ap.add_argument("--methods", default="cxops_asof,sql_asof,pandas_asof")
     ap.add_argument("--check", action="store_true")
+    ap.add_argument(
+        "--summary", action="store_true", help="print seconds per million orders by size from earlier runs"
+    )
     a = ap.parse_args()
+    if a.summary:
+        summary(Path(a.work))
+        return
     if a.worker:
-        print(json.dumps(worker(a.worker, a.data, a.out, a.threads, a.series_metrics)))
+        print(json.dumps(worker(a.worker, a.data, a.out, a.threads, a.series_metrics, a.memory_limit)))
         return
     sellers = max(1, round(a.orders / a.per_seller))
     data = Path(a.work) / f"o{a.orders}_d{a.days}_s{a.seed}"
@@ -188,9 +227,16 @@ def main() -> None:
     for m in a.methods.split(","):
         out = Path(a.work) / f"res_{m}_{n_orders}.parquet" if a.check and m.endswith("_asof") else None
         if m.startswith("cxops_series"):
-            r = _run("cxops_series", data, Path(a.work) / "x.parquet", a.threads, a.series_metrics or None)
+            r = _run(
+                "cxops_series",
+                data,
+                Path(a.work) / "x.parquet",
+                a.threads,
+                a.series_metrics or None,
+                a.memory_limit,
+            )
         else:
-            r = _run(m, data, out, a.threads)
+            r = _run(m, data, out, a.threads, memory=a.memory_limit)
         results[m] = r
         if out and "error" not in r:
             paths[m] = out
@@ -217,7 +263,9 @@ def main() -> None:
     if a.check and "cxops_asof" in paths:
         for line in check(paths):
             print(line)
-    (Path(a.work) / f"results_{n_orders}.json").write_text(json.dumps(results, indent=1))
+    path = Path(a.work) / f"results_{n_orders}.json"
+    earlier = json.loads(path.read_text()) if path.exists() else {}
+    path.write_text(json.dumps({**earlier, **results}, indent=1))
 
 
 if __name__ == "__main__":

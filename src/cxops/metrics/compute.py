@@ -5,6 +5,11 @@ facts; an as-of value is the sum of the facts over the window's days; a daily se
 facts over a calendar and takes trailing ``ROWS`` window sums. All logic is Ibis; nothing loops over
 sellers or days in Python.
 
+Each family's records are first cut on the raw UTC instant their day comes from, to the days its
+windows can reach (:func:`cxops.metrics.records.utc_window`: one day of slack on each side covers
+every UTC offset), so the engine reads only those rows from the scans; the exact local-day windows
+are applied afterwards. Seller start days (:func:`universe`) always come from the whole history.
+
 Output columns (long format, one row per seller, marketplace, channel, metric, window, as-of day):
 ``seller_id, marketplace_id, channel, metric, window_days, as_of, window_start, window_end,
 numerator, denominator, value, status, note`` — see ``docs/interfaces.md``.
@@ -23,7 +28,7 @@ from cxops.canonical.schema import TABLES
 from cxops.metrics import records
 from cxops.metrics.families import FAMILIES, Family, Output
 from cxops.metrics.options import MetricOptions
-from cxops.metrics.records import Inputs
+from cxops.metrics.records import Inputs, utc_window
 
 OUTPUT_COLUMNS = [
     "seller_id",
@@ -103,8 +108,29 @@ def _filter_sellers(t: ir.Table, seller_ids) -> ir.Table:
 
 
 def universe(inp: Inputs, seller_ids=None) -> ir.Table:
-    """Sellers and their start day (see :func:`_universe`), optionally restricted to ``seller_ids``."""
+    """Sellers and their start day (see :func:`_universe`), optionally restricted to ``seller_ids``.
+
+    Always from the whole history: a UTC window of ``inp`` is ignored (a seller's first order may be
+    long before any window).
+    """
+    inp = inp.with_window(None)
     return _filter_sellers(inp.cached("universe", lambda: _universe(inp)), seller_ids)
+
+
+def _windowed(inp: Inputs, first_day: date, last_day: date) -> Inputs:
+    """``inp`` reading only the records whose local day can be in ``[first_day, last_day]``.
+
+    The UTC window is :func:`cxops.metrics.records.utc_window` of those days. Not applied when
+    ``inp.reuse`` is on: facts are then materialised once, complete, and shared by every query.
+
+    Parameters
+    ----------
+    first_day, last_day : datetime.date
+        Marketplace-local days (inclusive) that the caller's windows cover.
+    """
+    if inp.reuse:
+        return inp.with_window(None)
+    return inp.with_window(utc_window(first_day, last_day))
 
 
 def _universe(inp: Inputs) -> ir.Table:
@@ -395,17 +421,36 @@ def compute_at(
     if options is not None:
         inp.options = options
     u = universe(inp, seller_ids)
+    if inp.reuse:  # the universe is materialised already (Inputs.cached)
+        return _as_of_rows(wh, inp, days, u, as_of_at)
+    # the universe reads the whole order history: computed once, shared by every family's query
+    with u.cache() as cu:
+        return _as_of_rows(wh, inp, days, cu, as_of_at)
+
+
+def _as_of_rows(wh, inp: Inputs, days: list[date], u: ir.Table, as_of_at: datetime | None) -> pd.DataFrame:
+    """The rows of :func:`compute_at` for the sellers and start days of ``u`` (see :func:`universe`).
+
+    Each family reads only the records anchored in the UTC window of its longest window before the
+    as-of days (:func:`_windowed`); the as-of filters on local days then keep exactly the records
+    they kept on the whole history.
+    """
     base = u.cross_join(_dates(days))
     base = base.filter(base.start_day <= base.as_of)
     keys = base.select("seller_id", "marketplace_id", "as_of")
     reasons = _measured(inp)
     parts: list[pd.DataFrame] = []
+    first, last = min(days), max(days)
     for fam in FAMILIES:
-        exprs = _family_as_of(inp, fam, days, keys, reasons)
+        # only the records whose day can fall in the family's longest window before an as-of day
+        fi = _windowed(inp, first - timedelta(days=max(fam.windows) - 1), last)
+        exprs = _family_as_of(fi, fam, days, keys, reasons)
         if exprs:
             parts.append(wh.execute(ibis.union(*exprs)))
     if reasons["late_response_rate"] is None:
-        parts.append(wh.execute(_messages_as_of(inp, days, keys, as_of_at)))
+        # messages are anchored on their received day; their resolution may come later (any time)
+        mi = _windowed(inp, first - timedelta(days=RESPONSE_WINDOW - 1), last)
+        parts.append(wh.execute(_messages_as_of(mi, days, keys, as_of_at)))
     parts.append(wh.execute(_tenure(base, base.as_of)))
     base_df = wh.execute(keys)
     parts.append(_not_measured_rows(base_df, reasons))
@@ -477,11 +522,13 @@ def series_expr(
     for fam in FAMILIES:
         if want is not None and not any(o.metric in want for o in fam.outputs):
             continue
-        exprs += _family_series(inp, fam, start, end, base, reasons)
+        fi = _windowed(inp, start - timedelta(days=max(fam.windows) - 1), end)
+        exprs += _family_series(fi, fam, start, end, base, reasons)
     if reasons["late_response_rate"] is None and (
         want is None or want & {"late_response_rate", "median_first_response_hours"}
     ):
-        exprs.append(_messages_series(inp, start, end, base))
+        mi = _windowed(inp, start - timedelta(days=RESPONSE_WINDOW - 1), end)
+        exprs.append(_messages_series(mi, start, end, base))
     if want is None or "tenure_days" in want:
         grid = base.cross_join(_calendar(start, end))
         grid = grid.filter(grid.day >= grid.start_day)

@@ -4,12 +4,17 @@ Each function returns an Ibis table with ``seller_id, marketplace_id, channel, d
 marketplace-local anchor date) plus 0/1 flag columns. These are the single definition of each metric:
 seller-day facts (:mod:`cxops.metrics.facts`) aggregate them, and ``explain`` lists their defective
 rows. Semantics: ``DESIGN.md`` "Metric semantics" and the field cases named below.
+
+With a UTC window (:attr:`Inputs.window`), each function keeps only the records whose anchor
+instant is in it (orders ``purchased_at``, ship-by ``latest_ship_at``, promise
+``latest_delivery_at``, shipments ``confirmed_at``, feedback ``submitted_at``, messages
+``received_at``, violations ``reported_at``); rows joined to them by key are never cut.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, time, timedelta
 
 import ibis
 import ibis.expr.types as ir
@@ -40,6 +45,13 @@ class Inputs:
         plus the response limit, for derived instants).
     reuse : bool
         Materialise facts for repeated queries (see :meth:`cached`).
+    window : (datetime, datetime), optional
+        A half-open UTC interval ``[lo, hi)`` (tz-naive, like the data). When set, each record
+        function keeps only the records whose anchor instant (the UTC timestamp its ``day`` comes
+        from) is in it, filtering the base table before anything else so that the engine pushes the
+        cut into the scan. Rows joined by order key from other tables are never cut. Build it with
+        :func:`utc_window` so that it holds every instant whose local day can be in the days wanted.
+        Default: no cut (every record).
     """
 
     tables: dict[str, ir.Table]
@@ -48,17 +60,20 @@ class Inputs:
     options: MetricOptions = field(default_factory=MetricOptions)
     span: tuple[datetime, datetime] | None = None
     reuse: bool = False
+    window: tuple[datetime, datetime] | None = None
     _cache: dict = field(default_factory=dict, repr=False)
 
     def cached(self, name: str, build):
-        """``build()``, materialised once per (name, options) when ``reuse`` is on.
+        """``build()``, materialised once per (name, options, window) when ``reuse`` is on.
 
         Jobs that query the same facts many times (a lifecycle replay) turn ``reuse`` on: each
-        family's seller-day facts are then computed once, and later queries are small.
+        family's seller-day facts are then computed once, and later queries are small. Facts built
+        with a UTC ``window`` are cached under that window only: they never stand in for complete
+        facts.
         """
         if not self.reuse:
             return build()
-        key = (name, self.options.model_dump_json())
+        key = (name, self.options.model_dump_json(), self.window)
         if key not in self._cache:
             self._cache[key] = build().cache()
         return self._cache[key]
@@ -72,8 +87,56 @@ class Inputs:
             return True
         return all(c in prov for c in columns)
 
-    def local(self, ts: ir.TimestampValue, mp: ir.StringValue) -> ir.DateValue:
-        return local_date(ts, mp, self.zones, self._padded_span())
+    def with_window(self, window: tuple[datetime, datetime] | None) -> Inputs:
+        """A copy reading only the records anchored in the UTC ``window`` (``None``: all records).
+
+        The copy shares the tables and the facts cache (whose keys include the window).
+
+        Parameters
+        ----------
+        window : (datetime, datetime) or None
+            Half-open UTC interval ``[lo, hi)``, tz-naive; see :func:`utc_window`.
+        """
+        if window == self.window:
+            return self
+        return replace(self, window=window)
+
+    def in_window(self, ts: ir.TimestampValue) -> ir.BooleanValue | None:
+        """The condition ``lo <= ts < hi`` of the UTC ``window``, or ``None`` without a window.
+
+        A plain comparison of the column with two constants of the column's own type, so DuckDB
+        pushes it into the Parquet scan. Null instants fail it.
+
+        Parameters
+        ----------
+        ts : timestamp column
+            A UTC (tz-naive) instant of the records' base table.
+        """
+        if self.window is None:
+            return None
+        lo, hi = self.window
+        typ = ts.type()
+        return (ts >= ibis.literal(lo, type=typ)) & (ts < ibis.literal(hi, type=typ))
+
+    def cut(self, t: ir.Table, column: str) -> ir.Table:
+        """``t`` restricted to the rows whose UTC ``column`` is in the window (``t`` without one)."""
+        cond = self.in_window(t[column])
+        return t if cond is None else t.filter(cond)
+
+    def local(self, ts: ir.TimestampValue, mp: ir.StringValue, cut: bool = False) -> ir.DateValue:
+        """Marketplace-local date of the UTC instant ``ts`` (see :func:`local_date`).
+
+        Parameters
+        ----------
+        ts : timestamp column (UTC, tz-naive)
+        mp : string column of marketplace ids
+        cut : bool
+            ``ts`` is the column the rows were cut on with :meth:`cut`: every non-null value is
+            inside the window, so only the offset periods overlapping the window are needed (a
+            smaller comparison tree, exact for those rows).
+        """
+        span = self.window if (cut and self.window is not None) else self._padded_span()
+        return local_date(ts, mp, self.zones, span)
 
     def _padded_span(self) -> tuple[datetime, datetime] | None:
         """The data's span widened so derived instants (received + response limit, …) stay inside."""
@@ -83,22 +146,73 @@ class Inputs:
         return self.span[0] - pad, self.span[1] + pad
 
 
+def utc_window(first_day: date, last_day: date) -> tuple[datetime, datetime]:
+    """Half-open UTC interval holding every instant whose local day can be in ``[first_day, last_day]``.
+
+    Returns ``[first_day - 1 day, last_day + 2 days)`` (UTC midnights, tz-naive). An instant ``t``
+    with local date ``d`` in a zone whose UTC offset at ``t`` is ``o`` satisfies
+    ``d <= t + o < d + 1 day``; Python time zones have ``-24 h < o < 24 h`` (``tzinfo.utcoffset``
+    must be strictly within a day; real zones are within -12 h .. +14 h), so
+    ``first_day - 1 day < t < last_day + 2 days``. Marketplaces without a zone use offset 0.
+
+    Parameters
+    ----------
+    first_day, last_day : datetime.date
+        Marketplace-local days, inclusive.
+
+    Returns
+    -------
+    (datetime, datetime)
+        ``(lo, hi)``: UTC, tz-naive; ``lo`` inclusive, ``hi`` exclusive.
+    """
+    lo = datetime.combine(first_day - timedelta(days=1), time())
+    hi = datetime.combine(last_day + timedelta(days=2), time())
+    return lo, hi
+
+
 def _flag(cond: ir.BooleanValue) -> ir.IntegerValue:
     return cond.fill_null(False).ifelse(1, 0)
 
 
 def orders(inp: Inputs) -> ir.Table:
-    """Orders with ``channel`` (``mfn``/``afn``) and ``day`` = local purchase date."""
+    """Orders with ``channel`` (``mfn``/``afn``) and ``day`` = local purchase date.
+
+    With a UTC window (:attr:`Inputs.window`), only the orders purchased in it.
+    """
+    return _orders(inp, "purchased_at")
+
+
+def _orders(inp: Inputs, cut_on: str | None) -> ir.Table:
+    """Orders with ``channel`` and ``day`` (local purchase date), cut on the UTC column ``cut_on``.
+
+    Parameters
+    ----------
+    cut_on : str or None
+        The orders column that anchors the caller's records (``purchased_at``, ``latest_ship_at``,
+        ``latest_delivery_at``): with a window, only orders whose ``cut_on`` is in it are kept;
+        ``None``: every order (orders joined by key to records anchored elsewhere).
+    """
     o = inp.tables["orders"]
+    if cut_on is not None:
+        o = inp.cut(o, cut_on)
     return o.mutate(
         channel=o.fulfillment_channel.lower(),
-        day=inp.local(o.purchased_at, o.marketplace_id),
+        day=inp.local(o.purchased_at, o.marketplace_id, cut=cut_on == "purchased_at"),
     )
 
 
-def _shipment_summary(inp: Inputs) -> ir.Table:
-    """Per seller order: shipment counts and first/last confirmation (UTC)."""
+def _shipment_summary(inp: Inputs, of: ir.Table | None = None) -> ir.Table:
+    """Per seller order: shipment counts and first/last confirmation (UTC).
+
+    Parameters
+    ----------
+    of : ibis.Table, optional
+        Orders (with ``KEY`` columns): with a window, only their shipments are summarised (every
+        shipment of each of them; the summary of an order depends on its own shipments only).
+    """
     s = inp.tables["shipments"]
+    if of is not None and inp.window is not None:
+        s = s.semi_join(of.select(KEY), KEY)
     return s.group_by(KEY).aggregate(
         n_shipments=s.count(),
         n_unconfirmed_undelivered=_flag(s.confirmed_at.isnull() & s.delivered_at.isnull()).sum(),
@@ -181,9 +295,9 @@ def late_shipments(inp: Inputs) -> ir.Table:
     (then they count as on time, case C20). An order whose only unconfirmed shipments were delivered
     (a source that lost the confirmation time) has unknown lateness and is left out.
     """
-    o = orders(inp)
+    o = _orders(inp, "latest_ship_at")
     o = o.filter((o.channel == "mfn") & o.latest_ship_at.notnull())
-    ss = _shipment_summary(inp)
+    ss = _shipment_summary(inp, o)
     o = o.left_join(ss, KEY).select(o, *[c for c in ss.columns if c not in KEY])
     if "cancellations" in inp.tables:
         ca = inp.tables["cancellations"].select(*KEY, "cancelled_at")
@@ -209,7 +323,7 @@ def late_shipments(inp: Inputs) -> ir.Table:
         "order_id",
         "marketplace_id",
         "channel",
-        day=inp.local(o.latest_ship_at, o.marketplace_id),
+        day=inp.local(o.latest_ship_at, o.marketplace_id, cut=True),
         f_late=_flag(late),
     )
 
@@ -226,7 +340,7 @@ def cancellations(inp: Inputs) -> ir.Table:
     """
     o = orders(inp)
     o = o.filter(o.channel == "mfn")
-    ss = _shipment_summary(inp).select(*KEY, "first_shipped_at") if "shipments" in inp.tables else None
+    ss = _shipment_summary(inp, o).select(*KEY, "first_shipped_at") if "shipments" in inp.tables else None
     if ss is not None:
         o = o.left_join(ss, KEY).select(o, "first_shipped_at")
     else:
@@ -242,10 +356,24 @@ def cancellations(inp: Inputs) -> ir.Table:
     return o.select("seller_id", "order_id", "marketplace_id", "channel", "day", f_cancelled=_flag(counted))
 
 
-def shipments(inp: Inputs) -> ir.Table:
-    """Shipments joined to their order's marketplace, channel and promise."""
+def shipments(inp: Inputs, cut_on: str | None = None) -> ir.Table:
+    """Shipments joined to their order's marketplace, channel and promise.
+
+    Parameters
+    ----------
+    cut_on : str, optional
+        With a window: ``"confirmed_at"`` keeps the shipments confirmed in it (their orders whatever
+        their dates), ``"latest_delivery_at"`` the orders promised in it (with all their shipments).
+        ``None``: no cut.
+    """
     s = inp.tables["shipments"]
-    o = orders(inp).select(*KEY, "marketplace_id", "channel", "latest_delivery_at")
+    if cut_on == "confirmed_at":
+        s = inp.cut(s, cut_on)
+    o = _orders(inp, cut_on if cut_on == "latest_delivery_at" else None)
+    o = o.select(*KEY, "marketplace_id", "channel", "latest_delivery_at")
+    if cut_on == "confirmed_at" and inp.window is not None:
+        # only the orders of the cut shipments (the inner join drops the others anyway): a small join
+        o = o.semi_join(s.select(KEY), KEY)
     return s.inner_join(o, KEY)
 
 
@@ -256,7 +384,7 @@ def tracking(inp: Inputs) -> ir.Table:
     Valid: a tracking id, plus a carrier and a first carrier scan where the source provides those
     columns (Amazon A14–A16: a valid id with at least one physical carrier scan).
     """
-    s = shipments(inp)
+    s = shipments(inp, "confirmed_at")
     s = s.filter((s.channel == "mfn") & s.confirmed_at.notnull())
     valid = s.tracking_id.notnull() & (s.tracking_id.strip() != "")
     if inp.has("shipments", "carrier"):
@@ -269,7 +397,7 @@ def tracking(inp: Inputs) -> ir.Table:
         "shipment_id",
         "marketplace_id",
         "channel",
-        day=inp.local(s.confirmed_at, s.marketplace_id),
+        day=inp.local(s.confirmed_at, s.marketplace_id, cut=True),
         f_valid=_flag(valid),
     )
 
@@ -283,9 +411,9 @@ def deliveries(inp: Inputs) -> ir.Table:
     15:00 on the promised day is on time); overdue = shipped (confirmed) but with no delivery date.
     Shipments never confirmed nor delivered are not in this population (they are late shipments).
     """
-    s = shipments(inp)
+    s = shipments(inp, "latest_delivery_at")
     s = s.filter(s.latest_delivery_at.notnull())
-    promised = inp.local(s.latest_delivery_at, s.marketplace_id)
+    promised = inp.local(s.latest_delivery_at, s.marketplace_id, cut=True)
     delivered_day = inp.local(s.delivered_at, s.marketplace_id)
     overdue = s.delivered_at.isnull() & s.confirmed_at.notnull()
     counted = s.delivered_at.notnull()
@@ -315,7 +443,7 @@ def messages(inp: Inputs) -> ir.Table:
     limit, else received + ``response_hours``. A message is counted in a window
     only once resolved (a message still inside its 24 h is pending). The clock runs 24×7.
     """
-    m = inp.tables["buyer_messages"]
+    m = inp.cut(inp.tables["buyer_messages"], "received_at")
     # An auto-reply (``is_auto_reply``) is not a response: ``first_response_at`` is the first human one.
     m = m.filter(~m.no_response_needed.fill_null(False))
     # Marketplace: the message's own, else its order's, else the seller's (first by id).
@@ -339,7 +467,7 @@ def messages(inp: Inputs) -> ir.Table:
         "message_id",
         marketplace_id=m._mp,
         channel=ibis.literal("all"),
-        day=inp.local(m.received_at, m._mp),
+        day=inp.local(m.received_at, m._mp, cut=True),
         received_at=m.received_at,
         resolved_at=m._resolved_at,
         resolved_day=inp.local(m._resolved_at, m._mp),
@@ -357,7 +485,7 @@ def ratings(inp: Inputs) -> ir.Table:
     Columns: ``seller_id, order_id, marketplace_id, channel, day, points``; 1★=0 … 5★=100.
     Removed feedback is excluded; shared ratings too unless ``shared_feedback = "include"`` (C26).
     """
-    f = inp.tables["feedback"]
+    f = inp.cut(inp.tables["feedback"], "submitted_at")
     cond = f.removed_at.isnull()
     if inp.options.shared_feedback == "exclude":
         cond = cond & ~f.is_shared.fill_null(False)
@@ -369,7 +497,7 @@ def ratings(inp: Inputs) -> ir.Table:
         "order_id",
         "marketplace_id",
         channel=ibis.literal("all"),
-        day=inp.local(f.submitted_at, f.marketplace_id),
+        day=inp.local(f.submitted_at, f.marketplace_id, cut=True),
         points=((f.rating - 1) * 25).cast("float64"),
     )
 
@@ -380,13 +508,13 @@ def violations(inp: Inputs) -> ir.Table:
     Columns: ``seller_id, marketplace_id, channel, day, f_warning, f_ip, f_major``; major = severity
     high or critical, or an IP complaint (reference program).
     """
-    v = inp.tables["violations"]
+    v = inp.cut(inp.tables["violations"], "reported_at")
     ip = v.kind == "ip_complaint"
     return v.select(
         "seller_id",
         "marketplace_id",
         channel=ibis.literal("all"),
-        day=inp.local(v.reported_at, v.marketplace_id),
+        day=inp.local(v.reported_at, v.marketplace_id, cut=True),
         f_warning=_flag(v.is_warning),
         f_ip=_flag(ip),
         f_major=_flag(ip | v.severity.isin(["high", "critical"])),
