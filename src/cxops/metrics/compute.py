@@ -21,6 +21,7 @@ from datetime import date, datetime, timedelta
 
 import ibis
 import ibis.expr.types as ir
+import numpy as np
 import pandas as pd
 
 from cxops.canonical.marketplaces import BUILTIN_MARKETPLACES
@@ -342,7 +343,7 @@ def _not_measured_rows(base: pd.DataFrame, reasons: dict[str, str | None]) -> pd
 def _finish(df: pd.DataFrame) -> pd.DataFrame:
     df = df[OUTPUT_COLUMNS].copy()
     for c in ("as_of", "window_start", "window_end"):
-        df[c] = pd.to_datetime(df[c]).dt.date
+        df[c] = _date_objects(df[c])
     df["window_days"] = df["window_days"].astype("Int64")
     for c in ("numerator", "denominator", "value"):
         df[c] = pd.to_numeric(df[c]).astype("float64")
@@ -350,6 +351,20 @@ def _finish(df: pd.DataFrame) -> pd.DataFrame:
     df["_o"] = df["metric"].map(order)
     df = df.sort_values(["seller_id", "marketplace_id", "_o", "window_days", "channel", "as_of"])
     return df.drop(columns="_o").reset_index(drop=True)
+
+
+def _date_objects(column: pd.Series) -> pd.Series:
+    """A date column as ``datetime.date`` objects (NaT where missing), like ``.dt.date``, but one
+    object per distinct day: millions of rows share a few hundred days."""
+    days = pd.to_datetime(column).to_numpy("datetime64[D]")
+    out = np.full(len(days), pd.NaT, object)
+    ok = ~np.isnat(days)
+    if ok.any():
+        n = days[ok].astype(np.int64)
+        lo = n.min()
+        table = np.arange(lo, n.max() + 1).astype("datetime64[D]").astype(object)
+        out[ok] = table[n - lo]
+    return pd.Series(out, index=column.index, dtype=object)
 
 
 def _metric_order() -> list[str]:
