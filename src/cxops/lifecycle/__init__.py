@@ -3,8 +3,10 @@
 Public API::
 
     from cxops.lifecycle import step, day_step, replay, evaluation_dates, project, compute_benefits
+    from cxops.lifecycle import decisions_from_metrics  # replay input for millions of sellers
 """
 
+from cxops.lifecycle.batch import Decisions, decisions_from_metrics
 from cxops.lifecycle.benefits import compute_benefits
 from cxops.lifecycle.cadence import evaluation_dates, metrics_as_of, next_evaluation_date
 from cxops.lifecycle.evaluation import build_evaluations
@@ -23,6 +25,7 @@ from cxops.lifecycle.replay import ReplayResult, daily_admission, replay
 
 __all__ = [
     "LIFECYCLE_TEMPLATES",
+    "Decisions",
     "Evaluation",
     "Event",
     "Finding",
@@ -33,6 +36,7 @@ __all__ = [
     "build_evaluations",
     "compute_benefits",
     "daily_admission",
+    "decisions_from_metrics",
     "day_step",
     "evaluation_dates",
     "metrics_as_of",
