@@ -128,8 +128,7 @@ def main() -> None:
     ap.add_argument("--check", action="store_true", help="compare with the per-seller reference")
     a = ap.parse_args()
     sys.path.insert(0, str(HERE.parent / "src"))
-    from cxops.lifecycle import evaluation_dates, replay
-    from cxops.lifecycle.batch import decisions_from_metrics
+    from cxops.lifecycle import decisions_from_metrics, evaluation_dates, replay
     from cxops.policy import evaluate_policy, load_policy
 
     policy = load_policy(a.policy)

@@ -18,8 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_policy_support import frame, good_seller, row
 
-from cxops.lifecycle import replay
-from cxops.lifecycle.batch import decisions_from_metrics
+from cxops.lifecycle import decisions_from_metrics, replay
 from cxops.lifecycle.cadence import metrics_as_of
 from cxops.lifecycle.evaluation import build_evaluations
 from cxops.lifecycle.machine import OUT_OF_PROGRAM, SellerState, day_step, step

@@ -6,9 +6,9 @@ Public API::
     from cxops.lifecycle import decisions_from_metrics  # replay input for millions of sellers
 """
 
-from cxops.lifecycle.batch import Decisions, decisions_from_metrics
 from cxops.lifecycle.benefits import compute_benefits
 from cxops.lifecycle.cadence import evaluation_dates, metrics_as_of, next_evaluation_date
+from cxops.lifecycle.decisions import Decisions, decisions_from_metrics
 from cxops.lifecycle.evaluation import build_evaluations
 from cxops.lifecycle.machine import (
     Evaluation,

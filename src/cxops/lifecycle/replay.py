@@ -25,8 +25,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from cxops.lifecycle.batch import STATES, Batch, Decisions, breach_counts_json, decisions
+from cxops.lifecycle.batch import STATES, Batch, breach_counts_json
 from cxops.lifecycle.cadence import evaluation_dates, metrics_as_of
+from cxops.lifecycle.decisions import Decisions, decisions
 from cxops.lifecycle.machine import LifecycleState, SellerState
 from cxops.lifecycle.reasons import Reason
 from cxops.policy.evaluate import KEYS, RESULT_COLUMNS, evaluate_criteria, section_outcome
@@ -184,7 +185,7 @@ def replay(
     get_results : callable ``(evaluation_date) -> DataFrame or Decisions``
         :func:`cxops.policy.evaluate.evaluate_policy` output for all sellers at that evaluation
         (metrics as of ``evaluation_date - cadence.metrics_lag_days``), or the
-        :func:`cxops.lifecycle.batch.decisions_from_metrics` of those metrics (faster for many
+        :func:`cxops.lifecycle.decisions.decisions_from_metrics` of those metrics (faster for many
         sellers; then nothing is kept for ``keep_sections``).
     get_daily_admission : callable ``(sellers, start, end) -> DataFrame``
         ``sellers`` is a ``[seller_id, marketplace_id]`` frame of the sellers currently removed or

@@ -1,0 +1,179 @@
+"""One evaluation's outcomes per seller, as the array state machine (:mod:`~cxops.lifecycle.batch`) reads.
+
+:func:`decisions` reads them from criterion result rows (:func:`cxops.policy.evaluate.evaluate_policy`),
+:func:`decisions_from_metrics` straight from a metrics frame without building those rows (for millions of
+sellers). Both follow :func:`cxops.policy.outcome.section_outcome` and
+:func:`cxops.lifecycle.evaluation.build_evaluations`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from cxops.lifecycle.evaluation import _JUDGED
+from cxops.policy.evaluate import KEYS, RESULT_COLUMNS, prepare_metrics, section_grid
+from cxops.policy.model import Policy
+from cxops.policy.outcome import decision_flags
+
+#: Section outcome codes.
+MET, NOT_MET, INSUFFICIENT = 0, 1, 2
+#: Findings part codes (removal rules are 0, 1, … in policy order).
+ELIGIBILITY, ADMISSION = -1, -2
+
+
+@dataclass
+class Decisions:
+    """One evaluation's outcomes, one row per (seller, marketplace) of the results.
+
+    Attributes
+    ----------
+    keys : DataFrame
+        ``seller_id, marketplace_id, as_of`` (``as_of`` may be null).
+    eligibility, admission : ndarray of int8
+        :data:`MET`, :data:`NOT_MET` or :data:`INSUFFICIENT` (a section without criteria is met).
+    breached : ndarray of bool, shape (sellers, removal rules)
+        Removal rules breached at this evaluation, columns in policy order.
+    findings : DataFrame
+        The deciding result rows (failures, breaches, missing data; :data:`RESULT_COLUMNS`) with
+        ``pos`` (row of ``keys``) and ``part`` (:data:`ELIGIBILITY`, :data:`ADMISSION` or the removal
+        rule's position), in results order.
+    """
+
+    keys: pd.DataFrame
+    eligibility: np.ndarray
+    admission: np.ndarray
+    breached: np.ndarray
+    findings: pd.DataFrame
+
+
+def decisions(results: pd.DataFrame, policy: Policy) -> Decisions:
+    """Section outcomes and breached rules per seller, from one evaluation's criterion results.
+
+    Same rules as :func:`cxops.policy.outcome.section_outcome` and
+    :func:`cxops.lifecycle.evaluation.build_evaluations`, without building objects per seller.
+
+    Parameters
+    ----------
+    results : DataFrame
+        :func:`cxops.policy.evaluate.evaluate_policy` output at one evaluation.
+    policy : Policy
+    """
+    rules = [r.id for r in policy.removal.rules]
+    res = results[results["section"].isin(_JUDGED)].reset_index(drop=True) if len(results) else results
+    if res.empty:
+        empty = np.zeros(0, np.int8)
+        return Decisions(
+            pd.DataFrame(columns=[*KEYS, "as_of"]),
+            empty,
+            empty,
+            np.zeros((0, len(rules)), bool),
+            pd.DataFrame(columns=[*RESULT_COLUMNS, "pos", "part"]),
+        )
+    flags = decision_flags(res, policy)
+    pos = res.groupby(KEYS, sort=False).ngroup().to_numpy()
+    n = int(pos.max()) + 1
+    first = np.unique(pos, return_index=True)[1]
+    as_of = res["as_of"] if "as_of" in res else pd.Series([None] * len(res))
+    keys = pd.DataFrame(
+        {
+            "seller_id": res["seller_id"].to_numpy(object)[first],
+            "marketplace_id": res["marketplace_id"].to_numpy(object)[first],
+            "as_of": as_of.to_numpy(object)[first],
+        }
+    )
+    section = res["section"].to_numpy(object)
+    fail, insufficient = flags["fail"].to_numpy(bool), flags["insufficient"].to_numpy(bool)
+
+    def outcome(name: str) -> np.ndarray:
+        m = section == name
+        f = np.bincount(pos[m & fail], minlength=n) > 0
+        i = np.bincount(pos[m & insufficient], minlength=n) > 0
+        return np.select([f, i], [NOT_MET, INSUFFICIENT], MET).astype(np.int8)
+
+    rule_pos = pd.Series(range(len(rules)), index=rules, dtype="int64")
+    part = np.full(len(res), ELIGIBILITY, np.int64)
+    part[section == "admission"] = ADMISSION
+    removal = section == "removal"
+    part[removal] = rule_pos.reindex(flags["rule"].to_numpy(object)[removal]).fillna(-9).to_numpy(np.int64)
+    breached = np.zeros((n, len(rules)), bool)
+    hit = removal & flags["breached"].to_numpy(bool) & (part >= 0)
+    breached[pos[hit], part[hit]] = True
+    deciding = (fail | insufficient) & (part != -9)
+    findings = res[deciding].assign(pos=pos[deciding], part=part[deciding])
+    return Decisions(keys, outcome("eligibility"), outcome("admission"), breached, findings)
+
+
+def decisions_from_metrics(policy: Policy, metrics: pd.DataFrame) -> Decisions:
+    """:class:`Decisions` straight from a metrics frame, without the long results frame.
+
+    Same outcomes as ``decisions(evaluate_policy(policy, metrics), policy)``: the sections are
+    evaluated as (seller × criterion) grids (:func:`cxops.policy.evaluate.section_grid`) and only the
+    deciding cells become result rows. This is what a replay over a million sellers wants from its
+    ``get_results``.
+
+    Parameters
+    ----------
+    policy : Policy
+    metrics : DataFrame
+        Long metrics frame, one ``as_of`` per seller (:func:`cxops.policy.evaluate.evaluate_policy`).
+
+    Raises
+    ------
+    ValueError
+        As :func:`cxops.policy.evaluate.evaluate_criteria`.
+    """
+    prep = prepare_metrics(metrics)
+    n = len(prep.sellers)
+    rules = [r.id for r in policy.removal.rules]
+    codes: dict[str, np.ndarray] = {}
+    breached = np.zeros((n, len(rules)), bool)
+    findings = []
+    for section in _JUDGED:
+        grid = section_grid(policy, prep, section)
+        res = grid.result
+        n_c = res.shape[1] if res.ndim == 2 else 0
+        if n == 0 or n_c == 0:
+            codes[section] = np.zeros(n, np.int8)
+            continue
+        fail = res == "fail"
+        if policy.not_measured_mode(section) == "fail":
+            fail |= res == "not_measured"
+        skip = grid.criteria["skip_if_insufficient"].fillna(False).to_numpy(bool)
+        insufficient = (res == "insufficient_data") & ~skip[None, :]
+        if section == "removal":
+            crit_rule = grid.criteria["rule_id"].fillna(grid.criteria["criterion_id"]).to_numpy(object)
+            part_of = pd.Series(range(len(rules)), index=rules, dtype="int64").reindex(crit_rule).fillna(-9)
+            part_of = part_of.to_numpy(np.int64)
+            rule_fail = np.zeros_like(fail)
+            for j in range(len(rules)):
+                cols = part_of == j
+                if cols.any():
+                    all_fail = fail[:, cols].all(axis=1)
+                    breached[:, j] = all_fail
+                    rule_fail[:, cols] = all_fail[:, None]
+            deciding = rule_fail & (part_of >= 0)[None, :]
+            part = np.broadcast_to(part_of, res.shape)
+        else:
+            f_any, i_any = fail.any(axis=1), insufficient.any(axis=1)
+            codes[section] = np.select([f_any, i_any], [NOT_MET, INSUFFICIENT], MET).astype(np.int8)
+            deciding = fail | insufficient
+            part = np.full(res.shape, ELIGIBILITY if section == "eligibility" else ADMISSION)
+        cells = np.flatnonzero(deciding.ravel())
+        if len(cells):
+            findings.append(grid.frame(cells).assign(pos=cells // n_c, part=part.ravel()[cells]))
+    keys = prep.sellers[[*KEYS, "as_of"]].reset_index(drop=True)
+    found = (
+        pd.concat(findings, ignore_index=True)
+        if findings
+        else pd.DataFrame(columns=[*RESULT_COLUMNS, "pos", "part"])
+    )
+    return Decisions(
+        keys,
+        codes.get("eligibility", np.zeros(n, np.int8)),
+        codes.get("admission", np.zeros(n, np.int8)),
+        breached,
+        found,
+    )
