@@ -36,6 +36,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import ibis
 import ibis.expr.datatypes as dt
+import ibis.expr.types as ir
 import pandas as pd
 import pyarrow as pa
 
@@ -213,15 +214,19 @@ class Warehouse:
         tmp = f"_incoming_{uuid.uuid4().hex[:8]}"
         inc = self.con.create_table(tmp, incoming, schema=ibis_schema(schema))
         try:
-            old = self.con.table(name)
-            key = list(schema.key)
-            replaced = int(self.execute(old.semi_join(inc, key).count().name("n")))
-            kept = old.anti_join(inc, key).select(schema.column_names)
-            merged = kept.union(inc.select(schema.column_names))
+            replaced, merged = self._merged(schema, inc)
             self.con.create_table(name, merged, overwrite=True)
         finally:
             self.con.drop_table(tmp, force=True)
         return UpsertStats(inserted=incoming.num_rows - replaced, replaced=replaced)
+
+    def _merged(self, schema: TableSchema, inc: ir.Table) -> tuple[int, ir.Table]:
+        """The stored rows whose key is not in ``inc``, plus ``inc``; and how many stored rows it replaces."""
+        old = self.con.table(schema.name)
+        key = list(schema.key)
+        replaced = int(self.execute(old.semi_join(inc, key).count().name("n")))
+        kept = old.anti_join(inc, key).select(schema.column_names)
+        return replaced, kept.union(inc.select(schema.column_names))
 
     def _upsert_spark(self, schema: TableSchema, incoming: pa.Table) -> UpsertStats:
         """Spark upsert: Spark cannot overwrite a table it reads in the same query, so the merged rows
@@ -232,11 +237,7 @@ class Warehouse:
         tmp, stage = f"_incoming_{tag}", f"_staging_{name}_{tag}"
         inc = self.con.create_view(tmp, ibis.memtable(incoming, schema=ibis_schema(schema)))
         try:
-            old = self.con.table(name)
-            key = list(schema.key)
-            replaced = int(self.execute(old.semi_join(inc, key).count().name("n")))
-            kept = old.anti_join(inc, key).select(schema.column_names)
-            merged = kept.union(inc.select(schema.column_names))
+            replaced, merged = self._merged(schema, inc)
             self.con.create_table(stage, merged)
             self.con.drop_table(name)
             self.con.rename_table(stage, name)

@@ -158,12 +158,6 @@ class Batch:
 
     def _positions(self, sellers: np.ndarray, markets: np.ndarray, since: date | None) -> np.ndarray:
         """Global seller ids of these keys; unknown keys are added as ``not_eligible`` since ``since``."""
-        if len(sellers) == len(self.sellers) and len(sellers):
-            same = (np.asarray(sellers, object) == self.sellers) & (
-                np.asarray(markets, object) == self.markets
-            )
-            if same.all():  # the same sellers in the same order as before
-                return np.arange(len(sellers))
         sid = self._lookup(sellers, markets)
         new = np.flatnonzero(sid < 0)
         if len(new):

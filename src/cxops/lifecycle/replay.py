@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from cxops.days import date_objects
 from cxops.lifecycle.batch import STATES, Batch, breach_counts_json
 from cxops.lifecycle.cadence import evaluation_dates, metrics_as_of
 from cxops.lifecycle.decisions import Decisions, decisions
@@ -260,7 +261,7 @@ def _frame(
             "seller_id": _obj(batch.sellers[sid]),
             "marketplace_id": _obj(batch.markets[sid]),
             "state": _obj(_STATE_NAMES[snap["state"]]),
-            "since": _obj(_dates(snap["since"])),
+            "since": _obj(date_objects(snap["since"])),
             "reason": _obj(np.full(len(sid), None, object)),
             "reason_key": _obj(batch.reason_keys(snap["key"])),
             "reason_params": _obj(np.full(len(sid), None, object)),
@@ -291,18 +292,6 @@ _STATE_NAMES = np.array([s.value for s in STATES], object)
 def _obj(values: np.ndarray) -> pd.Series:
     """An object column (strings stay Python objects: no conversion of millions of values to Arrow)."""
     return pd.Series(values, dtype=object, copy=False)
-
-
-def _dates(values: np.ndarray) -> np.ndarray:
-    """datetime64[D] → datetime.date objects (None for NaT), one object per distinct date."""
-    out = np.full(len(values), None, object)
-    ok = ~np.isnat(values)
-    if ok.any():
-        days = values[ok].astype(np.int64)
-        lo = days.min()
-        table = (np.arange(lo, days.max() + 1).astype("datetime64[D]")).astype(object)
-        out[ok] = table[days - lo]
-    return out
 
 
 def _result(
@@ -357,14 +346,14 @@ def _transitions(
         {
             "seller_id": _obj(batch.sellers[sid]),
             "marketplace_id": _obj(batch.markets[sid]),
-            "date": _obj(_dates(events["date"].to_numpy("datetime64[D]"))),
+            "date": _obj(date_objects(events["date"].to_numpy("datetime64[D]"))),
             "from_state": _obj(_STATE_NAMES[events["from_state"].to_numpy(np.int64)]),
             "to_state": _obj(_STATE_NAMES[events["to_state"].to_numpy(np.int64)]),
             **{
                 c: _obj(events[c].to_numpy(object))
                 for c in ("rule_id", "metric", "value", "threshold", "operator", "window_days")
             },
-            "as_of": _obj(_dates(events["as_of"].to_numpy("datetime64[D]"))),
+            "as_of": _obj(date_objects(events["as_of"].to_numpy("datetime64[D]"))),
             "reason": _obj(r_text),
             "reason_key": _obj(key_of),
             "reason_params": _obj(r_params),

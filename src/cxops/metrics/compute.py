@@ -21,11 +21,11 @@ from datetime import date, datetime, timedelta
 
 import ibis
 import ibis.expr.types as ir
-import numpy as np
 import pandas as pd
 
 from cxops.canonical.marketplaces import BUILTIN_MARKETPLACES
 from cxops.canonical.schema import TABLES
+from cxops.days import date_objects
 from cxops.metrics import records
 from cxops.metrics.families import FAMILIES, Family, Output
 from cxops.metrics.options import MetricOptions
@@ -354,17 +354,10 @@ def _finish(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def _date_objects(column: pd.Series) -> pd.Series:
-    """A date column as ``datetime.date`` objects (NaT where missing), like ``.dt.date``, but one
-    object per distinct day: millions of rows share a few hundred days."""
+    """A date column as ``datetime.date`` objects (NaT where missing), like ``.dt.date``, one object
+    per distinct day (:func:`cxops.days.date_objects`)."""
     days = pd.to_datetime(column).to_numpy("datetime64[D]")
-    out = np.full(len(days), pd.NaT, object)
-    ok = ~np.isnat(days)
-    if ok.any():
-        n = days[ok].astype(np.int64)
-        lo = n.min()
-        table = np.arange(lo, n.max() + 1).astype("datetime64[D]").astype(object)
-        out[ok] = table[n - lo]
-    return pd.Series(out, index=column.index, dtype=object)
+    return pd.Series(date_objects(days, pd.NaT), index=column.index, dtype=object)
 
 
 def _metric_order() -> list[str]:

@@ -30,7 +30,7 @@ from cxops.ingest.amazon import detect
 from cxops.ingest.amazon.common import Context, integers, text
 from cxops.ingest.amazon.dates import parse_instants
 from cxops.ingest.amazon.flat import open_sheet, quote
-from cxops.ingest.amazon.mapped import GRP, Mapped, build
+from cxops.ingest.amazon.mapped import Mapped, build, group_lines
 from cxops.ingest.amazon.reading import ReportFile
 
 REQUIRED = ["amazon-order-id", "shipment-id", "shipment-date"]
@@ -69,10 +69,7 @@ def read_fba_shipments(rf: ReportFile, ctx: Context) -> list[Mapped]:
             "units": qty,
         }
     )[ok]
-    grp = np.full(len(rows), -1, dtype=np.int64)
-    grp[ok] = pd.MultiIndex.from_frame(lines[["order_id", "shipment_id"]]).factorize()[0]
-    lines[GRP] = grp[ok]
-    g = lines.groupby(GRP, sort=True)
+    grp, g = group_lines(lines, ok, ["order_id", "shipment_id"])
     derived = pd.DataFrame(
         {
             "order_id": g["order_id"].first(),

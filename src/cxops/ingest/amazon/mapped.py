@@ -25,6 +25,31 @@ from cxops.ingest.report import quarantine_rows, records_json
 GRP = "_grp"
 
 
+def group_lines(lines: pd.DataFrame, ok: np.ndarray, keys: list[str]):
+    """Group the kept lines of a report by their canonical key.
+
+    Parameters
+    ----------
+    lines : DataFrame
+        The mapped lines of the source rows where ``ok`` (one line per kept source row); gains a
+        :data:`GRP` column.
+    ok : ndarray of bool
+        Per source row: kept (not rejected before mapping).
+    keys : list of str
+        Columns of ``lines`` that identify one canonical row (e.g. ``["order_id", "shipment_id"]``).
+
+    Returns
+    -------
+    (ndarray, DataFrameGroupBy)
+        The group id of every source row (-1 for rejected rows), for the accounting, and ``lines``
+        grouped by it (groups in order of first appearance).
+    """
+    grp = np.full(len(ok), -1, dtype=np.int64)
+    grp[ok] = pd.MultiIndex.from_frame(lines[keys]).factorize()[0]
+    lines[GRP] = grp[ok]
+    return grp, lines.groupby(GRP, sort=True)
+
+
 def _empty() -> pd.DataFrame:
     return pd.DataFrame(columns=QUARANTINE_COLUMNS)
 

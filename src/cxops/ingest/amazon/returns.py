@@ -26,7 +26,7 @@ from cxops.ingest.amazon import detect
 from cxops.ingest.amazon.common import Context, text
 from cxops.ingest.amazon.dates import parse_instants
 from cxops.ingest.amazon.flat import open_sheet, quote
-from cxops.ingest.amazon.mapped import GRP, Mapped, build
+from cxops.ingest.amazon.mapped import GRP, Mapped, build, group_lines
 from cxops.ingest.amazon.reading import ReportFile
 
 REQUIRED = ["Order ID", "Return request date"]
@@ -62,10 +62,7 @@ def read_returns(rf: ReportFile, ctx: Context) -> list[Mapped]:
             "free": paid,
         }
     )[ok]
-    grp = np.full(len(rows), -1, dtype=np.int64)
-    grp[ok] = pd.MultiIndex.from_frame(lines[["order_id", "return_id"]]).factorize()[0]
-    lines[GRP] = grp[ok]
-    g = lines.groupby(GRP, sort=True)
+    grp, g = group_lines(lines, ok, ["order_id", "return_id"])
     derived = pd.DataFrame(
         {
             "order_id": g["order_id"].first(),
