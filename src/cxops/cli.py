@@ -10,11 +10,50 @@ from pathlib import Path
 import pandas as pd
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from typer.core import TyperGroup
+from typer.exceptions import TyperException
 
+from cxops.errors import CxopsError
 from cxops.warehouse import DEFAULT_WAREHOUSE, connect
 
+
+class _Group(TyperGroup):
+    """The top-level command group: turns domain errors into one clear message and an exit code.
+
+    A :class:`cxops.errors.CxopsError` prints ``error: …`` (and ``hint: …``) and exits with its
+    ``exit_code``; any other exception is a bug: one line saying so, the traceback only with
+    ``--debug``.
+    """
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except CxopsError as e:
+            if ctx.params.get("debug"):
+                raise
+            err.print(f"[bold red]error:[/] {escape(str(e))}")
+            if e.hint:
+                err.print(f"[bold]hint:[/] {escape(e.hint)}")
+            raise typer.Exit(e.exit_code) from None
+        except (typer.Exit, typer.Abort, TyperException):
+            raise
+        except KeyboardInterrupt:
+            err.print("interrupted")
+            raise typer.Exit(130) from None
+        except Exception as e:
+            if ctx.params.get("debug"):
+                raise
+            err.print(
+                f"[bold red]internal error:[/] {escape(type(e).__name__)}: {escape(str(e))}\n"
+                "This is a bug in cxops; run the command again with --debug for the traceback and report it."
+            )
+            raise typer.Exit(70) from None
+
+
 app = typer.Typer(
+    cls=_Group,
     name="cxops",
     help="Seller performance programs: import data, compute metrics, evaluate a policy, explain.",
     no_args_is_help=True,
@@ -49,6 +88,24 @@ WAREHOUSE = typer.Option(
     help=f"Warehouse URL (default: {DEFAULT_WAREHOUSE} in the working directory).",
 )
 POLICY = typer.Option("customer-excellence", "--policy", "-p", help="Built-in pack name or a TOML file.")
+
+
+def _version(value: bool):
+    if value:
+        from importlib.metadata import version
+
+        console.print(f"cxops {version('cxops')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    debug: bool = typer.Option(False, "--debug", help="Show the full traceback of an unexpected error."),
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+):
+    """Seller performance programs: import data, compute metrics, evaluate a policy, explain."""
 
 
 def _fail(message: str, code: int = 1):

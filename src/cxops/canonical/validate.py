@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from cxops.canonical.schema import TableSchema
+from cxops.errors import InputError
 
 QUARANTINE_COLUMNS = ["table", "file", "row", "column", "reason", "record"]
 
@@ -22,7 +23,7 @@ _TRUE = {"true", "t", "1", "yes", "y"}
 _FALSE = {"false", "f", "0", "no", "n"}
 
 
-class SchemaError(ValueError):
+class SchemaError(InputError):
     """A whole input does not fit its table (for example a required column is missing).
 
     The message names the file and the column(s).

@@ -14,11 +14,13 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from cxops.errors import InputError
+
 #: File suffixes the importers read.
 SUFFIXES = (".csv", ".parquet")
 
 
-class IngestError(ValueError):
+class IngestError(InputError):
     """An input cannot be imported as a whole.
 
     Raised for an unreadable or missing file, a missing required table or column, or an ambiguous

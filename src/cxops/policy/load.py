@@ -16,6 +16,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from cxops.errors import InputError
 from cxops.policy.checks import semantic_issues
 from cxops.policy.model import Policy
 
@@ -44,7 +45,7 @@ class PolicyIssue:
         return f"{self.file}: {self.key or '(file)'}: {self.reason}"
 
 
-class PolicyError(Exception):
+class PolicyError(InputError):
     """A policy could not be loaded; carries every problem found.
 
     Attributes

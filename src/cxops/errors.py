@@ -1,0 +1,64 @@
+"""Domain errors: what a user can be told in one clear sentence, never with a traceback.
+
+Every error cxops raises on purpose derives from :class:`CxopsError`. The command line prints
+``error: <message>`` (and ``hint: <hint>`` when there is one) and exits with :attr:`exit_code`;
+the web service maps :attr:`http_status` to an RFC 9457 problem. Anything else that escapes is a
+bug: the CLI says so and shows the traceback only with ``--debug``.
+
+This module sits at the bottom of the layers: any package may import it, it imports nothing of
+cxops.
+"""
+
+from __future__ import annotations
+
+
+class CxopsError(Exception):
+    """Base of every error cxops reports to a user.
+
+    Parameters
+    ----------
+    message : str
+        The sentence shown to the user: what is wrong and where (file, row, column, seller, date).
+    hint : str, optional
+        What to do about it, shown on its own line.
+    """
+
+    exit_code = 1
+    http_status = 400
+
+    def __init__(self, message: str, hint: str | None = None):
+        super().__init__(message)
+        self.hint = hint
+
+
+class InputError(CxopsError, ValueError):
+    """A file, option or value given by the user cannot be used as it is (names file, row, column)."""
+
+
+class NotFoundError(CxopsError, LookupError):
+    """A seller, run, table, case or other named thing does not exist (or is not visible)."""
+
+    http_status = 404
+
+
+class StaleDataError(CxopsError):
+    """An as-of date lies past the freshest complete day of data (``--allow-stale`` overrides)."""
+
+    http_status = 409
+
+
+class ConflictError(CxopsError):
+    """The operation contradicts the current state: a lock is held, a run would go backwards,
+    an action is impossible for the seller's state."""
+
+    http_status = 409
+
+
+class WarehouseError(CxopsError):
+    """The warehouse cannot be opened or read (missing, locked, damaged, not a warehouse)."""
+
+    http_status = 503
+
+
+class OutputError(CxopsError):
+    """An output cannot be written (a file where a folder is needed, no space, no permission)."""
