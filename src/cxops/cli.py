@@ -29,7 +29,9 @@ class _Group(TyperGroup):
 
     def invoke(self, ctx):
         try:
-            return super().invoke(ctx)
+            result = super().invoke(ctx)
+            _flush_stdout()
+            return result
         except CxopsError as e:
             if ctx.params.get("debug"):
                 raise
@@ -42,6 +44,15 @@ class _Group(TyperGroup):
         except KeyboardInterrupt:
             err.print("interrupted")
             raise typer.Exit(130) from None
+        except BrokenPipeError:  # the reader went away (cxops … | head): not an error
+            _silence_stdout()
+            raise typer.Exit(141) from None
+        except OSError as e:
+            if e.errno not in _OUTPUT_ERRNOS or ctx.params.get("debug"):
+                raise
+            _silence_stdout()
+            err.print(f"[bold red]error:[/] cannot write the output: {escape(e.strerror or str(e))}")
+            raise typer.Exit(1) from None
         except Exception as e:
             if ctx.params.get("debug"):
                 raise
@@ -50,6 +61,26 @@ class _Group(TyperGroup):
                 "This is a bug in cxops; run the command again with --debug for the traceback and report it."
             )
             raise typer.Exit(70) from None
+
+
+#: errno of a full or failing output (ENOSPC, EDQUOT, EFBIG, EIO): a clear message, not a bug.
+_OUTPUT_ERRNOS = {28, 122, 27, 5}
+
+
+def _flush_stdout() -> None:
+    """Flush standard output now (a full disk or /dev/full fails here, inside the error handling)."""
+    sys.stdout.flush()
+
+
+def _silence_stdout() -> None:
+    """After a failed write to standard output, stop Python from failing again when it exits."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
 
 
 app = typer.Typer(
@@ -88,6 +119,11 @@ WAREHOUSE = typer.Option(
     help=f"Warehouse URL (default: {DEFAULT_WAREHOUSE} in the working directory).",
 )
 POLICY = typer.Option("customer-excellence", "--policy", "-p", help="Built-in pack name or a TOML file.")
+ALLOW_STALE = typer.Option(
+    False,
+    "--allow-stale",
+    help="Compute although the day is past the last complete day of data (a feed is behind).",
+)
 
 
 def _version(value: bool):
@@ -113,15 +149,24 @@ def _fail(message: str, code: int = 1):
     raise typer.Exit(code)
 
 
+#: The as-of days cxops accepts (dates outside are typing mistakes, and overflow date arithmetic).
+_FIRST_DAY, _LAST_DAY = date(1970, 1, 1), date(2999, 12, 31)
+
+
 def _date(value: str, name: str) -> date:
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         _fail(f"{name} must be a date like 2024-06-30, not {value!r}")
+    if not _FIRST_DAY <= day <= _LAST_DAY:
+        _fail(f"{name} {value} is out of range: give a day between {_FIRST_DAY} and {_LAST_DAY}")
+    return day
 
 
-def _open(url: str | None, must_exist: bool = True):
-    """Open the warehouse; commands that only read it refuse to create a new, empty one."""
+def _open(url: str | None, must_exist: bool = True, read_only: bool = False, memory_limit: str | None = None):
+    """Open the warehouse; commands that only read it refuse to create a new, empty one, and open it
+    read-only (another process may read it at the same time)."""
+    from cxops.errors import WarehouseError
     from cxops.warehouse import default_url
 
     target = url or default_url()
@@ -130,17 +175,14 @@ def _open(url: str | None, must_exist: bool = True):
         ("pyspark:", "spark://")
     )
     if must_exist and is_file and not Path(local).exists():
-        _fail(
-            f"warehouse {local} not found: import data first (cxops import …, cxops demo) or pass --warehouse"
+        raise WarehouseError(
+            f"warehouse {local} not found",
+            hint="import data first (cxops import …, cxops demo) or pass --warehouse",
         )
     try:
-        return connect(url)
+        return connect(url, read_only=read_only and is_file, memory_limit=memory_limit)
     except (ValueError, ImportError) as e:
         _fail(str(e))
-    except Exception as e:  # e.g. DuckDB's file lock held by another cxops process
-        if "lock" in str(e).lower():
-            _fail(f"warehouse {local} is in use by another process (DuckDB allows one writer): {e}")
-        raise
 
 
 def _policy(name: str):
@@ -166,10 +208,10 @@ def _check_output(fmt: Fmt, out: Path | None) -> None:
 
 
 def _emit(df: pd.DataFrame, fmt: Fmt, out: Path | None, render_table) -> None:
-    from cxops.report.files import dump, write_frame
+    from cxops.report.files import dump, write_frame_atomic
 
     if out is not None:
-        path = write_frame(df, out, None if fmt == Fmt.table else fmt.value)
+        path = write_frame_atomic(df, out, None if fmt == Fmt.table else fmt.value)
         err.print(f"wrote {len(df):,} rows to {path}")
         return
     if fmt == Fmt.table:
@@ -178,6 +220,12 @@ def _emit(df: pd.DataFrame, fmt: Fmt, out: Path | None, render_table) -> None:
         _fail("--format parquet needs --out FILE")
     else:
         dump(df, fmt.value, sys.stdout)
+
+
+def _stale_note(fresh, day: date) -> None:
+    """With --allow-stale: say that the day is past the data (windows hold no records for those days)."""
+    if fresh.complete_day is not None and day > fresh.complete_day:
+        err.print(f"note: {fresh.why()}; windows reaching past it hold no records for those days")
 
 
 def _progress() -> Progress:
@@ -286,30 +334,43 @@ def metrics(
     fmt: Fmt = typer.Option(Fmt.table, "--format", "-f"),
     out: Path = typer.Option(None, "--out", "-o", help="Write to this file instead of standard output."),
     lang: Lang = typer.Option(Lang.en, "--lang"),
+    allow_stale: bool = ALLOW_STALE,
     warehouse: str = WAREHOUSE,
 ):
     """Seller metrics as of a date, or as a daily series (--from/--to). Long format."""
     from cxops.metrics.catalog import CATALOG
-    from cxops.metrics.compute import compute_metrics, compute_series
+    from cxops.metrics.compute import compute_metrics, compute_series, load_inputs
+    from cxops.metrics.freshness import data_freshness
     from cxops.report.terminal import metrics_table
 
     for m in metric or []:
         if m not in CATALOG:
             _fail(f"unknown metric {m!r}; known: {', '.join(CATALOG)}")
     _check_output(fmt, out)
+    if start or end:
+        if not (start and end):
+            _fail("a series needs both --from and --to")
+        first, last = _date(start, "--from"), _date(end, "--to")
+        if first > last:
+            _fail(f"--from {first} is after --to {last}")
+    elif not as_of:
+        _fail("give --as-of DATE, or --from and --to for a daily series")
+    else:
+        last = _date(as_of, "--as-of")
     options = _policy(policy).metric_options if policy else None
-    wh = _open(warehouse)
+    wh = _open(warehouse, read_only=True)
+    try:
+        inputs = load_inputs(wh, options)
+    except KeyError as e:
+        _fail(str(e).strip("'\""))
+    fresh = data_freshness(wh, inputs.zones)
+    fresh.check(last, f"metrics as of {last}", allow_stale)
+    _stale_note(fresh, last)
     try:
         if start or end:
-            if not (start and end):
-                _fail("a series needs both --from and --to")
-            df = compute_series(
-                wh, _date(start, "--from"), _date(end, "--to"), options, seller or None, metric or None
-            )
+            df = compute_series(wh, first, last, options, seller or None, metric or None, inputs=inputs)
         else:
-            if not as_of:
-                _fail("give --as-of DATE, or --from and --to for a daily series")
-            df = compute_metrics(wh, _date(as_of, "--as-of"), options, seller or None)
+            df = compute_metrics(wh, last, options, seller or None, inputs=inputs)
             if metric:
                 df = df[df.metric.isin(metric)]
     except (KeyError, ValueError) as e:
@@ -324,66 +385,43 @@ def metrics(
 # -- evaluate ----------------------------------------------------------------------------------
 
 
-def _run(wh, pol, as_of: date, seller):
-    from cxops.jobs import run_evaluation
+def _run(wh, pol, as_of: date, seller, *, allow_stale: bool = False, recompute: bool = False):
+    from cxops.service.evaluation import run_evaluation
 
     with _progress() as bar:
-        tasks: dict[str, int] = {}
+        progress = _bar(bar)
+        run = run_evaluation(
+            wh, pol, as_of, seller or None, progress, allow_stale=allow_stale, reuse=not recompute
+        )
+    for note in run.notes:
+        err.print(f"note: {note}")
+    if run.reused:
+        err.print(
+            f"note: read the stored run {run.run.run_id} (same policy, data and as-of day; "
+            "--recompute to compute it again)"
+        )
+    return run
 
-        def progress(stage: str, done: int, total: int) -> None:
-            if stage not in tasks:
-                tasks[stage] = bar.add_task(stage, total=total)
-            bar.update(tasks[stage], completed=done, total=total)
 
-        try:
-            run = run_evaluation(wh, pol, as_of, seller or None, progress)
-            for note in run.notes:
-                err.print(f"note: {note}")
-            return run
-        except LookupError as e:  # KeyError included: no orders imported
-            _fail(str(e).strip("'\""))
+def _bar(bar):
+    tasks: dict[str, int] = {}
+
+    def progress(stage: str, done: int, total: int) -> None:
+        if stage not in tasks:
+            tasks[stage] = bar.add_task(stage, total=total)
+        bar.update(tasks[stage], completed=done, total=total)
+
+    return progress
 
 
 def write_evaluation(run, out: Path, lang: str) -> Path:
-    """Write scorecards, transitions, metrics, statuses and benefits (Parquet + CSV) and report.html."""
-    from cxops.report.files import write_outputs
-    from cxops.report.html import render_report
+    """Write scorecards, statuses, transitions, metrics, benefits, projected (Parquet + CSV), report.html
+    and manifest.json into ``out``, all-or-nothing; returns the report's path."""
+    from cxops.service.outputs import write_evaluation as write
 
-    out.mkdir(parents=True, exist_ok=True)
-    m = run.metrics
-    # every metric as of the requested day; earlier evaluation days without their "not measured" rows
-    m = m[(m["as_of"] == run.as_of) | (m["status"] != "not_measured")]
-    write_outputs(
-        out,
-        {
-            "scorecards": run.criteria,
-            "statuses": run.statuses,
-            "transitions": run.transitions,
-            "metrics": m,
-            "benefits": run.benefits,
-            "projected": run.projected,
-        },
-    )
-    return render_report(
-        out / "report.html",
-        policy_name=run.policy.name,
-        policy_version=run.policy.version,
-        as_of=run.as_of,
-        statuses=_latest_statuses(run),
-        criteria=run.criteria,
-        transitions=run.transitions,
-        benefits=run.benefits,
-        series=run.history,
-        metrics=run.metrics,
-        lang=lang,
-    )
-
-
-def _latest_statuses(run) -> pd.DataFrame:
-    s = run.statuses
-    if s.empty:
-        return s
-    return s[s["evaluation_date"] == s["evaluation_date"].max()]
+    with _progress() as bar:
+        folder = write(run, out, lang, _bar(bar))
+    return folder / "report.html"
 
 
 @app.command()
@@ -396,42 +434,54 @@ def evaluate(
         None, "--out", "-o", help="Write scorecards, transitions, metrics and report.html here."
     ),
     lang: Lang = typer.Option(Lang.en, "--lang"),
+    allow_stale: bool = ALLOW_STALE,
+    recompute: bool = typer.Option(False, "--recompute", help="Do not reuse a stored run: compute again."),
+    memory_limit: str = typer.Option(
+        None,
+        "--memory-limit",
+        envvar="CXOPS_MEMORY_LIMIT",
+        help="Engine memory cap, e.g. 3GB (spills past it).",
+    ),
     warehouse: str = WAREHOUSE,
 ):
     """Evaluate a policy: status per seller with every criterion, transitions with reasons, benefits."""
+    from cxops.report.files import check_output_folder
     from cxops.report.terminal import scorecards, status_summary_table, transitions_table
 
+    day = _date(as_of, "--as-of")
+    if out is not None:
+        check_output_folder(out)
+    if fmt == Fmt.parquet and out is None:
+        _fail("--format parquet needs --out DIR (the results are written there as Parquet and CSV)")
     pol = _policy(policy)
-    wh = _open(warehouse)
-    run = _run(wh, pol, _date(as_of, "--as-of"), seller)
-    latest = _latest_statuses(run)
+    wh = _open(warehouse, memory_limit=memory_limit)
+    run = _run(wh, pol, day, seller, allow_stale=allow_stale, recompute=recompute)
     if out is not None:
         path = write_evaluation(run, out, lang.value)
         err.print(
-            f"wrote {out}/scorecards, transitions, metrics, statuses, benefits (.parquet, .csv) and {path}"
+            f"wrote {out}/scorecards, statuses, transitions, metrics, benefits, projected (.parquet, .csv), "
+            f"manifest.json and {path}"
         )
     if fmt == Fmt.table:
+        latest = run.latest_statuses()
         console.print(status_summary_table(latest, lang=lang.value))
         if seller:
-            console.print(scorecards(run.criteria, lang=lang.value))
-        if len(run.transitions):
-            recent = run.transitions.sort_values("date", ascending=False, kind="stable")
-            console.print(transitions_table(recent, lang=lang.value, limit=30))
-            if len(recent) > 30:
-                err.print(
-                    f"newest 30 of {len(recent):,} status changes shown; all are in --out DIR/transitions.csv"
-                )
-    elif out is None or fmt != Fmt.parquet:
-        frame = (
-            run.criteria.merge(
-                latest[["seller_id", "marketplace_id", "state", "since"]],
-                on=["seller_id", "marketplace_id"],
-                how="left",
+            console.print(scorecards(run.frame("criteria", seller), lang=lang.value))
+        n = run.count("transitions")
+        if n:
+            t = run.table("transitions")
+            recent = run.wh.execute(
+                t.order_by([t.date.desc(), t.seller_id.desc(), t.marketplace_id.desc()]).limit(30)
             )
-            if len(run.criteria)
-            else run.criteria
-        )
-        _emit(frame, fmt, None, None)
+            from cxops.service.evaluation import _dates
+
+            console.print(transitions_table(_dates(recent), lang=lang.value, limit=30))
+            if n > 30:
+                err.print(f"newest 30 of {n:,} status changes shown; all are in --out DIR/transitions.csv")
+    elif fmt != Fmt.parquet:
+        from cxops.service.outputs import emit_criteria
+
+        emit_criteria(run, fmt.value, sys.stdout)
 
 
 # -- explain -----------------------------------------------------------------------------------
@@ -444,41 +494,37 @@ def explain(
     marketplace: str = typer.Option(None, "--marketplace", help="Marketplace (if the seller is in several)."),
     policy: str = POLICY,
     lang: Lang = typer.Option(Lang.en, "--lang"),
+    allow_stale: bool = ALLOW_STALE,
     warehouse: str = WAREHOUSE,
 ):
     """Where a seller stands and why: each criterion with its gap, and when each defect drops out."""
-    from cxops.jobs import seller_defects
     from cxops.report.explain import explain_text
+    from cxops.service.evaluation import explain_seller
 
-    pol = _policy(policy)
-    wh = _open(warehouse)
     day = _date(as_of, "--as-of")
-    run = _run(wh, pol, day, [seller_id])
-    latest = _latest_statuses(run)
-    mine = latest[latest.seller_id == seller_id]
-    if marketplace:
-        mine = mine[mine.marketplace_id == marketplace]
-    if mine.empty:
-        _fail(f"seller {seller_id!r} has no evaluation up to {day} (unknown id, or no data before then)")
-    # the defects behind the criteria shown: those of the last evaluation's metrics date
-    from cxops.lifecycle.cadence import metrics_as_of
-
-    judged = metrics_as_of(pol, run.evaluation_dates[-1]) if run.evaluation_dates else day
-    defects = seller_defects(wh, pol, seller_id, judged)
+    pol = _policy(policy)
+    wh = _open(warehouse, read_only=True)
+    with _progress() as bar:
+        ev, mine = explain_seller(
+            wh, pol, seller_id, day, marketplace, allow_stale=allow_stale, progress=_bar(bar)
+        )
+    for note in ev.notes:
+        err.print(f"note: {note}")
+    # the defects behind the criteria shown: those of the last evaluation's metrics day
+    defects = ev.defects(seller_id)
+    transitions = ev.frame("transitions", [seller_id])
+    criteria = ev.frame("criteria", [seller_id])
     for _, row in mine.iterrows():
         mp = row["marketplace_id"]
-        crit = run.criteria
         text = explain_text(
             seller_id,
             mp,
             status_row=row.to_dict(),
-            criteria=crit[(crit.seller_id == seller_id) & (crit.marketplace_id == mp)] if len(crit) else crit,
+            criteria=criteria[criteria.marketplace_id == mp] if len(criteria) else criteria,
             defects=defects[defects.marketplace_id == mp] if len(defects) else defects,
-            transitions=run.transitions[(run.transitions.seller_id == seller_id)]
-            if len(run.transitions)
-            else run.transitions,
+            transitions=transitions,
             lang=lang.value,
-            next_evaluation=run.next_evaluation,
+            next_evaluation=ev.next_evaluation,
         )
         console.print(text, highlight=False)
 
@@ -568,7 +614,7 @@ def demo(
     pol = load_policy("customer-excellence")
     run = _run(wh, pol, as_of, None)
     path = write_evaluation(run, out / "report", lang.value)
-    console.print(status_summary_table(_latest_statuses(run), lang=lang.value))
+    console.print(status_summary_table(run.latest_statuses(), lang=lang.value))
     console.print(f"report: {path}")
     console.print(
         f"next: cxops explain SELLER --as-of {as_of} --warehouse {url}"

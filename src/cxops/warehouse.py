@@ -259,15 +259,29 @@ class Warehouse:
             disconnect()
 
 
-def connect(url: str | None = None) -> Warehouse:
+def connect(url: str | None = None, *, read_only: bool = False, memory_limit: str | None = None) -> Warehouse:
     """Open the warehouse at ``url`` (see module docstring).
+
+    Parameters
+    ----------
+    url : str, optional
+        Default :func:`default_url`.
+    read_only : bool
+        Open a DuckDB file for reading only: other processes may read it at the same time, and
+        nothing can be written (temporary tables still can). Ignored for memory and Spark.
+    memory_limit : str, optional
+        DuckDB's memory cap (``"4GB"``); past it DuckDB spills to ``<file>.tmp`` beside the
+        warehouse. Default: env ``CXOPS_MEMORY_LIMIT``, else DuckDB's own (80 % of RAM).
 
     Raises
     ------
     ValueError
-        For an unrecognised URL.
+        For an unrecognised URL or memory limit.
     ImportError
         For a Spark URL when ``pyspark`` is not installed.
+    cxops.errors.WarehouseError
+        When the file cannot be opened: not a DuckDB database (a zero-byte, truncated or foreign
+        file), written by an incompatible DuckDB version, locked by another process, or unreadable.
     """
     url = url or default_url()
     if url.startswith("pyspark:") or url.startswith("spark://"):
@@ -276,11 +290,8 @@ def connect(url: str | None = None) -> Warehouse:
         con = ibis.duckdb.connect()
         engine = "duckdb"
     elif url.startswith("duckdb://") or url.endswith(".duckdb") or url.endswith(".db"):
-        path = url.removeprefix("duckdb://")
-        if path.startswith("/") and url.startswith("duckdb:///"):
-            path = path  # absolute
-        Path(path).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
-        con = ibis.duckdb.connect(str(Path(path).expanduser()))
+        path = Path(url.removeprefix("duckdb://")).expanduser()
+        con = _open_duckdb_file(path, read_only)
         engine = "duckdb"
     else:
         raise ValueError(
@@ -289,7 +300,62 @@ def connect(url: str | None = None) -> Warehouse:
         )
     con.raw_sql("SET enable_progress_bar=false")
     con.raw_sql("SET TimeZone='UTC'")
+    limit = memory_limit or os.environ.get("CXOPS_MEMORY_LIMIT")
+    if limit:
+        try:
+            con.raw_sql(f"SET memory_limit='{_memory_text(limit)}'")
+        except Exception as e:
+            raise ValueError(f"invalid memory limit {limit!r} (e.g. 4GB, 512MB): {e}") from None
     return Warehouse(con, url, engine)
+
+
+def _memory_text(limit: str) -> str:
+    text = str(limit).strip()
+    if not text or any(c in text for c in "'\\;"):
+        raise ValueError(f"invalid memory limit {limit!r} (e.g. 4GB, 512MB)")
+    return text
+
+
+def _open_duckdb_file(path: Path, read_only: bool):
+    """An Ibis DuckDB connection to ``path``, or a :class:`~cxops.errors.WarehouseError` saying why not."""
+    import duckdb
+
+    from cxops.errors import WarehouseError
+
+    if path.exists() and not path.is_file():
+        raise WarehouseError(f"warehouse {path} is not a file (a folder or a device)")
+    if not read_only:
+        path.resolve().parent.mkdir(parents=True, exist_ok=True)
+    try:
+        con = ibis.duckdb.connect(str(path), read_only=read_only)
+        con.list_tables()  # reads the catalog: a damaged file fails here, not in the middle of a job
+    except duckdb.IOException as e:
+        text = str(e)
+        if "lock" in text.lower():
+            raise WarehouseError(
+                f"warehouse {path} is in use by another process (DuckDB allows one writer)",
+                hint="wait for the other cxops command to finish, or use a copy of the file",
+            ) from None
+        raise WarehouseError(
+            f"warehouse {path} cannot be opened: it is not a DuckDB database, or it is damaged or "
+            f"truncated ({_first_line(text)})",
+            hint="point --warehouse at a warehouse written by cxops, or re-import the data into a new file",
+        ) from None
+    except (duckdb.SerializationException, duckdb.InternalException, duckdb.InvalidInputException) as e:
+        raise WarehouseError(
+            f"warehouse {path} cannot be read: it is damaged or was written by an incompatible DuckDB "
+            f"version ({_first_line(str(e))})",
+            hint="re-import the data into a new warehouse file",
+        ) from None
+    except PermissionError as e:
+        raise WarehouseError(f"warehouse {path} cannot be opened: {e.strerror}") from None
+    except duckdb.Error as e:
+        raise WarehouseError(f"warehouse {path} cannot be opened ({_first_line(str(e))})") from None
+    return con
+
+
+def _first_line(text: str) -> str:
+    return text.strip().splitlines()[0] if text.strip() else text
 
 
 #: Settings of an in-process local Spark (``pyspark:``): small shuffles, no UI, no progress bars.

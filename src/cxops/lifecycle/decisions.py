@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from cxops.lifecycle.evaluation import _JUDGED
-from cxops.policy.evaluate import KEYS, RESULT_COLUMNS, prepare_metrics, section_grid
+from cxops.policy.evaluate import KEYS, RESULT_COLUMNS, PreparedMetrics, prepare_metrics, section_grid
 from cxops.policy.model import Policy
 from cxops.policy.outcome import decision_flags
 
@@ -106,7 +106,7 @@ def decisions(results: pd.DataFrame, policy: Policy) -> Decisions:
     return Decisions(keys, outcome("eligibility"), outcome("admission"), breached, findings)
 
 
-def decisions_from_metrics(policy: Policy, metrics: pd.DataFrame) -> Decisions:
+def decisions_from_metrics(policy: Policy, metrics: pd.DataFrame | PreparedMetrics) -> Decisions:
     """:class:`Decisions` straight from a metrics frame, without the long results frame.
 
     Same outcomes as ``decisions(evaluate_policy(policy, metrics), policy)``: the sections are
@@ -117,15 +117,16 @@ def decisions_from_metrics(policy: Policy, metrics: pd.DataFrame) -> Decisions:
     Parameters
     ----------
     policy : Policy
-    metrics : DataFrame
-        Long metrics frame, one ``as_of`` per seller (:func:`cxops.policy.evaluate.evaluate_policy`).
+    metrics : DataFrame or PreparedMetrics
+        Long metrics frame, one ``as_of`` per seller (:func:`cxops.policy.evaluate.evaluate_policy`),
+        or metrics already prepared (:func:`cxops.policy.evaluate.prepare_wide` for a wide fetch).
 
     Raises
     ------
     ValueError
         As :func:`cxops.policy.evaluate.evaluate_criteria`.
     """
-    prep = prepare_metrics(metrics)
+    prep = metrics if isinstance(metrics, PreparedMetrics) else prepare_metrics(metrics)
     n = len(prep.sellers)
     rules = [r.id for r in policy.removal.rules]
     codes: dict[str, np.ndarray] = {}

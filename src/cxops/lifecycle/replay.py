@@ -28,10 +28,17 @@ import pandas as pd
 from cxops.days import date_objects
 from cxops.lifecycle.batch import STATES, Batch, breach_counts_json
 from cxops.lifecycle.cadence import evaluation_dates, metrics_as_of
-from cxops.lifecycle.decisions import Decisions, decisions
+from cxops.lifecycle.decisions import MET, Decisions, decisions, decisions_from_metrics
 from cxops.lifecycle.machine import LifecycleState, SellerState
 from cxops.lifecycle.reasons import Reason
-from cxops.policy.evaluate import KEYS, RESULT_COLUMNS, evaluate_criteria, section_outcome
+from cxops.policy.evaluate import (
+    KEYS,
+    RESULT_COLUMNS,
+    PreparedMetrics,
+    evaluate_criteria,
+    section_grid,
+    section_outcome,
+)
 from cxops.policy.model import Policy
 
 __all__ = ["ReplayResult", "daily_admission", "evaluation_dates", "metrics_as_of", "replay", "state_row"]
@@ -123,9 +130,10 @@ def daily_admission(policy: Policy, series: pd.DataFrame) -> pd.DataFrame:
     Parameters
     ----------
     policy : Policy
-    series : DataFrame
+    series : DataFrame or PreparedMetrics
         Metrics frame with several ``as_of`` dates (``compute_series`` output for the sellers and days
-        wanted: as-of days ``start - lag .. end - lag``).
+        wanted: as-of days ``start - lag .. end - lag``), or the same metrics prepared with one row per
+        (seller, as-of day) (:func:`cxops.policy.evaluate.prepare_wide`): every day at once.
 
     Returns
     -------
@@ -136,9 +144,11 @@ def daily_admission(policy: Policy, series: pd.DataFrame) -> pd.DataFrame:
         that day ("stable performance", program.md). Loops over days, never over sellers.
     """
     columns = ["seller_id", "marketplace_id", "day", "admission_met"]
+    lag = timedelta(days=policy.cadence.metrics_lag_days)
+    if isinstance(series, PreparedMetrics):
+        return _daily_admission_rows(policy, series, lag)[columns]
     if series.empty:
         return pd.DataFrame(columns=columns)
-    lag = timedelta(days=policy.cadence.metrics_lag_days)
     frames = []
     for as_of, chunk in series.groupby("as_of", sort=True):
         results = evaluate_criteria(policy, chunk, "admission")
@@ -161,6 +171,27 @@ def daily_admission(policy: Policy, series: pd.DataFrame) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)[columns]
 
 
+def _daily_admission_rows(policy: Policy, prep: PreparedMetrics, lag: timedelta) -> pd.DataFrame:
+    """:func:`daily_admission` of prepared metrics whose rows are (seller, as-of day) pairs: the same
+    rule (admission outcome met, no removal criterion failing) evaluated as one grid."""
+    keys = prep.sellers
+    if not len(keys):
+        return pd.DataFrame(columns=["seller_id", "marketplace_id", "day", "admission_met"])
+    met = decisions_from_metrics(policy, prep).admission == MET
+    removal = section_grid(policy, prep, "removal").result
+    if removal.size:
+        met &= ~(removal == "fail").any(axis=1)
+    day = pd.to_datetime(keys["as_of"]).to_numpy("datetime64[D]") + np.timedelta64(lag.days, "D")
+    return pd.DataFrame(
+        {
+            "seller_id": keys["seller_id"].to_numpy(object),
+            "marketplace_id": keys["marketplace_id"].to_numpy(object),
+            "day": date_objects(day),
+            "admission_met": met,
+        }
+    )
+
+
 def replay(
     policy: Policy,
     evaluation_dates: Iterable[date],
@@ -171,6 +202,7 @@ def replay(
     until: date | None = None,
     keep_sections: Iterable[str] | None = ("benefits",),
     reasons: str = "all",
+    resume_from: date | None = None,
 ) -> ReplayResult:
     """Run the lifecycle state machine over evaluation dates, for all sellers at once.
 
@@ -197,17 +229,24 @@ def replay(
         States to start from (e.g. the ``states`` of an earlier replay).
     until : datetime.date, optional
         Run the daily recovery check after the last evaluation up to this day.
+    resume_from : datetime.date, optional
+        The day ``initial`` is as of (the ``until`` of the replay that produced it): the daily recovery
+        check then runs from the day after it up to the first evaluation date (and up to ``until``
+        when there is no evaluation), as if the earlier replay had gone on.
     keep_sections : iterable of str or None
         Sections of the results kept in :attr:`ReplayResult.results` (default: ``benefits`` only,
         what :func:`~cxops.lifecycle.benefits.compute_benefits` needs; pass
         :data:`cxops.policy.model.SECTIONS` for the full per-criterion history, ``None`` for nothing).
         The full history is sellers × criteria × evaluations rows.
-    reasons : {"all", "latest"}
+    reasons : {"all", "latest", "transitions"}
         Which rows get their reason rendered (English ``reason`` and JSON ``reason_params``): every
-        row, or only the statuses of the last evaluation, the final states and the transitions
-        after the evaluation before the last. ``reason_key`` and the deciding rule, metric, value
-        and threshold of a transition are always filled. Rendering is Python per row: with a
-        million sellers over many evaluations, ``"latest"`` keeps the replay in array operations.
+        row; or only the statuses of the last evaluation, the final states and the transitions
+        after the evaluation before the last (``"latest"``); or those and every transition
+        (``"transitions"``: each evaluation's transitions are rendered right after it, while its
+        findings are at hand, so memory stays that of ``"latest"``). ``reason_key`` and the deciding
+        rule, metric, value and threshold of a transition are always filled. Rendering is Python per
+        row: with a million sellers over many evaluations, ``"latest"`` or ``"transitions"`` keep the
+        replay in array operations.
 
     Returns
     -------
@@ -218,13 +257,14 @@ def replay(
     ValueError
         If ``reasons`` is not ``"all"`` or ``"latest"``.
     """
-    if reasons not in ("all", "latest"):
-        raise ValueError(f"reasons must be 'all' or 'latest', not {reasons!r}")
-    batch = Batch(policy, initial, keep=reasons)
+    if reasons not in ("all", "latest", "transitions"):
+        raise ValueError(f"reasons must be 'all', 'latest' or 'transitions', not {reasons!r}")
+    batch = Batch(policy, initial, keep="all" if reasons == "all" else "latest")
     snapshots: list[tuple[date, date, dict[str, np.ndarray]]] = []
     history: list[pd.DataFrame] = []
     keep = list(keep_sections or ())
-    previous: date | None = None
+    early = _EventReasons(batch) if reasons == "transitions" else None
+    previous: date | None = resume_from
     for when in sorted(evaluation_dates):
         if previous is not None:
             _run_daily(batch, get_daily_admission, previous + timedelta(days=1), when)
@@ -238,10 +278,36 @@ def replay(
         else:
             batch.evaluate(decisions(pd.DataFrame(columns=RESULT_COLUMNS), policy), when)
         snapshots.append((when, metrics_as_of(policy, when), batch.snapshot()))
+        if early is not None:
+            early.render_new()
         previous = when
     if until is not None and previous is not None and until > previous:
         _run_daily(batch, get_daily_admission, previous + timedelta(days=1), until)
-    return _result(batch, snapshots, history, reasons)
+    if early is not None:
+        early.render_new()
+    return _result(batch, snapshots, history, reasons, early)
+
+
+class _EventReasons:
+    """Reasons of the transitions, rendered evaluation by evaluation (``reasons="transitions"``)."""
+
+    def __init__(self, batch: Batch):
+        self.batch = batch
+        self.seen = 0
+        self.parts: list[pd.DataFrame] = []
+
+    def render_new(self) -> None:
+        events = self.batch.events()
+        ids = events["reason"].to_numpy(np.int64)[self.seen :]
+        self.seen = len(events)
+        if len(ids):
+            self.parts.append(self.batch.render(ids))
+
+    def rendered(self) -> pd.DataFrame | None:
+        if not self.parts:
+            return None
+        out = pd.concat(self.parts)
+        return out[~out.index.duplicated()]
 
 
 def _run_daily(batch: Batch, get_daily_admission: GetDailyAdmission, start: date, end: date) -> None:
@@ -299,21 +365,30 @@ def _result(
     snapshots: list[tuple[date, date, dict[str, np.ndarray]]],
     history: list[pd.DataFrame],
     reasons: str,
+    early: _EventReasons | None = None,
 ) -> ReplayResult:
     events = batch.events()
     final = batch.snapshot()
     # rows whose reasons are rendered: all, or the last evaluation's statuses, the final states and the
-    # transitions after the evaluation before it
-    if reasons == "all" or len(snapshots) < 2:
+    # transitions after the evaluation before it (every transition with "transitions": already rendered)
+    if reasons in ("all", "transitions") or len(snapshots) < 2:
         shown = np.ones(len(events), bool)
     else:
         shown = events["date"].to_numpy("datetime64[D]") > np.datetime64(snapshots[-2][0], "D")
-    wanted = [events["reason"].to_numpy(np.int64)[shown], final["reason"]]
+    wanted = (
+        [final["reason"]]
+        if early is not None
+        else [events["reason"].to_numpy(np.int64)[shown], final["reason"]]
+    )
     if reasons == "all":
         wanted += [s[2]["reason"] for s in snapshots]
     elif snapshots:
         wanted.append(snapshots[-1][2]["reason"])
     rendered = batch.render(np.concatenate(wanted)) if batch.n_reasons else None
+    before = early.rendered() if early is not None else None
+    if before is not None:
+        rendered = before if rendered is None else pd.concat([before, rendered])
+        rendered = rendered[~rendered.index.duplicated()].sort_index()
     if snapshots:  # one frame from the stacked snapshots (no per-evaluation frames to concatenate)
         stacked = {k: np.concatenate([s[2][k] for s in snapshots]) for k in snapshots[0][2]}
         block = np.repeat(np.arange(len(snapshots)), [len(s[2]["sid"]) for s in snapshots])

@@ -60,21 +60,15 @@ def load_inputs(wh, options: MetricOptions | None = None) -> Inputs:
     """
     if not wh.has_table("orders"):
         raise KeyError(f"no orders in the warehouse {wh.url}: import data first (cxops import …)")
-    tables = {t: wh.table(t) for t in TABLES if wh.has_table(t)}
+    present = set(wh.con.list_tables())
+    tables = {t: wh.table(t) for t in TABLES if t in present}
     provided = {t: cols for t in tables if (cols := wh.provided_columns(t))}
-    zones = {mp: v[0] for mp, v in BUILTIN_MARKETPLACES.items()}
-    if "marketplaces" in tables:
-        mps = wh.execute(tables["marketplaces"].select("marketplace_id", "timezone"))
-        zones.update(dict(zip(mps.marketplace_id, mps.timezone, strict=False)))
     # Only the marketplaces in the data: keeps the local-time expressions small.
     used = set(wh.execute(tables["orders"].select("marketplace_id").distinct())["marketplace_id"])
     for t in ("sellers", "violations", "buyer_messages"):
         if t in tables:
             used |= set(wh.execute(tables[t].select("marketplace_id").distinct())["marketplace_id"].dropna())
-    unknown = sorted(used - set(zones))
-    if unknown:
-        raise KeyError(f"marketplace(s) {', '.join(unknown)} have no time zone: import a marketplaces table")
-    zones = {mp: tz for mp, tz in zones.items() if mp in used}
+    zones = marketplace_zones(wh, used, tables.get("marketplaces"))
     return Inputs(
         tables=tables,
         provided=provided,
@@ -82,6 +76,26 @@ def load_inputs(wh, options: MetricOptions | None = None) -> Inputs:
         options=options or MetricOptions(),
         span=_span(wh, tables),
     )
+
+
+def marketplace_zones(wh, used, marketplaces: ir.Table | None = None) -> dict[str, str]:
+    """IANA time zone of each marketplace in ``used``: the ``marketplaces`` table's, else the built-in.
+
+    Raises
+    ------
+    KeyError
+        If a marketplace has no time zone.
+    """
+    zones = {mp: v[0] for mp, v in BUILTIN_MARKETPLACES.items()}
+    if marketplaces is None and wh.has_table("marketplaces"):
+        marketplaces = wh.table("marketplaces")
+    if marketplaces is not None:
+        mps = wh.execute(marketplaces.select("marketplace_id", "timezone"))
+        zones.update(dict(zip(mps.marketplace_id, mps.timezone, strict=False)))
+    unknown = sorted(set(used) - set(zones))
+    if unknown:
+        raise KeyError(f"marketplace(s) {', '.join(unknown)} have no time zone: import a marketplaces table")
+    return {mp: tz for mp, tz in zones.items() if mp in used}
 
 
 def _span(wh, tables) -> tuple[datetime, datetime] | None:
@@ -312,32 +326,40 @@ def _measured(inp: Inputs) -> dict[str, str | None]:
     return reasons
 
 
-def _not_measured_rows(base: pd.DataFrame, reasons: dict[str, str | None]) -> pd.DataFrame:
+def _not_measured_expr(keys: ir.Table, reasons: dict[str, str | None]) -> ir.Table | None:
+    """Rows of the metrics that are not measured (status ``not_measured``, the reason as note) for every
+    ``(seller_id, marketplace_id, as_of)`` of ``keys``; None when every metric is measured."""
     from cxops.metrics.catalog import CATALOG
 
-    frames = []
-    for name, reason in reasons.items():
-        if reason is None:
-            continue
-        md = CATALOG[name]
-        for w in md.windows:
-            for ch in md.channels:
-                df = base[["seller_id", "marketplace_id", "as_of"]].copy()
-                df["as_of"] = pd.to_datetime(df["as_of"])
-                df["channel"] = ch
-                df["metric"] = name
-                df["window_days"] = w
-                df["window_start"] = df["as_of"] - pd.Timedelta(days=w - 1)
-                df["window_end"] = df["as_of"]
-                df["numerator"] = None
-                df["denominator"] = None
-                df["value"] = None
-                df["status"] = "not_measured"
-                df["note"] = reason
-                frames.append(df)
-    if not frames:
-        return pd.DataFrame(columns=OUTPUT_COLUMNS)
-    return pd.concat(frames, ignore_index=True)[OUTPUT_COLUMNS]
+    rows = [
+        {"metric": name, "window_days": w, "channel": ch, "note": reason}
+        for name, reason in reasons.items()
+        if reason is not None
+        for w in CATALOG[name].windows
+        for ch in CATALOG[name].channels
+    ]
+    if not rows:
+        return None
+    specs = ibis.memtable(
+        pd.DataFrame(rows).astype({"window_days": "int64"}),
+        schema={"metric": "string", "window_days": "int64", "channel": "string", "note": "string"},
+    )
+    g = keys.cross_join(specs)
+    return g.select(
+        "seller_id",
+        "marketplace_id",
+        "channel",
+        "metric",
+        "window_days",
+        as_of=g.as_of,
+        window_start=(g.as_of - (g.window_days - 1).as_interval("D")).cast("date"),
+        window_end=g.as_of,
+        numerator=ibis.null("float64"),
+        denominator=ibis.null("float64"),
+        value=ibis.null("float64"),
+        status=ibis.literal("not_measured"),
+        note=g.note,
+    )
 
 
 def _finish(df: pd.DataFrame) -> pd.DataFrame:
@@ -437,35 +459,68 @@ def compute_at(
 
 
 def _as_of_rows(wh, inp: Inputs, days: list[date], u: ir.Table, as_of_at: datetime | None) -> pd.DataFrame:
-    """The rows of :func:`compute_at` for the sellers and start days of ``u`` (see :func:`universe`).
+    """The rows of :func:`compute_at` for the sellers and start days of ``u`` (see :func:`universe`)."""
+    df = wh.execute(as_of_expr(inp, days, u, as_of_at))
+    if df.empty:
+        return pd.DataFrame(columns=OUTPUT_COLUMNS)
+    return _finish(df)
+
+
+def as_of_expr(
+    inp: Inputs, days: list[date], u: ir.Table | None = None, as_of_at: datetime | None = None
+) -> ir.Table:
+    """Ibis expression of every catalog metric as of each of ``days`` (one query, unsorted).
+
+    The rows of :func:`compute_at` (columns :data:`OUTPUT_COLUMNS`; dates are dates, counts floats),
+    left in the engine: a job that keeps its results in the warehouse writes them with
+    ``create_table`` or streams them to files, and nothing is fetched.
 
     Each family reads only the records anchored in the UTC window of its longest window before the
     as-of days (:func:`_windowed`); the as-of filters on local days then keep exactly the records
     they kept on the whole history.
+
+    Parameters
+    ----------
+    inp : Inputs
+    days : list of date
+    u : ibis.Table, optional
+        Sellers and start days (:func:`universe`); default all sellers of ``inp``.
+    as_of_at : datetime, optional
+        See :func:`compute_metrics` (a single day only).
     """
+    u = universe(inp) if u is None else u
     base = u.cross_join(_dates(days))
     base = base.filter(base.start_day <= base.as_of)
     keys = base.select("seller_id", "marketplace_id", "as_of")
     reasons = _measured(inp)
-    parts: list[pd.DataFrame] = []
+    exprs: list[ir.Table] = []
     first, last = min(days), max(days)
     for fam in FAMILIES:
         # only the records whose day can fall in the family's longest window before an as-of day
         fi = _windowed(inp, first - timedelta(days=max(fam.windows) - 1), last)
-        exprs = _family_as_of(fi, fam, days, keys, reasons)
-        if exprs:
-            parts.append(wh.execute(ibis.union(*exprs)))
+        exprs += _family_as_of(fi, fam, days, keys, reasons)
     if reasons["late_response_rate"] is None:
         # messages are anchored on their received day; their resolution may come later (any time)
         mi = _windowed(inp, first - timedelta(days=RESPONSE_WINDOW - 1), last)
-        parts.append(wh.execute(_messages_as_of(mi, days, keys, as_of_at)))
-    parts.append(wh.execute(_tenure(base, base.as_of)))
-    base_df = wh.execute(keys)
-    parts.append(_not_measured_rows(base_df, reasons))
-    parts = [p for p in parts if len(p)]
-    if not parts:
-        return pd.DataFrame(columns=OUTPUT_COLUMNS)
-    return _finish(pd.concat(parts, ignore_index=True))
+        exprs.append(_messages_as_of(mi, days, keys, as_of_at))
+    exprs.append(_tenure(base, base.as_of))
+    missing = _not_measured_expr(keys, reasons)
+    if missing is not None:
+        exprs.append(missing)
+    out = ibis.union(*exprs)
+    # one type per column whatever each branch computed (date arithmetic, null literals)
+    return out.select(
+        *[
+            out[c].cast("date")
+            if c in ("as_of", "window_start", "window_end")
+            else out[c].cast("float64")
+            if c in ("numerator", "denominator", "value")
+            else out[c].cast("int64")
+            if c == "window_days"
+            else out[c]
+            for c in OUTPUT_COLUMNS
+        ]
+    )
 
 
 # -- daily series -----------------------------------------------------------------------------

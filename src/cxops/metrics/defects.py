@@ -9,12 +9,14 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import ibis
+import ibis.expr.types as ir
 import pandas as pd
 
 from cxops.metrics import records
 from cxops.metrics.compute import _measured, load_inputs
 from cxops.metrics.families import FAMILIES
 from cxops.metrics.options import MetricOptions
+from cxops.metrics.records import utc_window
 
 DEFECT_COLUMNS = [
     "seller_id",
@@ -28,6 +30,20 @@ DEFECT_COLUMNS = [
     "drops_out_on",
     "kind",
 ]
+
+#: Column types of :data:`DEFECT_COLUMNS` (an empty defects table keeps them).
+DEFECT_SCHEMA = {
+    "seller_id": "string",
+    "marketplace_id": "string",
+    "metric": "string",
+    "window_days": "int64",
+    "channel": "string",
+    "order_id": "string",
+    "record_id": "string",
+    "anchor_date": "date",
+    "drops_out_on": "date",
+    "kind": "string",
+}
 
 _ODR_KINDS = (
     ("f_negative_feedback", "negative_feedback"),
@@ -74,6 +90,42 @@ def _defects(inp, metric: str):
     )  # fmt: skip
 
 
+def defects_expr(inp, as_of: date) -> ir.Table | None:
+    """Ibis expression of every defective record counted in any seller's windows as of ``as_of``.
+
+    Columns :data:`DEFECT_COLUMNS` (see :func:`defect_records`), all sellers, unsorted; None when no
+    defect-driven metric is measured. A job that keeps its results in the warehouse stores it whole.
+    """
+    reasons = _measured(inp)
+    windows = {o.metric: fam.windows for fam in FAMILIES for o in fam.outputs}
+    longest = max(w for m in _SOURCES for w in windows[m])
+    if not inp.reuse:  # read only the records whose day can be in the longest window
+        inp = inp.with_window(utc_window(as_of - timedelta(days=longest - 1), as_of))
+    parts = []
+    for metric in _SOURCES:
+        if reasons.get(metric) is not None:
+            continue
+        r = _defects(inp, metric)
+        for w in windows[metric]:
+            lo = as_of - timedelta(days=w - 1)
+            f = r.filter((r.day >= lo) & (r.day <= ibis.literal(as_of)))
+            parts.append(
+                f.select(
+                    "seller_id",
+                    "marketplace_id",
+                    metric=ibis.literal(metric),
+                    window_days=ibis.literal(w, type="int64"),
+                    channel=f.channel,
+                    order_id=f.order_id,
+                    record_id=f.record_id.cast("string"),
+                    anchor_date=f.day.cast("date"),
+                    drops_out_on=(f.day + ibis.interval(days=w)).cast("date"),
+                    kind=f.kind,
+                )
+            )
+    return ibis.union(*parts) if parts else None
+
+
 def defect_records(
     wh, seller_id: str, as_of: date, options: MetricOptions | None = None, inputs=None
 ) -> pd.DataFrame:
@@ -97,25 +149,22 @@ def defect_records(
     inp = inputs or load_inputs(wh, options)
     if options is not None:
         inp.options = options
-    reasons = _measured(inp)
-    windows = {o.metric: fam.windows for fam in FAMILIES for o in fam.outputs}
-    frames = []
-    for metric in _SOURCES:
-        if reasons.get(metric) is not None:
-            continue
-        r = _defects(inp, metric)
-        r = r.filter(r.seller_id == seller_id)
-        for w in windows[metric]:
-            lo = as_of - timedelta(days=w - 1)
-            df = wh.execute(r.filter((r.day >= lo) & (r.day <= as_of)))
-            if df.empty:
-                continue
-            df["metric"] = metric
-            df["window_days"] = w
-            df["anchor_date"] = pd.to_datetime(df["day"]).dt.date
-            df["drops_out_on"] = df["anchor_date"].map(lambda d, w=w: d + timedelta(days=w))
-            frames.append(df)
-    if not frames:
+    expr = defects_expr(inp, as_of)
+    if expr is None:
         return pd.DataFrame(columns=DEFECT_COLUMNS)
-    out = pd.concat(frames, ignore_index=True)[DEFECT_COLUMNS]
-    return out.sort_values(["metric", "window_days", "drops_out_on", "order_id"]).reset_index(drop=True)
+    df = wh.execute(expr.filter(expr.seller_id == seller_id))
+    return sort_defects(df)
+
+
+def sort_defects(df: pd.DataFrame) -> pd.DataFrame:
+    """Defect rows (:data:`DEFECT_COLUMNS`) in the order :func:`defect_records` gives them, dates as
+    ``datetime.date``."""
+    if df.empty:
+        return pd.DataFrame(columns=DEFECT_COLUMNS)
+    df = df[DEFECT_COLUMNS].copy()
+    for c in ("anchor_date", "drops_out_on"):
+        df[c] = pd.to_datetime(df[c]).dt.date
+    df["window_days"] = df["window_days"].astype("int64")
+    # record_id last: the shipments of one order in a stable order
+    keys = ["metric", "window_days", "drops_out_on", "order_id", "record_id"]
+    return df.sort_values(keys, kind="stable").reset_index(drop=True)

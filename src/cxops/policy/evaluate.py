@@ -34,12 +34,15 @@ from cxops.policy.outcome import OUTCOME_COLUMNS, section_outcome
 __all__ = [
     "KEYS",
     "OUTCOME_COLUMNS",
+    "PreparedMetrics",
     "RESULT_COLUMNS",
     "SectionGrid",
     "criteria_table",
+    "criterion_specs",
     "evaluate_criteria",
     "evaluate_policy",
     "prepare_metrics",
+    "prepare_wide",
     "section_grid",
     "section_outcome",
 ]
@@ -156,15 +159,25 @@ def criteria_table(policy: Policy, section: str) -> pd.DataFrame:
 
 @dataclass(frozen=True)
 class _Prepared:
-    """A metrics frame indexed for gathers: one row per seller, metric rows by (seller, key)."""
+    """Metrics indexed for gathers: one row per seller, metric rows by (seller, key).
+
+    Built from a long metrics frame (:func:`prepare_metrics`: ``frame`` holds the rows, ``sid`` their
+    seller) or from a wide fetch (:func:`prepare_wide`: one block of ``len(sellers)`` rows per
+    (metric, window, channel) in ``specs``; ``frame`` and ``sid`` are None).
+    """
 
     sellers: pd.DataFrame  # seller_id, marketplace_id, as_of — in order of first appearance
-    sid: np.ndarray  # seller position of each metric row
-    frame: pd.DataFrame  # the metric columns, positional index
+    sid: np.ndarray | None  # seller position of each metric row
+    frame: pd.DataFrame | None  # the metric columns, positional index
     numerator: np.ndarray
     denominator: np.ndarray
     value: np.ndarray
-    status: np.ndarray  # object array
+    status: np.ndarray  # object array; None where a seller has no row
+    specs: dict[tuple, int] | None = None  # wide: (metric, window or -1, channel) -> block
+
+
+#: Public name of the prepared-metrics type (:func:`prepare_metrics`, :func:`prepare_wide`).
+PreparedMetrics = _Prepared
 
 
 def _prepare_metrics(metrics: pd.DataFrame) -> _Prepared:
@@ -197,6 +210,8 @@ def _positions(prep: _Prepared, crit: pd.DataFrame) -> np.ndarray:
     ValueError
         If a seller has several rows for a metric/window/channel a criterion uses.
     """
+    if prep.specs is not None:
+        return _wide_positions(prep, crit)
     m = prep.frame
     n_sellers = len(prep.sellers)
     window = pd.array(m["window_days"], dtype="Int64").fillna(_NO_WINDOW).to_numpy("int64")
@@ -225,6 +240,88 @@ def _positions(prep: _Prepared, crit: pd.DataFrame) -> np.ndarray:
             cache[key] = column
         pos[:, j] = cache[key]
     return pos
+
+
+def _wide_positions(prep: _Prepared, crit: pd.DataFrame) -> np.ndarray:
+    """:func:`_positions` of wide prepared metrics: block ``k`` of a spec, -1 where a seller has no row."""
+    n = len(prep.sellers)
+    pos = np.full((n, len(crit)), -1, dtype=np.int64)
+    for j, (metric, w, channel) in enumerate(
+        zip(crit["metric"], crit["window_days"].fillna(_NO_WINDOW), crit["channel"], strict=True)
+    ):
+        if metric is None or pd.isna(metric):
+            continue
+        k = prep.specs.get((metric, int(w), channel))
+        if k is None:
+            continue
+        rows = np.arange(k * n, (k + 1) * n, dtype=np.int64)
+        pos[:, j] = np.where(prep.status[rows] != None, rows, -1)  # noqa: E711 (object array)
+    return pos
+
+
+def criterion_specs(policy: Policy) -> list[tuple[str, int | None, str]]:
+    """Distinct ``(metric, window_days, channel)`` the criteria of every section test, in policy order."""
+    out: dict[tuple, None] = {}
+    for section in SECTIONS:
+        for _, c in policy.criteria(section):
+            out[(c.metric, c.window_days, c.channel)] = None
+    return list(out)
+
+
+def prepare_wide(
+    sellers: pd.DataFrame,
+    specs: list[tuple[str, int | None, str]],
+    numerator: np.ndarray,
+    denominator: np.ndarray,
+    value: np.ndarray,
+    status: np.ndarray,
+) -> _Prepared:
+    """Index metrics fetched wide (one row per seller, one column per spec) for :func:`section_grid`.
+
+    The same results as :func:`prepare_metrics` of the equivalent long frame, without building it.
+
+    Parameters
+    ----------
+    sellers : DataFrame
+        ``seller_id, marketplace_id, as_of``, one row per seller (grid rows, in this order).
+    specs : list of (metric, window_days or None, channel)
+        The columns, e.g. :func:`criterion_specs`.
+    numerator, denominator, value : ndarray of float, shape (sellers, specs)
+        NaN where null.
+    status : ndarray of object, shape (sellers, specs)
+        ``ok``, ``no_data`` or ``not_measured``; None where the seller has no row for the spec.
+
+    Raises
+    ------
+    ValueError
+        If the arrays do not have the shape ``(len(sellers), len(specs))``.
+    """
+    shape = (len(sellers), len(specs))
+    for name, a in (
+        ("numerator", numerator),
+        ("denominator", denominator),
+        ("value", value),
+        ("status", status),
+    ):
+        if a.shape != shape:
+            raise ValueError(f"{name} has shape {a.shape}, expected {shape}")
+    index = {
+        (m, _NO_WINDOW if w is None or pd.isna(w) else int(w), c): k for k, (m, w, c) in enumerate(specs)
+    }
+
+    def flat(a: np.ndarray, dtype) -> np.ndarray:
+        return np.ascontiguousarray(a.T, dtype=dtype).reshape(-1)
+
+    return _Prepared(
+        sellers=sellers.reset_index(drop=True)[KEYS + ["as_of"]],
+        sid=None,
+        frame=None,
+        numerator=flat(numerator, float),
+        denominator=flat(denominator, float),
+        value=flat(value, float),
+        status=flat(status, object),
+        specs=index,
+    )
 
 
 def _compare(tested: np.ndarray, op: np.ndarray, threshold: np.ndarray) -> np.ndarray:

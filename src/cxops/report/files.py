@@ -13,6 +13,7 @@ Conventions (the same for every output frame):
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import io
 import json
 import math
@@ -302,3 +303,256 @@ def read_frame(path: str | Path) -> pd.DataFrame:
     if fmt == "jsonl":
         return pd.read_json(path, lines=True, dtype=False)
     raise ValueError(f"unknown output format {fmt!r}")
+
+
+# -- atomic outputs ------------------------------------------------------------------------------
+
+MANIFEST = "manifest.json"
+_STAGING = ".cxops-tmp-"
+_RETIRED = ".cxops-old-"
+
+
+def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
+    """SHA-256 (hex) of a file's bytes, read in chunks."""
+    h = hashlib.sha256()
+    with Path(path).open("rb") as fh:
+        while block := fh.read(chunk):
+            h.update(block)
+    return h.hexdigest()
+
+
+def count_rows(path: Path) -> int | None:
+    """Data rows of an output file: Parquet from its footer, CSV and JSONL by counting lines (a CSV
+    header is not a row; a quoted field spanning lines is followed); None for other files."""
+    fmt = path.suffix.lower().lstrip(".")
+    if fmt == "parquet":
+        return pq.ParquetFile(path).metadata.num_rows
+    if fmt == "jsonl":
+        with path.open("rb") as fh:
+            return sum(1 for line in fh if line.strip())
+    if fmt == "csv":
+        import csv
+
+        with path.open(newline="", encoding="utf-8") as fh:
+            return max(sum(1 for _ in csv.reader(fh)) - 1, 0)
+    return None
+
+
+def write_manifest(folder: str | Path, extra: Mapping[str, Any] | None = None) -> Path:
+    """Write ``manifest.json`` listing every file of ``folder`` (recursively) with its size, rows and
+    SHA-256.
+
+    Returns
+    -------
+    Path
+        The manifest.
+    """
+    folder = Path(folder)
+    files = []
+    for path in sorted(p for p in folder.rglob("*") if p.is_file() and p.name != MANIFEST):
+        files.append(
+            {
+                "path": path.relative_to(folder).as_posix(),
+                "bytes": path.stat().st_size,
+                "rows": count_rows(path),
+                "sha256": sha256_file(path),
+            }
+        )
+    doc = {"manifest_version": 1, **(dict(extra) if extra else {}), "files": files}
+    out = folder / MANIFEST
+    out.write_text(json.dumps(doc, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
+    return out
+
+
+def verify_manifest(folder: str | Path) -> list[str]:
+    """Problems of ``folder`` against its manifest (empty when every file is there, complete and
+    unchanged, and no file is unlisted)."""
+    folder = Path(folder)
+    try:
+        doc = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        return [f"no readable {MANIFEST} in {folder}: {e}"]
+    problems = []
+    listed = set()
+    for f in doc.get("files", []):
+        path = folder / f["path"]
+        listed.add(f["path"])
+        if not path.is_file():
+            problems.append(f"{f['path']}: missing")
+        elif path.stat().st_size != f["bytes"] or sha256_file(path) != f["sha256"]:
+            problems.append(f"{f['path']}: changed (size or SHA-256 differs)")
+    for path in folder.rglob("*"):
+        rel = path.relative_to(folder).as_posix()
+        if path.is_file() and path.name != MANIFEST and rel not in listed:
+            problems.append(f"{rel}: not in the manifest")
+    return problems
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Atomically swap two paths (Linux ``renameat2(RENAME_EXCHANGE)``); False where unsupported."""
+    if not sys.platform.startswith("linux"):
+        return False
+    import ctypes
+    import os
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    rc = renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange)
+    if rc != 0:
+        err = ctypes.get_errno()
+        if err in (22, 38, 95):  # EINVAL, ENOSYS, EOPNOTSUPP: the file system cannot swap
+            return False
+        raise OSError(err, os.strerror(err), str(b))
+    return True
+
+
+def check_output_folder(target: str | Path) -> Path:
+    """``target`` as an output folder: fails early when it is a file or its parent cannot be written.
+
+    Raises
+    ------
+    cxops.errors.OutputError
+    """
+    from cxops.errors import OutputError
+
+    target = Path(target)
+    if target.exists() and not target.is_dir():
+        raise OutputError(
+            f"--out {target} is a file, not a folder",
+            hint="give a folder name (it is created, or replaced when complete)",
+        )
+    parent = target.absolute().parent
+    if parent.exists() and not parent.is_dir():
+        raise OutputError(f"--out {target}: {parent} is not a folder")
+    return target
+
+
+class AtomicFolder:
+    """Write a folder of outputs all-or-nothing.
+
+    Files are written into a temporary folder beside ``target`` (same file system); :meth:`commit`
+    adds ``manifest.json`` (every file, its rows and SHA-256) and puts the folder in place: an atomic
+    swap with the old folder where the system has one (Linux), else two renames. The old folder is
+    replaced only after the new one is complete; a process killed at any point leaves ``target`` as
+    the old complete folder or the new complete one (plus a hidden leftover beside it, removed by the
+    next write). Used as a context manager, an exception discards the temporary folder.
+
+    Raises
+    ------
+    cxops.errors.OutputError
+        When ``target`` is a file, or the folder cannot be written (no space, no permission).
+    """
+
+    def __init__(self, target: str | Path):
+        import uuid
+
+        self.target = check_output_folder(target).absolute()
+        parent = self.target.parent
+        self._cleanup(parent)
+        self.path = parent / f"{_STAGING}{self.target.name}-{uuid.uuid4().hex[:8]}"
+        try:
+            parent.mkdir(parents=True, exist_ok=True)
+            self.path.mkdir()
+        except OSError as e:
+            raise _output_error(e, self.target) from None
+
+    def _cleanup(self, parent: Path) -> None:
+        """Remove leftovers of earlier killed writes of this target (never another target's)."""
+        import shutil
+
+        if not parent.is_dir():
+            return
+        for p in parent.iterdir():
+            for prefix in (_STAGING, _RETIRED):
+                if p.name.startswith(f"{prefix}{self.target.name}-") and p.is_dir():
+                    shutil.rmtree(p, ignore_errors=True)
+
+    def commit(self, extra: Mapping[str, Any] | None = None) -> Path:
+        """Write the manifest and put the folder in place; returns ``target``."""
+        import os
+        import shutil
+        import uuid
+
+        try:
+            write_manifest(self.path, extra)
+            _fsync_tree(self.path)
+            if not self.target.exists():
+                os.rename(self.path, self.target)
+            elif _exchange(self.path, self.target):
+                shutil.rmtree(self.path, ignore_errors=True)  # now the old folder
+            else:
+                retired = self.target.parent / f"{_RETIRED}{self.target.name}-{uuid.uuid4().hex[:8]}"
+                os.rename(self.target, retired)
+                os.rename(self.path, self.target)
+                shutil.rmtree(retired, ignore_errors=True)
+        except OSError as e:
+            self.discard()
+            raise _output_error(e, self.target) from None
+        return self.target
+
+    def discard(self) -> None:
+        import shutil
+
+        shutil.rmtree(self.path, ignore_errors=True)
+
+    def __enter__(self) -> AtomicFolder:
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is not None:
+            self.discard()
+
+
+def _fsync_tree(folder: Path) -> None:
+    """Flush every file of ``folder`` to disk before it is renamed into place."""
+    import os
+
+    for p in folder.rglob("*"):
+        if p.is_file():
+            with p.open("rb") as fh:
+                os.fsync(fh.fileno())
+
+
+def _output_error(e: OSError, target: Path):
+    from cxops.errors import OutputError
+
+    return OutputError(f"cannot write {target}: {e.strerror or e}")
+
+
+def write_frame_atomic(df: pd.DataFrame, path: str | Path, fmt: str | None = None) -> Path:
+    """:func:`write_frame` all-or-nothing: to a temporary name beside ``path``, then renamed over it.
+
+    A path that is not a regular file (``/dev/stdout``, a pipe, a device) is written in place.
+
+    Raises
+    ------
+    cxops.errors.OutputError
+        When ``path`` is a folder, or cannot be written (no space, no permission).
+    """
+    import os
+    import uuid
+
+    from cxops.errors import OutputError
+
+    path = Path(path)
+    if path.is_dir():
+        raise OutputError(f"--out {path} is a folder; give a file name (.parquet, .csv or .jsonl)")
+    fmt = (fmt or path.suffix.lstrip(".")).lower()
+    try:
+        if path.exists() and not path.is_file():  # a device or a pipe: no rename over it
+            return write_frame(df, path, fmt)
+        tmp = path.with_name(f"{_STAGING}{path.name}-{uuid.uuid4().hex[:8]}")
+        try:
+            write_frame(df, tmp, fmt)
+            with tmp.open("rb") as fh:
+                os.fsync(fh.fileno())
+            os.replace(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)
+    except OSError as e:
+        raise _output_error(e, path) from None
+    return path

@@ -1,12 +1,15 @@
 """Self-contained HTML report: summary, sellers table, per-seller scorecards with trend charts.
 
 The page has no external resources: CSS is inline, charts are inline SVG (:mod:`cxops.report.charts`),
-and a three-line inline script only opens a collapsed seller section when its anchor is followed. All
-data is escaped by Jinja's autoescape.
+and a short inline script opens a collapsed seller section when its anchor is followed and filters the
+sellers with the search box. All data is escaped by Jinja's autoescape.
 
 Scale: each seller's details sit in a collapsed ``<details>`` element; trend charts are drawn only for
 the ``chart_top_n`` sellers with the most orders (90 days) plus every enrolled, at-risk or removed
-seller, and the page says which ones have charts.
+seller, and the page says which ones have charts. For a large evaluation the caller passes the counts
+over every seller (``state_counts``, ``criteria_counts``, ``total_sellers``) and the rows of the
+sellers to list (``order``, at most :data:`REPORT_SELLERS`): the page stays a few megabytes whatever
+the number of sellers, and says how many it lists.
 """
 
 from __future__ import annotations
@@ -54,6 +57,8 @@ CHART_METRICS: tuple[tuple[str, int, str], ...] = (
 VOLUME_METRIC: tuple[str, int, str] = ("order_count", 90, "all")
 #: States whose sellers always get charts.
 ALWAYS_CHART_STATES: tuple[str, ...] = ("enrolled", "at_risk", "removed")
+#: At most this many sellers are listed (with their details) in one report; counts cover every seller.
+REPORT_SELLERS = 1000
 #: Display order of states (problems first).
 STATE_ORDER: tuple[str, ...] = ("at_risk", "removed", "enrolled", "recovering", "candidate", "not_eligible")
 SUMMARY_STATES: tuple[str, ...] = (
@@ -278,6 +283,10 @@ def build_report_html(
     max_chart_points: int = 120,
     generated_at: dt.datetime | None = None,
     open_details: bool | None = None,
+    state_counts: Mapping[str, int] | None = None,
+    criteria_counts: pd.DataFrame | None = None,
+    total_sellers: int | None = None,
+    order: Sequence[Key] | None = None,
 ) -> str:
     """Build the report page as a string; see :func:`render_report` for the parameters."""
     tr = Translator(lang)
@@ -300,7 +309,11 @@ def build_report_html(
     tx_by = records_by_seller(transitions)
     bn_by = records_by_seller(benefits)
 
-    keys: list[Key] = list(dict.fromkeys(list(st_by) + list(cr_by)))
+    keys: list[Key] = (
+        list(dict.fromkeys(tuple(k) for k in order))
+        if order is not None
+        else list(dict.fromkeys(list(st_by) + list(cr_by)))
+    )
 
     wanted = list(chart_metrics) + [VOLUME_METRIC, ("order_defect_rate", 60, "all")]
     latest_src = metrics if not metrics.empty else series
@@ -416,6 +429,9 @@ def build_report_html(
             {
                 "seller_id": key[0],
                 "marketplace_id": "" if key[1] is None else key[1],
+                "find": " ".join(
+                    str(x) for x in (key[0], key[1] or "", state or "", tr.state(state) if state else "")
+                ).lower(),
                 "anchor": anchors[key],
                 "state": state or "",
                 "state_label": tr.state(state) if state else NULL,
@@ -443,12 +459,16 @@ def build_report_html(
             }
         )
 
-    total = len(keys)
+    listed = len(keys)
     counts: dict[str, int] = {}
-    for key in keys:
-        if state_of[key] is not None:
-            counts[state_of[key]] = counts.get(state_of[key], 0) + 1
+    if state_counts is not None:
+        counts = {str(k): int(v) for k, v in state_counts.items()}
+    else:
+        for key in keys:
+            if state_of[key] is not None:
+                counts[state_of[key]] = counts.get(state_of[key], 0) + 1
     counted = sum(counts.values())
+    total = max(int(total_sellers), listed) if total_sellers is not None else listed
     summary = [
         {
             "state": s,
@@ -461,7 +481,19 @@ def build_report_html(
     ]
 
     overview = []
-    if not cr_latest.empty and "criterion_id" in cr_latest:
+    if criteria_counts is not None and len(criteria_counts):
+        for first in criteria_counts.to_dict("records"):
+            overview.append(
+                {
+                    "section": tr.section(first.get("section")),
+                    "section_key": first.get("section"),
+                    "name": criterion_name(first, lang=tr),
+                    "criterion_id": "" if is_null(first.get("criterion_id")) else str(first["criterion_id"]),
+                    "threshold": criterion_threshold(first, lang=tr),
+                    "counts": [f"{int(0 if is_null(first.get(r)) else first.get(r)):,}" for r in RESULTS],
+                }
+            )
+    elif not cr_latest.empty and "criterion_id" in cr_latest:
         cr = cr_latest.copy()
         cr["_result"] = (
             cr["result"].astype("object").where(cr["result"].notna(), "") if "result" in cr else ""
@@ -480,13 +512,11 @@ def build_report_html(
                     "counts": [f"{int(res.get(r, 0)):,}" for r in RESULTS],
                 }
             )
-        overview.sort(
-            key=lambda o: (
-                SECTION_ORDER.index(o["section_key"])
-                if o["section_key"] in SECTION_ORDER
-                else len(SECTION_ORDER)
-            )
+    overview.sort(
+        key=lambda o: (
+            SECTION_ORDER.index(o["section_key"]) if o["section_key"] in SECTION_ORDER else len(SECTION_ORDER)
         )
+    )
 
     return (
         _env()
@@ -501,6 +531,8 @@ def build_report_html(
             version=__version__,
             summary=summary,
             total=f"{total:,}",
+            listed=f"{listed:,}",
+            partial=listed < total,
             counted=f"{counted:,}",
             overview=overview,
             results=[tr.result(r) for r in RESULTS],
@@ -510,6 +542,7 @@ def build_report_html(
             ],
             sellers=sellers,
             chart_count=len(chart_keys & set(keys)),
+            search=listed > 1,
             chart_top_n=chart_top_n,
             open_details=open_details,
         )
@@ -534,6 +567,10 @@ def render_report(
     max_chart_points: int = 120,
     generated_at: dt.datetime | None = None,
     open_details: bool | None = None,
+    state_counts: Mapping[str, int] | None = None,
+    criteria_counts: pd.DataFrame | None = None,
+    total_sellers: int | None = None,
+    order: Sequence[Key] | None = None,
 ) -> Path:
     """Write the self-contained HTML report.
 
@@ -565,6 +602,17 @@ def render_report(
         Defaults to now (UTC).
     open_details : bool, optional
         Expand every seller section; default only when there are at most 10 sellers.
+    state_counts : mapping of str to int, optional
+        Sellers per state over the whole evaluation, when the frames hold only the sellers listed
+        (a large evaluation); default: counted from ``statuses``.
+    criteria_counts : DataFrame, optional
+        One row per criterion (section, criterion id and its fields) with a count column per result
+        (``pass``, ``fail``, ``insufficient_data``, ``not_measured``), in policy order; default: counted
+        from ``criteria``.
+    total_sellers : int, optional
+        Sellers in the evaluation (the page says how many it lists of them).
+    order : sequence of (seller_id, marketplace_id), optional
+        The sellers to list (default: every seller of ``statuses`` and ``criteria``).
 
     Returns
     -------
@@ -587,6 +635,10 @@ def render_report(
         max_chart_points=max_chart_points,
         generated_at=generated_at,
         open_details=open_details,
+        state_counts=state_counts,
+        criteria_counts=criteria_counts,
+        total_sellers=total_sellers,
+        order=order,
     )
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,107 @@
+"""Data fingerprint: what the stored canonical tables hold, in a few numbers and one digest.
+
+A stored evaluation run is reused only while the data it was computed from is unchanged. The
+fingerprint of a warehouse is, per canonical table present (and the provenance table): its row count,
+the first and last instant of each timestamp column, and two order-independent digests of its rows
+(the sum modulo 2³¹−1 and the bitwise XOR of a 64-bit hash of every row's values). Any insert, delete
+or changed value — a claim decided after the run, a re-imported shipment — changes it; a re-import of
+identical rows does not. It costs one scan of each table in the engine (about 6 M rows/s on 2 cores).
+
+The same scan gives, per marketplace for the tables that have one, the first and last instants that
+:func:`cxops.metrics.freshness.data_freshness` needs (:meth:`TableScan.extremes`), so the freshness
+check and the fingerprint read each table once together.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+
+import ibis
+import pandas as pd
+
+from cxops.canonical.schema import TABLES
+
+#: Non-canonical tables whose content changes what metrics mean (which columns a source provides).
+PROVENANCE_TABLES: tuple[str, ...] = ("_cxops_columns",)
+_MOD = 2_147_483_647
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    """The fingerprint of a warehouse's data.
+
+    Attributes
+    ----------
+    digest : str
+        SHA-256 (hex) of ``tables`` in canonical JSON: equal digests, equal data.
+    tables : dict
+        Table -> ``{"rows": int, "hash": str, "<column>": [first, last], …}`` (instants ISO).
+    """
+
+    digest: str
+    tables: dict
+
+
+@dataclass(frozen=True)
+class TableScan:
+    """Per table (and marketplace, where the table has one): rows, row-hash digests, and the first and
+    last value of every timestamp column (columns ``rows, h_sum, h_xor, lo_<c>, hi_<c>`` and
+    ``marketplace_id`` when grouped)."""
+
+    frames: dict[str, pd.DataFrame]
+
+    def extremes(self) -> dict[str, pd.DataFrame]:
+        """Table -> ``marketplace_id`` (when the table has one), ``rows``, and ``lo_<c>`` / ``hi_<c>``."""
+        return {name: df.drop(columns=["h_sum", "h_xor"]) for name, df in self.frames.items()}
+
+    def fingerprint(self) -> Fingerprint:
+        out: dict[str, dict] = {}
+        for name, df in self.frames.items():
+            stamps = [c[3:] for c in df.columns if c.startswith("lo_")]
+            h_sum = int(df["h_sum"].fillna(0).astype("int64").sum())
+            h_xor = 0
+            for v in df["h_xor"].dropna().astype("int64").tolist():
+                h_xor ^= int(v)
+            entry: dict = {"rows": int(df["rows"].sum()), "hash": f"{h_sum}:{h_xor}"}
+            for c in stamps:
+                entry[c] = [_iso(df[f"lo_{c}"].min()), _iso(df[f"hi_{c}"].max())]
+            out[name] = entry
+        text = json.dumps(out, sort_keys=True, separators=(",", ":"))
+        return Fingerprint(hashlib.sha256(text.encode()).hexdigest(), out)
+
+
+def _iso(value) -> str | None:
+    return None if value is None or pd.isna(value) else pd.Timestamp(value).isoformat()
+
+
+def scan_tables(wh) -> TableScan:
+    """One aggregate query per stored canonical table (and the provenance table): see :class:`TableScan`.
+
+    Parameters
+    ----------
+    wh : cxops.warehouse.Warehouse
+    """
+    present = set(wh.con.list_tables())
+    frames: dict[str, pd.DataFrame] = {}
+    for name in [*TABLES, *PROVENANCE_TABLES]:
+        if name not in present:
+            continue
+        t = wh.con.table(name)
+        row_hash = ibis.struct({c: t[c] for c in t.columns}).hash()
+        aggs = {"rows": t.count(), "h_sum": (row_hash % _MOD).sum(), "h_xor": row_hash.bit_xor()}
+        for c, typ in t.schema().items():
+            if typ.is_timestamp():
+                aggs[f"lo_{c}"] = t[c].min()
+                aggs[f"hi_{c}"] = t[c].max()
+        grouped = "marketplace_id" in t.columns and name != "marketplaces"
+        expr = t.group_by("marketplace_id").aggregate(**aggs) if grouped else t.aggregate(**aggs)
+        df = wh.execute(expr)
+        frames[name] = df.sort_values("marketplace_id").reset_index(drop=True) if grouped else df
+    return TableScan(frames)
+
+
+def data_fingerprint(wh) -> Fingerprint:
+    """The :class:`Fingerprint` of the canonical tables (and provenance) stored in ``wh``."""
+    return scan_tables(wh).fingerprint()

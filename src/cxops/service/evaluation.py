@@ -1,0 +1,751 @@
+"""The evaluation job: metrics → policy → lifecycle → a stored run, in bounded memory.
+
+:func:`run_evaluation` replays a policy over its evaluation dates up to an as-of day for every seller
+(or some), and stores the result as a run in the warehouse (:mod:`cxops.runs`). The data stays in the
+engine; Python holds compact arrays:
+
+1. **Metrics** — every catalog metric as of every evaluation's metrics day and the as-of day, in one
+   engine query written to the run's ``metrics`` table (:func:`cxops.metrics.compute.as_of_expr`).
+2. **Criteria, once per evaluation date** — the (metric, window, channel) the criteria test are pivoted
+   wide in the engine (one row per seller and day); each evaluation fetches its day's rows as arrays
+   and evaluates the policy as a seller × criterion grid
+   (:func:`cxops.lifecycle.decisions.decisions_from_metrics`). The last evaluation's full results are
+   written to the run's ``criteria`` table, section by section, in chunks of sellers.
+3. **Lifecycle** — :func:`cxops.lifecycle.replay` over the decisions; the daily recovery check asks the
+   engine for a daily series of the admission and removal metrics of the removed and recovering
+   sellers only, read back one day at a time.
+4. **Projection, benefits, defects** — the projected status (a one-evaluation replay from the final
+   states on the as-of day's metrics), the benefits of the members, the defective records behind the
+   last evaluation's metrics; then the run is registered.
+
+A stored run is **reused** when the policy content, the data (fingerprint), the as-of day and the
+sellers asked for match; it is **resumed** when they match but the run stopped earlier (its final
+states are the replay's initial states, and only the later evaluations are computed); otherwise the
+job recomputes from the first data day. Freshness: an as-of day whose metrics day is past the last
+complete day of data is refused (``allow_stale`` overrides); evaluations past the last day of data are
+never run — a window without data because the data ends never removes a seller.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
+
+import ibis
+import numpy as np
+import pandas as pd
+
+from cxops import __version__
+from cxops.days import date_objects
+from cxops.errors import NotFoundError
+from cxops.lifecycle.benefits import BENEFIT_COLUMNS, compute_benefits
+from cxops.lifecycle.cadence import evaluation_dates, metrics_as_of, next_evaluation_date
+from cxops.lifecycle.decisions import Decisions, decisions_from_metrics
+from cxops.lifecycle.machine import LifecycleState, SellerState
+from cxops.lifecycle.project import PROJECTION_COLUMNS
+from cxops.lifecycle.reasons import Reason
+from cxops.lifecycle.replay import daily_admission, replay
+from cxops.metrics.compute import as_of_expr, load_inputs, marketplace_zones, series_expr
+from cxops.metrics.defects import DEFECT_COLUMNS, DEFECT_SCHEMA, defects_expr, sort_defects
+from cxops.metrics.freshness import Freshness, data_freshness
+from cxops.metrics.records import Inputs
+from cxops.policy.evaluate import KEYS, criterion_specs, prepare_wide, section_grid
+from cxops.policy.model import SECTIONS, Policy
+from cxops.runs import store
+from cxops.runs.fingerprint import scan_tables
+from cxops.runs.tables import empty, to_arrow
+
+Progress = Callable[[str, int, int], None]
+
+#: Sellers per chunk when the last evaluation's criterion results are built and written.
+CHUNK = 100_000
+_STATUS_CODES = np.array(["ok", "no_data", "not_measured", None], dtype=object)
+
+
+@dataclass
+class Evaluation:
+    """A stored (or temporary) evaluation run and how to read it.
+
+    Attributes
+    ----------
+    wh : cxops.warehouse.Warehouse
+    policy : Policy
+    run : cxops.runs.store.RunRecord
+    reused : bool
+        The run was found stored (nothing was computed).
+    resumed_from : str or None
+        Id of the stored run the replay resumed from.
+    freshness : Freshness
+    """
+
+    wh: object
+    policy: Policy
+    run: store.RunRecord
+    reused: bool = False
+    resumed_from: str | None = None
+    freshness: Freshness | None = None
+    notes: list[str] = field(default_factory=list)
+
+    # -- what the run is about -----------------------------------------------------------------------
+    @property
+    def as_of(self) -> date:
+        return self.run.as_of
+
+    @property
+    def evaluation_dates(self) -> list[date]:
+        return self.run.evaluation_dates
+
+    @property
+    def next_evaluation(self) -> date | None:
+        return self.run.next_evaluation
+
+    @property
+    def metrics_day(self) -> date:
+        """The metrics day the last evaluation judged (the as-of day when there is no evaluation)."""
+        last = self.run.last_evaluation
+        return metrics_as_of(self.policy, last) if last else self.run.until
+
+    # -- reading ---------------------------------------------------------------------------------------
+    def table(self, part: str):
+        """The Ibis table of a part of the run (:data:`cxops.runs.store.PARTS`)."""
+        return self.wh.con.table(self.run.table(part))
+
+    def frame(self, part: str, seller_ids=None, where=None) -> pd.DataFrame:
+        """Rows of a part, optionally of some sellers and filtered by ``where(table)``, in stored order."""
+        t = self.table(part)
+        if seller_ids is not None:
+            t = t.filter(t.seller_id.isin(list(seller_ids)))
+        if where is not None:
+            t = t.filter(where(t))
+        return _dates(self.wh.execute(t))
+
+    def latest_statuses(self, seller_ids=None) -> pd.DataFrame:
+        """Status rows of the last evaluation (every seller known by then)."""
+        last = self.run.last_evaluation
+        if last is None:
+            return _dates(empty("statuses").to_pandas())
+        return self.frame("statuses", seller_ids, lambda t: t.evaluation_date == last)
+
+    def defects(self, seller_id: str) -> pd.DataFrame:
+        """The defective records behind the seller's metrics on :attr:`metrics_day`."""
+        if not self.wh.has_table(self.run.table("defects")):
+            return sort_defects(pd.DataFrame())
+        return sort_defects(self.frame("defects", [seller_id]))
+
+    def count(self, part: str) -> int:
+        return int(self.wh.execute(self.table(part).count()))
+
+
+def _dates(df: pd.DataFrame) -> pd.DataFrame:
+    """Date columns as ``datetime.date`` objects (as the lifecycle and the renderers use them)."""
+    for c, dtype in df.dtypes.items():
+        if pd.api.types.is_datetime64_any_dtype(dtype):
+            days = df[c].to_numpy("datetime64[D]")
+            df[c] = pd.Series(
+                np.where(np.isnat(days), None, days.astype(object)), index=df.index, dtype=object
+            )
+    return df
+
+
+# -- the job ---------------------------------------------------------------------------------------
+
+
+def run_evaluation(
+    wh,
+    policy: Policy,
+    as_of: date,
+    seller_ids=None,
+    progress: Progress | None = None,
+    *,
+    allow_stale: bool = False,
+    reuse: bool = True,
+    persist: bool = True,
+) -> Evaluation:
+    """Evaluate ``policy`` up to ``as_of``: reuse a stored run, resume one, or compute and store one.
+
+    Parameters
+    ----------
+    wh : cxops.warehouse.Warehouse
+    policy : Policy
+    as_of : date
+        Evaluations on the policy's cadence up to this day are replayed (monthly by default: on the
+        1st, judging metrics as of the last day of the previous month); the projection judges the
+        metrics as of this day.
+    seller_ids : iterable of str, optional
+        Only these sellers.
+    progress : callable ``(stage, done, total)``, optional
+    allow_stale : bool
+        Evaluate although ``as_of``'s metrics day is past the last complete day of data (a feed is
+        behind). Evaluations past the last day of data are still not run.
+    reuse : bool
+        Use a stored run when one matches (default); False recomputes.
+    persist : bool
+        Store the run (default). False keeps it in temporary tables (a read-only connection works).
+
+    Returns
+    -------
+    Evaluation
+
+    Raises
+    ------
+    NotFoundError
+        If no orders have been imported, or ``seller_ids`` are given and none has data up to ``as_of``.
+    StaleDataError
+        If the metrics day of ``as_of`` is past the last complete day and ``allow_stale`` is false.
+    """
+    t0 = time.perf_counter()
+    scan = scan_tables(wh)  # one read of each table: freshness and fingerprint
+    if "orders" not in scan.frames:
+        raise NotFoundError(
+            f"no orders in the warehouse {wh.url}", hint="import data first: cxops import …, cxops demo"
+        )
+    try:
+        zones = marketplace_zones(wh, _used_marketplaces(scan))
+    except KeyError as e:
+        raise NotFoundError(str(e).strip("'\"")) from None
+    fresh = data_freshness(wh, zones, scan.extremes())
+    lag = policy.cadence.metrics_lag_days
+    day = metrics_as_of(policy, as_of)
+    fresh.check(day, f"an evaluation as of {as_of} (metrics as of {day})", allow_stale)
+    notes: list[str] = []
+    until = as_of
+    if fresh.last_day is not None and day > fresh.last_day:
+        until = fresh.last_day + timedelta(days=lag)
+        notes.append(
+            f"the data ends on {fresh.last_day}: evaluated up to {until} (metrics as of {fresh.last_day}); "
+            f"no evaluation or recovery day after it is judged, so no seller loses its status for days "
+            f"without data"
+        )
+    phash = store.policy_hash(policy)
+    fingerprint = scan.fingerprint()
+    ids = None if seller_ids is None else sorted(set(seller_ids))
+    if reuse:
+        found = store.find_run(wh, phash, fingerprint.digest, as_of, ids)
+        if found is not None:
+            return Evaluation(wh, policy, found, reused=True, freshness=fresh, notes=notes + found.notes)
+    base = store.find_resumable(wh, phash, fingerprint.digest, until, ids) if reuse else None
+    inp = load_inputs(wh, policy.metric_options)
+    job = _Job(wh, policy, inp, fresh, as_of, until, ids, progress, persist, base)
+    record = job.run(phash, fingerprint, notes, t0)
+    return Evaluation(
+        wh, policy, record, freshness=fresh, notes=record.notes, resumed_from=base.run_id if base else None
+    )
+
+
+class _Job:
+    """One computation of a run (see the module docstring)."""
+
+    def __init__(self, wh, policy, inp, fresh, as_of, until, ids, progress, persist, base):
+        self.wh, self.policy, self.fresh = wh, policy, fresh
+        self.as_of, self.until, self.ids = as_of, until, ids
+        self.progress = progress or (lambda stage, done, total: None)
+        self.persist = persist
+        self.base: store.RunRecord | None = base
+        self.run_id = store.new_run_id()
+        self.plain = inp if ids is None else _only_sellers(inp, ids)
+        # facts, universe and messages materialised once per run in temporary tables, shared by the
+        # metrics of every evaluation and by every daily recovery check
+        self.inp = _Shared.of(self.plain, self._materialize)
+        self._temp: list[str] = []
+        self.timings: dict[str, float] = {}
+        self.specs = criterion_specs(policy)
+        self._tick = time.perf_counter()
+
+    # -- helpers ---------------------------------------------------------------------------------------
+    def _lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.timings[name] = round(self.timings.get(name, 0.0) + now - self._tick, 3)
+        self._tick = now
+
+    def _name(self, part: str) -> str:
+        return store.table_name(self.run_id, part)
+
+    def _create(self, part: str, obj) -> None:
+        self.wh.con.create_table(self._name(part), obj, temp=not self.persist, overwrite=True)
+
+    def _materialize(self, name: str, expr):
+        table = f"_cxops_tmp_{self.run_id}_{len(self._temp)}_{name}"
+        self._temp.append(table)
+        return self.wh.con.create_table(table, expr, temp=True)
+
+    def _drop_temp(self) -> None:
+        for name in [self._wide_name, *self._temp]:
+            self.wh.con.drop_table(name, force=True)
+        self._temp.clear()
+
+    # -- the run ---------------------------------------------------------------------------------------
+    def run(self, phash: str, fingerprint, notes: list[str], t0: float) -> store.RunRecord:
+        policy = self.policy
+        start = self.fresh.first_day
+        if start is None:
+            raise NotFoundError(f"no orders in the warehouse {self.wh.url}", hint="import data first")
+        dates = evaluation_dates(policy, start, self.until)
+        early = [d for d in dates if d < policy.effective_from]
+        if early:  # evaluating history with a policy not yet in force then: a backtest, said so
+            notes.append(
+                f"{len(early)} of {len(dates)} evaluations ({early[0]} … {early[-1]}) are before the "
+                f"policy's effective date {policy.effective_from}: they show what it would have decided "
+                "(a backtest)"
+            )
+        base = self.base
+        new_dates = [d for d in dates if base is None or d > base.until]
+        current = self.until
+        days = sorted({metrics_as_of(policy, d) for d in new_dates} | {current})
+        try:
+            self._metrics(days, dates)
+            self._lap("metrics")
+            self._wide()
+            self._lap("pivot")
+            result, benefit_rows = self._replay(dates, new_dates)
+            self._lap("replay")
+            statuses = self._store_lifecycle(result, dates)
+            del result
+            self._lap("store")
+            self._projection(current)
+            self._lap("projection")
+            self._benefits(statuses, benefit_rows)
+            self._defects(metrics_as_of(policy, dates[-1]) if dates else current)
+            self._lap("benefits_defects")
+        finally:
+            self._drop_temp()
+        if self.ids is not None and self.wh.execute(self.wh.con.table(self._name("metrics")).count()) == 0:
+            self._drop_all()
+            raise NotFoundError(
+                f"no data for seller(s) {', '.join(self.ids)} up to {self.as_of} "
+                "(unknown id, or the seller started later)"
+            )
+        try:
+            nxt = next_evaluation_date(policy, self.as_of + timedelta(days=1))
+        except IndexError:
+            nxt = None
+        self.timings["total"] = round(time.perf_counter() - t0, 3)
+        record = store.RunRecord(
+            run_id=self.run_id,
+            policy_name=policy.name,
+            policy_version=policy.version,
+            policy_hash=phash,
+            as_of=self.as_of,
+            until=self.until,
+            first_day=start,
+            evaluation_dates=dates,
+            next_evaluation=nxt,
+            scope=None if self.ids is None else tuple(self.ids),
+            fingerprint=fingerprint.digest,
+            fingerprint_tables=fingerprint.tables,
+            freshness=self.fresh.as_dict(),
+            timings=self.timings,
+            notes=notes,
+            sellers=len(statuses),
+            cxops_version=__version__,
+        )
+        if base is not None:
+            record.notes = [*notes, f"resumed from run {base.run_id} (evaluated up to {base.until})"]
+        if self.persist:
+            store.commit_run(self.wh, record)
+        return record
+
+    def _drop_all(self) -> None:
+        for part in store.PARTS:
+            self.wh.con.drop_table(self._name(part), force=True)
+
+    # -- 1. metrics ------------------------------------------------------------------------------------
+    def _metrics(self, days: list[date], dates: list[date]) -> None:
+        """Every catalog metric as of ``days`` into the run's ``metrics`` table (engine only); when
+        resuming, the earlier evaluations' metrics are copied from the stored run."""
+        self.progress("metrics", 0, 1)
+        expr = as_of_expr(self.inp, days)
+        base = self.base
+        if base is not None:
+            old_days = sorted({metrics_as_of(self.policy, d) for d in dates} - set(days))
+            old = self.wh.con.table(base.table("metrics"))
+            old = old.filter(old.as_of.isin(old_days))
+            if self.ids is not None:
+                old = old.filter(old.seller_id.isin(self.ids))
+            expr = old.select(expr.columns).union(expr)
+        self._create("metrics", expr)
+        self.progress("metrics", 1, 1)
+
+    # -- 2. criteria -----------------------------------------------------------------------------------
+    @property
+    def _wide_name(self) -> str:
+        return f"_cxops_wide_{self.run_id}"
+
+    def _wide(self) -> None:
+        """Pivot the metrics the criteria test: one row per (day, seller) and four columns per spec
+        (numerator, denominator, value, status code), ordered by day so one day reads few blocks."""
+        m = self.wh.con.table(self._name("metrics"))
+        wide = _pivot(m, self.specs).order_by(["as_of", *KEYS])
+        self.wh.con.create_table(self._wide_name, wide, temp=True, overwrite=True)
+
+    def _fetch(self, day: date) -> tuple[pd.DataFrame, tuple]:
+        """Sellers and wide arrays of ``day`` (sorted by seller, marketplace)."""
+        w = self.wh.con.table(self._wide_name)
+        return _arrays(self.wh.execute(w.filter(w.as_of == day).order_by(KEYS)), len(self.specs))
+
+    def _prepared(self, sellers: pd.DataFrame, arrays: tuple, rows: slice | None = None):
+        n, d, v, s = arrays
+        if rows is not None:
+            sellers, n, d, v, s = sellers.iloc[rows], n[rows], d[rows], v[rows], s[rows]
+        return prepare_wide(sellers, self.specs, n, d, v, s)
+
+    def _criteria(self, sellers: pd.DataFrame, arrays: tuple, when: date) -> None:
+        """The last evaluation's criterion results, every section, into the run's ``criteria`` table
+        (sections in policy order, then sellers, then criteria: the order of ``evaluate_policy``)."""
+        name = self._name("criteria")
+        self._create("criteria", empty("criteria"))
+        for section in SECTIONS:
+            for lo in range(0, len(sellers), CHUNK):
+                grid = section_grid(
+                    self.policy, self._prepared(sellers, arrays, slice(lo, lo + CHUNK)), section
+                )
+                if grid.result.size == 0:
+                    continue
+                df = grid.frame()
+                df.insert(2, "evaluation_date", when)
+                self.wh.con.insert(name, to_arrow(df, "criteria"))
+
+    # -- 3. lifecycle ----------------------------------------------------------------------------------
+    def _replay(self, dates: list[date], new_dates: list[date]):
+        policy = self.policy
+        k_benefits = _benefit_evaluations(policy)
+        benefit_dates = set(dates[-k_benefits:]) if k_benefits else set()
+        benefit_rows: list[pd.DataFrame] = []
+        last = dates[-1] if dates else None
+        done = [0]
+
+        def decided(when: date, sellers: pd.DataFrame, arrays: tuple) -> Decisions:
+            if when in benefit_dates:
+                benefit_rows.append(self._benefit_passes(sellers, arrays, when))
+            if when == last:
+                self._criteria(sellers, arrays, when)
+            return decisions_from_metrics(policy, self._prepared(sellers, arrays))
+
+        def get_results(when: date) -> Decisions:
+            done[0] += 1
+            self.progress("evaluations", done[0], len(new_dates))
+            sellers, arrays = self._fetch(metrics_as_of(policy, when))
+            return decided(when, sellers, arrays)
+
+        # evaluations before a resumed run's end: only what the benefits and the criteria need
+        for when in dates:
+            if when not in new_dates and (when in benefit_dates or when == last):
+                decided(when, *self._fetch(metrics_as_of(policy, when)))
+        if last is None:
+            self._create("criteria", empty("criteria"))
+        initial, resume_from = None, None
+        if self.base is not None:
+            initial = _states(self._base_frame("final"))
+            resume_from = self.base.until
+        result = replay(
+            policy,
+            new_dates,
+            get_results,
+            self._daily,
+            initial=initial,
+            until=self.until,
+            keep_sections=None,
+            reasons="transitions",
+            resume_from=resume_from,
+        )
+        return result, benefit_rows
+
+    def _daily(self, sellers: pd.DataFrame, first: date, last: date) -> pd.DataFrame:
+        """Daily admission check (``get_daily_admission`` of the replay) for removed/recovering sellers:
+        a daily series of their admission and removal metrics from the run's facts, pivoted wide in the
+        engine and judged a week of days at a time (:func:`cxops.lifecycle.replay.daily_admission`)."""
+        policy = self.policy
+        lo, hi = metrics_as_of(policy, first), metrics_as_of(policy, last)
+        keys = ibis.memtable(
+            pd.DataFrame({c: sellers[c].astype(str) for c in KEYS}).drop_duplicates().reset_index(drop=True)
+        )
+        metrics = sorted({c.metric for s in ("admission", "removal") for _, c in policy.criteria(s)})
+        specs = [spec for spec in self.specs if spec[0] in metrics]
+        series = series_expr(replace(self.inp, only=keys), lo, hi, None, metrics)
+        name = f"_cxops_daily_{self.run_id}"
+        self.wh.con.create_table(name, _pivot(series, specs), temp=True, overwrite=True)
+        out = []
+        try:
+            t = self.wh.con.table(name)
+            for chunk_lo in pd.date_range(lo, hi, freq="7D").date:
+                chunk_hi = min(hi, chunk_lo + timedelta(days=6))
+                part = t.filter((t.as_of >= chunk_lo) & (t.as_of <= chunk_hi))
+                rows, arrays = _arrays(self.wh.execute(part.order_by(["as_of", *KEYS])), len(specs))
+                if len(rows):
+                    out.append(daily_admission(policy, prepare_wide(rows, specs, *arrays)))
+        finally:
+            self.wh.con.drop_table(name, force=True)
+        if not out:
+            return pd.DataFrame(columns=["seller_id", "marketplace_id", "day", "admission_met"])
+        return pd.concat(out, ignore_index=True)
+
+    def _store_lifecycle(self, result, dates: list[date]) -> pd.DataFrame:
+        """Statuses, transitions and final states into the run; returns the last evaluation's statuses."""
+        statuses, transitions = result.statuses, result.transitions
+        if self.base is not None:
+            old_s = self._base_frame("statuses")
+            old_t = self._base_frame("transitions")
+            statuses = pd.concat([old_s, statuses], ignore_index=True) if len(old_s) else statuses
+            transitions = pd.concat([old_t, transitions], ignore_index=True) if len(old_t) else transitions
+        self._create("statuses", to_arrow(statuses, "statuses") if len(statuses) else empty("statuses"))
+        self._create(
+            "transitions", to_arrow(transitions, "transitions") if len(transitions) else empty("transitions")
+        )
+        self._create("final", to_arrow(result.final, "final") if len(result.final) else empty("final"))
+        self.final = result.final
+        if not dates or statuses.empty:
+            return statuses.iloc[0:0]
+        return statuses[statuses["evaluation_date"] == dates[-1]].reset_index(drop=True)
+
+    def _base_frame(self, part: str) -> pd.DataFrame:
+        t = self.wh.con.table(self.base.table(part))
+        if self.ids is not None:
+            t = t.filter(t.seller_id.isin(self.ids))
+        return _dates(self.wh.execute(t))
+
+    # -- 4. projection, benefits, defects --------------------------------------------------------------
+    def _projection(self, current: date) -> None:
+        """Status each seller would get at the next evaluation from the metrics as of ``current``
+        (field case C28): one evaluation replayed from the final states, nothing else."""
+        sellers, arrays = self._fetch(current)
+        if sellers.empty:
+            self._create("projected", empty("projected"))
+            return
+        dec = decisions_from_metrics(self.policy, self._prepared(sellers, arrays))
+        when = next_evaluation_date(
+            self.policy, current + timedelta(days=self.policy.cadence.metrics_lag_days)
+        )
+        res = replay(
+            self.policy,
+            [when],
+            lambda d: dec,
+            lambda s, a, b: pd.DataFrame(columns=["seller_id", "marketplace_id", "day", "admission_met"]),
+            initial=_states(self.final),
+            keep_sections=None,
+            reasons="latest",
+        )
+        now = self.final[KEYS + ["state"]]
+        proj = sellers[KEYS].merge(res.statuses, on=KEYS, how="left")
+        proj = proj.merge(now.rename(columns={"state": "current"}), on=KEYS, how="left")
+        out = pd.DataFrame(
+            {
+                "seller_id": proj["seller_id"],
+                "marketplace_id": proj["marketplace_id"],
+                "evaluation_date": when,
+                "state": proj["current"].fillna(LifecycleState.NOT_ELIGIBLE.value),
+                "projected_state": proj["state"],
+                "projected_since": proj["since"],
+                "reason": proj["reason"],
+                "reason_key": proj["reason_key"],
+                "reason_params": proj["reason_params"],
+            }
+        )[PROJECTION_COLUMNS]
+        out = out.sort_values(KEYS, kind="stable").reset_index(drop=True)
+        self._create("projected", to_arrow(out, "projected"))
+
+    def _benefit_passes(self, sellers: pd.DataFrame, arrays: tuple, when: date) -> pd.DataFrame:
+        """The passed benefit criteria at one evaluation (all :func:`compute_benefits` needs: an incentive
+        needs a pass at each of its last evaluations, a recommendation one at the last)."""
+        grid = section_grid(self.policy, self._prepared(sellers, arrays), "benefits")
+        if grid.result.size == 0:
+            return pd.DataFrame()
+        cells = np.flatnonzero(grid.result.ravel() == "pass")
+        rows = grid.frame(cells)[[*KEYS, "section", "criterion_id", "rule_id", "result", "value"]]
+        return rows.assign(evaluation_date=when)
+
+    def _benefits(self, statuses: pd.DataFrame, rows: list[pd.DataFrame]) -> None:
+        history = (
+            pd.concat([r for r in rows if len(r)], ignore_index=True) if any(len(r) for r in rows) else None
+        )
+        sellers = None
+        if self.wh.has_table("sellers"):
+            s = self.inp.tables["sellers"]
+            sellers = self.wh.execute(s.select("seller_id", "marketplace_id", "primary_category"))
+        out = compute_benefits(
+            self.policy, statuses, history if history is not None else pd.DataFrame(), sellers
+        )
+        self._create(
+            "benefits", to_arrow(out[BENEFIT_COLUMNS], "benefits") if len(out) else empty("benefits")
+        )
+
+    def _defects(self, day: date) -> None:
+        """The defective records behind every seller's metrics on ``day`` (what ``explain`` lists)."""
+        expr = defects_expr(self.plain, day)
+        if expr is None:
+            expr = ibis.memtable(pd.DataFrame(columns=DEFECT_COLUMNS), schema=DEFECT_SCHEMA)
+        self._create("defects", expr)
+
+
+def _pivot(m, specs: list[tuple]):
+    """Metrics rows (``OUTPUT_COLUMNS``) of ``specs`` pivoted wide: one row per ``(as_of, seller_id,
+    marketplace_id)``, columns ``n<k>, d<k>, v<k>, s<k>`` (numerator, denominator, value, status code
+    0 ok / 1 no data / 2 not measured; null where the seller has no row) per spec ``k``."""
+    rel = (
+        m.filter(ibis.or_(*[_is_spec(m, spec) for spec in specs])) if specs else m.filter(ibis.literal(False))
+    )
+    code = rel.status.cases(("ok", 0), ("no_data", 1), ("not_measured", 2), else_=3).cast("int8")
+    aggs = {}
+    for k, spec in enumerate(specs):
+        cond = _is_spec(rel, spec)
+        aggs[f"n{k}"] = rel.numerator.max(where=cond)
+        aggs[f"d{k}"] = rel.denominator.max(where=cond)
+        aggs[f"v{k}"] = rel.value.max(where=cond)
+        aggs[f"s{k}"] = code.max(where=cond)
+    return rel.group_by(["as_of", *KEYS]).aggregate(**aggs)
+
+
+def _arrays(df: pd.DataFrame, k: int) -> tuple[pd.DataFrame, tuple]:
+    """Sellers (``seller_id, marketplace_id, as_of``) and the ``(numerator, denominator, value, status)``
+    arrays, shape (rows, k), of a fetched :func:`_pivot`."""
+    as_of = pd.to_datetime(df["as_of"]).to_numpy("datetime64[D]") if len(df) else np.zeros(0, "datetime64[D]")
+    sellers = pd.DataFrame(
+        {
+            "seller_id": df["seller_id"].astype(object).to_numpy(),
+            "marketplace_id": df["marketplace_id"].astype(object).to_numpy(),
+            "as_of": pd.Series(date_objects(as_of), dtype=object),
+        }
+    )
+
+    def block(prefix: str) -> np.ndarray:
+        if not k:
+            return np.zeros((len(df), 0))
+        return df[[f"{prefix}{j}" for j in range(k)]].to_numpy(float, na_value=np.nan)
+
+    codes = block("s")
+    status = (
+        _STATUS_CODES[np.where(np.isnan(codes), 3, codes).astype(np.int64)]
+        if k
+        else np.zeros((len(df), 0), object)
+    )
+    return sellers, (block("n"), block("d"), block("v"), status)
+
+
+def _is_spec(t, spec: tuple) -> ibis.expr.types.BooleanValue:
+    """The rows of metrics table ``t`` of one (metric, window_days, channel)."""
+    metric, window, channel = spec
+    cond = (t.metric == metric) & (t.channel == channel)
+    return cond & (t.window_days.isnull() if window is None else t.window_days == int(window))
+
+
+def _used_marketplaces(scan) -> set[str]:
+    """Marketplaces with rows in the tables that have a marketplace (from a table scan)."""
+    used: set[str] = set()
+    for name in ("orders", "sellers", "violations", "buyer_messages"):
+        df = scan.frames.get(name)
+        if df is not None and "marketplace_id" in df.columns:
+            used |= {m for m in df["marketplace_id"] if isinstance(m, str)}
+    return used
+
+
+def _benefit_evaluations(policy: Policy) -> int:
+    """How many of the last evaluations the benefits look at."""
+    b = policy.benefits
+    k = max((i.evaluations for i in b.incentives), default=0)
+    return max(k, 1 if b.recommendations else 0)
+
+
+@dataclass
+class _Shared(Inputs):
+    """Inputs whose shared expressions (each family's seller-day facts, the universe, the messages) are
+    materialised once, by ``materialize(name, expr)``, and can be read for some ``(seller_id,
+    marketplace_id)`` keys only (``only``: a daily recovery check reads the run's facts of the sellers
+    out of the program)."""
+
+    materialize: Callable | None = None
+    only: object | None = None
+
+    @classmethod
+    def of(cls, inp: Inputs, materialize) -> _Shared:
+        return cls(
+            tables=inp.tables,
+            provided=inp.provided,
+            zones=inp.zones,
+            options=inp.options,
+            span=inp.span,
+            reuse=True,
+            window=None,
+            materialize=materialize,
+        )
+
+    def cached(self, name: str, build):
+        key = (name, self.options.model_dump_json(), self.window)
+        if key not in self._cache:
+            self._cache[key] = self.materialize(name, build())
+        table = self._cache[key]
+        if self.only is not None and set(KEYS) <= set(table.columns):
+            table = table.semi_join(self.only, KEYS)
+        return table
+
+
+def _only_sellers(inp: Inputs, seller_ids) -> Inputs:
+    """``inp`` reading only the rows of ``seller_ids`` (a semi-join on every table with a seller)."""
+    ids = ibis.memtable(pd.DataFrame({"seller_id": pd.Series(sorted(set(seller_ids)), dtype=object)}))
+    tables = {
+        name: (t.semi_join(ids, "seller_id") if "seller_id" in t.columns else t)
+        for name, t in inp.tables.items()
+    }
+    return replace(inp, tables=tables, _cache={})
+
+
+def _states(final: pd.DataFrame) -> Mapping[tuple[str, str], SellerState]:
+    """``SellerState`` per seller from a final-states frame (to resume a replay from)."""
+    out: dict[tuple[str, str], SellerState] = {}
+    cols = [final[c].tolist() for c in ("seller_id", "marketplace_id", "state", "since", "reason_key")]
+    params = final["reason_params"].tolist()
+    counts = final["breach_counts"].tolist()
+    streak = final["recovery_streak"].tolist()
+    for i, (s, m, st, since, key) in enumerate(zip(*cols, strict=True)):
+        p = params[i]
+        c = counts[i]
+        out[(s, m)] = SellerState(
+            seller_id=s,
+            marketplace_id=m,
+            state=LifecycleState(st),
+            since=None if since is None or pd.isna(since) else since,
+            breach_counts=json.loads(c) if isinstance(c, str) and c else {},
+            recovery_streak=int(streak[i]),
+            reason=Reason(key or "new", json.loads(p) if isinstance(p, str) and p else {}),
+        )
+    return out
+
+
+def explain_seller(
+    wh,
+    policy: Policy,
+    seller_id: str,
+    as_of: date,
+    marketplace: str | None = None,
+    *,
+    allow_stale: bool = False,
+    progress: Progress | None = None,
+) -> tuple[Evaluation, pd.DataFrame]:
+    """A seller's standing as of ``as_of``: the evaluation to read and the seller's status rows.
+
+    Reads a stored run that answers (same policy, data, as-of day, the seller evaluated); resumes from
+    one that stopped earlier; else computes the seller alone without storing anything (works on a
+    read-only connection).
+
+    Returns
+    -------
+    (Evaluation, DataFrame)
+        The evaluation, and the seller's status rows at the last evaluation (one per marketplace, or the
+        one of ``marketplace``).
+
+    Raises
+    ------
+    NotFoundError
+        If the seller has no evaluation up to ``as_of``.
+    StaleDataError
+        As :func:`run_evaluation`.
+    """
+    ev = run_evaluation(wh, policy, as_of, [seller_id], progress, allow_stale=allow_stale, persist=False)
+    mine = ev.latest_statuses([seller_id])
+    if marketplace:
+        mine = mine[mine["marketplace_id"] == marketplace]
+    if mine.empty:
+        raise NotFoundError(
+            f"seller {seller_id!r} has no evaluation up to {as_of} (unknown id, or no data before then)"
+        )
+    return ev, mine.reset_index(drop=True)

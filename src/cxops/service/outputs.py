@@ -1,0 +1,284 @@
+"""Outputs of an evaluation: files streamed by the engine, the HTML report, and standard output.
+
+``write_evaluation`` writes, all-or-nothing (:class:`cxops.report.files.AtomicFolder`), each result of a
+run as Parquet and CSV — copied by the engine from the run's tables, never held in Python — plus the
+self-contained ``report.html`` and ``manifest.json``. The report gets only what it shows: counts from
+the engine, and the rows of the sellers it lists (:func:`report_sellers`).
+
+CSV conventions are those of :mod:`cxops.report.files` (ISO dates, empty nulls, ``True``/``False``).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import IO
+
+import ibis
+import pandas as pd
+
+from cxops.metrics.catalog import CATALOG
+from cxops.policy.explain import MARKETPLACE_CRITERION
+from cxops.report.files import AtomicFolder, dump, to_csv
+from cxops.report.html import CHART_METRICS, REPORT_SELLERS, VOLUME_METRIC, render_report
+from cxops.service.evaluation import Evaluation, _dates
+
+Progress = Callable[[str, int, int], None]
+
+#: Output name -> run part, in the order they are written.
+FILES: dict[str, str] = {
+    "scorecards": "criteria",
+    "statuses": "statuses",
+    "transitions": "transitions",
+    "metrics": "metrics",
+    "benefits": "benefits",
+    "projected": "projected",
+}
+_KEYS = ["seller_id", "marketplace_id"]
+
+
+def output_expr(ev: Evaluation, name: str):
+    """The Ibis expression written as output ``name`` (see :data:`FILES`), in its output order."""
+    t = ev.table(FILES[name])
+    if name != "metrics":
+        return t
+    # every metric as of the last day; earlier evaluation days without their "not measured" rows
+    t = t.filter((t.as_of == ev.run.until) | (t.status != "not_measured"))
+    order = ibis.cases(*[(t.metric == m, i) for i, m in enumerate(CATALOG)], else_=len(CATALOG))
+    return t.order_by(
+        [t.seller_id, t.marketplace_id, order, t.window_days.asc(nulls_first=False), t.channel, t.as_of]
+    )
+
+
+def _csv_expr(expr):
+    """Booleans as ``True``/``False`` (as pandas writes them), everything else as is."""
+    cols = {}
+    for c, typ in expr.schema().items():
+        x = expr[c]
+        cols[c] = (
+            ibis.ifelse(x.isnull(), ibis.null("string"), x.ifelse("True", "False")) if typ.is_boolean() else x
+        )
+    return expr.select(**cols)
+
+
+def write_evaluation(
+    ev: Evaluation, out: str | Path, lang: str = "en", progress: Progress | None = None
+) -> Path:
+    """Write every result of ``ev`` (Parquet + CSV), ``report.html`` and ``manifest.json`` into ``out``.
+
+    The folder is replaced only when complete (see :class:`cxops.report.files.AtomicFolder`).
+
+    Returns
+    -------
+    Path
+        The folder.
+
+    Raises
+    ------
+    cxops.errors.OutputError
+        When ``out`` is a file or cannot be written.
+    """
+    progress = progress or (lambda stage, done, total: None)
+    steps = 2 * len(FILES) + 1
+    with AtomicFolder(out) as folder:
+        done = 0
+        for name in FILES:
+            expr = output_expr(ev, name)
+            ev.wh.con.to_parquet(expr, folder.path / f"{name}.parquet")
+            done += 1
+            progress("outputs", done, steps)
+            ev.wh.con.to_csv(_csv_expr(expr), folder.path / f"{name}.csv")
+            done += 1
+            progress("outputs", done, steps)
+        write_report(ev, folder.path / "report.html", lang)
+        progress("outputs", steps, steps)
+        return folder.commit(
+            {
+                "run_id": ev.run.run_id,
+                "policy": f"{ev.policy.name} {ev.policy.version}",
+                "policy_hash": ev.run.policy_hash,
+                "as_of": ev.as_of.isoformat(),
+                "data_fingerprint": ev.run.fingerprint,
+            }
+        )
+
+
+# -- the report ------------------------------------------------------------------------------------
+
+_STATE_RANK = ["at_risk", "removed", "recovering", "enrolled", "candidate", "not_eligible"]
+
+
+def report_sellers(ev: Evaluation, limit: int = REPORT_SELLERS) -> tuple[pd.DataFrame, int]:
+    """The sellers the report lists, and how many sellers there are.
+
+    First those whose status changed at or after the last evaluation, then by state (at risk, removed,
+    recovering, enrolled, candidate, not eligible), members failing a criterion before other members,
+    then by orders (90 days) — at most ``limit``. Ranked in the engine.
+
+    Returns
+    -------
+    (DataFrame, int)
+        ``seller_id, marketplace_id`` of the listed sellers (ranked), and the number of sellers.
+    """
+    last = ev.run.last_evaluation
+    if last is None:
+        return pd.DataFrame(columns=_KEYS), 0
+    s = ev.table("statuses")
+    s = s.filter(s.evaluation_date == last).select("seller_id", "marketplace_id", "state")
+    total = int(ev.wh.execute(s.count()))
+    prev = ev.run.evaluation_dates[-2] if len(ev.run.evaluation_dates) > 1 else None
+    t = ev.table("transitions")
+    changed = t.filter(t.date > prev) if prev is not None else t
+    changed = changed.select("seller_id", "marketplace_id").distinct().mutate(changed=ibis.literal(1))
+    c = ev.table("criteria")
+    failing = c.filter((c.result == "fail") & c.section.isin(["admission", "removal"]))
+    failing = failing.group_by(_KEYS).aggregate(failing=failing.count())
+    m = ev.table("metrics")
+    metric, window, channel = VOLUME_METRIC
+    vol = m.filter(
+        (m.as_of == ev.metrics_day)
+        & (m.metric == metric)
+        & (m.window_days == window)
+        & (m.channel == channel)
+    ).select("seller_id", "marketplace_id", volume=m.value)
+    j = s.left_join(changed, _KEYS).select(s, "changed")
+    j = j.left_join(failing, _KEYS).select(j, "failing")
+    j = j.left_join(vol, _KEYS).select(j, "volume")
+    rank = ibis.cases(*[(j.state == st, i) for i, st in enumerate(_STATE_RANK)], else_=len(_STATE_RANK))
+    ranked = j.order_by(
+        [
+            j.changed.fill_null(0).desc(),
+            rank,
+            (j.failing.fill_null(0) > 0).desc(),
+            j.volume.fill_null(0).desc(),
+            j.seller_id,
+            j.marketplace_id,
+        ]
+    ).limit(limit)
+    return ev.wh.execute(ranked.select(*_KEYS)), total
+
+
+def write_report(ev: Evaluation, path: Path, lang: str = "en", limit: int = REPORT_SELLERS) -> Path:
+    """Render ``report.html`` for ``ev``: counts over every seller, details of :func:`report_sellers`.
+
+    One set of numbers: the sellers table and the charts show metrics as of the last evaluation's
+    metrics day, the day its criteria judged.
+    """
+    listed, total = report_sellers(ev, limit)
+    keys = ibis.memtable(listed.astype(str)) if len(listed) else None
+
+    def rows(part: str, where=None) -> pd.DataFrame:
+        t = ev.table(part)
+        if where is not None:
+            t = t.filter(where(t))
+        if keys is None:
+            return _dates(ev.wh.execute(t.limit(0)))
+        return _dates(ev.wh.execute(t.semi_join(keys, _KEYS)))
+
+    last = ev.run.last_evaluation
+    statuses = rows("statuses", lambda t: t.evaluation_date == last) if last else rows("statuses")
+    specs = list(CHART_METRICS) + [VOLUME_METRIC]
+    day = ev.metrics_day
+    eval_days = sorted(set(_metric_days(ev)))
+
+    def chart_rows(t):
+        cond = ibis.or_(*[(t.metric == m) & (t.window_days == w) & (t.channel == c) for m, w, c in specs])
+        return cond & t.as_of.isin(eval_days)
+
+    series = rows("metrics", chart_rows)
+    metrics = series[series["as_of"] == day] if len(series) else series
+    summary, overview = _counts(ev)
+    return render_report(
+        path,
+        policy_name=ev.policy.name,
+        policy_version=ev.policy.version,
+        as_of=ev.as_of,
+        statuses=statuses,
+        criteria=rows("criteria"),
+        transitions=rows("transitions"),
+        benefits=rows("benefits"),
+        series=series,
+        metrics=metrics,
+        lang=lang,
+        state_counts=summary,
+        criteria_counts=overview,
+        total_sellers=total,
+        order=list(zip(listed["seller_id"], listed["marketplace_id"], strict=True)),
+    )
+
+
+def _metric_days(ev: Evaluation) -> list:
+    from cxops.lifecycle.cadence import metrics_as_of
+
+    return [metrics_as_of(ev.policy, d) for d in ev.run.evaluation_dates]
+
+
+def _counts(ev: Evaluation) -> tuple[dict[str, int], pd.DataFrame]:
+    """Sellers per state at the last evaluation, and criterion results per criterion (engine counts)."""
+    last = ev.run.last_evaluation
+    if last is None:
+        return {}, pd.DataFrame()
+    s = ev.table("statuses")
+    s = s.filter(s.evaluation_date == last)
+    states = ev.wh.execute(s.group_by("state").aggregate(n=s.count()))
+    c = ev.table("criteria")
+    first = c.group_by(["section", "criterion_id"]).aggregate(
+        **{col: c[col].first() for col in c.columns if col not in ("section", "criterion_id")},
+        _n=c.count(),
+    )
+    results = c.group_by(["section", "criterion_id", "result"]).aggregate(n=c.count())
+    overview = _dates(ev.wh.execute(first))
+    counts = ev.wh.execute(results)
+    if len(counts):
+        wide = counts.pivot_table(
+            index=["section", "criterion_id"], columns="result", values="n", aggfunc="sum"
+        )
+        overview = overview.merge(
+            wide.fillna(0).astype(int).reset_index(), on=["section", "criterion_id"], how="left"
+        )
+    # policy order within each section (the marketplace row first, as the criteria are listed)
+    rank = {}
+    for section in ("eligibility", "admission", "removal", "benefits"):
+        rank[(section, MARKETPLACE_CRITERION)] = -1
+        for i, (_, c) in enumerate(ev.policy.criteria(section)):
+            rank.setdefault((section, c.id), i)
+    overview["_rank"] = [
+        rank.get(k, 10**6) for k in zip(overview["section"], overview["criterion_id"], strict=True)
+    ]
+    overview = overview.sort_values(["_rank", "criterion_id"], kind="stable").drop(columns=["_rank", "_n"])
+    states_n = dict(zip(states["state"], states["n"].astype(int), strict=True))
+    return states_n, overview.reset_index(drop=True)
+
+
+# -- standard output -------------------------------------------------------------------------------
+
+
+def emit_criteria(ev: Evaluation, fmt: str, stream: IO | None = None, batch: int = 200_000) -> int:
+    """Every criterion of every seller at the last evaluation with the seller's state and since, to
+    ``stream`` as ``jsonl`` or ``csv``, a batch of rows at a time (never the whole table in memory).
+
+    Returns
+    -------
+    int
+        Rows written.
+    """
+    stream = stream if stream is not None else sys.stdout
+    latest = ev.latest_statuses()[[*_KEYS, "state", "since"]]
+    t = ev.table("criteria")
+    total = int(ev.wh.execute(t.count()))
+    written = 0
+    for lo in range(0, max(total, 1), batch):
+        part = _dates(ev.wh.execute(t.limit(batch, offset=lo))) if total else _dates(ev.wh.execute(t))
+        frame = part.merge(latest, on=_KEYS, how="left")
+        if fmt == "csv":
+            text = to_csv(frame)
+            stream.write(text if written == 0 else text.split("\n", 1)[1])
+        else:
+            dump(frame, fmt, stream)
+        written += len(frame)
+        if not total:
+            break
+    if hasattr(stream, "flush"):
+        stream.flush()
+    return written
