@@ -37,7 +37,9 @@ def test_import_reports_counts_and_quarantine(wh, tmp_path):
 
 
 def test_metrics_jsonl_for_one_seller(wh):
-    res = run("metrics", "--as-of", "2024-03-31", "--seller", "A1", "--format", "jsonl", "-w", wh)
+    res = run(
+        "metrics", "--as-of", "2024-03-31", "--allow-stale", "--seller", "A1", "--format", "jsonl", "-w", wh
+    )
     rows = [json.loads(line) for line in res.output.splitlines() if line.startswith("{")]
     by = {(r["metric"], r["window_days"], r["channel"]): r for r in rows}
     assert {r["seller_id"] for r in rows} == {"A1"}
@@ -64,6 +66,7 @@ def test_metrics_series_csv(wh, tmp_path):
         "csv",
         "-o",
         str(out),
+        "--allow-stale",
         "-w",
         wh,
     )
@@ -75,26 +78,47 @@ def test_metrics_series_csv(wh, tmp_path):
 def test_metrics_bad_input_is_a_clear_error(wh):
     res = run("metrics", "--as-of", "yesterday", "-w", wh, ok=False)
     assert res.exit_code == 1 and "--as-of must be a date" in res.output
-    res = run("metrics", "--as-of", "2024-03-31", "-m", "nonsense", "-w", wh, ok=False)
+    res = run("metrics", "--as-of", "2024-03-02", "-m", "nonsense", "-w", wh, ok=False)
     assert "unknown metric 'nonsense'" in res.output
 
 
-def test_evaluate_writes_outputs_and_report(wh, tmp_path):
+@pytest.fixture(scope="module")
+def synth_wh(tmp_path_factory):
+    """A small synthetic marketplace (30 sellers, 150 days to 2026-10-31) with evaluations to replay."""
+    d = tmp_path_factory.mktemp("synth")
+    run("synth", "--sellers", "30", "--days", "150", "--orders-per-seller", "300", "--out", str(d / "data"))
+    url = str(d / "s.duckdb")
+    run("import", "canonical", str(d / "data"), "-w", url, "--quarantine", str(d / "q"))
+    return url
+
+
+def test_evaluate_writes_outputs_and_report(synth_wh, tmp_path):
+    from cxops.report.files import verify_manifest
+
     out = tmp_path / "out"
-    res = run("evaluate", "--as-of", "2024-04-02", "--out", str(out), "-w", wh)
+    res = run("evaluate", "--as-of", "2026-11-01", "--out", str(out), "-w", synth_wh)
     assert "Not eligible" in res.output
-    for name in ("scorecards", "transitions", "metrics", "statuses"):
+    for name in ("scorecards", "transitions", "metrics", "statuses", "benefits", "projected"):
         assert (out / f"{name}.parquet").exists() and (out / f"{name}.csv").exists()
+    assert verify_manifest(out) == []
     html = (out / "report.html").read_text()
-    assert "A1" in html and "<script src" not in html
+    assert "S00000000" in html and "<script src" not in html
 
 
-def test_explain_in_english_and_chinese(wh):
-    en = run("explain", "A1", "--as-of", "2024-04-02", "-w", wh).output
-    assert "A1" in en and "Not eligible" in en
-    zh = run("explain", "A1", "--as-of", "2024-04-02", "--lang", "zh", "-w", wh).output
-    assert "不符合资格" in zh or "资格" in zh
-    res = run("explain", "NOPE", "--as-of", "2024-04-02", "-w", wh, ok=False)
+def test_evaluate_past_the_data_evaluates_nothing_after_it(wh, tmp_path):
+    # the mini data ends on 2024-03-02: the evaluation of 2024-04-01 would judge March without data
+    res = run("evaluate", "--as-of", "2024-04-02", "--allow-stale", "--out", str(tmp_path / "o"), "-w", wh)
+    assert "evaluated up to 2024-03-03" in res.output
+    statuses = (tmp_path / "o" / "statuses.csv").read_text().splitlines()
+    assert statuses == [statuses[0]]  # header only: no evaluation
+
+
+def test_explain_in_english_and_chinese(synth_wh):
+    en = run("explain", "S00000000", "--as-of", "2026-11-01", "-w", synth_wh).output
+    assert "S00000000" in en and "Status:" in en
+    zh = run("explain", "S00000000", "--as-of", "2026-11-01", "--lang", "zh", "-w", synth_wh).output
+    assert "资格" in zh
+    res = run("explain", "NOPE", "--as-of", "2026-11-01", "-w", synth_wh, ok=False)
     assert res.exit_code == 1 and "NOPE" in res.output
 
 
@@ -115,7 +139,9 @@ def test_policy_commands(tmp_path):
 
 
 def test_evaluate_with_unknown_policy_file_fails_clearly(wh):
-    res = run("evaluate", "--as-of", "2024-04-02", "--policy", "missing.toml", "-w", wh, ok=False)
+    res = run(
+        "evaluate", "--as-of", "2024-04-02", "--allow-stale", "--policy", "missing.toml", "-w", wh, ok=False
+    )
     assert res.exit_code == 1 and "missing.toml" in res.output
 
 
@@ -165,9 +191,13 @@ def test_reconcile_shows_reported_and_computed(tmp_path):
     assert [r["channel"] for r in only] == ["all"]
 
 
-def test_new_user_paths_give_clear_errors_or_work(wh, tmp_path):
+def test_new_user_paths_give_clear_errors_or_work(wh, synth_wh, tmp_path):
     # evaluate for one seller prints its scorecard
-    assert "A1" in run("evaluate", "--as-of", "2024-04-02", "--seller", "A1", "-w", wh).output
+    res = run("evaluate", "--as-of", "2026-11-01", "--seller", "S00000001", "-w", synth_wh)
+    assert "S00000001" in res.output
+    # before the first evaluation date: said so
+    res = run("evaluate", "--as-of", "2024-03-02", "--seller", "A1", "-w", wh)
+    assert "no evaluation up to 2024-03-02" in res.output and "2024-04-01" in res.output
     # a read-only command never creates a warehouse at a mistyped path
     missing = tmp_path / "nope" / "missing.duckdb"
     res = run("metrics", "--as-of", "2024-03-31", "-w", str(missing), ok=False)

@@ -14,15 +14,18 @@ Definitions (``DESIGN.md``, "data has a freshness"):
   marketplace for tables with a ``marketplace_id`` column (orders, buyer messages, violations); for
   the others (their rows belong to an order) per table: the earliest calendar day its latest instant
   falls on in the marketplaces of the data, so a table is never reported fresher than it is.
-- The **required feeds** are the tables every order metric's population comes from and that a working
-  feed fills every day: ``orders`` in each marketplace, and ``shipments`` when imported. The other
-  tables record events that happen on some days only (feedback, claims, cancellations, returns,
-  messages, violations): a day without one is normal, so they never hold the data back; their last
-  days are reported.
-- The **last complete day** is the earliest last day among the required feeds. A day up to it has
-  data in every required feed; the feeds whose last day it is are the ones "behind".
+- The **required feeds** are the tables every order metric's population comes from: ``orders`` in
+  each marketplace, and ``shipments`` when imported. The other tables record events that happen on
+  some days only (feedback, claims, cancellations, returns, messages, violations): a day without one
+  is normal, so they never hold the data back; their last days are reported.
 - The **last data day** is the latest day with orders in any marketplace: past it, every window
   holds days with no data at all because the data ends.
+- A required feed is **behind** when its last day is ``k ≥ 1`` days before the last data day and a
+  gap that long is implausible for it: with ``λ`` rows per day on average between its first and
+  last day, ``λ·k > ln 1000`` — fewer than one chance in a thousand that a working feed had no row
+  on those ``k`` days. (A marketplace with a few orders a week is not behind for a quiet day; one with
+  thirty orders a day is, after one day without.)
+- The **last complete day** is the earliest last day of the feeds behind, else the last data day.
 
 Assumption: a feed delivers whole days (an import in the middle of a day makes that day look
 complete).
@@ -30,6 +33,7 @@ complete).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
@@ -51,6 +55,8 @@ EVENT_INSTANTS: dict[str, str] = {
 }
 #: Tables whose last day bounds the last complete day (see the module docstring).
 REQUIRED_FEEDS: tuple[str, ...] = ("orders", "shipments")
+#: ``λ·k`` past which ``k`` days without a row are implausible for a feed (ln 1000: below 1 in 1,000).
+_IMPLAUSIBLE = math.log(1000)
 
 
 @dataclass(frozen=True)
@@ -79,6 +85,21 @@ class TableFreshness:
     last_at: datetime | None
     last_day: date | None
     required: bool
+    first_day: date | None = None
+
+    @property
+    def daily_rows(self) -> float:
+        """Rows per day on average between the first and the last day (0 without both)."""
+        if self.first_day is None or self.last_day is None:
+            return 0.0
+        return self.rows / max((self.last_day - self.first_day).days + 1, 1)
+
+    def behind_by(self, end: date | None) -> int:
+        """Days by which the feed ends before ``end`` when that gap is implausible for it (else 0)."""
+        if end is None or self.last_day is None or self.last_day >= end:
+            return 0
+        k = (end - self.last_day).days
+        return k if self.daily_rows * k > _IMPLAUSIBLE else 0
 
     @property
     def label(self) -> str:
@@ -108,10 +129,9 @@ class Freshness:
 
     @property
     def behind(self) -> list[TableFreshness]:
-        """The required feeds whose last day is the complete day while others go further."""
-        if self.complete_day is None or self.complete_day == self.last_day:
-            return []
-        return [t for t in self.tables if t.required and t.last_day == self.complete_day]
+        """The required feeds that end implausibly early (see the module docstring), latest first."""
+        out = [t for t in self.tables if t.required and t.behind_by(self.last_day)]
+        return sorted(out, key=lambda t: (t.last_day, t.label))
 
     def frame(self) -> pd.DataFrame:
         """One row per table (and marketplace): ``table, marketplace_id, column, rows, last_at, last_day,
@@ -146,11 +166,10 @@ class Freshness:
             return "the warehouse holds no orders"
         behind = self.behind
         if behind:
-            names = ", ".join(t.label for t in behind)
+            ends = "; ".join(f"{t.label} ends on {t.last_day}" for t in behind)
             return (
-                f"the data is complete only to {self.complete_day}: {names} "
-                f"end{'s' if len(behind) == 1 else ''} on {self.complete_day} while orders go to "
-                f"{self.last_day}"
+                f"the data is complete only to {self.complete_day} ({ends}, while orders go to "
+                f"{self.last_day})"
             )
         return f"the data ends on {self.complete_day} (the last day of orders)"
 
@@ -245,20 +264,25 @@ def data_freshness(wh, zones: dict[str, str], extremes: dict[str, pd.DataFrame] 
                 if mp is None or pd.isna(mp):
                     continue
                 last = None if pd.isna(last) else pd.Timestamp(last).to_pydatetime()
-                day = _earliest_day(last, [zones[mp]] if mp in zones else list(zones.values()))
-                tables.append(TableFreshness(name, column, mp, int(rows), last, day, required))
+                in_zone = [zones[mp]] if mp in zones else list(zones.values())
+                day = _earliest_day(last, in_zone)
+                start = _earliest_day(None if pd.isna(first) else first, in_zone)
+                tables.append(TableFreshness(name, column, mp, int(rows), last, day, required, start))
                 if name == "orders" and not pd.isna(first):
                     firsts.append(_first_day(first, zones.get(mp)))
         else:
-            last = df[f"hi_{column}"].iloc[0]
+            first, last = df[f"lo_{column}"].iloc[0], df[f"hi_{column}"].iloc[0]
             last = None if pd.isna(last) else pd.Timestamp(last).to_pydatetime()
             day = _earliest_day(last, list(zones.values()))
-            tables.append(TableFreshness(name, column, None, int(df["rows"].iloc[0]), last, day, required))
+            start = _earliest_day(None if pd.isna(first) else first, list(zones.values()))
+            rows = int(df["rows"].iloc[0])
+            tables.append(TableFreshness(name, column, None, rows, last, day, required, start))
     orders = [t.last_day for t in tables if t.table == "orders" and t.last_day is not None]
-    feeds = [t.last_day for t in tables if t.required and t.rows and t.last_day is not None]
+    last_day = max(orders) if orders else None
+    behind = [t.last_day for t in tables if t.required and t.behind_by(last_day)]
     return Freshness(
         tables=tables,
-        complete_day=min(feeds) if feeds else None,
-        last_day=max(orders) if orders else None,
+        complete_day=min(behind) if behind else last_day,
+        last_day=last_day,
         first_day=min(firsts) if firsts else None,
     )

@@ -429,9 +429,6 @@ def build_report_html(
             {
                 "seller_id": key[0],
                 "marketplace_id": "" if key[1] is None else key[1],
-                "find": " ".join(
-                    str(x) for x in (key[0], key[1] or "", state or "", tr.state(state) if state else "")
-                ).lower(),
                 "anchor": anchors[key],
                 "state": state or "",
                 "state_label": tr.state(state) if state else NULL,

@@ -283,6 +283,12 @@ class _Job:
         if start is None:
             raise NotFoundError(f"no orders in the warehouse {self.wh.url}", hint="import data first")
         dates = evaluation_dates(policy, start, self.until)
+        if not dates:
+            first = evaluation_dates(policy, start, start + timedelta(days=400))
+            notes.append(
+                f"no evaluation up to {self.until}: the first evaluation of {policy.name} after the first "
+                f"day of data ({start}) is on {first[0] if first else 'no date within a year'}"
+            )
         early = [d for d in dates if d < policy.effective_from]
         if early:  # evaluating history with a policy not yet in force then: a backtest, said so
             notes.append(
