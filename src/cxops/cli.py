@@ -29,6 +29,13 @@ class _Group(TyperGroup):
 
     def invoke(self, ctx):
         try:
+            return self._invoke(ctx)
+        finally:
+            while _opened:
+                _opened.pop().close()
+
+    def _invoke(self, ctx):
+        try:
             result = super().invoke(ctx)
             _flush_stdout()
             return result
@@ -63,6 +70,8 @@ class _Group(TyperGroup):
             raise typer.Exit(70) from None
 
 
+#: Warehouses opened by the running command (closed when it ends).
+_opened: list = []
 #: errno of a full or failing output (ENOSPC, EDQUOT, EFBIG, EIO): a clear message, not a bug.
 _OUTPUT_ERRNOS = {28, 122, 27, 5}
 
@@ -180,9 +189,11 @@ def _open(url: str | None, must_exist: bool = True, read_only: bool = False, mem
             hint="import data first (cxops import …, cxops demo) or pass --warehouse",
         )
     try:
-        return connect(url, read_only=read_only and is_file, memory_limit=memory_limit)
+        wh = connect(url, read_only=read_only and is_file, memory_limit=memory_limit)
     except (ValueError, ImportError) as e:
         _fail(str(e))
+    _opened.append(wh)  # closed when the command ends (a test runs many commands in one process)
+    return wh
 
 
 def _policy(name: str):
@@ -393,8 +404,8 @@ def _run(wh, pol, as_of: date, seller, *, allow_stale: bool = False, recompute: 
         run = run_evaluation(
             wh, pol, as_of, seller or None, progress, allow_stale=allow_stale, reuse=not recompute
         )
-    for note in run.notes:
-        err.print(f"note: {note}")
+        for note in run.notes:
+            err.print(f"note: {note}")
     if run.reused:
         err.print(
             f"note: read the stored run {run.run.run_id} (same policy, data and as-of day; "
@@ -470,12 +481,10 @@ def evaluate(
         n = run.count("transitions")
         if n:
             t = run.table("transitions")
-            recent = run.wh.execute(
+            recent = run.read(
                 t.order_by([t.date.desc(), t.seller_id.desc(), t.marketplace_id.desc()]).limit(30)
             )
-            from cxops.service.evaluation import _dates
-
-            console.print(transitions_table(_dates(recent), lang=lang.value, limit=30))
+            console.print(transitions_table(recent, lang=lang.value, limit=30))
             if n > 30:
                 err.print(f"newest 30 of {n:,} status changes shown; all are in --out DIR/transitions.csv")
     elif fmt != Fmt.parquet:
@@ -508,8 +517,8 @@ def explain(
         ev, mine = explain_seller(
             wh, pol, seller_id, day, marketplace, allow_stale=allow_stale, progress=_bar(bar)
         )
-    for note in ev.notes:
-        err.print(f"note: {note}")
+        for note in ev.notes:
+            err.print(f"note: {note}")
     # the defects behind the criteria shown: those of the last evaluation's metrics day
     defects = ev.defects(seller_id)
     transitions = ev.frame("transitions", [seller_id])

@@ -16,8 +16,10 @@ then the registry is replaced in one statement (adding the run, dropping the run
 tables no registered run owns are dropped. A run killed midway leaves tables nobody reads, removed by
 the next commit (:func:`commit_run`). Readers only see registered runs.
 
-Retention: one run per policy name and seller scope — a new run supersedes the previous one (the
-registry keeps only what a reader can use, and the warehouse does not grow with every evaluation).
+Retention: for each policy name and seller scope, the runs of the current data only (a run of data
+that has changed since can never be reused), at most :data:`KEEP` of them (the newest), and one per
+policy content and as-of day — the warehouse does not grow with every evaluation, and an evaluation as
+of an earlier day (a backtest) does not evict the run of the latest day.
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ import pandas as pd
 import pyarrow as pa
 
 REGISTRY = "_cxops_runs"
+#: Runs kept per policy name and seller scope (of the current data).
+KEEP = 3
 _PREFIX = "_cxops_run_"
 #: The result tables of a run.
 PARTS: tuple[str, ...] = (
@@ -232,13 +236,19 @@ def commit_run(wh, record: RunRecord) -> list[str]:
     list of str
         Ids of the runs dropped.
     """
-    runs = list_runs(wh)
-    keep, dropped = [], []
-    for run in runs:
-        if run.policy_name == record.policy_name and run.scope == record.scope:
+    keep, dropped, same = [], [], 1
+    for run in list_runs(wh):  # newest first
+        if run.policy_name != record.policy_name or run.scope != record.scope:
+            keep.append(run)
+        elif (
+            run.fingerprint != record.fingerprint
+            or (run.policy_hash, run.as_of) == (record.policy_hash, record.as_of)
+            or same >= KEEP
+        ):
             dropped.append(run.run_id)
         else:
             keep.append(run)
+            same += 1
     rows = [r._row() for r in [record, *keep]]
     table = pa.Table.from_pylist(rows, schema=_REGISTRY_SCHEMA)
     wh.replace_table(REGISTRY, table)

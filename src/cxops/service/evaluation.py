@@ -62,6 +62,9 @@ Progress = Callable[[str, int, int], None]
 
 #: Sellers per chunk when the last evaluation's criterion results are built and written.
 CHUNK = 100_000
+#: Days of daily recovery check computed at once for a seller newly out of the program (it stays out
+#: for at least the policy's recovery period, typically longer than one evaluation period).
+LOOK_AHEAD = 92
 _STATUS_CODES = np.array(["ok", "no_data", "not_measured", None], dtype=object)
 
 
@@ -76,6 +79,8 @@ class Evaluation:
     run : cxops.runs.store.RunRecord
     reused : bool
         The run was found stored (nothing was computed).
+    sellers : list of str or None
+        The sellers asked for (None: all); the run may cover more, reads are restricted to them.
     resumed_from : str or None
         Id of the stored run the replay resumed from.
     freshness : Freshness
@@ -88,6 +93,7 @@ class Evaluation:
     resumed_from: str | None = None
     freshness: Freshness | None = None
     notes: list[str] = field(default_factory=list)
+    sellers: list[str] | None = None
 
     # -- what the run is about -----------------------------------------------------------------------
     @property
@@ -110,8 +116,17 @@ class Evaluation:
 
     # -- reading ---------------------------------------------------------------------------------------
     def table(self, part: str):
-        """The Ibis table of a part of the run (:data:`cxops.runs.store.PARTS`)."""
-        return self.wh.con.table(self.run.table(part))
+        """The Ibis table of a part of the run (:data:`cxops.runs.store.PARTS`), restricted to the sellers
+        asked for when the run covers more (a stored run of every seller read for one)."""
+        t = self.wh.con.table(self.run.table(part))
+        if self.sellers is not None and (self.run.scope is None or set(self.run.scope) != set(self.sellers)):
+            t = t.filter(t.seller_id.isin(list(self.sellers)))
+        return t
+
+    def read(self, expr) -> pd.DataFrame:
+        """Run an expression over the run's tables: dates as ``datetime.date``, integer columns with
+        nulls as nullable ``Int64`` (as the policy and the lifecycle produce them)."""
+        return _typed(self.wh.con.to_pyarrow(expr))
 
     def frame(self, part: str, seller_ids=None, where=None) -> pd.DataFrame:
         """Rows of a part, optionally of some sellers and filtered by ``where(table)``, in stored order."""
@@ -120,23 +135,40 @@ class Evaluation:
             t = t.filter(t.seller_id.isin(list(seller_ids)))
         if where is not None:
             t = t.filter(where(t))
-        return _dates(self.wh.execute(t))
+        return self.read(t)
 
     def latest_statuses(self, seller_ids=None) -> pd.DataFrame:
         """Status rows of the last evaluation (every seller known by then)."""
         last = self.run.last_evaluation
         if last is None:
-            return _dates(empty("statuses").to_pandas())
+            return _typed(empty("statuses"))
         return self.frame("statuses", seller_ids, lambda t: t.evaluation_date == last)
 
     def defects(self, seller_id: str) -> pd.DataFrame:
         """The defective records behind the seller's metrics on :attr:`metrics_day`."""
-        if not self.wh.has_table(self.run.table("defects")):
-            return sort_defects(pd.DataFrame())
         return sort_defects(self.frame("defects", [seller_id]))
 
     def count(self, part: str) -> int:
         return int(self.wh.execute(self.table(part).count()))
+
+
+def _typed(table) -> pd.DataFrame:
+    """An Arrow table as pandas: dates as ``datetime.date`` objects, integers with nulls as ``Int64``,
+    strings as Python objects."""
+    import pyarrow as pa
+
+    def mapper(typ):
+        if pa.types.is_integer(typ):
+            return pd.Int64Dtype()
+        return None
+
+    df = table.to_pandas(types_mapper=mapper, date_as_object=True)
+    for f in table.schema:
+        if pa.types.is_integer(f.type) and not table[f.name].null_count:
+            df[f.name] = df[f.name].astype("int64")
+        elif pa.types.is_string(f.type) or pa.types.is_large_string(f.type):
+            df[f.name] = df[f.name].astype(object)
+    return _dates(df)
 
 
 def _dates(df: pd.DataFrame) -> pd.DataFrame:
@@ -225,13 +257,21 @@ def run_evaluation(
     if reuse:
         found = store.find_run(wh, phash, fingerprint.digest, as_of, ids)
         if found is not None:
-            return Evaluation(wh, policy, found, reused=True, freshness=fresh, notes=notes + found.notes)
+            return Evaluation(
+                wh, policy, found, reused=True, freshness=fresh, notes=notes + found.notes, sellers=ids
+            )
     base = store.find_resumable(wh, phash, fingerprint.digest, until, ids) if reuse else None
     inp = load_inputs(wh, policy.metric_options)
     job = _Job(wh, policy, inp, fresh, as_of, until, ids, progress, persist, base)
     record = job.run(phash, fingerprint, notes, t0)
     return Evaluation(
-        wh, policy, record, freshness=fresh, notes=record.notes, resumed_from=base.run_id if base else None
+        wh,
+        policy,
+        record,
+        freshness=fresh,
+        notes=record.notes,
+        resumed_from=base.run_id if base else None,
+        sellers=ids,
     )
 
 
@@ -250,6 +290,8 @@ class _Job:
         # metrics of every evaluation and by every daily recovery check
         self.inp = _Shared.of(self.plain, self._materialize)
         self._temp: list[str] = []
+        self._covered: dict[tuple[str, str], tuple[date, date]] = {}  # daily check days computed
+        self._met = pd.DataFrame(columns=["seller_id", "marketplace_id", "day", "admission_met"])
         self.timings: dict[str, float] = {}
         self.specs = criterion_specs(policy)
         self._tick = time.perf_counter()
@@ -459,14 +501,46 @@ class _Job:
         return result, benefit_rows
 
     def _daily(self, sellers: pd.DataFrame, first: date, last: date) -> pd.DataFrame:
-        """Daily admission check (``get_daily_admission`` of the replay) for removed/recovering sellers:
-        a daily series of their admission and removal metrics from the run's facts, pivoted wide in the
-        engine and judged a week of days at a time (:func:`cxops.lifecycle.replay.daily_admission`)."""
+        """Daily admission check (``get_daily_admission`` of the replay) for removed/recovering sellers.
+
+        A seller's daily values do not depend on its state, so each seller's check is computed once
+        for a stretch of :data:`LOOK_AHEAD` days from the first day it is asked for, and later periods
+        read it from memory: an engine query only for sellers not yet covered (newly removed). Only the
+        days met are kept (a missing day counts as not met)."""
+        want = pd.DataFrame({c: sellers[c].astype(str) for c in KEYS}).drop_duplicates()
+        cov = self._covered
+        hi = np.array(
+            [cov.get(k, (None, date.min))[1] for k in zip(want.seller_id, want.marketplace_id, strict=True)]
+        )
+        lo = np.array(
+            [cov.get(k, (date.max, None))[0] for k in zip(want.seller_id, want.marketplace_id, strict=True)]
+        )
+        missing = want[(hi < last) | (lo > first)]
+        if len(missing):
+            end = min(max(last, first + timedelta(days=LOOK_AHEAD - 1)), self.until)
+            met = self._daily_query(missing, first, end)
+            keys = set(zip(missing.seller_id, missing.marketplace_id, strict=True))
+            for k in keys:
+                cov[k] = (first, end)
+            old = self._met
+            if len(old):
+                old = old[[k not in keys for k in zip(old.seller_id, old.marketplace_id, strict=True)]]
+            self._met = pd.concat([old, met], ignore_index=True) if len(old) else met
+        m = self._met
+        if not len(m):
+            return m
+        m = m[(m["day"] >= first)]  # earlier days are never asked again
+        self._met = m
+        mine = m.merge(want, on=KEYS)
+        return mine[mine["day"] <= last].reset_index(drop=True)
+
+    def _daily_query(self, sellers: pd.DataFrame, first: date, last: date) -> pd.DataFrame:
+        """The met days of ``sellers`` in ``[first, last]``: their admission and removal metrics as a
+        daily series from the run's facts, pivoted wide in the engine and judged a week of days at a
+        time (:func:`cxops.lifecycle.replay.daily_admission`)."""
         policy = self.policy
         lo, hi = metrics_as_of(policy, first), metrics_as_of(policy, last)
-        keys = ibis.memtable(
-            pd.DataFrame({c: sellers[c].astype(str) for c in KEYS}).drop_duplicates().reset_index(drop=True)
-        )
+        keys = ibis.memtable(sellers.reset_index(drop=True))
         metrics = sorted({c.metric for s in ("admission", "removal") for _, c in policy.criteria(s)})
         specs = [spec for spec in self.specs if spec[0] in metrics]
         series = series_expr(replace(self.inp, only=keys), lo, hi, None, metrics)
@@ -480,7 +554,8 @@ class _Job:
                 part = t.filter((t.as_of >= chunk_lo) & (t.as_of <= chunk_hi))
                 rows, arrays = _arrays(self.wh.execute(part.order_by(["as_of", *KEYS])), len(specs))
                 if len(rows):
-                    out.append(daily_admission(policy, prepare_wide(rows, specs, *arrays)))
+                    met = daily_admission(policy, prepare_wide(rows, specs, *arrays))
+                    out.append(met[met["admission_met"].astype(bool)])
         finally:
             self.wh.con.drop_table(name, force=True)
         if not out:

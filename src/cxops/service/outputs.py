@@ -22,7 +22,7 @@ from cxops.metrics.catalog import CATALOG
 from cxops.policy.explain import MARKETPLACE_CRITERION
 from cxops.report.files import AtomicFolder, dump, to_csv
 from cxops.report.html import CHART_METRICS, REPORT_SELLERS, VOLUME_METRIC, render_report
-from cxops.service.evaluation import Evaluation, _dates
+from cxops.service.evaluation import Evaluation
 
 Progress = Callable[[str, int, int], None]
 
@@ -173,8 +173,8 @@ def write_report(ev: Evaluation, path: Path, lang: str = "en", limit: int = REPO
         if where is not None:
             t = t.filter(where(t))
         if keys is None:
-            return _dates(ev.wh.execute(t.limit(0)))
-        return _dates(ev.wh.execute(t.semi_join(keys, _KEYS)))
+            return ev.read(t.limit(0))
+        return ev.read(t.semi_join(keys, _KEYS))
 
     last = ev.run.last_evaluation
     statuses = rows("statuses", lambda t: t.evaluation_date == last) if last else rows("statuses")
@@ -228,7 +228,7 @@ def _counts(ev: Evaluation) -> tuple[dict[str, int], pd.DataFrame]:
         _n=c.count(),
     )
     results = c.group_by(["section", "criterion_id", "result"]).aggregate(n=c.count())
-    overview = _dates(ev.wh.execute(first))
+    overview = ev.read(first)
     counts = ev.wh.execute(results)
     if len(counts):
         wide = counts.pivot_table(
@@ -269,7 +269,7 @@ def emit_criteria(ev: Evaluation, fmt: str, stream: IO | None = None, batch: int
     total = int(ev.wh.execute(t.count()))
     written = 0
     for lo in range(0, max(total, 1), batch):
-        part = _dates(ev.wh.execute(t.limit(batch, offset=lo))) if total else _dates(ev.wh.execute(t))
+        part = ev.read(t.limit(batch, offset=lo)) if total else ev.read(t)
         frame = part.merge(latest, on=_KEYS, how="left")
         if fmt == "csv":
             text = to_csv(frame)

@@ -1,0 +1,207 @@
+"""The evaluation job in the engine (cxops.service.evaluation) against an independent computation.
+
+The reference is the straightforward way to run a policy, with pandas frames throughout: every metric
+as a long frame (``compute_at``), ``evaluate_policy`` per evaluation date, the lifecycle ``replay`` fed
+with those result frames and a daily series (``compute_series``) for the recovery check, benefits from
+the kept results, the projection with the per-seller ``project_all``. The job computes the same things
+another way — metrics written by the engine, criteria as grids from a wide fetch, the recovery check
+from shared facts with a look-ahead, the projection as a one-evaluation replay — and must agree on every
+status, transition, criterion, benefit, projected status and metric.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from cxops.demo.synth import generate, write_tables
+from cxops.ingest.canonical_files import import_canonical
+from cxops.lifecycle.benefits import compute_benefits
+from cxops.lifecycle.cadence import evaluation_dates, metrics_as_of
+from cxops.lifecycle.project import project_all
+from cxops.lifecycle.replay import daily_admission, replay
+from cxops.metrics.compute import compute_at, compute_series, load_inputs
+from cxops.metrics.records import orders as order_records
+from cxops.policy.evaluate import evaluate_policy
+from cxops.policy.load import load_policy
+from cxops.service.evaluation import run_evaluation
+from cxops.warehouse import connect
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+AS_OF = date(2026, 11, 1)
+
+
+@pytest.fixture(scope="module")
+def demo_wh(tmp_path_factory):
+    d = tmp_path_factory.mktemp("job")
+    write_tables(generate(seed=7, sellers=60, days=450, end=date(2026, 10, 31)), d / "data", "parquet")
+    wh = connect(str(d / "w.duckdb"))
+    import_canonical(wh, d / "data", None)
+    return wh
+
+
+def reference(wh, policy, as_of):
+    """The evaluation computed with pandas frames (see the module docstring)."""
+    options = policy.metric_options
+    inp = load_inputs(wh, options)
+    inp.reuse = True
+    start = pd.Timestamp(wh.execute(order_records(inp).day.min().name("d"))).date()
+    dates = evaluation_dates(policy, start, as_of)
+    days = sorted({metrics_as_of(policy, d) for d in dates} | {as_of})
+    metrics = compute_at(wh, days, options, inputs=inp)
+    by_day = dict(iter(metrics.groupby("as_of", sort=True)))
+
+    def get_results(when):
+        m = by_day.get(metrics_as_of(policy, when))
+        return pd.DataFrame() if m is None or m.empty else evaluate_policy(policy, m)
+
+    def get_daily(sellers, first, last):
+        wanted = sorted({c.metric for s in ("admission", "removal") for _, c in policy.criteria(s)})
+        series = compute_series(
+            wh,
+            metrics_as_of(policy, first),
+            metrics_as_of(policy, last),
+            options,
+            seller_ids=sorted(set(sellers["seller_id"])),
+            metrics=wanted,
+            inputs=inp,
+        )
+        return daily_admission(policy, series.merge(sellers, on=["seller_id", "marketplace_id"]))
+
+    result = replay(policy, dates, get_results, get_daily, until=as_of, keep_sections=("benefits",))
+    criteria = evaluate_policy(policy, by_day[metrics_as_of(policy, dates[-1])])
+    criteria.insert(2, "evaluation_date", dates[-1])
+    sellers = wh.execute(wh.table("sellers").select("seller_id", "marketplace_id", "primary_category"))
+    benefits = compute_benefits(policy, result.statuses, result.results, sellers)
+    projected = project_all(policy, result.states, evaluate_policy(policy, by_day[as_of]))
+    return {
+        "metrics": metrics,
+        "statuses": result.statuses,
+        "transitions": result.transitions,
+        "criteria": criteria,
+        "benefits": benefits,
+        "projected": projected,
+        "final": result.final,
+    }
+
+
+def _same(a: pd.DataFrame, b: pd.DataFrame, keys: list[str], what: str) -> None:
+    """Equal as values (dates as dates, numbers as floats, nulls alike), rows sorted by ``keys``."""
+    assert list(a.columns) == list(b.columns), what
+    assert len(a) == len(b), f"{what}: {len(a)} vs {len(b)} rows"
+
+    def norm(df):
+        df = df.sort_values(keys, kind="stable").reset_index(drop=True).copy()
+        for c in df.columns:
+            s = df[c]
+            values = [v for v in s if not _null(v)]
+            if pd.api.types.is_numeric_dtype(s) or all(
+                isinstance(v, int | float | np.number) and not isinstance(v, bool) for v in values
+            ):
+                df[c] = pd.to_numeric(s, errors="coerce").astype(float)
+            else:
+                df[c] = s.map(lambda v: None if _null(v) else str(v))
+        return df
+
+    pd.testing.assert_frame_equal(norm(a), norm(b), check_dtype=False, obj=what)
+
+
+def _null(v) -> bool:
+    return v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float) and np.isnan(v))
+
+
+@pytest.fixture(scope="module")
+def both(demo_wh):
+    policy = load_policy("customer-excellence")
+    ref = reference(demo_wh, policy, AS_OF)
+    ev = run_evaluation(demo_wh, policy, AS_OF, reuse=False)
+    return policy, ref, ev
+
+
+def test_the_data_has_every_kind_of_transition(both):
+    _, ref, _ = both
+    moves = set(zip(ref["transitions"]["from_state"], ref["transitions"]["to_state"], strict=True))
+    # a test that could not fail: removals, warnings and recoveries must be there to be compared
+    assert {("enrolled", "at_risk"), ("removed", "recovering")} <= moves, moves
+    assert any(to == "removed" for _, to in moves) and any(f == "recovering" for f, _ in moves), moves
+
+
+def test_statuses_and_transitions_equal_the_reference(both):
+    _, ref, ev = both
+    mine = ev.frame("statuses")
+    keys = ["evaluation_date", "seller_id", "marketplace_id"]
+    last = mine["evaluation_date"].max()
+    cols = [c for c in mine.columns if c not in ("reason", "reason_params")]
+    _same(mine[cols], ref["statuses"][cols], keys, "statuses")
+    # the reasons are rendered for the last evaluation (every transition has its own)
+    _same(
+        mine[mine.evaluation_date == last],
+        ref["statuses"][ref["statuses"].evaluation_date == last],
+        keys,
+        "last",
+    )
+    tkeys = ["date", "seller_id", "marketplace_id", "to_state"]
+    _same(ev.frame("transitions"), ref["transitions"], tkeys, "transitions")
+    _same(ev.frame("final"), ref["final"], ["seller_id", "marketplace_id"], "final")
+
+
+def test_criteria_benefits_and_projection_equal_the_reference(both):
+    _, ref, ev = both
+    ckeys = ["section", "seller_id", "marketplace_id", "criterion_id", "rule_id"]
+    _same(ev.frame("criteria"), ref["criteria"], ckeys, "criteria")
+    _same(ev.frame("benefits"), ref["benefits"], ["seller_id", "marketplace_id", "benefit"], "benefits")
+    _same(ev.frame("projected"), ref["projected"], ["seller_id", "marketplace_id"], "projected")
+    assert len(ev.frame("benefits")) > 0 and len(ev.frame("projected")) > 0
+
+
+def test_metrics_equal_the_reference(both):
+    _, ref, ev = both
+    keys = ["seller_id", "marketplace_id", "metric", "window_days", "channel", "as_of"]
+    _same(ev.frame("metrics")[ref["metrics"].columns], ref["metrics"], keys, "metrics")
+
+
+def test_resuming_a_stored_run_equals_a_full_replay(demo_wh, both):
+    policy, _, full = both
+    earlier = AS_OF - timedelta(days=75)  # stops mid-period: the daily check continues from it
+    base = run_evaluation(demo_wh, policy, earlier, reuse=False)
+    resumed = run_evaluation(demo_wh, policy, AS_OF)
+    assert resumed.resumed_from == base.run.run_id and not resumed.reused
+    for part, keys in (
+        ("transitions", ["date", "seller_id", "marketplace_id", "to_state"]),
+        ("final", ["seller_id", "marketplace_id"]),
+        ("criteria", ["section", "seller_id", "marketplace_id", "criterion_id", "rule_id"]),
+        ("projected", ["seller_id", "marketplace_id"]),
+        ("benefits", ["seller_id", "marketplace_id", "benefit"]),
+    ):
+        _same(resumed.frame(part), full.frame(part), keys, part)
+    cols = [c for c in full.frame("statuses").columns if c not in ("reason", "reason_params")]
+    skeys = ["evaluation_date", "seller_id", "marketplace_id"]
+    _same(resumed.frame("statuses")[cols], full.frame("statuses")[cols], skeys, "statuses")
+
+
+def test_explain_reads_the_stored_run_for_one_seller(demo_wh, both):
+    policy, _, full = both
+    seller = full.frame("transitions")["seller_id"].iloc[0]
+    mine = run_evaluation(demo_wh, policy, AS_OF, [seller], persist=False)
+    # the stored run of every seller answers: nothing is computed
+    assert mine.reused and mine.run.as_of == AS_OF and mine.run.scope is None
+    assert set(mine.latest_statuses([seller])["seller_id"]) == {seller}
+
+
+def test_output_files_are_the_run(both, tmp_path: Path):
+    from cxops.report.files import read_frame, verify_manifest
+    from cxops.service.outputs import write_evaluation
+
+    _, ref, ev = both
+    out = write_evaluation(ev, tmp_path / "out")
+    assert verify_manifest(out) == []
+    scorecards = read_frame(out / "scorecards.parquet")
+    assert len(scorecards) == len(ref["criteria"])
+    metrics = read_frame(out / "metrics.csv")
+    keep = ref["metrics"][(ref["metrics"]["as_of"] == AS_OF) | (ref["metrics"]["status"] != "not_measured")]
+    assert len(metrics) == len(keep)
