@@ -119,7 +119,7 @@ def _null(v) -> bool:
 def both(demo_wh):
     policy = load_policy("customer-excellence")
     ref = reference(demo_wh, policy, AS_OF)
-    ev = run_evaluation(demo_wh, policy, AS_OF, reuse=False)
+    ev = run_evaluation(demo_wh, policy, AS_OF, reuse=False, persist=False)  # resumed below
     return policy, ref, ev
 
 
@@ -205,3 +205,70 @@ def test_output_files_are_the_run(both, tmp_path: Path):
     metrics = read_frame(out / "metrics.csv")
     keep = ref["metrics"][(ref["metrics"]["as_of"] == AS_OF) | (ref["metrics"]["status"] != "not_measured")]
     assert len(metrics) == len(keep)
+
+
+def test_report_lists_the_sellers_to_look_at_and_counts_every_seller(both, tmp_path: Path):
+    import re
+
+    from cxops.service.outputs import report_sellers, write_report
+
+    _, _, ev = both
+    listed, total = report_sellers(ev, limit=10)
+    statuses = ev.latest_statuses()
+    assert total == len(statuses) > 10 and len(listed) == 10
+    # the sellers whose status changed at the last evaluation come first
+    last, previous = ev.evaluation_dates[-1], ev.evaluation_dates[-2]
+    t = ev.frame("transitions")
+    changed = set(zip(t[t.date > previous].seller_id, t[t.date > previous].marketplace_id, strict=True))
+    first = list(zip(listed.seller_id, listed.marketplace_id, strict=True))[: len(changed)]
+    assert set(first) == changed or len(changed) > 10
+    html = write_report(ev, tmp_path / "r.html", limit=10).read_text()
+    assert f"10 of {total} sellers are listed" in " ".join(html.split())
+    assert html.count('<details class="seller"') == 10 and 'id="cx-search"' in html
+    assert "<script src" not in html and "http" not in html.split("<body>")[1].split("</footer>")[0]
+    # the summary counts every seller, not the listed ones
+    counts = dict(zip(*np.unique(statuses["state"], return_counts=True), strict=True))
+    summary = re.search(r'<section id="summary">.*?</section>', html, flags=re.S).group(0)
+    assert f'<th class="n">{total:,}</th>' in summary
+    for state, n in counts.items():
+        assert re.search(rf'class="b {state}">[^<]*</span></td><td class="n">{n:,}</td>', summary), state
+    assert last
+
+
+def test_report_sellers_table_shows_the_numbers_the_criteria_judged(both, tmp_path: Path):
+    import re
+
+    from cxops.report.format import format_value
+    from cxops.service.outputs import write_report
+
+    _, _, ev = both
+    html = write_report(ev, tmp_path / "r.html").read_text()
+    crit = ev.frame("criteria")
+    odr = crit[(crit.criterion_id == "odr") & (crit.section == "admission")]
+    volume = crit[crit.criterion_id == "order_volume"]
+    checked = 0
+    for row in odr.itertuples():
+        m = re.search(
+            rf'<tr><td><a href="#[^"]+">{row.seller_id}</a></td><td>{row.marketplace_id}</td>(.*?)</tr>', html
+        )
+        cells = re.findall(r'<td class="n">([^<]*)</td>', m.group(1))
+        # orders (90 days) and the order defect rate: the values of the criteria, same day
+        vol = volume[(volume.seller_id == row.seller_id) & (volume.marketplace_id == row.marketplace_id)]
+        if len(vol) and vol["value"].iloc[0] > 0:
+            assert cells[0] == f"{int(vol['value'].iloc[0]):,}", (row.seller_id, cells)
+        assert cells[1] == format_value(row.value, "order_defect_rate", status=row.status), (
+            row.seller_id,
+            cells,
+        )
+        checked += 1
+    assert checked == len(odr) > 0
+
+
+def test_the_newest_transitions_are_the_ones_shown(both):
+    from cxops.service.outputs import newest_transitions
+
+    _, _, ev = both
+    t = ev.frame("transitions")
+    shown = newest_transitions(ev, 5)
+    assert len(shown) == 5 and list(shown["date"]) == sorted(shown["date"])
+    assert min(shown["date"]) >= sorted(t["date"])[-5]

@@ -480,11 +480,9 @@ def evaluate(
             console.print(scorecards(run.frame("criteria", seller), lang=lang.value))
         n = run.count("transitions")
         if n:
-            t = run.table("transitions")
-            recent = run.read(
-                t.order_by([t.date.desc(), t.seller_id.desc(), t.marketplace_id.desc()]).limit(30)
-            )
-            console.print(transitions_table(recent, lang=lang.value, limit=30))
+            from cxops.service.outputs import newest_transitions
+
+            console.print(transitions_table(newest_transitions(run, 30), lang=lang.value, limit=30))
             if n > 30:
                 err.print(f"newest 30 of {n:,} status changes shown; all are in --out DIR/transitions.csv")
     elif fmt != Fmt.parquet:
@@ -536,6 +534,7 @@ def explain(
             next_evaluation=ev.next_evaluation,
         )
         console.print(text, highlight=False)
+    ev.discard()
 
 
 # -- policy ------------------------------------------------------------------------------------

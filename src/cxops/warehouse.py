@@ -329,6 +329,18 @@ def _open_duckdb_file(path: Path, read_only: bool):
     try:
         con = ibis.duckdb.connect(str(path), read_only=read_only)
         con.list_tables()  # reads the catalog: a damaged file fails here, not in the middle of a job
+        # a copy cut short can still hold its catalog: its blocks must all be in the file
+        block, blocks = con.con.execute(
+            "SELECT block_size, total_blocks FROM pragma_database_size()"
+        ).fetchone()
+        size = path.stat().st_size
+        if size < block * blocks:
+            con.disconnect()
+            raise WarehouseError(
+                f"warehouse {path} is truncated: the file has {size:,} bytes, its catalog needs "
+                f"{block * blocks:,} (an interrupted copy?)",
+                hint="copy the warehouse again, or re-import the data into a new file",
+            )
     except duckdb.IOException as e:
         text = str(e)
         if "lock" in text.lower():

@@ -179,7 +179,13 @@ def policy_source(name_or_path: str | os.PathLike[str]) -> tuple[str, str]:
         path = Path(raw)
         if not path.is_file():
             raise PolicyError([PolicyIssue(raw, "", "file not found")])
-        return str(path), path.read_text(encoding="utf-8")
+        try:
+            return str(path), path.read_text(encoding="utf-8")
+        except UnicodeDecodeError as e:
+            reason = f"not a TOML text file (byte {e.start} is not UTF-8 text)"
+            raise PolicyError([PolicyIssue(raw, "", reason)]) from None
+        except OSError as e:
+            raise PolicyError([PolicyIssue(raw, "", f"cannot be read: {e.strerror or e}")]) from None
     pack = _packs_dir().joinpath(f"{raw}.toml")
     if not pack.is_file():
         known = ", ".join(_pack_names())

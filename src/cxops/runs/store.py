@@ -84,11 +84,16 @@ def new_run_id() -> str:
     return uuid.uuid4().hex[:12]
 
 
+def table_prefix(run_id: str) -> str:
+    """Prefix of every table of a run (its parts and the job's intermediate tables)."""
+    return f"{_PREFIX}{run_id}_"
+
+
 def table_name(run_id: str, part: str) -> str:
     """Warehouse table of one part of a run (``_cxops_run_<id>_<part>``)."""
     if part not in PARTS:
         raise ValueError(f"unknown run part {part!r}; expected one of {', '.join(PARTS)}")
-    return f"{_PREFIX}{run_id}_{part}"
+    return f"{table_prefix(run_id)}{part}"
 
 
 @dataclass

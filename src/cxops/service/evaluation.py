@@ -94,6 +94,7 @@ class Evaluation:
     freshness: Freshness | None = None
     notes: list[str] = field(default_factory=list)
     sellers: list[str] | None = None
+    temporary: bool = False
 
     # -- what the run is about -----------------------------------------------------------------------
     @property
@@ -150,6 +151,14 @@ class Evaluation:
 
     def count(self, part: str) -> int:
         return int(self.wh.execute(self.table(part).count()))
+
+    def discard(self) -> None:
+        """Drop the tables of a run that was not stored (``persist=False``); a stored run is kept."""
+        if self.temporary:
+            prefix = store.table_prefix(self.run.run_id)
+            for name in self.wh.con.list_tables():
+                if name.startswith(prefix):
+                    self.wh.con.drop_table(name, force=True)
 
 
 def _typed(table) -> pd.DataFrame:
@@ -272,6 +281,7 @@ def run_evaluation(
         notes=record.notes,
         resumed_from=base.run_id if base else None,
         sellers=ids,
+        temporary=not persist,
     )
 
 
@@ -306,12 +316,19 @@ class _Job:
         return store.table_name(self.run_id, part)
 
     def _create(self, part: str, obj) -> None:
-        self.wh.con.create_table(self._name(part), obj, temp=not self.persist, overwrite=True)
+        self.wh.con.create_table(
+            self._name(part), obj, temp=self._temporary(not self.persist), overwrite=True
+        )
+
+    def _temporary(self, wanted: bool) -> bool:
+        """Temporary tables where the engine has them (DuckDB); elsewhere tables named after the run,
+        dropped when it ends (and, if it is killed, by the next commit: :func:`cxops.runs.drop_orphans`)."""
+        return wanted and self.wh.engine == "duckdb"
 
     def _materialize(self, name: str, expr):
-        table = f"_cxops_tmp_{self.run_id}_{len(self._temp)}_{name}"
+        table = f"{store.table_prefix(self.run_id)}tmp{len(self._temp)}_{name}"
         self._temp.append(table)
-        return self.wh.con.create_table(table, expr, temp=True)
+        return self.wh.con.create_table(table, expr, temp=self._temporary(True))
 
     def _drop_temp(self) -> None:
         for name in [self._wide_name, *self._temp]:
@@ -419,14 +436,14 @@ class _Job:
     # -- 2. criteria -----------------------------------------------------------------------------------
     @property
     def _wide_name(self) -> str:
-        return f"_cxops_wide_{self.run_id}"
+        return f"{store.table_prefix(self.run_id)}wide"
 
     def _wide(self) -> None:
         """Pivot the metrics the criteria test: one row per (day, seller) and four columns per spec
         (numerator, denominator, value, status code), ordered by day so one day reads few blocks."""
         m = self.wh.con.table(self._name("metrics"))
         wide = _pivot(m, self.specs).order_by(["as_of", *KEYS])
-        self.wh.con.create_table(self._wide_name, wide, temp=True, overwrite=True)
+        self.wh.con.create_table(self._wide_name, wide, temp=self._temporary(True), overwrite=True)
 
     def _fetch(self, day: date) -> tuple[pd.DataFrame, tuple]:
         """Sellers and wide arrays of ``day`` (sorted by seller, marketplace)."""
@@ -544,8 +561,8 @@ class _Job:
         metrics = sorted({c.metric for s in ("admission", "removal") for _, c in policy.criteria(s)})
         specs = [spec for spec in self.specs if spec[0] in metrics]
         series = series_expr(replace(self.inp, only=keys), lo, hi, None, metrics)
-        name = f"_cxops_daily_{self.run_id}"
-        self.wh.con.create_table(name, _pivot(series, specs), temp=True, overwrite=True)
+        name = f"{store.table_prefix(self.run_id)}daily"
+        self.wh.con.create_table(name, _pivot(series, specs), temp=self._temporary(True), overwrite=True)
         out = []
         try:
             t = self.wh.con.table(name)

@@ -85,10 +85,14 @@ def write_evaluation(
         done = 0
         for name in FILES:
             expr = output_expr(ev, name)
-            ev.wh.con.to_parquet(expr, folder.path / f"{name}.parquet")
-            done += 1
-            progress("outputs", done, steps)
-            ev.wh.con.to_csv(_csv_expr(expr), folder.path / f"{name}.csv")
+            if ev.wh.engine == "duckdb":  # the engine streams the rows to the files
+                ev.wh.con.to_parquet(expr, folder.path / f"{name}.parquet")
+                done += 1
+                progress("outputs", done, steps)
+                ev.wh.con.to_csv(_csv_expr(expr), folder.path / f"{name}.csv")
+            else:  # engines that write folders of part files: batches of rows through Arrow
+                _write_batches(ev, expr, folder.path / f"{name}.parquet", folder.path / f"{name}.csv")
+                done += 1
             done += 1
             progress("outputs", done, steps)
         write_report(ev, folder.path / "report.html", lang)
@@ -102,6 +106,41 @@ def write_evaluation(
                 "data_fingerprint": ev.run.fingerprint,
             }
         )
+
+
+def _write_batches(ev: Evaluation, expr, parquet: Path, csv: Path, batch: int = 500_000) -> None:
+    """Write ``expr`` to one Parquet and one CSV file a batch of rows at a time."""
+    import pyarrow.parquet as pq
+
+    from cxops.report.files import prepare_for_parquet
+
+    writer = None
+    with csv.open("w", encoding="utf-8", newline="") as fh:
+        first = True
+        for rb in ev.wh.con.to_pyarrow_batches(expr, chunk_size=batch):
+            frame = _typed_batch(rb)
+            table = prepare_for_parquet(frame)
+            if writer is None:
+                writer = pq.ParquetWriter(parquet, table.schema)
+            writer.write_table(table.cast(writer.schema))
+            text = to_csv(frame)
+            fh.write(text if first else text.split("\n", 1)[1])
+            first = False
+        if first:  # no rows: the header alone
+            empty_frame = _typed_batch(expr.schema().to_pyarrow().empty_table())
+            fh.write(to_csv(empty_frame))
+            writer = pq.ParquetWriter(parquet, prepare_for_parquet(empty_frame).schema)
+    if writer is not None:
+        writer.close()
+
+
+def _typed_batch(batch) -> pd.DataFrame:
+    import pyarrow as pa
+
+    from cxops.service.evaluation import _typed
+
+    table = batch if isinstance(batch, pa.Table) else pa.Table.from_batches([batch])
+    return _typed(table)
 
 
 # -- the report ------------------------------------------------------------------------------------
@@ -249,6 +288,13 @@ def _counts(ev: Evaluation) -> tuple[dict[str, int], pd.DataFrame]:
     overview = overview.sort_values(["_rank", "criterion_id"], kind="stable").drop(columns=["_rank", "_n"])
     states_n = dict(zip(states["state"], states["n"].astype(int), strict=True))
     return states_n, overview.reset_index(drop=True)
+
+
+def newest_transitions(ev: Evaluation, n: int = 30) -> pd.DataFrame:
+    """The ``n`` newest status changes (by date, then seller), oldest of them first (as a table reads)."""
+    t = ev.table("transitions")
+    newest = ev.read(t.order_by([t.date.desc(), t.seller_id.desc(), t.marketplace_id.desc()]).limit(n))
+    return newest.iloc[::-1].reset_index(drop=True)
 
 
 # -- standard output -------------------------------------------------------------------------------
