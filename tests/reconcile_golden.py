@@ -210,6 +210,97 @@ def _messages() -> Callable:
     return build
 
 
+def _definitions() -> Callable:
+    def build():
+        t = tables()
+        t["violations"] = [
+            {
+                "seller_id": "S1",
+                "marketplace_id": "US",
+                "violation_id": "v1",
+                "kind": "listing_policy",
+                "reported_at": datetime(2024, 5, 1, 20),
+            }
+        ]
+        return _with(
+            t,
+            [
+                rep("late_shipment_rate", "mfn", "2024-05-20", "2024-06-18", 3, 19, 0.1579),
+                rep("pre_fulfillment_cancel_rate", "mfn", "2024-06-03", "2024-06-09", 1, 6, 0.1667),
+                rep("on_time_delivery_rate", "mfn", "2024-06-01", "2024-06-14", 8, 9, 0.8889),
+                rep("on_time_delivery_rate", "all", "2024-06-01", "2024-06-14", 9, 5, 1.0),
+                rep("customer_satisfaction_index", "all", "2024-04-01", "2024-06-29", 100, 7, 14.3),
+                rep("listing_policy_violations", "all", "2023-12-01", "2024-05-29", 2),
+                rep("account_health_rating", "all", "2024-01-01", "2024-06-29", 250),
+                rep("document_requests", "all", "2024-01-01", "2024-06-29", 0),
+                rep("tenure_days", "all", "2024-01-01", "2024-06-29", 200),
+            ],
+        )
+
+    return build
+
+
+def _unit_definition() -> Callable:
+    def build():
+        t = tables()
+        t["shipments"] = [dict(s, units=2 if s["order_id"] == "M40" else 1) for s in t["shipments"]]
+        return _with(
+            t,
+            [
+                rep("unit_on_time_delivery_rate", "mfn", "2024-06-01", "2024-06-14", 9, 10, 0.9),
+                rep("unit_on_time_delivery_rate", "all", "2024-06-01", "2024-06-14", 8, 8, 1.0),
+            ],
+        )
+
+    return build
+
+
+def _populations() -> Callable:
+    def build():
+        t = tables()
+        t["buyer_messages"] = [
+            {
+                "seller_id": "S1",
+                "message_id": "m1",
+                "marketplace_id": "US",
+                "received_at": datetime(2024, 5, 2, 17),
+                "first_response_at": datetime(2024, 5, 2, 19),
+            }
+        ]
+        w = ("2024-06-27", "2024-06-29")
+        return _with(
+            t,
+            [
+                rep("pre_fulfillment_cancel_rate", "mfn", *w, 0, 3, 0.0),
+                rep("valid_tracking_rate", "mfn", *w, 1, 2, 0.5),
+                rep("on_time_delivery_rate", "mfn", *w, 1, 1, 1.0),
+                rep("customer_satisfaction_index", "all", *w, 50, 2, 25.0),
+                rep("late_response_rate", "all", *w, 1, 2, 0.5),
+                rep("unit_on_time_delivery_rate", "mfn", *w, 2, 2, 1.0),
+            ],
+        )
+
+    return build
+
+
+def _no_feedback_or_claims() -> Callable:
+    def build():
+        t = tables(claims=False)
+        del t["feedback"]
+        return _with(t, [rep("order_defect_rate", "mfn", ODR_FROM, ODR_TO, 3, 50, 0.06)])
+
+    return build
+
+
+def _low_ratings_only() -> Callable:
+    def build():
+        t = tables()
+        t["feedback"] = [f for f in t["feedback"] if f["rating"] <= 3]
+        return _with(t, [rep("customer_satisfaction_index", "all", "2024-04-01", "2024-06-29", 100, 4, 25.0)])
+
+    return build
+
+
 def _no_orders() -> Callable:
     def build():
         return warehouse(
@@ -573,6 +664,11 @@ def scenarios() -> dict[str, tuple[Callable, date | None]]:
         "feedback_partial": (_partial_feedback(), AS_OF),
         "feedback_missing": (_no_feedback(), AS_OF),
         "messages": (_messages(), AS_OF),
+        "definitions": (_definitions(), AS_OF),
+        "unit_definition": (_unit_definition(), AS_OF),
+        "populations": (_populations(), AS_OF),
+        "no_feedback_or_claims": (_no_feedback_or_claims(), AS_OF),
+        "low_ratings_only": (_low_ratings_only(), AS_OF),
         "no_orders": (_no_orders(), None),
         "amazon_reports": (_amazon(), None),
         "canonical_cli": (_canonical_cli(), None),
@@ -604,13 +700,25 @@ def snapshot(frame: pd.DataFrame, table, summary: str) -> dict:
     }
 
 
-def current(name: str, lang: str = "en") -> dict:
-    """The snapshot of scenario ``name`` computed by the current code."""
-    from cxops.reconcile import reconcile, reconcile_summary, reconcile_table
+def result(name: str):
+    """The :class:`cxops.reconcile.Reconciliation` of scenario ``name`` computed by the current code."""
+    from cxops.reconcile import reconcile
 
     build, as_of = scenarios()[name]
-    df = reconcile(build(), as_of)
-    return snapshot(df, reconcile_table(df), reconcile_summary(df))
+    return reconcile(build(), as_of)
+
+
+def outputs(res, lang="en") -> dict:
+    """The snapshot of a reconciliation rendered in ``lang`` (a code or a Translator)."""
+    from cxops.report.reconcile import reconcile_frame, reconcile_summary, reconcile_table
+
+    frame = reconcile_frame(res, lang=lang)
+    return snapshot(frame, reconcile_table(frame, lang=lang), reconcile_summary(frame, lang=lang))
+
+
+def current(name: str, lang: str = "en") -> dict:
+    """The snapshot of scenario ``name`` computed by the current code."""
+    return outputs(result(name), lang)
 
 
 def main(out: Path) -> None:

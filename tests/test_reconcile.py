@@ -24,8 +24,10 @@ from test_metrics_invariants import marketplaces
 
 from cxops.canonical.schema import TABLES
 from cxops.canonical.validate import validate
+from cxops.errors import NotFoundError
 from cxops.metrics.compute import compute_at
-from cxops.reconcile import OUTPUT_COLUMNS, reconcile, reconcile_summary, reconcile_table
+from cxops.reconcile import reconcile
+from cxops.report.reconcile import OUTPUT_COLUMNS, reconcile_frame, reconcile_summary, reconcile_table
 
 AS_OF = date(2024, 6, 30)
 REPORTED_AT = "2024-06-30T08:00:00Z"
@@ -136,7 +138,7 @@ def rep(metric, channel, start, end, num=None, den=None, rate=None, **kw):
 def run(reported, **kw):
     t = tables(**kw)
     t["reported_metrics"] = reported
-    df = reconcile(warehouse(t), AS_OF)
+    df = reconcile_frame(reconcile(warehouse(t), AS_OF))
     assert list(df.columns) == OUTPUT_COLUMNS
     return df
 
@@ -385,7 +387,7 @@ def test_amazon_policy_counters_are_violation_counts_over_the_reported_window():
         rep("policy_violation_warnings", "all", f, to, 2),
         rep("suspected_intellectual_property_violations", "all", f, to, 0),
     ]
-    df = reconcile(warehouse(t), AS_OF)
+    df = reconcile_frame(reconcile(warehouse(t), AS_OF))
     ip = row(df, "received_intellectual_property_complaints", "all")
     assert (ip["computed_numerator"], ip["verdict"], ip["computed_as"]) == (
         2,
@@ -442,13 +444,13 @@ def test_as_of_and_seller_filters():
         rep("late_shipment_rate", "mfn", "2024-06-01", "2024-06-30", 0, 1, 0.0),
     ]
     wh = warehouse(t)
-    assert list(reconcile(wh, date(2024, 6, 20)).metric) == ["order_defect_rate"]
-    assert len(reconcile(wh)) == 2
-    assert reconcile(wh, AS_OF, seller_ids=["S9"]).empty
+    assert list(reconcile(wh, date(2024, 6, 20)).rows.metric) == ["order_defect_rate"]
+    assert len(reconcile(wh).rows) == 2
+    assert reconcile(wh, AS_OF, seller_ids=["S9"]).rows.empty
 
 
 def test_no_reported_metrics_is_a_clear_error():
-    with pytest.raises(KeyError, match="no reported metrics"):
+    with pytest.raises(NotFoundError, match="no reported metrics"):
         reconcile(warehouse(tables()), AS_OF)
 
 
@@ -549,7 +551,7 @@ def test_numbers_reported_by_cxops_itself_always_agree(tables_, viol, offsets):
     res = validate(reported, TABLES["reported_metrics"], "reported.test")
     assert res.quarantined.empty
     wh.upsert(TABLES["reported_metrics"], res.loaded)
-    df = reconcile(wh)
+    df = reconcile(wh).rows
     assert len(df) == len(reported)
     bad = df[df.verdict != "agrees"]
     assert bad.empty, bad[["metric", "channel", "window_from", "window_to", "reported_rate", "computed_rate"]]
