@@ -761,3 +761,25 @@ def test_cli_reconcile_without_reported_metrics_is_one_clear_error(tmp_path):
         and "hint: cxops import amazon" in res.output
     )
     assert "Traceback" not in res.output
+
+
+# -- the metrics pieces reconcile reads -----------------------------------------------------------
+
+
+def test_not_measured_reasons_are_the_old_sentences_with_message_keys():
+    import pickle
+
+    from cxops.metrics.unmeasured import no_feedback_or_claims, no_table, not_provided
+
+    r = not_provided("shipments", ["delivered_at", "units"])
+    assert r == "the shipments source does not provide delivered_at, units"  # the metrics' note, unchanged
+    assert (r.key, r.params) == ("not_provided", {"table": "shipments", "columns": "delivered_at, units"})
+    back = pickle.loads(pickle.dumps(r))
+    assert (back, back.key, back.params) == (r, r.key, r.params)
+    assert no_table("claims") == "no claims data imported" and no_table("claims").params == {
+        "table": "claims"
+    }
+    assert no_feedback_or_claims() == "no feedback or claims data imported"
+    assert render_message(Message(f"not_measured.{r.key}", r.params), lang="zh") == (
+        "shipments 数据来源未提供 delivered_at, units"
+    )
