@@ -5,8 +5,7 @@ the catalog's seller-day facts), the same facts recounted by UTC day for the tim
 response-time sums, and a few small queries for the causes: the orders behind removed feedback,
 shared ratings, decided claims and defects after the report
 (:func:`cxops.metrics.odr_evidence.order_defect_evidence`), the raw orders' coverage per seller, and
-the feedback source's star range. :func:`gather` aligns them
-all with the reported rows.
+the feedback source's star range. :func:`gather` aligns them all with the reported rows.
 """
 
 from __future__ import annotations
