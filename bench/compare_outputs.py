@@ -88,9 +88,7 @@ def compare(a: Path, b: Path, context: int = 3) -> dict[str, str]:
     """Compare two captures file by file; returns ``{file: verdict}`` and prints the differences."""
     verdicts: dict[str, str] = {}
     names = sorted({p.relative_to(a).as_posix() for p in a.rglob("*") if p.is_file()})
-    names += sorted(
-        {p.relative_to(b).as_posix() for p in b.rglob("*") if p.is_file()} - set(names), key=str
-    )
+    names += sorted({p.relative_to(b).as_posix() for p in b.rglob("*") if p.is_file()} - set(names), key=str)
     for rel in names:
         pa, pb = a / rel, b / rel
         if not pa.exists() or not pb.exists():

@@ -152,7 +152,9 @@ def summary(records: list[dict]) -> str:
         "| orders | sellers | step | wall s | peak RSS GB | s per M orders | outputs | when |",
         "|---|---|---|---|---|---|---|---|",
     ]
-    for (orders, sellers, step), m in sorted(latest.items(), key=lambda kv: (kv[0][0], STEPS.index(kv[0][2]))):
+    for (orders, sellers, step), m in sorted(
+        latest.items(), key=lambda kv: (kv[0][0], STEPS.index(kv[0][2]))
+    ):
         per = m["wall_s"] / (orders / 1e6) if orders else float("nan")
         outputs = ""
         if step == "evaluate" and m["r"].get("output_bytes"):
@@ -170,7 +172,9 @@ def main() -> None:
     p.add_argument("--orders", type=int, default=1_000_000, help="Orders (sellers = orders / 200).")
     p.add_argument("--sellers", type=int, help="Sellers (overrides --orders).")
     p.add_argument("--days", type=int, default=730)
-    p.add_argument("--steps", default=",".join(STEPS), help="Comma-separated subset of synth,import,evaluate.")
+    p.add_argument(
+        "--steps", default=",".join(STEPS), help="Comma-separated subset of synth,import,evaluate."
+    )
     p.add_argument("--work", help="Folder for data, warehouse and outputs (kept; default a temporary one).")
     p.add_argument("--keep", action="store_true", help="Keep the temporary folder.")
     p.add_argument("--memory-limit", help="Passed to cxops evaluate --memory-limit (e.g. 3GB).")
