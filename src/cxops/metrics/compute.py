@@ -206,6 +206,16 @@ def _dates(days: list[date]) -> ir.Table:
     return ibis.memtable(pd.DataFrame({"as_of": sorted(set(days))}))
 
 
+def _window_days(days: list[date], window: int) -> ir.Table:
+    """``(as_of, day)`` for every day of the ``window``-day window ending on each as-of day: records join
+    it on their day (an equality join, where a range condition would compare every record with every
+    as-of day)."""
+    rows = [(d, d - timedelta(days=k)) for d in sorted(set(days)) for k in range(window)]
+    return ibis.memtable(
+        pd.DataFrame(rows, columns=["as_of", "day"]), schema={"as_of": "date", "day": "date"}
+    )
+
+
 def _family_as_of(inp: Inputs, fam: Family, days: list[date], base: ir.Table, reasons) -> list[ir.Table]:
     if all(reasons[o.metric] is not None for o in fam.outputs):
         return []
@@ -214,8 +224,7 @@ def _family_as_of(inp: Inputs, fam: Family, days: list[date], base: ir.Table, re
     grid = base.cross_join(_channels(fam.channels))
     for w in fam.windows:
         f = facts.filter((facts.day >= min(days) - timedelta(days=w - 1)) & (facts.day <= max(days)))
-        f = f.cross_join(_dates(days))
-        f = f.filter((f.day <= f.as_of) & (f.day >= f.as_of - ibis.interval(days=w - 1)))
+        f = f.inner_join(_window_days(days, w), "day")
         sums = f.group_by([*KEYS, "as_of"]).aggregate(**{c: f[c].sum() for c in fam.sums})
         j = grid.left_join(sums, [*KEYS, "as_of"]).select(grid, *fam.sums)
         j = j.mutate(**{c: j[c].fill_null(0) for c in fam.sums})
@@ -228,8 +237,7 @@ def _family_as_of(inp: Inputs, fam: Family, days: list[date], base: ir.Table, re
 def _messages_as_of(inp: Inputs, days: list[date], base: ir.Table, as_of_at: datetime | None) -> ir.Table:
     m = inp.cached("messages", lambda: records.messages(inp))
     m = m.filter((m.day >= min(days) - timedelta(days=RESPONSE_WINDOW - 1)) & (m.day <= max(days)))
-    m = m.cross_join(_dates(days))
-    m = m.filter((m.day <= m.as_of) & (m.day >= m.as_of - ibis.interval(days=RESPONSE_WINDOW - 1)))
+    m = m.inner_join(_window_days(days, RESPONSE_WINDOW), "day")
     if as_of_at is None:
         m = m.filter(m.resolved_day <= m.as_of)
         replied = m.responded_day <= m.as_of

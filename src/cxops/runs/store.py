@@ -34,6 +34,8 @@ import pandas as pd
 import pyarrow as pa
 
 REGISTRY = "_cxops_runs"
+#: Runs being written, or read from temporary tables, in this process: never orphans.
+ACTIVE: set[str] = set()
 #: Runs kept per policy name and seller scope (of the current data).
 KEEP = 3
 _PREFIX = "_cxops_run_"
@@ -269,7 +271,7 @@ def drop_orphans(wh, keep: set[str] | None = None) -> list[str]:
     keep : set of str, optional
         Run ids whose tables must stay although not registered yet (a run being written).
     """
-    owned = {r.run_id for r in list_runs(wh)} | set(keep or ())
+    owned = {r.run_id for r in list_runs(wh)} | set(keep or ()) | ACTIVE
     dropped = []
     for name in wh.con.list_tables():
         if not name.startswith(_PREFIX):

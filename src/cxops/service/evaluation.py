@@ -155,6 +155,7 @@ class Evaluation:
     def discard(self) -> None:
         """Drop the tables of a run that was not stored (``persist=False``); a stored run is kept."""
         if self.temporary:
+            store.ACTIVE.discard(self.run.run_id)
             prefix = store.table_prefix(self.run.run_id)
             for name in self.wh.con.list_tables():
                 if name.startswith(prefix):
@@ -272,7 +273,12 @@ def run_evaluation(
     base = store.find_resumable(wh, phash, fingerprint.digest, until, ids) if reuse else None
     inp = load_inputs(wh, policy.metric_options)
     job = _Job(wh, policy, inp, fresh, as_of, until, ids, progress, persist, base)
-    record = job.run(phash, fingerprint, notes, t0)
+    try:
+        record = job.run(phash, fingerprint, notes, t0)
+    except BaseException:
+        store.ACTIVE.discard(job.run_id)
+        job._drop_all()  # nothing half-written stays (a killed process leaves orphans: dropped later)
+        raise
     return Evaluation(
         wh,
         policy,
@@ -295,6 +301,7 @@ class _Job:
         self.persist = persist
         self.base: store.RunRecord | None = base
         self.run_id = store.new_run_id()
+        store.ACTIVE.add(self.run_id)  # its tables are not orphans while it runs
         self.plain = inp if ids is None else _only_sellers(inp, ids)
         # facts, universe and messages materialised once per run in temporary tables, shared by the
         # metrics of every evaluation and by every daily recovery check
@@ -410,11 +417,14 @@ class _Job:
             record.notes = [*notes, f"resumed from run {base.run_id} (evaluated up to {base.until})"]
         if self.persist:
             store.commit_run(self.wh, record)
+            store.ACTIVE.discard(self.run_id)
         return record
 
     def _drop_all(self) -> None:
-        for part in store.PARTS:
-            self.wh.con.drop_table(self._name(part), force=True)
+        prefix = store.table_prefix(self.run_id)
+        for name in self.wh.con.list_tables():
+            if name.startswith(prefix):
+                self.wh.con.drop_table(name, force=True)
 
     # -- 1. metrics ------------------------------------------------------------------------------------
     def _metrics(self, days: list[date], dates: list[date]) -> None:
