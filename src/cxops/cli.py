@@ -448,10 +448,10 @@ def evaluate(
     allow_stale: bool = ALLOW_STALE,
     recompute: bool = typer.Option(False, "--recompute", help="Do not reuse a stored run: compute again."),
     memory_limit: str = typer.Option(
-        None,
+        "3GB",
         "--memory-limit",
         envvar="CXOPS_MEMORY_LIMIT",
-        help="Engine memory cap, e.g. 3GB (spills past it).",
+        help="DuckDB's memory cap; past it the engine spills to disk beside the warehouse.",
     ),
     warehouse: str = WAREHOUSE,
 ):

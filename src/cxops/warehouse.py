@@ -329,9 +329,10 @@ def _open_duckdb_file(path: Path, read_only: bool):
     try:
         con = ibis.duckdb.connect(str(path), read_only=read_only)
         con.list_tables()  # reads the catalog: a damaged file fails here, not in the middle of a job
-        # a copy cut short can still hold its catalog: its blocks must all be in the file
+        # a copy cut short can still hold its catalog: at least its used blocks must be in the file
+        # (DuckDB itself may cut free blocks off the end)
         block, blocks = con.con.execute(
-            "SELECT block_size, total_blocks FROM pragma_database_size()"
+            "SELECT block_size, used_blocks FROM pragma_database_size()"
         ).fetchone()
         size = path.stat().st_size
         if size < block * blocks:

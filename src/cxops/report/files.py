@@ -338,9 +338,20 @@ def count_rows(path: Path) -> int | None:
     return None
 
 
-def write_manifest(folder: str | Path, extra: Mapping[str, Any] | None = None) -> Path:
+def write_manifest(
+    folder: str | Path, extra: Mapping[str, Any] | None = None, rows: Mapping[str, int] | None = None
+) -> Path:
     """Write ``manifest.json`` listing every file of ``folder`` (recursively) with its size, rows and
     SHA-256.
+
+    Parameters
+    ----------
+    folder : str or Path
+    extra : mapping, optional
+        More top-level fields (run id, policy …).
+    rows : mapping, optional
+        Rows of files already known (relative path -> rows), e.g. counted by the engine that wrote
+        them; the others are counted (:func:`count_rows`).
 
     Returns
     -------
@@ -354,7 +365,7 @@ def write_manifest(folder: str | Path, extra: Mapping[str, Any] | None = None) -
             {
                 "path": path.relative_to(folder).as_posix(),
                 "bytes": path.stat().st_size,
-                "rows": count_rows(path),
+                "rows": (rows or {}).get(path.relative_to(folder).as_posix(), None) or count_rows(path),
                 "sha256": sha256_file(path),
             }
         )
@@ -471,14 +482,14 @@ class AtomicFolder:
                 if p.name.startswith(f"{prefix}{self.target.name}-") and p.is_dir():
                     shutil.rmtree(p, ignore_errors=True)
 
-    def commit(self, extra: Mapping[str, Any] | None = None) -> Path:
-        """Write the manifest and put the folder in place; returns ``target``."""
+    def commit(self, extra: Mapping[str, Any] | None = None, rows: Mapping[str, int] | None = None) -> Path:
+        """Write the manifest (see :func:`write_manifest`) and put the folder in place; returns ``target``."""
         import os
         import shutil
         import uuid
 
         try:
-            write_manifest(self.path, extra)
+            write_manifest(self.path, extra, rows)
             _fsync_tree(self.path)
             if not self.target.exists():
                 os.rename(self.path, self.target)

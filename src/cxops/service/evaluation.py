@@ -48,7 +48,8 @@ from cxops.lifecycle.machine import LifecycleState, SellerState
 from cxops.lifecycle.project import PROJECTION_COLUMNS
 from cxops.lifecycle.reasons import Reason
 from cxops.lifecycle.replay import daily_admission, replay
-from cxops.metrics.compute import as_of_expr, load_inputs, marketplace_zones, series_expr
+from cxops.metrics.catalog import CATALOG
+from cxops.metrics.compute import OUTPUT_COLUMNS, as_of_expr, load_inputs, marketplace_zones, series_expr
 from cxops.metrics.defects import DEFECT_COLUMNS, DEFECT_SCHEMA, defects_expr, sort_defects
 from cxops.metrics.freshness import Freshness, data_freshness
 from cxops.metrics.records import Inputs
@@ -60,6 +61,7 @@ from cxops.runs.tables import empty, to_arrow
 
 Progress = Callable[[str, int, int], None]
 
+_NO_WINDOW = -1  # window_days of metrics without one (tenure), in join keys
 #: Sellers per chunk when the last evaluation's criterion results are built and written.
 CHUNK = 100_000
 #: Days of daily recovery check computed at once for a seller newly out of the program (it stays out
@@ -311,13 +313,15 @@ class _Job:
         self._met = pd.DataFrame(columns=["seller_id", "marketplace_id", "day", "admission_met"])
         self.timings: dict[str, float] = {}
         self.specs = criterion_specs(policy)
-        self._tick = time.perf_counter()
+        self._tick, self._cpu = time.perf_counter(), time.process_time()
 
     # -- helpers ---------------------------------------------------------------------------------------
     def _lap(self, name: str) -> None:
-        now = time.perf_counter()
+        """Add the wall and CPU seconds (all threads) since the last lap to stage ``name``."""
+        now, cpu = time.perf_counter(), time.process_time()
         self.timings[name] = round(self.timings.get(name, 0.0) + now - self._tick, 3)
-        self._tick = now
+        self.timings[f"{name}_cpu"] = round(self.timings.get(f"{name}_cpu", 0.0) + cpu - self._cpu, 3)
+        self._tick, self._cpu = now, cpu
 
     def _name(self, part: str) -> str:
         return store.table_name(self.run_id, part)
@@ -431,7 +435,8 @@ class _Job:
         """Every catalog metric as of ``days`` into the run's ``metrics`` table (engine only); when
         resuming, the earlier evaluations' metrics are copied from the stored run."""
         self.progress("metrics", 0, 1)
-        expr = as_of_expr(self.inp, days)
+        expr = as_of_expr(self.inp, days)  # materialises each family's facts (temporary tables)
+        self._lap("facts")
         base = self.base
         if base is not None:
             old_days = sorted({metrics_as_of(self.policy, d) for d in dates} - set(days))
@@ -440,6 +445,23 @@ class _Job:
             if self.ids is not None:
                 old = old.filter(old.seller_id.isin(self.ids))
             expr = old.select(expr.columns).union(expr)
+        # stored in the order of the output file (seller, metric in catalog order, window, channel,
+        # day): sorted once here, copied as it is later
+        order = ibis.memtable(
+            pd.DataFrame({"metric": list(CATALOG), "_order": range(len(CATALOG))}),
+            schema={"metric": "string", "_order": "int64"},
+        )
+        j = expr.left_join(order, "metric")
+        expr = j.order_by(
+            [
+                j.seller_id,
+                j.marketplace_id,
+                j._order,
+                j.window_days.asc(nulls_first=False),
+                j.channel,
+                j.as_of,
+            ]
+        ).select(*OUTPUT_COLUMNS)
         self._create("metrics", expr)
         self.progress("metrics", 1, 1)
 
@@ -689,19 +711,27 @@ class _Job:
 def _pivot(m, specs: list[tuple]):
     """Metrics rows (``OUTPUT_COLUMNS``) of ``specs`` pivoted wide: one row per ``(as_of, seller_id,
     marketplace_id)``, columns ``n<k>, d<k>, v<k>, s<k>`` (numerator, denominator, value, status code
-    0 ok / 1 no data / 2 not measured; null where the seller has no row) per spec ``k``."""
-    rel = (
-        m.filter(ibis.or_(*[_is_spec(m, spec) for spec in specs])) if specs else m.filter(ibis.literal(False))
+    0 ok / 1 no data / 2 not measured; null where the seller has no row) per spec ``k``.
+
+    Each row finds its spec by a join on ``(metric, window, channel)`` (the rows of other metrics drop
+    out there), so the aggregates compare one integer."""
+    keyed = pd.DataFrame(
+        [(metric, _NO_WINDOW if w is None else int(w), ch, k) for k, (metric, w, ch) in enumerate(specs)],
+        columns=["metric", "_w", "channel", "_k"],
     )
-    code = rel.status.cases(("ok", 0), ("no_data", 1), ("not_measured", 2), else_=3).cast("int8")
+    sp = ibis.memtable(keyed, schema={"metric": "string", "_w": "int64", "channel": "string", "_k": "int64"})
+    j = m.mutate(_w=m.window_days.fill_null(_NO_WINDOW)).inner_join(sp, ["metric", "_w", "channel"])
+    code = j.status.cases(("ok", 0), ("no_data", 1), ("not_measured", 2), else_=3).cast("int8")
     aggs = {}
-    for k, spec in enumerate(specs):
-        cond = _is_spec(rel, spec)
-        aggs[f"n{k}"] = rel.numerator.max(where=cond)
-        aggs[f"d{k}"] = rel.denominator.max(where=cond)
-        aggs[f"v{k}"] = rel.value.max(where=cond)
-        aggs[f"s{k}"] = code.max(where=cond)
-    return rel.group_by(["as_of", *KEYS]).aggregate(**aggs)
+    for k in range(len(specs)):
+        this = j._k == k
+        aggs[f"n{k}"] = j.numerator.max(where=this)
+        aggs[f"d{k}"] = j.denominator.max(where=this)
+        aggs[f"v{k}"] = j.value.max(where=this)
+        aggs[f"s{k}"] = code.max(where=this)
+    if not aggs:
+        return m.select("as_of", *KEYS).distinct()
+    return j.group_by(["as_of", *KEYS]).aggregate(**aggs)
 
 
 def _arrays(df: pd.DataFrame, k: int) -> tuple[pd.DataFrame, tuple]:
@@ -728,13 +758,6 @@ def _arrays(df: pd.DataFrame, k: int) -> tuple[pd.DataFrame, tuple]:
         else np.zeros((len(df), 0), object)
     )
     return sellers, (block("n"), block("d"), block("v"), status)
-
-
-def _is_spec(t, spec: tuple) -> ibis.expr.types.BooleanValue:
-    """The rows of metrics table ``t`` of one (metric, window_days, channel)."""
-    metric, window, channel = spec
-    cond = (t.metric == metric) & (t.channel == channel)
-    return cond & (t.window_days.isnull() if window is None else t.window_days == int(window))
 
 
 def _used_marketplaces(scan) -> set[str]:

@@ -18,7 +18,6 @@ from typing import IO
 import ibis
 import pandas as pd
 
-from cxops.metrics.catalog import CATALOG
 from cxops.policy.explain import MARKETPLACE_CRITERION
 from cxops.report.files import AtomicFolder, dump, to_csv
 from cxops.report.html import CHART_METRICS, REPORT_SELLERS, VOLUME_METRIC, render_report
@@ -44,11 +43,8 @@ def output_expr(ev: Evaluation, name: str):
     if name != "metrics":
         return t
     # every metric as of the last day; earlier evaluation days without their "not measured" rows
-    t = t.filter((t.as_of == ev.run.until) | (t.status != "not_measured"))
-    order = ibis.cases(*[(t.metric == m, i) for i, m in enumerate(CATALOG)], else_=len(CATALOG))
-    return t.order_by(
-        [t.seller_id, t.marketplace_id, order, t.window_days.asc(nulls_first=False), t.channel, t.as_of]
-    )
+    # (the table is stored in the file's order: seller, metric in catalog order, window, channel, day)
+    return t.filter((t.as_of == ev.run.until) | (t.status != "not_measured"))
 
 
 def _csv_expr(expr):
@@ -83,8 +79,11 @@ def write_evaluation(
     steps = 2 * len(FILES) + 1
     with AtomicFolder(out) as folder:
         done = 0
+        rows: dict[str, int] = {}
         for name in FILES:
             expr = output_expr(ev, name)
+            n = int(ev.wh.execute(expr.count()))
+            rows[f"{name}.parquet"] = rows[f"{name}.csv"] = n
             if ev.wh.engine == "duckdb":  # the engine streams the rows to the files
                 ev.wh.con.to_parquet(expr, folder.path / f"{name}.parquet")
                 done += 1
@@ -104,7 +103,8 @@ def write_evaluation(
                 "policy_hash": ev.run.policy_hash,
                 "as_of": ev.as_of.isoformat(),
                 "data_fingerprint": ev.run.fingerprint,
-            }
+            },
+            rows,
         )
 
 
