@@ -31,7 +31,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 import ibis
@@ -39,7 +39,6 @@ import numpy as np
 import pandas as pd
 
 from cxops import __version__
-from cxops.days import date_objects
 from cxops.errors import NotFoundError
 from cxops.lifecycle.benefits import BENEFIT_COLUMNS, compute_benefits
 from cxops.lifecycle.cadence import evaluation_dates, metrics_as_of, next_evaluation_date
@@ -50,148 +49,24 @@ from cxops.lifecycle.reasons import Reason
 from cxops.lifecycle.replay import daily_admission, replay
 from cxops.metrics.catalog import CATALOG
 from cxops.metrics.compute import OUTPUT_COLUMNS, as_of_expr, load_inputs, marketplace_zones, series_expr
-from cxops.metrics.defects import DEFECT_COLUMNS, DEFECT_SCHEMA, defects_expr, sort_defects
-from cxops.metrics.freshness import Freshness, data_freshness
+from cxops.metrics.defects import DEFECT_COLUMNS, DEFECT_SCHEMA, defects_expr
+from cxops.metrics.freshness import data_freshness
 from cxops.metrics.records import Inputs
 from cxops.policy.evaluate import KEYS, criterion_specs, prepare_wide, section_grid
 from cxops.policy.model import SECTIONS, Policy
 from cxops.runs import store
 from cxops.runs.fingerprint import scan_tables
+from cxops.runs.result import Evaluation, date_columns
 from cxops.runs.tables import empty, to_arrow
+from cxops.runs.wide import pivot, wide_arrays
 
 Progress = Callable[[str, int, int], None]
 
-_NO_WINDOW = -1  # window_days of metrics without one (tenure), in join keys
 #: Sellers per chunk when the last evaluation's criterion results are built and written.
 CHUNK = 100_000
 #: Days of daily recovery check computed at once for a seller newly out of the program (it stays out
 #: for at least the policy's recovery period, typically longer than one evaluation period).
 LOOK_AHEAD = 92
-_STATUS_CODES = np.array(["ok", "no_data", "not_measured", None], dtype=object)
-
-
-@dataclass
-class Evaluation:
-    """A stored (or temporary) evaluation run and how to read it.
-
-    Attributes
-    ----------
-    wh : cxops.warehouse.Warehouse
-    policy : Policy
-    run : cxops.runs.store.RunRecord
-    reused : bool
-        The run was found stored (nothing was computed).
-    sellers : list of str or None
-        The sellers asked for (None: all); the run may cover more, reads are restricted to them.
-    resumed_from : str or None
-        Id of the stored run the replay resumed from.
-    freshness : Freshness
-    """
-
-    wh: object
-    policy: Policy
-    run: store.RunRecord
-    reused: bool = False
-    resumed_from: str | None = None
-    freshness: Freshness | None = None
-    notes: list[str] = field(default_factory=list)
-    sellers: list[str] | None = None
-    temporary: bool = False
-
-    # -- what the run is about -----------------------------------------------------------------------
-    @property
-    def as_of(self) -> date:
-        return self.run.as_of
-
-    @property
-    def evaluation_dates(self) -> list[date]:
-        return self.run.evaluation_dates
-
-    @property
-    def next_evaluation(self) -> date | None:
-        return self.run.next_evaluation
-
-    @property
-    def metrics_day(self) -> date:
-        """The metrics day the last evaluation judged (the as-of day when there is no evaluation)."""
-        last = self.run.last_evaluation
-        return metrics_as_of(self.policy, last) if last else self.run.until
-
-    # -- reading ---------------------------------------------------------------------------------------
-    def table(self, part: str):
-        """The Ibis table of a part of the run (:data:`cxops.runs.store.PARTS`), restricted to the sellers
-        asked for when the run covers more (a stored run of every seller read for one)."""
-        t = self.wh.con.table(self.run.table(part))
-        if self.sellers is not None and (self.run.scope is None or set(self.run.scope) != set(self.sellers)):
-            t = t.filter(t.seller_id.isin(list(self.sellers)))
-        return t
-
-    def read(self, expr) -> pd.DataFrame:
-        """Run an expression over the run's tables: dates as ``datetime.date``, integer columns with
-        nulls as nullable ``Int64`` (as the policy and the lifecycle produce them)."""
-        return _typed(self.wh.con.to_pyarrow(expr))
-
-    def frame(self, part: str, seller_ids=None, where=None) -> pd.DataFrame:
-        """Rows of a part, optionally of some sellers and filtered by ``where(table)``, in stored order."""
-        t = self.table(part)
-        if seller_ids is not None:
-            t = t.filter(t.seller_id.isin(list(seller_ids)))
-        if where is not None:
-            t = t.filter(where(t))
-        return self.read(t)
-
-    def latest_statuses(self, seller_ids=None) -> pd.DataFrame:
-        """Status rows of the last evaluation (every seller known by then)."""
-        last = self.run.last_evaluation
-        if last is None:
-            return _typed(empty("statuses"))
-        return self.frame("statuses", seller_ids, lambda t: t.evaluation_date == last)
-
-    def defects(self, seller_id: str) -> pd.DataFrame:
-        """The defective records behind the seller's metrics on :attr:`metrics_day`."""
-        return sort_defects(self.frame("defects", [seller_id]))
-
-    def count(self, part: str) -> int:
-        return int(self.wh.execute(self.table(part).count()))
-
-    def discard(self) -> None:
-        """Drop the tables of a run that was not stored (``persist=False``); a stored run is kept."""
-        if self.temporary:
-            store.ACTIVE.discard(self.run.run_id)
-            prefix = store.table_prefix(self.run.run_id)
-            for name in self.wh.con.list_tables():
-                if name.startswith(prefix):
-                    self.wh.con.drop_table(name, force=True)
-
-
-def _typed(table) -> pd.DataFrame:
-    """An Arrow table as pandas: dates as ``datetime.date`` objects, integers with nulls as ``Int64``,
-    strings as Python objects."""
-    import pyarrow as pa
-
-    def mapper(typ):
-        if pa.types.is_integer(typ):
-            return pd.Int64Dtype()
-        return None
-
-    df = table.to_pandas(types_mapper=mapper, date_as_object=True)
-    for f in table.schema:
-        if pa.types.is_integer(f.type) and not table[f.name].null_count:
-            df[f.name] = df[f.name].astype("int64")
-        elif pa.types.is_string(f.type) or pa.types.is_large_string(f.type):
-            df[f.name] = df[f.name].astype(object)
-    return _dates(df)
-
-
-def _dates(df: pd.DataFrame) -> pd.DataFrame:
-    """Date columns as ``datetime.date`` objects (as the lifecycle and the renderers use them)."""
-    for c, dtype in df.dtypes.items():
-        if pd.api.types.is_datetime64_any_dtype(dtype):
-            days = df[c].to_numpy("datetime64[D]")
-            df[c] = pd.Series(
-                np.where(np.isnat(days), None, days.astype(object)), index=df.index, dtype=object
-            )
-    return df
 
 
 # -- the job ---------------------------------------------------------------------------------------
@@ -474,13 +349,13 @@ class _Job:
         """Pivot the metrics the criteria test: one row per (day, seller) and four columns per spec
         (numerator, denominator, value, status code), ordered by day so one day reads few blocks."""
         m = self.wh.con.table(self._name("metrics"))
-        wide = _pivot(m, self.specs).order_by(["as_of", *KEYS])
+        wide = pivot(m, self.specs).order_by(["as_of", *KEYS])
         self.wh.con.create_table(self._wide_name, wide, temp=self._temporary(True), overwrite=True)
 
     def _fetch(self, day: date) -> tuple[pd.DataFrame, tuple]:
         """Sellers and wide arrays of ``day`` (sorted by seller, marketplace)."""
         w = self.wh.con.table(self._wide_name)
-        return _arrays(self.wh.execute(w.filter(w.as_of == day).order_by(KEYS)), len(self.specs))
+        return wide_arrays(self.wh.execute(w.filter(w.as_of == day).order_by(KEYS)), len(self.specs))
 
     def _prepared(self, sellers: pd.DataFrame, arrays: tuple, rows: slice | None = None):
         n, d, v, s = arrays
@@ -594,14 +469,14 @@ class _Job:
         specs = [spec for spec in self.specs if spec[0] in metrics]
         series = series_expr(replace(self.inp, only=keys), lo, hi, None, metrics)
         name = f"{store.table_prefix(self.run_id)}daily"
-        self.wh.con.create_table(name, _pivot(series, specs), temp=self._temporary(True), overwrite=True)
+        self.wh.con.create_table(name, pivot(series, specs), temp=self._temporary(True), overwrite=True)
         out = []
         try:
             t = self.wh.con.table(name)
             for chunk_lo in pd.date_range(lo, hi, freq="7D").date:
                 chunk_hi = min(hi, chunk_lo + timedelta(days=6))
                 part = t.filter((t.as_of >= chunk_lo) & (t.as_of <= chunk_hi))
-                rows, arrays = _arrays(self.wh.execute(part.order_by(["as_of", *KEYS])), len(specs))
+                rows, arrays = wide_arrays(self.wh.execute(part.order_by(["as_of", *KEYS])), len(specs))
                 if len(rows):
                     met = daily_admission(policy, prepare_wide(rows, specs, *arrays))
                     out.append(met[met["admission_met"].astype(bool)])
@@ -633,7 +508,7 @@ class _Job:
         t = self.wh.con.table(self.base.table(part))
         if self.ids is not None:
             t = t.filter(t.seller_id.isin(self.ids))
-        return _dates(self.wh.execute(t))
+        return date_columns(self.wh.execute(t))
 
     # -- 4. projection, benefits, defects --------------------------------------------------------------
     def _projection(self, current: date) -> None:
@@ -706,58 +581,6 @@ class _Job:
         if expr is None:
             expr = ibis.memtable(pd.DataFrame(columns=DEFECT_COLUMNS), schema=DEFECT_SCHEMA)
         self._create("defects", expr)
-
-
-def _pivot(m, specs: list[tuple]):
-    """Metrics rows (``OUTPUT_COLUMNS``) of ``specs`` pivoted wide: one row per ``(as_of, seller_id,
-    marketplace_id)``, columns ``n<k>, d<k>, v<k>, s<k>`` (numerator, denominator, value, status code
-    0 ok / 1 no data / 2 not measured; null where the seller has no row) per spec ``k``.
-
-    Each row finds its spec by a join on ``(metric, window, channel)`` (the rows of other metrics drop
-    out there), so the aggregates compare one integer."""
-    keyed = pd.DataFrame(
-        [(metric, _NO_WINDOW if w is None else int(w), ch, k) for k, (metric, w, ch) in enumerate(specs)],
-        columns=["metric", "_w", "channel", "_k"],
-    )
-    sp = ibis.memtable(keyed, schema={"metric": "string", "_w": "int64", "channel": "string", "_k": "int64"})
-    j = m.mutate(_w=m.window_days.fill_null(_NO_WINDOW)).inner_join(sp, ["metric", "_w", "channel"])
-    code = j.status.cases(("ok", 0), ("no_data", 1), ("not_measured", 2), else_=3).cast("int8")
-    aggs = {}
-    for k in range(len(specs)):
-        this = j._k == k
-        aggs[f"n{k}"] = j.numerator.max(where=this)
-        aggs[f"d{k}"] = j.denominator.max(where=this)
-        aggs[f"v{k}"] = j.value.max(where=this)
-        aggs[f"s{k}"] = code.max(where=this)
-    if not aggs:
-        return m.select("as_of", *KEYS).distinct()
-    return j.group_by(["as_of", *KEYS]).aggregate(**aggs)
-
-
-def _arrays(df: pd.DataFrame, k: int) -> tuple[pd.DataFrame, tuple]:
-    """Sellers (``seller_id, marketplace_id, as_of``) and the ``(numerator, denominator, value, status)``
-    arrays, shape (rows, k), of a fetched :func:`_pivot`."""
-    as_of = pd.to_datetime(df["as_of"]).to_numpy("datetime64[D]") if len(df) else np.zeros(0, "datetime64[D]")
-    sellers = pd.DataFrame(
-        {
-            "seller_id": df["seller_id"].astype(object).to_numpy(),
-            "marketplace_id": df["marketplace_id"].astype(object).to_numpy(),
-            "as_of": pd.Series(date_objects(as_of), dtype=object),
-        }
-    )
-
-    def block(prefix: str) -> np.ndarray:
-        if not k:
-            return np.zeros((len(df), 0))
-        return df[[f"{prefix}{j}" for j in range(k)]].to_numpy(float, na_value=np.nan)
-
-    codes = block("s")
-    status = (
-        _STATUS_CODES[np.where(np.isnan(codes), 3, codes).astype(np.int64)]
-        if k
-        else np.zeros((len(df), 0), object)
-    )
-    return sellers, (block("n"), block("d"), block("v"), status)
 
 
 def _used_marketplaces(scan) -> set[str]:

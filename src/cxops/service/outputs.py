@@ -21,7 +21,7 @@ import pandas as pd
 from cxops.policy.explain import MARKETPLACE_CRITERION
 from cxops.report.files import AtomicFolder, dump, to_csv
 from cxops.report.html import CHART_METRICS, REPORT_SELLERS, VOLUME_METRIC, render_report
-from cxops.service.evaluation import Evaluation
+from cxops.runs.result import Evaluation
 
 Progress = Callable[[str, int, int], None]
 
@@ -137,10 +137,10 @@ def _write_batches(ev: Evaluation, expr, parquet: Path, csv: Path, batch: int = 
 def _typed_batch(batch) -> pd.DataFrame:
     import pyarrow as pa
 
-    from cxops.service.evaluation import _typed
+    from cxops.runs.result import typed_frame
 
     table = batch if isinstance(batch, pa.Table) else pa.Table.from_batches([batch])
-    return _typed(table)
+    return typed_frame(table)
 
 
 # -- the report ------------------------------------------------------------------------------------
