@@ -47,14 +47,20 @@ def cxops() -> list[str]:
 
 
 def measure(argv: list[str], log: Path, env: dict | None = None) -> dict:
-    """Run ``argv``; wall seconds, peak RSS (GB) and exit code, output to ``log``."""
+    """Run ``argv``; wall and CPU seconds, peak RSS (GB) and exit code, output to ``log``."""
     start = time.perf_counter()
     with log.open("w") as fh:
         proc = subprocess.Popen(argv, stdout=fh, stderr=subprocess.STDOUT, env=env)
         _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - start
     code = os.waitstatus_to_exitcode(status)
-    return {"wall_s": round(wall, 2), "peak_rss_gb": round(usage.ru_maxrss / 1024**2, 3), "exit": code}
+    return {
+        "wall_s": round(wall, 2),
+        # CPU seconds of the process (all threads): on a shared machine, what the step costs
+        "cpu_s": round(usage.ru_utime + usage.ru_stime, 2),
+        "peak_rss_gb": round(usage.ru_maxrss / 1024**2, 3),
+        "exit": code,
+    }
 
 
 def step_commands(work: Path, sellers: int, days: int, memory_limit: str | None) -> dict[str, list[str]]:
@@ -153,8 +159,8 @@ def summary(records: list[dict]) -> str:
         for step, m in r["steps"].items():
             latest[(r.get("orders") or r["sellers"] * ORDERS_PER_SELLER, r["sellers"], step)] = {**m, "r": r}
     lines = [
-        "| orders | sellers | step | wall s | peak RSS GB | s per M orders | outputs | when |",
-        "|---|---|---|---|---|---|---|---|",
+        "| orders | sellers | step | wall s | CPU s | peak RSS GB | wall s per M orders | outputs | when |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for (orders, sellers, step), m in sorted(
         latest.items(), key=lambda kv: (kv[0][0], STEPS.index(kv[0][2]))
@@ -165,7 +171,8 @@ def summary(records: list[dict]) -> str:
             outputs = f"{m['r']['output_bytes'] / 1e9:.2f} GB, manifest {'ok' if m['r'].get('manifest_ok') else 'FAILED'}"
         status = "" if m["exit"] == 0 else f" (exit {m['exit']})"
         lines.append(
-            f"| {orders:,} | {sellers:,} | {step}{status} | {m['wall_s']:.1f} | {m['peak_rss_gb']:.2f} | "
+            f"| {orders:,} | {sellers:,} | {step}{status} | {m['wall_s']:.1f} | {m.get('cpu_s', float('nan')):.1f} | "
+            f"{m['peak_rss_gb']:.2f} | "
             f"{per:.1f} | {outputs} | {m['r']['when'][:10]} |"
         )
     return "\n".join(lines)

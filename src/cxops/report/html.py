@@ -59,6 +59,8 @@ VOLUME_METRIC: tuple[str, int, str] = ("order_count", 90, "all")
 ALWAYS_CHART_STATES: tuple[str, ...] = ("enrolled", "at_risk", "removed")
 #: At most this many sellers are listed (with their details) in one report; counts cover every seller.
 REPORT_SELLERS = 1000
+#: At most this many sellers get trend charts (the top by orders, then enrolled, at-risk, removed).
+MAX_CHARTED = 200
 #: Display order of states (problems first).
 STATE_ORDER: tuple[str, ...] = ("at_risk", "removed", "enrolled", "recovering", "candidate", "not_eligible")
 SUMMARY_STATES: tuple[str, ...] = (
@@ -340,7 +342,10 @@ def build_report_html(
 
     ranked = sorted((k for k in keys if volume[k] > 0), key=lambda k: (-volume[k], str(k[0]), str(k[1])))
     candidates = set(ranked[: max(chart_top_n, 0)])
-    candidates |= {k for k in keys if state_of[k] in ALWAYS_CHART_STATES}
+    always = [k for k in keys if state_of[k] in ALWAYS_CHART_STATES and k not in candidates]
+    # problems first, then volume: at most MAX_CHARTED sellers get charts (a bounded page)
+    always.sort(key=lambda k: (STATE_ORDER.index(state_of[k]), -volume[k], str(k[0]), str(k[1])))
+    candidates |= set(always[: max(MAX_CHARTED - len(candidates), 0)])
     points = _chart_points(series, candidates, as_of_ts, chart_metrics)
     chart_keys = {k for k in candidates if points.get(k)}  # no series for a seller: no charts
 

@@ -2,5 +2,6 @@
 
 Public API::
 
-    from cxops.service.evaluation import Evaluation, run_evaluation, explain_seller
+    from cxops.service.evaluation import run_evaluation, explain_seller  # -> cxops.runs.result.Evaluation
+    from cxops.service.outputs import write_evaluation, emit_criteria, newest_transitions
 """

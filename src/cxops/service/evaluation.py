@@ -4,16 +4,18 @@
 (or some), and stores the result as a run in the warehouse (:mod:`cxops.runs`). The data stays in the
 engine; Python holds compact arrays:
 
-1. **Metrics** — every catalog metric as of every evaluation's metrics day and the as-of day, in one
-   engine query written to the run's ``metrics`` table (:func:`cxops.metrics.compute.as_of_expr`).
+1. **Metrics** — each family's seller-day facts are materialised once (temporary tables), then every
+   catalog metric as of every evaluation's metrics day and the as-of day is computed from them in one
+   engine query, written sorted to the run's ``metrics`` table (:func:`cxops.metrics.compute.as_of_expr`).
 2. **Criteria, once per evaluation date** — the (metric, window, channel) the criteria test are pivoted
-   wide in the engine (one row per seller and day); each evaluation fetches its day's rows as arrays
-   and evaluates the policy as a seller × criterion grid
+   wide in the engine (:func:`cxops.runs.wide.pivot`: one row per seller and day); each evaluation
+   fetches its day's rows as arrays and evaluates the policy as a seller × criterion grid
    (:func:`cxops.lifecycle.decisions.decisions_from_metrics`). The last evaluation's full results are
    written to the run's ``criteria`` table, section by section, in chunks of sellers.
-3. **Lifecycle** — :func:`cxops.lifecycle.replay` over the decisions; the daily recovery check asks the
-   engine for a daily series of the admission and removal metrics of the removed and recovering
-   sellers only, read back one day at a time.
+3. **Lifecycle** — :func:`cxops.lifecycle.replay` over the decisions (every transition's reason
+   rendered while its evaluation's findings are at hand); the daily recovery check reads a daily series
+   of the admission and removal metrics of the removed and recovering sellers only, from the same
+   facts, for :data:`LOOK_AHEAD` days at a time per seller.
 4. **Projection, benefits, defects** — the projected status (a one-evaluation replay from the final
    states on the as-of day's metrics), the benefits of the members, the defective records behind the
    last evaluation's metrics; then the run is registered.
