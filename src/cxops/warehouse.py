@@ -139,7 +139,9 @@ def duckdb_replace(raw, schema: TableSchema, incoming: str, target: str) -> int:
     on = " AND ".join(f"t.{ident(k)} = n.{ident(k)}" for k in schema.key)
     replaced = raw.execute(f"DELETE FROM {target} AS t USING {incoming} AS n WHERE {on}").fetchone()[0]
     cols = ", ".join(ident(c) for c in schema.column_names)
-    casts = ", ".join(f"CAST({ident(c.name)} AS {SQL_TYPES[c.dtype]}) AS {ident(c.name)}" for c in schema.columns)
+    casts = ", ".join(
+        f"CAST({ident(c.name)} AS {SQL_TYPES[c.dtype]}) AS {ident(c.name)}" for c in schema.columns
+    )
     raw.execute(f"INSERT INTO {target} ({cols}) SELECT {casts} FROM {incoming}")
     return int(replaced or 0)
 

@@ -302,7 +302,9 @@ def compile_checks(
         checks.append((f"NOT ({blank}) AND {v} IS NULL", f"'not a valid {col.dtype}: ' || {shown}", name))
         if col.enum is not None:
             allowed = ", ".join(map(literal, col.enum))
-            checks.append((f"{v} NOT IN ({allowed})", f"'not one of {', '.join(col.enum)}: ' || {shown}", name))
+            checks.append(
+                (f"{v} NOT IN ({allowed})", f"'not one of {', '.join(col.enum)}: ' || {shown}", name)
+            )
         if col.min is not None:
             checks.append((f"{v} < {col.min!r}", f"'below minimum {_fmt(col.min)}: ' || {shown}", name))
         if col.max is not None:

@@ -192,8 +192,14 @@ def validate(
         if flag.any():
             warn_parts.append(
                 pd.DataFrame(
-                    {"table": schema.name, "file": file, "row": rows[flag], "column": column, "reason": reason,
-                     "record": None},  # fmt: skip
+                    {
+                        "table": schema.name,
+                        "file": file,
+                        "row": rows[flag],
+                        "column": column,
+                        "reason": reason,
+                        "record": None,
+                    },  # fmt: skip
                     columns=QUARANTINE_COLUMNS,
                 )
             )

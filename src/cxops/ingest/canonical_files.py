@@ -177,7 +177,9 @@ def _stage(job: ImportJob, scans: dict[str, Scan], files: dict[str, Path]) -> No
             raise read_error(scan, e) from None
         _resolve_duplicates(stg, table, schema.key)
         if name == "marketplaces":
-            given = {r[0] for r in stg.sql(f"SELECT marketplace_id FROM {table} WHERE _reason IS NULL").fetchall()}
+            given = {
+                r[0] for r in stg.sql(f"SELECT marketplace_id FROM {table} WHERE _reason IS NULL").fetchall()
+            }
             known |= given
         checked[name] = (table, q.warnings)
     _builtin_marketplaces(job, checked, given)
@@ -246,7 +248,9 @@ def _builtin_marketplaces(job: ImportJob, checked, given: set[str]) -> None:
 
 def _entry(job: ImportJob, name: str, file: str, table: str, warns):
     stg = job.stg
-    read, loaded = stg.sql(f"SELECT count(*), count(*) FILTER (WHERE _reason IS NULL) FROM {table}").fetchone()
+    read, loaded = stg.sql(
+        f"SELECT count(*), count(*) FILTER (WHERE _reason IS NULL) FROM {table}"
+    ).fetchone()
     return job.entry(file, name, int(read), int(loaded), int(read) - int(loaded))
 
 
@@ -257,7 +261,7 @@ def _accounting(job: ImportJob, name: str, file: str, table: str, warns: list[tu
     t = literal(name)
     rejected = stg.name(f"rejected_{name}")
     stg.sql(
-        f"CREATE VIEW {rejected} AS SELECT {t} AS \"table\", {f} AS file, _row AS \"row\", _column AS \"column\", "
+        f'CREATE VIEW {rejected} AS SELECT {t} AS "table", {f} AS file, _row AS "row", _column AS "column", '
         f"_reason AS reason, _record AS record FROM {table} WHERE _reason IS NOT NULL"
     )
     job.quarantine_rows(name, rejected)
@@ -282,18 +286,18 @@ def _accounting(job: ImportJob, name: str, file: str, table: str, warns: list[tu
     if flagged:
         warned = stg.name(f"warned_{name}")
         stg.sql(
-            f"CREATE VIEW {warned} AS SELECT {t} AS \"table\", {f} AS file, _row AS \"row\", col AS \"column\", "
+            f'CREATE VIEW {warned} AS SELECT {t} AS "table", {f} AS file, _row AS "row", col AS "column", '
             f"{literal(WARNING_PREFIX)} || why AS reason, CAST(NULL AS VARCHAR) AS record "
             f"FROM ({' UNION ALL '.join(flagged)})"
         )
         job.quarantine_rows(name, warned)
-        entry.n_warned = int(stg.scalar(f"SELECT count(DISTINCT \"row\") FROM {warned}"))
+        entry.n_warned = int(stg.scalar(f'SELECT count(DISTINCT "row") FROM {warned}'))
         if entry.n_warned:
-            w = stg.df(f"SELECT * FROM {warned} ORDER BY \"row\" LIMIT {REPORT_ROWS}")
+            w = stg.df(f'SELECT * FROM {warned} ORDER BY "row" LIMIT {REPORT_ROWS}')
             w["reason"] = w["reason"].str.removeprefix(WARNING_PREFIX)
             entry.warnings = w[QUARANTINE_COLUMNS]
     if entry.n_quarantined:
-        entry.quarantined = stg.df(f"SELECT * FROM {rejected} ORDER BY \"row\" LIMIT {REPORT_ROWS}")[
+        entry.quarantined = stg.df(f'SELECT * FROM {rejected} ORDER BY "row" LIMIT {REPORT_ROWS}')[
             QUARANTINE_COLUMNS
         ]
 

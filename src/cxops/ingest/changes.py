@@ -166,7 +166,11 @@ def _instants(stg, table: str, rows: str, orders_final: str | None, default_mp: 
         mp_parts.append(pick("marketplace_id"))
         for c in of_order:
             ocol[c] = pick(c)
-    mp = "COALESCE(" + ", ".join(([f"r.{ident('marketplace_id')}"] if has_mp else []) + mp_parts + [fallback]) + ")"
+    mp = (
+        "COALESCE("
+        + ", ".join(([f"r.{ident('marketplace_id')}"] if has_mp else []) + mp_parts + [fallback])
+        + ")"
+    )
     base = stg.name(f"anchors_{table}")  # the join once, then one scan per anchor column
     stg.sql(
         f"CREATE TABLE {base} AS SELECT {mp} AS _mp"

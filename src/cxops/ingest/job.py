@@ -162,12 +162,19 @@ class ImportJob:
         defaults: dict | None = None,
     ) -> Part:
         """Add staged rows of ``table`` (a staging relation with every contract column)."""
-        p = Part(table, relation, entry, frozenset(writes) if writes is not None else None, dict(defaults or {}))
+        p = Part(
+            table, relation, entry, frozenset(writes) if writes is not None else None, dict(defaults or {})
+        )
         self.parts.setdefault(table, []).append(p)
         return p
 
     def frame_part(
-        self, table: str, df: pd.DataFrame, entry: Entry | None = None, writes=None, defaults: dict | None = None
+        self,
+        table: str,
+        df: pd.DataFrame,
+        entry: Entry | None = None,
+        writes=None,
+        defaults: dict | None = None,
     ) -> Part:
         """Add validated rows held in pandas (extra columns are dropped; absent contract columns null)."""
         schema = TABLES[table]
@@ -243,7 +250,9 @@ class ImportJob:
             return final
         have = set(self.stg.stored_columns(table))
         keys = " UNION ".join(f"SELECT {', '.join(ident(k) for k in key)} FROM {p.relation}" for p in parts)
-        joins = "".join(f" LEFT JOIN {p.relation} AS p{i} ON {keyon(f'p{i}', 'k')}" for i, p in enumerate(parts))
+        joins = "".join(
+            f" LEFT JOIN {p.relation} AS p{i} ON {keyon(f'p{i}', 'k')}" for i, p in enumerate(parts)
+        )
         if stored is not None:
             joins += f" LEFT JOIN {stored} AS s ON {keyon('s', 'k')}"
         exprs = []
@@ -279,7 +288,9 @@ class ImportJob:
         zones = self._zones()
         days_rels = []
         for t in order:
-            ch, days = table_changes(stg, t, self.finals[t], self.finals.get("orders"), zones, self.default_mp)
+            ch, days = table_changes(
+                stg, t, self.finals[t], self.finals.get("orders"), zones, self.default_mp
+            )
             report.changes[t] = ch
             days_rels.append(days)
         if "marketplaces" in report.changes and report.changes["marketplaces"].rows_changed:
@@ -331,7 +342,9 @@ class ImportJob:
     def _zones(self) -> str:
         """Staging relation ``marketplace_id, timezone``: incoming rows over stored over built-ins."""
         zones = self.known_marketplaces()
-        rel = self.stg.put(pd.DataFrame({"marketplace_id": list(zones), "timezone": list(zones.values())}), "zones")
+        rel = self.stg.put(
+            pd.DataFrame({"marketplace_id": list(zones), "timezone": list(zones.values())}), "zones"
+        )
         if "marketplaces" in self.finals:
             out = self.stg.name("zones")
             self.stg.sql(
@@ -360,4 +373,6 @@ class ImportJob:
 def null_relation(table: str) -> str:
     """``SELECT`` of one typed null row of ``table``'s contract columns (for building unions)."""
     schema = TABLES[table]
-    return "SELECT " + ", ".join(f"CAST(NULL AS {SQL_TYPES[c.dtype]}) AS {ident(c.name)}" for c in schema.columns)
+    return "SELECT " + ", ".join(
+        f"CAST(NULL AS {SQL_TYPES[c.dtype]}) AS {ident(c.name)}" for c in schema.columns
+    )

@@ -100,7 +100,7 @@ def load_feedback(ctx: OlistContext) -> None:
     ]
     cols = ["seller_id", "order_id", "rating", "submitted_at", "is_shared", "comment"]
     load_derived(
-        ctx.wh,
+        ctx.job,
         report,
         "feedback",
         r,

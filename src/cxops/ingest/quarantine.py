@@ -89,7 +89,7 @@ def prepare(stg, qdir: str | Path, rows: dict[str, list[str]], files: dict[str, 
                 cols = "{" + ", ".join(f"'{c}': 'VARCHAR'" for c in QUARANTINE_COLUMNS) + "}"
                 parts.insert(
                     0,
-                    f"SELECT \"table\", file, TRY_CAST(\"row\" AS BIGINT) AS \"row\", \"column\", reason, record "
+                    f'SELECT "table", file, TRY_CAST("row" AS BIGINT) AS "row", "column", reason, record '
                     f"FROM read_csv({literal(str(target))}, header=true, columns={cols}, auto_detect=false, "
                     f"delim=',', quote='\"', escape='\"', strict_mode=false) WHERE file NOT IN ({done})",
                 )
@@ -99,7 +99,7 @@ def prepare(stg, qdir: str | Path, rows: dict[str, list[str]], files: dict[str, 
             pending.moves.append((tmp, target))
             query = " UNION ALL ".join(parts)
             stg.sql(
-                f"COPY (SELECT * FROM ({query}) ORDER BY file, \"row\") TO {literal(str(tmp))} "
+                f"COPY (SELECT * FROM ({query}) ORDER BY starts_with(reason, 'warning: '), file, \"row\") TO {literal(str(tmp))} "
                 "(FORMAT csv, HEADER true)"
             )
             with open(tmp, "rb") as fh:  # the write really reached the disk (a full disk fails here)

@@ -342,7 +342,9 @@ class Staging:
     def _write_provenance(self, plan: CommitPlan) -> None:
         con, w = self.con, self.wcat
         prov = f'{w}.main."{PROVENANCE_TABLE}"'
-        con.execute(f"CREATE TABLE IF NOT EXISTS {prov} (table_name VARCHAR, column_name VARCHAR, source VARCHAR)")
+        con.execute(
+            f"CREATE TABLE IF NOT EXISTS {prov} (table_name VARCHAR, column_name VARCHAR, source VARCHAR)"
+        )
         rows = [(t, c, plan.source) for t, cols in plan.provided.items() for c in sorted(set(cols))]
         rows += [(t, c, "builtin") for t, cols in plan.builtin_provided.items() for c in sorted(set(cols))]
         if rows:
@@ -386,9 +388,7 @@ class Staging:
             ],
         )
         days = f'{w}.main."{IMPORT_DAYS_TABLE}"'
-        con.execute(
-            f"CREATE TABLE IF NOT EXISTS {days} (import_id BIGINT, table_name VARCHAR, day DATE)"
-        )
+        con.execute(f"CREATE TABLE IF NOT EXISTS {days} (import_id BIGINT, table_name VARCHAR, day DATE)")
         if plan.days is not None:
             con.execute(f"INSERT INTO {days} SELECT {import_id}, table_name, day FROM {plan.days}")
 
@@ -405,7 +405,9 @@ class Staging:
         for t, cols in plan.builtin_provided.items():
             wh.record_provided(t, cols, "builtin")
         if plan.coverage is not None:
-            wh.record_coverage(plan.source, self.df(f"SELECT DISTINCT seller_id, marketplace_id FROM {plan.coverage}"))
+            wh.record_coverage(
+                plan.source, self.df(f"SELECT DISTINCT seller_id, marketplace_id FROM {plan.coverage}")
+            )
         return replaced
 
 
