@@ -101,7 +101,8 @@ def table_changes(stg, table: str, final: str, orders_final: str | None, zones: 
             f"CREATE VIEW {old} AS SELECT {sel_old} FROM {stored} AS o "
             f"WHERE EXISTS (SELECT 1 FROM {changed} AS c WHERE {okeys})"
         )
-    n = int(stg.scalar(f"SELECT count(*) FROM {changed}"))
+    n, restated = stg.sql(f"SELECT count(*), count(*) FILTER (WHERE NOT _new) FROM {changed}").fetchone()
+    n, restated = int(n), int(restated or 0)
     days = stg.name(f"days_{table}")
     versions = [f"SELECT {_sel(cols, 'c')} FROM {changed} AS c"] + ([f"SELECT * FROM {old}"] if old else [])
     rows = "(" + " UNION ALL ".join(versions) + ")"
@@ -125,7 +126,7 @@ def table_changes(stg, table: str, final: str, orders_final: str | None, zones: 
     else:
         _empty_days(stg, days)
     listed = [r[0] for r in stg.sql(f"SELECT day FROM {days} ORDER BY day").fetchall()]
-    return TableChanges(table, n, listed), days
+    return TableChanges(table, n, listed, restated), days
 
 
 def _empty_days(stg, days: str) -> None:

@@ -293,7 +293,7 @@ class ImportJob:
             )
             report.changes[t] = ch
             days_rels.append(days)
-        if "marketplaces" in report.changes and report.changes["marketplaces"].rows_changed:
+        if "marketplaces" in report.changes and report.changes["marketplaces"].rows_restated:
             report.note(
                 "marketplaces changed: a new time zone or weekend restates every day of that marketplace"
             )

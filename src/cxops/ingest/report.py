@@ -42,11 +42,14 @@ class TableChanges:
     days : list of datetime.date
         Marketplace-local anchor days of the changed rows, old and new values (see
         :mod:`cxops.ingest.changes`), sorted. Metrics of windows containing them may have changed.
+    rows_restated : int
+        Of ``rows_changed``, the keys that were stored already (their values changed).
     """
 
     table: str
     rows_changed: int
     days: list[date]
+    rows_restated: int = 0
 
     def summary(self) -> str:
         """``orders: 12 rows changed; days affected 2024-05-01..2024-05-03, 2024-05-09``."""
@@ -260,7 +263,7 @@ class ImportReport:
         With ``notes=True`` the data-quality notes are added as the table's caption.
         """
         t = Table(title=title or f"cxops import {self.source}", title_justify="left", box=box.SIMPLE_HEAD)
-        t.add_column("table / file", overflow="fold")
+        t.add_column("table / file", overflow="fold", min_width=14)
         for name in ("read", "loaded", "quarantined", "warnings", "inserted", "replaced"):
             t.add_column(name, justify="right", no_wrap=True)
         for e in self.entries:
