@@ -286,7 +286,7 @@ def _orders(ctx: OlistContext) -> pd.DataFrame:
     ):
         out[name], bad = ctx.localize(o.df[col])
         if name == "purchased_at":
-            o.reject(bad, col, "not a valid timestamp: '" + o.df[col].astype(str) + "'")
+            o.reject(bad, col, "not a valid timestamp: '" + o.df[col].map(str) + "'")
             o.reject(out[name].isna(), col, "required value is missing")
         else:
             o.warn.append((bad, col, "not a valid timestamp, taken as missing"))
@@ -325,7 +325,7 @@ def _items(ctx: OlistContext, category: pd.DataFrame | None) -> pd.DataFrame:
     i.reject(
         (df["price"].isna() | (df["price"] < 0) | ~pd.Series(finite, index=df.index)).fillna(True),
         "price",
-        "price is not a non-negative number: '" + raw.astype(str) + "'",
+        "price is not a non-negative number: '" + raw.map(str) + "'",
     )
     df["ship_limit"], bad = ctx.localize(i.df["shipping_limit_date"])
     i.warn.append((bad, "shipping_limit_date", "not a valid timestamp, taken as missing"))
@@ -418,7 +418,7 @@ def _closed_deals(ctx: OlistContext, sellers: pd.DataFrame) -> pd.DataFrame:
     sid = c.text("seller_id")
     won, bad = ctx.localize(c.df["won_date"])
     c.reject(sid.isna(), "seller_id", "required value is missing")
-    c.reject(bad, "won_date", "not a valid timestamp: '" + c.df["won_date"].astype(str) + "'")
+    c.reject(bad, "won_date", "not a valid timestamp: '" + c.df["won_date"].map(str) + "'")
     c.reject(won.isna(), "won_date", "required value is missing")
     c.reject_duplicates(pd.DataFrame({"seller_id": sid}), "seller_id", "seller_id")
     c.reject(~sid.isin(sellers["seller_id"]), "seller_id", "seller not in the sellers file")

@@ -64,16 +64,17 @@ def csv_header(path: Path) -> list[str]:
     limit = csv.field_size_limit()
     csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
     try:
-        with path.open(newline="", encoding="utf-8-sig") as f:
+        # the rest of the file is decoded by the engine: here only the header must be UTF-8
+        with path.open(newline="", encoding="utf-8-sig", errors="surrogateescape") as f:
             header = next(csv.reader(f), None)
-    except UnicodeDecodeError as e:
-        raise IngestError(f"{path}: the header is not UTF-8 text ({e.reason} at byte {e.start})") from None
     except (csv.Error, OSError) as e:
         raise IngestError(f"{path}: cannot read as CSV: {e}") from None
     finally:
         csv.field_size_limit(limit)
     if header is None:
         raise IngestError(f"{path}: the file is empty (a CSV needs at least a header line)")
+    if any(any("\udc80" <= ch <= "\udcff" for ch in h) for h in header):
+        raise IngestError(f"{path}: the header is not UTF-8 text; save the file as UTF-8")
     names = [h.strip() or f"column{i + 1}" for i, h in enumerate(header)]
     dup = sorted({n for n in names if names.count(n) > 1})
     if dup:
@@ -100,8 +101,7 @@ def scan_file(con: duckdb.DuckDBPyConnection, path: str | Path) -> Scan:
         rel = (
             f"(SELECT row_number() OVER () + 1 AS _row, * FROM read_csv({literal(str(path))}, header=true, "
             f"columns={cols}, auto_detect=false, delim=',', quote='\"', escape='\"', strict_mode=true, "
-            f"null_padding=false, all_varchar=true, max_line_size={MAX_LINE_BYTES}, "
-            f"buffer_size={2 * MAX_LINE_BYTES}))"
+            f"null_padding=false, all_varchar=true, max_line_size={MAX_LINE_BYTES}))"
         )
         return Scan(path, rel, [(n, "VARCHAR") for n in names], "CSV")
     if suffix == ".parquet":

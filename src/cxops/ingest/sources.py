@@ -74,7 +74,11 @@ class SourceFile:
     def reject(self, mask, column: str, reason: str | pd.Series) -> None:
         """Reject rows in ``mask`` not rejected yet (the first reason wins)."""
         mask = pd.Series(mask, index=self.df.index).fillna(False).astype(bool) & self.reason.isna()
-        self.reason[mask] = reason[mask] if isinstance(reason, pd.Series) else reason
+        if isinstance(reason, pd.Series):  # a reason is never missing: a missing one would load the row
+            reason = reason.astype(object).where(reason.notna(), f"not a valid {column}")
+            self.reason[mask] = reason[mask]
+        else:
+            self.reason[mask] = reason
         self.column[mask] = column
 
     def first_row_of(self, keys: pd.DataFrame) -> pd.Series:
@@ -171,10 +175,10 @@ def load_derived(
     vw["row"] = srow[vw["row"].to_numpy(dtype=int)]
     loaded = np.unique(np.delete(srow, bad_pos))
     sibling = vq["row"].isin(loaded)
-    sib = vq[sibling].assign(
-        reason="another canonical row of this source row was loaded; this one was rejected: "
-        + vq["reason"].astype(str)
-    )
+    sib = vq[sibling].copy()
+    sib["reason"] = "another canonical row of this source row was loaded; this one was rejected: " + sib[
+        "reason"
+    ].astype(str)
     parts = [x for x in (pre_quarantined, vq[~sibling].drop_duplicates("row")) if len(x)]
     q = pd.concat(parts, ignore_index=True) if parts else None
     w = [x for x in (*warnings, vw, sib) if len(x)]

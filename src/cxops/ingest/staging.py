@@ -52,6 +52,9 @@ MEMORY_ENV = "CXOPS_IMPORT_MEMORY_LIMIT"
 DEFAULT_MEMORY_LIMIT = "2GB"
 #: Seconds to wait for other processes to close the warehouse file before committing.
 LOCK_WAIT_SECONDS = 30.0
+#: Env var (tests): seconds to pause inside the commit transaction after each table, so that a test
+#: can kill an import in the middle of its commit.
+PAUSE_ENV = "CXOPS_DEBUG_COMMIT_PAUSE"
 _PREFIX = ".cxops-import-"
 
 
@@ -313,9 +316,12 @@ class Staging:
                     hint="run the import again",
                 )
             replaced = {}
+            pause = float(os.environ.get(PAUSE_ENV) or 0)
             for r in plan.tables:
                 target = f'{self.wcat}.main."{r.table}"'
                 replaced[r.table] = duckdb_replace(con, TABLES[r.table], r.relation, target)
+                if pause:
+                    time.sleep(pause)
             self._write_provenance(plan)
             self._write_log(plan, now + 1)
             con.execute("COMMIT")

@@ -91,6 +91,8 @@ class Rows:
         if not m.any():
             return
         why = np.asarray(reason, dtype=object) if not isinstance(reason, str) else reason
+        if not isinstance(why, str):  # a reason is never missing: a missing one would load the row
+            why = np.where(pd.isna(why), f"not a valid {column}", why)
         self.reason[m] = why[m] if not isinstance(why, str) else why
         self.column[m] = column
 
