@@ -170,6 +170,8 @@ def type_from_json(doc: object, file: str) -> str:
         for name, keys in UNSUPPORTED_JSON.items():
             if any(k in doc for k in keys):
                 raise UnsupportedReport(file, name)
+        if "$schema" in doc or ("properties" in doc and doc.get("type") == "object"):
+            raise UnsupportedReport(file, "a JSON Schema document (not a report)")
         spec = doc.get("reportSpecification")
         if isinstance(spec, dict) and isinstance(spec.get("reportType"), str):
             if spec["reportType"] not in (ACCOUNT_HEALTH,):

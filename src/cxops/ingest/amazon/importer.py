@@ -169,7 +169,7 @@ def read_all(
                 if skippable is None or p not in skippable:
                     raise
                 report.files.append(FileOutcome(str(p), e.report_type, "skipped", str(e)))
-                report.note(f"{p.name}: skipped, a {e.report_type} report (cxops does not read this type)")
+                report.note(f"{p.name}: skipped: {e.report_type}, which cxops does not read")
         rank = {t: i for i, t in enumerate((detect.NO_DATA, *detect.REPORT_TYPES))}
         parsed.sort(key=lambda r: (rank[r.report_type], r.file))
         for rf in parsed:
