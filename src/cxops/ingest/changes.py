@@ -50,6 +50,7 @@ ANCHORS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 #: Provenance columns that do not make a row "changed" (the same numbers from another file).
 NOT_COMPARED = {"reported_metrics": ("source_file", "source_metric")}
 ORDER_KEY = ("seller_id", "order_id")
+_BUCKET_US = 15 * 60 * 1_000_000
 
 
 def table_changes(stg, table: str, final: str, orders_final: str | None, zones: str, default_mp: str | None):
@@ -114,12 +115,15 @@ def table_changes(stg, table: str, final: str, orders_final: str | None, zones: 
     elif table in ANCHORS and n:
         instants = _instants(stg, table, rows, orders_final, default_mp)
         if instants:
+            # distinct (marketplace, 15-minute bucket) per anchor column first: a small set to convert
+            buckets = " UNION ".join(
+                f"SELECT DISTINCT mp, epoch_us(ts) // {_BUCKET_US} AS b FROM ({q}) WHERE ts IS NOT NULL"
+                for q in instants
+            )
             stg.sql(
-                f"CREATE TABLE {days} AS WITH i AS ({' UNION ALL '.join(instants)}), "
-                "b AS (SELECT DISTINCT mp, time_bucket(INTERVAL 15 MINUTE, ts) AS b FROM i WHERE ts IS NOT NULL) "
-                f"SELECT DISTINCT {literal(table)} AS table_name, "
-                "CAST(timezone(z.timezone, CAST(b.b AS TIMESTAMPTZ)) AS DATE) AS day "
-                f"FROM b JOIN {zones} AS z ON z.marketplace_id = b.mp"
+                f"CREATE TABLE {days} AS SELECT DISTINCT {literal(table)} AS table_name, "
+                f"CAST(timezone(z.timezone, CAST(make_timestamp(b.b * {_BUCKET_US}) AS TIMESTAMPTZ)) AS DATE) "
+                f"AS day FROM ({buckets}) AS b JOIN {zones} AS z ON z.marketplace_id = b.mp"
             )
         else:
             _empty_days(stg, days)
@@ -144,7 +148,8 @@ def _instants(stg, table: str, rows: str, orders_final: str | None, default_mp: 
     has_mp = "marketplace_id" in schema.column_names
     has_order = all(k in schema.column_names for k in ORDER_KEY)
     fallback = literal(default_mp) if default_mp else "NULL"
-    if not has_order:  # sellers, violations: their own marketplace
+    if not has_order or (has_mp and not of_order and schema.column("marketplace_id").required):
+        # sellers, violations, orders: their own marketplace, no join
         return [f"SELECT marketplace_id AS mp, {ident(c)} AS ts FROM {rows}" for c in own]
     sources = []
     o_stored = stg.stored("orders")

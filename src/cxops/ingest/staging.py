@@ -5,9 +5,10 @@ An import runs in two phases on one DuckDB connection:
 1. **Stage.** Files are scanned, checked (:mod:`cxops.canonical.rules`) and written as staging
    tables; rows are merged with what the warehouse holds and the days they change are found. For a
    DuckDB warehouse file, this object's own connection is released and the file is attached
-   **read-only** (other processes may read the warehouse meanwhile); the staging tables live in a
-   staging database file in a private folder beside the warehouse (``.<name>.cxops-import-<pid>``),
-   so memory stays bounded (DuckDB spills there too) and nothing of it is ever in the warehouse.
+   **read-only** (other processes may read the warehouse meanwhile); the staging tables live in an
+   in-memory database of the import's connection, which DuckDB spills to a private folder beside the
+   warehouse (``.<name>.cxops-import-<pid>``) beyond its memory limit, so memory stays bounded and
+   nothing of it is ever in the warehouse.
 2. **Commit.** The file is attached read-write and, in **one transaction**, every affected table has
    the rows with incoming keys deleted and the staged rows inserted, the provenance and the import
    log written — or nothing changes. If another import committed in between (the import log moved
@@ -158,7 +159,7 @@ class Staging:
             self._setup()
             if path.exists():
                 self._attach(read_only=True)
-            self.con.execute(f"ATTACH {literal(str(self._dir / 'stage.duckdb'))} AS {self.scat}")
+            self.con.execute(f"ATTACH ':memory:' AS {self.scat}")
         elif wh.engine == "duckdb":
             self.con = wh.con.con
             self.scat = f"cxops_stage_{uuid.uuid4().hex[:8]}"
