@@ -71,7 +71,8 @@ def test_a_field_over_128_kib_is_a_value(wh, tmp_path):
         tmp_path,
         {
             "orders.csv": ORDERS_HEAD + "S1,O1,US,2024-03-01T10:00:00Z,MFN\n",
-            "feedback.csv": f'seller_id,order_id,rating,submitted_at,comment\nS1,O1,2,2024-03-05T00:00:00Z,"{comment}"\n',
+            "feedback.csv": "seller_id,order_id,rating,submitted_at,comment\n"
+            f'S1,O1,2,2024-03-05T00:00:00Z,"{comment}"\n',
         },
     )
     rep = import_canonical(wh, d)
@@ -99,8 +100,8 @@ def test_a_line_longer_than_the_limit_names_file_and_line(wh, tmp_path, monkeypa
 
 
 def test_duplicate_csv_header_is_an_error_naming_the_column(wh, tmp_path):
-    d = folder(tmp_path, {"orders.csv": "seller_id,order_id,marketplace_id,purchased_at,fulfillment_channel,category,category\n"
-                          "S1,O1,US,2024-03-01T10:00:00Z,MFN,toys,games\n"})  # fmt: skip
+    header = "seller_id,order_id,marketplace_id,purchased_at,fulfillment_channel,category,category\n"
+    d = folder(tmp_path, {"orders.csv": header + "S1,O1,US,2024-03-01T10:00:00Z,MFN,toys,games\n"})
     with pytest.raises(IngestError, match=r"orders\.csv: column\(s\) 'category' appear more than once"):
         import_canonical(wh, d)
     assert not wh.tables_present()
@@ -329,9 +330,10 @@ def test_implausible_and_relative_instants_are_quarantined_with_the_column(wh, t
         ("O9", "2024-03-01T10:00:00Z"),
     ]
     orders = ORDERS_HEAD + "".join(f"S1,{o},US,{t},MFN\n" for o, t in rows)
-    orders = orders.replace("S1,O9,US,2024-03-01T10:00:00Z,MFN", "S1,O9,US,2024-03-01T10:00:00Z,MFN")
-    d = folder(tmp_path, {"orders.csv": orders, "shipments.csv": "seller_id,order_id,shipment_id,confirmed_at\n"
-                          "S1,O1,1,2999-01-01T00:00:00Z\nS1,O9,1,2024-03-02T00:00:00Z\n"})  # fmt: skip
+    shipments = "seller_id,order_id,shipment_id,confirmed_at\nS1,O1,1,2999-01-01T00:00:00Z\n"
+    d = folder(
+        tmp_path, {"orders.csv": orders, "shipments.csv": shipments + "S1,O9,1,2024-03-02T00:00:00Z\n"}
+    )
     rep = import_canonical(wh, d)
     q = q_rows(rep, "orders")
     assert set(q) == {3, 4, 5, 6, 7, 8, 9}

@@ -25,7 +25,6 @@ Parsing rules (text values are trimmed; an empty or blank text is null):
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -295,7 +294,8 @@ def compile_checks(
             checks.append(
                 (
                     f"lower({x}) IN ({words})",
-                    f"'a relative time, not an instant: ' || {shown} || ' (give the date and time it happened)'",
+                    f"'a relative time, not an instant: ' || {shown} || "
+                    "' (give the date and time it happened)'",
                     name,
                 )
             )
@@ -328,7 +328,8 @@ def compile_checks(
             checks.append(
                 (
                     f"{v} > CAST({literal(hi_s)} AS {typ})",
-                    f"'implausible {col.dtype}, more than a year after the import ({hi.date().isoformat()}): '"
+                    f"'implausible {col.dtype}, more than a year after the import "
+                    f"({hi.date().isoformat()}): '"
                     f" || CAST({v} AS VARCHAR)",
                     name,
                 )
@@ -350,7 +351,7 @@ def compile_checks(
     for o in schema.orderings:
         if o.left not in names or o.right not in names:
             continue
-        cond = f"{'v%d' % names[o.left]} > {'v%d' % names[o.right]}"
+        cond = f"v{names[o.left]} > v{names[o.right]}"
         why = f"{o.left} is after {o.right}"
         if o.severity == "error":
             checks.append((cond, literal(why), o.right))
@@ -386,11 +387,3 @@ def compile_checks(
 def column_defs(schema: TableSchema) -> str:
     """``"col" TYPE, …`` of the stored table (contract columns in contract order)."""
     return ", ".join(f"{ident(c.name)} {SQL_TYPES[c.dtype]}" for c in schema.columns)
-
-
-_SAFE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-
-
-def is_plain(name: str) -> bool:
-    """Whether ``name`` is a plain identifier (letters, digits, underscores)."""
-    return bool(_SAFE.match(name))

@@ -189,9 +189,8 @@ def _stage(job: ImportJob, scans: dict[str, Scan], files: dict[str, Path]) -> No
         cols = ", ".join(ident(c) for c in schema.column_names)
         stg.sql(f"CREATE VIEW {view} AS SELECT {cols} FROM {table} WHERE _reason IS NULL")
         checked[name] = (table, checked[name][1], view)
-    for name, (table, warns, view) in checked.items():
-        path = files[name]
-        job.part(name, view, _entry(job, name, str(path), table, warns))
+    for name, (table, _, view) in checked.items():
+        job.part(name, view, _entry(job, name, str(files[name]), table))
     job.merge("orders")
     for name, (table, warns, _) in checked.items():
         _accounting(job, name, str(files[name]), table, warns)
@@ -246,7 +245,7 @@ def _builtin_marketplaces(job: ImportJob, checked, given: set[str]) -> None:
     job.report.note(f"built-in marketplaces added: {', '.join(b['marketplace_id'])}")
 
 
-def _entry(job: ImportJob, name: str, file: str, table: str, warns):
+def _entry(job: ImportJob, name: str, file: str, table: str):
     stg = job.stg
     read, loaded = stg.sql(
         f"SELECT count(*), count(*) FILTER (WHERE _reason IS NULL) FROM {table}"

@@ -122,8 +122,9 @@ def table_changes(stg, table: str, final: str, orders_final: str | None, zones: 
             )
             stg.sql(
                 f"CREATE TABLE {days} AS SELECT DISTINCT {literal(table)} AS table_name, "
-                f"CAST(timezone(z.timezone, CAST(make_timestamp(b.b * {_BUCKET_US}) AS TIMESTAMPTZ)) AS DATE) "
-                f"AS day FROM ({buckets}) AS b JOIN {zones} AS z ON z.marketplace_id = b.mp"
+                "CAST(timezone(z.timezone, CAST(make_timestamp(b.b * "
+                f"{_BUCKET_US}) AS TIMESTAMPTZ)) AS DATE) AS day "
+                f"FROM ({buckets}) AS b JOIN {zones} AS z ON z.marketplace_id = b.mp"
             )
         else:
             _empty_days(stg, days)

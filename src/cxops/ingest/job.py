@@ -229,7 +229,6 @@ class ImportJob:
         schema = TABLES[table]
         parts = self.parts[table]
         key = list(schema.key)
-        cols = schema.column_names
         stored = self.stg.stored(table)
         keyon = lambda a, b: " AND ".join(f"{a}.{ident(k)} = {b}.{ident(k)}" for k in key)  # noqa: E731
         for i, p in enumerate(parts):
@@ -238,12 +237,12 @@ class ImportJob:
             seen = [f"EXISTS (SELECT 1 FROM {q.relation} AS e WHERE {keyon('e', 'p')})" for q in parts[:i]]
             if stored is not None:
                 seen.append(f"EXISTS (SELECT 1 FROM {stored} AS e WHERE {keyon('e', 'p')})")
+            cond = " OR ".join(seen) or "false"
             n, rep = self.stg.sql(
-                f"SELECT count(*), count(*) FILTER (WHERE {' OR '.join(seen) or 'false'}) FROM {p.relation} AS p"
+                f"SELECT count(*), count(*) FILTER (WHERE {cond}) FROM {p.relation} AS p"
             ).fetchone()
             p.entry.inserted += int(n) - int(rep)
             p.entry.replaced += int(rep)
-        sel = ", ".join(ident(c) for c in cols)
         if len(parts) == 1 and parts[0].writes is None and not parts[0].defaults:
             final = parts[0].relation
             self.finals[table] = final
@@ -274,7 +273,6 @@ class ImportJob:
             exprs.append(f"CAST({e} AS {SQL_TYPES[c.dtype]}) AS {ident(name)}")
         final = self.stg.name(f"final_{table}")
         self.stg.sql(f"CREATE TABLE {final} AS SELECT {', '.join(exprs)} FROM ({keys}) AS k{joins}")
-        del sel
         self.finals[table] = final
         return final
 
@@ -368,11 +366,3 @@ class ImportJob:
         out = self.stg.name("coverage")
         self.stg.sql(f"CREATE TABLE {out} AS SELECT DISTINCT * FROM ({' UNION ALL '.join(parts)})")
         return out
-
-
-def null_relation(table: str) -> str:
-    """``SELECT`` of one typed null row of ``table``'s contract columns (for building unions)."""
-    schema = TABLES[table]
-    return "SELECT " + ", ".join(
-        f"CAST(NULL AS {SQL_TYPES[c.dtype]}) AS {ident(c.name)}" for c in schema.columns
-    )

@@ -99,7 +99,8 @@ def prepare(stg, qdir: str | Path, rows: dict[str, list[str]], files: dict[str, 
             pending.moves.append((tmp, target))
             query = " UNION ALL ".join(parts)
             stg.sql(
-                f"COPY (SELECT * FROM ({query}) ORDER BY starts_with(reason, 'warning: '), file, \"row\") TO {literal(str(tmp))} "
+                f"COPY (SELECT * FROM ({query}) ORDER BY starts_with(reason, 'warning: '), file, \"row\") "
+                f"TO {literal(str(tmp))} "
                 "(FORMAT csv, HEADER true)"
             )
             with open(tmp, "rb") as fh:  # the write really reached the disk (a full disk fails here)

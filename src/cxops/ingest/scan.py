@@ -21,7 +21,7 @@ from pathlib import Path
 
 import duckdb
 
-from cxops.canonical.rules import ident, literal, type_family, unreadable_type
+from cxops.canonical.rules import ident, literal, unreadable_type
 from cxops.ingest.files import IngestError
 
 #: Longest CSV line accepted (bytes). A longer one is refused with its line number.
@@ -170,7 +170,3 @@ def read_error(scan: Scan, e: Exception) -> IngestError:
 
 def _first_line(e: Exception) -> str:
     return str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-
-
-def is_text(sql_type: str) -> bool:
-    return type_family(sql_type) == "text"

@@ -363,7 +363,8 @@ class Staging:
         if plan.coverage is not None:
             cov = f'{w}.main."{COVERAGE_TABLE}"'
             con.execute(
-                f"CREATE TABLE IF NOT EXISTS {cov} (source VARCHAR, seller_id VARCHAR, marketplace_id VARCHAR)"
+                f"CREATE TABLE IF NOT EXISTS {cov} "
+                "(source VARCHAR, seller_id VARCHAR, marketplace_id VARCHAR)"
             )
             con.execute(
                 f"INSERT INTO {cov} SELECT DISTINCT {literal(plan.source)}, seller_id, marketplace_id "

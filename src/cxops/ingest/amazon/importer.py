@@ -105,9 +105,8 @@ def expand_paths(
                 raise IngestError(f"{broken[0]}: {_broken_link(broken[0])}; nothing was imported")
             linked = [x for x in entries if x.is_symlink() and x.is_dir()]
             if linked:
-                report.note(
-                    f"{p}: links to folders are not followed: {', '.join(str(x.relative_to(p)) for x in linked[:10])}"
-                )
+                names = ", ".join(str(x.relative_to(p)) for x in linked[:10])
+                report.note(f"{p}: links to folders are not followed: {names}")
             found = [x for x in entries if x.is_file()]
             skipped = [x for x in found if x.suffix.lower() not in SUFFIXES]
             picked = [x for x in found if x.suffix.lower() in SUFFIXES]

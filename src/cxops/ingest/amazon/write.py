@@ -149,13 +149,12 @@ def _deadline_note(job: ImportJob, ctx: Context, report: AmazonImportReport) -> 
     """Say how many of the seller's seller-fulfilled orders will have no ship-by deadline."""
     stg = job.stg
     seller = ctx.seller_id.replace("'", "''")
-    rels = [
-        f"SELECT order_id, fulfillment_channel, latest_ship_at FROM {job.finals['orders']} WHERE seller_id = '{seller}'"
-    ]
+    cols = "order_id, fulfillment_channel, latest_ship_at"
+    rels = [f"SELECT {cols} FROM {job.finals['orders']} WHERE seller_id = '{seller}'"]
     stored = stg.stored("orders")
     if stored is not None:
         rels.append(
-            f"SELECT order_id, fulfillment_channel, latest_ship_at FROM {stored} AS s WHERE seller_id = '{seller}' "
+            f"SELECT {cols} FROM {stored} AS s WHERE seller_id = '{seller}' "
             f"AND NOT EXISTS (SELECT 1 FROM {job.finals['orders']} AS n WHERE n.seller_id = s.seller_id "
             "AND n.order_id = s.order_id)"
         )
