@@ -29,6 +29,8 @@ from cxops.ingest import import_canonical
 from cxops.ingest.staging import PAUSE_ENV, Staging
 from cxops.warehouse import INTERNAL_TABLES, connect
 
+pytestmark = [pytest.mark.integration, pytest.mark.slow]  # the crash test forks 25 imports
+
 KILLS = 25
 CANONICAL_AND_PROVENANCE = ("_cxops_columns", "_cxops_coverage")
 

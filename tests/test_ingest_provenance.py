@@ -23,6 +23,8 @@ from cxops.ingest.amazon import import_amazon
 from cxops.metrics.compute import compute_metrics, compute_series, measurable, measurable_by_source
 from cxops.warehouse import connect
 
+pytestmark = [pytest.mark.integration, pytest.mark.slow]  # three warehouses per example
+
 HERE = Path(__file__).parent
 AS_OF = date(2026, 10, 31)
 KEYS = ["seller_id", "marketplace_id", "channel", "metric", "window_days", "as_of"]
