@@ -229,3 +229,28 @@ def test_upsert_writes_only_the_incoming_rows(tmp_path):
     got = wh.execute(wh.table("sellers"))
     assert len(got) == 1001 and set(got.loc[got["name"].notna(), "seller_id"]) == {"S5", "S6", "X1"}
     wh.close()
+
+
+def test_ctrl_c_during_demo_import_leaves_no_half_warehouse(tmp_path, monkeypatch):
+    """Ctrl-C while ``cxops demo`` imports: "interrupted", and the warehouse holds no canonical table
+    (it used to keep ``orders`` without ``returns`` or ``violations``)."""
+    from typer.testing import CliRunner
+
+    import cxops.ingest.staging as staging
+    from cxops.cli import app
+
+    calls = {"n": 0}
+    real = staging.duckdb_replace
+
+    def interrupt(*args, **kw):
+        calls["n"] += 1
+        if calls["n"] == 4:
+            raise KeyboardInterrupt
+        return real(*args, **kw)
+
+    monkeypatch.setattr(staging, "duckdb_replace", interrupt)
+    res = CliRunner().invoke(app, ["demo", "--sellers", "4", "--days", "40", "--out", str(tmp_path / "demo")])
+    assert res.exit_code == 130 and "interrupted" in res.output
+    assert calls["n"] == 4
+    names = table_names(tmp_path / "demo" / "demo.duckdb")
+    assert not names - set(INTERNAL_TABLES), names

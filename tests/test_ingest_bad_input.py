@@ -415,3 +415,19 @@ def test_cli_bad_inputs_print_one_error_line(tmp_path):
 
 def test_input_errors_are_domain_errors():
     assert issubclass(IngestError, InputError)
+
+
+def test_olist_relative_words_are_not_the_moment_of_import(wh, tmp_path):
+    o = tmp_path / "olist"
+    shutil.copytree(OLIST, o)
+    orders = read_raw(o / "olist_orders_dataset.csv")
+    orders.loc[0, "order_purchase_timestamp"] = "now"
+    orders.loc[1, "order_delivered_customer_date"] = "today"
+    orders.to_csv(o / "olist_orders_dataset.csv", index=False)
+    rep = import_olist(wh, o)
+    q = rep.quarantined[(rep.quarantined["table"] == "orders") & (rep.quarantined["row"] == 2)]
+    assert q.iloc[0]["column"] == "order_purchase_timestamp" and "'now'" in q.iloc[0]["reason"]
+    w = rep.warnings[(rep.warnings["table"] == "orders") & (rep.warnings["row"] == 3)]
+    assert "order_delivered_customer_date" in set(w["column"])  # taken as missing, said
+    stored = wh.execute(wh.table("shipments"))
+    assert (stored["delivered_at"].dropna().dt.year < 2026).all()
