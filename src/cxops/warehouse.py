@@ -395,7 +395,9 @@ class Warehouse:
 
     def close(self) -> None:
         """Close the connection (for Spark: stop the session, which other warehouses may share)."""
-        disconnect = getattr(self.con, "disconnect", None)
+        if self._con is None:  # released by an import and not reopened since
+            return
+        disconnect = getattr(self._con, "disconnect", None)
         if disconnect:
             disconnect()
 

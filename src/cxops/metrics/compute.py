@@ -529,11 +529,15 @@ def compute_at(
     if options is not None:
         inp.options = options
     u = universe(inp, seller_ids)
-    if inp.reuse:  # the universe is materialised already (Inputs.cached)
-        return _as_of_rows(wh, inp, days, u, as_of_at)
-    # the universe reads the whole order history: computed once, shared by every family's query
-    with u.cache() as cu:
-        return _as_of_rows(wh, inp, days, cu, as_of_at)
+    try:
+        if inp.reuse:  # the universe is materialised already (Inputs.cached)
+            return _as_of_rows(wh, inp, days, u, as_of_at)
+        # the universe reads the whole order history: computed once, shared by every family's query
+        with u.cache() as cu:
+            return _as_of_rows(wh, inp, days, cu, as_of_at)
+    finally:
+        if inp.sources is not None:
+            inp.sources.present = None  # set per call only (see _set_present)
 
 
 def _set_present(wh, inp: Inputs, u: ir.Table) -> None:
@@ -684,7 +688,12 @@ def compute_series(
     inp = inputs or load_inputs(wh, options)
     if options is not None:
         inp.options = options
-    df = wh.execute(series_expr(inp, start, end, seller_ids, metrics))
+    try:
+        _set_present(wh, inp, universe(inp, seller_ids))
+        df = wh.execute(series_expr(inp, start, end, seller_ids, metrics))
+    finally:
+        if inp.sources is not None:
+            inp.sources.present = None
     if df.empty:
         return pd.DataFrame(columns=OUTPUT_COLUMNS)
     return _finish(df)

@@ -62,8 +62,9 @@ class SellerSources:
     by_seller : ibis.Table
         ``seller_id, marketplace_id, profile`` of the sellers some source lists.
     present : set of int, optional
-        The profiles of the sellers being computed (set by the caller; decides only which metrics are
-        worth computing — filters always consider every profile); all when ``None``.
+        The profiles of the sellers being computed, set by the metric functions for the duration of
+        one call (:func:`cxops.metrics.compute.compute_at`, ``compute_series``); every profile when
+        ``None``. With one profile present (one source covering every seller) nothing is joined.
     """
 
     profiles: dict[int, Profile]
@@ -83,7 +84,7 @@ class SellerSources:
 
     def keep(self, t: ir.Table, good: set[int]) -> ir.Table:
         """``t`` restricted to the sellers whose profile is in ``good`` (``t`` when all are)."""
-        ids = set(self.profiles)
+        ids = set(self.active())
         if ids <= good:
             return t
         if not (ids & good):
@@ -100,8 +101,8 @@ class SellerSources:
         Returns ``(t, True/False)`` when every profile agrees, else ``t`` with a boolean flag column
         added (by a join on the seller) and the flag column's name.
         """
-        yes = {i for i, p in self.profiles.items() if _provides(p, table, columns)}
-        ids = set(self.profiles)
+        yes = {i for i, p in self.active().items() if _provides(p, table, columns)}
+        ids = set(self.active())
         if yes >= ids:
             return t, True
         if not yes:
