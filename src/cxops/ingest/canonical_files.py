@@ -132,7 +132,7 @@ def import_canonical(
     files = find_canonical_files(directory)
     report = ImportReport(source="canonical")
     _note_ignored_files(report, directory, files)
-    with ImportJob(wh, report, f"canonical:{directory.resolve()}", quarantine_dir) as job:
+    with ImportJob(wh, report, f"canonical:{directory.resolve()}", quarantine_dir, memory=memory) as job:
         scans = _scan_all(job, files, report)
         _stage(job, scans, files)
         job.commit()
