@@ -47,7 +47,9 @@ def _url(store) -> str:
 def test_a_second_process_is_refused_while_the_first_holds_the_lock(store):
     p = _holder(_url(store))
     try:
-        with pytest.raises(ConflictError, match=rf"{NAME} is already running: held by process {p.pid} on ") as e:
+        with pytest.raises(
+            ConflictError, match=rf"{NAME} is already running: held by process {p.pid} on "
+        ) as e:
             JobLock(store, NAME).acquire()
         assert "expires at" in e.value.hint
         assert current_lock(store, NAME)["pid"] == p.pid

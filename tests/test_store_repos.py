@@ -109,7 +109,9 @@ def test_runs_start_finish_fail_and_abandon(store):
         assert st.last_run(s, P).id == r1
         assert st.last_run(s, P, status=None).id == r2
         assert st.abandon_running(s, P) == 1
-        r3 = st.start_run(s, P, date(2026, 11, 2), P, "1.0.0", st.policy_hash("a"), rebuild_from=date(2026, 10, 1))
+        r3 = st.start_run(
+            s, P, date(2026, 11, 2), P, "1.0.0", st.policy_hash("a"), rebuild_from=date(2026, 10, 1)
+        )
         st.fail_run(s, r3, "boom")
         runs = st.list_runs(s, P).set_index("id")
     assert runs.loc[r1, "status"] == "succeeded" and runs.loc[r1, "counts"] == {"sellers": 10}
@@ -144,7 +146,9 @@ def test_benefits_ledger_opens_changes_and_closes_entries(store):
     assert a_fee["effective_to"].tolist()[0] == d2 and pd.isna(a_fee["effective_to"].tolist()[1])
     assert a_fee["value"].tolist() == [0.05, 0.075]
     assert sorted(zip(on_nov_15.seller_id, on_nov_15.tier.fillna("-"), strict=True)) == [
-        ("A", "-"), ("A", "5%"), ("B", "7.5%")
+        ("A", "-"),
+        ("A", "5%"),
+        ("B", "7.5%"),
     ]
     assert sorted(on_dec_1["tier"].fillna("-")) == ["-", "7.5%"]
     with store.unit_of_work() as s:
@@ -170,8 +174,12 @@ def test_assignments_keep_history_and_log_events(store):
         assert st.assign(s, P, pd.DataFrame({"seller_id": ["S00000", "S00001"], "marketplace_id": "US",
                                              "manager_id": "ana"}), key_prefix="t1", at=T0) == 2  # fmt: skip
     with store.unit_of_work() as s:
-        again = pd.DataFrame({"seller_id": ["S00000", "S00001"], "marketplace_id": "US", "manager_id": ["ana", "bo"]})
-        assert st.assign(s, P, again, actor="carla", reason="rebalance", key_prefix="t2") == 1  # S00000 unchanged
+        again = pd.DataFrame(
+            {"seller_id": ["S00000", "S00001"], "marketplace_id": "US", "manager_id": ["ana", "bo"]}
+        )
+        assert (
+            st.assign(s, P, again, actor="carla", reason="rebalance", key_prefix="t2") == 1
+        )  # S00000 unchanged
         hist = st.assignment_history(s, P, "S00001", "US")
         members = st.load_memberships(s, P).set_index("seller_id")
         managers = st.list_managers(s).set_index("id")
@@ -179,7 +187,11 @@ def test_assignments_keep_history_and_log_events(store):
     assert hist["manager_id"].tolist() == ["ana", "bo"]
     assert hist["ended_at"].notna().tolist() == [True, False]
     assert members["account_manager_id"].fillna("").tolist() == ["ana", "bo", ""]
-    assert managers.loc["ana", "load"] == 1 and managers.loc["bo", "load"] == 1 and managers.loc["bo", "free"] == 4
+    assert (
+        managers.loc["ana", "load"] == 1
+        and managers.loc["bo", "load"] == 1
+        and managers.loc["bo", "free"] == 4
+    )
     assert managers.loc["ana", "languages"] == ["en", "zh"]
     assert len(events) == 3
     last = events.iloc[-1]
@@ -187,7 +199,9 @@ def test_assignments_keep_history_and_log_events(store):
     assert last.details == {"manager_id": "bo", "previous_manager_id": "ana"}
     with store.unit_of_work() as s:
         with pytest.raises(NotFoundError, match="unknown account manager"):
-            st.assign(s, P, pd.DataFrame({"seller_id": ["S00002"], "marketplace_id": "US", "manager_id": ["zed"]}))
+            st.assign(
+                s, P, pd.DataFrame({"seller_id": ["S00002"], "marketplace_id": "US", "manager_id": ["zed"]})
+            )
         with pytest.raises(NotFoundError, match="no membership"):
             st.assign(s, P, pd.DataFrame({"seller_id": ["X"], "marketplace_id": "US", "manager_id": ["bo"]}))
         with pytest.raises(ConflictError, match="exists already"):

@@ -111,10 +111,20 @@ def test_missing_postgresql_fails_instead_of_skipping_when_required(tmp_path):
 
     env = {k: v for k, v in os.environ.items() if k != "CXOPS_TEST_PG_URL"} | {"CXOPS_REQUIRE_PG": "1"}
     here = Path(__file__)
-    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"{here}::test_models_match_the_migrations"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        f"{here}::test_models_match_the_migrations",
+    ]
     res = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=here.parents[1], timeout=300)
     assert res.returncode == 1, res.stdout
-    assert "1 passed, 1 error" in res.stdout and "CXOPS_REQUIRE_PG=1 but PostgreSQL is not usable" in res.stdout
+    assert (
+        "1 passed, 1 error" in res.stdout and "CXOPS_REQUIRE_PG=1 but PostgreSQL is not usable" in res.stdout
+    )
     env.pop("CXOPS_REQUIRE_PG")
     res = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=here.parents[1], timeout=300)
     assert res.returncode == 0 and "1 passed, 1 skipped" in res.stdout, res.stdout

@@ -309,9 +309,16 @@ def cancel(store: Store, action_id: int, *, reason: str, actor: str) -> ActionRe
         repo.cancel_action(session, action_id, actor=actor, reason=reason)
         m = get_membership(session, action.program, action.seller_id, action.marketplace_id)
         state = m.state if m else "unknown"
-        expected, _ = _expected(
-            state, _pending(session, action.program, action.seller_id, action.marketplace_id)
-        )
+        rest = _pending(session, action.program, action.seller_id, action.marketplace_id)
+        expected = state
+        for row in rest.itertuples():  # what is left must still be possible, in order
+            rule = ACTION_RULES[row.kind]
+            if expected not in rule.allowed:
+                raise ConflictError(
+                    f"cannot cancel action {action_id}: pending action {row.id} ({row.kind}) depends on it",
+                    hint=f"cancel action {row.id} first",
+                )
+            expected = rule.leads_to or expected
         session.refresh(action)
         return _result(action, state, expected)
 

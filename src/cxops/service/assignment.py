@@ -214,3 +214,31 @@ def auto_assign(
         managers=manager_repo.list_managers(session),
         plan=plan,
     )
+
+
+def warehouse_categories(url: str) -> pd.DataFrame | None:
+    """``seller_id``, ``marketplace_id``, ``primary_category`` from the warehouse's ``sellers`` table
+    (``None`` when it has none).
+
+    Raises
+    ------
+    NotFoundError
+        If the warehouse is a file that does not exist.
+    """
+    from pathlib import Path
+
+    from cxops.errors import NotFoundError
+    from cxops.warehouse import connect
+
+    local = url.removeprefix("duckdb://")
+    if "://" not in local and not url.startswith("pyspark:") and local not in ("memory", ":memory:"):
+        if not Path(local).exists():
+            raise NotFoundError(f"warehouse {local} not found")
+    wh = connect(url)
+    try:
+        if not wh.has_table("sellers"):
+            return None
+        t = wh.table("sellers")
+        return wh.execute(t.select("seller_id", "marketplace_id", "primary_category"))
+    finally:
+        wh.close()
