@@ -7,7 +7,6 @@ from datetime import date
 
 import pandas as pd
 import pytest
-from _store import pg_schema_url, store, store_url  # noqa: F401
 
 from cxops import store as st
 from cxops.errors import ConflictError, InputError, NotFoundError
@@ -144,7 +143,8 @@ def test_assign_manager_warns_over_capacity_and_refuses_the_same_manager(shop):
 def test_exemption_extends_only_forward(shop):
     act(shop, "exempt", "ENR", until=date(2026, 12, 31))
     with shop.unit_of_work() as s:  # what the daily run does when applying it
-        st.upsert_memberships(s, P, pd.DataFrame({"seller_id": ["ENR"], "marketplace_id": "US", "state": "enrolled",
+        st.upsert_memberships(s, P, pd.DataFrame({"seller_id": ["ENR"], "marketplace_id": "US",
+                                                  "state": "enrolled",
                                                   "exemption_until": [date(2026, 12, 31)]}))  # fmt: skip
         st.mark_applied(s, st.pending_actions(s)["id"].tolist())
     with pytest.raises(ConflictError, match="exempt until 2026-12-31 already"):

@@ -7,7 +7,6 @@ import heapq
 
 import numpy as np
 import pandas as pd
-from _store import pg_schema_url, store, store_url  # noqa: F401
 from hypothesis import given, settings
 from hypothesis import strategies as hs
 

@@ -4,12 +4,11 @@ PostgreSQL: clear errors without tracebacks, actions pending and logged, manager
 from __future__ import annotations
 
 import json
-from types import SimpleNamespace
 from datetime import date
+from types import SimpleNamespace
 
 import pandas as pd
 import pytest
-from _store import pg_schema_url, store_url  # noqa: F401
 from typer.testing import CliRunner
 
 from cxops import store as st
@@ -34,7 +33,8 @@ def url(store_url):
     s = st.open_store(store_url)
     with s.unit_of_work() as session:
         st.upsert_memberships(session, P, pd.DataFrame({
-            "seller_id": ["S1", "S2", "S3"], "marketplace_id": "US", "state": ["enrolled", "removed", "at_risk"],
+            "seller_id": ["S1", "S2", "S3"], "marketplace_id": "US",
+            "state": ["enrolled", "removed", "at_risk"],
             "since": date(2026, 10, 1), "primary_category": ["toys", None, "garden"]}))  # fmt: skip
     s.dispose()
     return store_url
@@ -103,7 +103,8 @@ def test_seller_action_for_an_unknown_seller_or_manager(url):
 
 
 def test_managers_add_list_and_assign(url):
-    run("managers", "add", "ana", "--name", "Ana Lima", "--capacity", "5", "--category", "toys", "--language", "pt",
+    run("managers", "add", "ana", "--name", "Ana Lima", "--capacity", "5", "--category", "toys",
+        "--language", "pt",
         "--store", url)  # fmt: skip
     run("managers", "add", "bo", "--name", "Bo", "--capacity", "5", "--store", url)
     res = run("managers", "add", "bo", "--name", "Bo", "--capacity", "5", "--store", url, code=1)
@@ -120,6 +121,7 @@ def test_managers_add_list_and_assign(url):
         ("ana", 1, 4, ["toys"]),
         ("bo", 1, 4, []),
     ]
-    res = run("seller", "assign-manager", "S1", "--marketplace", "US", "--manager", "bo", "--reason", "rebalance",
+    res = run("seller", "assign-manager", "S1", "--marketplace", "US", "--manager", "bo",
+              "--reason", "rebalance",
               "--actor", "carla", "--store", url)  # fmt: skip
     assert "assign manager bo for seller S1" in res.text

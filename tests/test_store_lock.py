@@ -13,7 +13,6 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from _store import pg_schema_url, store, store_url  # noqa: F401
 from sqlalchemy import insert, select
 
 from cxops.errors import ConflictError

@@ -7,7 +7,6 @@ from datetime import UTC, date, datetime
 
 import pandas as pd
 import pytest
-from _store import pg_schema_url, store, store_url  # noqa: F401
 
 from cxops import store as st
 from cxops.errors import ConflictError, InputError, NotFoundError
@@ -41,7 +40,8 @@ def test_memberships_round_trip_and_upsert(store):
     assert got["breach_counts"].tolist()[1] == {"odr": 1}
     assert got["since"].tolist()[0] == date(2026, 10, 1)
     assert got["updated_at"].iloc[0].tzinfo is not None
-    change = pd.DataFrame({"seller_id": ["S00001", "S00009"], "marketplace_id": "US", "state": ["at_risk", "candidate"],
+    change = pd.DataFrame({"seller_id": ["S00001", "S00009"], "marketplace_id": "US",
+                           "state": ["at_risk", "candidate"],
                            "since": [date(2026, 11, 1), date(2026, 11, 1)]})  # fmt: skip
     with store.unit_of_work() as s:
         assert st.upsert_memberships(s, P, change) == 2

@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 
 import pandas as pd
 import pytest
-from _store import pg_schema_url, store, store_url  # noqa: F401
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
@@ -52,7 +51,8 @@ def test_models_match_the_migrations(store):
 
 def _event(key: str) -> dict:
     return {"kind": "note", "idempotency_key": key, "actor": "ana", "seller_id": "S1",
-            "marketplace_id": "US", "program": "p", "occurred_at": datetime(2026, 11, 1, tzinfo=UTC)}  # fmt: skip
+            "marketplace_id": "US", "program": "p",
+            "occurred_at": datetime(2026, 11, 1, tzinfo=UTC)}  # fmt: skip
 
 
 @pytest.mark.parametrize("statement", ["UPDATE events SET actor = 'mallory'", "DELETE FROM events"])
