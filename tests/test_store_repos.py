@@ -230,3 +230,23 @@ def test_pending_actions_are_applied_or_rejected_once(store):
         members = st.load_memberships(s, P).set_index("seller_id")
     assert kinds == ["action_requested", "action_rejected"]
     assert members.loc["S00001", "account_manager_id"] == "ana"
+
+
+def test_bulk_rows_read_back_exactly_and_none_is_sql_null(store):
+    from sqlalchemy import func, select
+
+    from cxops.store.models import Event, Membership
+
+    at = datetime(2026, 11, 2, 6, 30, 15, 123456, tzinfo=UTC)
+    ev = pd.DataFrame({"kind": "x", "idempotency_key": ["a", "b"], "details": [{"n": [1, 2]}, None],
+                       "occurred_at": [at, pd.Timestamp(at).tz_convert("Asia/Tokyo")],
+                       "event_date": [date(2026, 11, 2), None]})  # fmt: skip
+    with store.unit_of_work() as s:
+        st.append_events(s, ev)
+        st.upsert_memberships(s, P, _members(2).assign(breach_counts=[None, {"lsr": 2}]))
+    with store.unit_of_work(write=False) as s:
+        orm = s.scalars(select(Event).order_by(Event.id)).all()
+        assert [e.occurred_at for e in orm] == [at, at]  # the Tokyo instant is the same instant
+        assert [e.details for e in orm] == [{"n": [1, 2]}, None] and orm[1].event_date is None
+        assert s.scalar(select(func.count()).where(Event.details.is_(None))) == 1
+        assert s.scalar(select(func.count()).where(Membership.breach_counts.is_(None))) == 1

@@ -11,6 +11,7 @@ UTC-aware ``datetime`` (naive instants are refused), missing values to ``None``.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import UTC, date
 from itertools import islice
@@ -18,7 +19,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Date, Float, Integer, Table, func, select
+from sqlalchemy import Boolean, Date, Float, Integer, Table, func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.types import JSON
 
@@ -28,31 +29,51 @@ from cxops.store.types import UTCDateTime
 CHUNK = 20_000
 
 
-def _py_list(s: pd.Series, col) -> list[Any]:
-    """One column as Python values of the column's type, ``None`` where missing."""
+def _py_list(s: pd.Series, col, sqlite: bool = False) -> list[Any]:
+    """One column as Python values of the column's type, ``None`` where missing.
+
+    With ``sqlite``, values are already in SQLAlchemy's SQLite storage form (dates as
+    ``YYYY-MM-DD``, instants as naive UTC ``YYYY-MM-DD HH:MM:SS.ffffff``, JSON as text), so rows can
+    go to the driver without a per-value type processor.
+    """
     t = col.type
     missing = s.isna().to_numpy()
     if isinstance(t, UTCDateTime):
-        ts = pd.to_datetime(s)
+        if s.dtype == object:
+            naive = any(getattr(v, "tzinfo", None) is None for v in s[~missing])
+            ts = pd.to_datetime(s, utc=not naive)
+        else:
+            ts = pd.to_datetime(s)
         if ts.dt.tz is None and ts.notna().any():
             raise InputError(f"column {col.name}: instants must be UTC-aware timestamps")
-        if ts.dt.tz is not None:
-            ts = ts.dt.tz_convert(UTC)
-        values = [None if m else v.to_pydatetime() for v, m in zip(ts, missing, strict=True)]
+        ts = ts.dt.tz_convert(UTC) if ts.dt.tz is not None else ts.dt.tz_localize(UTC)
+        if sqlite:
+            text = np.char.replace(
+                np.datetime_as_string(ts.dt.tz_localize(None).to_numpy("datetime64[us]")), "T", " "
+            )
+            values = text.tolist()
+        else:
+            values = [None if m else v.to_pydatetime() for v, m in zip(ts, missing, strict=True)]
     elif isinstance(t, Date):
-        if s.dtype == object:
+        if sqlite:
+            values = np.datetime_as_string(pd.to_datetime(s).to_numpy("datetime64[D]")).tolist()
+        elif s.dtype == object:
             values = [None if m else (v if type(v) is date else pd.Timestamp(v).date())
                       for v, m in zip(s, missing, strict=True)]  # fmt: skip
         else:
             values = pd.to_datetime(s).dt.date.tolist()
     elif isinstance(t, Integer):
         values = s.astype(object).tolist()
-        values = [None if m else int(v) for v, m in zip(values, missing, strict=True)]
-        return values
+        return [None if m else int(v) for v, m in zip(values, missing, strict=True)]
     elif isinstance(t, Float):
         values = pd.to_numeric(s).astype(float).tolist()
     elif isinstance(t, JSON):
-        return [None if v is None or (isinstance(v, float) and np.isnan(v)) else v for v in s.tolist()]
+        values = s.tolist()
+        missing = np.array([v is None or (isinstance(v, float) and np.isnan(v)) for v in values], dtype=bool)
+        if sqlite:
+            values = [None if m else json.dumps(v) for v, m in zip(values, missing, strict=True)]
+    elif isinstance(t, Boolean):
+        values = [bool(v) for v in s.astype(object).tolist()]
     else:
         values = s.astype(object).tolist()
     if missing.any():
@@ -69,15 +90,18 @@ def columns_of(table: Table, df: pd.DataFrame, fixed: dict[str, Any] | None = No
     return [c for c in table.c.keys() if c in df.columns or (fixed and c in fixed)]
 
 
-def _rows(table: Table, df: pd.DataFrame, names: list[str], fixed: dict[str, Any] | None):
+def _rows(
+    table: Table, df: pd.DataFrame, names: list[str], fixed: dict[str, Any] | None, sqlite: bool = False
+):
     """Row tuples in ``names`` order (an iterator; chunks are materialised by the callers)."""
     n = len(df)
     cols = []
     for name in names:
         if fixed and name in fixed:
-            cols.append([fixed[name]] * n)
+            value = _py_list(pd.Series([fixed[name]], dtype=object), table.c[name], sqlite)[0]
+            cols.append([value] * n)
         else:
-            cols.append(_py_list(df[name].reset_index(drop=True), table.c[name]))
+            cols.append(_py_list(df[name].reset_index(drop=True), table.c[name], sqlite))
     return zip(*cols, strict=True)
 
 
@@ -124,26 +148,37 @@ def write(
         return 0
     session.flush()
     names = columns_of(table, df, fixed)
-    rows = _rows(table, df, names, fixed)
     if session.get_bind().dialect.name == "postgresql":
-        return _pg_copy(session, table, names, rows, conflict, update)
-    return _sqlite(session, table, names, rows, conflict, update)
+        return _pg_copy(session, table, names, _rows(table, df, names, fixed), conflict, update)
+    return _sqlite(session, table, names, _rows(table, df, names, fixed, sqlite=True), conflict, update)
 
 
 def _sqlite(session, table, names, rows, conflict, update) -> int:
+    """``executemany`` of rows already in storage form: the statement is compiled once by SQLAlchemy
+    and the rows go to the driver as they are (no per-value processing)."""
     from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-    stmt = sqlite_insert(table).execution_options(preserve_rowcount=True)
+    stmt = sqlite_insert(table)
     if conflict and update:
         stmt = stmt.on_conflict_do_update(
             index_elements=list(conflict), set_={c: stmt.excluded[c] for c in update}
         )
     elif conflict:
         stmt = stmt.on_conflict_do_nothing(index_elements=list(conflict))
+    conn = session.connection()
+    compiled = stmt.compile(dialect=conn.dialect, column_keys=names)
+    order = [names.index(compiled.binds[p].key) for p in compiled.positiontup]
+    same = order == list(range(len(names)))
+    cursor = conn.connection.driver_connection.cursor()
     total = 0
-    for chunk in _chunks(rows, CHUNK):
-        res = session.execute(stmt, [dict(zip(names, r, strict=True)) for r in chunk])
-        total += res.rowcount
+    try:
+        for chunk in _chunks(rows, CHUNK):
+            cursor.executemany(
+                compiled.string, chunk if same else [tuple(r[i] for i in order) for r in chunk]
+            )
+            total += cursor.rowcount
+    finally:
+        cursor.close()
     return total
 
 

@@ -10,8 +10,8 @@ from sqlalchemy.types import TypeDecorator
 
 #: 64-bit surrogate keys; ``INTEGER PRIMARY KEY`` on SQLite, where only that autoincrements.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
-#: JSON documents (JSONB on PostgreSQL).
-Json = JSON().with_variant(JSONB(), "postgresql")
+#: JSON documents (JSONB on PostgreSQL); Python ``None`` is SQL NULL (not the JSON ``null``).
+Json = JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
 
 
 class UTCDateTime(TypeDecorator):
