@@ -172,3 +172,29 @@ def test_note_takes_effect_at_once_and_the_seller_file_shows_everything(shop):
     assert f.pending["kind"].tolist() == ["reinstate"]
     with pytest.raises(NotFoundError):
         seller_file(shop, "NOPE", "US")
+
+
+def test_two_operators_at_once_one_action_recorded_the_other_refused(shop):
+    import threading
+
+    results: list[str] = []
+    barrier = threading.Barrier(4)
+
+    def suspend(i):
+        barrier.wait()
+        try:
+            act(shop, "suspend", "ENR", actor=f"op{i}")
+            results.append("recorded")
+        except ConflictError as e:
+            results.append("refused" if "already pending" in str(e) else str(e))
+        except Exception as e:  # a database error would be a defect
+            results.append(f"{type(e).__name__}: {e}")
+
+    threads = [threading.Thread(target=suspend, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert sorted(results) == ["recorded"] + ["refused"] * 3
+    with shop.unit_of_work(write=False) as s:
+        assert len(st.pending_actions(s)) == 1 and len(st.load_events(s)) == 1
