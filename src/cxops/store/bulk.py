@@ -19,9 +19,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Boolean, Date, Float, Integer, Table, func, select
+from sqlalchemy import Boolean, Column, Date, Float, Integer, Table, func, select, type_coerce
 from sqlalchemy.orm import Session
-from sqlalchemy.types import JSON
+from sqlalchemy.types import JSON, NullType
 
 from cxops.errors import InputError
 from cxops.store.types import UTCDateTime
@@ -241,14 +241,49 @@ def _pg_copy(session, table, names, rows, conflict, update) -> int:
         return n
 
 
+def _from_driver(values: list, typ, dialect: str) -> pd.Series:
+    """A column fetched without SQLAlchemy's per-value processing, converted in one go."""
+    s = pd.Series(values, dtype=object)
+    if isinstance(typ, UTCDateTime):
+        return pd.to_datetime(s, utc=True, format="ISO8601" if dialect == "sqlite" else None)
+    if isinstance(typ, Date) and dialect == "sqlite":
+        d = pd.to_datetime(s, format="%Y-%m-%d")
+        return d.dt.date.astype(object).where(d.notna(), None)
+    if isinstance(typ, JSON) and dialect == "sqlite":
+        return pd.Series([None if v is None else json.loads(v) for v in values], dtype=object)
+    if isinstance(typ, Boolean) and dialect == "sqlite":
+        return s.map(lambda v: None if v is None else bool(v)).astype(object)
+    if isinstance(typ, Date | JSON | Boolean):
+        return s
+    return pd.Series(values)
+
+
 def frame(session: Session, stmt) -> pd.DataFrame:
-    """Run a Core ``select`` and return its rows as a DataFrame (column names from the statement)."""
-    res = session.execute(stmt)
+    """Run a Core ``select`` and return its rows as a DataFrame (column names from the statement).
+
+    Table columns are fetched as the driver returns them and converted a column at a time (instants
+    to ``datetime64[us, UTC]``, dates to ``datetime.date``, JSON to Python objects), not value by
+    value through SQLAlchemy's type processors — a million rows load in seconds.
+    """
+    selected = list(stmt.selected_columns)
+    raw = [isinstance(c, Column) for c in selected]
+    fetch = stmt.with_only_columns(
+        *[type_coerce(c, NullType()).label(c.key) if r else c for c, r in zip(selected, raw, strict=True)],
+        maintain_column_froms=True,
+    )
+    res = session.execute(fetch)
     keys = list(res.keys())
     rows = res.all()
     if not rows:
         return pd.DataFrame({k: pd.Series(dtype=object) for k in keys})
-    return pd.DataFrame.from_records(rows, columns=keys)
+    dialect = session.get_bind().dialect.name
+    columns = list(zip(*rows, strict=True))
+    return pd.DataFrame(
+        {
+            k: _from_driver(list(v), c.type, dialect) if r else pd.Series(list(v))
+            for k, v, c, r in zip(keys, columns, selected, raw, strict=True)
+        }
+    )
 
 
 def count(session: Session, table: Table, *where) -> int:
