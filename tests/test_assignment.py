@@ -7,6 +7,7 @@ import heapq
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as hs
 
@@ -27,6 +28,7 @@ def _sellers(ids, categories=None) -> pd.DataFrame:
     return df
 
 
+@pytest.mark.unit
 def test_balanced_by_utilisation_then_load_then_id():
     # A 4/10, B 2/10, C 0/5. Slots (utilisation before taking, load): C 0/5 (0.0, 0); C 1/5 (0.2, 1)
     # and B 2/10 (0.2, 2): C first (lower load); B 3/10 (0.3); then 0.4: C 2/5 (load 2) before
@@ -37,6 +39,7 @@ def test_balanced_by_utilisation_then_load_then_id():
     assert not plan["category_match"].any()
 
 
+@pytest.mark.unit
 def test_category_first_then_the_rest_by_load():
     # electronics -> A only (capacity 2): e1, e2 to A; e3 overflows. toys -> B: t1.
     # Then e3 and x1 (no category) to anyone with room: C 0/5 (0.0) takes e3; x1 ties B 1/5 and
@@ -50,6 +53,7 @@ def test_category_first_then_the_rest_by_load():
     assert plan["category_match"].to_dict() == {"e1": True, "e2": True, "e3": False, "t1": True, "x1": False}
 
 
+@pytest.mark.unit
 def test_full_managers_leave_sellers_unassigned_and_inactive_get_nobody():
     m = _managers([("A", 1, 0, []), ("B", 3, 3, []), ("Z", 9, 0, [])]).assign(active=[True, True, False])
     plan = plan_assignments(_sellers(["s2", "s1", "s3"]), m)
@@ -72,6 +76,7 @@ def _reference(n, load, cap):
     return out
 
 
+@pytest.mark.unit
 @settings(max_examples=300, deadline=None)
 @given(
     hs.lists(hs.tuples(hs.integers(1, 400), hs.integers(0, 400)), min_size=1, max_size=12),

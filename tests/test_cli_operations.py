@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 from cxops import store as st
 from cxops.cli import app
 
+pytestmark = pytest.mark.e2e
 runner = CliRunner()
 P = "customer-excellence"
 
