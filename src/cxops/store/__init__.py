@@ -9,16 +9,26 @@ For the daily job::
     from cxops import store as st
 
     s = st.open_store(url)                            # refuses a store not at the newest migration
-    with st.JobLock(s, f"daily:{program}"):           # a second job gets ConflictError
-        with s.unit_of_work() as session:             # one transaction: all or nothing
-            members = st.load_memberships(session, program)        # one DataFrame, all sellers
-            todo = st.pending_actions(session, upto, program=program)
-            run_id = st.start_run(session, program, as_of, name, version, st.policy_hash(text))
-            st.upsert_memberships(session, program, changed, run_id=run_id)
-            st.append_events(session, events, program=program, run_id=run_id)
-            st.sync_benefits(session, program, held, as_of, run_id=run_id)
-            st.mark_applied(session, applied_ids, run_id=run_id)
-            st.finish_run(session, run_id, counts=..., timings=...)
+    with st.JobLock(s, f"daily:{program}") as lock:   # a second job gets ConflictError
+        with s.unit_of_work() as session:             # a short transaction: the run is visible
+            st.abandon_running(session, program)      # runs a killed job left "running"
+            run_id = st.start_run(session, program, as_of, name, version, st.policy_hash(toml_text))
+        try:
+            with s.unit_of_work() as session:         # one transaction: all or nothing
+                members = st.load_memberships(session, program)         # one DataFrame, all sellers
+                todo = st.pending_actions(session, upto, program=program)
+                ...                                   # advance the lifecycle in array operations
+                st.upsert_memberships(session, program, changed, run_id=run_id)
+                st.append_events(session, events, program=program, run_id=run_id)
+                st.sync_benefits(session, program, held, as_of, run_id=run_id)
+                st.apply_manager_actions(session, program, upto=upto, run_id=run_id)
+                st.mark_applied(session, applied_ids, run_id=run_id)
+                lock.assert_held(session)             # still ours: commit
+                st.finish_run(session, run_id, counts=..., timings=...)
+        except Exception as e:
+            with s.unit_of_work() as session:
+                st.fail_run(session, run_id, str(e))
+            raise
 
 Modules: ``models`` (tables), ``migrate`` (Alembic), ``db`` (engine, unit of work), ``bulk``
 (set-based writes), one repository module per table group, ``lock`` (the job lease).
