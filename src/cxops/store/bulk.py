@@ -149,7 +149,7 @@ def write(
     session.flush()
     names = columns_of(table, df, fixed)
     if session.get_bind().dialect.name == "postgresql":
-        return _pg_copy(session, table, names, _rows(table, df, names, fixed), conflict, update)
+        return _pg_copy(session, table, names, lambda: _rows(table, df, names, fixed), conflict, update)
     return _sqlite(session, table, names, _rows(table, df, names, fixed, sqlite=True), conflict, update)
 
 
@@ -203,27 +203,36 @@ def _copy(cur, dest, table: Table, names: list[str], rows) -> int:
 
 
 def _pg_copy(session, table, names, rows, conflict, update) -> int:
-    from psycopg import sql
+    """``COPY`` ``rows()`` into ``table``; with a conflict key, through a temporary table and one
+    ``INSERT … ON CONFLICT``. Rows that should only be skipped when they exist (``conflict`` without
+    ``update``: events) are first copied straight into the table under a savepoint — the common case,
+    all new, costs one ``COPY`` — and only on a duplicate key go the temporary-table way."""
+    from psycopg import errors, sql
 
     conn = session.connection()
     raw = conn.connection.driver_connection
     cols = sql.SQL(", ").join(sql.Identifier(n) for n in names)
     target = sql.Identifier(table.name)
-    direct = not conflict
     with raw.cursor() as cur:
-        if direct:
-            dest = target
-        else:
-            dest = sql.Identifier(f"_cxops_tmp_{table.name}")
-            cur.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(dest))
-            cur.execute(
-                sql.SQL("CREATE TEMP TABLE {} ON COMMIT DROP AS SELECT {} FROM {} WITH NO DATA").format(
-                    dest, cols, target
-                )
+        if not conflict:
+            return _copy(cur, target, table, names, rows())
+        if not update:
+            cur.execute("SAVEPOINT cxops_copy")
+            try:
+                copied = _copy(cur, target, table, names, rows())
+            except errors.UniqueViolation:
+                cur.execute("ROLLBACK TO SAVEPOINT cxops_copy")
+            else:
+                cur.execute("RELEASE SAVEPOINT cxops_copy")
+                return copied
+        dest = sql.Identifier(f"_cxops_tmp_{table.name}")
+        cur.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(dest))
+        cur.execute(
+            sql.SQL("CREATE TEMP TABLE {} ON COMMIT DROP AS SELECT {} FROM {} WITH NO DATA").format(
+                dest, cols, target
             )
-        copied = _copy(cur, dest, table, names, rows)
-        if direct:
-            return copied
+        )
+        _copy(cur, dest, table, names, rows())
         action = sql.SQL("DO NOTHING")
         if update:
             action = sql.SQL("DO UPDATE SET {}").format(

@@ -124,5 +124,7 @@ def upsert_memberships(
     if run_id is not None:
         fixed["last_run_id"] = run_id
     names = bulk.columns_of(MEMBERSHIPS, df, fixed)
+    if bulk.count(session, MEMBERSHIPS, MEMBERSHIPS.c.program == program) == 0:  # a new program: no upsert
+        return bulk.write(session, MEMBERSHIPS, df, fixed=fixed)
     update = [c for c in names if c not in KEY]
     return bulk.write(session, MEMBERSHIPS, df, fixed=fixed, conflict=KEY, update=update)
