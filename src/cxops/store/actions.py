@@ -22,6 +22,7 @@ from cxops.errors import ConflictError, NotFoundError
 from cxops.store import bulk
 from cxops.store.events import append_events, record_event
 from cxops.store.managers import assign
+from cxops.store.memberships import MEMBERSHIPS
 from cxops.store.models import Action
 from cxops.store.types import utcnow
 
@@ -196,10 +197,12 @@ def apply_manager_actions(
     if todo.empty:
         return 0
     last = todo.drop_duplicates(["seller_id", "marketplace_id"], keep="last")
-    from cxops.store.memberships import MEMBERSHIPS as m
-
+    m = MEMBERSHIPS
     members = bulk.frame(
-        session, select(m.c.seller_id, m.c.marketplace_id).where(m.c.program == program)
+        session,
+        bulk.for_sellers(
+            select(m.c.seller_id, m.c.marketplace_id).where(m.c.program == program), m, last.seller_id
+        ),
     ).assign(_member=True)
     last = last.merge(members, on=["seller_id", "marketplace_id"], how="left")
     gone = last[last["_member"].isna()]

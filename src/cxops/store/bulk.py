@@ -295,6 +295,17 @@ def frame(session: Session, stmt) -> pd.DataFrame:
     )
 
 
+#: Up to this many sellers, reads are narrowed to them with ``IN``; above, the whole program is read.
+FEW = 5_000
+
+
+def for_sellers(stmt, table: Table, sellers) -> Any:
+    """``stmt`` narrowed to ``sellers`` (ids) when they are few; unchanged otherwise (one scan is then
+    cheaper than a huge ``IN``). The caller still joins on the full key."""
+    ids = sorted(set(sellers))
+    return stmt.where(table.c.seller_id.in_(ids)) if len(ids) <= FEW else stmt
+
+
 def count(session: Session, table: Table, *where) -> int:
     """Number of rows of ``table`` matching ``where``."""
     return session.execute(select(func.count()).select_from(table).where(*where)).scalar_one()

@@ -91,10 +91,13 @@ def list_managers(session: Session, *, active_only: bool = False) -> pd.DataFram
     return df
 
 
-def open_assignments(session: Session, program: str) -> pd.DataFrame:
-    """Current assignments of ``program`` (one per seller × marketplace that has a manager)."""
+def open_assignments(session: Session, program: str, sellers: Iterable[str] | None = None) -> pd.DataFrame:
+    """Current assignments of ``program`` (one per seller × marketplace that has a manager), all or
+    at least those of ``sellers``."""
     t = ASSIGNMENTS
     stmt = select(t).where(t.c.program == program, t.c.ended_at.is_(None))
+    if sellers is not None:
+        stmt = bulk.for_sellers(stmt, t, sellers)
     return bulk.frame(session, stmt.order_by(t.c.seller_id, t.c.marketplace_id))
 
 
@@ -160,8 +163,12 @@ def assign(
     m = MEMBERSHIPS
     members = bulk.frame(
         session,
-        select(m.c.seller_id, m.c.marketplace_id, m.c.account_manager_id.label("previous")).where(
-            m.c.program == program
+        bulk.for_sellers(
+            select(m.c.seller_id, m.c.marketplace_id, m.c.account_manager_id.label("previous")).where(
+                m.c.program == program
+            ),
+            m,
+            df["seller_id"],
         ),
     )
     df = df.merge(members, on=["seller_id", "marketplace_id"], how="left", indicator=True)
@@ -180,7 +187,7 @@ def assign(
         df["actor"] = actor
     if "reason" not in df:
         df["reason"] = reason
-    current = open_assignments(session, program)
+    current = open_assignments(session, program, df["seller_id"])
     closing = current.merge(df[["seller_id", "marketplace_id"]], on=["seller_id", "marketplace_id"])["id"]
     ids = closing.astype("int64").tolist()
     for chunk in (ids[i : i + 10_000] for i in range(0, len(ids), 10_000)):
