@@ -15,6 +15,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from typer.core import TyperGroup
 from typer.exceptions import TyperException
 
+from cxops.cli_operations import managers_app, seller_app, store_app
 from cxops.errors import CxopsError
 from cxops.warehouse import DEFAULT_WAREHOUSE, connect
 
@@ -63,6 +64,9 @@ import_app = typer.Typer(help="Import data into the warehouse.", no_args_is_help
 policy_app = typer.Typer(help="List, show and validate program policies.", no_args_is_help=True)
 app.add_typer(import_app, name="import")
 app.add_typer(policy_app, name="policy")
+app.add_typer(store_app, name="store")
+app.add_typer(seller_app, name="seller")
+app.add_typer(managers_app, name="managers")
 
 console = Console()
 err = Console(stderr=True)
