@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+pytest_plugins = ["_store"]  # store / store_url fixtures: SQLite and PostgreSQL
+
 
 def shared_data_dir() -> Path:
     """The shared data folder: env ``CXOPS_SHARED_DATA``, else ``shared/data`` beside the repository."""

@@ -713,6 +713,11 @@ def outputs(res, lang="en") -> dict:
     from cxops.report.reconcile import reconcile_frame, reconcile_summary, reconcile_table
 
     frame = reconcile_frame(res, lang=lang)
+    if "source_file" in frame.columns:  # snapshots hold paths relative to the repository
+        prefix = str(ROOT.parent) + "/"
+        frame["source_file"] = frame["source_file"].map(
+            lambda v: v.removeprefix(prefix) if isinstance(v, str) else v
+        )
     return snapshot(frame, reconcile_table(frame, lang=lang), reconcile_summary(frame, lang=lang))
 
 

@@ -29,6 +29,7 @@ from cxops.days import date_objects
 from cxops.metrics import records
 from cxops.metrics.families import FAMILIES, Family, Output
 from cxops.metrics.options import MetricOptions
+from cxops.metrics.provenance import seller_sources
 from cxops.metrics.records import Inputs, utc_window
 from cxops.metrics.responses import response_sums, responses_unmeasured
 
@@ -54,6 +55,9 @@ KEYS = ["seller_id", "marketplace_id", "channel"]
 def load_inputs(wh, options: MetricOptions | None = None) -> Inputs:
     """Collect the canonical tables present in warehouse ``wh`` with their provenance and time zones.
 
+    The provenance is per source and seller (:mod:`cxops.metrics.provenance`): when the sources
+    cover different sellers, ``Inputs.sources`` decides per seller what is measured.
+
     Raises
     ------
     KeyError
@@ -64,6 +68,10 @@ def load_inputs(wh, options: MetricOptions | None = None) -> Inputs:
     present = set(wh.con.list_tables())
     tables = {t: wh.table(t) for t in TABLES if t in present}
     provided = {t: cols for t in tables if (cols := wh.provided_columns(t))}
+    prov = wh.provenance() if hasattr(wh, "provenance") else None
+    sources = None
+    if prov is not None:
+        sources = seller_sources(prov.columns, prov.coverage, prov.covered, wh.execute)
     # Only the marketplaces in the data: keeps the local-time expressions small.
     used = set(wh.execute(tables["orders"].select("marketplace_id").distinct())["marketplace_id"])
     for t in ("sellers", "violations", "buyer_messages"):
@@ -76,6 +84,7 @@ def load_inputs(wh, options: MetricOptions | None = None) -> Inputs:
         zones=zones,
         options=options or MetricOptions(),
         span=_span(wh, tables),
+        sources=sources,
     )
 
 
@@ -230,8 +239,27 @@ def _family_as_of(inp: Inputs, fam: Family, days: list[date], base: ir.Table, re
         j = j.mutate(**{c: j[c].fill_null(0) for c in fam.sums})
         for o in fam.outputs:
             if (o.windows is None or w in o.windows) and reasons[o.metric] is None:
-                out.append(_long(j, o, w, o.value))
+                out.append(_measured_only(inp, _long(j, o, w, o.value), o.metric))
     return out
+
+
+def _measured_only(inp: Inputs, t: ir.Table, metric: str) -> ir.Table:
+    """``t`` without the sellers whose sources do not make ``metric`` measurable."""
+    if inp.sources is None:
+        return t
+    return inp.sources.keep(t, _good_profiles(inp, metric))
+
+
+def _good_profiles(inp: Inputs, metric: str) -> set[int]:
+    return {i for i, r in _profile_reasons(inp).items() if r[metric] is None}
+
+
+def _profile_reasons(inp: Inputs) -> dict[int, dict[str, str | None]]:
+    """Per profile of sources: metric -> why it is not measured (``None``: measured)."""
+    key = ("profile_reasons", tuple(sorted(inp.tables)))
+    if key not in inp._cache:
+        inp._cache[key] = {i: _measured_plain(inp.for_profile(p)) for i, p in inp.sources.profiles.items()}
+    return inp._cache[key]
 
 
 def _messages_as_of(inp: Inputs, days: list[date], base: ir.Table, as_of_at: datetime | None) -> ir.Table:
@@ -246,7 +274,9 @@ def _messages_as_of(inp: Inputs, days: list[date], base: ir.Table, as_of_at: dat
         m = m.filter((m.received_at <= at) & (m.resolved_at <= at))
         replied = m.responded_at <= at
     sums = response_sums(m, ["seller_id", "marketplace_id", "as_of"], replied)
-    return _messages_long(base, sums, ["seller_id", "marketplace_id", "as_of"])
+    return _measured_only(
+        inp, _messages_long(base, sums, ["seller_id", "marketplace_id", "as_of"]), "late_response_rate"
+    )
 
 
 def _messages_long(base: ir.Table, sums: ir.Table, keys: list[str]) -> ir.Table:
@@ -316,6 +346,24 @@ def _tenure(base: ir.Table, as_of) -> ir.Table:
 
 
 def _measured(inp: Inputs) -> dict[str, str | None]:
+    """Metric -> why it is not measured (``None``: measured for at least one seller).
+
+    With per-seller provenance (``inp.sources``) a metric counts as measured when the sources of
+    some seller being computed make it measurable; the rows of the other sellers are dropped and
+    replaced by "not measured" rows with their own reason (:func:`_not_measured_expr`).
+    """
+    if inp.sources is None:
+        return _measured_plain(inp)
+    by_profile = _profile_reasons(inp)
+    active = [by_profile[i] for i in inp.sources.active()]
+    out = {}
+    for m in by_profile[next(iter(by_profile))]:
+        reasons = [r[m] for r in active]
+        out[m] = None if any(r is None for r in reasons) else (reasons[0] if reasons else "no data imported")
+    return out
+
+
+def _measured_plain(inp: Inputs) -> dict[str, str | None]:
     reasons: dict[str, str | None] = {}
     for fam in FAMILIES:
         reasons.update(fam.measured(inp))
@@ -326,25 +374,79 @@ def _measured(inp: Inputs) -> dict[str, str | None]:
     return reasons
 
 
-def _not_measured_expr(keys: ir.Table, reasons: dict[str, str | None]) -> ir.Table | None:
-    """Rows of the metrics that are not measured (status ``not_measured``, the reason as note) for every
-    ``(seller_id, marketplace_id, as_of)`` of ``keys``; None when every metric is measured."""
+def measurable(provided: dict[str, list[str] | set[str]]) -> dict[str, str | None]:
+    """Metric -> why it is not measured from sources providing ``provided`` (``None``: measurable).
+
+    Parameters
+    ----------
+    provided : dict
+        Table -> the contract columns (and markers) provided, e.g. an import's
+        :attr:`cxops.ingest.report.ImportReport.provided`.
+    """
+    inp = Inputs(tables=dict.fromkeys(provided), provided={t: set(c) for t, c in provided.items()}, zones={})
+    return _measured_plain(inp)
+
+
+def measurable_by_source(wh, source: str) -> dict[str, str | None]:
+    """What one recorded source makes measurable: its provided columns (all its imports together),
+    with the sources that cover every seller (built-in marketplaces, attached tables).
+
+    Returns
+    -------
+    dict
+        Metric -> reason it is not measured from this source, ``None`` when measurable.
+    """
+    prov = wh.provenance()
+    if prov is None:
+        return measurable({})
+    cols = prov.columns
+    mine = cols[(cols["source"] == source) | ~cols["source"].isin(prov.covered)]
+    provided: dict[str, set[str]] = {}
+    for table, g in mine.groupby("table_name"):
+        per = g.groupby("column_name")["source"].nunique()
+        provided[table] = set(per[per == g["source"].nunique()].index)
+    return measurable(provided)
+
+
+def _not_measured_expr(inp: Inputs, keys: ir.Table, reasons: dict[str, str | None]) -> ir.Table | None:
+    """The "not measured" rows: for every metric a seller's sources do not make measurable (status
+    ``not_measured``, the reason as note), for every ``(seller_id, marketplace_id, as_of)`` of ``keys``.
+
+    Without per-seller sources the same ``reasons`` apply to every seller; with them, each seller gets
+    the reasons of its profile of sources (:func:`_profile_reasons`, joined on the profile). None when
+    every metric is measured for every seller.
+    """
     from cxops.metrics.catalog import CATALOG
 
+    if inp.sources is None:
+        by_profile = {-1: reasons}
+    else:
+        active = set(inp.sources.active())
+        by_profile = {i: r for i, r in _profile_reasons(inp).items() if i in active}
     rows = [
-        {"metric": name, "window_days": w, "channel": ch, "note": reason}
-        for name, reason in reasons.items()
-        if reason is not None
+        {"profile": i, "metric": name, "window_days": w, "channel": ch, "note": why}
+        for i, r in by_profile.items()
+        for name, why in r.items()
+        if why is not None
         for w in CATALOG[name].windows
         for ch in CATALOG[name].channels
     ]
     if not rows:
         return None
     specs = ibis.memtable(
-        pd.DataFrame(rows).astype({"window_days": "int64"}),
-        schema={"metric": "string", "window_days": "int64", "channel": "string", "note": "string"},
+        pd.DataFrame(rows).astype({"profile": "int64", "window_days": "int64"}),
+        schema={
+            "profile": "int64",
+            "metric": "string",
+            "window_days": "int64",
+            "channel": "string",
+            "note": "string",
+        },
     )
-    g = keys.cross_join(specs)
+    if inp.sources is None:
+        g = keys.cross_join(specs.drop("profile"))
+    else:
+        g = inp.sources.profile_of(keys).inner_join(specs, "profile")
     return g.select(
         "seller_id",
         "marketplace_id",
@@ -451,15 +553,37 @@ def compute_at(
     if options is not None:
         inp.options = options
     u = universe(inp, seller_ids)
-    if inp.reuse:  # the universe is materialised already (Inputs.cached)
-        return _as_of_rows(wh, inp, days, u, as_of_at)
-    # the universe reads the whole order history: computed once, shared by every family's query
-    with u.cache() as cu:
-        return _as_of_rows(wh, inp, days, cu, as_of_at)
+    try:
+        if inp.reuse:  # the universe is materialised already (Inputs.cached)
+            return _as_of_rows(wh, inp, days, u, as_of_at)
+        # the universe reads the whole order history: computed once, shared by every family's query
+        with u.cache() as cu:
+            return _as_of_rows(wh, inp, days, cu, as_of_at)
+    finally:
+        if inp.sources is not None:
+            inp.sources.present = None  # set per call only (see _set_present)
+
+
+def _set_present(wh, inp: Inputs, u: ir.Table) -> None:
+    """Record which profiles of sources the sellers of universe ``u`` have (one small query)."""
+    if inp.sources is None:
+        return
+    prof = inp.sources.profile_of(u.select("seller_id", "marketplace_id"))
+    inp.sources.present = set(wh.execute(prof.select("profile").distinct())["profile"].astype(int))
+
+
+def prepare_sources(wh, inp: Inputs, u: ir.Table | None = None) -> None:
+    """With per-seller sources (``inp.sources``), record which profiles of sources the sellers about to
+    be computed have (those of universe ``u``, default every seller): :func:`as_of_expr`,
+    :func:`series_expr` and :func:`cxops.metrics.defects.defects_expr` then decide "not measured" for
+    them. One small query; nothing without per-seller sources. Reset ``inp.sources.present = None``
+    after."""
+    _set_present(wh, inp, universe(inp) if u is None else u)
 
 
 def _as_of_rows(wh, inp: Inputs, days: list[date], u: ir.Table, as_of_at: datetime | None) -> pd.DataFrame:
     """The rows of :func:`compute_at` for the sellers and start days of ``u`` (see :func:`universe`)."""
+    _set_present(wh, inp, u)
     df = wh.execute(as_of_expr(inp, days, u, as_of_at))
     if df.empty:
         return pd.DataFrame(columns=OUTPUT_COLUMNS)
@@ -477,7 +601,7 @@ def as_of_expr(
 
     Each family reads only the records anchored in the UTC window of its longest window before the
     as-of days (:func:`_windowed`); the as-of filters on local days then keep exactly the records
-    they kept on the whole history.
+    they kept on the whole history. With per-seller sources, call :func:`prepare_sources` first.
 
     Parameters
     ----------
@@ -504,7 +628,7 @@ def as_of_expr(
         mi = _windowed(inp, first - timedelta(days=RESPONSE_WINDOW - 1), last)
         exprs.append(_messages_as_of(mi, days, keys, as_of_at))
     exprs.append(_tenure(base, base.as_of))
-    missing = _not_measured_expr(keys, reasons)
+    missing = _not_measured_expr(inp, keys, reasons)
     if missing is not None:
         exprs.append(missing)
     out = ibis.union(*exprs)
@@ -549,7 +673,7 @@ def _family_series(
         s = s.filter((s.day >= start) & (s.day >= s.start_day)).mutate(as_of=s.day)
         for o in fam.outputs:
             if (o.windows is None or w in o.windows) and reasons[o.metric] is None:
-                out.append(_long(s, o, w, o.value))
+                out.append(_measured_only(inp, _long(s, o, w, o.value), o.metric))
     return out
 
 
@@ -564,7 +688,8 @@ def _messages_series(inp: Inputs, start: date, end: date, base: ir.Table) -> ir.
     sums = response_sums(x, ["seller_id", "marketplace_id", "as_of"], x.responded_day <= x.as_of)
     grid = base.cross_join(_calendar(start, end))
     grid = grid.filter(grid.day >= grid.start_day).select("seller_id", "marketplace_id", as_of="day")
-    return _messages_long(grid, sums, ["seller_id", "marketplace_id", "as_of"])
+    out = _messages_long(grid, sums, ["seller_id", "marketplace_id", "as_of"])
+    return _measured_only(inp, out, "late_response_rate")
 
 
 def series_expr(
@@ -620,7 +745,12 @@ def compute_series(
     inp = inputs or load_inputs(wh, options)
     if options is not None:
         inp.options = options
-    df = wh.execute(series_expr(inp, start, end, seller_ids, metrics))
+    try:
+        _set_present(wh, inp, universe(inp, seller_ids))
+        df = wh.execute(series_expr(inp, start, end, seller_ids, metrics))
+    finally:
+        if inp.sources is not None:
+            inp.sources.present = None
     if df.empty:
         return pd.DataFrame(columns=OUTPUT_COLUMNS)
     return _finish(df)

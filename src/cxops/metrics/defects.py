@@ -13,7 +13,7 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from cxops.metrics import records
-from cxops.metrics.compute import _measured, load_inputs
+from cxops.metrics.compute import _measured, _measured_only, _set_present, load_inputs, universe
 from cxops.metrics.families import FAMILIES
 from cxops.metrics.options import MetricOptions
 from cxops.metrics.records import utc_window
@@ -96,7 +96,7 @@ def defects_expr(inp, as_of: date) -> ir.Table | None:
     Columns :data:`DEFECT_COLUMNS` (see :func:`defect_records`), all sellers, unsorted; None when no
     defect-driven metric is measured. A job that keeps its results in the warehouse stores it whole.
     """
-    reasons = _measured(inp)
+    reasons = _measured(inp)  # measured for some seller of ``inp.sources.present``
     windows = {o.metric: fam.windows for fam in FAMILIES for o in fam.outputs}
     longest = max(w for m in _SOURCES for w in windows[m])
     if not inp.reuse:  # read only the records whose day can be in the longest window
@@ -105,7 +105,7 @@ def defects_expr(inp, as_of: date) -> ir.Table | None:
     for metric in _SOURCES:
         if reasons.get(metric) is not None:
             continue
-        r = _defects(inp, metric)
+        r = _measured_only(inp, _defects(inp, metric), metric)  # sellers whose sources measure it
         for w in windows[metric]:
             lo = as_of - timedelta(days=w - 1)
             f = r.filter((r.day >= lo) & (r.day <= ibis.literal(as_of)))
@@ -149,7 +149,12 @@ def defect_records(
     inp = inputs or load_inputs(wh, options)
     if options is not None:
         inp.options = options
-    expr = defects_expr(inp, as_of)
+    try:  # what this seller's own sources make measurable
+        _set_present(wh, inp, universe(inp, [seller_id]))
+        expr = defects_expr(inp, as_of)
+    finally:
+        if inp.sources is not None:
+            inp.sources.present = None
     if expr is None:
         return pd.DataFrame(columns=DEFECT_COLUMNS)
     df = wh.execute(expr.filter(expr.seller_id == seller_id))

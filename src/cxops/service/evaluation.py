@@ -30,6 +30,7 @@ never run — a window without data because the data ends never removes a seller
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from collections.abc import Callable, Mapping
@@ -50,7 +51,14 @@ from cxops.lifecycle.project import PROJECTION_COLUMNS
 from cxops.lifecycle.reasons import Reason
 from cxops.lifecycle.replay import daily_admission, replay
 from cxops.metrics.catalog import CATALOG
-from cxops.metrics.compute import OUTPUT_COLUMNS, as_of_expr, load_inputs, marketplace_zones, series_expr
+from cxops.metrics.compute import (
+    OUTPUT_COLUMNS,
+    as_of_expr,
+    load_inputs,
+    marketplace_zones,
+    prepare_sources,
+    series_expr,
+)
 from cxops.metrics.defects import DEFECT_COLUMNS, DEFECT_SCHEMA, defects_expr
 from cxops.metrics.freshness import data_freshness
 from cxops.metrics.records import Inputs
@@ -222,6 +230,8 @@ class _Job:
         for name in [self._wide_name, *self._temp]:
             self.wh.con.drop_table(name, force=True)
         self._temp.clear()
+        if self.inp.sources is not None:
+            self.inp.sources.present = None  # set for this run only (prepare_sources)
 
     # -- the run ---------------------------------------------------------------------------------------
     def run(self, phash: str, fingerprint, notes: list[str], t0: float) -> store.RunRecord:
@@ -312,6 +322,7 @@ class _Job:
         """Every catalog metric as of ``days`` into the run's ``metrics`` table (engine only); when
         resuming, the earlier evaluations' metrics are copied from the stored run."""
         self.progress("metrics", 0, 1)
+        prepare_sources(self.wh, self.inp)  # which sellers' sources measure what (per-seller provenance)
         expr = as_of_expr(self.inp, days)  # materialises each family's facts (temporary tables)
         self._lap("facts")
         base = self.base
@@ -614,16 +625,8 @@ class _Shared(Inputs):
 
     @classmethod
     def of(cls, inp: Inputs, materialize) -> _Shared:
-        return cls(
-            tables=inp.tables,
-            provided=inp.provided,
-            zones=inp.zones,
-            options=inp.options,
-            span=inp.span,
-            reuse=True,
-            window=None,
-            materialize=materialize,
-        )
+        fields = {f.name: getattr(inp, f.name) for f in dataclasses.fields(Inputs) if f.name != "_cache"}
+        return cls(**{**fields, "reuse": True, "window": None}, materialize=materialize)
 
     def cached(self, name: str, build):
         key = (name, self.options.model_dump_json(), self.window)
