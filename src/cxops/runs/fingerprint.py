@@ -1,11 +1,20 @@
 """Data fingerprint: what the stored canonical tables hold, in a few numbers and one digest.
 
 A stored evaluation run is reused only while the data it was computed from is unchanged. The
-fingerprint of a warehouse is, per canonical table present (and the provenance table): its row count,
-the first and last instant of each timestamp column, and two order-independent digests of its rows
-(the sum modulo 2³¹−1 and the bitwise XOR of a 64-bit hash of every row's values). Any insert, delete
-or changed value — a claim decided after the run, a re-imported shipment — changes it; a re-import of
-identical rows does not. It costs one scan of each table in the engine (about 6 M rows/s on 2 cores).
+fingerprint of a warehouse is, per canonical table present (and the provenance tables): its row
+count and the first and last instant of each timestamp column, plus the version of the data:
+
+- **with an import log** (``_cxops_imports``, written by every ``cxops import`` in the transaction
+  that writes the data): the log itself — each import's id, source, kind, commit time and rows. Any
+  import changes it, even one that rewrites rows with other values; cheap at any size (the log is
+  small; counts and instants are read with the freshness check).
+- **without one** (tables written by other means: attached lakes, tests): two order-independent
+  digests of every table's rows (the sum modulo 2³¹−1 and the bitwise XOR of a 64-bit hash of each
+  row's values): any insert, delete or changed value changes it; one scan of every column (about 6 M
+  rows/s on 2 cores).
+
+Changes made to the tables by hand (SQL bypassing ``cxops import``) in a warehouse with an import log
+are seen only through row counts and first/last instants.
 
 The same scan gives, per marketplace for the tables that have one, the first and last instants that
 :func:`cxops.metrics.freshness.data_freshness` needs (:meth:`TableScan.extremes`), so the freshness
@@ -23,8 +32,11 @@ import pandas as pd
 
 from cxops.canonical.schema import TABLES
 
-#: Non-canonical tables whose content changes what metrics mean (which columns a source provides).
-PROVENANCE_TABLES: tuple[str, ...] = ("_cxops_columns",)
+#: Non-canonical tables whose content changes what metrics mean (which columns a source provides, which
+#: sellers it covers).
+PROVENANCE_TABLES: tuple[str, ...] = ("_cxops_columns", "_cxops_coverage")
+#: The import log: one row per committed import (see :mod:`cxops.ingest.staging`).
+IMPORT_LOG = "_cxops_imports"
 _MOD = 2_147_483_647
 
 
@@ -37,7 +49,8 @@ class Fingerprint:
     digest : str
         SHA-256 (hex) of ``tables`` in canonical JSON: equal digests, equal data.
     tables : dict
-        Table -> ``{"rows": int, "hash": str, "<column>": [first, last], …}`` (instants ISO).
+        Table -> ``{"rows": int, "hash": str (without an import log), "<column>": [first, last], …}``
+        (instants ISO), and ``"imports"`` -> the import log's rows when there is one.
     """
 
     digest: str
@@ -46,29 +59,37 @@ class Fingerprint:
 
 @dataclass(frozen=True)
 class TableScan:
-    """Per table (and marketplace, where the table has one): rows, row-hash digests, and the first and
-    last value of every timestamp column (columns ``rows, h_sum, h_xor, lo_<c>, hi_<c>`` and
-    ``marketplace_id`` when grouped)."""
+    """Per table (and marketplace, where the table has one): rows, row-hash digests when computed, and
+    the first and last value of every timestamp column (columns ``rows, [h_sum, h_xor,] lo_<c>,
+    hi_<c>`` and ``marketplace_id`` when grouped); ``imports``: the import log (None without one)."""
 
     frames: dict[str, pd.DataFrame]
+    imports: pd.DataFrame | None = None
 
     def extremes(self) -> dict[str, pd.DataFrame]:
         """Table -> ``marketplace_id`` (when the table has one), ``rows``, and ``lo_<c>`` / ``hi_<c>``."""
-        return {name: df.drop(columns=["h_sum", "h_xor"]) for name, df in self.frames.items()}
+        return {
+            name: df.drop(columns=["h_sum", "h_xor"], errors="ignore") for name, df in self.frames.items()
+        }
 
     def fingerprint(self) -> Fingerprint:
-        out: dict[str, dict] = {}
+        out: dict[str, object] = {}
         for name, df in self.frames.items():
             stamps = [c[3:] for c in df.columns if c.startswith("lo_")]
-            h_sum = int(df["h_sum"].fillna(0).astype("int64").sum())
-            h_xor = 0
-            for v in df["h_xor"].dropna().astype("int64").tolist():
-                h_xor ^= int(v)
-            entry: dict = {"rows": int(df["rows"].sum()), "hash": f"{h_sum}:{h_xor}"}
+            entry: dict = {"rows": int(df["rows"].sum())}
+            if "h_sum" in df.columns:
+                h_sum = int(df["h_sum"].fillna(0).astype("int64").sum())
+                h_xor = 0
+                for v in df["h_xor"].dropna().astype("int64").tolist():
+                    h_xor ^= int(v)
+                entry["hash"] = f"{h_sum}:{h_xor}"
             for c in stamps:
                 entry[c] = [_iso(df[f"lo_{c}"].min()), _iso(df[f"hi_{c}"].max())]
             out[name] = entry
-        text = json.dumps(out, sort_keys=True, separators=(",", ":"))
+        if self.imports is not None:
+            log = self.imports.sort_values(list(self.imports.columns)).astype(str)
+            out["imports"] = log.to_dict("records")
+        text = json.dumps(out, sort_keys=True, separators=(",", ":"), default=str)
         return Fingerprint(hashlib.sha256(text.encode()).hexdigest(), out)
 
 
@@ -77,20 +98,29 @@ def _iso(value) -> str | None:
 
 
 def scan_tables(wh) -> TableScan:
-    """One aggregate query per stored canonical table (and the provenance table): see :class:`TableScan`.
+    """One aggregate query per stored canonical table (and provenance table): see :class:`TableScan`.
+
+    Rows are hashed only when the warehouse has no import log.
 
     Parameters
     ----------
     wh : cxops.warehouse.Warehouse
     """
     present = set(wh.con.list_tables())
+    imports = None
+    if IMPORT_LOG in present:
+        log = wh.con.table(IMPORT_LOG)
+        cols = [c for c in ("import_id", "source", "kind", "committed_at", "rows_loaded") if c in log.columns]
+        imports = wh.execute(log.select(*cols))
     frames: dict[str, pd.DataFrame] = {}
     for name in [*TABLES, *PROVENANCE_TABLES]:
         if name not in present:
             continue
         t = wh.con.table(name)
-        row_hash = ibis.struct({c: t[c] for c in t.columns}).hash()
-        aggs = {"rows": t.count(), "h_sum": (row_hash % _MOD).sum(), "h_xor": row_hash.bit_xor()}
+        aggs = {"rows": t.count()}
+        if imports is None or name in PROVENANCE_TABLES:
+            row_hash = ibis.struct({c: t[c] for c in t.columns}).hash()
+            aggs.update(h_sum=(row_hash % _MOD).sum(), h_xor=row_hash.bit_xor())
         for c, typ in t.schema().items():
             if typ.is_timestamp():
                 aggs[f"lo_{c}"] = t[c].min()
@@ -99,7 +129,7 @@ def scan_tables(wh) -> TableScan:
         expr = t.group_by("marketplace_id").aggregate(**aggs) if grouped else t.aggregate(**aggs)
         df = wh.execute(expr)
         frames[name] = df.sort_values("marketplace_id").reset_index(drop=True) if grouped else df
-    return TableScan(frames)
+    return TableScan(frames, imports)
 
 
 def data_fingerprint(wh) -> Fingerprint:
