@@ -75,7 +75,7 @@ class TableScan:
     def fingerprint(self) -> Fingerprint:
         out: dict[str, object] = {}
         for name, df in self.frames.items():
-            stamps = [c[3:] for c in df.columns if c.startswith("lo_")]
+            stamps = [c[3:] for c in df.columns if c.startswith("lo_") and c != "lo__none"]
             entry: dict = {"rows": int(df["rows"].sum())}
             if "h_sum" in df.columns:
                 h_sum = int(df["h_sum"].fillna(0).astype("int64").sum())
@@ -98,29 +98,28 @@ def _iso(value) -> str | None:
 
 
 def scan_tables(wh) -> TableScan:
-    """One aggregate query per stored canonical table (and provenance table): see :class:`TableScan`.
+    """The aggregates of :class:`TableScan`, read from the warehouse.
 
-    Rows are hashed only when the warehouse has no import log.
+    With an import log: one query for every table together (its rows, and the first and last event
+    instant of :data:`cxops.metrics.freshness.EVENT_INSTANTS`, per marketplace where it has one).
+    Without: one query per table, hashing every row, with the extremes of every timestamp column.
 
     Parameters
     ----------
     wh : cxops.warehouse.Warehouse
     """
     present = set(wh.con.list_tables())
-    imports = None
     if IMPORT_LOG in present:
         log = wh.con.table(IMPORT_LOG)
         cols = [c for c in ("import_id", "source", "kind", "committed_at", "rows_loaded") if c in log.columns]
-        imports = wh.execute(log.select(*cols))
+        return TableScan(_event_extremes(wh, present), wh.execute(log.select(*cols)))
     frames: dict[str, pd.DataFrame] = {}
     for name in [*TABLES, *PROVENANCE_TABLES]:
         if name not in present:
             continue
         t = wh.con.table(name)
-        aggs = {"rows": t.count()}
-        if imports is None or name in PROVENANCE_TABLES:
-            row_hash = ibis.struct({c: t[c] for c in t.columns}).hash()
-            aggs.update(h_sum=(row_hash % _MOD).sum(), h_xor=row_hash.bit_xor())
+        row_hash = ibis.struct({c: t[c] for c in t.columns}).hash()
+        aggs = {"rows": t.count(), "h_sum": (row_hash % _MOD).sum(), "h_xor": row_hash.bit_xor()}
         for c, typ in t.schema().items():
             if typ.is_timestamp():
                 aggs[f"lo_{c}"] = t[c].min()
@@ -129,7 +128,56 @@ def scan_tables(wh) -> TableScan:
         expr = t.group_by("marketplace_id").aggregate(**aggs) if grouped else t.aggregate(**aggs)
         df = wh.execute(expr)
         frames[name] = df.sort_values("marketplace_id").reset_index(drop=True) if grouped else df
-    return TableScan(frames, imports)
+    return TableScan(frames)
+
+
+def _event_extremes(wh, present: set[str]) -> dict[str, pd.DataFrame]:
+    """Rows and first/last event instant of every canonical table, in one query (a union of small
+    aggregates)."""
+    from cxops.metrics.freshness import EVENT_INSTANTS
+
+    parts = []
+    for name in TABLES:
+        if name not in present:
+            continue
+        t = wh.con.table(name)
+        column = EVENT_INSTANTS.get(name)
+        grouped = "marketplace_id" in t.columns and name != "marketplaces"
+        if column in t.columns:
+            aggs = {
+                "rows": t.count(),
+                "lo": t[column].min().cast("timestamp"),
+                "hi": t[column].max().cast("timestamp"),
+            }
+        else:
+            aggs = {"rows": t.count(), "lo": ibis.null("timestamp"), "hi": ibis.null("timestamp")}
+        if grouped:
+            agg = t.group_by("marketplace_id").aggregate(**aggs)
+        else:
+            agg = t.aggregate(**aggs).mutate(marketplace_id=ibis.null("string"))
+        parts.append(
+            agg.select(
+                table=ibis.literal(name),
+                grouped=ibis.literal(grouped),
+                marketplace_id=agg.marketplace_id.cast("string"),
+                rows=agg.rows.cast("int64"),
+                lo=agg.lo,
+                hi=agg.hi,
+            )
+        )
+    if not parts:
+        return {}
+    df = wh.execute(ibis.union(*parts))
+    frames = {}
+    for name, g in df.groupby("table", sort=False):
+        column = EVENT_INSTANTS.get(name, "_none")
+        g = g.rename(columns={"lo": f"lo_{column}", "hi": f"hi_{column}"})
+        if not g["grouped"].iloc[0]:
+            g = g.drop(columns=["marketplace_id"])
+        else:
+            g = g.sort_values("marketplace_id")
+        frames[name] = g.drop(columns=["table", "grouped"]).reset_index(drop=True)
+    return frames
 
 
 def data_fingerprint(wh) -> Fingerprint:
