@@ -171,7 +171,8 @@ def summary(records: list[dict]) -> str:
             outputs = f"{m['r']['output_bytes'] / 1e9:.2f} GB, manifest {'ok' if m['r'].get('manifest_ok') else 'FAILED'}"
         status = "" if m["exit"] == 0 else f" (exit {m['exit']})"
         lines.append(
-            f"| {orders:,} | {sellers:,} | {step}{status} | {m['wall_s']:.1f} | {m.get('cpu_s', float('nan')):.1f} | "
+            f"| {orders:,} | {sellers:,} | {step}{status} | {m['wall_s']:.1f} | "
+            f"{format(m['cpu_s'], '.1f') if 'cpu_s' in m else '—'} | "
             f"{m['peak_rss_gb']:.2f} | "
             f"{per:.1f} | {outputs} | {m['r']['when'][:10]} |"
         )
