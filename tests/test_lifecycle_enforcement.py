@@ -85,8 +85,10 @@ def run(policy, days, odr_by_day, actions=(), orders_by_day=None, start=None):
 
 
 def events(result, *columns):
+    """Event rows as tuples (NaN numerators and denominators as None)."""
     cols = ["date", "kind", "from_state", "to_state", "reason_key", *columns]
-    return [tuple(r) for r in result.events[cols].itertuples(index=False, name=None)]
+    rows = result.events[cols].itertuples(index=False, name=None)
+    return [tuple(None if isinstance(v, float) and v != v else v for v in r) for r in rows]
 
 
 # --- the 21-day daily scenario -----------------------------------------------------------------------

@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -301,7 +301,7 @@ class Batch:
         cols = {"key": np.asarray(key, _REASON_DTYPES["key"]), **fields}
         for name, default in _REASON_FIELDS.items():
             value = np.asarray(cols.get(name, default), dtype=_REASON_DTYPES[name])
-            self._reason_cols[name].append(value if value.ndim == 0 else np.broadcast_to(value, n).copy())
+            self._reason_cols[name].append(_compact(value) if value.ndim else value)
         ids = np.arange(self._n_reasons, self._n_reasons + n)
         self._reason_starts.append(self._n_reasons)
         self._n_reasons += n
@@ -540,7 +540,7 @@ class Batch:
                     "to_state": to,
                     "as_of": as_of[pos],
                     "reason": reason,
-                    **{c: pd.Series(v, dtype=object) for c, v in found.items()},
+                    **{c: v if v.dtype == float else pd.Series(v, dtype=object) for c, v in found.items()},
                 }
             )
         )
@@ -628,10 +628,7 @@ class Batch:
                         "to_state": state_day[rows, days],
                         "as_of": day - np.timedelta64(self.lag.days, "D"),
                         "reason": ids,
-                        **{
-                            c: pd.Series(np.full(len(rows), None, object), dtype=object)
-                            for c in _FINDING_COLUMNS
-                        },
+                        **_no_findings(len(rows)),
                     }
                 )
             )
@@ -701,7 +698,7 @@ class Batch:
                     "to_state": np.array([CODE[e.to_state] for _, e, _ in rows], np.int8),
                     "as_of": np.full(len(rows), _NAT),
                     "reason": np.array([rid for _, _, rid in rows], np.int64),
-                    **{c: pd.Series([None] * len(rows), dtype=object) for c in _FINDING_COLUMNS},
+                    **_no_findings(len(rows)),
                     "actor": pd.Series([e.actor for _, e, _ in rows], dtype=object),
                     "action_reason": pd.Series([e.action_reason for _, e, _ in rows], dtype=object),
                 }
@@ -795,9 +792,13 @@ class Batch:
         columns = ["sid", "date", "kind", "from_state", "to_state", "as_of", "reason", *_FINDING_COLUMNS]
         if not self._events:
             return pd.DataFrame(columns=[*columns, "actor", "action_reason"])
+        if not any("actor" in f for f in self._events):
+            out = pd.concat(self._events, ignore_index=True)
+            none = pd.Series(np.full(len(out), None, object))
+            return out.assign(actor=none, action_reason=none)
         out = pd.concat(self._events, ignore_index=True)
         for c in ("actor", "action_reason"):
-            out[c] = out[c].astype(object).where(out[c].notna(), None) if c in out else None
+            out[c] = out[c].astype(object).where(out[c].notna(), None)
         return out
 
     def render(self, ids: np.ndarray) -> pd.DataFrame:
@@ -881,16 +882,17 @@ class Batch:
             ]
         else:
             criteria = []
+        needed = REASONS[name].params
         values = {
             "count": count,
             "consecutive": consec,
-            "rules": self._rules_of(rules),
+            "rules": self._rules_of(rules) if "rules" in needed else None,
             "repeats": repeats,
             "block_after": self.block_after,
-            "until": _iso(until),
+            "until": _iso(until) if "until" in needed else None,
             "stable_days": self.stable,
             "streak": streak,
-            "day": _iso(day),
+            "day": _iso(day) if "day" in needed else None,
         }
         return make_reason(name, criteria, values)
 
@@ -908,12 +910,23 @@ _FINDING_COLUMNS = (
 _UNKNOWN_PART = -(2**40)
 
 
+def _compact(value: np.ndarray) -> np.ndarray:
+    """A column of one chunk of the reason table: one scalar when every value is the same (most columns
+    of most chunks), else a copy of the array."""
+    if len(value) and (np.isnat(value).all() if value.dtype.kind == "M" else bool((value == value[0]).all())):
+        return np.asarray(value[0])
+    return value.copy()
+
+
 def _iso(x: Any) -> str | None:
-    """An ISO date string of a date-like value (None for NaT / None)."""
+    """An ISO date string of a date, a timestamp or a datetime64 day; None for None / NaT."""
     if x is None or x is pd.NaT:
         return None
-    ts = pd.Timestamp(x)
-    return None if pd.isna(ts) else ts.date().isoformat()
+    if isinstance(x, datetime):
+        return x.date().isoformat()
+    if isinstance(x, date):
+        return x.isoformat()
+    return None if np.isnat(np.datetime64(x, "D")) else str(np.datetime64(x, "D"))
 
 
 def _date(x: np.datetime64) -> date | None:
@@ -932,10 +945,13 @@ def _lowest_bit(mask: np.ndarray) -> np.ndarray:
 
 def _finding_columns(f: pd.DataFrame, rows: np.ndarray) -> dict[str, np.ndarray]:
     """Per entry of ``rows`` (positions in findings frame ``f``, -1 for none): ``rule_id`` (rule or
-    criterion id), ``metric``, ``value`` (the tested quantity), ``numerator``, ``denominator``,
-    ``threshold``, ``operator``, ``window_days`` as object arrays, None where there is no finding."""
+    criterion id), ``metric``, ``value`` (the tested quantity), ``threshold``, ``operator``,
+    ``window_days`` as object arrays, None where there is no finding; ``numerator``, ``denominator`` as
+    floats, NaN where there is none."""
     n = len(rows)
     out = {c: np.full(n, None, object) for c in _FINDING_COLUMNS}
+    out["numerator"] = np.full(n, np.nan)
+    out["denominator"] = np.full(n, np.nan)
     at = np.flatnonzero(rows >= 0)
     if not len(at):
         return out
@@ -948,14 +964,24 @@ def _finding_columns(f: pd.DataFrame, rows: np.ndarray) -> dict[str, np.ndarray]
     out["value"][at] = _nullable(
         np.where(test == "numerator", num, np.where(test == "denominator", den, val))
     )
-    out["numerator"][at] = _nullable(num)
-    out["denominator"][at] = _nullable(den)
+    out["numerator"] = np.full(n, np.nan)
+    out["denominator"] = np.full(n, np.nan)
+    out["numerator"][at] = num
+    out["denominator"][at] = den
     out["threshold"][at] = _nullable(f["threshold"].to_numpy(float, na_value=np.nan))
     window = f["window_days"].to_numpy(float, na_value=np.nan)
     out["window_days"][at] = [None if w != w else int(w) for w in window.tolist()]
     for c in ("metric", "operator"):
         out[c][at] = f[c].to_numpy(object, na_value=None)
     return out
+
+
+def _no_findings(n: int) -> dict[str, Any]:
+    """Finding columns of events without a deciding criterion."""
+    return {
+        c: np.full(n, np.nan) if c in ("numerator", "denominator") else pd.Series(np.full(n, None, object))
+        for c in _FINDING_COLUMNS
+    }
 
 
 def _nullable(x: np.ndarray) -> np.ndarray:

@@ -91,6 +91,8 @@ TRANSITION_COLUMNS = [
 FINAL_COLUMNS = [c for c in STATUS_COLUMNS if c not in ("evaluation_date", "as_of")]
 #: Columns of :attr:`ReplayResult.events`: every event (transitions, alerts, breaches logged, operator
 #: actions) with its kind, the deciding criterion's numbers and the operator's name and reason.
+#: ``numerator`` and ``denominator`` are floats (NaN where no criterion decided); ``value`` and
+#: ``threshold`` are as in :data:`TRANSITION_COLUMNS` (None where none).
 EVENT_COLUMNS = [
     "seller_id",
     "marketplace_id",
@@ -445,7 +447,8 @@ def _frame(
             "reason_params": _obj(np.full(len(sid), None, object)),
             "recovery_streak": snap["recovery_streak"].astype(int),
             "breach_counts": _obj(breach_counts_json(snap["counts"], [r.id for r in batch.rules])),
-        }
+        },
+        copy=False,  # fresh arrays: no second copy of millions of rows
     )
     if rendered is not None:
         ids = snap["reason"] if shown is None else np.where(shown, snap["reason"], -1)
@@ -503,8 +506,13 @@ def _result(
     else:
         statuses = pd.DataFrame(columns=STATUS_COLUMNS)
     final_frame = _frame(batch, final, rendered)[FINAL_COLUMNS]
-    all_events = _events(batch, events, rendered, shown)
-    moved = (all_events["from_state"] != all_events["to_state"]).to_numpy(bool)
+    columns = _event_columns(batch, events, rendered, shown)
+    all_events = _columns_frame(columns, EVENT_COLUMNS)
+    moved = (events["from_state"].to_numpy() != events["to_state"].to_numpy()) if len(events) else None
+    if moved is None or moved.all():  # the usual case: every event is a transition (same arrays, no copy)
+        transitions = _columns_frame(columns, TRANSITION_COLUMNS)
+    else:
+        transitions = _columns_frame({c: v[moved] for c, v in columns.items()}, TRANSITION_COLUMNS)
     extra = batch.enforcement_arrays()
     state_table = final_frame.assign(
         repeats=extra["repeats"].astype(int),
@@ -514,7 +522,7 @@ def _result(
     )[STATE_COLUMNS]
     return ReplayResult(
         statuses=statuses,
-        transitions=all_events[moved].reset_index(drop=True)[TRANSITION_COLUMNS],
+        transitions=transitions,
         final=final_frame,
         states=BatchStates(batch, state_table),
         results=pd.concat(history, ignore_index=True) if history else pd.DataFrame(),
@@ -523,44 +531,39 @@ def _result(
     )
 
 
-def _events(
+def _event_columns(
     batch: Batch, events: pd.DataFrame, rendered: pd.DataFrame | None, shown: np.ndarray
-) -> pd.DataFrame:
+) -> dict[str, np.ndarray]:
+    """The columns of every event (:data:`EVENT_COLUMNS`) as object arrays, computed once for both the
+    events and the transitions."""
     if events.empty:
-        return pd.DataFrame(columns=EVENT_COLUMNS)
+        return {c: np.zeros(0, object) for c in EVENT_COLUMNS}
     sid = events["sid"].to_numpy(np.int64)
     r_text, r_params = _lookup_rendered(rendered, np.where(shown, events["reason"].to_numpy(np.int64), -1))
-    key_of = batch.reason_key_of(events["reason"].to_numpy(np.int64))
-    out = pd.DataFrame(
-        {
-            "seller_id": _obj(batch.sellers[sid]),
-            "marketplace_id": _obj(batch.markets[sid]),
-            "date": _obj(date_objects(events["date"].to_numpy("datetime64[D]"))),
-            "kind": _obj(np.array(EVENT_KINDS, object)[events["kind"].to_numpy(np.int64)]),
-            "from_state": _obj(_STATE_NAMES[events["from_state"].to_numpy(np.int64)]),
-            "to_state": _obj(_STATE_NAMES[events["to_state"].to_numpy(np.int64)]),
-            **{
-                c: _obj(events[c].to_numpy(object))
-                for c in (
-                    "rule_id",
-                    "metric",
-                    "value",
-                    "numerator",
-                    "denominator",
-                    "threshold",
-                    "operator",
-                    "window_days",
-                    "actor",
-                    "action_reason",
-                )
-            },
-            "as_of": _obj(date_objects(events["as_of"].to_numpy("datetime64[D]"))),
-            "reason": _obj(r_text),
-            "reason_key": _obj(key_of),
-            "reason_params": _obj(r_params),
-        }
+    out = {
+        "seller_id": batch.sellers[sid],
+        "marketplace_id": batch.markets[sid],
+        "date": date_objects(events["date"].to_numpy("datetime64[D]")),
+        "kind": np.array(EVENT_KINDS, object)[events["kind"].to_numpy(np.int64)],
+        "from_state": _STATE_NAMES[events["from_state"].to_numpy(np.int64)],
+        "to_state": _STATE_NAMES[events["to_state"].to_numpy(np.int64)],
+        "as_of": date_objects(events["as_of"].to_numpy("datetime64[D]")),
+        "reason": r_text,
+        "reason_key": batch.reason_key_of(events["reason"].to_numpy(np.int64)),
+        "reason_params": r_params,
+    }
+    for c in ("rule_id", "metric", "value", "threshold", "operator", "window_days", "actor", "action_reason"):
+        out[c] = events[c].to_numpy(object)
+    for c in ("numerator", "denominator"):  # floats, NaN where no criterion decided
+        out[c] = events[c].to_numpy(float, na_value=np.nan)
+    return out
+
+
+def _columns_frame(columns: dict[str, np.ndarray], names: list[str]) -> pd.DataFrame:
+    return pd.DataFrame(
+        {c: columns[c] if columns[c].dtype == float else _obj(np.asarray(columns[c], object)) for c in names},
+        copy=False,
     )
-    return out[EVENT_COLUMNS]
 
 
 class BatchStates(Mapping[tuple[str, str], SellerState]):

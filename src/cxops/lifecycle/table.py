@@ -183,7 +183,7 @@ class Row:
     log: str | None = None
     counts: str = "grown"
     repeat: int = 0
-    codes: np.ndarray = field(init=False, repr=False, compare=False)
+    in_states: np.ndarray = field(init=False, repr=False, compare=False)  # by state code
 
     def __post_init__(self) -> None:
         if self.reason not in REASONS:
@@ -191,7 +191,7 @@ class Row:
         for fact, _ in self.when:
             if fact not in FACTS and fact not in DAILY_FACTS:
                 raise ValueError(f"row {self.name}: unknown fact {fact!r}")
-        object.__setattr__(self, "codes", np.array(sorted(CODE[s] for s in self.states), np.int8))
+        object.__setattr__(self, "in_states", np.array([s in self.states for s in CODE], bool))
 
 
 def _w(**facts: bool) -> tuple[tuple[str, bool], ...]:
@@ -306,8 +306,9 @@ def decide(rows: tuple[Row, ...], state: np.ndarray, facts: Mapping[str, np.ndar
     n = len(state)
     out = np.full(n, -1, np.int64)
     open_ = np.ones(n, bool)
+    state = np.asarray(state, np.int64)
     for i, row in enumerate(rows):
-        m = open_ & np.isin(state, row.codes)
+        m = open_ & row.in_states[state]
         for fact, value in row.when:
             m &= facts[fact] if value else ~facts[fact]
         out[m] = i
