@@ -166,6 +166,7 @@ def main() -> None:
         f"inputs {spent['metrics'] + spent['daily']:7.1f} s  (generating metrics and daily recovery inputs, "
         f"not cxops)\n"
         f"peak RSS {_rss_gb():.2f} GB; statuses {len(res.statuses):,}; transitions {len(res.transitions):,}; "
+        f"events {res.events['kind'].value_counts().to_dict()}; "
         f"states at the last evaluation: {last['state'].value_counts().to_dict()}",
         flush=True,
     )

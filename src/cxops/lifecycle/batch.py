@@ -50,7 +50,7 @@ from cxops.policy.model import Policy
 
 S = LifecycleState
 NE, CAND, ENR, AR, REM, REC, SUSP, IMM, BLK = (CODE[s] for s in STATES)
-_MEMBER_CODES = np.array(sorted(CODE[s] for s in MEMBERS), np.int8)
+_IS_MEMBER = np.array([s in MEMBERS for s in STATES], bool)  # by state code
 _K = REASON_CODE
 #: Per reason key code: where its criteria come from (index in SOURCES, -1: none), which date is `until`
 #: (0 none, 1 immune, 2 exempt).
@@ -373,7 +373,7 @@ class Batch:
         any_breach, first_breach = _first_true(grown > 0)
         alerted = dec.alerted & enforceable[:, None]
         removing_m, breached_m, alerted_m = ((m * bits).sum(axis=1) for m in (removing, grown > 0, alerted))
-        member = np.isin(old, _MEMBER_CODES)
+        member = _IS_MEMBER[old]
         new_alerts = alert_crossings(member, alerted_m, self.s.alerts[sid])
         day = _day(when)
         with np.errstate(invalid="ignore"):
@@ -456,7 +456,7 @@ class Batch:
         self.s.streak[sid] = streak
         self.s.repeats[sid] = repeats
         self.s.immune[g] = np.where(new[j] == IMM, self.s.immune[g], _NAT)
-        self.s.alerts[sid] = np.where(member & np.isin(new, _MEMBER_CODES), alerted_m, 0)
+        self.s.alerts[sid] = np.where(member & _IS_MEMBER[new], alerted_m, 0)
         self.s.reason[g] = self._add_reasons(
             key[j],
             evaluation=e,

@@ -309,6 +309,8 @@ def decide(rows: tuple[Row, ...], state: np.ndarray, facts: Mapping[str, np.ndar
     state = np.asarray(state, np.int64)
     for i, row in enumerate(rows):
         m = open_ & row.in_states[state]
+        if not m.any():
+            continue
         for fact, value in row.when:
             m &= facts[fact] if value else ~facts[fact]
         out[m] = i
