@@ -427,3 +427,19 @@ def test_rows_are_reachable_and_first_match_wins():
             if matched is not None:
                 reached.add(matched.name)
     assert reached == {r.name for r in PROGRAM}
+
+
+def test_publication_calendar_of_the_marketplace_enforcement_pack():
+    """Assessed every day, published on Mondays; the projection targets the next Monday."""
+    from cxops.lifecycle.cadence import is_evaluation_date, next_publication_date, publishes
+
+    p = load_policy("marketplace-enforcement")
+    wed, mon = date(2025, 3, 5), date(2025, 3, 10)
+    assert is_evaluation_date(p, wed) and is_evaluation_date(p, mon)
+    assert [publishes(p, wed + timedelta(days=i)) for i in range(7)] == [False] * 5 + [True, False]
+    assert next_publication_date(p, wed) == mon and next_publication_date(p, mon) == mon
+    monthly = p.model_copy(update={"cadence": p.cadence.model_copy(update={"publish_every": "month"})})
+    assert next_publication_date(monthly, wed) == date(2025, 4, 1)
+    ce = load_policy("customer-excellence")
+    assert not is_evaluation_date(ce, wed) and is_evaluation_date(ce, date(2025, 4, 1))
+    assert next_publication_date(ce, wed) == date(2025, 4, 1)

@@ -77,3 +77,12 @@ def publishes(policy: Policy, evaluation_date: date) -> bool:
     if cadence.publish_every == "week":
         return evaluation_date.weekday() == cadence.weekday
     return evaluation_date.day == cadence.day_of_month
+
+
+def next_publication_date(policy: Policy, on_or_after: date) -> date:
+    """The first evaluation date on or after ``on_or_after`` that publishes status changes (the next
+    evaluation date without ``cadence.publish_every``)."""
+    day = next_evaluation_date(policy, on_or_after)
+    while not publishes(policy, day):
+        day = next_evaluation_date(policy, day + timedelta(days=1))
+    return day

@@ -208,15 +208,15 @@ DAILY_FACTS: dict[str, str] = {
     "done": "the streak of met days reaches recovery.stable_days",
 }
 
-#: Rules at an evaluation of a ``program`` policy (first match wins). Removed, recovering, suspended and
-#: blocked sellers match no row: they are not judged at evaluations.
 _IMM = frozenset({S.IMMUNE})
 _AR = frozenset({S.AT_RISK})
 _ENR = frozenset({S.ENROLLED})
 _LOG = BREACH_LOGGED
 
-# Columns: name, states, facts required (True) / excluded (False), next state (SAME: unchanged), reason,
-# event when the state stays, breach counts after, repeat count added.
+#: Rules at an evaluation of a ``program`` policy (first match wins). Removed, recovering, suspended and
+#: blocked sellers match no row: they are not judged at evaluations. Columns: name, states, facts
+#: required (True) / excluded (False), next state (SAME: unchanged), reason, event when the state stays,
+#: breach counts after, repeat count added.
 PROGRAM: tuple[Row, ...] = (
     # entry: eligibility, then admission
     Row("entry_ineligible", ENTRY, _w(eligible=False), S.NOT_ELIGIBLE, "not_eligible", counts="reset"),

@@ -354,6 +354,9 @@ class Policy(_Strict):
         removal rules and recovery are not used.
     marketplaces : list of str
         Marketplace ids in the program; empty = all.
+    enforcement : Enforcement
+        How removal rules are enforced (``[enforcement]``: suspension, minimum order count, immunity,
+        repeat blocks); the defaults are the plain program.
     """
 
     name: str = Field(min_length=1)
