@@ -445,7 +445,9 @@ def test_enforcement_errors_all_at_once_with_key_paths():
         "removal.rules[1].alert_threshold": (
             "valid_tracking_rate is a rate written as a fraction (0.45 % is 0.0045); 97 is outside 0–1"
         ),
-        "removal.rules[2].alert_threshold": "an alert level needs an ordering operator (<, <=, >, >=), not ==",
+        "removal.rules[2].alert_threshold": (
+            "an alert level needs an ordering operator (<, <=, >, >=), not =="
+        ),
         "enforcement.action": "Input should be 'remove' or 'suspend' (got 'ban')",
         "enforcement.min_orders": "Input should be greater than or equal to 1 (got 0)",
         "enforcement.min_orders_window_days": "order_count is computed for windows 30, 90 days, not 60",
