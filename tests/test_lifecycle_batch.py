@@ -364,6 +364,7 @@ PLANS = st.lists(
 DAILY_PATTERNS = st.lists(st.lists(st.booleans(), min_size=1, max_size=5), min_size=6, max_size=6)
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     policy=st.sampled_from(sorted(ENFORCEMENT_POLICIES)),
@@ -404,6 +405,7 @@ def _by_day(events: pd.DataFrame) -> pd.DataFrame:
     return events.sort_values(["date", "seller_id", "marketplace_id"], kind="stable").reset_index(drop=True)
 
 
+@pytest.mark.slow
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     policy=st.sampled_from(sorted(ENFORCEMENT_POLICIES)),

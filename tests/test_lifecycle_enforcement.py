@@ -33,6 +33,8 @@ from cxops.lifecycle.table import ACTIONS, PROGRAM, REASONS, decide_one
 from cxops.policy import evaluate_policy, load_policy
 from cxops.report.i18n import load_catalog
 
+pytestmark = pytest.mark.unit
+
 S = LifecycleState
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "daily-enforcement.toml"
 MARCH = [date(2025, 3, 1) + timedelta(days=i) for i in range(21)]

@@ -79,10 +79,10 @@ class Reason:
 def english_catalog() -> dict[str, str]:
     """The English catalog's ``lifecycle`` table (key → template), read from the package data.
 
-    This is package data, not a dependency on the report layer; the catalogs are the one home of the
-    texts (they move to gettext catalogs with the rest).
+    This is package data read from the ``cxops`` package, not an import of the report layer; the
+    catalogs are the one home of the texts (they move to gettext catalogs with the rest).
     """
-    text = resources.files("cxops.report").joinpath("catalogs", "en.toml").read_text("utf-8")
+    text = resources.files("cxops").joinpath("report", "catalogs", "en.toml").read_text("utf-8")
     return {k: str(v) for k, v in tomllib.loads(text).get("lifecycle", {}).items()}
 
 
