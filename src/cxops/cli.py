@@ -15,6 +15,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from typer.core import TyperGroup
 from typer.exceptions import TyperException
 
+from cxops.cli_operations import managers_app, seller_app, store_app
 from cxops.errors import CxopsError
 from cxops.warehouse import DEFAULT_WAREHOUSE, connect
 
@@ -63,6 +64,9 @@ import_app = typer.Typer(help="Import data into the warehouse.", no_args_is_help
 policy_app = typer.Typer(help="List, show and validate program policies.", no_args_is_help=True)
 app.add_typer(import_app, name="import")
 app.add_typer(policy_app, name="policy")
+app.add_typer(store_app, name="store")
+app.add_typer(seller_app, name="seller")
+app.add_typer(managers_app, name="managers")
 
 console = Console()
 err = Console(stderr=True)
@@ -584,27 +588,29 @@ def reconcile(
     policy: str = typer.Option(None, "--policy", "-p", help="Take metric options from this policy."),
     fmt: Fmt = typer.Option(Fmt.table, "--format", "-f"),
     out: Path = typer.Option(None, "--out", "-o", help="Write to this file instead of standard output."),
+    lang: Lang = typer.Option(Lang.en, "--lang", help="Language of the table, summary and sentences."),
     warehouse: str = WAREHOUSE,
 ):
     """Reported marketplace metrics next to the same metrics computed from the imported data."""
     from cxops.reconcile import reconcile as run_reconcile
-    from cxops.reconcile import reconcile_summary, reconcile_table
+    from cxops.report.reconcile import reconcile_frame, reconcile_summary, reconcile_table
 
     _check_output(fmt, out)
     options = _policy(policy).metric_options if policy else None
     wh = _open(warehouse)
     try:
-        df = run_reconcile(wh, _date(as_of, "--as-of") if as_of else None, seller or None, options)
-    except KeyError as e:
-        _fail(str(e).strip("'\"") + " (import an account health report with cxops import amazon)")
+        result = run_reconcile(wh, _date(as_of, "--as-of") if as_of else None, seller or None, options)
+    except KeyError as e:  # a marketplace without a time zone (load_inputs)
+        _fail(str(e).strip("'\""))
+    rows = result.rows
     if differences:
-        df = df[df["verdict"] == "differs"]
+        rows = rows[rows["verdict"] == "differs"]
 
-    def show(d):
-        console.print(reconcile_table(d, limit=200))
-        console.print(reconcile_summary(d).splitlines()[0])
+    def show(frame):
+        console.print(reconcile_table(frame, lang=lang.value, limit=200))
+        console.print(reconcile_summary(frame, lang=lang.value).splitlines()[0])
 
-    _emit(df, fmt, out, show)
+    _emit(reconcile_frame(rows, lang=lang.value), fmt, out, show)
 
 
 @app.command()

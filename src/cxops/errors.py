@@ -60,5 +60,11 @@ class WarehouseError(CxopsError):
     http_status = 503
 
 
+class StoreError(CxopsError):
+    """The operations store cannot be opened or used (unreachable, not initialised, wrong revision)."""
+
+    http_status = 503
+
+
 class OutputError(CxopsError):
     """An output cannot be written (a file where a folder is needed, no space, no permission)."""

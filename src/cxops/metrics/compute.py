@@ -30,6 +30,7 @@ from cxops.metrics import records
 from cxops.metrics.families import FAMILIES, Family, Output
 from cxops.metrics.options import MetricOptions
 from cxops.metrics.records import Inputs, utc_window
+from cxops.metrics.responses import response_sums, responses_unmeasured
 
 OUTPUT_COLUMNS = [
     "seller_id",
@@ -222,12 +223,7 @@ def _messages_as_of(inp: Inputs, days: list[date], base: ir.Table, as_of_at: dat
         at = ibis.literal(as_of_at, type="timestamp")
         m = m.filter((m.received_at <= at) & (m.resolved_at <= at))
         replied = m.responded_at <= at
-    sums = m.group_by(["seller_id", "marketplace_id", "as_of"]).aggregate(
-        messages=m.count(),
-        late=m.f_late.sum(),
-        replied=replied.fill_null(False).ifelse(1, 0).sum(),
-        median_hours=replied.fill_null(False).ifelse(m.hours, ibis.null("float64")).median(),
-    )
+    sums = response_sums(m, ["seller_id", "marketplace_id", "as_of"], replied)
     return _messages_long(base, sums, ["seller_id", "marketplace_id", "as_of"])
 
 
@@ -301,11 +297,7 @@ def _measured(inp: Inputs) -> dict[str, str | None]:
     reasons: dict[str, str | None] = {}
     for fam in FAMILIES:
         reasons.update(fam.measured(inp))
-    msg = None
-    if "buyer_messages" not in inp.tables:
-        msg = "no buyer_messages data imported"
-    elif not inp.has("buyer_messages", "first_response_at"):
-        msg = "the buyer_messages source does not provide first_response_at"
+    msg = responses_unmeasured(inp)
     reasons["late_response_rate"] = msg
     reasons["median_first_response_hours"] = msg
     reasons["tenure_days"] = None
@@ -506,13 +498,7 @@ def _messages_series(inp: Inputs, start: date, end: date, base: ir.Table) -> ir.
     x = m.cross_join(offsets)
     x = x.mutate(as_of=x.day + x.k.as_interval("D"))
     x = x.filter((x.as_of >= start) & (x.as_of <= end) & (x.resolved_day <= x.as_of))
-    replied = (x.responded_day <= x.as_of).fill_null(False)
-    sums = x.group_by(["seller_id", "marketplace_id", "as_of"]).aggregate(
-        messages=x.count(),
-        late=x.f_late.sum(),
-        replied=replied.ifelse(1, 0).sum(),
-        median_hours=replied.ifelse(x.hours, ibis.null("float64")).median(),
-    )
+    sums = response_sums(x, ["seller_id", "marketplace_id", "as_of"], x.responded_day <= x.as_of)
     grid = base.cross_join(_calendar(start, end))
     grid = grid.filter(grid.day >= grid.start_day).select("seller_id", "marketplace_id", as_of="day")
     return _messages_long(grid, sums, ["seller_id", "marketplace_id", "as_of"])
