@@ -214,21 +214,25 @@ class Batch:
         pos = pd.Index(code[: len(known)]).get_indexer(code[len(known) :])
         return np.where(pos >= 0, known[np.maximum(pos, 0)], -1)
 
-    def _positions(self, sellers: np.ndarray, markets: np.ndarray, since: date | None) -> np.ndarray:
-        """Global seller ids of these keys; unknown keys are added as ``not_eligible`` since ``since``."""
+    def _positions(
+        self, sellers: np.ndarray, markets: np.ndarray, since: date | None, unique: bool = True
+    ) -> np.ndarray:
+        """Global seller ids of these keys; unknown keys are added as ``not_eligible`` since ``since``.
+        ``unique=False``: the keys may repeat (operator actions), a new key repeated gets one id."""
         sid = self._lookup(sellers, markets)
         new = np.flatnonzero(sid < 0)
         if len(new):
-            # the same new key twice in one call gets one id
-            keys = pd.MultiIndex.from_arrays(
-                [np.asarray(sellers, object)[new], np.asarray(markets, object)[new]]
-            )
-            codes, uniq = pd.factorize(keys)
+            new_s, new_m = np.asarray(sellers, object)[new], np.asarray(markets, object)[new]
+            codes = np.arange(len(new))
+            if not unique:
+                keys = pd.MultiIndex.from_arrays([new_s, new_m])
+                codes, uniq = pd.factorize(keys)
+                new_s, new_m = (uniq.get_level_values(i).to_numpy(object) for i in (0, 1))
             start = len(self.sellers)
             sid[new] = start + codes
-            self.sellers = np.concatenate([self.sellers, uniq.get_level_values(0).to_numpy(object)])
-            self.markets = np.concatenate([self.markets, uniq.get_level_values(1).to_numpy(object)])
-            k = len(uniq)
+            self.sellers = np.concatenate([self.sellers, new_s])
+            self.markets = np.concatenate([self.markets, new_m])
+            k = len(new_s)
             self.s.grow(k, len(self.rules), _day(since), self._add_reasons(np.full(k, _K["new"])))
         return sid
 
@@ -301,7 +305,7 @@ class Batch:
         cols = {"key": np.asarray(key, _REASON_DTYPES["key"]), **fields}
         for name, default in _REASON_FIELDS.items():
             value = np.asarray(cols.get(name, default), dtype=_REASON_DTYPES[name])
-            self._reason_cols[name].append(_compact(value) if value.ndim else value)
+            self._reason_cols[name].append(_compact(value) if value.ndim and name in _COMPACT else value)
         ids = np.arange(self._n_reasons, self._n_reasons + n)
         self._reason_starts.append(self._n_reasons)
         self._n_reasons += n
@@ -364,7 +368,6 @@ class Batch:
         as_of = np.where(np.isnat(as_of), default_as_of, as_of)
         old = self.s.state[sid].copy()
         n, r = len(sid), len(self.rules)
-        bits = np.int64(1) << np.arange(r, dtype=np.int64)
         enforceable = dec.enforcement == MET
         counts = self.s.counts[sid]
         grown = np.where(dec.breached & enforceable[:, None], counts + 1, 0)
@@ -372,7 +375,7 @@ class Batch:
         any_removing, first_removing = _first_true(removing)
         any_breach, first_breach = _first_true(grown > 0)
         alerted = dec.alerted & enforceable[:, None]
-        removing_m, breached_m, alerted_m = ((m * bits).sum(axis=1) for m in (removing, grown > 0, alerted))
+        removing_m, breached_m, alerted_m = (_bitmask(m) for m in (removing, grown > 0, alerted))
         member = _IS_MEMBER[old]
         new_alerts = alert_crossings(member, alerted_m, self.s.alerts[sid])
         day = _day(when)
@@ -913,7 +916,9 @@ _UNKNOWN_PART = -(2**40)
 def _compact(value: np.ndarray) -> np.ndarray:
     """A column of one chunk of the reason table: one scalar when every value is the same (most columns
     of most chunks), else a copy of the array."""
-    if len(value) and (np.isnat(value).all() if value.dtype.kind == "M" else bool((value == value[0]).all())):
+    if not len(value):
+        return value.copy()
+    if np.isnat(value).all() if value.dtype.kind == "M" else bool((value == value[0]).all()):
         return np.asarray(value[0])
     return value.copy()
 
@@ -931,6 +936,15 @@ def _iso(x: Any) -> str | None:
 
 def _date(x: np.datetime64) -> date | None:
     return None if np.isnat(x) else pd.Timestamp(x).date()
+
+
+def _bitmask(m: np.ndarray) -> np.ndarray:
+    """Per row of a (sellers × rules) boolean grid, the rules that hold as a bitmask (bit ``j``: rule
+    ``j``); a loop over the few rules, not over sellers."""
+    out = np.zeros(len(m), np.int64)
+    for j in range(m.shape[1]):
+        out |= m[:, j].astype(np.int64) << j
+    return out
 
 
 def _lowest_bit(mask: np.ndarray) -> np.ndarray:
@@ -1012,6 +1026,8 @@ _REASON_FIELDS: dict[str, Any] = {
     "until": _NAT,
     "repeats": 0,
 }
+#: Reason-table columns that are often one value for a whole chunk (stored once when they are).
+_COMPACT = frozenset({"rules", "findings", "count", "consecutive", "until", "repeats"})
 _REASON_DTYPES: dict[str, Any] = {
     "key": np.int8,
     "evaluation": np.int32,

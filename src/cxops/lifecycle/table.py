@@ -307,16 +307,15 @@ def decide(rows: tuple[Row, ...], state: np.ndarray, facts: Mapping[str, np.ndar
     out = np.full(n, -1, np.int64)
     open_ = np.ones(n, bool)
     state = np.asarray(state, np.int64)
+    present = np.bincount(state, minlength=len(CODE)) > 0
     for i, row in enumerate(rows):
+        if not (row.in_states & present).any():
+            continue  # no seller in the row's states: nothing to test
         m = open_ & row.in_states[state]
-        if not m.any():
-            continue
         for fact, value in row.when:
             m &= facts[fact] if value else ~facts[fact]
         out[m] = i
         open_ &= ~m
-        if not open_.any():
-            break
     return out
 
 
