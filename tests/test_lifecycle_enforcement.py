@@ -287,6 +287,33 @@ def test_exemption_logs_what_would_suspend(daily):
     assert got.state_table.iloc[0].exempt_until == days[2]
 
 
+def test_two_actions_for_a_seller_not_yet_evaluated(daily):
+    """Actions for a seller the evaluations have not seen yet (one seller, not two): applied in order."""
+    days = MARCH[:2]
+    actions = [
+        Action("S1", "US", "suspend", days[0], actor="ops"),
+        Action("S1", "US", "accept_plan", days[0], actor="ops"),
+        Action("S9", "US", "exempt", days[0], until=days[1], actor="ops"),
+    ]
+    got = run(daily, days, {}, actions)
+    assert events(got)[:3] == [
+        (days[0], "action", "not_eligible", "suspended", "suspended_by_operator"),
+        (days[0], "action", "suspended", "immune", "plan_accepted"),
+        (days[0], "action", "not_eligible", "not_eligible", "exempted"),
+    ]
+    table = got.state_table.set_index("seller_id")
+    assert sorted(table.index) == ["S1", "S9"]
+    assert (table.loc["S1", "state"], table.loc["S1", "immune_until"]) == (
+        "immune",
+        days[0] + timedelta(days=6),
+    )
+    assert (table.loc["S9", "state"], table.loc["S9", "since"], table.loc["S9", "exempt_until"]) == (
+        "not_eligible",
+        None,
+        days[1],
+    )
+
+
 def test_rejected_plan_and_reinstating_a_removed_seller():
     """customer-excellence (remove mode, no immunity days): a rejected plan is an event and nothing else; an
     operator's reinstatement of a removed seller makes it immune through the day before (0 days) and the

@@ -666,11 +666,9 @@ class Batch:
         handful per day, never a loop over sellers)."""
         if not actions:
             return
-        sid = self._positions(
-            np.array([a.seller_id for a in actions], object),
-            np.array([a.marketplace_id for a in actions], object),
-            None,
-        )
+        sellers = np.array([a.seller_id for a in actions], object)
+        markets = np.array([a.marketplace_id for a in actions], object)
+        sid = self._positions(sellers, markets, None, unique=False)  # a seller may get several actions
         rows = []
         for g, action in zip(sid.tolist(), actions, strict=True):
             before = self._state_of(g)
