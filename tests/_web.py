@@ -53,18 +53,48 @@ def seed(store) -> dict[str, int]:
 
     with store.unit_of_work() as s:
         upsert_memberships(s, PROGRAM, members)
-        record_event(s, kind="transition", idempotency_key="t-a", actor="system", program=PROGRAM,
-                     seller_id=SELLER_A, marketplace_id="US", from_state="candidate", to_state="enrolled",
-                     reason_key="admitted", event_date=date(2026, 3, 1),
-                     occurred_at=datetime(2026, 3, 2, tzinfo=UTC))  # fmt: skip
-        record_event(s, kind="transition", idempotency_key="t-b", actor="system", program=PROGRAM,
-                     seller_id=SELLER_B, marketplace_id="US", from_state="candidate", to_state="enrolled",
-                     reason=SECRET_REASON, event_date=date(2026, 2, 1),
-                     occurred_at=datetime(2026, 2, 2, tzinfo=UTC))  # fmt: skip
-        s.add(Benefit(program=PROGRAM, seller_id=SELLER_A, marketplace_id="US", benefit="traffic_support",
-                      tier="top", value=None, effective_from=date(2026, 3, 1)))  # fmt: skip
-    a = request_action(store, "exempt", SELLER_A, "US", reason="carrier strike", actor="carla",
-                       until=date(2099, 1, 31))  # fmt: skip
+        record_event(
+            s,
+            kind="transition",
+            idempotency_key="t-a",
+            actor="system",
+            program=PROGRAM,
+            seller_id=SELLER_A,
+            marketplace_id="US",
+            from_state="candidate",
+            to_state="enrolled",
+            reason_key="admitted",
+            event_date=date(2026, 3, 1),
+            occurred_at=datetime(2026, 3, 2, tzinfo=UTC),
+        )
+        record_event(
+            s,
+            kind="transition",
+            idempotency_key="t-b",
+            actor="system",
+            program=PROGRAM,
+            seller_id=SELLER_B,
+            marketplace_id="US",
+            from_state="candidate",
+            to_state="enrolled",
+            reason=SECRET_REASON,
+            event_date=date(2026, 2, 1),
+            occurred_at=datetime(2026, 2, 2, tzinfo=UTC),
+        )
+        s.add(
+            Benefit(
+                program=PROGRAM,
+                seller_id=SELLER_A,
+                marketplace_id="US",
+                benefit="traffic_support",
+                tier="top",
+                value=None,
+                effective_from=date(2026, 3, 1),
+            )
+        )
+    a = request_action(
+        store, "exempt", SELLER_A, "US", reason="carrier strike", actor="carla", until=date(2099, 1, 31)
+    )
     b = request_action(store, "suspend", SELLER_B, "US", reason=SECRET_REASON, actor="carla")
     add_note(store, SELLER_B, "US", text=SECRET_REASON, actor="carla")
     for login, role, sellers in (
@@ -97,15 +127,20 @@ class Web:
         c = client or self.client()
         page = c.get("/login")
         token = CSRF_RE.search(page.text).group(1)
-        r = c.post("/login", data={"login": login, "password": password, "csrf_token": token, "next": "/"},
-                   follow_redirects=False)  # fmt: skip
+        r = c.post(
+            "/login",
+            data={"login": login, "password": password, "csrf_token": token, "next": "/"},
+            follow_redirects=False,
+        )
         assert r.status_code == 303, r.text
         home = c.get("/")
         c.csrf = CSRF_RE.search(home.text).group(1)
         return c
 
     def token(self, role: str, sellers=()) -> str:
-        _, secret = accounts.create_token(self.store, f"t-{role}", role=role, actor="test", sellers=list(sellers))
+        _, secret = accounts.create_token(
+            self.store, f"t-{role}", role=role, actor="test", sellers=list(sellers)
+        )
         return secret
 
     def close(self) -> None:

@@ -22,12 +22,21 @@ def _population(n: int, seed: int = 7) -> pd.DataFrame:
     for i in range(n):
         for market in rnd.sample(MARKETS, rnd.randint(1, 2)):
             since = None if rnd.random() < 0.15 else date(2026, 1, 1) + timedelta(days=rnd.randint(0, 5))
-            rows.append({"seller_id": f"P{i:04d}", "marketplace_id": market, "state": rnd.choice(STATES),
-                         "since": since, "account_manager_id": rnd.choice(["ana", None])})  # fmt: skip
+            rows.append(
+                {
+                    "seller_id": f"P{i:04d}",
+                    "marketplace_id": market,
+                    "state": rnd.choice(STATES),
+                    "since": since,
+                    "account_manager_id": rnd.choice(["ana", None]),
+                }
+            )
     return pd.DataFrame(rows)
 
 
-def _expected(df: pd.DataFrame, *, state=None, marketplace=None, manager=None, q=None, sort="seller", desc=False):
+def _expected(
+    df: pd.DataFrame, *, state=None, marketplace=None, manager=None, q=None, sort="seller", desc=False
+):
     d = df.copy()
     if state:
         d = d[d.state.isin(state)]
@@ -97,10 +106,15 @@ def test_cursor_paging_visits_every_row_once_in_order(big, case):
 
 
 def _seeded() -> pd.DataFrame:
-    return pd.DataFrame({"seller_id": ["S-ALPHA", "S-ALPHA", "S-BETA-SECRET"], "marketplace_id": ["US", "DE", "US"],
-                         "state": ["enrolled", "at_risk", "enrolled"],
-                         "since": [date(2026, 3, 1), date(2026, 10, 1), date(2026, 2, 1)],
-                         "account_manager_id": ["ana", None, "ana"]})  # fmt: skip
+    return pd.DataFrame(
+        {
+            "seller_id": ["S-ALPHA", "S-ALPHA", "S-BETA-SECRET"],
+            "marketplace_id": ["US", "DE", "US"],
+            "state": ["enrolled", "at_risk", "enrolled"],
+            "since": [date(2026, 3, 1), date(2026, 10, 1), date(2026, 2, 1)],
+            "account_manager_id": ["ana", None, "ana"],
+        }
+    )
 
 
 def test_a_seller_principal_pages_through_its_own_sellers_only(big):
@@ -147,15 +161,25 @@ def test_problem_details_for_errors_and_no_internals_on_a_bug(store):
         assert body["title"] == "Internal Server Error" and len(body["error_id"]) == 12
         assert "secret" not in r.text and "Traceback" not in r.text and "RuntimeError" not in r.text
         r = c.get("/api/v1/no/such/thing")
-        assert r.status_code == 404 and r.json() == {"type": "about:blank", "title": "Not Found", "status": 404,
-                                                      "instance": "/api/v1/no/such/thing"}  # fmt: skip
+        assert r.status_code == 404 and r.json() == {
+            "type": "about:blank",
+            "title": "Not Found",
+            "status": 404,
+            "instance": "/api/v1/no/such/thing",
+        }
         admin = w.login("admin")
-        r = admin.post(f"/api/v1/sellers/{SELLER_A}/marketplaces/US/actions",
-                       json={"kind": "reinstate", "reason": "why not"}, headers={"X-CSRF-Token": admin.csrf})  # fmt: skip
+        r = admin.post(
+            f"/api/v1/sellers/{SELLER_A}/marketplaces/US/actions",
+            json={"kind": "reinstate", "reason": "why not"},
+            headers={"X-CSRF-Token": admin.csrf},
+        )
         assert r.status_code == 409 and r.json()["type"] == "urn:cxops:problem:conflict"
         assert "cannot reinstate seller S-ALPHA on US: the seller is enrolled" in r.json()["detail"]
-        r = admin.post(f"/api/v1/sellers/{SELLER_A}/marketplaces/US/actions",
-                       json={"kind": "explode", "reason": "x", "password": "p"}, headers={"X-CSRF-Token": admin.csrf})  # fmt: skip
+        r = admin.post(
+            f"/api/v1/sellers/{SELLER_A}/marketplaces/US/actions",
+            json={"kind": "explode", "reason": "x", "password": "p"},
+            headers={"X-CSRF-Token": admin.csrf},
+        )
         assert r.status_code == 422 and "explode" not in r.text.split('"errors"')[1].split('"msg"')[0]
         page = admin.get("/console/sellers/NOPE/US")
         assert page.status_code == 404 and "<html" in page.text and "seller NOPE" in page.text
@@ -170,10 +194,16 @@ def test_actions_and_notes_through_the_api_land_in_the_event_log(web):  # noqa: 
     first = t.post(url + "/actions", json=body)
     assert first.status_code == 201
     r = first.json()
-    assert (r["state"], r["expected_state"], r["actor"], r["duplicate"]) == ("at_risk", "suspended",
-                                                                            "token:t-operator-admin", False)  # fmt: skip
+    assert (r["state"], r["expected_state"], r["actor"], r["duplicate"]) == (
+        "at_risk",
+        "suspended",
+        "token:t-operator-admin",
+        False,
+    )
     again = t.post(url + "/actions", json=body)
-    assert again.status_code == 200 and again.json()["action_id"] == r["action_id"] and again.json()["duplicate"]
+    assert (
+        again.status_code == 200 and again.json()["action_id"] == r["action_id"] and again.json()["duplicate"]
+    )
     assert t.post(url + "/notes", json={"text": "called them"}).status_code == 201
     events = t.get(url + "/events").json()["items"]
     assert [(e["kind"], e["actor"], e["reason"]) for e in events[:2]] == [
@@ -198,7 +228,9 @@ def test_events_page_newest_first_with_a_cursor(web):  # noqa: F811
         assert t.post(url, json={"text": f"n{i}"}).status_code == 201
     seen, cursor = [], None
     while True:
-        body = t.get(url.replace("/notes", "/events"), params={"limit": 2, **({"cursor": cursor} if cursor else {})})
+        body = t.get(
+            url.replace("/notes", "/events"), params={"limit": 2, **({"cursor": cursor} if cursor else {})}
+        )
         seen += [e["reason"] for e in body.json()["items"]]
         cursor = body.json()["next_cursor"]
         if not cursor:
@@ -210,10 +242,15 @@ def test_openapi_document_and_docs_page(web):  # noqa: F811
     c = web.client()
     spec = c.get("/api/v1/openapi.json").json()
     assert spec["openapi"].startswith("3.")
-    lists = ["/api/v1/members", "/api/v1/managers", "/api/v1/runs", "/api/v1/audit",
-             "/api/v1/sellers/{seller_id}/marketplaces/{marketplace_id}/events",
-             "/api/v1/sellers/{seller_id}/marketplaces/{marketplace_id}/notes",
-             "/api/v1/sellers/{seller_id}/marketplaces/{marketplace_id}/actions"]  # fmt: skip
+    lists = [
+        "/api/v1/members",
+        "/api/v1/managers",
+        "/api/v1/runs",
+        "/api/v1/audit",
+        "/api/v1/sellers/{seller_id}/marketplaces/{marketplace_id}/events",
+        "/api/v1/sellers/{seller_id}/marketplaces/{marketplace_id}/notes",
+        "/api/v1/sellers/{seller_id}/marketplaces/{marketplace_id}/actions",
+    ]
     for path in lists:
         get = spec["paths"][path]["get"]
         names = {p["name"] for p in get["parameters"]}

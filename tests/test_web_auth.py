@@ -76,9 +76,17 @@ def test_five_failures_in_fifteen_minutes_lock_the_login_for_fifteen_minutes(sto
     assert e.value.retry_after == 60 and e.value.http_status == 429
     # refused attempts do not extend the lock
     with pytest.raises(RateLimitedError):
-        auth.login(store, "ann", "wrong", ip="10.0.0.2", now=locked_at + timedelta(minutes=14, seconds=30),
-                   policy=FAST)  # fmt: skip
-    assert auth.login(store, "ann", PASSWORD, ip="10.0.0.2", now=locked_at + timedelta(minutes=15), policy=FAST)
+        auth.login(
+            store,
+            "ann",
+            "wrong",
+            ip="10.0.0.2",
+            now=locked_at + timedelta(minutes=14, seconds=30),
+            policy=FAST,
+        )
+    assert auth.login(
+        store, "ann", PASSWORD, ip="10.0.0.2", now=locked_at + timedelta(minutes=15), policy=FAST
+    )
     users = {u.login: u for u in accounts.list_users(store)}
     assert users["ann"].locked_until is None
     kinds = [k for (k,) in _rows(store, "SELECT kind FROM events WHERE actor = 'ann' ORDER BY id")]
@@ -138,8 +146,11 @@ def test_lockout_through_the_login_page(web):  # noqa: F811
         assert r.status_code == 401 and "Wrong login or password." in r.text
     page = c.get("/login", headers={"Accept-Language": "zh-CN"})
     token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
-    r = c.post("/login", data={"login": "admin", "password": PASSWORD, "csrf_token": token},
-               headers={"Accept-Language": "zh-CN"})  # fmt: skip
+    r = c.post(
+        "/login",
+        data={"login": "admin", "password": PASSWORD, "csrf_token": token},
+        headers={"Accept-Language": "zh-CN"},
+    )
     assert r.status_code == 429 and "失败次数过多，请 15 分钟后再试" in r.text
     assert 14 * 60 < int(r.headers["retry-after"]) <= 15 * 60
 
@@ -157,8 +168,12 @@ def _cookie(response, name):
 def _login_response(client, login="admin", headers=None):
     page = client.get("/login", headers=headers)
     token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
-    return client.post("/login", data={"login": login, "password": PASSWORD, "csrf_token": token},
-                       headers=headers, follow_redirects=False)  # fmt: skip
+    return client.post(
+        "/login",
+        data={"login": login, "password": PASSWORD, "csrf_token": token},
+        headers=headers,
+        follow_redirects=False,
+    )
 
 
 def test_session_cookie_flags_and_the_store_keeps_only_its_hash(web):  # noqa: F811
@@ -185,8 +200,12 @@ def test_cookies_are_secure_behind_https(store, settings, headers, secure):
     try:
         c = w.client()
         c.cookies.set("cxops_login_csrf", "t" * 43)  # as GET /login would set it (Secure: not sent over http)
-        r = c.post("/login", data={"login": "admin", "password": PASSWORD, "csrf_token": "t" * 43}, headers=headers,
-                   follow_redirects=False)  # fmt: skip
+        r = c.post(
+            "/login",
+            data={"login": "admin", "password": PASSWORD, "csrf_token": "t" * 43},
+            headers=headers,
+            follow_redirects=False,
+        )
         assert ("Secure" in _cookie(r, "cxops_session")) is secure
         if settings.get("secure_cookies"):
             assert r.headers["strict-transport-security"].startswith("max-age=")
@@ -219,13 +238,20 @@ def test_login_goes_on_to_a_local_next_page_only(web):  # noqa: F811
     c = web.client()
     r = c.get("/console/sellers?state=at_risk", follow_redirects=False)
     assert r.headers["location"] == "/login?next=%2Fconsole%2Fsellers%3Fstate%3Dat_risk"
-    for target, expected in (("/console/sellers?state=at_risk", "/console/sellers?state=at_risk"),
-                             ("https://evil.example/", "/"), ("//evil.example/", "/"), ("/\\evil", "/")):  # fmt: skip
+    for target, expected in (
+        ("/console/sellers?state=at_risk", "/console/sellers?state=at_risk"),
+        ("https://evil.example/", "/"),
+        ("//evil.example/", "/"),
+        ("/\\evil", "/"),
+    ):
         c = web.client()
         page = c.get("/login", params={"next": target})
         token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
-        r = c.post("/login", data={"login": "admin", "password": PASSWORD, "csrf_token": token, "next": target},
-                   follow_redirects=False)  # fmt: skip
+        r = c.post(
+            "/login",
+            data={"login": "admin", "password": PASSWORD, "csrf_token": token, "next": target},
+            follow_redirects=False,
+        )
         assert r.headers["location"] == expected
 
 
@@ -236,7 +262,11 @@ def test_every_form_needs_the_sessions_csrf_token(web):  # noqa: F811
     admin = web.login("admin")
     other = web.login("viewer")
     url = f"/console/sellers/{SELLER_A}/DE/notes"
-    for data in ({"text": "x"}, {"text": "x", "csrf_token": "forged"}, {"text": "x", "csrf_token": other.csrf}):
+    for data in (
+        {"text": "x"},
+        {"text": "x", "csrf_token": "forged"},
+        {"text": "x", "csrf_token": other.csrf},
+    ):
         r = admin.post(url, data=data, follow_redirects=False)
         assert r.status_code == 403 and "CSRF" in r.text
     r = admin.post(url, data={"text": "called the seller", "csrf_token": admin.csrf}, follow_redirects=False)
@@ -252,7 +282,9 @@ def test_every_form_needs_the_sessions_csrf_token(web):  # noqa: F811
 
 def test_the_login_form_has_its_own_csrf_token(web):  # noqa: F811
     c = web.client()
-    r = c.post("/login", data={"login": "admin", "password": PASSWORD, "csrf_token": "x"}, follow_redirects=False)
+    r = c.post(
+        "/login", data={"login": "admin", "password": PASSWORD, "csrf_token": "x"}, follow_redirects=False
+    )
     assert r.status_code == 403 and "cxops_session" not in r.headers.get("set-cookie", "")
     page = c.get("/login")
     assert "HttpOnly" in _cookie(page, "cxops_login_csrf")
@@ -262,16 +294,23 @@ def test_the_login_form_has_its_own_csrf_token(web):  # noqa: F811
 
 
 def test_api_tokens_are_shown_once_stored_hashed_and_revocable(web):  # noqa: F811
-    info, secret = accounts.create_token(web.store, "bi-export", role="seller", actor="admin",
-                                         sellers=[(SELLER_A, "US")])  # fmt: skip
+    info, secret = accounts.create_token(
+        web.store, "bi-export", role="seller", actor="admin", sellers=[(SELLER_A, "US")]
+    )
     assert secret.startswith("cxops_") and len(secret) > 40
     stored = _rows(web.store, "SELECT * FROM api_tokens")
     assert all(secret not in map(str, row) for row in stored)
     assert hashlib.sha256(secret.encode()).hexdigest() in {r.token_hash for r in stored}
     c = web.client(headers={"Authorization": f"Bearer {secret}"})
     me = c.get("/api/v1/me").json()
-    assert me == {"kind": "token", "login": "token:bi-export", "name": None, "role": "seller", "language": None,
-                  "sellers": [{"seller_id": SELLER_A, "marketplace_id": "US"}]}  # fmt: skip
+    assert me == {
+        "kind": "token",
+        "login": "token:bi-export",
+        "name": None,
+        "role": "seller",
+        "language": None,
+        "sellers": [{"seller_id": SELLER_A, "marketplace_id": "US"}],
+    }
     accounts.revoke_token(web.store, info.prefix[:9], actor="admin")
     r = c.get("/api/v1/me")
     assert r.status_code == 401 and "revoked" in r.json()["detail"]
@@ -284,12 +323,16 @@ def test_api_tokens_are_shown_once_stored_hashed_and_revocable(web):  # noqa: F8
 
 
 def test_expired_malformed_and_unknown_tokens_are_refused(web):  # noqa: F811
-    info, secret = accounts.create_token(web.store, "short", role="operator-viewer", actor="a", expires_days=1)
+    info, secret = accounts.create_token(
+        web.store, "short", role="operator-viewer", actor="a", expires_days=1
+    )
     c = web.client()
     assert c.get("/api/v1/me", headers={"Authorization": f"Bearer {secret}"}).status_code == 200
     with web.store.unit_of_work() as s:
-        s.execute(text("UPDATE api_tokens SET expires_at = :t WHERE id = :i"),
-                  {"t": datetime(2020, 1, 1), "i": info.id})  # fmt: skip
+        s.execute(
+            text("UPDATE api_tokens SET expires_at = :t WHERE id = :i"),
+            {"t": datetime(2020, 1, 1), "i": info.id},
+        )
     assert c.get("/api/v1/me", headers={"Authorization": f"Bearer {secret}"}).status_code == 401
     for header in ("Bearer cxops_nope", "Basic YWRtaW46eA==", "Bearer", "Bearer " + "x" * 300):
         r = c.get("/api/v1/me", headers={"Authorization": header})
@@ -311,8 +354,16 @@ def test_user_rules_and_the_audit_of_user_changes(store):
     assert accounts.parse_grant("S1:US") == ("S1", "US") and accounts.parse_grant("S1") == ("S1", "*")
     with pytest.raises(InputError):
         accounts.parse_grant(":US")
-    u = accounts.add_user(store, "Eve", PASSWORD, role="seller", actor="root", sellers=[("S1", "US"), ("S2", "*")],
-                          language="zh-CN", policy=FAST)  # fmt: skip
+    u = accounts.add_user(
+        store,
+        "Eve",
+        PASSWORD,
+        role="seller",
+        actor="root",
+        sellers=[("S1", "US"), ("S2", "*")],
+        language="zh-CN",
+        policy=FAST,
+    )
     assert (u.login, u.language, u.grants) == ("eve", "zh", (("S1", "US"), ("S2", "*")))
     with pytest.raises(ConflictError):
         accounts.add_user(store, "EVE", PASSWORD, role="operator-viewer", actor="t", policy=FAST)

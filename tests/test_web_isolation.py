@@ -63,17 +63,22 @@ def _send(client, method, url, *, csrf=None, headers=None):
         if csrf:
             headers["X-CSRF-Token"] = csrf
         return client.request(method, url, json={}, headers=headers, follow_redirects=False)
-    return client.request(method, url, data={"csrf_token": csrf} if csrf else {}, headers=headers,
-                          follow_redirects=False)  # fmt: skip
+    return client.request(
+        method, url, data={"csrf_token": csrf} if csrf else {}, headers=headers, follow_redirects=False
+    )
 
 
 def test_every_route_declares_its_access_rule(web):  # noqa: F811
     for method, path, calls in _routes(web.app):
         is_public = public in calls
         authed = current_principal in calls
-        assert is_public != authed, f"{method} {path}: declare exactly one of public() or a principal dependency"
+        assert is_public != authed, (
+            f"{method} {path}: declare exactly one of public() or a principal dependency"
+        )
         if is_public:
-            assert method not in UNSAFE or (method, path) in PUBLIC_UNSAFE, f"{method} {path}: public and unsafe"
+            assert method not in UNSAFE or (method, path) in PUBLIC_UNSAFE, (
+                f"{method} {path}: public and unsafe"
+            )
             continue
         if "{seller_id}" in path:
             assert seller_scope in calls, f"{method} {path}: a seller's route must declare SellerScope"

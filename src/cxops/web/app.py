@@ -103,10 +103,14 @@ def route_table(app: FastAPI) -> list[tuple[frozenset[str], str, object]]:
     try:
         from fastapi.routing import iter_route_contexts
     except ImportError:  # FastAPI before lazily included routers: app.routes is flat
-        return [(frozenset(getattr(r, "methods", None) or ()), r.path, getattr(r, "dependant", None))
-                for r in app.routes]  # fmt: skip
+        return [
+            (frozenset(getattr(r, "methods", None) or ()), r.path, getattr(r, "dependant", None))
+            for r in app.routes
+        ]
     out = []
     for rc in iter_route_contexts(app.routes):
         route = rc._effective_route
-        out.append((frozenset(getattr(rc, "methods", None) or ()), rc.path, getattr(route, "dependant", None)))
+        out.append(
+            (frozenset(getattr(rc, "methods", None) or ()), rc.path, getattr(route, "dependant", None))
+        )
     return out

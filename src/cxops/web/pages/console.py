@@ -73,6 +73,7 @@ def sellers(
         ("q", q or ""),
         ("sort", sort),
         ("order", order),
+        ("limit", str(limit) if limit != paging.DEFAULT_LIMIT else ""),
     ]
     kept = [(k, v) for k, v in params if v]
     next_cursor = paging.encode(cursor_name(f), page.next_key)
