@@ -85,18 +85,34 @@ def page(
     InputError
         ``after`` does not have one value per key column.
     """
-    if after is not None:
-        if len(after) != len(keys):
-            raise InputError(f"a page key needs {len(keys)} values, not {len(after)}")
-        row = tuple_(*keys)
-        bound = tuple_(*(_bind(k, v) for k, v in zip(keys, after, strict=True)))
-        stmt = stmt.where(row < bound if descending else row > bound)
-    order = [k.desc() for k in keys] if descending else list(keys)
-    rows = [dict(r) for r in session.execute(stmt.order_by(*order).limit(limit + 1)).mappings()]
+    stmt = page_statement(stmt, keys, after, limit + 1, descending=descending)
+    rows = [dict(r) for r in session.execute(stmt).mappings()]
     more = len(rows) > limit
     rows = rows[:limit]
     next_key = tuple(rows[-1][_label(k)] for k in keys) if more else None
     return Slice(rows, next_key)
+
+
+def page_statement(
+    stmt: Select,
+    keys: Sequence[ColumnElement],
+    after: Sequence[Any] | None,
+    limit: int,
+    *,
+    descending: bool = False,
+) -> Select:
+    """``stmt`` restricted to rows after the key ``after``, ordered by ``keys``, at most ``limit`` rows
+    (the statement :func:`page` runs; ``bench/web_console.py`` shows its plans)."""
+    if after is not None:
+        if len(after) != len(keys):
+            raise InputError(f"a page key needs {len(keys)} values, not {len(after)}")
+        values = [_bind(k, v) for k, v in zip(keys, after, strict=True)]
+        row, bound = tuple_(*keys), tuple_(*values)
+        stmt = stmt.where(row < bound if descending else row > bound)
+        if len(keys) > 1:  # the same bound on the first key alone: SQLite starts its index range there
+            stmt = stmt.where(keys[0] <= values[0] if descending else keys[0] >= values[0])
+    order = [k.desc() for k in keys] if descending else list(keys)
+    return stmt.order_by(*order).limit(limit)
 
 
 def _label(key: ColumnElement) -> str:
@@ -170,6 +186,31 @@ def members(
     Slice
         Rows with the membership columns, ``manager_name`` and ``sort_since`` (the sort key).
     """
+    stmt = members_statement(
+        session,
+        program,
+        states=states,
+        marketplace_id=marketplace_id,
+        manager_id=manager_id,
+        seller_prefix=seller_prefix,
+        grants=grants,
+        sort=sort,
+    )
+    return page(session, stmt, MEMBER_SORTS[sort], after, limit, descending=descending)
+
+
+def members_statement(
+    session: Session,
+    program: str,
+    *,
+    states: Sequence[str] = (),
+    marketplace_id: str | None = None,
+    manager_id: str | None = None,
+    seller_prefix: str | None = None,
+    grants: Sequence[tuple[str, str]] | None = None,
+    sort: str = "seller",
+) -> Select:
+    """The filtered membership statement of :func:`members` (without order and limit)."""
     if sort not in MEMBER_SORTS:
         raise InputError(f"unknown sort {sort!r}; known: {', '.join(MEMBER_SORTS)}")
     m = MEMBERSHIPS
@@ -193,7 +234,7 @@ def members(
         stmt = stmt.where(_prefix(session, m.c.seller_id, seller_prefix))
     if grants is not None:
         stmt = stmt.where(grants_filter(m, grants))
-    return page(session, stmt, MEMBER_SORTS[sort], after, limit, descending=descending)
+    return stmt
 
 
 def seller_memberships(
