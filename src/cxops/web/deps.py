@@ -60,6 +60,7 @@ async def current_principal(request: Request) -> Principal:
         principal = await run_in_threadpool(auth.token_principal, store, credentials.strip())
         if principal is None:
             raise AuthenticationError("unknown, expired or revoked API token")
+        request.state.principal = principal
         return principal
     token = request.cookies.get(SESSION_COOKIE)
     principal = None
