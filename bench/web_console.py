@@ -43,12 +43,11 @@ MARKETS = ["US", "DE", "JP", "UK", "FR"]
 CASES = [
     ("all, by seller", {}, "seller", False),
     ("all, by seller (desc)", {}, "seller", True),
-    ("all, by since", {}, "since", False),
     ("all, by status", {}, "state", False),
     ("at risk, by seller", {"states": ["at_risk"]}, "seller", False),
     ("at risk, by since (oldest first)", {"states": ["at_risk"]}, "since", False),
     ("marketplace DE, by seller", {"marketplace_id": "DE"}, "seller", False),
-    ("marketplace DE, by since", {"marketplace_id": "DE"}, "since", False),
+    ("enrolled + DE, by since", {"states": ["enrolled"], "marketplace_id": "DE"}, "since", False),
     ("manager m042, by seller", {"manager_id": "m042"}, "seller", False),
     ("no manager, by seller", {"manager_id": ""}, "seller", False),
     (
@@ -58,7 +57,12 @@ CASES = [
         False,
     ),  # fmt: skip
     ("search 'S00', by seller", {"seller_prefix": "S00"}, "seller", False),
-    ("search 'S0001', by since", {"seller_prefix": "S0001"}, "since", False),
+    (
+        "enrolled + search 'S0001', by since",
+        {"states": ["enrolled"], "seller_prefix": "S0001"},
+        "since",
+        False,
+    ),
 ]
 
 
@@ -155,25 +159,84 @@ def run(url: str, n: int, label: str) -> None:
     store.dispose()
 
 
+#: Indexes 0002 puts on memberships (the first two replace 0001's narrower ones).
+CONSOLE_INDEXES = [
+    "ix_memberships_state_seller",
+    "ix_memberships_manager_seller",
+    "ix_memberships_state_since",
+]
+
+
+OLD_INDEXES = [
+    ("ix_memberships_program", "program, state, marketplace_id"),
+    ("ix_memberships_account_manager_id", "account_manager_id"),
+]
+
+
+def write_cost(fresh, n: int, label: str) -> None:
+    """The daily job's first full write with 0002's membership indexes and with 0001's, in the same run;
+    ``fresh()`` gives a new empty store URL each time."""
+    times: dict[bool, list[float]] = {}
+    df = population(n)
+    for old in (True, False, True, False):
+        store = open_store(fresh(), check=False, must_exist=False)
+        upgrade(store)
+        with store.unit_of_work() as s:
+            s.execute(insert(AccountManager), [
+                {"id": f"m{i:03d}", "name": f"Manager {i}", "languages": [], "categories": [], "capacity": 10_000,
+                 "active": True, "created_at": datetime.now(UTC)} for i in range(200)])  # fmt: skip
+            if old:  # back to 0001's indexes
+                for name in CONSOLE_INDEXES:
+                    s.execute(text(f"DROP INDEX {name}"))
+                for name, columns in OLD_INDEXES:
+                    s.execute(text(f"CREATE INDEX {name} ON memberships ({columns})"))
+        t = time.perf_counter()
+        with store.unit_of_work() as s:
+            upsert_memberships(s, PROGRAM, df)
+        times.setdefault(old, []).append(time.perf_counter() - t)
+        store.dispose()
+    before, after = min(times[True]), min(times[False])
+    print(
+        f"{label}: {n:,} new memberships in one transaction, best of 2: {before:.1f} s with 0001's membership "
+        f"indexes, {after:.1f} s with 0002's (x{after / before:.2f})"
+    )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--rows", type=int, default=1_000_000)
     ap.add_argument("--pg", help="PostgreSQL URL (a schema is created in it and dropped afterwards)")
+    ap.add_argument(
+        "--write-cost", action="store_true", help="only compare the write with and without the indexes"
+    )
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        run(f"sqlite:///{Path(tmp) / 'store.sqlite'}", args.rows, "SQLite")
+        if args.write_cost:
+            files = iter(range(100))
+            write_cost(lambda: f"sqlite:///{Path(tmp) / f'store{next(files)}.sqlite'}", args.rows, "SQLite")
+        else:
+            run(f"sqlite:///{Path(tmp) / 'store.sqlite'}", args.rows, "SQLite")
     if args.pg:
         base = normalise_url(args.pg)
-        schema = f"cxops_bench_{uuid.uuid4().hex[:8]}"
         admin = create_engine(base)
-        with admin.begin() as c:
-            c.execute(text(f'CREATE SCHEMA "{schema}"'))
+        schemas: list[str] = []
+
+        def fresh() -> str:
+            schemas.append(f"cxops_bench_{uuid.uuid4().hex[:8]}")
+            with admin.begin() as c:
+                c.execute(text(f'CREATE SCHEMA "{schemas[-1]}"'))
+            url = make_url(base).update_query_dict({"options": f"-csearch_path={schemas[-1]}"})
+            return url.render_as_string(hide_password=False)
+
         try:
-            url = make_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
-            run(url.render_as_string(hide_password=False), args.rows, "PostgreSQL")
+            if args.write_cost:
+                write_cost(fresh, args.rows, "PostgreSQL")
+            else:
+                run(fresh(), args.rows, "PostgreSQL")
         finally:
             with admin.begin() as c:
-                c.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+                for schema in schemas:
+                    c.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
             admin.dispose()
 
 

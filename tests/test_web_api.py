@@ -67,16 +67,16 @@ def big(store):
 
 CASES = [
     {},
-    {"sort": "since"},
-    {"sort": "since", "desc": True},
+    {"state": ["enrolled"], "sort": "since"},
+    {"state": ["removed"], "sort": "since", "desc": True},
     {"sort": "state", "desc": True},
     {"state": ["at_risk"]},
-    {"state": ["at_risk", "removed"], "sort": "since"},
+    {"state": ["at_risk", "removed"]},
     {"marketplace": "DE", "sort": "seller", "desc": True},
     {"manager": "-", "state": ["enrolled"]},
-    {"manager": "ana", "sort": "since"},
+    {"manager": "ana", "state": ["at_risk"], "sort": "since"},
     {"q": "P01"},
-    {"q": "P0", "marketplace": "JP", "sort": "since", "desc": True},
+    {"q": "P0", "marketplace": "JP", "state": ["candidate"], "sort": "since", "desc": True},
 ]
 
 
@@ -130,10 +130,22 @@ def test_a_seller_principal_pages_through_its_own_sellers_only(big):
     assert seen == sorted(zip(mine.seller_id, mine.marketplace_id, strict=True)) and seen
 
 
+def test_sorting_by_since_needs_one_status(web):  # noqa: F811
+    c = web.login("viewer")
+    for params in ({"sort": "since"}, {"sort": "since", "state": ["at_risk", "removed"]}):
+        r = c.get("/api/v1/members", params=params)
+        assert r.status_code == 400 and "sorting by since needs one status" in r.json()["detail"]
+        assert r.json()["hint"].startswith("e.g. state=at_risk&sort=since")
+    page = c.get("/console/sellers", params={"sort": "since"})
+    assert (
+        page.status_code == 400 and "sorting by since needs one status" in page.text and "<form" in page.text
+    )
+
+
 def test_cursors_are_checked(web):  # noqa: F811
     c = web.login("viewer")
     first = c.get("/api/v1/members", params={"limit": 1}).json()
-    r = c.get("/api/v1/members", params={"limit": 1, "sort": "since", "cursor": first["next_cursor"]})
+    r = c.get("/api/v1/members", params={"limit": 1, "sort": "state", "cursor": first["next_cursor"]})
     assert r.status_code == 400 and "another list or order" in r.json()["detail"]
     assert r.headers["content-type"] == "application/problem+json"
     for bad in ("%%%", "bm90IGpzb24", "WzEsMl0"):

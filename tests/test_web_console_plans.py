@@ -12,17 +12,19 @@ import pandas as pd
 import pytest
 from sqlalchemy import text
 
+from cxops.service.managers import add_manager
 from cxops.store import upsert_memberships
 from cxops.store.listing import MEMBER_SORTS, members_statement, page_statement
 
 P = "customer-excellence"
 CASES = [
     ({}, "seller"),
-    ({}, "since"),
     ({}, "state"),
     ({"states": ["at_risk"]}, "seller"),
     ({"states": ["at_risk"]}, "since"),
+    ({"states": ["removed"], "marketplace_id": "DE"}, "since"),
     ({"marketplace_id": "DE"}, "seller"),
+    ({"manager_id": "m1"}, "seller"),
     ({"manager_id": ""}, "seller"),
     ({"seller_prefix": "S00"}, "seller"),
 ]
@@ -42,8 +44,11 @@ def filled(store):
             "marketplace_id": [("US", "DE", "JP")[i % 3] for i in range(n)],
             "state": [("enrolled", "at_risk", "removed", "candidate")[i % 4] for i in range(n)],
             "since": [date(2025, 1, 1 + i % 28) if i % 10 else None for i in range(n)],
+            "account_manager_id": [("m1", "m2", None)[i % 3] for i in range(n)],
         }
     )
+    add_manager(store, "m1", "M One", capacity=5000)
+    add_manager(store, "m2", "M Two", capacity=5000)
     with store.unit_of_work() as s:
         upsert_memberships(s, P, df)
     if store.dialect == "postgresql":

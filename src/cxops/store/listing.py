@@ -179,7 +179,8 @@ def members(
     grants : sequence of (seller_id, marketplace_id), optional
         Only these sellers (a seller user's bindings); ``None``: every seller.
     sort : {"seller", "since", "state"}
-        Order (then seller id and marketplace); ``since`` puts sellers without a day last.
+        Order (then seller id and marketplace); ``since`` (the day the seller entered its state, a
+        missing day last) needs exactly one state in ``states``.
 
     Returns
     -------
@@ -213,6 +214,11 @@ def members_statement(
     """The filtered membership statement of :func:`members` (without order and limit)."""
     if sort not in MEMBER_SORTS:
         raise InputError(f"unknown sort {sort!r}; known: {', '.join(MEMBER_SORTS)}")
+    if sort == "since" and len(states) != 1:
+        raise InputError(
+            "sorting by since needs one status (state=…): it is the day the seller entered its status",
+            hint="e.g. state=at_risk&sort=since lists the sellers at risk for longest first",
+        )
     m = MEMBERSHIPS
     mgr = AccountManager.__table__
     stmt = (

@@ -16,11 +16,12 @@ from urllib.parse import quote, urlencode
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
-from cxops.errors import CxopsError, NotFoundError
+from cxops.errors import CxopsError, InputError, NotFoundError
 from cxops.service import actions as action_service
 from cxops.service.actions import ACTION_RULES, DEFAULT_PROGRAM
 from cxops.service.console import (
     MEMBER_SORTS,
+    Page,
     action_seller,
     events_page,
     list_members,
@@ -64,7 +65,11 @@ def sellers(
     order = "desc" if order == "desc" else "asc"
     f = member_filter(program, state, marketplace, manager, q, sort, order)
     after = paging.decode(cursor, cursor_name(f), len(MEMBER_SORTS[sort]))
-    page = list_members(store, principal, f, after=after, limit=limit)
+    error, status = None, 200
+    try:
+        page = list_members(store, principal, f, after=after, limit=limit)
+    except InputError as e:  # e.g. sorting by since without one status: say so above an empty list
+        page, error, status = Page([], None), str(e), e.http_status
     params = [
         ("program", program),
         *[("state", s) for s in f.states],
@@ -94,8 +99,9 @@ def sellers(
         "first_url": f"/console/sellers?{urlencode(kept)}" if cursor else None,
         "fragment": request.headers.get("hx-request") == "true"
         and request.headers.get("hx-target") == "members",
+        "error": error,
     }
-    return render(request, "console_sellers.html", ctx)
+    return render(request, "console_sellers.html", ctx, status=status)
 
 
 DETAIL = "/sellers/{seller_id}/{marketplace_id}"

@@ -7,7 +7,10 @@ Create Date: 2026-12-04 23:30:00
 Logins, logouts, failed logins, lockouts and user and token changes are recorded in the existing
 append-only ``events`` table (kinds ``login``, ``login_failed``, ``logout``, ``user_*``, ``token_*``);
 ``ix_events_kind_id`` lists them newest first. The membership indexes serve the operator console's
-filters and sorts as keyset scans (one per filter × sort; see ``cxops.store.listing``).
+filters and sorts as keyset scans (see ``cxops.store.listing``): 0001's ``(program, state,
+marketplace_id)`` and ``(account_manager_id)`` become ``(program, state, seller_id, marketplace_id)``
+and ``(account_manager_id, program, seller_id, marketplace_id)``, and ``(program, state, since,
+seller_id, marketplace_id)`` sorts a state's sellers by the day they entered it (a missing day last).
 """
 
 from __future__ import annotations
@@ -121,33 +124,28 @@ def upgrade() -> None:
 
     op.create_index("ix_events_kind_id", "events", ["kind", "id"], unique=False)
     m = "memberships"
+    # wider versions of 0001's two indexes (they serve every query those did, in the lists' order)
+    op.drop_index(op.f("ix_memberships_program"), table_name=m)
+    op.drop_index(op.f("ix_memberships_account_manager_id"), table_name=m)
     op.create_index("ix_memberships_state_seller", m, ["program", "state", "seller_id", "marketplace_id"])
-    op.create_index("ix_memberships_marketplace_seller", m, ["program", "marketplace_id", "seller_id"])
     op.create_index(
-        "ix_memberships_manager_seller", m, ["program", "account_manager_id", "seller_id", "marketplace_id"]
+        "ix_memberships_manager_seller", m, ["account_manager_id", "program", "seller_id", "marketplace_id"]
     )
-    op.create_index("ix_memberships_since", m, ["program", SINCE, "seller_id", "marketplace_id"])
     op.create_index(
         "ix_memberships_state_since", m, ["program", "state", SINCE, "seller_id", "marketplace_id"]
-    )
-    op.create_index(
-        "ix_memberships_seller_prefix",
-        m,
-        ["program", "seller_id"],
-        postgresql_ops={"seller_id": "varchar_pattern_ops"},
     )
 
 
 def downgrade() -> None:
+    m = "memberships"
     for name in (
-        "ix_memberships_seller_prefix",
         "ix_memberships_state_since",
-        "ix_memberships_since",
         "ix_memberships_manager_seller",
-        "ix_memberships_marketplace_seller",
         "ix_memberships_state_seller",
     ):
-        op.drop_index(name, table_name="memberships")
+        op.drop_index(name, table_name=m)
+    op.create_index(op.f("ix_memberships_account_manager_id"), m, ["account_manager_id"], unique=False)
+    op.create_index(op.f("ix_memberships_program"), m, ["program", "state", "marketplace_id"], unique=False)
     op.drop_index("ix_events_kind_id", table_name="events")
     for table in (
         "login_attempts",
