@@ -86,7 +86,7 @@ def reference(wh, policy, as_of):
         "criteria": criteria,
         "benefits": benefits,
         "projected": projected,
-        "final": result.final,
+        "final": result.state_table,
     }
 
 

@@ -20,6 +20,8 @@ from cxops.store.models import Base
 TABLES = {
     "account_managers", "actions", "benefits", "events", "job_locks", "manager_assignments",
     "memberships", "notes", "runs",
+    # the web (0002)
+    "users", "user_sellers", "web_sessions", "api_tokens", "api_token_sellers", "login_attempts",
 }  # fmt: skip
 
 

@@ -16,6 +16,7 @@ from typer.core import TyperGroup
 from typer.exceptions import TyperException
 
 from cxops.cli_operations import managers_app, seller_app, store_app
+from cxops.cli_web import serve, tokens_app, users_app
 from cxops.errors import CxopsError
 from cxops.warehouse import DEFAULT_WAREHOUSE, connect
 
@@ -107,6 +108,9 @@ app.add_typer(policy_app, name="policy")
 app.add_typer(store_app, name="store")
 app.add_typer(seller_app, name="seller")
 app.add_typer(managers_app, name="managers")
+app.add_typer(users_app, name="users")
+app.add_typer(tokens_app, name="tokens")
+app.command("serve")(serve)
 
 console = Console()
 err = Console(stderr=True)

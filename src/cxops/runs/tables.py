@@ -55,6 +55,7 @@ SCHEMAS: dict[str, pa.Schema] = {
             ("breach_counts", _S),
         ]
     ),
+    # cxops.lifecycle.replay.STATE_COLUMNS: every field needed to resume a replay
     "final": pa.schema(
         [
             ("seller_id", _S),
@@ -66,6 +67,10 @@ SCHEMAS: dict[str, pa.Schema] = {
             ("reason_params", _S),
             ("recovery_streak", _I),
             ("breach_counts", _S),
+            ("repeats", _I),
+            ("alerts", _S),
+            ("exempt_until", _D),
+            ("immune_until", _D),
         ]
     ),
     "transitions": pa.schema(

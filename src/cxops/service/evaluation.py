@@ -31,9 +31,8 @@ never run — a window without data because the data ends never removes a seller
 from __future__ import annotations
 
 import dataclasses
-import json
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
@@ -46,9 +45,8 @@ from cxops.errors import NotFoundError
 from cxops.lifecycle.benefits import BENEFIT_COLUMNS, compute_benefits
 from cxops.lifecycle.cadence import evaluation_dates, metrics_as_of, next_evaluation_date
 from cxops.lifecycle.decisions import Decisions, decisions_from_metrics
-from cxops.lifecycle.machine import LifecycleState, SellerState
+from cxops.lifecycle.machine import LifecycleState
 from cxops.lifecycle.project import PROJECTION_COLUMNS
-from cxops.lifecycle.reasons import Reason
 from cxops.lifecycle.replay import daily_admission, replay
 from cxops.metrics.catalog import CATALOG
 from cxops.metrics.compute import (
@@ -420,10 +418,10 @@ class _Job:
                 decided(when, *self._fetch(metrics_as_of(policy, when)))
         if last is None:
             self._create("criteria", empty("criteria"))
-        initial, resume_from = None, None
-        if self.base is not None:
-            initial = _states(self._base_frame("final"))
-            resume_from = self.base.until
+        initial, start = None, None
+        if self.base is not None:  # resume from the stored run's final states, the day after its end
+            initial = self._base_frame("final")
+            start = self.base.until + timedelta(days=1)
         result = replay(
             policy,
             new_dates,
@@ -433,7 +431,7 @@ class _Job:
             until=self.until,
             keep_sections=None,
             reasons="transitions",
-            resume_from=resume_from,
+            start=start,
         )
         return result, benefit_rows
 
@@ -511,8 +509,9 @@ class _Job:
         self._create(
             "transitions", to_arrow(transitions, "transitions") if len(transitions) else empty("transitions")
         )
-        self._create("final", to_arrow(result.final, "final") if len(result.final) else empty("final"))
-        self.final = result.final
+        final = result.state_table  # every field needed to resume (enforcement too)
+        self._create("final", to_arrow(final, "final") if len(final) else empty("final"))
+        self.final = final
         if not dates or statuses.empty:
             return statuses.iloc[0:0]
         return statuses[statuses["evaluation_date"] == dates[-1]].reset_index(drop=True)
@@ -540,7 +539,7 @@ class _Job:
             [when],
             lambda d: dec,
             lambda s, a, b: pd.DataFrame(columns=["seller_id", "marketplace_id", "day", "admission_met"]),
-            initial=_states(self.final),
+            initial=self.final,
             keep_sections=None,
             reasons="latest",
         )
@@ -646,28 +645,6 @@ def _only_sellers(inp: Inputs, seller_ids) -> Inputs:
         for name, t in inp.tables.items()
     }
     return replace(inp, tables=tables, _cache={})
-
-
-def _states(final: pd.DataFrame) -> Mapping[tuple[str, str], SellerState]:
-    """``SellerState`` per seller from a final-states frame (to resume a replay from)."""
-    out: dict[tuple[str, str], SellerState] = {}
-    cols = [final[c].tolist() for c in ("seller_id", "marketplace_id", "state", "since", "reason_key")]
-    params = final["reason_params"].tolist()
-    counts = final["breach_counts"].tolist()
-    streak = final["recovery_streak"].tolist()
-    for i, (s, m, st, since, key) in enumerate(zip(*cols, strict=True)):
-        p = params[i]
-        c = counts[i]
-        out[(s, m)] = SellerState(
-            seller_id=s,
-            marketplace_id=m,
-            state=LifecycleState(st),
-            since=None if since is None or pd.isna(since) else since,
-            breach_counts=json.loads(c) if isinstance(c, str) and c else {},
-            recovery_streak=int(streak[i]),
-            reason=Reason(key or "new", json.loads(p) if isinstance(p, str) and p else {}),
-        )
-    return out
 
 
 def explain_seller(

@@ -2,8 +2,9 @@
 
 The store keeps what a running program must remember between days, apart from the analytics
 warehouse: runs, memberships, the append-only event log, the benefits ledger, account managers and
-their assignments, operator actions and notes, and the job lock. Later migrations add the outbox,
-cases, documents and users (issues 11 and 12); nothing here depends on them.
+their assignments, operator actions and notes, and the job lock; and for the web (migration 0002) its
+users, their seller bindings, login sessions, API tokens and login attempts. Later migrations add the
+outbox, cases and documents (issue 11).
 
 Conventions
 -----------
@@ -33,6 +34,8 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+    func,
+    literal_column,
     text,
     true,
 )
@@ -49,7 +52,24 @@ NAMING = {
 }
 
 RUN_STATUSES = ("running", "succeeded", "failed")
-ACTION_KINDS = ("exempt", "suspend", "reinstate", "assign_manager")
+#: Roles of web users and API tokens (issue 12): everything, read only, one's own sellers.
+ROLES = ("operator-admin", "operator-viewer", "seller")
+LOGIN_OUTCOMES = ("ok", "failed", "refused", "reset")
+#: ``marketplace_id`` of a seller binding that covers every marketplace of the seller.
+ALL_MARKETPLACES = "*"
+#: Memberships sort by ``since`` with a missing day last (the same expression in the index and queries).
+SINCE_SORT_KEY = "'9999-12-31'"
+#: The lifecycle's operator actions (``cxops.lifecycle.table.ACTIONS``; the store does not import the
+#: lifecycle, a test keeps the two equal) and the store-only ``assign_manager``.
+ACTION_KINDS = (
+    "exempt",
+    "suspend",
+    "reinstate",
+    "accept_plan",
+    "reject_plan",
+    "lift_block",
+    "assign_manager",
+)
 ACTION_STATUSES = ("pending", "applied", "rejected", "cancelled")
 
 S = String(64)  # ids: sellers, marketplaces, programs, rules, metrics
@@ -143,9 +163,22 @@ class Membership(Base):
     """
 
     __tablename__ = "memberships"
+    # Each index serves the daily job and the operator console's lists as keyset scans (migration
+    # 0002 widened the first two and added the sort by ``since`` within a state); every index costs the
+    # daily job's bulk writes, so the set is kept small (bench/web_console.py --write-cost).
     __table_args__ = (
-        Index(None, "program", "state", "marketplace_id"),
-        Index(None, "account_manager_id"),
+        Index("ix_memberships_state_seller", "program", "state", "seller_id", "marketplace_id"),
+        Index(
+            "ix_memberships_manager_seller", "account_manager_id", "program", "seller_id", "marketplace_id"
+        ),
+        Index(
+            "ix_memberships_state_since",
+            "program",
+            "state",
+            func.coalesce(literal_column("since"), literal_column(SINCE_SORT_KEY)),
+            "seller_id",
+            "marketplace_id",
+        ),
     )
 
     program: Mapped[str] = mapped_column(S, primary_key=True)
@@ -218,6 +251,7 @@ class Event(Base):
         Index(None, "occurred_at"),
         Index(None, "run_id"),
         Index(None, "kind"),
+        Index("ix_events_kind_id", "kind", "id"),  # the audit log of logins, newest first (0002)
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -343,3 +377,119 @@ class JobLock(Base):
     acquired_at: Mapped[datetime] = mapped_column(UTCDateTime)
     heartbeat_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+# -- the web (issue 12, migration 0002) ------------------------------------------------------------
+
+
+class User(Base):
+    """A person who logs into the web: an operator or a seller.
+
+    ``login`` is stored lower-case and unique. ``password_hash`` is an argon2id hash in PHC format
+    (``$argon2id$v=19$m=…,t=…,p=…$salt$hash``); the store never sees a password.
+    Lockout is derived from ``login_attempts`` (:mod:`cxops.service.auth`), so an unknown login name
+    locks exactly like a real one.
+    A ``seller`` sees the sellers bound in ``user_sellers``; operators see every seller.
+    """
+
+    __tablename__ = "users"
+    __table_args__ = (CheckConstraint(_in("role", ROLES), name="role"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    login: Mapped[str] = mapped_column(String(200), unique=True)
+    name: Mapped[str | None] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    language: Mapped[str | None] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    password_changed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class UserSeller(Base):
+    """A seller a ``seller`` user may see: on one marketplace, or on all (``marketplace_id = '*'``)."""
+
+    __tablename__ = "user_sellers"
+    __table_args__ = (Index(None, "seller_id"),)
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    seller_id: Mapped[str] = mapped_column(S, primary_key=True)
+    marketplace_id: Mapped[str] = mapped_column(S, primary_key=True)
+
+
+class WebSession(Base):
+    """A login session. ``id`` is the SHA-256 (hex) of the random token in the browser's cookie, so
+    the store never holds a usable token; ``csrf_token`` is the session's synchroniser token.
+    A session ends at ``expires_at`` (absolute), after ``idle`` minutes without use (checked against
+    ``last_seen_at``), or when revoked (logout, password reset, user removed)."""
+
+    __tablename__ = "web_sessions"
+    __table_args__ = (Index(None, "user_id"), Index(None, "expires_at"))
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ip: Mapped[str | None] = mapped_column(String(64))
+    user_agent: Mapped[str | None] = mapped_column(String(300))
+
+
+class ApiToken(Base):
+    """A token for machines (``Authorization: Bearer …``), with a role and, for ``seller``, sellers.
+
+    Only ``token_hash`` (SHA-256 hex of the token) is stored; ``prefix`` (the first characters) lets
+    people tell tokens apart in lists. Revoked tokens are kept (``revoked_at``) for the record.
+    """
+
+    __tablename__ = "api_tokens"
+    __table_args__ = (CheckConstraint(_in("role", ROLES), name="role"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20))
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_by: Mapped[str | None] = mapped_column(String(200))
+
+
+class ApiTokenSeller(Base):
+    """A seller a ``seller`` token may see (``marketplace_id = '*'``: every marketplace)."""
+
+    __tablename__ = "api_token_sellers"
+
+    token_id: Mapped[int] = mapped_column(ForeignKey("api_tokens.id", ondelete="CASCADE"), primary_key=True)
+    seller_id: Mapped[str] = mapped_column(S, primary_key=True)
+    marketplace_id: Mapped[str] = mapped_column(S, primary_key=True)
+
+
+class LoginAttempt(Base):
+    """Every login attempt, for the per-login lockout and the per-address rate limit (kept one day).
+
+    ``login`` is the name typed (lower-case), whether or not such a user exists, so a locked name
+    looks the same as a locked user. ``outcome`` is one of :data:`LOGIN_OUTCOMES`: ``ok``,
+    ``failed`` (wrong password or unknown name), ``refused`` (not checked: locked or rate-limited),
+    ``reset`` (an administrator reset the password, which clears a lockout). The failure that
+    locks a login carries ``locked_until``."""
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (
+        CheckConstraint(_in("outcome", LOGIN_OUTCOMES), name="outcome"),
+        Index(None, "login", "at"),
+        Index(None, "ip", "at"),
+        Index(None, "at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    login: Mapped[str] = mapped_column(String(200))
+    ip: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    outcome: Mapped[str] = mapped_column(String(8))
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
