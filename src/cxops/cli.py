@@ -620,14 +620,21 @@ def synth(
     """Write a synthetic marketplace of any size as canonical Parquet (generated inside DuckDB)."""
     from rich.table import Table
 
-    from cxops.synth import generate_parquet
+    from cxops.synth import generate
 
     if sellers < 1 or days < 1:
         _fail("--sellers and --days must be at least 1")
-    with console.status(f"generating {sellers:,} sellers × {days} days into {out}…"):
-        stats = generate_parquet(
-            out, sellers, days, seed, orders_per_seller, _date(end, "--end"), memory_limit=memory_limit
-        )
+    last = _date(end, "--end")
+    with _progress() as bar:
+        task = bar.add_task(f"generating {sellers:,} sellers × {days} days", total=None)
+
+        def progress(table: str, done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total, description=f"generating: {table}")
+
+        stats = generate(
+            out, sellers, days, seed=seed, end=last, orders_per_seller=orders_per_seller,
+            memory_limit=memory_limit, progress=progress,
+        )  # fmt: skip
     t = Table("table", "rows", "file", title=f"written in {stats.seconds:.1f} s")
     for name, n in stats.rows.items():
         t.add_row(name, f"{n:,}", str(stats.files.get(name, "")))

@@ -132,9 +132,8 @@ def generate(
     end : date
         Last local day of data; the data cut is the end of that day in every marketplace.
     orders_per_seller : float
-        Mean expected seller orders over the period of a seller active throughout; sizes are
-        lognormal with Olist's spread, so the total is about ``0.9 × sellers × orders_per_seller``
-        (late registrations and churn) plus the storylines' orders.
+        Mean seller orders per seller over the period: the expected number of orders is ``sellers ×
+        orders_per_seller`` (sizes lognormal with Olist's spread), plus the storylines' own volume.
     stories : sequence of Story
         Scripted sellers (:data:`cxops.synth.stories.DEMO_STORIES` for the demo).
     memory_limit : str

@@ -75,8 +75,8 @@ class Spec:
         Days of data, ending on ``end`` (marketplace-local days).
     end : date
     orders_per_seller : float
-        Mean expected seller orders over the period of a seller active throughout (sizes are lognormal
-        with Olist's spread).
+        Mean seller orders per seller over the period, storyline sellers apart (sizes are lognormal
+        with Olist's spread; the expected total is ``sellers × orders_per_seller``).
     stories : tuple of Story
         Storylines (those whose seller number exceeds ``sellers`` are dropped).
     order_width : int
@@ -272,6 +272,7 @@ def units_sql(spec: Spec) -> str:
     )
     churn = value("churn_share")
     mid = days / 2
+    target = float((spec.sellers - len(spec.active_stories)) * spec.orders_per_seller)
     transit = value("transit_days")
     afn_promise = value("afn_promise_days")
     cats = value("categories")
@@ -343,7 +344,11 @@ def units_sql(spec: Spec) -> str:
                    AS expected
         FROM u3
     ), u5 AS (
-        SELECT *, floor(expected + {uu(14)})::BIGINT AS n_orders FROM u4
+        -- the population's volume is scaled so its expected total is sellers x orders_per_seller
+        -- (registrations during the period, churn and trends change it); a storyline's is its own
+        SELECT *, floor(expected * CASE WHEN sno IS NOT NULL THEN 1.0 ELSE {target!r} / greatest(
+                    sum(expected) FILTER (WHERE sno IS NULL) OVER (), 1e-9) END + {uu(14)})::BIGINT AS n_orders
+        FROM u4
     )
     SELECT *,
            coalesce(sum(n_orders) OVER (ORDER BY unit_id ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0)
