@@ -209,19 +209,19 @@ CALIBRATION: dict[str, Figure] = {
     ),
     "afn_transit_days": Figure({"US": 0.8, "CA": 1.0, "DE": 0.7, "UK": 0.7, "FR": 0.8, "JP": 0.45}, "choice"),
     "late_delivery_share_if_handover_on_time": _olist(
-        "late_delivery_share_if_handover_on_time", "times exp(-0.4 z_deliv); AFN a fifth of it"
+        "late_delivery_share_if_handover_on_time", "times exp(-0.4 z_deliv - 0.08) (mean 1); AFN a fifth"
     ),
     "late_delivery_share_if_handover_late": _olist("late_delivery_share_if_handover_late"),
     "late_delivery_delay": _quantiles(
         "late_delivery_delay_quantiles", (0.25, 0.5, 0.75, 0.9), 0.05, 45.0, "days after the promised day's end"
     ),
-    "lost_share": _olist("lost_share", "MFN, times exp(-0.5 z_deliv); AFN a quarter of it"),
+    "lost_share": _olist("lost_share", "MFN, times exp(-0.5 z_deliv - 0.125) (mean 1); AFN a quarter of it"),
     # ------------------------------------------------------------------ cancellations
     "cancel_share": _olist("cancel_share", "the total of cancel_split at z_cx = 0"),
     "cancel_split": Figure(
         {"seller": 0.0050, "buyer": 0.0060, "system": 0.0020, "unknown": 0.0007},
         "choice",
-        "initiators (Olist does not record them); seller ones times exp(-0.5 z_cx)",
+        "initiators (Olist does not record them); seller ones times exp(-0.5 z_cx - 0.125) (mean 1)",
     ),
     "seller_cancel_after_ship_by": Figure(0.2, "choice", "seller cancellations after the ship-by deadline"),
     "buyer_cancel_via_request": Figure(0.65, "choice", "buyer cancellations through the official request flow"),

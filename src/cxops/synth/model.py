@@ -149,6 +149,12 @@ def _hours(h: str) -> str:
     return f"(({h}) * 3600.0)"
 
 
+def _tilt(b: float, z: str) -> str:
+    """``exp(-b z - b²/2)``: a rate's factor for quality ``z``, 1 on average over the population (z is
+    standard normal), so an Olist share stays the population's mean while better sellers do better."""
+    return f"exp({-b!r} * {z} - {b * b / 2!r})"
+
+
 def _clip(x: str, lo: float, hi: float) -> str:
     return f"least(greatest({x}, {lo!r}), {hi!r})"
 
@@ -430,7 +436,7 @@ def _lines_sql(seed: int, source: str, js: list[str], when: str | None = None) -
     for key in ("product", "p_cat", "qty", "raw"):
         cols = ", ".join(f"{guarded(j, lines[j][key])} AS {key}_{j}" for j in js)
         sql = f"(SELECT *, {cols} FROM {sql})"
-    cols = ", ".join(f"{lines[j]['price'].replace('raw_price', f'raw_{j}')} AS price_{j}" for j in js)
+    cols = ", ".join(f"{guarded(j, lines[j]['price'].replace('raw_price', f'raw_{j}'))} AS price_{j}" for j in js)
     return f"(SELECT *, {cols} FROM {sql})"
 
 
@@ -503,11 +509,11 @@ def orders_view_sql(spec: Spec) -> str:
             (f"tracked{j}", f"afn OR {r['t']} >= p_miss"),
             (f"scanned{j}", f"afn OR {r['sc']} >= {value('no_scan_share')!r} + 0.5 * p_miss"),
             (f"scan{j}", f"{conf} + 3600.0 * ({pick_med}) * exp(({pick_sd}) * {no(s + 2)})"),
-            (f"lost{j}", f"{r['lost']} < {lost!r} * exp(-0.5 * zt_deliv) * CASE WHEN afn THEN 0.25 ELSE 1.0 END"),
+            (f"lost{j}", f"{r['lost']} < {lost!r} * {_tilt(0.5, 'zt_deliv')} * CASE WHEN afn THEN 0.25 ELSE 1.0 END"),
             (
                 f"late_deliv{j}",
                 f"{r['ld']} < CASE WHEN {conf} > ship_s THEN {late_late!r} ELSE {late_on!r} END"
-                " * exp(-0.4 * zt_deliv) * CASE WHEN afn THEN 0.2 ELSE 1.0 END",
+                f" * {_tilt(0.4, 'zt_deliv')} * CASE WHEN afn THEN 0.2 ELSE 1.0 END",
             ),
             (f"transit{j}", f"transit_med * exp(0.45 * {no(s + 6)}) * {_DAY}"),
             (f"late_by{j}", f"{inverse_cdf(r['lb'], value('late_delivery_delay'))} * {_DAY}"),
@@ -533,7 +539,7 @@ def orders_view_sql(spec: Spec) -> str:
         "mp_code", f"CASE WHEN afn THEN {cal.CALENDAR} ELSE {cal.DELIVERY} END",
         "CASE WHEN afn THEN eff ELSE ship_day END", "promise_n",
     )  # fmt: skip
-    p_seller = f"{split['seller']!r} * exp(-0.5 * zt_cx)"
+    p_seller = f"{split['seller']!r} * {_tilt(0.5, 'zt_cx')}"
     cancel_at = [split["buyer"], split["buyer"] + split["system"]]
     cancel_at.append(cancel_at[-1] + split["unknown"])
     return f"""
