@@ -557,7 +557,13 @@ def demo(
     data_dir = out / "data"
     with console.status(f"generating {sellers} sellers over {days} days (seed {seed})…"):
         result = generate(
-            data_dir, sellers, days, seed=seed, end=last, orders_per_seller=DEMO_ORDERS_PER_SELLER, stories=DEMO_STORIES
+            data_dir,
+            sellers,
+            days,
+            seed=seed,
+            end=last,
+            orders_per_seller=DEMO_ORDERS_PER_SELLER,
+            stories=DEMO_STORIES,
         )
     console.print(f"generated {result.rows['orders']:,} seller orders for {sellers} sellers in {data_dir}")
     wh = _open(url, must_exist=False)

@@ -89,7 +89,10 @@ def to_utc_sql(code: str, local: str, mps: list[str], first: date, last: date) -
     branches = []
     for k, mp in enumerate(mps):
         off0, changes = transitions(BUILTIN_MARKETPLACES[mp][0], first, last)
-        inner = [f"WHEN {local} < {t + prev} THEN {prev}" for (t, _), prev in zip(changes, _prev(off0, changes))]
+        inner = [
+            f"WHEN {local} < {t + prev} THEN {prev}"
+            for (t, _), prev in zip(changes, _prev(off0, changes), strict=True)
+        ]
         last_off = changes[-1][1] if changes else off0
         offset = f"(CASE {' '.join(inner)} ELSE {last_off} END)" if inner else str(last_off)
         branches.append(f"WHEN {k} THEN {local} - {offset}")
@@ -101,7 +104,10 @@ def to_local_sql(code: str, utc: str, mps: list[str], first: date, last: date) -
     branches = []
     for k, mp in enumerate(mps):
         off0, changes = transitions(BUILTIN_MARKETPLACES[mp][0], first, last)
-        inner = [f"WHEN {utc} < {t} THEN {prev}" for (t, _), prev in zip(changes, _prev(off0, changes))]
+        inner = [
+            f"WHEN {utc} < {t} THEN {prev}"
+            for (t, _), prev in zip(changes, _prev(off0, changes), strict=True)
+        ]
         last_off = changes[-1][1] if changes else off0
         offset = f"(CASE {' '.join(inner)} ELSE {last_off} END)" if inner else str(last_off)
         branches.append(f"WHEN {k} THEN {utc} + {offset}")
@@ -195,7 +201,7 @@ def deadline_key(code, kind, base, n):
 
 def _season(days: pd.DatetimeIndex) -> np.ndarray:
     s = value("season")
-    doy = days.dayofyear.to_numpy()
+    doy = days.day_of_year.to_numpy()
     return (
         1.0
         + s["q4"] * np.cos(2 * np.pi * (doy - 355) / 365.25)
@@ -217,7 +223,7 @@ def day_weights(start: date, days: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     """
     idx = pd.date_range(start, periods=days, freq="D")
     weekday = np.asarray(value("weekday_mix"), dtype=float) * 7
-    w = weekday[idx.dayofweek.to_numpy()] * _season(idx)
+    w = weekday[idx.day_of_week.to_numpy()] * _season(idx)
     w = w / w.mean()
     cum = np.concatenate([[0.0], np.cumsum(w)])
     cum[-1] = float(days)  # exact end despite rounding

@@ -109,7 +109,8 @@ def _neg_slope(mix: tuple[float, ...]) -> float:
 CALIBRATION: dict[str, Figure] = {
     # ------------------------------------------------------------------ sellers and volume
     "log_orders_sd": _olist(
-        "log_orders_sd", "sd of ln(expected orders) across sellers; the mean is the caller's orders_per_seller"
+        "log_orders_sd",
+        "sd of ln(expected orders) across sellers; the mean is the caller's orders_per_seller",
     ),
     "marketplace_mix": Figure(
         {"US": 0.34, "DE": 0.24, "JP": 0.22, "UK": 0.07, "CA": 0.07, "FR": 0.06},
@@ -157,7 +158,9 @@ CALIBRATION: dict[str, Figure] = {
         "choice",
         "category: (median price USD, return share, weight among sellers)",
     ),
-    "fx": Figure({"US": 1.0, "CA": 1.37, "DE": 0.92, "UK": 0.79, "FR": 0.92, "JP": 150.0}, "choice", "per USD"),
+    "fx": Figure(
+        {"US": 1.0, "CA": 1.37, "DE": 0.92, "UK": 0.79, "FR": 0.92, "JP": 150.0}, "choice", "per USD"
+    ),
     "afn_share": Figure(
         (0.4, 0.05, 0.9), "choice", "share of sellers without AFN; the others' AFN share uniform in the range"
     ),
@@ -194,8 +197,12 @@ CALIBRATION: dict[str, Figure] = {
     "afn_confirm_hours": Figure(8.0, "choice", "median hours to an AFN confirmation (lognormal sd 0.5)"),
     "split_share": Figure({"MFN": 0.25, "AFN": 0.15}, "choice", "orders of 2+ units sent in two packages"),
     # ------------------------------------------------------------------ carrier, tracking, delivery
-    "untracked_share": Figure(0.015, "choice", "MFN packages without tracking at z_track = 0 (logit slope 0.9)"),
-    "no_scan_share": Figure(0.01, "choice", "tracked MFN packages never scanned (plus half the untracked share)"),
+    "untracked_share": Figure(
+        0.015, "choice", "MFN packages without tracking at z_track = 0 (logit slope 0.9)"
+    ),
+    "no_scan_share": Figure(
+        0.01, "choice", "tracked MFN packages never scanned (plus half the untracked share)"
+    ),
     "untracked_no_carrier_share": Figure(0.4, "choice", "untracked packages without a recorded carrier"),
     "pickup_hours": Figure(
         {"MFN": 5.0, "early": 30.0, "AFN": 2.0},
@@ -213,7 +220,11 @@ CALIBRATION: dict[str, Figure] = {
     ),
     "late_delivery_share_if_handover_late": _olist("late_delivery_share_if_handover_late"),
     "late_delivery_delay": _quantiles(
-        "late_delivery_delay_quantiles", (0.25, 0.5, 0.75, 0.9), 0.05, 45.0, "days after the promised day's end"
+        "late_delivery_delay_quantiles",
+        (0.25, 0.5, 0.75, 0.9),
+        0.05,
+        45.0,
+        "days after the promised day's end",
     ),
     "lost_share": _olist("lost_share", "MFN, times exp(-0.5 z_deliv - 0.125) (mean 1); AFN a quarter of it"),
     # ------------------------------------------------------------------ cancellations
@@ -224,7 +235,9 @@ CALIBRATION: dict[str, Figure] = {
         "initiators (Olist does not record them); seller ones times exp(-0.5 z_cx - 0.125) (mean 1)",
     ),
     "seller_cancel_after_ship_by": Figure(0.2, "choice", "seller cancellations after the ship-by deadline"),
-    "buyer_cancel_via_request": Figure(0.65, "choice", "buyer cancellations through the official request flow"),
+    "buyer_cancel_via_request": Figure(
+        0.65, "choice", "buyer cancellations through the official request flow"
+    ),
     # ------------------------------------------------------------------ feedback, claims, returns
     "review_mix_on_time": _olist("review_mix_on_time"),
     "review_mix_late": _olist("review_mix_late"),

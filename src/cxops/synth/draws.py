@@ -2,10 +2,10 @@
 
 A uniform draw is DuckDB's 64-bit ``hash`` of ``index * 1024 + stream + seed term``: its upper and
 lower 32 bits are two independent uniforms on [0, 1) (streams ``2k`` and ``2k + 1`` share one hash, so
-a query computing both pays for one). Normal-shaped draws are logistic (:func:`normal`); measured distributions are sampled
-by inverting their quantiles piecewise linearly; categorical draws compare a uniform with cumulative
-shares. Because a value depends only on its row's index, the same seed gives the same rows whatever
-the number of threads, the chunking, or which table's query computes it.
+a query computing both pays for one). Normal-shaped draws are logistic (:func:`normal`); measured
+distributions are sampled by inverting their quantiles piecewise linearly; categorical draws compare a
+uniform with cumulative shares. Because a value depends only on its row's index, the same seed gives
+the same rows whatever the number of threads, the chunking, or which table's query computes it.
 """
 
 from __future__ import annotations

@@ -61,7 +61,16 @@ WRITTEN = (
     "violations",
 )
 #: Tables with rows per seller order (written chunk by chunk); the others are written first.
-PER_ORDER = ("orders", "order_items", "shipments", "cancellations", "feedback", "claims", "buyer_messages", "returns")
+PER_ORDER = (
+    "orders",
+    "order_items",
+    "shipments",
+    "cancellations",
+    "feedback",
+    "claims",
+    "buyer_messages",
+    "returns",
+)
 MANIFEST = "_cxops_columns.json"
 #: Seller orders materialised at a time, and rows per Parquet row group.
 CHUNK_ORDERS = 1_000_000
@@ -360,4 +369,6 @@ def _check_stories(stories: Sequence[Story]) -> None:
         seen.add(s.seller)
         bad = {d for e in s.episodes for d in e.dimensions} | set(s.quality_by_dimension)
         if bad - set(DIMENSIONS):
-            raise InputError(f"story {s.name!r}: unknown quality dimension(s) {sorted(bad - set(DIMENSIONS))}")
+            raise InputError(
+                f"story {s.name!r}: unknown quality dimension(s) {sorted(bad - set(DIMENSIONS))}"
+            )

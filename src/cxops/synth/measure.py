@@ -168,7 +168,9 @@ def measure_olist(directory: str | Path) -> dict[str, object]:
     out["late_delivery_share"] = round(float((late_days >= 0).mean()), 4)
     out["late_delivery_delay_quantiles"] = _q(late_days[late_days >= 0], (0.25, 0.5, 0.75, 0.9))
     dl = oi[oi["order_delivered_customer_date"].notna()]
-    dl_late = dl["order_delivered_customer_date"] >= dl["order_estimated_delivery_date"] + pd.Timedelta(days=1)
+    dl_late = dl["order_delivered_customer_date"] >= dl["order_estimated_delivery_date"] + pd.Timedelta(
+        days=1
+    )
     ho_late = dl["order_delivered_carrier_date"] > dl["shipping_limit"]
     out["late_delivery_share_if_handover_on_time"] = round(float(dl_late[~ho_late].mean()), 4)
     out["late_delivery_share_if_handover_late"] = round(float(dl_late[ho_late].mean()), 4)

@@ -268,7 +268,8 @@ def units_sql(spec: Spec) -> str:
     (msg_lo, msg_hi), _ = value("messages_per_order")
     carrier_names = carrier_list()
     mp_carriers = _case_mp(
-        "mp_code", {m: f"[{', '.join(str(carrier_names.index(c)) for c in _CARRIERS[m])}]" for m in MARKETPLACES}
+        "mp_code",
+        {m: f"[{', '.join(str(carrier_names.index(c)) for c in _CARRIERS[m])}]" for m in MARKETPLACES},
     )
     cross_codes = f"[{', '.join(str(carrier_names.index(c)) for c in _CROSS_BORDER_CARRIERS)}]"
     act = value("activation_days")
@@ -296,7 +297,9 @@ def units_sql(spec: Spec) -> str:
             f"CASE WHEN cross_border THEN {transit['cross_border']!r} "
             f"ELSE {_case_mp('mp_code', {m: transit[m] for m in MARKETPLACES})} END::DOUBLE AS transit_mfn",
             f"{_case_mp('mp_code', value('afn_transit_days'))}::DOUBLE AS transit_afn",
-            "(CASE cat " + " ".join(f"WHEN {k} THEN {c[0]!r}" for k, c in enumerate(cats.values())) + " END)::DOUBLE"
+            "(CASE cat "
+            + " ".join(f"WHEN {k} THEN {c[0]!r}" for k, c in enumerate(cats.values()))
+            + " END)::DOUBLE"
             " AS cat_median",
         ]
     )
@@ -436,7 +439,9 @@ def _lines_sql(seed: int, source: str, js: list[str], when: str | None = None) -
     for key in ("product", "p_cat", "qty", "raw"):
         cols = ", ".join(f"{guarded(j, lines[j][key])} AS {key}_{j}" for j in js)
         sql = f"(SELECT *, {cols} FROM {sql})"
-    cols = ", ".join(f"{guarded(j, lines[j]['price'].replace('raw_price', f'raw_{j}'))} AS price_{j}" for j in js)
+    cols = ", ".join(
+        f"{guarded(j, lines[j]['price'].replace('raw_price', f'raw_{j}'))} AS price_{j}" for j in js
+    )
     return f"(SELECT *, {cols} FROM {sql})"
 
 
@@ -461,7 +466,9 @@ def due_pairs() -> list[tuple[int, int]]:
     extra = range(len(value("promise_extra_days")))
     bases = {*value("promise_business_days").values(), value("cross_border_promise_days")}
     mfn = sorted({b + e for b in bases for e in extra})
-    return [(cal.DELIVERY, n) for n in mfn] + [(cal.CALENDAR, n) for n in sorted(set(value("afn_promise_days").values()))]
+    return [(cal.DELIVERY, n) for n in mfn] + [
+        (cal.CALENDAR, n) for n in sorted(set(value("afn_promise_days").values()))
+    ]
 
 
 def orders_view_sql(spec: Spec) -> str:
@@ -509,7 +516,10 @@ def orders_view_sql(spec: Spec) -> str:
             (f"tracked{j}", f"afn OR {r['t']} >= p_miss"),
             (f"scanned{j}", f"afn OR {r['sc']} >= {value('no_scan_share')!r} + 0.5 * p_miss"),
             (f"scan{j}", f"{conf} + 3600.0 * ({pick_med}) * exp(({pick_sd}) * {no(s + 2)})"),
-            (f"lost{j}", f"{r['lost']} < {lost!r} * {_tilt(0.5, 'zt_deliv')} * CASE WHEN afn THEN 0.25 ELSE 1.0 END"),
+            (
+                f"lost{j}",
+                f"{r['lost']} < {lost!r} * {_tilt(0.5, 'zt_deliv')} * CASE WHEN afn THEN 0.25 ELSE 1.0 END",
+            ),
             (
                 f"late_deliv{j}",
                 f"{r['ld']} < CASE WHEN {conf} > ship_s THEN {late_late!r} ELSE {late_on!r} END"
@@ -525,7 +535,9 @@ def orders_view_sql(spec: Spec) -> str:
             f" ELSE greatest(scan{j} + 1800, least(scan{j} + transit{j}, prom_s - 3600)) END"
         )
 
-    pkg1 = package(1, "conf1", 22, {"t": "r_t1", "sc": "r_sc1", "lost": "r_lost1", "ld": "r_ld1", "lb": "r_lb1"})
+    pkg1 = package(
+        1, "conf1", 22, {"t": "r_t1", "sc": "r_sc1", "lost": "r_lost1", "ld": "r_ld1", "lb": "r_lb1"}
+    )
     r2 = {k: u(seed, "o", n) for k, n in (("t", 32), ("sc", 33), ("lost", 36), ("ld", 37), ("lb", 40))}
     pkg2 = package(2, "conf2", 32, r2)
     cols1 = ", ".join(f"{sql} AS {c}" for c, sql in pkg1)
@@ -696,7 +708,11 @@ def table_sql(name: str, spec: Spec) -> str:
     if name == "sellers":
         country = _case_mp("mp_code", {m: lit(BUILTIN_MARKETPLACES[m][1]) for m in MARKETPLACES})
         cats = _list(value("categories"))
-        reg = spec.to_utc("mp_code", f"({spec.local0} + reg_day * {_DAY} + floor(8 * 3600 + {u(seed, 'unit_id', 340)} * 12 * 3600))", 3000)
+        reg = spec.to_utc(
+            "mp_code",
+            f"({spec.local0} + reg_day * {_DAY} + floor(8 * 3600 + {u(seed, 'unit_id', 340)} * 12 * 3600))",
+            3000,
+        )
         return f"""
         SELECT seller_id, {_mp_id("mp_code")} AS marketplace_id, name, {ts(reg)} AS registered_at,
                {cats}[cat + 1] AS primary_category, CASE WHEN cn THEN 'CN' ELSE {country} END AS country
@@ -819,9 +835,11 @@ def table_sql(name: str, spec: Spec) -> str:
         FROM ({az} UNION ALL {cb}) WHERE filed_s < {cut}
         ORDER BY o, kind"""
     if name == "returns":
-        rates = "CASE category_code " + " ".join(
-            f"WHEN {k} THEN {c[1]!r}" for k, c in enumerate(value("categories").values())
-        ) + " END"
+        rates = (
+            "CASE category_code "
+            + " ".join(f"WHEN {k} THEN {c[1]!r}" for k, c in enumerate(value("categories").values()))
+            + " END"
+        )
         fault_r = ("'defective'", "'damaged'", "'not_as_described'", "'wrong_item'")
         other_r = ("'no_longer_needed'", "'ordered_by_mistake'", "'better_price'", "'unwanted_gift'")
         return f"""
