@@ -358,7 +358,7 @@ def test_every_figure_names_its_source():
         assert fig.source in ("choice", "program") or fig.source.startswith("olist:"), name
         if fig.source.startswith("olist:"):
             assert fig.source.removeprefix("olist:") in OLIST, name
-    assert sum(value("cancel_split").values()) == pytest.approx(OLIST["cancel_share"])
+    assert sum(value("cancel_split").values()) == pytest.approx(1.0)
 
 
 def test_logit_normal_fit_recovers_a_known_spread():

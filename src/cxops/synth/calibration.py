@@ -228,11 +228,12 @@ CALIBRATION: dict[str, Figure] = {
     ),
     "lost_share": _olist("lost_share", "MFN, times exp(-0.5 z_deliv - 0.125) (mean 1); AFN a quarter of it"),
     # ------------------------------------------------------------------ cancellations
-    "cancel_share": _olist("cancel_share", "the total of cancel_split at z_cx = 0"),
+    "cancel_share": _olist("cancel_share", "cancelled orders, split by initiator as cancel_split says"),
     "cancel_split": Figure(
-        {"seller": 0.0050, "buyer": 0.0060, "system": 0.0020, "unknown": 0.0007},
+        {"seller": 0.365, "buyer": 0.438, "system": 0.146, "unknown": 0.051},
         "choice",
-        "initiators (Olist does not record them); seller ones times exp(-0.5 z_cx - 0.125) (mean 1)",
+        "initiators' shares of the cancellations (Olist does not record who cancelled); the seller's share "
+        "is scaled by exp(-0.5 z_cx - 0.125) (mean 1)",
     ),
     "seller_cancel_after_ship_by": Figure(0.2, "choice", "seller cancellations after the ship-by deadline"),
     "buyer_cancel_via_request": Figure(

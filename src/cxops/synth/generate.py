@@ -31,7 +31,7 @@ import pyarrow.parquet as pq
 
 from cxops.canonical.schema import TABLES
 from cxops.errors import InputError
-from cxops.synth import calendar as cal
+from cxops.synth import calendars as cal
 from cxops.synth.draws import doubles
 from cxops.synth.model import (
     CORE_COLUMNS,

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from cxops.canonical.marketplaces import BUILTIN_MARKETPLACES
-from cxops.synth import calendar as cal
+from cxops.synth import calendars as cal
 from cxops.synth.calibration import value
 from cxops.synth.draws import inverse_cdf, lit, logit, lognormal, normal, pick, sigmoid, u
 from cxops.synth.stories import DIMENSIONS, Story
@@ -494,7 +494,7 @@ def orders_view_sql(spec: Spec) -> str:
     hours = inverse_cdf("r_hour", (acc, [3.0 * k for k in range(9)]))
     mu_l, sd_l = value("late_handover_seller_logit")
     zt = {d: f"(z_{d} + drift * (d / {float(days)!r} - 0.5) + {_episodes(spec, d)})" for d in DIMENSIONS}
-    split = value("cancel_split")
+    split = {k: v * value("cancel_share") for k, v in value("cancel_split").items()}
     units = " + ".join(f"CASE WHEN n_lines > {j} THEN qty_{j} ELSE 0 END" for j in range(3))
     total = " + ".join(f"CASE WHEN n_lines > {j} THEN qty_{j} * price_{j} ELSE 0.0 END" for j in range(3))
     pickup = value("pickup_hours")
