@@ -116,7 +116,7 @@ def to_local_sql(code: str, utc: str, mps: list[str], first: date, last: date) -
 
 def _prev(off0: int, changes: list[tuple[int, int]]) -> list[int]:
     """The offset in force before each change."""
-    return [off0, *[o for _, o in changes[:-1]]]
+    return [off0, *[o for _, o in changes[:-1]]] if changes else []
 
 
 def local_midnight_utc(zone: str, day: date) -> int:
