@@ -1,12 +1,14 @@
 """Write a synthetic marketplace as canonical Parquet files, generated inside DuckDB in bounded memory.
 
-:func:`generate` builds the seller and unit tables (small), a view with one row per seller order
-(``units × range(n)``, every value a hash of the seed, the row index and a stream number: see
-:mod:`cxops.synth.draws`), and writes each canonical table with one streaming ``COPY (SELECT …) TO
-'<table>.parquet'`` over them, so memory does not grow with the number of orders (DuckDB's
-``memory_limit`` bounds it). Rows keep the order of the sellers and their orders and the same
-arguments give byte-identical files. The model and its calibration: :mod:`cxops.synth.model`,
-:mod:`cxops.synth.calibration`; scripted sellers: :mod:`cxops.synth.stories`.
+:func:`generate` builds the seller and unit tables (small) and a view with one row per seller order
+(every value a hash of the seed, the row index and a stream number: see :mod:`cxops.synth.draws`).
+It then works through the sellers a chunk of about :data:`CHUNK_ORDERS` orders at a time: the chunk's
+orders are computed once into a temporary table, each canonical table's query reads it, and the rows
+are appended to that table's one Parquet file. Memory therefore depends on the chunk, not on the
+number of orders (about 1.2 GB resident at any size). Rows keep the order of the sellers and their
+orders, and the same arguments give byte-identical files whatever the threads. The model and its
+calibration: :mod:`cxops.synth.model`, :mod:`cxops.synth.calibration`; scripted sellers:
+:mod:`cxops.synth.stories`.
 
 Files are written into a temporary folder inside ``out_dir`` and moved into place when every table
 is complete, the manifest (``_cxops_columns.json``) last.
@@ -231,9 +233,11 @@ def _write(
     """Create the working tables and the order view, then write every table into ``tmp``.
 
     The per-order tables are written one chunk of sellers at a time: the chunk's rows of the order
-    view are materialised once (``_o``, an Arrow table) and every table's query reads them; its rows
-    go to that table's Parquet writer (:class:`_Sink`), which stays open across chunks and cuts row
-    groups of a fixed size, so neither the chunking nor the threads change a byte.
+    view are materialised once (temporary table ``_o``) and every table's query reads them; its rows
+    (as Arrow) go to that table's Parquet writer (:class:`_Sink`), which stays open across chunks and
+    cuts row groups of a fixed size, so neither the chunking nor the threads change a byte. (Writing
+    each chunk with DuckDB's ``COPY`` and merging the parts costs more, and DuckDB's row groups depend
+    on the threads.)
     """
     con.execute("SET TimeZone = 'UTC'")
     con.execute("SET enable_progress_bar = false")
@@ -271,18 +275,13 @@ def _write(
                     progress(name, done, steps)
         cols = ", ".join(CORE_COLUMNS)
         for first, last in chunks:
-            # an Arrow table, not a DuckDB temp table: DuckDB 1.5 takes 20-30 times longer to store
-            # this many wide DOUBLE rows in a table than to hand them over as Arrow
             view = f"SELECT {cols} FROM _ov WHERE unit_id BETWEEN {first} AND {last}"
-            con.register("_o", con.execute(view).arrow().read_all())
+            con.execute(f"CREATE OR REPLACE TEMP TABLE _o AS {view}")
             for name in PER_ORDER:
-                # fetched whole, not streamed: a streaming reader over a query that scans a
-                # registered Arrow table can deadlock in DuckDB 1.5 (the scan needs the GIL)
                 writer.put(name, con.execute(doubles(table_sql(name, spec))).arrow().read_all())
                 done += 1
                 if progress:
                     progress(name, done, steps)
-            con.unregister("_o")
     finally:
         rows = writer.close()
     result.rows = {name: rows[name] for name in WRITTEN}
