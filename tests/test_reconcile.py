@@ -24,8 +24,16 @@ from test_metrics_invariants import marketplaces
 
 from cxops.canonical.schema import TABLES
 from cxops.canonical.validate import validate
+from cxops.errors import NotFoundError
 from cxops.metrics.compute import compute_at
-from cxops.reconcile import OUTPUT_COLUMNS, reconcile, reconcile_summary, reconcile_table
+from cxops.reconcile import Count, Counts, Message, Rate, Term, reconcile
+from cxops.report.reconcile import (
+    OUTPUT_COLUMNS,
+    reconcile_frame,
+    reconcile_summary,
+    reconcile_table,
+    render_message,
+)
 
 AS_OF = date(2024, 6, 30)
 REPORTED_AT = "2024-06-30T08:00:00Z"
@@ -136,7 +144,7 @@ def rep(metric, channel, start, end, num=None, den=None, rate=None, **kw):
 def run(reported, **kw):
     t = tables(**kw)
     t["reported_metrics"] = reported
-    df = reconcile(warehouse(t), AS_OF)
+    df = reconcile_frame(reconcile(warehouse(t), AS_OF))
     assert list(df.columns) == OUTPUT_COLUMNS
     return df
 
@@ -385,7 +393,7 @@ def test_amazon_policy_counters_are_violation_counts_over_the_reported_window():
         rep("policy_violation_warnings", "all", f, to, 2),
         rep("suspected_intellectual_property_violations", "all", f, to, 0),
     ]
-    df = reconcile(warehouse(t), AS_OF)
+    df = reconcile_frame(reconcile(warehouse(t), AS_OF))
     ip = row(df, "received_intellectual_property_complaints", "all")
     assert (ip["computed_numerator"], ip["verdict"], ip["computed_as"]) == (
         2,
@@ -442,13 +450,13 @@ def test_as_of_and_seller_filters():
         rep("late_shipment_rate", "mfn", "2024-06-01", "2024-06-30", 0, 1, 0.0),
     ]
     wh = warehouse(t)
-    assert list(reconcile(wh, date(2024, 6, 20)).metric) == ["order_defect_rate"]
-    assert len(reconcile(wh)) == 2
-    assert reconcile(wh, AS_OF, seller_ids=["S9"]).empty
+    assert list(reconcile(wh, date(2024, 6, 20)).rows.metric) == ["order_defect_rate"]
+    assert len(reconcile(wh).rows) == 2
+    assert reconcile(wh, AS_OF, seller_ids=["S9"]).rows.empty
 
 
 def test_no_reported_metrics_is_a_clear_error():
-    with pytest.raises(KeyError, match="no reported metrics"):
+    with pytest.raises(NotFoundError, match="no reported metrics"):
         reconcile(warehouse(tables()), AS_OF)
 
 
@@ -549,8 +557,229 @@ def test_numbers_reported_by_cxops_itself_always_agree(tables_, viol, offsets):
     res = validate(reported, TABLES["reported_metrics"], "reported.test")
     assert res.quarantined.empty
     wh.upsert(TABLES["reported_metrics"], res.loaded)
-    df = reconcile(wh)
+    df = reconcile(wh).rows
     assert len(df) == len(reported)
     bad = df[df.verdict != "agrees"]
     assert bad.empty, bad[["metric", "channel", "window_from", "window_to", "reported_rate", "computed_rate"]]
     assert ((df.diff_numerator.fillna(0) == 0) & (df.diff_denominator.fillna(0) == 0)).all()
+
+
+# -- languages ------------------------------------------------------------------------------------
+
+
+def test_chinese_sentences_carry_the_same_numbers():
+    t = tables(removed=True)
+    t["reported_metrics"] = [rep("order_defect_rate", "mfn", ODR_FROM, ODR_TO, 3, 50, 0.06)]
+    result = reconcile(warehouse(t), AS_OF)
+    zh = reconcile_frame(result, lang="zh")
+    r = row(zh, "order_defect_rate")
+    assert keys(r) == ["removed_feedback", "window"]  # the keys are the same in every language
+    assert text(r, "removed_feedback") == (
+        "窗口内有 1 笔订单的负面反馈后来被移除（其中 1 笔在报告于 2024-06-30 生成之后才移除）；cxops 不计入"
+        "已移除的反馈，而移除前生成的报告会计入——正好等于差额"
+    )
+    assert text(r, "window") == (
+        "报告的 60 天窗口 2024-04-18 – 2024-06-16 在报告日期 2024-06-30 之前 14 天结束——因此 `cxops metrics "
+        "--as-of 2024-06-30` 显示的是另一个数字（60 天，2024-05-02 – 2024-06-30）；"
+        "此处的比较使用报告自己的窗口"
+    )
+    assert r["computed_as"] == "订单缺陷率（自配送）"
+    assert (r["computed_numerator"], r["computed_denominator"], r["verdict"]) == (2, 50, "differs")
+    assert reconcile_summary(result, lang="zh").splitlines() == [
+        "共 1 项报告指标：0 项一致，1 项不一致，0 项无法计算，0 项无原始数据。",
+        "差异：",
+        "  S1 US 订单缺陷率 自配送 2024-04-18..2024-06-16：报告 6.00%（3 / 50），计算 4.00%（2 / 50）；"
+        "可能原因：反馈已移除",
+    ]
+
+
+def test_chinese_reasons_and_table():
+    from rich.console import Console
+
+    t = tables(claims=False)
+    t["reported_metrics"] = [
+        rep("a_to_z_claim_rate", "mfn", ODR_FROM, ODR_TO, 1, 50, 0.02),
+        rep("order_defect_rate", "mfn", "2023-01-01", "2023-03-01", 0, 120, 0.0),
+        rep("ahr_score", "all", "2024-01-01", "2024-06-29", 250),
+    ]
+    result = reconcile(warehouse(t), AS_OF)
+    zh = reconcile_frame(result, lang="zh")
+    assert row(zh, "a_to_z_claim_rate")["reason"] == "未导入 claims 数据"
+    assert row(zh, "order_defect_rate")["reason"] == (
+        "原始数据中 S1 在 US 于 2023-01-01 至 2023-03-01 期间没有订单（S1 在 US 的原始订单覆盖 2024-04-17 至 "
+        "2024-06-25）"
+    )
+    assert (
+        row(zh, "ahr_score", "all")["reason"] == "亚马逊账户状况评级按未公开的分值为违规计分，cxops 无法复现"
+    )
+    console = Console(width=250, record=True)
+    console.print(reconcile_table(result, lang="zh"))
+    out = console.export_text()
+    for word in ("卖家", "结论", "无法计算", "无原始数据", "A-to-z 索赔率", "账户状况评级", "自配送"):
+        assert word in out
+    for english in ("not computable", "no raw data", "reported", "channel", "the raw data"):
+        assert english not in out
+
+
+# -- the reported account status ------------------------------------------------------------------
+
+
+def test_each_row_carries_the_account_status_of_its_report():
+    from rich.console import Console
+
+    h1 = {"reported_at": None, "source_file": "h1.json"}
+    h2 = {"reported_at": None, "source_file": "h2.json"}
+    t = tables()
+    t["reported_metrics"] = [
+        # report 1, produced on Jun 16 (its newest window end): NORMAL, AHR GREAT
+        rep("order_defect_rate", "mfn", ODR_FROM, ODR_TO, 3, 50, 0.06, **h1),
+        rep("account_status", "all", ODR_TO, ODR_TO, status="NORMAL", **h1),
+        rep("ahr_status", "all", "2024-01-01", ODR_TO, status="GREAT", **h1),
+        # report 2, produced on Jun 30: AT_RISK, no AHR in it (the last one reported still holds)
+        rep("late_shipment_rate", "mfn", "2024-06-01", "2024-06-30", 2, 8, 0.25, **h2),
+        rep("account_status", "all", "2024-06-30", "2024-06-30", status="AT_RISK", **h2),
+    ]
+    result = reconcile(warehouse(t), AS_OF)
+    rows = result.rows
+    got = list(
+        zip(rows.metric, rows.window_to.astype(str), rows.account_status, rows.ahr_status, strict=True)
+    )
+    assert got == [
+        ("order_defect_rate", ODR_TO, "NORMAL", "GREAT"),
+        ("late_shipment_rate", "2024-06-30", "AT_RISK", "GREAT"),
+        ("account_status", ODR_TO, "NORMAL", "GREAT"),
+        ("account_status", "2024-06-30", "AT_RISK", "GREAT"),
+        ("ahr_status", ODR_TO, "NORMAL", "GREAT"),
+    ]
+    assert row(rows, "account_status", "all", window_to=date(2024, 6, 30))["verdict"] == "not_computable"
+    frame = reconcile_frame(result)
+    assert list(frame.account_status) == list(rows.account_status)
+    # the table shows the status on a seller's first row and where it changes
+    table = reconcile_table(result)
+    account = next(c for c in table.columns if c.header == "account status")
+    assert list(account.cells) == [
+        "normal\nAHR great",
+        "at risk\nAHR great",
+        "normal\nAHR great",
+        "at risk\nAHR great",
+        "normal\nAHR great",
+    ]
+    console = Console(width=250, record=True)
+    console.print(reconcile_table(result, lang="zh"))
+    out = console.export_text()
+    assert "正常" in out and "有风险" in out and "账户状况评级：优秀" in out
+
+
+def test_no_account_status_reported_leaves_the_column_empty():
+    df = run([rep("order_defect_rate", "mfn", ODR_FROM, ODR_TO, 3, 50, 0.06)])
+    assert df.account_status.isna().all() and df.ahr_status.isna().all()
+    table = reconcile_table(df)
+    assert list(next(c for c in table.columns if c.header == "account status").cells) == [""]
+
+
+# -- rendering ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "en", "zh"),
+    [
+        (Count(1, "order"), "1 order", "1 笔订单"),
+        (Count(1204.0, "order"), "1,204 orders", "1,204 笔订单"),
+        (Count(0, "more_shipment"), "0 more shipments", "多 0 个货件"),
+        (Counts(3.0, 50.0), "3 / 50", "3 / 50"),
+        (Counts(40.0, None), "40", "40"),
+        (Rate(0.0045, "order_defect_rate"), "0.45%", "0.45%"),
+        (Rate(7.25, "median_first_response_hours"), "7.3 h", "7.3 小时"),
+        (Term("metric", "late_shipment_rate"), "late_shipment_rate", "迟发率"),
+        (Term("metric", "unit_on_time_delivery_rate"), "unit_on_time_delivery_rate", "按件准时送达率"),
+        (Term("metric", "some_new_metric"), "some_new_metric", "some_new_metric"),
+        (Term("channel", "afn"), "afn", "亚马逊配送"),
+        ((10, 30), "10 and 30", "10、30"),
+        (date(2024, 6, 30), "2024-06-30", "2024-06-30"),
+    ],
+)
+def test_message_parameters_are_formatted_per_language(value, en, zh):
+    msg = Message("reconcile.cause.window.note", {"parts": value})
+    assert (render_message(msg), render_message(msg, lang="zh")) == (en, zh)
+
+
+# -- the command line -----------------------------------------------------------------------------
+
+
+def test_cli_reconcile_in_chinese_with_the_account_status(tmp_path):
+    import json
+    from pathlib import Path
+
+    from typer.testing import CliRunner
+
+    from cxops.cli import app
+
+    runner = CliRunner()
+    url = str(tmp_path / "a.duckdb")
+    data = Path(__file__).parent / "data" / "amazon"
+    args = ["import", "amazon", "--seller", "A1B2C3", "--marketplace", "US", str(data), "-w", url]
+    assert runner.invoke(app, [*args, "--quarantine", str(tmp_path / "q")]).exit_code == 0
+    en = runner.invoke(app, ["reconcile", "-f", "jsonl", "-w", url])
+    zh = runner.invoke(app, ["reconcile", "-f", "jsonl", "--lang", "zh", "-w", url])
+    assert en.exit_code == zh.exit_code == 0, zh.output
+    en_rows = [json.loads(x) for x in en.stdout.splitlines()]
+    zh_rows = [json.loads(x) for x in zh.stdout.splitlines()]
+    assert {r["account_status"] for r in en_rows} == {"NORMAL"}
+    text_cols = ("reason", "likely_causes", "computed_as")
+    assert [{k: v for k, v in r.items() if k not in text_cols} for r in en_rows] == [
+        {k: v for k, v in r.items() if k not in text_cols} for r in zh_rows
+    ]
+    odr = next(r for r in zh_rows if r["metric"] == "order_defect_rate" and r["channel"] == "mfn")
+    assert odr["computed_as"] == "订单缺陷率（自配送）"
+    assert all(not any(w in c["text"] for w in (" the ", " report ")) for c in odr["likely_causes"])
+    table = runner.invoke(app, ["reconcile", "--lang", "zh", "-w", url])
+    assert table.exit_code == 0
+    assert "正常" in table.stdout and "不一致" in table.stdout
+    assert table.stdout.rstrip().splitlines()[-1] == (
+        "共 23 项报告指标：0 项一致，4 项不一致，19 项无法计算，0 项无原始数据。"
+    )
+
+
+def test_cli_reconcile_without_reported_metrics_is_one_clear_error(tmp_path):
+    from typer.testing import CliRunner
+
+    from cxops.cli import app
+
+    t = tables()
+    wh_path = tmp_path / "w.duckdb"
+    from cxops.warehouse import connect
+
+    wh = connect(str(wh_path))
+    for name, rows in t.items():
+        res = validate(pd.DataFrame(rows), TABLES[name], f"{name}.test")
+        wh.upsert(TABLES[name], res.loaded)
+    wh.close()
+    res = CliRunner().invoke(app, ["reconcile", "-w", str(wh_path)])
+    assert res.exit_code == 1
+    assert (
+        "error: no reported metrics in the warehouse" in res.output
+        and "hint: cxops import amazon" in res.output
+    )
+    assert "Traceback" not in res.output
+
+
+# -- the metrics pieces reconcile reads -----------------------------------------------------------
+
+
+def test_not_measured_reasons_are_the_old_sentences_with_message_keys():
+    import pickle
+
+    from cxops.metrics.unmeasured import no_feedback_or_claims, no_table, not_provided
+
+    r = not_provided("shipments", ["delivered_at", "units"])
+    assert r == "the shipments source does not provide delivered_at, units"  # the metrics' note, unchanged
+    assert (r.key, r.params) == ("not_provided", {"table": "shipments", "columns": "delivered_at, units"})
+    back = pickle.loads(pickle.dumps(r))
+    assert (back, back.key, back.params) == (r, r.key, r.params)
+    assert no_table("claims") == "no claims data imported" and no_table("claims").params == {
+        "table": "claims"
+    }
+    assert no_feedback_or_claims() == "no feedback or claims data imported"
+    assert render_message(Message(f"not_measured.{r.key}", r.params), lang="zh") == (
+        "shipments 数据来源未提供 delivered_at, units"
+    )

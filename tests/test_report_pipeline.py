@@ -15,14 +15,12 @@ import pandas as pd
 import pytest
 from rich.console import Console
 
-policy = pytest.importorskip("cxops.policy")
-lifecycle = pytest.importorskip("cxops.lifecycle")
-
-from cxops.report import i18n  # noqa: E402
-from cxops.report.explain import explain_text  # noqa: E402
-from cxops.report.files import write_outputs  # noqa: E402
-from cxops.report.format import reason_text  # noqa: E402
-from cxops.report.html import build_report_html  # noqa: E402
+from cxops import lifecycle, policy
+from cxops.report import i18n
+from cxops.report.explain import explain_text
+from cxops.report.files import write_outputs
+from cxops.report.format import reason_text
+from cxops.report.html import build_report_html
 from cxops.report.terminal import scorecards, statuses_table, transitions_table  # noqa: E402
 
 DATES = [date(2025, m, 1) for m in range(2, 7)]

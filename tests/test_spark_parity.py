@@ -190,3 +190,31 @@ def test_spark_upsert_replaces_by_key(spark):
     assert list(out["seller_id"]) == ["X1", "X2", "X3"]
     assert list(out["registered_at"]) == list(more["registered_at"])
     assert not [t for t in spark.con.list_tables() if t.startswith(("_staging_", "_incoming_"))]
+
+
+def test_spark_import_canonical_stages_locally_and_swaps(spark, tmp_path):
+    """``cxops import canonical`` into a Spark warehouse (its own database, the lake left alone):
+    checked and staged in a local DuckDB, then each table swapped in (best effort, not one
+    transaction); the provenance and coverage are recorded; a re-import replaces by key."""
+    from pathlib import Path
+
+    session = spark.con._session
+    mini = Path(__file__).parent / "data" / "canonical_mini"
+    session.sql("DROP DATABASE IF EXISTS cx_import CASCADE")
+    session.sql("CREATE DATABASE cx_import")
+    session.catalog.setCurrentDatabase("cx_import")
+    try:
+        from cxops.warehouse import Warehouse
+
+        wh = Warehouse(spark.con, "pyspark:?database=cx_import", "pyspark")
+        first = import_canonical(wh, mini, tmp_path / "q")
+        again = import_canonical(wh, mini, tmp_path / "q")
+        assert first.entry("orders").inserted == 3 and again.entry("orders").replaced == 3
+        assert int(wh.execute(wh.table("orders").count())) == 3
+        prov = wh.provenance()
+        assert prov is not None and first.source_id in prov.covered
+        assert "latest_ship_at" in wh.provided_columns("orders")
+        assert not [t for t in spark.con.list_tables() if t.startswith(("_staging_", "_incoming_"))]
+    finally:
+        session.catalog.setCurrentDatabase("default")
+        session.sql("DROP DATABASE IF EXISTS cx_import CASCADE")

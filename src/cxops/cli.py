@@ -15,6 +15,8 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from typer.core import TyperGroup
 from typer.exceptions import TyperException
 
+from cxops.cli_operations import managers_app, seller_app, store_app
+from cxops.cli_web import serve, tokens_app, users_app
 from cxops.errors import CxopsError
 from cxops.warehouse import DEFAULT_WAREHOUSE, connect
 
@@ -63,6 +65,12 @@ import_app = typer.Typer(help="Import data into the warehouse.", no_args_is_help
 policy_app = typer.Typer(help="List, show and validate program policies.", no_args_is_help=True)
 app.add_typer(import_app, name="import")
 app.add_typer(policy_app, name="policy")
+app.add_typer(store_app, name="store")
+app.add_typer(seller_app, name="seller")
+app.add_typer(managers_app, name="managers")
+app.add_typer(users_app, name="users")
+app.add_typer(tokens_app, name="tokens")
+app.command("serve")(serve)
 
 console = Console()
 err = Console(stderr=True)
@@ -194,13 +202,27 @@ def _progress() -> Progress:
 # -- import ------------------------------------------------------------------------------------
 
 
-def _import_done(report, quarantine: Path) -> None:
-    paths = report.write_quarantine(quarantine)
+def _import_done(report, wh=None) -> None:
+    """Print an import's table, notes, changed days, what its source makes measurable, quarantine files."""
     console.print(report.rich_table())
     for note in report.notes:
-        console.print(f"• {note}")
-    if paths:
-        console.print(f"quarantined and flagged rows: {', '.join(str(p) for p in paths)}")
+        console.print(f"• {escape(note)}")
+    for line in report.change_lines():
+        if line not in report.notes:
+            console.print(f"• {escape(line)}")
+    if wh is not None and report.source_id:
+        from cxops.metrics.compute import measurable_by_source
+
+        report.measurable = measurable_by_source(wh, report.source_id)
+        yes = [m for m, why in report.measurable.items() if why is None]
+        no = {m: why for m, why in report.measurable.items() if why is not None}
+        console.print(f"• measurable from {escape(report.source_id)}: {', '.join(yes) or 'none'}")
+        if no:
+            console.print(
+                "• not measurable from it: " + "; ".join(f"{m} ({escape(w)})" for m, w in no.items())
+            )
+    if report.quarantine_files:
+        console.print(f"quarantined and flagged rows: {', '.join(str(p) for p in report.quarantine_files)}")
 
 
 @import_app.command("canonical")
@@ -209,16 +231,13 @@ def import_canonical_cmd(
     warehouse: str = WAREHOUSE,
     quarantine: Path = typer.Option(Path("cxops-quarantine"), help="Where rejected rows are written."),
 ):
-    """Import canonical tables (one <table>.csv or <table>.parquet per table)."""
-    from cxops.canonical.validate import SchemaError
+    """Import canonical tables (one <table>.csv or <table>.parquet per table), all or nothing."""
     from cxops.ingest.canonical_files import import_canonical
 
     wh = _open(warehouse, must_exist=False)
-    try:
-        report = import_canonical(wh, directory, None)
-    except (SchemaError, ValueError, KeyError, FileNotFoundError) as e:
-        _fail(str(e))
-    _import_done(report, quarantine)
+    with err.status("importing…"):
+        report = import_canonical(wh, directory, quarantine)
+    _import_done(report, wh)
 
 
 @import_app.command("amazon")
@@ -235,11 +254,9 @@ def import_amazon_cmd(
     from cxops.ingest.amazon import import_amazon
 
     wh = _open(warehouse, must_exist=False)
-    try:
-        report = import_amazon(wh, seller, marketplace, paths, None, report_type, charset)
-    except (ValueError, KeyError, FileNotFoundError) as e:
-        _fail(str(e).strip("'\""))
-    _import_done(report, quarantine)  # exit 0 also when every file was "no data"
+    with err.status("importing…"):
+        report = import_amazon(wh, seller, marketplace, paths, quarantine, report_type, charset)
+    _import_done(report, wh)  # exit 0 also when every file was "no data"
 
 
 @import_app.command("olist")
@@ -257,19 +274,16 @@ def import_olist_cmd(
     warehouse: str = WAREHOUSE,
     quarantine: Path = typer.Option(Path("cxops-quarantine"), help="Where rejected rows are written."),
 ):
-    """Import the Olist marketplace data set (CSV or Parquet, standard file names)."""
-    from cxops.canonical.validate import SchemaError
+    """Import the Olist marketplace data set (CSV or Parquet, standard file names), all or nothing."""
     from cxops.ingest.olist import import_olist
 
     given = {"orders": orders, "reviews": reviews, "closed_deals": closed_deals, "items": items,
              "sellers": sellers, "products": products, "categories": categories}  # fmt: skip
     paths = {k: v for k, v in given.items() if v}
     wh = _open(warehouse, must_exist=False)
-    try:
-        report = import_olist(wh, directory, None, paths=paths or None)
-    except (SchemaError, ValueError, KeyError, FileNotFoundError) as e:
-        _fail(str(e))
-    _import_done(report, quarantine)
+    with err.status("importing…"):
+        report = import_olist(wh, directory, quarantine, paths=paths or None)
+    _import_done(report, wh)
 
 
 # -- metrics -----------------------------------------------------------------------------------
@@ -567,9 +581,9 @@ def demo(
         )
     console.print(f"generated {result.rows['orders']:,} seller orders for {sellers} sellers in {data_dir}")
     wh = _open(url, must_exist=False)
-    with console.status("importing…"):
-        report = import_canonical(wh, data_dir, None)
-    _import_done(report, out / "quarantine")
+    with console.status("importing…"):  # all or nothing: Ctrl-C leaves no half warehouse
+        report = import_canonical(wh, data_dir, out / "quarantine")
+    _import_done(report)
     as_of = last + timedelta(days=1)  # the monthly evaluation right after the data ends
     pol = load_policy("customer-excellence")
     run = _run(wh, pol, as_of, None)
@@ -590,27 +604,29 @@ def reconcile(
     policy: str = typer.Option(None, "--policy", "-p", help="Take metric options from this policy."),
     fmt: Fmt = typer.Option(Fmt.table, "--format", "-f"),
     out: Path = typer.Option(None, "--out", "-o", help="Write to this file instead of standard output."),
+    lang: Lang = typer.Option(Lang.en, "--lang", help="Language of the table, summary and sentences."),
     warehouse: str = WAREHOUSE,
 ):
     """Reported marketplace metrics next to the same metrics computed from the imported data."""
     from cxops.reconcile import reconcile as run_reconcile
-    from cxops.reconcile import reconcile_summary, reconcile_table
+    from cxops.report.reconcile import reconcile_frame, reconcile_summary, reconcile_table
 
     _check_output(fmt, out)
     options = _policy(policy).metric_options if policy else None
     wh = _open(warehouse)
     try:
-        df = run_reconcile(wh, _date(as_of, "--as-of") if as_of else None, seller or None, options)
-    except KeyError as e:
-        _fail(str(e).strip("'\"") + " (import an account health report with cxops import amazon)")
+        result = run_reconcile(wh, _date(as_of, "--as-of") if as_of else None, seller or None, options)
+    except KeyError as e:  # a marketplace without a time zone (load_inputs)
+        _fail(str(e).strip("'\""))
+    rows = result.rows
     if differences:
-        df = df[df["verdict"] == "differs"]
+        rows = rows[rows["verdict"] == "differs"]
 
-    def show(d):
-        console.print(reconcile_table(d, limit=200))
-        console.print(reconcile_summary(d).splitlines()[0])
+    def show(frame):
+        console.print(reconcile_table(frame, lang=lang.value, limit=200))
+        console.print(reconcile_summary(frame, lang=lang.value).splitlines()[0])
 
-    _emit(df, fmt, out, show)
+    _emit(reconcile_frame(rows, lang=lang.value), fmt, out, show)
 
 
 @app.command()

@@ -60,5 +60,42 @@ class WarehouseError(CxopsError):
     http_status = 503
 
 
+class StoreError(CxopsError):
+    """The operations store cannot be opened or used (unreachable, not initialised, wrong revision)."""
+
+    http_status = 503
+
+
 class OutputError(CxopsError):
     """An output cannot be written (a file where a folder is needed, no space, no permission)."""
+
+
+class AuthenticationError(CxopsError):
+    """Not logged in, a wrong login or password, an expired session, a revoked or unknown token.
+
+    The message never says which of login or password was wrong."""
+
+    http_status = 401
+
+
+class ForbiddenError(CxopsError):
+    """Logged in, but the role does not allow the operation (a viewer acting, a seller on an
+    operator's page). A resource of another seller is a :class:`NotFoundError`, never this."""
+
+    http_status = 403
+
+
+class RateLimitedError(CxopsError):
+    """Too many attempts: a login name locked after failed logins, or an address over its limit.
+
+    Parameters
+    ----------
+    retry_after : int
+        Seconds until another attempt can succeed (the HTTP ``Retry-After`` header).
+    """
+
+    http_status = 429
+
+    def __init__(self, message: str, hint: str | None = None, *, retry_after: int):
+        super().__init__(message, hint)
+        self.retry_after = retry_after

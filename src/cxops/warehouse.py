@@ -14,6 +14,19 @@
 Canonical tables are stored with exactly their contract columns and types (timestamps are UTC,
 timezone-naive). Re-importing rows replaces them by key, so imports are idempotent.
 
+Writes: an import (:mod:`cxops.ingest.staging`) stages and checks everything first, with a DuckDB
+warehouse file attached read-only (other processes may read it meanwhile), then replaces the rows of
+every affected table in one transaction — or changes nothing. :meth:`Warehouse.release` closes this
+object's connection for that time; it reopens on next use. :meth:`Warehouse.upsert` (one table) costs
+O(incoming rows): it deletes the stored rows with the incoming keys and inserts the new ones.
+
+Provenance (see :class:`Provenance`): ``_cxops_columns`` (``table_name, column_name, source``) says
+which contract columns each source provides; ``_cxops_coverage`` (``source, seller_id,
+marketplace_id``) which sellers a source covers. A source without coverage rows covers every seller
+(tables attached by hand, the lake snippet of the README). Metrics decide "not measured" per seller
+from the sources that cover it, so one source never changes whether another seller's metric is
+measured.
+
 Spark notes: the session's configuration comes from the installation (``spark-defaults.conf`` in
 ``SPARK_CONF_DIR``, ``PYSPARK_SUBMIT_ARGS``): catalog, metastore, warehouse directory, resources.
 cxops only forces the UTC session time zone and Arrow transfers, and for a local master fills in what
@@ -44,6 +57,11 @@ from cxops.canonical.schema import TABLES, TableSchema
 
 DEFAULT_WAREHOUSE = "cxops.duckdb"
 PROVENANCE_TABLE = "_cxops_columns"
+COVERAGE_TABLE = "_cxops_coverage"
+IMPORTS_TABLE = "_cxops_imports"
+IMPORT_DAYS_TABLE = "_cxops_import_days"
+#: Tables of the warehouse that are not canonical tables (bookkeeping of imports and provenance).
+INTERNAL_TABLES = (PROVENANCE_TABLE, COVERAGE_TABLE, IMPORTS_TABLE, IMPORT_DAYS_TABLE)
 
 _IBIS_TYPES = {
     "string": dt.string,
@@ -95,12 +113,65 @@ def to_arrow(df: pd.DataFrame, schema: TableSchema) -> pa.Table:
     return pa.Table.from_arrays(arrays, schema=pa.schema(fields))
 
 
+def _qualified(raw, name: str) -> str:
+    """``catalog.main."name"`` of a table in the connection's current database."""
+    cat = raw.execute("SELECT current_database()").fetchone()[0]
+    return f'"{cat}".main."{name}"'
+
+
+def duckdb_replace(raw, schema: TableSchema, incoming: str, target: str) -> int:
+    """Replace rows of ``target`` by key with the rows of relation ``incoming`` (inside a transaction).
+
+    Creates ``target`` with the contract's columns if needed (and adds contract columns an older
+    table lacks). Deletes the stored rows whose key is incoming, inserts the incoming rows by column
+    name. O(incoming rows) writes; the key join reads the stored key columns.
+
+    Returns
+    -------
+    int
+        Stored rows replaced.
+    """
+    from cxops.canonical.rules import SQL_TYPES, column_defs, ident
+
+    raw.execute(f"CREATE TABLE IF NOT EXISTS {target} ({column_defs(schema)})")
+    for c in schema.columns:
+        raw.execute(f"ALTER TABLE {target} ADD COLUMN IF NOT EXISTS {ident(c.name)} {SQL_TYPES[c.dtype]}")
+    on = " AND ".join(f"t.{ident(k)} = n.{ident(k)}" for k in schema.key)
+    replaced = raw.execute(f"DELETE FROM {target} AS t USING {incoming} AS n WHERE {on}").fetchone()[0]
+    cols = ", ".join(ident(c) for c in schema.column_names)
+    casts = ", ".join(
+        f"CAST({ident(c.name)} AS {SQL_TYPES[c.dtype]}) AS {ident(c.name)}" for c in schema.columns
+    )
+    raw.execute(f"INSERT INTO {target} ({cols}) SELECT {casts} FROM {incoming}")
+    return int(replaced or 0)
+
+
 @dataclass
 class UpsertStats:
     """Rows written by :meth:`Warehouse.upsert`: ``inserted`` new keys, ``replaced`` existing keys."""
 
     inserted: int
     replaced: int
+
+
+@dataclass
+class Provenance:
+    """What each source provides, and which sellers it covers.
+
+    Attributes
+    ----------
+    columns : pandas.DataFrame
+        ``table_name, column_name, source``: the contract columns (and markers such as
+        :data:`cxops.canonical.schema.COMPLETE_RATINGS`) each source provides, per table.
+    coverage : ibis.Table or None
+        ``source, seller_id, marketplace_id``: the sellers each source covers (``None`` when no
+        source recorded any). A source with no coverage rows covers every seller.
+    """
+
+    columns: pd.DataFrame
+    coverage: ir.Table | None
+    covered: frozenset[str] = frozenset()
+    """Sources that listed the sellers they cover (the others cover every seller)."""
 
 
 class Warehouse:
@@ -114,11 +185,36 @@ class Warehouse:
         ``duckdb`` or ``pyspark``.
     """
 
-    def __init__(self, con, url: str, engine: str):
-        self.con = con
+    def __init__(self, con, url: str, engine: str, path: Path | None = None):
+        self._con = con
         self.url = url
         self.engine = engine
+        self.path = path  # the DuckDB file, None for in-memory and Spark warehouses
         self._provenance: pd.DataFrame | None = None  # the provenance table, read once
+
+    @property
+    def con(self):
+        """The Ibis backend (reopened on first use after :meth:`release`)."""
+        if self._con is None:
+            self._con = _connect_duckdb_file(self.path)
+            self._provenance = None
+        return self._con
+
+    @con.setter
+    def con(self, value) -> None:
+        self._con = value
+
+    def release(self) -> None:
+        """Close the connection of a DuckDB warehouse file (it reopens on next use).
+
+        An import calls this while it stages, so that it can attach the file read-only (other
+        processes may read it meanwhile) and then write it in one short transaction. No-op for
+        in-memory and Spark warehouses.
+        """
+        if self.path is not None and self._con is not None:
+            self._con.disconnect()
+            self._con = None
+        self._provenance = None
 
     # -- reading -----------------------------------------------------------------------------
     def has_table(self, name: str) -> bool:
@@ -148,13 +244,11 @@ class Warehouse:
 
     # -- provenance --------------------------------------------------------------------------
     def provided_columns(self, table: str) -> set[str]:
-        """Columns of canonical ``table`` that **every** imported source of it provides.
+        """Columns of canonical ``table`` that **every** source of it provides (all sellers together).
 
         A column not provided is *unknown*, never read as a value (for example Olist has no tracking
-        ids, so the valid tracking rate is not measured rather than 0 %). With several sources, a
-        column only some of them provide is unknown for the rows of the others, so it counts as not
-        provided: a metric then falls back to what every source has (or is not measured) rather than
-        judging one source's rows by another source's blanks.
+        ids, so the valid tracking rate is not measured rather than 0 %). This is the warehouse-wide
+        view; metrics decide per seller from the sources that cover it (:meth:`provenance`).
         """
         prov = self._read_provenance()
         if prov is None:
@@ -165,6 +259,25 @@ class Warehouse:
         n_sources = df["source"].nunique()
         per_column = df.groupby("column_name")["source"].nunique()
         return set(per_column[per_column == n_sources].index)
+
+    def provenance(self) -> Provenance | None:
+        """What each source provides and which sellers it covers; ``None`` when nothing is recorded.
+
+        Two small queries (the columns table, and the distinct sources of the coverage table); the
+        coverage itself stays an engine table for the metrics to join.
+        """
+        prov = self._read_provenance()
+        if prov is None:
+            return None
+        coverage = None
+        covered: frozenset[str] = frozenset()
+        if self.has_table(COVERAGE_TABLE):
+            coverage = self.con.table(COVERAGE_TABLE)
+            got = self.execute(coverage.select("source").distinct())
+            covered = frozenset(got["source"])
+            if not covered:
+                coverage = None
+        return Provenance(prov, coverage, covered)
 
     def _read_provenance(self) -> pd.DataFrame | None:
         """The whole provenance table (small), read once per warehouse object; None when absent.
@@ -178,7 +291,10 @@ class Warehouse:
         return self._provenance
 
     def record_provided(self, table: str, columns: list[str] | set[str], source: str) -> None:
-        """Record that ``source`` provides ``columns`` of ``table`` (idempotent)."""
+        """Record that ``source`` provides ``columns`` of ``table`` (idempotent, adds to what it had).
+
+        A source recorded only this way covers every seller (see :meth:`record_coverage`).
+        """
         new = pd.DataFrame({"table_name": table, "column_name": sorted(set(columns)), "source": source})
         old = self._read_provenance()
         self._provenance = None
@@ -190,34 +306,58 @@ class Warehouse:
         )
         self._provenance = new
 
+    def record_coverage(self, source: str, sellers: pd.DataFrame) -> None:
+        """Record that ``source`` covers the sellers ``sellers`` (``seller_id, marketplace_id``).
+
+        Imports record it in their commit; this is for sources registered by hand.
+        """
+        rows = sellers[["seller_id", "marketplace_id"]].drop_duplicates().assign(source=source)
+        rows = rows[["source", "seller_id", "marketplace_id"]].reset_index(drop=True)
+        if self.has_table(COVERAGE_TABLE):
+            old = self.execute(self.con.table(COVERAGE_TABLE))
+            rows = pd.concat([old, rows]).drop_duplicates().reset_index(drop=True)
+        schema = ibis.schema({"source": "string", "seller_id": "string", "marketplace_id": "string"})
+        self.con.create_table(
+            COVERAGE_TABLE, pa.Table.from_pandas(rows, preserve_index=False), schema=schema, overwrite=True
+        )
+
     # -- writing -----------------------------------------------------------------------------
-    def upsert(self, schema: TableSchema, rows: pd.DataFrame) -> UpsertStats:
-        """Insert or replace rows of a canonical table by its key.
+    def upsert(self, schema: TableSchema, rows: pd.DataFrame | pa.Table) -> UpsertStats:
+        """Insert or replace rows of a canonical table by its key, in one transaction.
+
+        Costs O(incoming rows) on DuckDB: the stored rows with an incoming key are deleted (a join
+        on the key columns) and the incoming rows inserted; the table is never rewritten. Imports use
+        :mod:`cxops.ingest.staging` instead (every table of an import in one transaction).
 
         Parameters
         ----------
         schema : TableSchema
-        rows : pandas.DataFrame
-            Validated rows (see :func:`cxops.canonical.validate.validate`); keys unique.
+        rows : pandas.DataFrame or pyarrow.Table
+            Validated rows (see :func:`cxops.ingest.validate.validate`); keys unique.
 
         Returns
         -------
         UpsertStats
         """
-        incoming = to_arrow(rows, schema)
-        name = schema.name
-        if not self.has_table(name):
-            self.con.create_table(name, incoming, schema=ibis_schema(schema))
-            return UpsertStats(inserted=incoming.num_rows, replaced=0)
+        incoming = rows if isinstance(rows, pa.Table) else to_arrow(rows, schema)
         if self.engine == "pyspark":
+            if not self.has_table(schema.name):
+                self.con.create_table(schema.name, incoming, schema=ibis_schema(schema))
+                return UpsertStats(inserted=incoming.num_rows, replaced=0)
             return self._upsert_spark(schema, incoming)
-        tmp = f"_incoming_{uuid.uuid4().hex[:8]}"
-        inc = self.con.create_table(tmp, incoming, schema=ibis_schema(schema))
+        raw = self.con.con
+        name = f"_incoming_{uuid.uuid4().hex[:8]}"
+        raw.register(name, incoming)
         try:
-            replaced, merged = self._merged(schema, inc)
-            self.con.create_table(name, merged, overwrite=True)
+            raw.execute("BEGIN TRANSACTION")
+            try:
+                replaced = duckdb_replace(raw, schema, name, _qualified(raw, schema.name))
+                raw.execute("COMMIT")
+            except BaseException:
+                raw.execute("ROLLBACK")
+                raise
         finally:
-            self.con.drop_table(tmp, force=True)
+            raw.unregister(name)
         return UpsertStats(inserted=incoming.num_rows - replaced, replaced=replaced)
 
     def _merged(self, schema: TableSchema, inc: ir.Table) -> tuple[int, ir.Table]:
@@ -231,7 +371,8 @@ class Warehouse:
     def _upsert_spark(self, schema: TableSchema, incoming: pa.Table) -> UpsertStats:
         """Spark upsert: Spark cannot overwrite a table it reads in the same query, so the merged rows
         are written to a staging table that then replaces the old one (drop, rename). The incoming rows
-        are a temporary view (no files)."""
+        are a temporary view (no files). Not atomic across tables: a failure between two tables'
+        swaps leaves the earlier ones written."""
         name = schema.name
         tag = uuid.uuid4().hex[:8]
         tmp, stage = f"_incoming_{tag}", f"_staging_{name}_{tag}"
@@ -254,7 +395,9 @@ class Warehouse:
 
     def close(self) -> None:
         """Close the connection (for Spark: stop the session, which other warehouses may share)."""
-        disconnect = getattr(self.con, "disconnect", None)
+        if self._con is None:  # released by an import and not reopened since
+            return
+        disconnect = getattr(self._con, "disconnect", None)
         if disconnect:
             disconnect()
 
@@ -276,12 +419,9 @@ def connect(url: str | None = None) -> Warehouse:
         con = ibis.duckdb.connect()
         engine = "duckdb"
     elif url.startswith("duckdb://") or url.endswith(".duckdb") or url.endswith(".db"):
-        path = url.removeprefix("duckdb://")
-        if path.startswith("/") and url.startswith("duckdb:///"):
-            path = path  # absolute
-        Path(path).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
-        con = ibis.duckdb.connect(str(Path(path).expanduser()))
-        engine = "duckdb"
+        path = Path(url.removeprefix("duckdb://")).expanduser()
+        path.resolve().parent.mkdir(parents=True, exist_ok=True)
+        return Warehouse(_connect_duckdb_file(path), url, "duckdb", path=path)
     else:
         raise ValueError(
             f"unrecognised warehouse URL {url!r}: use a path ending in .duckdb, duckdb:///PATH, "
@@ -290,6 +430,14 @@ def connect(url: str | None = None) -> Warehouse:
     con.raw_sql("SET enable_progress_bar=false")
     con.raw_sql("SET TimeZone='UTC'")
     return Warehouse(con, url, engine)
+
+
+def _connect_duckdb_file(path: Path):
+    """An Ibis DuckDB backend on the warehouse file ``path`` (UTC session, no progress bar)."""
+    con = ibis.duckdb.connect(str(path))
+    con.raw_sql("SET enable_progress_bar=false")
+    con.raw_sql("SET TimeZone='UTC'")
+    return con
 
 
 #: Settings of an in-process local Spark (``pyspark:``): small shuffles, no UI, no progress bars.

@@ -17,8 +17,19 @@ The schemas here are plain data; validation lives in :mod:`cxops.canonical.valid
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 
 CONTRACT_VERSION = 1
+
+#: Plausibility bounds of every instant (``timestamp``) and calendar date (``date``) column: a value
+#: before :data:`EARLIEST` (or the column's own ``earliest``) or more than :data:`AHEAD` after the
+#: import is quarantined with file, row and column, never stored (a year 9999, 0001 or 1900 is a
+#: data error, and such a value breaks every later computation on the warehouse).
+EARLIEST = date(2000, 1, 1)
+AHEAD = timedelta(days=366)
+#: Words some tools accept as times. They name the moment of reading, not of the event, so they are
+#: rejected wherever an instant or date is expected.
+RELATIVE_TIME_WORDS = ("now", "today", "yesterday", "tomorrow")
 
 # dtype names used below: "string", "timestamp" (UTC instant), "date", "int", "float", "bool"
 
@@ -39,6 +50,9 @@ class Column:
         Allowed values (after lower-casing, except where noted).
     min, max : float, optional
         Inclusive numeric bounds.
+    earliest : datetime.date, optional
+        Earliest plausible value of an instant or date column (default :data:`EARLIEST`); the latest
+        is :data:`AHEAD` after the import.
     """
 
     name: str
@@ -47,6 +61,20 @@ class Column:
     enum: tuple[str, ...] | None = None
     min: float | None = None
     max: float | None = None
+    earliest: date | None = None
+
+    def plausible_range(self, imported_at: datetime) -> tuple[datetime, datetime] | None:
+        """Inclusive plausible ``(lowest, highest)`` of an instant or date column, else ``None``.
+
+        Parameters
+        ----------
+        imported_at : datetime.datetime
+            The import's instant (UTC, naive): the highest value is :data:`AHEAD` after it.
+        """
+        if self.dtype not in ("timestamp", "date"):
+            return None
+        lo = datetime.combine(self.earliest or EARLIEST, datetime.min.time())
+        return lo, imported_at + AHEAD
 
 
 @dataclass(frozen=True)
@@ -144,7 +172,7 @@ SELLERS = TableSchema(
         _c("seller_id", "string", True),
         _c("marketplace_id", "string", True),
         _c("name", "string"),
-        _c("registered_at", "timestamp"),
+        _c("registered_at", "timestamp", earliest=date(1995, 1, 1)),  # the first marketplaces: 1995
         _c("primary_category", "string"),
         _c("country", "string"),
     ),

@@ -1,26 +1,29 @@
-"""Validation of canonical tables on load.
+"""Validation of canonical rows held in a DataFrame (the mapped rows of a source-specific importer).
 
 Every row read ends up either *loaded* or *quarantined* with the file, row, column and reason;
-nothing is dropped or coerced silently. Checks: required columns present, required values non-null,
-types parse, enumerations, numeric bounds, key uniqueness within the input, and row-level orderings
-(``received_at <= first_response_at`` …; see :class:`cxops.canonical.schema.Ordering`).
-Unknown extra columns are kept (passed through unchanged).
+nothing is dropped or coerced silently. The checks are the contract's rules compiled once
+(:mod:`cxops.canonical.rules`): required columns present, required values non-null, types parse,
+enumerations, numeric bounds, IANA zones, plausible instants, row-level orderings
+(``received_at <= first_response_at`` …; see :class:`cxops.canonical.schema.Ordering`), and key
+uniqueness within the input (the first occurrence is kept). Unknown extra columns are kept (passed
+through unchanged). The canonical files importer runs the same compiled rules on the file scans.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
+import ibis
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
+from cxops.canonical.rules import RuleContext, compile_checks, ident, literal, unreadable_type
 from cxops.canonical.schema import TableSchema
 from cxops.errors import InputError
 
 QUARANTINE_COLUMNS = ["table", "file", "row", "column", "reason", "record"]
-
-_TRUE = {"true", "t", "1", "yes", "y"}
-_FALSE = {"false", "f", "0", "no", "n"}
 
 
 class SchemaError(InputError):
@@ -44,7 +47,7 @@ class ValidationResult:
     loaded : pandas.DataFrame
         Valid rows in canonical dtypes: timestamps as UTC-naive ``datetime64[us]``, dates as
         ``datetime64`` at midnight, ints as ``Int64``, floats as ``Float64``, bools as ``boolean``,
-        strings as ``object``/``string``. Extra columns are kept.
+        strings as ``object``. Extra columns are kept.
     quarantined : pandas.DataFrame
         Columns ``table, file, row, column, reason, record`` (``record`` is the original row as JSON).
         One row per rejected input row (the first reason found).
@@ -68,92 +71,26 @@ class ValidationResult:
         return len(self.quarantined)
 
 
-def _iana_zones() -> set[str]:
+def iana_zones() -> frozenset[str]:
+    """Valid IANA time zone names (``zoneinfo``)."""
     from zoneinfo import available_timezones
 
-    return available_timezones()
+    return frozenset(available_timezones())
 
 
-def _blank(s: pd.Series) -> pd.Series:
-    """True where a value is null or an empty / whitespace-only string."""
-    isnull = s.isna()
-    if s.dtype == object or pd.api.types.is_string_dtype(s):
-        txt = s.astype("string").str.strip()
-        return isnull | (txt == "").fillna(False).astype(bool)
-    return isnull
-
-
-def parse_timestamp_utc(s: pd.Series) -> pd.Series:
-    """Parse a column of instants to UTC-naive ``datetime64[us]``.
-
-    Tz-aware values are converted to UTC; naive values and strings without an offset are taken to be
-    UTC already (the canonical contract). Unparseable values become ``NaT`` (the caller compares with
-    the input's null mask to report them).
-    """
-    if isinstance(s.dtype, pd.DatetimeTZDtype):
-        out = s.dt.tz_convert("UTC").dt.tz_localize(None)
-    elif pd.api.types.is_datetime64_any_dtype(s):
-        out = s
-    else:
-        txt = s.astype("string").str.strip()
-        out = pd.to_datetime(txt, errors="coerce", utc=True, format="ISO8601")
-        out = out.dt.tz_convert("UTC").dt.tz_localize(None)
-    return out.astype("datetime64[us]")
-
-
-def _parse(col_dtype: str, s: pd.Series) -> pd.Series:
-    if col_dtype == "string":
-        blank = _blank(s)
-        return pd.Series(
-            [None if b else str(v).strip() for v, b in zip(s.tolist(), blank.tolist(), strict=False)],
-            index=s.index,
-            dtype=object,
-        )
-    if col_dtype == "timestamp":
-        return parse_timestamp_utc(s)
-    if col_dtype == "date":
-        if pd.api.types.is_datetime64_any_dtype(s):
-            return pd.to_datetime(s).dt.tz_localize(None).dt.normalize().astype("datetime64[us]")
-        txt = s.astype("string").str.strip()
-        return pd.to_datetime(txt, errors="coerce", format="ISO8601").dt.normalize().astype("datetime64[us]")
-    if col_dtype in ("int", "float"):
-        if pd.api.types.is_bool_dtype(s):
-            # a true/false column is not a number: every value is invalid (never True -> 1)
-            return pd.Series(pd.NA, index=s.index, dtype="Int64" if col_dtype == "int" else "Float64")
-        if pd.api.types.is_numeric_dtype(s):
-            num = s.astype("Float64")
-        else:
-            num = pd.to_numeric(s.astype("string").str.strip(), errors="coerce").astype("Float64")
-        finite = num.isna() | np.isfinite(num.astype(float).fillna(0.0))
-        num = num.where(finite.astype(bool), np.nan)  # inf / -inf are not values
-        if col_dtype == "int":
-            integral = num.isna() | ((num == num.round()) & (num.abs() < 2**62))
-            num = num.where(integral.fillna(True).astype(bool), np.nan)  # fractions, overflow
-            return num.round().astype("Int64")
-        return num
-    if col_dtype == "bool":
-        if pd.api.types.is_bool_dtype(s):
-            return s.astype("boolean")
-        txt = s.astype("string").str.strip().str.lower()
-        out = pd.Series(pd.NA, index=s.index, dtype="boolean")
-        out[txt.isin(_TRUE).fillna(False).astype(bool)] = True
-        out[txt.isin(_FALSE).fillna(False).astype(bool)] = False
-        return out
-    raise ValueError(f"unknown dtype {col_dtype}")
-
-
-def _records(df: pd.DataFrame, idx: pd.Index) -> list[str]:
-    sub = df.loc[idx]
+def duplicate_reason(key: tuple[str, ...], alias: str, first_sql: str) -> str:
+    """SQL of the reason of a row repeating an earlier row's key (``first_sql``: that row's number):
+    ``duplicate key ('seller_id', 'order_id')=('S1', 'O1') (first at row 2)``."""
     return (
-        [
-            r
-            for r in sub.astype(object)
-            .where(sub.notna(), None)
-            .apply(lambda row: pd.Series(row).to_json(date_format="iso"), axis=1)
-        ]
-        if len(sub)
-        else []
+        f"{literal(f'duplicate key {key!r}=(')} || {key_text_sql(key, alias)} || ') (first at row ' || "
+        f"CAST({first_sql} AS VARCHAR) || ')'"
     )
+
+
+def key_text_sql(key: tuple[str, ...], alias: str = "") -> str:
+    """SQL text of a key tuple, e.g. ``'S1', 'O1'``."""
+    pre = f"{alias}." if alias else ""
+    return " || ', ' || ".join(f"'''' || CAST({pre}{ident(k)} AS VARCHAR) || ''''" for k in key)
 
 
 def validate(
@@ -162,6 +99,7 @@ def validate(
     file: str,
     first_row_number: int = 2,
     known_keys: pd.DataFrame | None = None,
+    imported_at: datetime | None = None,
 ) -> ValidationResult:
     """Validate and type one input of a canonical table.
 
@@ -176,7 +114,9 @@ def validate(
     first_row_number : int
         Row number reported for ``df``'s first row (2 for a CSV with a header line; 1 for Parquet).
     known_keys : pandas.DataFrame, optional
-        Not used for uniqueness (re-imports replace by key); reserved for referential checks.
+        Not used (re-imports replace by key); kept for compatibility.
+    imported_at : datetime.datetime, optional
+        The import's instant (UTC, naive) for the plausibility bounds; default now.
 
     Returns
     -------
@@ -185,7 +125,8 @@ def validate(
     Raises
     ------
     SchemaError
-        When a required column is missing from the input (nothing is loaded from it).
+        When a required column is missing from the input, or a contract column holds nested or
+        binary values (nothing is loaded from it).
     """
     missing = [c for c in schema.required_columns if c not in df.columns]
     if missing:
@@ -194,89 +135,125 @@ def validate(
             f"(found: {', '.join(map(str, df.columns))})"
         )
     df = df.reset_index(drop=True)
-    rows = pd.Series(np.arange(len(df)) + first_row_number, index=df.index)
-    reason = pd.Series(pd.NA, index=df.index, dtype="string")
-    column = pd.Series(pd.NA, index=df.index, dtype="string")
-
-    def flag(mask: pd.Series, col: str, why: str) -> None:
-        mask = mask.fillna(False).astype(bool) & reason.isna()
-        reason[mask] = why
-        column[mask] = col
-
-    out = pd.DataFrame(index=df.index)
-    for col in schema.columns:
-        if col.name not in df.columns:
-            continue
-        raw = df[col.name]
-        blank = _blank(raw)
-        parsed = _parse(col.dtype, raw)
-        if col.required:
-            flag(blank, col.name, "required value is missing")
-        flag(~blank & parsed.isna(), col.name, f"not a valid {col.dtype}: {{value}}")
-        if col.enum is not None:
-            case = str.upper if col.name == "fulfillment_channel" else str.lower
-            parsed = parsed.map(lambda v, case=case: None if v is None else case(v))
-            bad = parsed.notna() & ~parsed.isin(col.enum)
-            flag(bad, col.name, f"not one of {', '.join(col.enum)}: {{value}}")
-        if col.min is not None:
-            flag(parsed.notna() & (parsed < col.min), col.name, f"below minimum {col.min:g}: {{value}}")
-        if col.max is not None:
-            flag(parsed.notna() & (parsed > col.max), col.name, f"above maximum {col.max:g}: {{value}}")
-        if col.name == "timezone":
-            zones = _iana_zones()
-            flag(parsed.notna() & ~parsed.isin(zones), col.name, "not an IANA time zone: {value}")
-        out[col.name] = parsed
-    for extra in df.columns:
-        if extra not in out.columns:
-            out[extra] = df[extra]
-
-    warn_rows: list[dict] = []
-    for o in schema.orderings:
-        if o.left in out.columns and o.right in out.columns:
-            bad = out[o.left].notna() & out[o.right].notna() & (out[o.left] > out[o.right])
-            why = f"{o.left} is after {o.right}"
-            if o.severity == "error":
-                flag(bad, o.right, why)
-            else:
-                for i in bad[bad.fillna(False).astype(bool)].index:
-                    warn_rows.append({"row": int(rows[i]), "column": o.right, "reason": why})
-
-    # Key uniqueness within this input: the first occurrence is loaded, later ones quarantined.
-    key_ok = reason.isna()
-    keyed = out.loc[key_ok, list(schema.key)]
-    dup = keyed.duplicated(keep="first")
-    if dup.any():
-        first_row = {}
-        for i, k in zip(keyed.index, map(tuple, keyed.itertuples(index=False, name=None)), strict=False):
-            first_row.setdefault(k, int(rows[i]))
-        for i in keyed.index[dup.to_numpy()]:
-            k = tuple(keyed.loc[i])
-            reason[i] = f"duplicate key {schema.key}={k} (first at row {first_row[k]})"
-            column[i] = ",".join(schema.key)
-
-    bad_idx = reason[reason.notna()].index
-    # Fill the {value} placeholders with the offending value.
-    msgs = []
-    for i in bad_idx:
-        why = str(reason[i])
-        col = str(column[i])
-        if "{value}" in why:
-            why = why.replace("{value}", repr(df.at[i, col]) if col in df.columns else "")
-        msgs.append(why)
+    con = ibis.duckdb.connect()
+    raw = con.con
+    raw.execute("SET TimeZone='UTC'")
+    contract = [c for c in df.columns if c in schema.column_names]
+    arrow = _to_arrow(df[contract], file)
+    raw.register("src", arrow)
+    types = {r[0]: r[1] for r in raw.execute("DESCRIBE src").fetchall()}
+    cols = [(c, types[c]) for c in contract]
+    for c, t in cols:
+        problem = unreadable_type(t)
+        if problem:
+            raise SchemaError(f"{file}: column {c} {problem}")
+    source = f"(SELECT row_number() OVER () - 1 + {int(first_row_number)} AS _row, * FROM src)"
+    ctx = RuleContext(imported_at or datetime.now(UTC).replace(tzinfo=None), zones=iana_zones())
+    q = compile_checks(schema, source, cols, ctx)
+    raw.execute(f"CREATE TEMP TABLE checked AS {q.sql}")
+    key = schema.key
+    keys = ", ".join(ident(k) for k in key)
+    on = " AND ".join(f"c.{ident(k)} = d.{ident(k)}" for k in key)
+    raw.execute(
+        f"CREATE TEMP TABLE dups AS SELECT {keys}, min(_row) AS _first FROM checked WHERE _reason IS NULL "
+        f"GROUP BY {keys} HAVING count(*) > 1"
+    )
+    why = duplicate_reason(key, "c", "d._first")
+    raw.execute(
+        f"UPDATE checked AS c SET _reason = {why}, _column = {literal(','.join(key))} FROM dups AS d "
+        f"WHERE {on} AND c._row > d._first AND c._reason IS NULL"
+    )
+    out = raw.execute("SELECT * FROM checked ORDER BY _row").arrow().read_all()
+    con.disconnect()
+    full = _to_pandas(out)
+    rows = full["_row"].to_numpy(dtype=np.int64)
+    bad = full["_reason"].notna().to_numpy()
+    pos = rows - int(first_row_number)
+    records = full["_record"].to_numpy(dtype=object)
+    # a duplicate has no JSON record yet (its reason came after the checks): build it here
+    need = bad & pd.isna(full["_record"]).to_numpy()
+    if need.any():
+        records = records.copy()
+        records[need] = _records_json(df, pos[need])
     quarantined = pd.DataFrame(
         {
             "table": schema.name,
             "file": file,
-            "row": rows[bad_idx].astype(int).to_numpy(),
-            "column": column[bad_idx].astype(str).to_numpy(),
-            "reason": msgs,
-            "record": _records(df, bad_idx),
+            "row": rows[bad],
+            "column": full["_column"].to_numpy(dtype=object)[bad],
+            "reason": full["_reason"].to_numpy(dtype=object)[bad],
+            "record": records[bad],
         },
         columns=QUARANTINE_COLUMNS,
     )
-    warnings = pd.DataFrame(
-        [{"table": schema.name, "file": file, **w, "record": None} for w in warn_rows],
-        columns=QUARANTINE_COLUMNS,
+    warn_parts = []
+    for i, (column, reason) in enumerate(q.warnings):
+        flag = full[f"_w{i}"].to_numpy(dtype=bool) & ~bad
+        if flag.any():
+            warn_parts.append(
+                pd.DataFrame(
+                    {
+                        "table": schema.name,
+                        "file": file,
+                        "row": rows[flag],
+                        "column": column,
+                        "reason": reason,
+                        "record": None,
+                    },  # fmt: skip
+                    columns=QUARANTINE_COLUMNS,
+                )
+            )
+    warnings = (
+        pd.concat(warn_parts, ignore_index=True).sort_values("row", kind="stable").reset_index(drop=True)
+        if warn_parts
+        else pd.DataFrame(columns=QUARANTINE_COLUMNS)
     )
-    loaded = out.loc[reason.isna()].reset_index(drop=True)
+    loaded = full.loc[~bad, [c.name for c in schema.columns if c.name in df.columns]].reset_index(drop=True)
+    extra = [c for c in df.columns if c not in schema.column_names]
+    for c in extra:
+        loaded[c] = df[c].to_numpy()[pos[~bad]]
     return ValidationResult(schema.name, file, len(df), loaded, quarantined, warnings)
+
+
+def _to_arrow(df: pd.DataFrame, file: str) -> pa.Table:
+    """The frame as Arrow; object columns mixing types become text (as a CSV would hold them)."""
+    arrays, names = [], []
+    for c in df.columns:
+        s = df[c]
+        try:
+            arr = pa.array(s, from_pandas=True)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
+            arr = pa.array([None if _isna(v) else str(v) for v in s.tolist()], type=pa.string())
+        if pa.types.is_null(arr.type):
+            arr = arr.cast(pa.string())
+        arrays.append(arr)
+        names.append(str(c))
+    return pa.Table.from_arrays(arrays, names=names)
+
+
+def _isna(v) -> bool:
+    try:
+        return bool(pd.isna(v))
+    except (TypeError, ValueError):
+        return False
+
+
+_PANDAS = {pa.int64(): pd.Int64Dtype(), pa.float64(): pd.Float64Dtype(), pa.bool_(): pd.BooleanDtype()}
+
+
+def _to_pandas(t: pa.Table) -> pd.DataFrame:
+    df = t.to_pandas(types_mapper=_PANDAS.get, date_as_object=False)
+    for name, typ in zip(t.column_names, t.schema.types, strict=True):
+        if pa.types.is_string(typ) or pa.types.is_large_string(typ):
+            df[name] = df[name].astype(object).where(df[name].notna(), None)
+        elif pa.types.is_timestamp(typ) or pa.types.is_date(typ):
+            df[name] = df[name].astype("datetime64[us]")
+    return df
+
+
+def _records_json(df: pd.DataFrame, positions: np.ndarray) -> list[str]:
+    sub = df.iloc[np.asarray(positions, dtype=int)]
+    if not len(sub):
+        return []
+    text = sub.to_json(orient="records", lines=True, date_format="iso", force_ascii=False)
+    return text.rstrip("\n").split("\n")

@@ -1,10 +1,15 @@
-"""Importers: source files → canonical tables, with quarantine of bad rows.
+"""Importers: source files → canonical tables, with quarantine of bad rows, all or nothing.
 
-* :func:`import_canonical` — a directory of ``<table>.csv`` / ``<table>.parquet`` files.
+* :func:`import_canonical` — a directory of ``<table>.csv`` / ``<table>.parquet`` files, checked and
+  staged in the engine (:mod:`.canonical_files`, :mod:`.scan`).
 * :func:`import_olist` — the Olist Brazilian e-commerce data set.
+* :func:`cxops.ingest.amazon.import_amazon` — Amazon Seller Central / SP-API reports.
 
-Both return an :class:`ImportReport` (rows read / loaded / quarantined per file and table, and
-data-quality notes) and can write the rejected rows to ``<quarantine_dir>/<table>.csv``.
+Every import stages its rows, then writes every table, its source's provenance and an import log in
+one transaction (:mod:`.job`, :mod:`.staging`). Each returns an :class:`ImportReport` (rows read /
+loaded / quarantined per file and table, the changed rows and local days per table, what the source
+provides, data-quality notes) and writes the rejected rows to ``<quarantine_dir>/<table>.csv`` before
+the commit (:mod:`.quarantine`).
 """
 
 from cxops.ingest.canonical_files import import_canonical

@@ -8,6 +8,7 @@ Typing and validation happen later (:mod:`cxops.canonical.validate` or a source 
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
 import pandas as pd
@@ -56,12 +57,28 @@ def read_raw(path: str | Path) -> pd.DataFrame:
     suffix = path.suffix.lower()
     try:
         if suffix == ".csv":
+            from cxops.ingest.scan import csv_header
+
+            csv_header(path)  # an empty file or a repeated column name: a clear error
             _check_field_counts(path)
             df = pd.read_csv(
                 path, dtype=str, keep_default_na=False, na_filter=False, encoding="utf-8-sig", index_col=False
             )
         elif suffix == ".parquet":
-            df = pq.read_table(path).to_pandas()
+            table = pq.read_table(path)
+            odd = [
+                f"{f.name} ({f.type})"
+                for f in table.schema
+                if pa.types.is_nested(f.type)
+                or pa.types.is_binary(f.type)
+                or pa.types.is_large_binary(f.type)
+            ]
+            if odd:
+                raise IngestError(
+                    f"{path}: column(s) {', '.join(odd)} hold lists, structs or binary values, not one text, "
+                    "number or time per row; nothing was imported"
+                )
+            df = table.to_pandas()
         else:
             raise IngestError(f"{path}: unsupported file type {suffix!r} (use .csv or .parquet)")
     except IngestError:
@@ -71,6 +88,8 @@ def read_raw(path: str | Path) -> pd.DataFrame:
     except (pd.errors.ParserError, UnicodeDecodeError, pa.ArrowException, OSError, ValueError) as e:
         kind = "CSV" if suffix == ".csv" else "Parquet"
         raise IngestError(f"{path}: cannot read as {kind}: {e}") from e
+    except csv.Error as e:
+        raise IngestError(f"{path}: cannot read as CSV: {e}") from e
     df.columns = [str(c).strip() for c in df.columns]
     dup = sorted({c for c in df.columns if list(df.columns).count(c) > 1})
     if dup:
@@ -81,8 +100,9 @@ def read_raw(path: str | Path) -> pd.DataFrame:
 
 def _check_field_counts(path: Path) -> None:
     """Raise if a CSV record has more or fewer fields than the header (pandas would shift or pad it)."""
-    import csv
+    import sys
 
+    csv.field_size_limit(min(sys.maxsize, 2**31 - 1))  # a long text field is a value, not an error
     bad: list[str] = []
     with path.open(newline="", encoding="utf-8-sig") as f:
         reader = csv.reader(f)

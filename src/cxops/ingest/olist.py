@@ -31,11 +31,12 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from cxops.canonical.marketplaces import builtin_marketplaces, timezone_of
-from cxops.canonical.schema import TABLES
 from cxops.ingest.files import SUFFIXES, IngestError, find_table_file
+from cxops.ingest.job import ImportJob
 from cxops.ingest.olist_reviews import load_feedback
 from cxops.ingest.report import ImportReport, quarantine_rows
 from cxops.ingest.sources import NO_SELLER, SourceFile, load_derived, text
@@ -156,7 +157,7 @@ def _discover(directory: Path, stem: str, name: str) -> Path | None:
 class OlistContext:
     """State shared by the table mappings of one Olist import."""
 
-    wh: Warehouse
+    job: ImportJob
     report: ImportReport
     src: dict[str, SourceFile]
     tz: str
@@ -209,7 +210,19 @@ def import_olist(
     start = time.perf_counter()
     files = discover_olist_files(directory, paths)
     src = {name: SourceFile(path, COLUMNS[name], kind=f"Olist {name}") for name, path in files.items()}
-    ctx = OlistContext(wh, ImportReport(source="olist"), src, timezone_of(MARKETPLACE), LocalizeStats())
+    report = ImportReport(source="olist")
+    where = Path(directory) if directory is not None else files["orders"]
+    with ImportJob(wh, report, f"olist:{where.resolve()}", quarantine_dir) as job:
+        ctx = OlistContext(job, report, src, timezone_of(MARKETPLACE), LocalizeStats())
+        _map_and_stage(ctx)
+        job.commit()
+    report.seconds = time.perf_counter() - start
+    return report
+
+
+def _map_and_stage(ctx: OlistContext) -> None:
+    """Map every Olist file and stage the canonical rows (the commit writes them)."""
+    src = ctx.src
     category = _categories(ctx)
     ctx.has_category = category is not None
     ctx.orders = _orders(ctx)
@@ -235,10 +248,6 @@ def import_olist(
         "Olist has no claims, buyer messages, returns or violations: those tables are not "
         "created and their metrics are not measured"
     )
-    if quarantine_dir is not None:
-        report.write_quarantine(quarantine_dir)
-    report.seconds = time.perf_counter() - start
-    return report
 
 
 def _categories(ctx: OlistContext) -> pd.DataFrame | None:
@@ -277,7 +286,7 @@ def _orders(ctx: OlistContext) -> pd.DataFrame:
     ):
         out[name], bad = ctx.localize(o.df[col])
         if name == "purchased_at":
-            o.reject(bad, col, "not a valid timestamp: '" + o.df[col].astype(str) + "'")
+            o.reject(bad, col, "not a valid timestamp: '" + o.df[col].map(str) + "'")
             o.reject(out[name].isna(), col, "required value is missing")
         else:
             o.warn.append((bad, col, "not a valid timestamp, taken as missing"))
@@ -312,10 +321,11 @@ def _items(ctx: OlistContext, category: pd.DataFrame | None) -> pd.DataFrame:
     df["price"] = pd.to_numeric(
         raw if pd.api.types.is_numeric_dtype(raw) else text(raw), errors="coerce"
     ).astype("Float64")
+    finite = np.isfinite(df["price"].to_numpy(dtype=float, na_value=np.nan))
     i.reject(
-        (df["price"].isna() | (df["price"] < 0)).fillna(True),
+        (df["price"].isna() | (df["price"] < 0) | ~pd.Series(finite, index=df.index)).fillna(True),
         "price",
-        "price is not a non-negative number: '" + raw.astype(str) + "'",
+        "price is not a non-negative number: '" + raw.map(str) + "'",
     )
     df["ship_limit"], bad = ctx.localize(i.df["shipping_limit_date"])
     i.warn.append((bad, "shipping_limit_date", "not a valid timestamp, taken as missing"))
@@ -360,16 +370,14 @@ def _seller_orders(items: pd.DataFrame, orders: pd.DataFrame) -> pd.DataFrame:
 
 # -- loading ---------------------------------------------------------------------------------------
 def _load_marketplace(ctx: OlistContext) -> None:
-    wh = ctx.wh
-    if wh.has_table("marketplaces"):
-        t = wh.table("marketplaces")
-        if len(wh.execute(t.filter(t.marketplace_id == MARKETPLACE).select("marketplace_id"))):
-            return  # an existing row (maybe a user override) is kept
+    job = ctx.job
+    if MARKETPLACE in job.stored_marketplaces():
+        return  # an existing row (maybe a user override) is kept
     b = builtin_marketplaces()
     b = b[b["marketplace_id"] == MARKETPLACE].reset_index(drop=True)
-    stats = wh.upsert(TABLES["marketplaces"], b)
-    wh.record_provided("marketplaces", list(b.columns), source="builtin")
-    ctx.report.add("(built-in)", "marketplaces", 1, 1, inserted=stats.inserted, replaced=stats.replaced)
+    entry = job.entry("(built-in)", "marketplaces", 1, 1, 0)
+    job.frame_part("marketplaces", b, entry)
+    job.builtin_provided.setdefault("marketplaces", set()).update(b.columns)
 
 
 def _load_sellers(ctx: OlistContext) -> None:
@@ -389,7 +397,7 @@ def _load_sellers(ctx: OlistContext) -> None:
     sel["marketplace_id"] = MARKETPLACE
     sel["country"] = "BR"
     load_derived(
-        ctx.wh,
+        ctx.job,
         ctx.report,
         "sellers",
         s,
@@ -410,12 +418,14 @@ def _closed_deals(ctx: OlistContext, sellers: pd.DataFrame) -> pd.DataFrame:
     sid = c.text("seller_id")
     won, bad = ctx.localize(c.df["won_date"])
     c.reject(sid.isna(), "seller_id", "required value is missing")
-    c.reject(bad, "won_date", "not a valid timestamp: '" + c.df["won_date"].astype(str) + "'")
+    c.reject(bad, "won_date", "not a valid timestamp: '" + c.df["won_date"].map(str) + "'")
     c.reject(won.isna(), "won_date", "required value is missing")
     c.reject_duplicates(pd.DataFrame({"seller_id": sid}), "seller_id", "seller_id")
     c.reject(~sid.isin(sellers["seller_id"]), "seller_id", "seller not in the sellers file")
     ok = c.ok.to_numpy()
-    ctx.report.add(c.file, "sellers", len(c), int(ok.sum()), c.quarantine("sellers"))
+    q = c.quarantine("sellers")
+    ctx.job.entry(c.file, "sellers", len(c), int(ok.sum()), len(q), quarantined=q)
+    ctx.job.quarantine_frame("sellers", q)
     ctx.report.note(
         f"sellers.registered_at is the closed-deal won_date for {int(ok.sum()):,} sellers "
         "(null for the others)"
@@ -458,7 +468,7 @@ def _load_orders(ctx: OlistContext) -> None:
         "order_total = sum of item prices, freight excluded; category = the seller's first item's"
     )
     load_derived(
-        ctx.wh, report, "orders", o, len(o), rows[cols + ["_src"]], q, warn, provided=cols, source="olist"
+        ctx.job, report, "orders", o, len(o), rows[cols + ["_src"]], q, warn, provided=cols, source="olist"
     )
 
 
@@ -502,7 +512,7 @@ def _load_items(ctx: OlistContext) -> None:
     cols = ["seller_id", "order_id", "line_id", "product_id", "quantity", "unit_price"]
     cols += ["category"] if ctx.has_category else []
     load_derived(
-        ctx.wh,
+        ctx.job,
         ctx.report,
         "order_items",
         i,
@@ -522,7 +532,7 @@ def _load_per_order(ctx: OlistContext, table: str, order_mask: pd.Series, rows: 
     lost = cand[~ctx.has_items[order_mask]]
     q = o.quarantine_rows(table, lost["_src"], "order_id", NO_SELLER)
     load_derived(
-        ctx.wh, ctx.report, table, o, len(cand), rows[cols + ["_src"]], q, provided=cols, source="olist"
+        ctx.job, ctx.report, table, o, len(cand), rows[cols + ["_src"]], q, provided=cols, source="olist"
     )
 
 

@@ -41,7 +41,7 @@ def load_feedback(ctx: OlistContext) -> None:
     r.reject(
         (~score.between(1, 5) | (score != score.round())).fillna(True),
         "review_score",
-        "review_score is not an integer from 1 to 5: '" + raw.astype(str) + "'",
+        "review_score is not an integer from 1 to 5: '" + raw.map(str) + "'",
     )
     times = {}
     for col in ("review_answer_timestamp", "review_creation_date"):
@@ -100,7 +100,7 @@ def load_feedback(ctx: OlistContext) -> None:
     ]
     cols = ["seller_id", "order_id", "rating", "submitted_at", "is_shared", "comment"]
     load_derived(
-        ctx.wh,
+        ctx.job,
         report,
         "feedback",
         r,

@@ -1,4 +1,5 @@
-"""What an import did: rows read, loaded and quarantined per (file, table), and data-quality notes.
+"""What an import did: rows read, loaded and quarantined per (file, table), the days each table's
+changes fall on, what the source provides, and data-quality notes.
 
 Counting rule: ``rows_read`` counts the *source* rows of ``file`` that map to ``table``;
 each of them is either loaded (it produced at least one canonical row) or quarantined (with a
@@ -11,6 +12,7 @@ from two sellers is two seller orders).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +25,49 @@ from cxops.canonical.validate import QUARANTINE_COLUMNS
 
 #: Prefix of the ``reason`` of warning rows in quarantine files (loaded rows with a flag).
 WARNING_PREFIX = "warning: "
+#: At most this many quarantined (and as many warning) rows are kept in an :class:`ImportReport`
+#: object; the quarantine files and the counts always hold all of them.
+REPORT_ROWS = 100_000
+
+
+@dataclass
+class TableChanges:
+    """Rows of a table inserted or changed by the import and the local anchor days they fall on.
+
+    Attributes
+    ----------
+    table : str
+    rows_changed : int
+        Distinct keys inserted or whose stored values changed (a re-import of the same data: 0).
+    days : list of datetime.date
+        Marketplace-local anchor days of the changed rows, old and new values (see
+        :mod:`cxops.ingest.changes`), sorted. Metrics of windows containing them may have changed.
+    rows_restated : int
+        Of ``rows_changed``, the keys that were stored already (their values changed).
+    """
+
+    table: str
+    rows_changed: int
+    days: list[date]
+    rows_restated: int = 0
+
+    def summary(self) -> str:
+        """``orders: 12 rows changed; days affected 2024-05-01..2024-05-03, 2024-05-09``."""
+        if not self.rows_changed:
+            return f"{self.table}: no rows changed"
+        days = format_days(self.days) if self.days else "none"
+        return f"{self.table}: {self.rows_changed:,} rows changed; days affected {days}"
+
+
+def format_days(days: list[date]) -> str:
+    """Sorted days as comma-separated runs: ``2024-05-01..2024-05-03, 2024-05-09``."""
+    runs: list[tuple[date, date]] = []
+    for d in sorted(set(days)):
+        if runs and d - runs[-1][1] == timedelta(days=1):
+            runs[-1] = (runs[-1][0], d)
+        else:
+            runs.append((d, d))
+    return ", ".join(a.isoformat() if a == b else f"{a.isoformat()}..{b.isoformat()}" for a, b in runs)
 
 
 def _empty() -> pd.DataFrame:
@@ -73,18 +118,30 @@ class ImportReport:
     Attributes
     ----------
     source : str
-        ``canonical`` or ``olist``.
+        The importer: ``canonical``, ``olist`` or ``amazon``.
     entries : list of TableImport
     quarantined : pandas.DataFrame
-        Rejected rows, columns ``table, file, row, column, reason, record``.
+        Rejected rows, columns ``table, file, row, column, reason, record`` (at most
+        :data:`REPORT_ROWS`; the quarantine files have all of them).
     warnings : pandas.DataFrame
-        Loaded rows carrying a data-quality flag, same columns.
+        Loaded rows carrying a data-quality flag, same columns (at most :data:`REPORT_ROWS`).
     notes : list of str
         Free-text data-quality notes and stated mapping policies.
     quarantine_files : list of pathlib.Path
-        Files written by :meth:`write_quarantine`.
+        Files written by :meth:`write_quarantine` (or by the import itself).
     seconds : float
         Wall time of the import.
+    changes : dict of str to TableChanges
+        Per canonical table written: rows changed and the local days they fall on.
+    source_id : str
+        The provenance label of the source (``canonical:/data/x``, ``olist:…``, ``amazon:SELLER``).
+    provided : dict of str to list of str
+        Table -> the contract columns (and markers) this source provides.
+    measurable : dict of str to list of str
+        Metric -> why it is not measured from this source alone, or ``None`` when it is measurable;
+        filled by the caller that knows the metric catalog (the CLI), empty otherwise.
+    import_id : int, optional
+        The id of the import in the warehouse's import log (DuckDB warehouses).
     """
 
     source: str
@@ -94,6 +151,11 @@ class ImportReport:
     notes: list[str] = field(default_factory=list)
     quarantine_files: list[Path] = field(default_factory=list)
     seconds: float = 0.0
+    changes: dict[str, TableChanges] = field(default_factory=dict)
+    source_id: str = ""
+    provided: dict[str, list[str]] = field(default_factory=dict)
+    measurable: dict[str, str | None] = field(default_factory=dict)
+    import_id: int | None = None
 
     def add(
         self,
@@ -105,13 +167,18 @@ class ImportReport:
         warnings: pd.DataFrame | None = None,
         inserted: int = 0,
         replaced: int = 0,
+        n_quarantined: int | None = None,
+        n_warned: int | None = None,
     ) -> TableImport:
         """Record one (file, table) entry with its quarantined and warning rows.
+
+        ``n_quarantined`` / ``n_warned`` give the counts when ``quarantined`` / ``warnings`` hold only
+        a sample (the canonical importer keeps at most :data:`REPORT_ROWS` rows in memory).
 
         Raises
         ------
         AssertionError
-            If ``rows_read != rows_loaded + len(quarantined)``.
+            If ``rows_read != rows_loaded + quarantined rows``.
         """
         q = quarantined if quarantined is not None else _empty()
         w = warnings if warnings is not None else _empty()
@@ -120,17 +187,21 @@ class ImportReport:
             table,
             int(rows_read),
             int(rows_loaded),
-            len(q),
-            rows_warned=int(w["row"].nunique()) if len(w) else 0,
+            int(n_quarantined) if n_quarantined is not None else len(q),
+            rows_warned=int(n_warned) if n_warned is not None else (int(w["row"].nunique()) if len(w) else 0),
             inserted=int(inserted),
             replaced=int(replaced),
         )
         self.entries.append(entry)
-        if len(q):
-            self.quarantined = _concat(self.quarantined, q)
-        if len(w):
-            self.warnings = _concat(self.warnings, w)
+        if len(q) and len(self.quarantined) < REPORT_ROWS:
+            self.quarantined = _concat(self.quarantined, q.head(REPORT_ROWS - len(self.quarantined)))
+        if len(w) and len(self.warnings) < REPORT_ROWS:
+            self.warnings = _concat(self.warnings, w.head(REPORT_ROWS - len(self.warnings)))
         return entry
+
+    def change_lines(self) -> list[str]:
+        """One :meth:`TableChanges.summary` line per table written."""
+        return [c.summary() for c in self.changes.values()]
 
     def note(self, text: str) -> None:
         """Add a data-quality note (kept once)."""
@@ -192,7 +263,7 @@ class ImportReport:
         With ``notes=True`` the data-quality notes are added as the table's caption.
         """
         t = Table(title=title or f"cxops import {self.source}", title_justify="left", box=box.SIMPLE_HEAD)
-        t.add_column("table / file", overflow="fold")
+        t.add_column("table / file", overflow="fold", min_width=14)
         for name in ("read", "loaded", "quarantined", "warnings", "inserted", "replaced"):
             t.add_column(name, justify="right", no_wrap=True)
         for e in self.entries:

@@ -2,8 +2,9 @@
 
 A :class:`SourceFile` is one read file with a per-row *first* rejection reason. A mapping derives
 canonical rows from its valid rows (each derived row carries ``_src``, the source row number) and
-:func:`load_derived` validates, upserts and accounts for them, so that every source row is either
-loaded (it produced at least one canonical row) or quarantined with a reason.
+:func:`load_derived` validates, stages (in the import's :class:`~cxops.ingest.job.ImportJob`, written
+in its one commit) and accounts for them, so that every source row is either loaded (it produced at
+least one canonical row) or quarantined with a reason.
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ import pandas as pd
 from cxops.canonical.schema import TABLES
 from cxops.canonical.validate import validate
 from cxops.ingest.files import IngestError, first_row_number, read_raw
+from cxops.ingest.job import ImportJob
 from cxops.ingest.report import ImportReport, quarantine_rows, records_json
-from cxops.warehouse import Warehouse
 
 #: Reason for source rows about an order that has no (valid) item rows, hence no seller.
 NO_SELLER = "order has no valid item rows, so no seller to attribute it to"
@@ -73,7 +74,11 @@ class SourceFile:
     def reject(self, mask, column: str, reason: str | pd.Series) -> None:
         """Reject rows in ``mask`` not rejected yet (the first reason wins)."""
         mask = pd.Series(mask, index=self.df.index).fillna(False).astype(bool) & self.reason.isna()
-        self.reason[mask] = reason[mask] if isinstance(reason, pd.Series) else reason
+        if isinstance(reason, pd.Series):  # a reason is never missing: a missing one would load the row
+            reason = reason.astype(object).where(reason.notna(), f"not a valid {column}")
+            self.reason[mask] = reason[mask]
+        else:
+            self.reason[mask] = reason
         self.column[mask] = column
 
     def first_row_of(self, keys: pd.DataFrame) -> pd.Series:
@@ -125,7 +130,7 @@ class SourceFile:
 
 
 def load_derived(
-    wh: Warehouse,
+    job: ImportJob,
     report: ImportReport,
     table: str,
     src: SourceFile,
@@ -136,7 +141,7 @@ def load_derived(
     provided: list[str] = (),
     source: str = "",
 ) -> None:
-    """Validate derived canonical rows, upsert them and record the (file, table) entry.
+    """Validate derived canonical rows, stage them and record the (file, table) entry.
 
     Parameters
     ----------
@@ -151,9 +156,9 @@ def load_derived(
     warnings : list of pandas.DataFrame
         Flags on loaded source rows.
     provided : list of str
-        Canonical columns the source provides (``wh.record_provided``).
+        Canonical columns the source provides (recorded for the import's source).
     source : str
-        Provenance label prefix, e.g. ``olist``.
+        Unused (the import's source labels the provenance); kept for compatibility.
 
     Notes
     -----
@@ -170,22 +175,18 @@ def load_derived(
     vw["row"] = srow[vw["row"].to_numpy(dtype=int)]
     loaded = np.unique(np.delete(srow, bad_pos))
     sibling = vq["row"].isin(loaded)
-    sib = vq[sibling].assign(
-        reason="another canonical row of this source row was loaded; this one was rejected: "
-        + vq["reason"].astype(str)
-    )
+    sib = vq[sibling].copy()
+    sib["reason"] = "another canonical row of this source row was loaded; this one was rejected: " + sib[
+        "reason"
+    ].astype(str)
     parts = [x for x in (pre_quarantined, vq[~sibling].drop_duplicates("row")) if len(x)]
     q = pd.concat(parts, ignore_index=True) if parts else None
     w = [x for x in (*warnings, vw, sib) if len(x)]
-    stats = wh.upsert(schema, res.loaded)
-    wh.record_provided(table, list(provided), source=f"{source}:{src.file}" if source else src.file)
-    report.add(
-        src.file,
-        table,
-        rows_read,
-        len(loaded),
-        q,
-        pd.concat(w, ignore_index=True) if w else None,
-        inserted=stats.inserted,
-        replaced=stats.replaced,
-    )
+    wf = pd.concat(w, ignore_index=True) if w else None
+    n_q = len(q) if q is not None else 0
+    n_w = int(wf["row"].nunique()) if wf is not None else 0
+    entry = job.entry(src.file, table, rows_read, len(loaded), n_q, n_w, q, wf)
+    job.frame_part(table, res.loaded, entry)
+    job.provide(table, provided)
+    job.quarantine_frame(table, q)
+    job.quarantine_frame(table, wf, warning=True)

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from cxops.canonical.schema import RELATIVE_TIME_WORDS
+
 _OFFSET = re.compile(r"(Z|[+-]\d\d:?\d\d)$")
 
 
@@ -45,7 +47,8 @@ def parse_wallclock(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     Returns
     -------
     parsed : pandas.Series
-        ``datetime64[us]``, ``NaT`` where blank or unparseable.
+        ``datetime64[us]``, ``NaT`` where blank or unparseable; relative words (``now``, ``today`` …)
+        are unparseable.
     invalid : pandas.Series of bool
         True where a non-blank value could not be parsed.
     """
@@ -56,7 +59,9 @@ def parse_wallclock(values: pd.Series) -> tuple[pd.Series, pd.Series]:
         return values.astype("datetime64[us]"), pd.Series(False, index=values.index)
     txt = values.astype("string").str.strip()
     blank = (txt.isna() | (txt == "")).fillna(True).astype(bool)
-    txt = txt.mask(blank)
+    # "now", "today" … name the moment of reading, not of the event: never parsed (pandas would)
+    relative = txt.str.lower().isin(RELATIVE_TIME_WORDS).fillna(False).astype(bool)
+    txt = txt.mask(blank | relative)
     try:
         parsed = pd.to_datetime(txt, errors="coerce", format="ISO8601")
     except (ValueError, TypeError):  # mixed offsets: drop them, keep the wall clock
@@ -64,7 +69,7 @@ def parse_wallclock(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     if isinstance(parsed.dtype, pd.DatetimeTZDtype):
         parsed = parsed.dt.tz_localize(None)
     parsed = parsed.astype("datetime64[us]")
-    return parsed, (~blank & parsed.isna())
+    return parsed, (~blank & parsed.isna()) | relative
 
 
 def local_to_utc(naive: pd.Series, tz: str) -> tuple[pd.Series, LocalizeStats]:

@@ -29,7 +29,9 @@ from cxops.days import date_objects
 from cxops.metrics import records
 from cxops.metrics.families import FAMILIES, Family, Output
 from cxops.metrics.options import MetricOptions
+from cxops.metrics.provenance import seller_sources
 from cxops.metrics.records import Inputs, utc_window
+from cxops.metrics.responses import response_sums, responses_unmeasured
 
 OUTPUT_COLUMNS = [
     "seller_id",
@@ -53,6 +55,9 @@ KEYS = ["seller_id", "marketplace_id", "channel"]
 def load_inputs(wh, options: MetricOptions | None = None) -> Inputs:
     """Collect the canonical tables present in warehouse ``wh`` with their provenance and time zones.
 
+    The provenance is per source and seller (:mod:`cxops.metrics.provenance`): when the sources
+    cover different sellers, ``Inputs.sources`` decides per seller what is measured.
+
     Raises
     ------
     KeyError
@@ -62,6 +67,10 @@ def load_inputs(wh, options: MetricOptions | None = None) -> Inputs:
         raise KeyError(f"no orders in the warehouse {wh.url}: import data first (cxops import …)")
     tables = {t: wh.table(t) for t in TABLES if wh.has_table(t)}
     provided = {t: cols for t in tables if (cols := wh.provided_columns(t))}
+    prov = wh.provenance() if hasattr(wh, "provenance") else None
+    sources = None
+    if prov is not None:
+        sources = seller_sources(prov.columns, prov.coverage, prov.covered, wh.execute)
     zones = {mp: v[0] for mp, v in BUILTIN_MARKETPLACES.items()}
     if "marketplaces" in tables:
         mps = wh.execute(tables["marketplaces"].select("marketplace_id", "timezone"))
@@ -81,6 +90,7 @@ def load_inputs(wh, options: MetricOptions | None = None) -> Inputs:
         zones=zones,
         options=options or MetricOptions(),
         span=_span(wh, tables),
+        sources=sources,
     )
 
 
@@ -206,8 +216,27 @@ def _family_as_of(inp: Inputs, fam: Family, days: list[date], base: ir.Table, re
         j = j.mutate(**{c: j[c].fill_null(0) for c in fam.sums})
         for o in fam.outputs:
             if (o.windows is None or w in o.windows) and reasons[o.metric] is None:
-                out.append(_long(j, o, w, o.value))
+                out.append(_measured_only(inp, _long(j, o, w, o.value), o.metric))
     return out
+
+
+def _measured_only(inp: Inputs, t: ir.Table, metric: str) -> ir.Table:
+    """``t`` without the sellers whose sources do not make ``metric`` measurable."""
+    if inp.sources is None:
+        return t
+    return inp.sources.keep(t, _good_profiles(inp, metric))
+
+
+def _good_profiles(inp: Inputs, metric: str) -> set[int]:
+    return {i for i, r in _profile_reasons(inp).items() if r[metric] is None}
+
+
+def _profile_reasons(inp: Inputs) -> dict[int, dict[str, str | None]]:
+    """Per profile of sources: metric -> why it is not measured (``None``: measured)."""
+    key = ("profile_reasons", tuple(sorted(inp.tables)))
+    if key not in inp._cache:
+        inp._cache[key] = {i: _measured_plain(inp.for_profile(p)) for i, p in inp.sources.profiles.items()}
+    return inp._cache[key]
 
 
 def _messages_as_of(inp: Inputs, days: list[date], base: ir.Table, as_of_at: datetime | None) -> ir.Table:
@@ -222,13 +251,10 @@ def _messages_as_of(inp: Inputs, days: list[date], base: ir.Table, as_of_at: dat
         at = ibis.literal(as_of_at, type="timestamp")
         m = m.filter((m.received_at <= at) & (m.resolved_at <= at))
         replied = m.responded_at <= at
-    sums = m.group_by(["seller_id", "marketplace_id", "as_of"]).aggregate(
-        messages=m.count(),
-        late=m.f_late.sum(),
-        replied=replied.fill_null(False).ifelse(1, 0).sum(),
-        median_hours=replied.fill_null(False).ifelse(m.hours, ibis.null("float64")).median(),
+    sums = response_sums(m, ["seller_id", "marketplace_id", "as_of"], replied)
+    return _measured_only(
+        inp, _messages_long(base, sums, ["seller_id", "marketplace_id", "as_of"]), "late_response_rate"
     )
-    return _messages_long(base, sums, ["seller_id", "marketplace_id", "as_of"])
 
 
 def _messages_long(base: ir.Table, sums: ir.Table, keys: list[str]) -> ir.Table:
@@ -298,31 +324,97 @@ def _tenure(base: ir.Table, as_of) -> ir.Table:
 
 
 def _measured(inp: Inputs) -> dict[str, str | None]:
+    """Metric -> why it is not measured (``None``: measured for at least one seller).
+
+    With per-seller provenance (``inp.sources``) a metric counts as measured when the sources of
+    some seller being computed make it measurable; the rows of the other sellers are dropped and
+    replaced by "not measured" rows with their own reason (:func:`_not_measured_rows`).
+    """
+    if inp.sources is None:
+        return _measured_plain(inp)
+    by_profile = _profile_reasons(inp)
+    active = [by_profile[i] for i in inp.sources.active()]
+    out = {}
+    for m in by_profile[next(iter(by_profile))]:
+        reasons = [r[m] for r in active]
+        out[m] = None if any(r is None for r in reasons) else (reasons[0] if reasons else "no data imported")
+    return out
+
+
+def _measured_plain(inp: Inputs) -> dict[str, str | None]:
     reasons: dict[str, str | None] = {}
     for fam in FAMILIES:
         reasons.update(fam.measured(inp))
-    msg = None
-    if "buyer_messages" not in inp.tables:
-        msg = "no buyer_messages data imported"
-    elif not inp.has("buyer_messages", "first_response_at"):
-        msg = "the buyer_messages source does not provide first_response_at"
+    msg = responses_unmeasured(inp)
     reasons["late_response_rate"] = msg
     reasons["median_first_response_hours"] = msg
     reasons["tenure_days"] = None
     return reasons
 
 
-def _not_measured_rows(base: pd.DataFrame, reasons: dict[str, str | None]) -> pd.DataFrame:
+def measurable(provided: dict[str, list[str] | set[str]]) -> dict[str, str | None]:
+    """Metric -> why it is not measured from sources providing ``provided`` (``None``: measurable).
+
+    Parameters
+    ----------
+    provided : dict
+        Table -> the contract columns (and markers) provided, e.g. an import's
+        :attr:`cxops.ingest.report.ImportReport.provided`.
+    """
+    inp = Inputs(tables=dict.fromkeys(provided), provided={t: set(c) for t, c in provided.items()}, zones={})
+    return _measured_plain(inp)
+
+
+def measurable_by_source(wh, source: str) -> dict[str, str | None]:
+    """What one recorded source makes measurable: its provided columns (all its imports together),
+    with the sources that cover every seller (built-in marketplaces, attached tables).
+
+    Returns
+    -------
+    dict
+        Metric -> reason it is not measured from this source, ``None`` when measurable.
+    """
+    prov = wh.provenance()
+    if prov is None:
+        return measurable({})
+    cols = prov.columns
+    mine = cols[(cols["source"] == source) | ~cols["source"].isin(prov.covered)]
+    provided: dict[str, set[str]] = {}
+    for table, g in mine.groupby("table_name"):
+        per = g.groupby("column_name")["source"].nunique()
+        provided[table] = set(per[per == g["source"].nunique()].index)
+    return measurable(provided)
+
+
+def _not_measured_rows(
+    base: pd.DataFrame, reasons: dict[str, str | None], by_profile: dict[int, dict] | None = None
+) -> pd.DataFrame:
+    """The "not measured" rows: for every metric a seller's sources do not make measurable.
+
+    ``base`` has ``seller_id, marketplace_id, as_of`` (and ``profile`` with ``by_profile``, the
+    reasons per profile of sources); without ``by_profile`` the same ``reasons`` apply to every seller.
+    """
     from cxops.metrics.catalog import CATALOG
 
     frames = []
-    for name, reason in reasons.items():
-        if reason is None:
-            continue
+    for name in reasons:
+        if by_profile is None:
+            if reasons[name] is None:
+                continue
+            rows = base
+            note = reasons[name]
+        else:
+            why = {i: r[name] for i, r in by_profile.items() if r[name] is not None}
+            if not why:
+                continue
+            rows = base[base["profile"].isin(list(why))]
+            if rows.empty:
+                continue
+            note = rows["profile"].map(why).to_numpy()
         md = CATALOG[name]
         for w in md.windows:
             for ch in md.channels:
-                df = base[["seller_id", "marketplace_id", "as_of"]].copy()
+                df = rows[["seller_id", "marketplace_id", "as_of"]].copy()
                 df["as_of"] = pd.to_datetime(df["as_of"])
                 df["channel"] = ch
                 df["metric"] = name
@@ -333,7 +425,7 @@ def _not_measured_rows(base: pd.DataFrame, reasons: dict[str, str | None]) -> pd
                 df["denominator"] = None
                 df["value"] = None
                 df["status"] = "not_measured"
-                df["note"] = reason
+                df["note"] = note
                 frames.append(df)
     if not frames:
         return pd.DataFrame(columns=OUTPUT_COLUMNS)
@@ -429,11 +521,23 @@ def compute_at(
     if options is not None:
         inp.options = options
     u = universe(inp, seller_ids)
-    if inp.reuse:  # the universe is materialised already (Inputs.cached)
-        return _as_of_rows(wh, inp, days, u, as_of_at)
-    # the universe reads the whole order history: computed once, shared by every family's query
-    with u.cache() as cu:
-        return _as_of_rows(wh, inp, days, cu, as_of_at)
+    try:
+        if inp.reuse:  # the universe is materialised already (Inputs.cached)
+            return _as_of_rows(wh, inp, days, u, as_of_at)
+        # the universe reads the whole order history: computed once, shared by every family's query
+        with u.cache() as cu:
+            return _as_of_rows(wh, inp, days, cu, as_of_at)
+    finally:
+        if inp.sources is not None:
+            inp.sources.present = None  # set per call only (see _set_present)
+
+
+def _set_present(wh, inp: Inputs, u: ir.Table) -> None:
+    """Record which profiles of sources the sellers of universe ``u`` have (one small query)."""
+    if inp.sources is None:
+        return
+    prof = inp.sources.profile_of(u.select("seller_id", "marketplace_id"))
+    inp.sources.present = set(wh.execute(prof.select("profile").distinct())["profile"].astype(int))
 
 
 def _as_of_rows(wh, inp: Inputs, days: list[date], u: ir.Table, as_of_at: datetime | None) -> pd.DataFrame:
@@ -446,6 +550,7 @@ def _as_of_rows(wh, inp: Inputs, days: list[date], u: ir.Table, as_of_at: dateti
     base = u.cross_join(_dates(days))
     base = base.filter(base.start_day <= base.as_of)
     keys = base.select("seller_id", "marketplace_id", "as_of")
+    _set_present(wh, inp, u)
     reasons = _measured(inp)
     parts: list[pd.DataFrame] = []
     first, last = min(days), max(days)
@@ -460,8 +565,11 @@ def _as_of_rows(wh, inp: Inputs, days: list[date], u: ir.Table, as_of_at: dateti
         mi = _windowed(inp, first - timedelta(days=RESPONSE_WINDOW - 1), last)
         parts.append(wh.execute(_messages_as_of(mi, days, keys, as_of_at)))
     parts.append(wh.execute(_tenure(base, base.as_of)))
-    base_df = wh.execute(keys)
-    parts.append(_not_measured_rows(base_df, reasons))
+    if inp.sources is None:
+        parts.append(_not_measured_rows(wh.execute(keys), reasons))
+    else:
+        base_df = wh.execute(inp.sources.profile_of(keys))
+        parts.append(_not_measured_rows(base_df, reasons, _profile_reasons(inp)))
     parts = [p for p in parts if len(p)]
     if not parts:
         return pd.DataFrame(columns=OUTPUT_COLUMNS)
@@ -494,7 +602,7 @@ def _family_series(
         s = s.filter((s.day >= start) & (s.day >= s.start_day)).mutate(as_of=s.day)
         for o in fam.outputs:
             if (o.windows is None or w in o.windows) and reasons[o.metric] is None:
-                out.append(_long(s, o, w, o.value))
+                out.append(_measured_only(inp, _long(s, o, w, o.value), o.metric))
     return out
 
 
@@ -506,16 +614,11 @@ def _messages_series(inp: Inputs, start: date, end: date, base: ir.Table) -> ir.
     x = m.cross_join(offsets)
     x = x.mutate(as_of=x.day + x.k.as_interval("D"))
     x = x.filter((x.as_of >= start) & (x.as_of <= end) & (x.resolved_day <= x.as_of))
-    replied = (x.responded_day <= x.as_of).fill_null(False)
-    sums = x.group_by(["seller_id", "marketplace_id", "as_of"]).aggregate(
-        messages=x.count(),
-        late=x.f_late.sum(),
-        replied=replied.ifelse(1, 0).sum(),
-        median_hours=replied.ifelse(x.hours, ibis.null("float64")).median(),
-    )
+    sums = response_sums(x, ["seller_id", "marketplace_id", "as_of"], x.responded_day <= x.as_of)
     grid = base.cross_join(_calendar(start, end))
     grid = grid.filter(grid.day >= grid.start_day).select("seller_id", "marketplace_id", as_of="day")
-    return _messages_long(grid, sums, ["seller_id", "marketplace_id", "as_of"])
+    out = _messages_long(grid, sums, ["seller_id", "marketplace_id", "as_of"])
+    return _measured_only(inp, out, "late_response_rate")
 
 
 def series_expr(
@@ -571,7 +674,12 @@ def compute_series(
     inp = inputs or load_inputs(wh, options)
     if options is not None:
         inp.options = options
-    df = wh.execute(series_expr(inp, start, end, seller_ids, metrics))
+    try:
+        _set_present(wh, inp, universe(inp, seller_ids))
+        df = wh.execute(series_expr(inp, start, end, seller_ids, metrics))
+    finally:
+        if inp.sources is not None:
+            inp.sources.present = None
     if df.empty:
         return pd.DataFrame(columns=OUTPUT_COLUMNS)
     return _finish(df)

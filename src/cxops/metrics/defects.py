@@ -12,7 +12,7 @@ import ibis
 import pandas as pd
 
 from cxops.metrics import records
-from cxops.metrics.compute import _measured, load_inputs
+from cxops.metrics.compute import _measured, _set_present, load_inputs, universe
 from cxops.metrics.families import FAMILIES
 from cxops.metrics.options import MetricOptions
 
@@ -97,7 +97,12 @@ def defect_records(
     inp = inputs or load_inputs(wh, options)
     if options is not None:
         inp.options = options
-    reasons = _measured(inp)
+    try:  # what this seller's own sources make measurable
+        _set_present(wh, inp, universe(inp, [seller_id]))
+        reasons = _measured(inp)
+    finally:
+        if inp.sources is not None:
+            inp.sources.present = None
     windows = {o.metric: fam.windows for fam in FAMILIES for o in fam.outputs}
     frames = []
     for metric in _SOURCES:

@@ -18,6 +18,7 @@ from cxops.canonical.schema import COMPLETE_RATINGS
 from cxops.metrics import records
 from cxops.metrics.catalog import AFN, ALL, MFN
 from cxops.metrics.records import Inputs
+from cxops.metrics.unmeasured import missing_inputs, no_feedback_or_claims, no_table
 
 GROUP = ["seller_id", "marketplace_id", "channel", "day"]
 
@@ -82,14 +83,8 @@ class Family:
 
 
 def _missing(inp: Inputs, needs: list[tuple[str, tuple[str, ...]]]) -> str | None:
-    """Reason a family is not measured, or None."""
-    for table, cols in needs:
-        if table not in inp.tables:
-            return f"no {table} data imported"
-        if not inp.has(table, *cols):
-            missing = [c for c in cols if c not in inp.provided.get(table, set())]
-            return f"the {table} source does not provide {', '.join(missing)}"
-    return None
+    """Reason a family is not measured (an :class:`~cxops.metrics.unmeasured.Unmeasured`), or None."""
+    return missing_inputs(inp, needs)
 
 
 def _all(metrics: list[str], reason: str | None) -> dict[str, str | None]:
@@ -97,9 +92,9 @@ def _all(metrics: list[str], reason: str | None) -> dict[str, str | None]:
 
 
 def _odr_measured(inp: Inputs) -> dict[str, str | None]:
-    fb = None if "feedback" in inp.tables else "no feedback data imported"
-    cl = None if "claims" in inp.tables else "no claims data imported"
-    odr = None if (fb is None or cl is None) else "no feedback or claims data imported"
+    fb = None if "feedback" in inp.tables else no_table("feedback")
+    cl = None if "claims" in inp.tables else no_table("claims")
+    odr = None if (fb is None or cl is None) else no_feedback_or_claims()
     return {
         "order_defect_rate": odr,
         "negative_feedback_rate": fb,

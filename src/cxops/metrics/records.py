@@ -21,6 +21,7 @@ import ibis.expr.types as ir
 
 from cxops.metrics.localtime import local_date
 from cxops.metrics.options import MetricOptions
+from cxops.metrics.provenance import Profile, SellerSources
 
 #: Claim decisions that take a claim out of the order defect rate (Amazon A1, A5, A6).
 NOT_COUNTING_DECISIONS = ("denied", "withdrawn", "reversed")
@@ -36,7 +37,11 @@ class Inputs:
     tables : dict
         Canonical table name -> Ibis table, only for tables present in the warehouse.
     provided : dict
-        Table name -> set of columns some source provides (a column not provided is unknown).
+        Table name -> set of columns every source of it provides (warehouse-wide; a column not
+        provided is unknown).
+    sources : SellerSources, optional
+        Per-seller provenance (:mod:`cxops.metrics.provenance`) when the sources cover different
+        sellers; then "not measured" and the columns a record may read are decided per seller.
     zones : dict
         marketplace_id -> IANA time zone.
     options : MetricOptions
@@ -61,6 +66,7 @@ class Inputs:
     span: tuple[datetime, datetime] | None = None
     reuse: bool = False
     window: tuple[datetime, datetime] | None = None
+    sources: SellerSources | None = None
     _cache: dict = field(default_factory=dict, repr=False)
 
     def cached(self, name: str, build):
@@ -86,6 +92,24 @@ class Inputs:
         if prov is None:  # no provenance recorded: trust the stored columns
             return True
         return all(c in prov for c in columns)
+
+    def provides(self, t: ir.Table, table: str, *columns: str) -> tuple[ir.Table, str | bool]:
+        """Whether the sources of each row's seller provide ``columns`` of ``table``.
+
+        ``t`` must have ``seller_id, marketplace_id``. Returns ``(t, bool)`` when the answer is the
+        same for every seller, else ``t`` with a per-seller boolean column added and its name.
+        """
+        if self.sources is None:
+            return t, self.has(table, *columns)
+        return self.sources.column_flag(t, table, *columns)
+
+    def for_profile(self, profile: Profile) -> Inputs:
+        """The inputs as one profile of sources sees them (its tables and provided columns)."""
+        tables = {t: v for t, v in self.tables.items() if profile.has_table(t)}
+        provided = (
+            self.provided if profile.provided is None else {t: set(c) for t, c in profile.provided.items()}
+        )
+        return replace(self, tables=tables, provided=provided, sources=None)
 
     def with_window(self, window: tuple[datetime, datetime] | None) -> Inputs:
         """A copy reading only the records anchored in the UTC ``window`` (``None``: all records).
@@ -304,11 +328,16 @@ def late_shipments(inp: Inputs) -> ir.Table:
         o = o.left_join(ca, KEY).select(o, "cancelled_at")
     else:
         o = o.mutate(cancelled_at=ibis.null("timestamp"))
+    o, o_units = inp.provides(o, "orders", "units")
+    o, s_units = inp.provides(o, "shipments", "units")
     cancelled = _cancelled_before_shipping(o)
     confirmed_late = o.last_confirmed_at > o.latest_ship_at
     shortfall = ibis.literal(False)
-    if inp.has("orders", "units") and inp.has("shipments", "units"):
+    if o_units is not False and s_units is not False:
         shortfall = o.units.notnull() & o.confirmed_units.notnull() & (o.confirmed_units < o.units)
+        for has in (o_units, s_units):
+            if has is not True:
+                shortfall = shortfall & o[has]
     unshipped = (
         o.n_shipments.isnull() | (o.n_unconfirmed_undelivered.fill_null(0) > 0) | shortfall.fill_null(False)
     )
@@ -386,11 +415,14 @@ def tracking(inp: Inputs) -> ir.Table:
     """
     s = shipments(inp, "confirmed_at")
     s = s.filter((s.channel == "mfn") & s.confirmed_at.notnull())
+    s, carrier = inp.provides(s, "shipments", "carrier")
+    s, scan = inp.provides(s, "shipments", "first_scan_at")
     valid = s.tracking_id.notnull() & (s.tracking_id.strip() != "")
-    if inp.has("shipments", "carrier"):
-        valid = valid & s.carrier.notnull()
-    if inp.has("shipments", "first_scan_at"):
-        valid = valid & s.first_scan_at.notnull()
+    for has, col in ((carrier, s.carrier), (scan, s.first_scan_at)):
+        if has is True:
+            valid = valid & col.notnull()
+        elif has is not False:  # per seller: required where the seller's sources provide it
+            valid = valid & (~s[has] | col.notnull())
     return s.select(
         "seller_id",
         "order_id",

@@ -9,8 +9,9 @@ Public API
 Report types (:data:`REPORT_TYPES`): the all-orders flat file (and the archived-orders one), Orders API
 ``getOrders`` pages, FBA fulfilled shipments, returns, seller feedback, and the account health JSON.
 Module map: :mod:`.decode` (charsets), :mod:`.tsv` (tolerant splitter), :mod:`.detect` (report
-types, no-data documents), :mod:`.dates`, one module per report type, :mod:`.store` (merge by key),
-:mod:`.changes` (days affected), :mod:`.importer` (orchestration), :mod:`.fuzz` (fuzz targets).
+types, no-data documents), :mod:`.dates`, one module per report type, :mod:`.write` (staging,
+versions), :mod:`.importer` (orchestration), :mod:`.fuzz` (fuzz targets); merging by key, changed days
+and the one-transaction commit are :mod:`cxops.ingest.job`'s.
 """
 
 from cxops.ingest.amazon.detect import (

@@ -2,9 +2,10 @@
 
 Two phases: every file is read, decoded, recognised, mapped and validated first (a file that cannot be
 imported as a whole — malformed JSON, an unrecognised header, a failed report — stops the import
-before anything is written); then the tables are written in dependency order, merged by key with what
-the warehouse holds (:mod:`.store`), and the days each table's changes fall on are reported
-(:mod:`.changes`).
+before anything is written; a report of a type cxops does not read, found in a folder, is skipped with
+a note); then the tables are staged in dependency order, merged by key with what the warehouse holds,
+and committed in one transaction (:mod:`.write`, :mod:`cxops.ingest.job`); the days each table's
+changes fall on are reported.
 """
 
 from __future__ import annotations
@@ -24,8 +25,9 @@ from cxops.ingest.amazon.orders_flat import read_all_orders
 from cxops.ingest.amazon.outcome import AmazonImportReport, FileOutcome
 from cxops.ingest.amazon.reading import read_report
 from cxops.ingest.amazon.returns import read_returns
-from cxops.ingest.amazon.write import write_all
+from cxops.ingest.amazon.write import provenance_label, stage_all, supersede
 from cxops.ingest.files import IngestError
+from cxops.ingest.job import ImportJob
 from cxops.warehouse import Warehouse
 
 READERS = {
@@ -70,29 +72,47 @@ def resolve_marketplace(marketplace_id: str, zones: dict[str, str]) -> str:
     return mp
 
 
-def expand_paths(paths: str | Path | Iterable[str | Path], report: AmazonImportReport) -> list[Path]:
+def expand_paths(
+    paths: str | Path | Iterable[str | Path], report: AmazonImportReport, from_folders: set | None = None
+) -> list[Path]:
     """Files to import: given files as they are; directories searched recursively (sorted) for report
-    files (:data:`SUFFIXES`; hidden files skipped, others noted).
+    files (:data:`SUFFIXES`; hidden files skipped, others noted; links to folders not followed, noted).
+
+    Parameters
+    ----------
+    from_folders : set, optional
+        Filled with the files found in folders (a report type cxops does not read is skipped there).
 
     Raises
     ------
     IngestError
-        A path that does not exist, or no file at all.
+        A path that does not exist, a link that loops or leads nowhere, or no file at all.
     """
     if isinstance(paths, str | Path):
         paths = [paths]
     out: list[Path] = []
     for p in map(Path, paths):
+        if p.is_symlink() and not p.exists():
+            raise IngestError(f"{p}: {_broken_link(p)}; nothing was imported")
         if p.is_file():
             out.append(p)
         elif p.is_dir():
-            found = sorted(
-                x
-                for x in p.rglob("*")
-                if x.is_file() and not any(s.startswith(".") for s in x.relative_to(p).parts)
+            entries = sorted(
+                x for x in p.rglob("*") if not any(s.startswith(".") for s in x.relative_to(p).parts)
             )
+            broken = [x for x in entries if x.is_symlink() and not x.exists()]
+            if broken:
+                raise IngestError(f"{broken[0]}: {_broken_link(broken[0])}; nothing was imported")
+            linked = [x for x in entries if x.is_symlink() and x.is_dir()]
+            if linked:
+                names = ", ".join(str(x.relative_to(p)) for x in linked[:10])
+                report.note(f"{p}: links to folders are not followed: {names}")
+            found = [x for x in entries if x.is_file()]
             skipped = [x for x in found if x.suffix.lower() not in SUFFIXES]
-            out += [x for x in found if x.suffix.lower() in SUFFIXES]
+            picked = [x for x in found if x.suffix.lower() in SUFFIXES]
+            out += picked
+            if from_folders is not None:
+                from_folders.update(picked)
             if skipped:
                 report.note(
                     f"{p}: files skipped (not report files): {', '.join(x.name for x in skipped[:10])}"
@@ -104,11 +124,29 @@ def expand_paths(paths: str | Path | Iterable[str | Path], report: AmazonImportR
     return out
 
 
-def read_all(files: list[Path], ctx: Context, report: AmazonImportReport, forced: str | None = None) -> list:
+def _broken_link(p: Path) -> str:
+    import os
+
+    try:
+        os.stat(p)
+    except OSError as e:
+        if e.errno == 40:  # ELOOP
+            return "a symbolic link that loops"
+    return f"a symbolic link to {os.readlink(p)}, which does not exist"
+
+
+def read_all(
+    files: list[Path],
+    ctx: Context,
+    report: AmazonImportReport,
+    forced: str | None = None,
+    skippable: set | None = None,
+) -> list:
     """Phase 1: read, recognise, map and validate every file (nothing is written).
 
     Files are handled in :data:`detect.REPORT_TYPES` order (orders first), then by name; no-data
-    documents are recorded in ``report.files`` and skipped.
+    documents are recorded in ``report.files`` and skipped; so are the files in ``skippable`` (found
+    in a folder) that are reports of a type cxops does not read, with a note.
 
     Returns
     -------
@@ -122,7 +160,15 @@ def read_all(files: list[Path], ctx: Context, report: AmazonImportReport, forced
     """
     mapped = []
     try:
-        parsed = [read_report(p, ctx.charset, ctx.marketplace_id, forced) for p in files]
+        parsed = []
+        for p in files:
+            try:
+                parsed.append(read_report(p, ctx.charset, ctx.marketplace_id, forced))
+            except detect.UnsupportedReport as e:
+                if skippable is None or p not in skippable:
+                    raise
+                report.files.append(FileOutcome(str(p), e.report_type, "skipped", str(e)))
+                report.note(f"{p.name}: skipped: {e.report_type}, which cxops does not read")
         rank = {t: i for i, t in enumerate((detect.NO_DATA, *detect.REPORT_TYPES))}
         parsed.sort(key=lambda r: (rank[r.report_type], r.file))
         for rf in parsed:
@@ -190,20 +236,25 @@ def import_amazon(
     zones = marketplace_zones(wh)
     ctx = Context(seller, resolve_marketplace(marketplace_id, zones), zones, charset)
     forced = detect.normalize_report_type(report_type) if report_type else None
-    files = expand_paths(paths, report)
-    mapped = read_all(files, ctx, report, forced)
-    write_all(wh, mapped, ctx, report)
-    if any(m.table == "feedback" for m in mapped) and not wh.has_table("claims"):
-        report.note(
-            "no claims source: Amazon's reports here carry no A-to-z claims or chargebacks, so an order "
-            "defect rate computed from this data counts negative feedback only (compare with the "
-            "reported order_defect_rate in reported_metrics)"
-        )
+    in_folders: set[Path] = set()
+    files = expand_paths(paths, report, in_folders)
+    mapped = read_all(files, ctx, report, forced, in_folders)
+    supersede(mapped, report)
+    if mapped:
+        label = provenance_label(ctx.seller_id)
+        with ImportJob(wh, report, label, quarantine_dir, default_mp=ctx.marketplace_id) as job:
+            stage_all(job, mapped, ctx, report)
+            claims = job.stg.stored("claims") is not None
+            if any(m.table == "feedback" for m in mapped) and not claims:
+                report.note(
+                    "no claims source: Amazon's reports here carry no A-to-z claims or chargebacks, so an "
+                    "order defect rate computed from this data counts negative feedback only (compare with "
+                    "the reported order_defect_rate in reported_metrics)"
+                )
+            job.commit()
     for n in ctx.notes:
         report.note(n)
     for line in report.change_lines():  # last: what to recompute
         report.note(line)
-    if quarantine_dir is not None:
-        report.write_quarantine(quarantine_dir)
     report.seconds = time.perf_counter() - start
     return report

@@ -91,6 +91,8 @@ class Rows:
         if not m.any():
             return
         why = np.asarray(reason, dtype=object) if not isinstance(reason, str) else reason
+        if not isinstance(why, str):  # a reason is never missing: a missing one would load the row
+            why = np.where(pd.isna(why), f"not a valid {column}", why)
         self.reason[m] = why[m] if not isinstance(why, str) else why
         self.column[m] = column
 
@@ -150,6 +152,9 @@ class Mapped:
         Validation reason by ``_grp`` for canonical rows that were rejected.
     first_row : pandas.Series
         First loaded source row number by ``_grp`` (where warnings on canonical rows are reported).
+    version : pandas.Series, optional
+        For ``orders`` of a report with last-updated times: ``order_id`` -> last-updated instant
+        (the latest version of an order wins across files; :func:`cxops.ingest.amazon.write.supersede`).
     """
 
     table: str
@@ -165,6 +170,7 @@ class Mapped:
     defaults: dict = field(default_factory=dict)
     failed: pd.Series = field(default_factory=lambda: pd.Series(dtype=object))
     first_row: pd.Series = field(default_factory=lambda: pd.Series(dtype="int64"))
+    version: pd.Series | None = None
 
 
 def build(

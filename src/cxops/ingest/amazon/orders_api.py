@@ -153,6 +153,8 @@ def read_orders_api(rf: ReportFile, ctx: Context) -> list[Mapped]:
     every = np.ones(len(rows), dtype=bool)
     d, grp = one_to_one(rows, every, derived[provided])
     m_orders = build("orders", rows, every, d, grp, provided, source)
+    ok = rows.ok & oid.notna().to_numpy()
+    m_orders.version = pd.Series(ts["updated_at"][ok].to_numpy(), index=oid[ok].to_numpy())
 
     crow = rows.fork()
     crow.reject(np.isin(grp, m_orders.failed.index.to_numpy()), "AmazonOrderId", "order rejected")

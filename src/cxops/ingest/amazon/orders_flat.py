@@ -114,6 +114,7 @@ def read_all_orders(rf: ReportFile, ctx: Context) -> list[Mapped]:
         seller_id=ctx.seller_id, marketplace_id=mp
     )
     m_orders = build("orders", rows, np.ones(len(rows), dtype=bool), derived, grp, provided, source)
+    m_orders.version = pd.Series(orders["updated_at"].to_numpy(), index=orders["order_id"].to_numpy())
     failed = m_orders.failed
 
     cancelled_grp = orders.loc[is_cancelled(orders["status"]), GRP].to_numpy()

@@ -41,6 +41,15 @@ class ReportFile:
     sheet: Sheet | None = None
 
 
+#: JSON integers longer than this many digits are kept as their text (Python refuses to convert more
+#: than 4,300 digits); the readers then report them as not a number, with row and field.
+MAX_INT_DIGITS = 100
+
+
+def _parse_int(text: str) -> int | str:
+    return int(text) if len(text) <= MAX_INT_DIGITS else text
+
+
 def load_json(decoded: Decoded, file: str) -> object:
     """Parse a JSON document.
 
@@ -51,7 +60,7 @@ def load_json(decoded: Decoded, file: str) -> object:
         loaded from the file.
     """
     try:
-        return json.loads(decoded.text)
+        return json.loads(decoded.text, parse_int=_parse_int)
     except json.JSONDecodeError as e:
         raise IngestError(
             f"{file}: malformed JSON at byte {decoded.byte_offset(e.pos)} (line {e.lineno}, column "

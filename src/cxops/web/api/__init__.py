@@ -1,0 +1,17 @@
+"""The HTTP API under ``/api/v1``: one router per resource."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from cxops.web.api import audit, docs, health, managers, me, members, runs, sellers
+
+PREFIX = "/api/v1"
+
+
+def api_router() -> APIRouter:
+    """Every API route, under :data:`PREFIX`."""
+    router = APIRouter(prefix=PREFIX)
+    for module in (health, me, members, sellers, managers, runs, audit, docs):
+        router.include_router(module.router)
+    return router

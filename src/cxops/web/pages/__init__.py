@@ -1,0 +1,15 @@
+"""Server-rendered pages: one router per resource (login, home, language, seller page, console)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from cxops.web.pages import auth, console, home, language, sellers
+
+
+def page_router() -> APIRouter:
+    """Every page route."""
+    router = APIRouter(include_in_schema=False)
+    for module in (auth, home, language, sellers, console):
+        router.include_router(module.router)
+    return router
