@@ -353,6 +353,7 @@ def test_weekdays_follow_the_olist_mix_in_local_time(population):
     assert np.abs(share - np.asarray(OLIST["weekday_mix"])).max() < 0.01, share.round(4)
 
 
+@pytest.mark.unit
 def test_every_figure_names_its_source():
     for name, fig in CALIBRATION.items():
         assert fig.source in ("choice", "program") or fig.source.startswith("olist:"), name
@@ -361,6 +362,7 @@ def test_every_figure_names_its_source():
     assert sum(value("cancel_split").values()) == pytest.approx(1.0)
 
 
+@pytest.mark.unit
 def test_logit_normal_fit_recovers_a_known_spread():
     rng = np.random.default_rng(1)
     p = 1 / (1 + np.exp(-(-2.5 + 0.8 * rng.standard_normal(4000))))
