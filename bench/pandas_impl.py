@@ -164,7 +164,9 @@ def compute(d: str, as_of: date) -> pd.DataFrame:
         emit(gm, x, "late_shipment_rate", w, "late", "n")
     pf = om[inwin(om.day, 7)].copy()
     pf["c"] = (
-        pf.cbs & pf.initiated_by.isin(["seller", "system"]) & ~pf.via_buyer_request.fillna(False)
+        pf.cbs
+        & pf.initiated_by.isin(["seller", "system"])
+        & ~pf.via_buyer_request.fillna(False).astype(bool)  # object after the left merge: ~ would be -1/-2
     ).astype(int)
     emit(
         gm,

@@ -207,11 +207,9 @@ def main() -> None:
     data = Path(a.work) / f"o{a.orders}_d{a.days}_s{a.seed}"
     if not (data / "_cxops_columns.json").exists():
         sys.path.insert(0, str(HERE.parent / "src"))
-        from cxops.synth import generate_parquet
+        from cxops.synth import generate
 
-        st = generate_parquet(
-            data, sellers=sellers, days=a.days, seed=a.seed, orders_per_seller_mean=a.per_seller, end=END
-        )
+        st = generate(data, sellers, a.days, seed=a.seed, orders_per_seller=a.per_seller, end=END)
         gen = f"generated in {st.seconds:.1f} s: " + ", ".join(f"{k} {v:,}" for k, v in st.rows.items())
     else:
         gen = "reused " + str(data)

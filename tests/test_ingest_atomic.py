@@ -22,8 +22,8 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from _synth import generate_tables, write_tables
 
-from cxops.demo.synth import generate, write_tables
 from cxops.errors import ConflictError
 from cxops.ingest import import_canonical
 from cxops.ingest.staging import PAUSE_ENV, Staging
@@ -71,8 +71,8 @@ def table_names(path: Path) -> set[str]:
 def versions(tmp_path_factory):
     """Version A (Parquet) and a changed version B (CSV: other rows, overlapping keys, more sellers)."""
     base = tmp_path_factory.mktemp("crash")
-    write_tables(generate(seed=5, sellers=8, days=60), base / "a", "parquet")
-    write_tables(generate(seed=6, sellers=10, days=70), base / "b", "csv")
+    write_tables(generate_tables(seed=5, sellers=8, days=60), base / "a", "parquet")
+    write_tables(generate_tables(seed=6, sellers=10, days=70), base / "b", "csv")
     return base
 
 

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from _synth import generate_tables, write_tables
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cxops.demo.synth import generate, write_tables
 from cxops.ingest import import_canonical, import_olist
 from cxops.ingest.amazon import import_amazon
 from cxops.metrics.compute import compute_metrics, compute_series, measurable, measurable_by_source
@@ -48,7 +48,7 @@ OPTIONAL_TABLES = [
 
 @pytest.fixture(scope="module")
 def marketplace():
-    return generate(seed=11, sellers=4, days=35, end=AS_OF)
+    return generate_tables(seed=11, sellers=4, days=35, end=AS_OF)
 
 
 def _subset(tables, sellers, drop_cols, drop_tables):

@@ -20,7 +20,7 @@ from _wh import warehouse
 from cxops.metrics import compute, records
 from cxops.metrics.compute import compute_at, compute_metrics, compute_series, load_inputs, universe
 from cxops.metrics.records import utc_window
-from cxops.synth import generate_parquet, open_parquet
+from cxops.synth import generate, open_parquet
 
 END = date(2026, 10, 31)
 KEYS = ["seller_id", "marketplace_id", "channel", "metric", "window_days", "as_of"]
@@ -65,7 +65,7 @@ def _both(monkeypatch, run):
 def synth(tmp_path_factory):
     """14 months ending 2026-10-31: US, CA, UK, DE, FR, JP sellers across four DST changes."""
     out = tmp_path_factory.mktemp("synth_window")
-    generate_parquet(out, sellers=30, days=420, seed=5, orders_per_seller_mean=250, end=END, threads=1)
+    generate(out, 30, 420, seed=5, orders_per_seller=250, end=END, threads=1)
     wh = open_parquet(out, threads=1)
     return wh, load_inputs(wh)
 

@@ -1,6 +1,6 @@
 """DuckDB vs local PySpark: the same Ibis metric expressions give identical results.
 
-A small generated marketplace (``cxops.demo.synth.generate``) is imported into an in-memory DuckDB
+A small generated marketplace (``cxops.synth.generate``) is imported into an in-memory DuckDB
 warehouse with ``cxops import canonical`` and, on Spark, registered the way the README tells an
 operator to attach a lake: the same Parquet files as external tables in the Spark catalog under
 the canonical names, plus the provided columns. Every catalog metric is then computed on both as of
@@ -25,10 +25,10 @@ import pandas as pd
 import pytest
 
 from cxops.canonical.schema import COMPLETE_RATINGS, TABLES
-from cxops.demo.synth import generate, write_tables
 from cxops.ingest.canonical_files import import_canonical
 from cxops.metrics.catalog import CATALOG
 from cxops.metrics.compute import compute_at, compute_series, load_inputs
+from cxops.synth import DEMO_STORIES, generate
 from cxops.warehouse import connect
 
 pytestmark = pytest.mark.filterwarnings("ignore:The copy keyword is deprecated")  # pyspark 4.0 on pandas 3
@@ -74,10 +74,10 @@ def _spark_required():
 
 @pytest.fixture(scope="module")
 def lake(tmp_path_factory):
-    """The generated marketplace as canonical Parquet files (one per table)."""
-    tables = generate(seed=3, sellers=12, days=120)
+    """The generated marketplace as canonical Parquet files (one per table): 12 sellers, one of them
+    the demo's star storyline (S0012), over 120 days."""
     d = tmp_path_factory.mktemp("lake")
-    write_tables(tables, d, "parquet")
+    generate(d, 12, 120, seed=3, orders_per_seller=2000, stories=DEMO_STORIES)
     return d
 
 

@@ -1,4 +1,5 @@
-"""The scalable generator (cxops.synth): contract-valid, deterministic, and the metrics run on its Parquet."""
+"""The generator at any size (cxops.synth.generate): every table, the contract, determinism, bounded
+chunks, the manifest, and the metrics straight on its Parquet files."""
 
 from __future__ import annotations
 
@@ -11,9 +12,10 @@ import pytest
 
 from cxops.canonical.schema import TABLES
 from cxops.canonical.validate import validate
+from cxops.errors import InputError
 from cxops.metrics.compute import compute_metrics, compute_series
-from cxops.synth import CALIBRATION, attach_parquet, generate_parquet, open_parquet
-from cxops.synth.generate import MANIFEST
+from cxops.synth import attach_parquet, generate, open_parquet
+from cxops.synth.generate import MANIFEST, WRITTEN
 from cxops.warehouse import connect
 
 END = date(2026, 10, 31)
@@ -22,9 +24,7 @@ END = date(2026, 10, 31)
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory):
     out = tmp_path_factory.mktemp("synth")
-    stats = generate_parquet(
-        out, sellers=40, days=150, seed=11, orders_per_seller_mean=60, end=END, threads=1
-    )
+    stats = generate(out, 40, 150, seed=11, orders_per_seller=60, end=END, threads=1)
     return out, stats
 
 
@@ -32,79 +32,68 @@ def _read(path) -> pd.DataFrame:
     return duckdb.sql(f"SELECT * FROM read_parquet('{path}')").df()
 
 
-def test_every_metric_table_written_with_contract_columns(tiny):
+def test_every_canonical_table_written_with_contract_columns(tiny):
     out, stats = tiny
-    for name in (
-        "marketplaces",
-        "sellers",
-        "orders",
-        "shipments",
-        "cancellations",
-        "feedback",
-        "claims",
-        "buyer_messages",
-        "violations",
-    ):
+    assert set(stats.rows) == set(WRITTEN) == {t for t in TABLES if t != "reported_metrics"}
+    for name in WRITTEN:
         df = _read(out / f"{name}.parquet")
-        assert len(df) == stats.rows[name]
+        assert len(df) == stats.rows[name] > 0, name
         assert list(df.columns) == TABLES[name].column_names, name
-    assert stats.rows["orders"] > 1000
-    assert stats.rows["shipments"] > 0.9 * stats.rows["orders"]
+        assert stats.files[name] == out / f"{name}.parquet"
+    # 40 sellers x 60 orders expected; split packages add shipments, cancellations remove some
+    assert abs(stats.rows["orders"] - 40 * 60) < 60
+    assert 0.95 * stats.rows["orders"] < stats.rows["shipments"] < 1.1 * stats.rows["orders"]
     manifest = json.loads((out / MANIFEST).read_text())
-    assert set(manifest["provided"]) >= {"orders", "shipments", "feedback"}
+    assert manifest["provided"]["orders"] == TABLES["orders"].column_names
+    assert manifest["rows"] == stats.rows and manifest["seed"] == 11 and manifest["start"] == "2026-06-04"
+    assert not list(out.glob(".synth-*"))
 
 
-def test_rows_validate_against_the_contract(tiny):
+def test_rows_pass_the_contract(tiny):
     out, stats = tiny
-    for name in stats.rows:
+    for name in WRITTEN:
         df = _read(out / f"{name}.parquet")
-        sample = df.sample(min(len(df), 2000), random_state=0) if len(df) else df
-        res = validate(sample, TABLES[name], f"{name}.parquet", 1)
+        res = validate(df, TABLES[name], f"{name}.parquet", 1)
         assert res.rows_quarantined == 0, (name, res.quarantined.head().to_dict("records"))
-        assert res.rows_loaded == len(sample)
+        assert len(res.warnings) == 0, (name, res.warnings.head().to_dict("records"))
+        assert res.rows_loaded == len(df) == stats.rows[name]
 
 
 def test_keys_unique_and_children_reference_orders(tiny):
     out, _ = tiny
     con = duckdb.connect()
-    for name in ("orders", "shipments", "cancellations", "feedback", "claims", "buyer_messages"):
+    for name in WRITTEN:
         key = ", ".join(TABLES[name].key)
         dup = con.sql(f"SELECT count(*) - count(DISTINCT ({key})) FROM read_parquet('{out}/{name}.parquet')")
         assert dup.fetchall()[0][0] == 0, name
-    orphans = con.sql(
-        f"SELECT count(*) FROM read_parquet('{out}/shipments.parquet') s ANTI JOIN "
-        f"read_parquet('{out}/orders.parquet') o USING (seller_id, order_id)"
-    ).fetchall()[0][0]
-    assert orphans == 0
+    for name in ("order_items", "shipments", "cancellations", "feedback", "claims", "returns"):
+        orphans = con.sql(
+            f"SELECT count(*) FROM read_parquet('{out}/{name}.parquet') c ANTI JOIN "
+            f"read_parquet('{out}/orders.parquet') o USING (seller_id, order_id)"
+        ).fetchall()[0][0]
+        assert orphans == 0, name
     last = con.sql(f"SELECT max(purchased_at) FROM read_parquet('{out}/orders.parquet')").fetchall()[0][0]
-    assert last.date() <= END
+    assert last.date() <= date(2026, 11, 1)  # the last local day's evening, in UTC
 
 
-def test_deterministic_for_a_seed(tmp_path):
-    a = generate_parquet(tmp_path / "a", sellers=15, days=60, seed=5, orders_per_seller_mean=30, end=END)
-    b = generate_parquet(tmp_path / "b", sellers=15, days=60, seed=5, orders_per_seller_mean=30, end=END)
-    c = generate_parquet(tmp_path / "c", sellers=15, days=60, seed=6, orders_per_seller_mean=30, end=END)
-    assert a.rows == b.rows
-    for name in a.rows:
-        x = _read(a.files[name]).sort_values(list(TABLES[name].key)).reset_index(drop=True)
-        y = _read(b.files[name]).sort_values(list(TABLES[name].key)).reset_index(drop=True)
-        pd.testing.assert_frame_equal(x, y)
-    assert not _read(a.files["orders"]).equals(_read(c.files["orders"]))
+def test_rows_keep_seller_order_and_do_not_depend_on_chunks_or_threads(tiny, tmp_path):
+    out, stats = tiny
+    again = generate(tmp_path / "b", 40, 150, seed=11, orders_per_seller=60, end=END, chunk_orders=500)
+    assert again.rows == stats.rows
+    for name in WRITTEN:
+        assert (tmp_path / "b" / f"{name}.parquet").read_bytes() == (out / f"{name}.parquet").read_bytes(), (
+            name
+        )
+    ids = _read(out / "orders.parquet")["seller_id"]
+    assert ids.is_monotonic_increasing  # written seller by seller
+    other = generate(tmp_path / "c", 40, 150, seed=12, orders_per_seller=60, end=END)
+    assert not _read(other.files["orders"]).equals(_read(out / "orders.parquet"))
 
 
-def test_calibration_shapes_roughly_hold(tmp_path):
-    s = generate_parquet(tmp_path / "cal", sellers=400, days=120, seed=2, orders_per_seller_mean=80, end=END)
-    con = duckdb.connect()
-    d = tmp_path / "cal"
-    late = con.sql(
-        f"SELECT avg((s.confirmed_at > o.latest_ship_at)::INT) FROM read_parquet('{d}/orders.parquet') o "
-        f"JOIN read_parquet('{d}/shipments.parquet') s USING (seller_id, order_id) "
-        "WHERE o.fulfillment_channel = 'MFN'"
-    ).fetchall()[0][0]
-    assert 0.06 < late < 0.14  # Olist: 9.65 % of hand-overs after ship-by
-    cancel = s.rows["cancellations"] / s.rows["orders"]
-    assert 0.008 < cancel < 0.02  # Olist: 1.37 %
-    assert CALIBRATION["cancel_share"] == pytest.approx(sum(CALIBRATION["cancel_split"].values()))
+def test_seller_ids_widen_with_the_population(tmp_path):
+    generate(tmp_path, 12_000, 3, seed=1, orders_per_seller=0.5, end=END)
+    ids = _read(tmp_path / "sellers.parquet")["seller_id"]
+    assert ids.str.len().eq(6).all() and ids.min() == "S00001" and "S12000" in set(ids)
 
 
 def test_metrics_run_on_the_parquet_files(tiny):
@@ -134,13 +123,18 @@ def test_attach_records_provided_columns(tiny):
     out, _ = tiny
     wh = connect("memory")
     found = attach_parquet(wh, out)
-    assert "orders" in found and wh.has_table("shipments")
+    assert set(found) == set(WRITTEN)
+    assert wh.has_table("shipments") and wh.has_table("returns")
     assert "tracking_id" in wh.provided_columns("shipments")
-    assert "category" not in wh.provided_columns("orders")
+    assert "category" in wh.provided_columns("orders")  # the generator writes every contract column
 
 
 def test_rejects_bad_arguments(tmp_path):
-    with pytest.raises(ValueError):
-        generate_parquet(tmp_path, sellers=0, days=10)
+    with pytest.raises(InputError):
+        generate(tmp_path, 0, 10)
+    with pytest.raises(InputError):
+        generate(tmp_path, 10, 0)
+    with pytest.raises(InputError):
+        generate(tmp_path, 10, 10, orders_per_seller=0)
     with pytest.raises(FileNotFoundError):
-        attach_parquet(connect("memory"), tmp_path)
+        attach_parquet(connect("memory"), tmp_path / "nothing")

@@ -611,23 +611,29 @@ def demo(
     warehouse: str = typer.Option(None, "--warehouse", "-w", help="Default: OUT/demo.duckdb (replaced)."),
 ):
     """Generate a synthetic marketplace, import it, evaluate the default policy, write the report."""
-    from cxops.demo.synth import generate, write_tables
     from cxops.ingest.canonical_files import import_canonical
     from cxops.policy.load import load_policy
     from cxops.report.terminal import status_summary_table
+    from cxops.synth import DEMO_ORDERS_PER_SELLER, DEMO_STORIES, generate
 
     out.mkdir(parents=True, exist_ok=True)
     url = warehouse or str(out / "demo.duckdb")
     if warehouse is None:
         for suffix in ("", ".wal"):
             Path(url + suffix).unlink(missing_ok=True)
+    last = _date(end, "--end")
+    data_dir = out / "data"
     with console.status(f"generating {sellers} sellers over {days} days (seed {seed})…"):
-        last = _date(end, "--end")
-        tables = generate(seed=seed, sellers=sellers, days=days, end=last)
-        data_dir = out / "data"
-        write_tables(tables, data_dir, "parquet")
-    n_orders = len(tables["orders"])
-    console.print(f"generated {n_orders:,} seller orders for {sellers} sellers in {data_dir}")
+        result = generate(
+            data_dir,
+            sellers,
+            days,
+            seed=seed,
+            end=last,
+            orders_per_seller=DEMO_ORDERS_PER_SELLER,
+            stories=DEMO_STORIES,
+        )
+    console.print(f"generated {result.rows['orders']:,} seller orders for {sellers} sellers in {data_dir}")
     wh = _open(url, must_exist=False)
     with console.status("importing…"):  # all or nothing: Ctrl-C leaves no half warehouse
         report = import_canonical(wh, data_dir, out / "quarantine")
@@ -690,14 +696,21 @@ def synth(
     """Write a synthetic marketplace of any size as canonical Parquet (generated inside DuckDB)."""
     from rich.table import Table
 
-    from cxops.synth import generate_parquet
+    from cxops.synth import generate
 
     if sellers < 1 or days < 1:
         _fail("--sellers and --days must be at least 1")
-    with console.status(f"generating {sellers:,} sellers × {days} days into {out}…"):
-        stats = generate_parquet(
-            out, sellers, days, seed, orders_per_seller, _date(end, "--end"), memory_limit=memory_limit
-        )
+    last = _date(end, "--end")
+    with _progress() as bar:
+        task = bar.add_task(f"generating {sellers:,} sellers × {days} days", total=None)
+
+        def progress(table: str, done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total, description=f"generating: {table}")
+
+        stats = generate(
+            out, sellers, days, seed=seed, end=last, orders_per_seller=orders_per_seller,
+            memory_limit=memory_limit, progress=progress,
+        )  # fmt: skip
     t = Table("table", "rows", "file", title=f"written in {stats.seconds:.1f} s")
     for name, n in stats.rows.items():
         t.add_row(name, f"{n:,}", str(stats.files.get(name, "")))

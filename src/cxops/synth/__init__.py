@@ -1,9 +1,10 @@
-"""Scalable synthetic marketplace: canonical tables as Parquet, generated inside DuckDB.
+"""Synthetic marketplaces: one generator, one calibration, any size, as canonical Parquet files.
 
-:func:`generate_parquet` writes one ``<table>.parquet`` per canonical table the metric catalog reads,
-for any number of sellers and days, in bounded memory: every table is a ``COPY (SELECT …) TO … (FORMAT
-parquet)`` over DuckDB ``range()`` with hash-based randomness, never one Python object. See
-:mod:`cxops.synth.generate` for the model and its Olist calibration.
+:func:`generate` writes one ``<table>.parquet`` per canonical table for any number of sellers and days,
+generated inside DuckDB in bounded memory (:mod:`cxops.synth.generate`), from the model of
+:mod:`cxops.synth.model` and the figures of :mod:`cxops.synth.calibration` (Olist-measured where Olist
+has the data, each with its source). Scripted sellers (:mod:`cxops.synth.stories`) are a layer on top:
+``cxops demo`` uses :data:`DEMO_STORIES`, ``cxops synth`` and the benchmarks none.
 
 :func:`attach_parquet` makes a directory of canonical Parquet files (written here or by anyone) the
 warehouse tables of a :class:`cxops.warehouse.Warehouse` without importing them (views over the
@@ -11,6 +12,20 @@ files), so ``cxops.metrics.compute`` runs straight on Parquet.
 """
 
 from cxops.synth.attach import attach_parquet, open_parquet
-from cxops.synth.generate import CALIBRATION, SynthStats, generate_parquet
+from cxops.synth.calibration import CALIBRATION, OLIST
+from cxops.synth.generate import SynthResult, generate
+from cxops.synth.stories import DEMO_ORDERS_PER_SELLER, DEMO_STORIES, Episode, ScriptedViolation, Story
 
-__all__ = ["CALIBRATION", "SynthStats", "attach_parquet", "generate_parquet", "open_parquet"]
+__all__ = [
+    "CALIBRATION",
+    "DEMO_ORDERS_PER_SELLER",
+    "DEMO_STORIES",
+    "OLIST",
+    "Episode",
+    "ScriptedViolation",
+    "Story",
+    "SynthResult",
+    "attach_parquet",
+    "generate",
+    "open_parquet",
+]

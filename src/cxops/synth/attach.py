@@ -4,7 +4,7 @@
 ``directory`` (a file, or a directory of part files ``<table>/*.parquet``), a view named after the
 table over the file(s) (Ibis ``read_parquet``; DuckDB reads the files at query time, nothing is
 copied), and records the columns the source provides: from ``_cxops_columns.json`` when present
-(written by :func:`cxops.synth.generate_parquet`), else every contract column in the file. Rows are
+(written by :func:`cxops.synth.generate`), else every contract column in the file. Rows are
 not validated: use ``cxops import canonical`` for untrusted files.
 """
 
