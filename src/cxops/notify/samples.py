@@ -28,11 +28,18 @@ from cxops.notify.messages import (
     Warning,
 )
 
-_WHO = {"seller_id": "S-1001", "marketplace_id": "US", "program": "customer-excellence", "seller_name": "Acme Outdoor"}
+_WHO = {
+    "seller_id": "S-1001",
+    "marketplace_id": "US",
+    "program": "customer-excellence",
+    "seller_name": "Acme Outdoor",
+}
 _ODR = Finding("order_defect_rate", 0.012, 0.01, ">", 6, 500, 60, "odr")
 _LSR = Finding("late_shipment_rate", 0.05, 0.04, ">", 20, 400, 30, "lsr")
 _MANAGER = Manager("Lin Wei", "lin.wei@example.com")
-_FEEDBACK = Alert(**_WHO, alert="negative_feedback", alert_date=date(2026, 11, 30), order_id="114-2233", rating=1)
+_FEEDBACK = Alert(
+    **_WHO, alert="negative_feedback", alert_date=date(2026, 11, 30), order_id="114-2233", rating=1
+)
 
 
 def samples() -> dict[str, Seller]:

@@ -154,8 +154,12 @@ class MailTranslator:
             "window": self.n("window", f.window_days) if f.window_days else self.t("window_unknown"),
         }
         if f.test == "value" and f.numerator is not None and f.denominator is not None:
-            return self.t("finding_counts", numerator=self.num(f.numerator), denominator=self.num(f.denominator),
-                          **params)  # fmt: skip
+            return self.t(
+                "finding_counts",
+                numerator=self.num(f.numerator),
+                denominator=self.num(f.denominator),
+                **params,
+            )
         return self.t("finding", **params)
 
     def benefit_line(self, b: BenefitLine) -> str:
@@ -193,15 +197,25 @@ class MailTranslator:
 
     def alert_subject(self, a: Alert) -> str:
         metric = self.metric(a.finding.metric) if a.finding else ""
-        return self.t(f"alert.subject_{a.alert}", order=a.order_id or "", rating=self.num(a.rating),
-                      metric=metric, date=self.day(a.projected_date))  # fmt: skip
+        return self.t(
+            f"alert.subject_{a.alert}",
+            order=a.order_id or "",
+            rating=self.num(a.rating),
+            metric=metric,
+            date=self.day(a.projected_date),
+        )
 
     def alert_lines(self, a: Alert) -> list[str]:
         """The sentences of an alert (an alert message's body, or its section of a digest)."""
         lines = [
-            self.t(f"alert.{a.alert}", order=a.order_id or "", rating=self.num(a.rating), date=self.day(a.alert_date),
-                   metric=self.metric(a.finding.metric) if a.finding else "",
-                   projected=self.day(a.projected_date))  # fmt: skip
+            self.t(
+                f"alert.{a.alert}",
+                order=a.order_id or "",
+                rating=self.num(a.rating),
+                date=self.day(a.alert_date),
+                metric=self.metric(a.finding.metric) if a.finding else "",
+                projected=self.day(a.projected_date),
+            )
         ]
         if a.finding is not None:
             lines.append(self.finding(a.finding))
