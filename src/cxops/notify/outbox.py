@@ -775,3 +775,58 @@ def compose_digests(session: Session, now: datetime | None = None) -> int:
             .values(status="bundled", bundle_id=bundle)
         )
     return written
+
+
+# -- reading and requeueing ---------------------------------------------------------------------------
+
+
+def list_outbox(
+    session: Session,
+    *,
+    status: str | None = None,
+    seller_id: str | None = None,
+    limit: int = 50,
+) -> pd.DataFrame:
+    """Outbox messages, newest first (without their params)."""
+    cols = [c for c in OUTBOX.c if c.name != "params"]
+    stmt = select(*cols).order_by(OUTBOX.c.id.desc()).limit(limit)
+    if status:
+        stmt = stmt.where(OUTBOX.c.status == status)
+    if seller_id:
+        stmt = stmt.where(OUTBOX.c.seller_id == seller_id)
+    return bulk.frame(session, stmt)
+
+
+def status_counts(session: Session) -> dict[str, int]:
+    """Messages per status."""
+    from sqlalchemy import func
+
+    rows = session.execute(select(OUTBOX.c.status, func.count()).group_by(OUTBOX.c.status)).all()
+    return {s: int(n) for s, n in rows}
+
+
+def requeue(session: Session, message_id: int, now: datetime | None = None) -> None:
+    """Send a ``dead`` or ``failed`` message again now, with a fresh count of attempts (its Message-ID
+    is kept, so a receiver that got it before can still drop the copy).
+
+    Raises
+    ------
+    NotFoundError
+        For an unknown message.
+    ConflictError
+        For a message that is not dead or failed.
+    """
+    from cxops.errors import ConflictError, NotFoundError
+
+    status = session.execute(select(OUTBOX.c.status).where(OUTBOX.c.id == message_id)).scalar()
+    if status is None:
+        raise NotFoundError(f"outbox message {message_id} not found")
+    if status not in ("dead", "failed"):
+        raise ConflictError(
+            f"outbox message {message_id} is {status}: only dead or failed messages are requeued"
+        )
+    session.execute(
+        update(OUTBOX)
+        .where(OUTBOX.c.id == message_id)
+        .values(status="pending", available_at=now or utcnow(), attempts=0, last_error=None)
+    )
