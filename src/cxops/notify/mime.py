@@ -67,7 +67,6 @@ def build_email(
     msg["Subject"] = rendered.subject
     msg["Date"] = format_datetime(date)
     msg["Message-ID"] = message_id
-    msg["Content-Language"] = rendered.language
     msg["Auto-Submitted"] = "auto-generated"
     msg["X-Cxops-Kind"] = rendered.kind
     msg["X-Cxops-Idempotency-Key"] = idempotency_key
@@ -78,4 +77,6 @@ def build_email(
             msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     msg.set_content(rendered.text, subtype="plain", charset="utf-8", cte="quoted-printable")
     msg.add_alternative(rendered.html, subtype="html", charset="utf-8", cte="quoted-printable")
+    # after the parts: making the message multipart moves Content-* headers into its first part
+    msg["Content-Language"] = rendered.language
     return msg
