@@ -543,7 +543,7 @@ def _warning(ev, who, ctx: EnqueueContext, defects) -> Warning:
         clears.append(clearing(f, leaving))
     return Warning(
         **who,
-        event_date=_day(ev.get("date")),
+        event_date=_day(ev.get("event_date", ev.get("date"))),
         findings=findings,
         clearing=tuple(clears),
         orders=tuple(orders),
@@ -587,7 +587,7 @@ def contexts_for_events(
             "program": ctx.program,
             "seller_name": names.get(ev["seller_id"]),
         }
-        day = _day(ev.get("date"))
+        day = _day(ev.get("event_date", ev.get("date")))
         kind = ev["_message"]
         stable = ctx.recovery_stable_days
         if kind == "invitation":
@@ -683,8 +683,9 @@ def enqueue_for_events(
         The transaction that writes the events (call this after memberships, benefits and manager
         assignments are written: invitations read them).
     events : DataFrame
-        The events as the lifecycle emits them (:data:`cxops.lifecycle.replay.EVENT_COLUMNS`: at least
-        ``seller_id, marketplace_id, date, kind, from_state, to_state``, and the deciding criterion's
+        The events as the event log stores them (:data:`cxops.store.EVENT_COLUMNS`; the lifecycle's
+        ``date`` is read as ``event_date``): at least ``seller_id, marketplace_id, event_date, kind,
+        from_state, to_state``, and the deciding criterion's
         ``metric, value, numerator, denominator, threshold, operator, window_days, reason_params``)
         plus ``idempotency_key``, the event log's key.
     alerts : DataFrame
