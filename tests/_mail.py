@@ -29,7 +29,7 @@ def free_port() -> int:
 
 
 class SmtpServer:
-    """``tests/smtp_server.py`` as a process on 127.0.0.1 at a free port; ``received()`` parses what it got."""
+    """``tests/smtp_server.py`` as a process on 127.0.0.1 at a free port; ``received()`` parses its mail."""
 
     def __init__(
         self, folder: Path, *, cert: Path | None = None, key: Path | None = None, auth: str | None = None

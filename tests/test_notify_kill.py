@@ -34,19 +34,31 @@ def _enqueue(store, n: int) -> None:  # noqa: F811
     with store.unit_of_work() as session:
         C.add_contact(session, "S1", "US", "ana@example.com")
         items = [
-            (f"al-{i}", Alert(seller_id="S1", marketplace_id="US", alert="chargeback", alert_date=date(2026, 11, 30),
-                              order_id=f"O-{i}"))
+            (
+                f"al-{i}",
+                Alert(
+                    seller_id="S1",
+                    marketplace_id="US",
+                    alert="chargeback",
+                    alert_date=date(2026, 11, 30),
+                    order_id=f"O-{i}",
+                ),
+            )
             for i in range(n)
-        ]  # fmt: skip
+        ]
         enqueue(session, items, now=NOW, domain="example.com")
 
 
 def _env(server: SmtpServer, tmp_path, **extra) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CXOPS_")}
     env.update(
-        CXOPS_SMTP_HOST="127.0.0.1", CXOPS_SMTP_PORT=str(server.port), CXOPS_SMTP_STARTTLS="0",
-        CXOPS_SMTP_FROM="cx@example.com", CXOPS_NOTIFY_LEASE_SECONDS="1", CXOPS_MAIL_DIR=str(tmp_path / "unused"),
-    )  # fmt: skip
+        CXOPS_SMTP_HOST="127.0.0.1",
+        CXOPS_SMTP_PORT=str(server.port),
+        CXOPS_SMTP_STARTTLS="0",
+        CXOPS_SMTP_FROM="cx@example.com",
+        CXOPS_NOTIFY_LEASE_SECONDS="1",
+        CXOPS_MAIL_DIR=str(tmp_path / "unused"),
+    )
     env.update(extra)
     return env
 
@@ -71,9 +83,11 @@ def _statuses(store):  # noqa: F811
     with store.engine.connect() as conn:
         rows = conn.execute(text("SELECT idempotency_key, status, attempts FROM outbox ORDER BY id")).all()
         attempts = conn.execute(
-            text("SELECT o.idempotency_key, a.attempt, a.outcome FROM outbox_attempts a "
-                 "JOIN outbox o ON o.id = a.outbox_id ORDER BY a.id")
-        ).all()  # fmt: skip
+            text(
+                "SELECT o.idempotency_key, a.attempt, a.outcome FROM outbox_attempts a "
+                "JOIN outbox o ON o.id = a.outbox_id ORDER BY a.id"
+            )
+        ).all()
     return rows, attempts
 
 
@@ -101,7 +115,9 @@ def test_sender_killed_at_each_step(store, tmp_path, point):  # noqa: F811
     finally:
         server.stop()
     keys = [m["X-Cxops-Idempotency-Key"] for m, _ in got]
-    ids = {m["X-Cxops-Idempotency-Key"]: {mm["Message-ID"] for mm, _ in got if mm["X-Cxops-Idempotency-Key"] == m["X-Cxops-Idempotency-Key"]} for m, _ in got}  # fmt: skip
+    ids: dict[str, set[str]] = {}
+    for m, _ in got:
+        ids.setdefault(m["X-Cxops-Idempotency-Key"], set()).add(m["Message-ID"])
     assert set(keys) == {f"al-{i}|email|1" for i in range(3)}
     counts = Counter(keys)
     if point == "claimed":

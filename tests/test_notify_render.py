@@ -61,7 +61,8 @@ def test_numbers_dates_and_plurals_follow_the_locale():
     assert en.n("warning.orders_more", 1200).startswith("… and 1,200 more orders ")
     f = Finding("late_shipment_rate", 0.05, 0.04, ">", 20, 400, 30)
     assert en.finding(f) == (
-        "Late shipment rate: 5.00% over the last 30 days (20 of 400); a value more than 4.00% breaches the bar."
+        "Late shipment rate: 5.00% over the last 30 days (20 of 400); "
+        "a value more than 4.00% breaches the bar."
     )
     assert zh.finding(f) == "迟发率：近 30 天为 5.00%（400 中的 20）；高于 4.00% 即未达标。"
     assert en.finding(Finding("order_count", 80, 100, "<", test="value")).startswith("Orders: 80 over")

@@ -26,13 +26,24 @@ pytestmark = pytest.mark.integration
 NOW = datetime(2026, 12, 1, 6, 0, tzinfo=UTC)
 FROM = "Seller Performance <cx@example.com>"
 REMOVAL = Removal(
-    seller_id="S1", marketplace_id="DE", program="customer-excellence", seller_name="Müller & Söhne",
-    event_date=date(2026, 12, 1), action="removed",
-    reasons=(Finding("order_defect_rate", 0.012, 0.01, ">", 6, 500, 60),), stable_days=30,
+    seller_id="S1",
+    marketplace_id="DE",
+    program="customer-excellence",
+    seller_name="Müller & Söhne",
+    event_date=date(2026, 12, 1),
+    action="removed",
+    reasons=(Finding("order_defect_rate", 0.012, 0.01, ">", 6, 500, 60),),
+    stable_days=30,
     recovery_earliest=date(2026, 12, 31),
-)  # fmt: skip
-ALERT = Alert(seller_id="S1", marketplace_id="DE", program="customer-excellence", alert="a_to_z_claim",
-              alert_date=date(2026, 11, 30), order_id="303-7")  # fmt: skip
+)
+ALERT = Alert(
+    seller_id="S1",
+    marketplace_id="DE",
+    program="customer-excellence",
+    alert="a_to_z_claim",
+    alert_date=date(2026, 11, 30),
+    order_id="303-7",
+)
 
 
 def _sqlite(tmp_path):
