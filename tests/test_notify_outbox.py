@@ -68,6 +68,9 @@ def test_which_events_make_which_message():
     assert message_kind("transition", "at_risk", "enrolled") is None
     assert message_kind("breach_logged", "immune", "immune") is None
     assert message_kind("action", "enrolled", "enrolled") is None
+    assert message_kind("action", "enrolled", "suspended") == "removal"  # an operator's suspension
+    assert message_kind("action", "suspended", "immune") == "readmitted"  # reinstated under immunity
+    assert message_kind("action_refused", "enrolled", "enrolled") is None
 
 
 @pytest.mark.unit
@@ -338,3 +341,30 @@ def test_contacts_bad_input_is_refused_clearly(store):  # noqa: F811
         listed = C.list_contacts(session)
     assert n == 2 and len(listed) == 2 and "unsubscribe_token" not in listed.columns
     assert listed.set_index("email").loc["ana@example.com", "language"] == "zh"
+
+
+def test_an_operators_suspension_tells_the_seller_why(store):  # noqa: F811
+    from cxops.notify.render import render
+
+    events = pd.DataFrame(
+        [
+            _ev(
+                "x1",
+                "S1",
+                "enrolled",
+                "suspended",
+                kind="action",
+                actor="carla",
+                action_reason="Counterfeit complaint under review.",
+            )
+        ]
+    )
+    with store.unit_of_work() as session:
+        C.add_contact(session, "S1", "US", "ana@example.com")
+        r = enqueue_for_events(session, events, None, EnqueueContext(program=P, now=NOW, mail_domain="x.com"))
+    assert r.by_kind == {"removal": 1}
+    p = _rows(store).iloc[0]["params"]
+    ctx = from_params("removal", json.loads(p) if isinstance(p, str) else p)
+    assert ctx.action == "suspended" and ctx.note == "Counterfeit complaint under review."
+    text = render(ctx, "en").text
+    assert "Your customer-excellence" not in text and "> Counterfeit complaint under review." in text

@@ -20,7 +20,8 @@ Kinds and the fields each needs (every kind also has :class:`Seller`: ``seller_i
                               ``next_evaluation``; ``count`` / ``consecutive`` (breach k of n)
 ``removal``                   ``event_date``; ``action`` (``removed``, ``suspended``, ``blocked``);
                               ``reasons`` (findings); ``stable_days`` and ``recovery_earliest`` (the earliest
-                              day the recovery period could complete; None when blocked)
+                              day the recovery period could complete; None when blocked); ``note``
+                              (an operator's reason, quoted as is)
 ``recovery_started``          ``event_date``; ``stable_days``; ``earliest_complete``
 ``back_in_pool``              ``event_date``; ``next_evaluation``
 ``readmitted``                ``event_date``; ``immunity_until`` (None: re-admitted without immunity);
@@ -171,6 +172,7 @@ class Removal(Seller):
     reasons: tuple[Finding, ...] = ()
     stable_days: int | None = None
     recovery_earliest: date | None = None
+    note: str | None = None
 
 
 @dataclass(frozen=True)

@@ -16,8 +16,10 @@ Which events make which message (:func:`message_kind`): a transition to ``enroll
 program is an invitation, from ``removed``/``recovering``/``suspended``/``blocked`` (or to ``immune``) a
 re-admission; to ``at_risk`` a warning; to ``removed``/``suspended``/``blocked`` a removal notice;
 to ``recovering`` the start of recovery; from ``recovering`` to ``candidate``/``not_eligible`` back in
-the pool. Other transitions and the other event kinds (operator actions, breaches logged under
-immunity) send nothing; alert-level crossings come through the alerts frame.
+the pool. Operator actions that change the state (``action`` events: suspend, reinstate, accept a
+plan) are read the same way, with the operator's reason quoted in a removal notice. Other transitions
+and event kinds (refused actions, breaches logged under immunity) send nothing; alert-level crossings
+come through the alerts frame.
 """
 
 from __future__ import annotations
@@ -361,7 +363,7 @@ def enqueue_message(session: Session, source_key: str, context: Seller, **option
 
 def message_kind(kind: str, from_state: str | None, to_state: str | None) -> str | None:
     """The message an event makes (``None``: none); see the module docstring."""
-    if kind != "transition":
+    if kind not in ("transition", "action") or (kind == "action" and from_state == to_state):
         return None
     if to_state == "enrolled":
         if from_state in OUTSIDE:
@@ -604,6 +606,11 @@ def contexts_for_events(
         elif kind == "removal":
             action = REMOVAL_STATES[ev["to_state"]]
             earliest = day + timedelta(days=stable) if stable and day and action != "blocked" else None
+            note = None
+            if ev.get("kind") == "action":
+                note = next(
+                    (v for v in (ev.get("action_reason"), ev.get("reason")) if isinstance(v, str) and v), None
+                )
             c = Removal(
                 **who,
                 event_date=day,
@@ -611,6 +618,7 @@ def contexts_for_events(
                 reasons=_findings(ev),
                 stable_days=stable,
                 recovery_earliest=earliest,
+                note=note,
             )
         elif kind == "recovery_started":
             earliest = day + timedelta(days=stable - 1) if stable and day else None

@@ -74,6 +74,7 @@ def samples() -> dict[str, Seller]:
             reasons=(_ODR, _LSR),
             stable_days=30,
             recovery_earliest=date(2026, 12, 31),
+            note="Repeated late shipments in November.",
         ),
         "recovery_started": RecoveryStarted(
             **_WHO, event_date=date(2026, 12, 2), stable_days=30, earliest_complete=date(2026, 12, 31)
