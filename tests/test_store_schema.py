@@ -22,6 +22,8 @@ TABLES = {
     "memberships", "notes", "runs",
     # the web (0002)
     "users", "user_sellers", "web_sessions", "api_tokens", "api_token_sellers", "login_attempts",
+    # notifications (0003)
+    "notify_contacts", "webhook_endpoints", "outbox", "outbox_attempts",
 }  # fmt: skip
 
 

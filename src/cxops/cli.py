@@ -15,6 +15,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from typer.core import TyperGroup
 from typer.exceptions import TyperException
 
+from cxops.cli_notify import notify_app, worker
 from cxops.cli_operations import managers_app, seller_app, store_app
 from cxops.cli_web import serve, tokens_app, users_app
 from cxops.errors import CxopsError
@@ -111,6 +112,8 @@ app.add_typer(managers_app, name="managers")
 app.add_typer(users_app, name="users")
 app.add_typer(tokens_app, name="tokens")
 app.command("serve")(serve)
+app.add_typer(notify_app, name="notify")
+app.command("worker")(worker)
 
 console = Console()
 err = Console(stderr=True)

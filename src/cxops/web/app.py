@@ -63,13 +63,17 @@ def create_app(settings: WebSettings, *, store=None, policy: AuthPolicy | None =
             app.state.store = store
             yield
             return
+        from cxops.service.notifications import outbox_worker_enabled, start_outbox_worker
         from cxops.service.stores import open_configured
 
         opened = open_configured(settings.store_url)
         app.state.store = opened
+        worker = start_outbox_worker(opened) if outbox_worker_enabled() else None  # CXOPS_WEB_WORKER=1
         try:
             yield
         finally:
+            if worker is not None:
+                worker.stop()
             opened.dispose()
 
     app = FastAPI(

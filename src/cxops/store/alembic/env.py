@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine
 
+from cxops.store import notify_models  # noqa: F401  (the notification tables, on the same metadata)
 from cxops.store.models import Base
 
 config = context.config
