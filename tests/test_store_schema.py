@@ -22,6 +22,8 @@ TABLES = {
     "memberships", "notes", "runs",
     # the web (0002)
     "users", "user_sellers", "web_sessions", "api_tokens", "api_token_sellers", "login_attempts",
+    # cases and documents (0004)
+    "cases", "case_status_changes", "case_entries", "case_files", "documents",
 }  # fmt: skip
 
 
