@@ -207,6 +207,72 @@ def add_case(session: Session, **fields: Any) -> Case:
     return c
 
 
+def add_cases(session: Session, cases: pd.DataFrame, *, now: datetime) -> pd.DataFrame:
+    """Insert many cases at once (a file of disputes), with their opening status changes and events.
+
+    Cases whose ``idempotency_key`` exists already are skipped (a file imported twice opens nothing
+    the second time).
+
+    Parameters
+    ----------
+    cases : pandas.DataFrame
+        :class:`Case` columns (``status``, ``opened_at``, ``opened_by``, ``idempotency_key`` required).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The cases inserted: ``id, program, seller_id, marketplace_id, order_id, due_at`` in input order.
+    """
+    cols = ["id", "program", "seller_id", "marketplace_id", "order_id", "due_at"]
+    if cases.empty:
+        return pd.DataFrame(columns=cols)
+    if session.get_bind().dialect.name == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    else:
+        from sqlalchemy.dialects.postgresql import insert
+    stmt = (
+        insert(CASES)
+        .on_conflict_do_nothing(index_elements=["idempotency_key"])
+        .returning(CASES.c.id, CASES.c.idempotency_key)
+    )
+    records = [
+        {k: (None if not isinstance(v, dict | list) and pd.isna(v) else v) for k, v in r.items()}
+        for r in cases.assign(updated_at=now).to_dict("records")
+    ]
+    got = dict((key, i) for i, key in session.execute(stmt, records).all())
+    done = cases[cases["idempotency_key"].isin(got)].copy()
+    if done.empty:
+        return pd.DataFrame(columns=cols)
+    done["id"] = done["idempotency_key"].map(got).astype("int64")
+    changes = pd.DataFrame(
+        {
+            "case_id": done["id"],
+            "to_status": done["status"],
+            "at": done["opened_at"],
+            "actor": done["opened_by"],
+        }
+    )
+    bulk.write(session, CHANGES, changes)
+    events = pd.DataFrame(
+        {
+            "program": done["program"],
+            "seller_id": done["seller_id"],
+            "marketplace_id": done["marketplace_id"],
+            "actor": done["opened_by"],
+            "reason": done["subject"],
+            "occurred_at": done["opened_at"],
+            "idempotency_key": "case:" + done["id"].astype(str) + ":opened",
+            "details": [
+                {"case_id": int(i), "case_kind": k, "order_id": o, "status": st, "owner": ow, "source": src}
+                for i, k, o, st, ow, src in zip(done["id"], done["kind"], done["order_id"], done["status"],
+                                               done["owner"], done["source"], strict=True)
+            ],
+        }
+    )  # fmt: skip
+    append_events(session, events, kind="case_opened")
+    return done[cols].reset_index(drop=True)
+
+
 def find_case(session: Session, idempotency_key: str) -> Case | None:
     """The case opened under ``idempotency_key``, if any."""
     return session.scalars(select(Case).where(Case.idempotency_key == idempotency_key)).first()
