@@ -456,6 +456,10 @@ def _move(session: Session, c: repo.Case, to: str, *, actor: str, at: datetime, 
     repo.set_status(session, c, to, actor=actor, at=at, reason=reason)
 
 
+def _an(kind: str) -> str:
+    return f"an {kind}" if kind[0] in "aeiou" else f"a {kind}"
+
+
 def _default_owner(session: Session, program: str, seller_id: str, marketplace_id: str) -> str | None:
     m = get_membership(session, program, seller_id, marketplace_id)
     return m.account_manager_id if m is not None else None
@@ -618,7 +622,7 @@ def open_dispute(
     with store.unit_of_work() as session:
         same = repo.list_cases(session, kind="dispute", seller_id=seller_id, order_id=order_id,
                                statuses=["open", "escalated", "responded"])  # fmt: skip
-        same = same[same["details"].map(lambda d: (d or {}).get("dispute_id")) == dispute_id]
+        same = same[[(d or {}).get("dispute_id") == dispute_id for d in same["details"]]]
         if len(same):
             raise ConflictError(
                 f"order {order_id} has an open dispute already: case {int(same.iloc[0]['id'])}",
@@ -1093,7 +1097,7 @@ def evidence_bundle(
 
     view = get_case(store, case_id)
     if view.kind != "dispute":
-        raise ConflictError(f"case {case_id} is a {view.kind}: an evidence bundle is for a dispute")
+        raise ConflictError(f"case {case_id} is {_an(view.kind)}: an evidence bundle is for a dispute")
     attachments = []
     if len(view.files):
         if files is None:
@@ -1237,7 +1241,7 @@ def reject_appeal(store: Store, case_id: int, *, actor: str, reason: str) -> Cas
 def _open_appeal_case(session: Session, case_id: int) -> repo.Case:
     c = repo.get_case(session, case_id, for_update=True)
     if c.kind != "appeal":
-        raise ConflictError(f"case {case_id} is a {c.kind}, not an appeal")
+        raise ConflictError(f"case {case_id} is {_an(c.kind)}, not an appeal")
     if c.status != "open":
         _move(session, c, "accepted", actor="", at=utcnow(), reason=None)  # raises with the reason
     return c

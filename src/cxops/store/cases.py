@@ -529,7 +529,7 @@ def dispute_sla(
     )
     median = (
         select(ranked.c.seller_id, ranked.c.marketplace_id, func.avg(ranked.c.secs * 1.0).label("median"))
-        .where(ranked.c.rn.in_([(ranked.c.n + 1) / 2, (ranked.c.n + 2) / 2]))
+        .where(ranked.c.rn.in_([(ranked.c.n + 1) // 2, (ranked.c.n + 2) // 2]))
         .group_by(ranked.c.seller_id, ranked.c.marketplace_id)
         .subquery("m")
     )
