@@ -9,8 +9,8 @@ import zipfile
 
 import pandas as pd
 import pytest
-
 from _cases import ORDERS, make_warehouse, seed, utc
+
 from cxops.errors import ConflictError, OutputError
 from cxops.policy.load import load_policy
 from cxops.service import cases as C
@@ -38,10 +38,26 @@ def files(tmp_path):
 
 
 def _bundle(shop, wh, files, tmp_path, seller="S1", order="O1"):
-    v = C.open_dispute(shop, wh, seller, order, reason="item not received", actor="op",
-                       buyer_message="Where is my parcel?", opened_at=utc("2026-03-01 15:00"), now=utc("2026-03-10"))  # fmt: skip
-    C.respond(shop, v.id, "Delivered on 26 Feb, see the carrier's proof", actor=seller,
-              at=utc("2026-03-01 18:00"), attachments=[("proof.png", PNG)], files=files)  # fmt: skip
+    v = C.open_dispute(
+        shop,
+        wh,
+        seller,
+        order,
+        reason="item not received",
+        actor="op",
+        buyer_message="Where is my parcel?",
+        opened_at=utc("2026-03-01 15:00"),
+        now=utc("2026-03-10"),
+    )
+    C.respond(
+        shop,
+        v.id,
+        "Delivered on 26 Feb, see the carrier's proof",
+        actor=seller,
+        at=utc("2026-03-01 18:00"),
+        attachments=[("proof.png", PNG)],
+        files=files,
+    )
     out = tmp_path / "out"
     out.mkdir()
     b = C.evidence_bundle(shop, wh, load_policy("customer-excellence"), v.id, out, files=files)
@@ -53,9 +69,17 @@ def test_bundle_holds_the_order_and_its_evidence(shop, wh, files, tmp_path):
     assert b.path.name == f"dispute-{v.id}-order-O1.zip"
     entry = int(C.get_case(shop, v.id).entries["id"].iloc[0])
     assert set(z.namelist()) == {
-        "order.json", "order_items.csv", "shipments.csv", "buyer_messages.csv", "claims.csv", "case.json",
-        "policy.json", "timeline.txt", f"attachments/{entry}-proof.png", "manifest.json",
-    }  # fmt: skip
+        "order.json",
+        "order_items.csv",
+        "shipments.csv",
+        "buyer_messages.csv",
+        "claims.csv",
+        "case.json",
+        "policy.json",
+        "timeline.txt",
+        f"attachments/{entry}-proof.png",
+        "manifest.json",
+    }
     order = json.loads(z.read("order.json"))
     assert order["order"]["order_id"] == "O1" and order["order"]["purchased_at"] == "2026-02-20T10:00:00Z"
     assert (
@@ -64,10 +88,18 @@ def test_bundle_holds_the_order_and_its_evidence(shop, wh, files, tmp_path):
     )
     ship = pd.read_csv(io.BytesIO(z.read("shipments.csv")), dtype=str, keep_default_na=False)
     assert ship.to_dict("records") == [
-        {"seller_id": "S1", "order_id": "O1", "shipment_id": "SH-S1-O1", "confirmed_at": "2026-02-22T18:00:00Z",
-         "carrier": "UPS", "tracking_id": "1ZS1O1", "first_scan_at": "2026-02-22T22:00:00Z",
-         "delivered_at": "2026-02-26T18:00:00Z", "units": ""}
-    ]  # fmt: skip
+        {
+            "seller_id": "S1",
+            "order_id": "O1",
+            "shipment_id": "SH-S1-O1",
+            "confirmed_at": "2026-02-22T18:00:00Z",
+            "carrier": "UPS",
+            "tracking_id": "1ZS1O1",
+            "first_scan_at": "2026-02-22T22:00:00Z",
+            "delivered_at": "2026-02-26T18:00:00Z",
+            "units": "",
+        }
+    ]
     items = pd.read_csv(io.BytesIO(z.read("order_items.csv")), dtype=str)
     assert items[["order_id", "sku", "quantity"]].values.tolist() == [["O1", "SKU-O1", "1"]]
     assert ship.loc[0, "carrier"] == "UPS" and ship.loc[0, "first_scan_at"] == "2026-02-22T22:00:00Z"
