@@ -596,7 +596,9 @@ def checklist_frame(
         np.where(expires.notna(), expires.dt.date.astype(object), None), index=grid.index, dtype=object
     )
     grid["document_id"] = grid["document_id"].astype("Int64")
-    grid["period"] = grid["period"].replace("", None)
+    grid["period"] = pd.Series(
+        np.where(grid["period"] == "", None, grid["period"]), index=grid.index, dtype=object
+    )
     # optional documents nobody submitted are not shown (a rule that does not apply)
     grid = grid[grid["required"] | has_doc]
     return grid.sort_values([*keys, "_order"], kind="stable")[CHECKLIST_COLUMNS].reset_index(drop=True)
@@ -987,7 +989,7 @@ def send_reminders(
                 "checklist": checklist.name,
                 "items": [
                     {"requirement": r.requirement, "label": r.label, "period": r.period, "status": r.status,
-                     "reason": r.review_reason,
+                     "reason": r.review_reason if isinstance(r.review_reason, str) else None,
                      "expires_on": r.expires_on.isoformat() if r.expires_on else None,
                      "expiring_soon": bool(r.expiring_soon)}
                     for r in g.itertuples()
