@@ -42,6 +42,11 @@ def utc(text: str) -> datetime:
 
 
 def make_warehouse():
+    """An in-memory warehouse of :func:`tables`."""
+    return warehouse(tables())
+
+
+def tables() -> dict[str, list[dict]]:
     """The orders above with one shipment, items and messages each, and some claims."""
     orders, items, ships, msgs = [], [], [], []
     for i, (seller, order, mp) in enumerate(ORDERS):
@@ -125,16 +130,14 @@ def make_warehouse():
         },
     ]
     sellers = [{"seller_id": s, "marketplace_id": m} for s, m in sorted({(s, m) for s, _, m in ORDERS})]
-    return warehouse(
-        {
-            "sellers": sellers,
-            "orders": orders,
-            "order_items": items,
-            "shipments": ships,
-            "buyer_messages": msgs,
-            "claims": claims,
-        }
-    )
+    return {
+        "sellers": sellers,
+        "orders": orders,
+        "order_items": items,
+        "shipments": ships,
+        "buyer_messages": msgs,
+        "claims": claims,
+    }
 
 
 def seed(store) -> None:

@@ -143,6 +143,11 @@ def _clock(seconds_left, lang: str = "en") -> str:
     )
 
 
+def _s(v) -> str:
+    """Text of a cell: empty for a missing value."""
+    return "" if v is None or (not isinstance(v, str) and pd.isna(v)) else str(v)
+
+
 def _when(v) -> str:
     if v is None or (not isinstance(v, datetime) and pd.isna(v)):
         return "—"
@@ -235,7 +240,7 @@ def _render_case(v, lang: str = "en") -> None:
     for col in ("at", "from", "to", "by", "reason"):
         t.add_column(col)
     for r in v.history.itertuples():
-        t.add_row(_when(r.at), r.from_status or "", r.to_status, escape(r.actor), escape(r.reason or ""))
+        t.add_row(_when(r.at), _s(r.from_status), r.to_status, escape(r.actor), escape(_s(r.reason)))
     console.print(t)
     if len(v.entries):
         t = Table(title="entries", title_justify="left")
@@ -604,8 +609,8 @@ def list_(
             r.kind,
             r.status,
             f"{escape(r.seller_id)} {r.marketplace_id}",
-            escape(r.order_id or ""),
-            escape(r.owner or "—"),
+            escape(_s(r.order_id)),
+            escape(_s(r.owner) or "—"),
             _when(r.opened_at),
             _clock(r.seconds_left),
             escape(r.subject[:60]),
@@ -799,12 +804,12 @@ def documents_list(
             str(r.id),
             f"{escape(r.seller_id)} {r.marketplace_id}",
             r.kind,
-            r.period or "",
+            _s(r.period),
             r.status,
             r.content_type,
             _when(r.submitted_at),
             str(r.expires_on or ""),
-            escape(r.review_reason or ""),
+            escape(_s(r.review_reason)),
         )
     _emit(df, fmt, t)
 
@@ -854,7 +859,7 @@ def checklist_cmd(
         )
         t.add_row(
             escape(r.label),
-            r.period or "",
+            _s(r.period),
             "yes" if r.required else "optional",
             f"[{style}]{escape(status)}[/]" if style else escape(status),
             str(r.expires_on or ""),
