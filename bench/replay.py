@@ -16,6 +16,9 @@ stage and in total:
 - ``render``: the same replay with ``reasons="all"`` (English reason and JSON params on every status
   row) — reported separately, it is output formatting, Python per row.
 
+The replay's CPU time is printed beside its wall time: on a machine shared with other jobs the wall
+time varies with the load, the CPU time much less.
+
 With ``--check`` the per-seller reference of ``tests/test_lifecycle_batch.py`` runs on the same inputs
 and the outputs must be identical (use a small ``--sellers``: it is a Python loop per seller-day).
 """
@@ -135,37 +138,42 @@ def main() -> None:
     dates = evaluation_dates(policy, date(2024, 12, 15), date(2026, 12, 31))[: a.evaluations]
     world = World(policy, a.sellers, a.seed)
     spent = {"metrics": 0.0, "policy": 0.0, "daily": 0.0}
+    cpu_spent = [0.0]  # CPU seconds of the inputs and the policy (the replay's CPU is the rest)
 
     def get_decisions(when):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         m = world.metrics(when)
         t1 = time.perf_counter()
         d = decisions_from_metrics(policy, m)
         spent["metrics"] += t1 - t0
         spent["policy"] += time.perf_counter() - t1
+        cpu_spent[0] += time.process_time() - c0
         return d
 
     def get_daily(sellers, start, end):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         out = world.daily(sellers, start, end)
         spent["daily"] += time.perf_counter() - t0
+        cpu_spent[0] += time.process_time() - c0
         return out
 
     print(
         f"# {a.sellers:,} sellers x {len(dates)} evaluations ({dates[0]} .. {dates[-1]}), policy {policy.name}"
     )
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.process_time()
     res = replay(policy, dates, get_decisions, get_daily, keep_sections=None, reasons="latest")
     t_total = time.perf_counter() - t
     t_replay = t_total - sum(spent.values())
+    c_replay = time.process_time() - c - cpu_spent[0]
     last = res.statuses[res.statuses.evaluation_date == dates[-1]]
     print(
         f"replay {t_replay:7.1f} s  (state machine, daily recovery check, statuses and transitions; "
-        f"reasons='latest')\n"
+        f"reasons='latest'; {c_replay:.1f} s CPU, the figure to compare on a shared machine)\n"
         f"policy {spent['policy']:7.1f} s  (decisions_from_metrics: criteria of every seller, 24 evaluations)\n"
         f"inputs {spent['metrics'] + spent['daily']:7.1f} s  (generating metrics and daily recovery inputs, "
         f"not cxops)\n"
         f"peak RSS {_rss_gb():.2f} GB; statuses {len(res.statuses):,}; transitions {len(res.transitions):,}; "
+        f"events {res.events['kind'].value_counts().to_dict()}; "
         f"states at the last evaluation: {last['state'].value_counts().to_dict()}",
         flush=True,
     )

@@ -35,13 +35,8 @@ def act(store, kind, seller, **kw):
 
 
 def test_suspend_is_pending_and_logged_with_the_actor(shop):
-    r = act(shop, "suspend", "ENR", reason="counterfeit complaints", until=date(2026, 12, 31))
-    assert (r.state, r.expected_state, r.actor, r.until) == (
-        "enrolled",
-        "suspended",
-        "carla",
-        date(2026, 12, 31),
-    )
+    r = act(shop, "suspend", "ENR", reason="counterfeit complaints")
+    assert (r.state, r.expected_state, r.actor, r.until) == ("enrolled", "suspended", "carla", None)
     with shop.unit_of_work(write=False) as s:
         pending = st.pending_actions(s, program=P)
         ev = st.load_events(s, seller_id="ENR")
@@ -57,7 +52,7 @@ def test_suspend_is_pending_and_logged_with_the_actor(shop):
         "counterfeit complaints",
         r.action_id,
     )
-    assert row.details == {"action": "suspend", "until": "2026-12-31"}
+    assert row.details == {"action": "suspend"}
 
 
 @pytest.mark.parametrize(
@@ -67,10 +62,10 @@ def test_suspend_is_pending_and_logged_with_the_actor(shop):
             "reinstate",
             "ENR",
             "cannot reinstate seller ENR on US: the seller is enrolled .since 2026-10-01.; "
-            "reinstate applies to a seller who is suspended, removed, recovering or blocked",
+            "reinstate applies to a seller who is removed, recovering or suspended",
         ),
-        ("suspend", "REM", "cannot suspend seller REM on US: the seller is removed"),
-        ("suspend", "CAND", "applies to a seller who is enrolled or at_risk"),
+        ("suspend", "SUS", "cannot suspend seller SUS on US: the seller is suspended"),
+        ("lift_block", "ENR", "lift-block applies to a seller who is blocked"),
         ("exempt", "SUS", "cannot exempt seller SUS"),
     ],
 )
@@ -92,7 +87,7 @@ def test_validation_counts_pending_actions(shop):
     ):
         act(shop, "exempt", "RISK", until=date(2026, 12, 1))
     r = act(shop, "reinstate", "RISK", reason="action plan accepted")
-    assert (r.state, r.expected_state) == ("at_risk", "enrolled")
+    assert (r.state, r.expected_state) == ("at_risk", "immune")
     cancel(shop, r.action_id, reason="plan not signed yet", actor="carla")
     with shop.unit_of_work(write=False) as s:
         assert st.pending_actions(s)["id"].tolist() == [first.action_id]
@@ -118,8 +113,8 @@ def test_unknown_seller_manager_and_bad_options(shop):
         act(shop, "exempt", "ENR")
     with pytest.raises(InputError, match="in the past"):
         act(shop, "exempt", "ENR", until=date(2026, 11, 1))
-    with pytest.raises(InputError, match="--until applies to exempt and suspend"):
-        act(shop, "reinstate", "REM", until=date(2026, 12, 1))
+    with pytest.raises(InputError, match="--until applies to exempt, reinstate, accept-plan, not to suspend"):
+        act(shop, "suspend", "ENR", until=date(2026, 12, 1))
     with pytest.raises(InputError, match="--manager"):
         act(shop, "suspend", "ENR", manager_id="ana")
     with pytest.raises(InputError, match="unknown action"):
@@ -198,3 +193,18 @@ def test_two_operators_at_once_one_action_recorded_the_other_refused(shop):
     assert sorted(results) == ["recorded"] + ["refused"] * 3
     with shop.unit_of_work(write=False) as s:
         assert len(st.pending_actions(s)) == 1 and len(st.load_events(s)) == 1
+
+
+def test_store_action_kinds_are_the_lifecycle_actions_and_assign_manager():
+    from cxops.lifecycle.table import ACTION_KINDS as LIFECYCLE_ACTIONS
+    from cxops.service.actions import ACTION_RULES
+    from cxops.store.models import ACTION_KINDS
+
+    assert set(ACTION_KINDS) == set(LIFECYCLE_ACTIONS) | {"assign_manager"} == set(ACTION_RULES)
+
+
+def test_accept_plan_and_lift_block_follow_the_lifecycle_table(shop):
+    r = act(shop, "accept_plan", "SUS", reason="plan signed", until=date(2026, 12, 20))
+    assert (r.state, r.expected_state, r.until) == ("suspended", "immune", date(2026, 12, 20))
+    with pytest.raises(ConflictError, match="lift-block applies to a seller who is blocked"):
+        act(shop, "lift_block", "SUS")

@@ -1,10 +1,14 @@
 """The array replay (:mod:`cxops.lifecycle.batch`) against the per-seller state machine.
 
 The reference below is the per-seller loop cxops used before the replay was vectorised: it calls
-:func:`cxops.lifecycle.machine.step` for each seller at each evaluation and
-:func:`~cxops.lifecycle.machine.day_step` for each seller and day. Hypothesis generates histories
-(scenarios per seller and evaluation, met / not met recovery days) and every output — statuses with
-their reasons, transitions, final states — must be identical.
+:func:`cxops.lifecycle.machine.step` for each seller at each evaluation,
+:func:`~cxops.lifecycle.machine.day_step` for each seller and day and
+:func:`cxops.lifecycle.actions.apply_action` for each operator action. Both read the rule tables of
+:mod:`cxops.lifecycle.table`; everything else (facts, effects, reasons, events, the recovery streak) is
+computed twice, per seller and in arrays. Hypothesis generates histories (scenarios per seller and
+evaluation, met / not met recovery days, operator actions, enforcement policies) and every output —
+statuses with their reasons, transitions, events, final states — must be identical; and a daily job
+advancing stored states one day at a time must end where one replay ends.
 """
 
 from __future__ import annotations
@@ -18,12 +22,23 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_policy_support import frame, good_seller, row
 
-from cxops.lifecycle import decisions_from_metrics, replay
-from cxops.lifecycle.cadence import metrics_as_of
+from cxops.lifecycle import advance, decisions_from_metrics, replay
+from cxops.lifecycle.actions import Action, apply_action
+from cxops.lifecycle.cadence import metrics_as_of, publishes
 from cxops.lifecycle.evaluation import build_evaluations
 from cxops.lifecycle.machine import OUT_OF_PROGRAM, SellerState, day_step, step
-from cxops.lifecycle.replay import FINAL_COLUMNS, STATUS_COLUMNS, TRANSITION_COLUMNS, state_row
+from cxops.lifecycle.replay import (
+    EVENT_COLUMNS,
+    FINAL_COLUMNS,
+    STATE_COLUMNS,
+    STATUS_COLUMNS,
+    TRANSITION_COLUMNS,
+    state_record,
+    state_row,
+)
+from cxops.lifecycle.table import ACTION_KINDS
 from cxops.policy import evaluate_policy, load_policy
+from cxops.policy.load import parse_policy
 
 SELLERS = [("A", "US"), ("B", "US"), ("C", "DE"), ("D", "JP"), ("E", "BR")]
 DATES = [date(2025, 2, 1), date(2025, 3, 1), date(2025, 4, 1), date(2025, 5, 1), date(2025, 6, 1)]
@@ -32,6 +47,10 @@ DATES = [date(2025, 2, 1), date(2025, 3, 1), date(2025, 4, 1), date(2025, 5, 1),
 def _scenario(name: str, seller: str, marketplace: str, as_of: date) -> list[dict]:
     kw = {"marketplace": marketplace, "as_of": as_of}
     odr = {"numerator": 7, "denominator": 1000, "channel": "all"}
+    orders = 10 if name == "few_orders" else 600
+    orders_30 = row(seller, "order_count", orders, window=30, channel="all", **kw)
+    if name == "few_orders":
+        name = "odr_breach"  # a breach that the minimum order count (of the enforcement policies) shields
     over = {
         "good": {},
         "odr_breach": {"odr": row(seller, "order_defect_rate", **odr, **kw)},
@@ -47,8 +66,10 @@ def _scenario(name: str, seller: str, marketplace: str, as_of: date) -> list[dic
             "ip": row(seller, "ip_complaints", 1, **kw),
         },
         "no_volume_row": {"volume": None},
+        # 0.5 %: over the alert level of the enforcement policies (0.45 %), not over the limit (0.6 %)
+        "odr_alert": {"odr": row(seller, "order_defect_rate", **{**odr, "numerator": 5}, **kw)},
     }[name]
-    return good_seller(seller, **kw, **over)
+    return [*good_seller(seller, **kw, **over), orders_30]
 
 
 SCENARIOS = [
@@ -63,13 +84,15 @@ SCENARIOS = [
     "no_volume_row",
     "absent",
 ]
+#: Scenarios that matter to the enforcement policies.
+ENFORCEMENT_SCENARIOS = [*SCENARIOS, "odr_alert", "odr_alert", "few_orders"]
 
 
-def _world(policy, plan, daily, wide=False):
+def _world(policy, plan, daily, wide=False, dates=DATES):
     def get_results(when: date) -> pd.DataFrame:
         as_of = metrics_as_of(policy, when)
         rows = []
-        for (s, m), scen in zip(SELLERS, plan[DATES.index(when)], strict=True):
+        for (s, m), scen in zip(SELLERS, plan[dates.index(when)], strict=True):
             if scen != "absent":
                 rows += _scenario(scen, s, m, as_of)
         if wide:
@@ -88,11 +111,15 @@ def _world(policy, plan, daily, wide=False):
     return get_results, get_daily
 
 
-def scalar_replay(policy, dates, get_results, get_daily, until=None):
-    """The per-seller reference (the pre-vectorisation implementation of :func:`replay`)."""
+def scalar_replay(policy, dates, get_results, get_daily, until=None, actions=(), start=None, full=False):
+    """The per-seller reference (the pre-vectorisation implementation of :func:`replay`, with operator
+    actions and publication days). With ``full``, also the events and the state table."""
     states: dict = {}
     events: list = []
     status_rows: list = []
+    by_day: dict = {}
+    for a in sorted(actions, key=lambda a: a.effective):
+        by_day.setdefault(a.effective, []).append(a)
 
     def run_daily(start, end):
         keys = [k for k, s in states.items() if s.state in OUT_OF_PROGRAM]
@@ -113,26 +140,45 @@ def scalar_replay(policy, dates, get_results, get_daily, until=None):
                     break
             states[key] = state
 
-    previous = None
+    def run_period(lo, hi, check):
+        part = lo
+        for day in sorted(d for d in by_day if lo <= d <= hi):
+            if check and day > part:
+                run_daily(part, day - timedelta(days=1))
+            for a in by_day[day]:
+                key = (a.seller_id, a.marketplace_id)
+                states[key], new = apply_action(states.get(key) or SellerState(*key), a, policy)
+                events.extend(new)
+            part = day
+        if check:
+            run_daily(part, hi)
+
+    cursor = start
     for when in dates:
-        if previous is not None:
-            run_daily(previous + timedelta(days=1), when)
+        run_period(cursor or when, when, cursor is not None)
         results = get_results(when)
         if len(results):
             for key, ev in build_evaluations(results, policy, when).items():
                 current = states.get(key) or SellerState(key[0], key[1], since=when)
-                states[key], new = step(current, ev, policy)
+                states[key], new = step(current, ev, policy, publish=publishes(policy, when))
                 events.extend(new)
         as_of = metrics_as_of(policy, when)
         status_rows.extend({**state_row(s), "evaluation_date": when, "as_of": as_of} for s in states.values())
-        previous = when
-    if until is not None and until > previous:
-        run_daily(previous + timedelta(days=1), until)
-    return (
+        cursor = when + timedelta(days=1)
+    if until is not None and cursor is not None and until >= cursor:
+        run_period(cursor, until, True)
+    rows = [e.as_row() for e in events]
+    out = (
         pd.DataFrame(status_rows, columns=STATUS_COLUMNS),
-        pd.DataFrame([e.as_row() for e in events], columns=TRANSITION_COLUMNS),
+        pd.DataFrame([r for r in rows if r["from_state"] != r["to_state"]], columns=TRANSITION_COLUMNS),
         pd.DataFrame([state_row(s) for s in states.values()], columns=FINAL_COLUMNS),
     )
+    if full:
+        out += (
+            pd.DataFrame(rows, columns=EVENT_COLUMNS),
+            pd.DataFrame([state_record(s) for s in states.values()], columns=STATE_COLUMNS),
+        )
+    return out
 
 
 def _same(a: pd.DataFrame, b: pd.DataFrame) -> None:
@@ -248,3 +294,139 @@ def test_latest_reasons_only_render_the_last_evaluation(reasons):
         assert got.transitions.loc[~recent, "reason"].isna().all()
     with pytest.raises(ValueError, match="reasons must be"):
         replay(p, DATES, get_results, get_daily, reasons="some")
+
+
+# --- enforcement: alert levels, minimum orders, suspension, immunity, blocks, actions, publication ------
+
+DAYS = [date(2025, 3, 3) + timedelta(days=i) for i in range(12)]  # 2025-03-03 is a Monday
+
+
+def _enforcement(action="suspend", immunity=3, block_after=2, min_orders=100, publish=None, consecutive=None):
+    """customer-excellence (recovery in 6 days) checked daily, with alert levels on ODR (0.45 %) and VTR
+    (97 %) and the given ``[enforcement]``."""
+    doc = POLICIES["fast"].model_dump()
+    doc["cadence"].update(every="day", weekday=2, publish_every=publish)
+    for rule in doc["removal"]["rules"]:
+        alert = {"odr": 0.0045, "vtr": 0.97}.get(rule["id"])
+        for c in rule["criteria"]:
+            c["alert_threshold"] = alert
+        if consecutive and rule["id"] == "vtr":
+            rule["consecutive"] = consecutive
+    doc["enforcement"] = {
+        "action": action,
+        "immunity_days": immunity,
+        "block_after": block_after,
+        "min_orders": min_orders,
+        "min_orders_window_days": 30 if min_orders else None,
+    }
+    return parse_policy(doc)
+
+
+ENFORCEMENT_POLICIES = {
+    "suspend": _enforcement(),
+    "remove": _enforcement("remove", immunity=2, block_after=3, min_orders=None, consecutive=3),
+    "weekly": _enforcement(publish="week", immunity=4),
+    "no_immunity": _enforcement("remove", immunity=0, block_after=None),
+    "ce_daily": POLICIES["fast"].model_copy(
+        update={"cadence": POLICIES["fast"].cadence.model_copy(update={"every": "day"})}
+    ),
+}
+UNKNOWN_SELLER = ("Z", "US")
+
+
+def _actions(drawn) -> list[Action]:
+    """Actions from drawn ``(seller index, day index, kind, until offset or None)``; seller index 5 is a
+    seller the evaluations never see; a negative offset gives an until before the effective day."""
+    out = []
+    for who, day, kind, offset in drawn:
+        seller, market = (SELLERS + [UNKNOWN_SELLER])[who]
+        effective = DAYS[day]
+        until = None if offset is None else effective + timedelta(days=offset)
+        out.append(Action(seller, market, kind, effective, until, actor=f"op{who}", reason=f"case {day}"))
+    return out
+
+
+# reinstatements and exemptions (with an end date) drawn more often: they open the protected paths
+ACTION_DRAWS = st.lists(
+    st.tuples(
+        st.sampled_from([0, 0, 1, 1, 2, 3, 4, 5]),
+        st.integers(0, len(DAYS) - 1),
+        st.sampled_from([*ACTION_KINDS, "accept_plan", "reinstate", "exempt", "lift_block"]),
+        st.one_of(st.none(), st.integers(-1, 6), st.integers(1, 6)),
+    ),
+    max_size=10,
+)
+PLANS = st.lists(
+    st.lists(st.sampled_from([*ENFORCEMENT_SCENARIOS, "odr_breach", "good"]), min_size=5, max_size=5),
+    min_size=12,
+    max_size=12,
+)
+DAILY_PATTERNS = st.lists(st.lists(st.booleans(), min_size=1, max_size=5), min_size=6, max_size=6)
+
+
+@pytest.mark.slow
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    policy=st.sampled_from(sorted(ENFORCEMENT_POLICIES)),
+    plan=PLANS,
+    daily=DAILY_PATTERNS,
+    drawn=ACTION_DRAWS,
+    until_days=st.integers(0, 8),
+    wide=st.booleans(),
+)
+def test_enforcement_replay_equals_per_seller_machine(policy, plan, daily, drawn, until_days, wide):
+    """Daily checks with alert levels, minimum orders, suspension, immunity, blocks, weekly publication and
+    operator actions: statuses, transitions, events and states identical to the per-seller machine."""
+    p = ENFORCEMENT_POLICIES[policy]
+    get_results, get_daily = _world(p, plan, daily, dates=DAYS)
+    acts = _actions(drawn)
+    until = DAYS[-1] + timedelta(days=until_days)
+    statuses, transitions, final, events, table = scalar_replay(
+        p, DAYS, get_results, get_daily, until, acts, start=DAYS[0], full=True
+    )
+    if wide:
+        get_results, _ = _world(p, plan, daily, wide=True, dates=DAYS)
+    got = replay(
+        p, DAYS, get_results, get_daily, until=until, keep_sections=None, actions=acts, start=DAYS[0]
+    )
+    _same(got.statuses, statuses)
+    _same(got.transitions, transitions)
+    _same(got.final, final)
+    _same(got.events, events)
+    _same(got.state_table, table)
+    for key, s in got.states.items():
+        assert state_record(s) == table[(table.seller_id == key[0]) & (table.marketplace_id == key[1])].iloc[
+            0
+        ].to_dict() | {"reason": state_record(s)["reason"]}
+
+
+def _by_day(events: pd.DataFrame) -> pd.DataFrame:
+    """Events in day order (one replay lists a period's recovery days seller by seller)."""
+    return events.sort_values(["date", "seller_id", "marketplace_id"], kind="stable").reset_index(drop=True)
+
+
+@pytest.mark.slow
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    policy=st.sampled_from(sorted(ENFORCEMENT_POLICIES)),
+    plan=PLANS,
+    daily=DAILY_PATTERNS,
+    drawn=ACTION_DRAWS,
+)
+def test_daily_job_from_stored_states_equals_one_replay(policy, plan, daily, drawn):
+    """``advance`` one day at a time, each day from the state table the previous day stored (a frame, as
+    a store gives it back), ends with the states and events of one replay over the period."""
+    p = ENFORCEMENT_POLICIES[policy]
+    get_results, get_daily = _world(p, plan, daily, dates=DAYS)
+    acts = _actions(drawn)
+    whole = replay(
+        p, DAYS, get_results, get_daily, until=DAYS[-1], keep_sections=None, actions=acts, start=DAYS[0]
+    )
+    table, events = None, []
+    for day in DAYS:
+        todays = [a for a in acts if a.effective == day]
+        step_ = advance(p, table, day, get_results, get_daily, actions=todays, keep_sections=None)
+        table = step_.state_table.astype(object)  # as read back from a store
+        events.append(step_.events)
+    _same(step_.state_table, whole.state_table)
+    _same(_by_day(pd.concat(events, ignore_index=True)), _by_day(whole.events))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import textwrap
 from datetime import date
+from pathlib import Path
 
 import pytest
 
@@ -26,7 +27,7 @@ def _issues(text: str) -> dict[str, str]:
 
 def test_list_packs():
     names = [name for name, _, _ in list_packs()]
-    assert names == ["amazon-account-health", "customer-excellence"]
+    assert names == ["amazon-account-health", "customer-excellence", "marketplace-enforcement"]
     assert all(version and description for _, version, description in list_packs())
 
 
@@ -339,8 +340,152 @@ def test_toml_syntax_error_and_unknown_pack(tmp_path):
 
     with pytest.raises(PolicyError) as exc:
         load_policy("no-such-pack")
-    assert "built-in packs: amazon-account-health, customer-excellence" in str(exc.value)
+    assert "built-in packs: amazon-account-health, customer-excellence, marketplace-enforcement" in str(
+        exc.value
+    )
 
     with pytest.raises(PolicyError) as exc:
         load_policy(tmp_path / "absent.toml")
     assert exc.value.issues[0].reason == "file not found"
+
+
+# --- enforcement keys ------------------------------------------------------------------------------
+
+
+def test_marketplace_enforcement_pack_and_daily_example():
+    p = load_policy("marketplace-enforcement")
+    assert (p.cadence.every, p.cadence.publish_every, p.cadence.weekday) == ("day", "week", 0)
+    e = p.enforcement
+    assert (e.action, e.min_orders, e.min_orders_window_days, e.immunity_days, e.block_after) == (
+        "suspend",
+        25,
+        30,
+        30,
+        3,
+    )
+    assert [r.id for r in p.alert_rules] == ["odr", "lsr", "cancel"]
+    alert = {c.id: c.threshold for _, c in p.criteria("alert")}
+    assert alert == {"odr": 0.01, "lsr": 0.04, "cancel": 0.025}
+    ((_, minimum),) = p.criteria("enforcement")
+    assert (minimum.id, minimum.metric, minimum.window_days, minimum.operator, minimum.threshold) == (
+        "min_orders",
+        "order_count",
+        30,
+        ">=",
+        25,
+    )
+    example = load_policy(Path(__file__).resolve().parent.parent / "examples" / "daily-enforcement.toml")
+    assert (example.cadence.every, example.cadence.publish_every, example.enforcement.immunity_days) == (
+        "day",
+        None,
+        7,
+    )
+    # without [enforcement] and alert thresholds nothing changes
+    ce = load_policy("customer-excellence")
+    assert ce.enforcement.action == "remove" and ce.enforcement.min_orders is None
+    assert ce.criteria("alert") == [] and ce.criteria("enforcement") == []
+
+
+def test_enforcement_errors_all_at_once_with_key_paths():
+    by_key = _issues(
+        _policy(
+            """
+            [cadence]
+            every = "day"
+            publish_every = "fortnight"
+
+            [[admission.criteria]]
+            id = "odr"
+            metric = "order_defect_rate"
+            window_days = 60
+            operator = "<"
+            threshold = 0.01
+            alert_threshold = 0.008
+
+            [[removal.rules]]
+            id = "odr"
+            metric = "order_defect_rate"
+            window_days = 60
+            operator = ">"
+            threshold = 0.02
+            alert_threshold = 0.03
+
+            [[removal.rules]]
+            id = "vtr"
+            metric = "valid_tracking_rate"
+            operator = "<"
+            threshold = 0.95
+            alert_threshold = 97
+
+            [[removal.rules]]
+            id = "ip"
+            metric = "ip_complaints"
+            window_days = 90
+            operator = "=="
+            threshold = 1
+            alert_threshold = 0
+
+            [enforcement]
+            action = "ban"
+            min_orders = 0
+            min_orders_window_days = 60
+            immunity_days = -1
+            block_after = 0
+            grace = 3
+            """
+        )
+    )
+    assert by_key == {
+        "cadence.publish_every": "Input should be 'week' or 'month' (got 'fortnight')",
+        "admission.criteria[0].alert_threshold": "alert_threshold is only used in removal rules",
+        "removal.rules[0].alert_threshold": (
+            "an alert level warns before the limit: with operator '>' it must be below the threshold 0.02, "
+            "not 0.03"
+        ),
+        "removal.rules[1].alert_threshold": (
+            "valid_tracking_rate is a rate written as a fraction (0.45 % is 0.0045); 97 is outside 0–1"
+        ),
+        "removal.rules[2].alert_threshold": (
+            "an alert level needs an ordering operator (<, <=, >, >=), not =="
+        ),
+        "enforcement.action": "Input should be 'remove' or 'suspend' (got 'ban')",
+        "enforcement.min_orders": "Input should be greater than or equal to 1 (got 0)",
+        "enforcement.min_orders_window_days": "order_count is computed for windows 30, 90 days, not 60",
+        "enforcement.immunity_days": "Input should be greater than or equal to 0 (got -1)",
+        "enforcement.block_after": "Input should be greater than or equal to 1 (got 0)",
+        "enforcement.grace": "unknown key",
+    }
+
+
+def test_publish_needs_daily_checks_and_min_orders_needs_its_window():
+    by_key = _issues(
+        _policy(
+            """
+            [cadence]
+            every = "week"
+            publish_every = "month"
+
+            [enforcement]
+            min_orders = 10
+            """
+        )
+    )
+    assert by_key == {
+        "cadence.publish_every": "publishing on a cadence needs daily checks: set cadence.every = 'day'",
+        "enforcement.min_orders_window_days": (
+            "required with min_orders: order_count is computed for windows 30, 90 days"
+        ),
+    }
+    by_key = _issues(
+        _policy(
+            """
+            lifecycle = "standing"
+            [enforcement]
+            min_orders_window_days = 30
+            """
+        )
+    )
+    assert by_key == {
+        "enforcement": "enforcement is not used when lifecycle = 'standing'",
+        "enforcement.min_orders_window_days": "used only with min_orders",
+    }

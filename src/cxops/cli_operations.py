@@ -23,7 +23,8 @@ store_app = typer.Typer(
     help="The operations store: create and migrate it, see its revision.", no_args_is_help=True
 )
 seller_app = typer.Typer(
-    help="Act on a seller: exempt, suspend, reinstate, assign a manager (at the next daily run), note.",
+    help="Act on a seller (at the next daily run): exempt, suspend, reinstate, accept or reject an "
+    "action plan, lift a block, assign a manager; or write a note.",
     no_args_is_help=True,
 )
 managers_app = typer.Typer(
@@ -151,15 +152,17 @@ def seller_suspend(
     seller_id: str = typer.Argument(..., help="Seller id."),
     marketplace: str = MARKETPLACE,
     reason: str = REASON,
-    until: str = typer.Option(
-        None, "--until", help="Last day of the suspension (default: until reinstated)."
-    ),
     actor: str = ACTOR,
     program: str = PROGRAM,
     store: str = STORE,
 ):
-    """Suspend a member (enrolled or at risk)."""
-    _request("suspend", seller_id, marketplace, reason, actor, until, None, program, store)
+    """Suspend a seller (until reinstated or an action plan is accepted)."""
+    _request("suspend", seller_id, marketplace, reason, actor, None, None, program, store)
+
+
+IMMUNE_UNTIL = typer.Option(
+    None, "--until", help="Last day of immunity (default: the policy's [enforcement] immunity_days)."
+)
 
 
 @seller_app.command("reinstate")
@@ -167,12 +170,53 @@ def seller_reinstate(
     seller_id: str = typer.Argument(..., help="Seller id."),
     marketplace: str = MARKETPLACE,
     reason: str = REASON,
+    until: str = IMMUNE_UNTIL,
     actor: str = ACTOR,
     program: str = PROGRAM,
     store: str = STORE,
 ):
-    """Reinstate a suspended, removed, recovering or blocked seller (under immunity, per the policy)."""
-    _request("reinstate", seller_id, marketplace, reason, actor, None, None, program, store)
+    """Reinstate a suspended, removed or recovering seller, under immunity."""
+    _request("reinstate", seller_id, marketplace, reason, actor, until, None, program, store)
+
+
+@seller_app.command("accept-plan")
+def seller_accept_plan(
+    seller_id: str = typer.Argument(..., help="Seller id."),
+    marketplace: str = MARKETPLACE,
+    reason: str = REASON,
+    until: str = IMMUNE_UNTIL,
+    actor: str = ACTOR,
+    program: str = PROGRAM,
+    store: str = STORE,
+):
+    """Accept a suspended or removed seller's action plan: reinstated under immunity."""
+    _request("accept_plan", seller_id, marketplace, reason, actor, until, None, program, store)
+
+
+@seller_app.command("reject-plan")
+def seller_reject_plan(
+    seller_id: str = typer.Argument(..., help="Seller id."),
+    marketplace: str = MARKETPLACE,
+    reason: str = REASON,
+    actor: str = ACTOR,
+    program: str = PROGRAM,
+    store: str = STORE,
+):
+    """Reject a suspended or removed seller's action plan (the state does not change)."""
+    _request("reject_plan", seller_id, marketplace, reason, actor, None, None, program, store)
+
+
+@seller_app.command("lift-block")
+def seller_lift_block(
+    seller_id: str = typer.Argument(..., help="Seller id."),
+    marketplace: str = MARKETPLACE,
+    reason: str = REASON,
+    actor: str = ACTOR,
+    program: str = PROGRAM,
+    store: str = STORE,
+):
+    """Lift a permanent block (the seller is suspended or removed again, repeat count 0)."""
+    _request("lift_block", seller_id, marketplace, reason, actor, None, None, program, store)
 
 
 @seller_app.command("assign-manager")

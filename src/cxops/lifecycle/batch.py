@@ -1,14 +1,18 @@
-"""The lifecycle state machine applied to every seller at once (numpy arrays, no loop over sellers).
+"""The lifecycle rules applied to every seller at once (numpy arrays, no loop over sellers).
 
-:mod:`cxops.lifecycle.machine` states the rules for one seller (:func:`~cxops.lifecycle.machine.step`,
-:func:`~cxops.lifecycle.machine.day_step`); this module applies exactly those rules to all sellers of an
-evaluation in array operations, and the daily recovery check to all removed / recovering sellers over
-all days of a period at once (a running streak per seller from a cumulative maximum). The tests compare
-it with the per-seller functions on generated histories.
+The rules are the tables of :mod:`cxops.lifecycle.table`, which :mod:`cxops.lifecycle.machine` applies
+to one seller. This module computes the same facts for all sellers of an evaluation as arrays, picks each
+seller's row with the same :func:`~cxops.lifecycle.table.decide`, and applies the row's effects in array
+operations; the daily recovery check runs for all removed / recovering sellers over all days of a period
+at once (a running streak per seller from a cumulative maximum, the :data:`~cxops.lifecycle.table.DAILY`
+rows giving each day's reason). Operator actions, a handful per day, are applied one by one with the
+per-seller :func:`cxops.lifecycle.actions.apply_action`. The tests compare it with the per-seller
+functions on generated histories.
 
 Reasons are kept as references (key, evaluation, seller, which findings, numbers) while the replay runs
-and turned into text and JSON params only at the end, by :meth:`Batch.render`, with the same functions
-the per-seller machine uses — for every status row, or only for the rows someone will read.
+and turned into text and JSON params only at the end, by :meth:`Batch.render`, with the same
+:func:`~cxops.lifecycle.reasons.make_reason` the per-seller machine uses — for every status row, or only
+for the rows someone will read.
 """
 
 from __future__ import annotations
@@ -16,65 +20,60 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from cxops.lifecycle.decisions import (
-    ADMISSION,
-    ELIGIBILITY,
-    MET,
-    NOT_MET,
-    Decisions,
-)
+from cxops.lifecycle.actions import Action, apply_action
+from cxops.lifecycle.decisions import ADMISSION, ELIGIBILITY, ENFORCEMENT, MET, NOT_MET, Decisions, alert_part
 from cxops.lifecycle.evaluation import _records, finding_from_row
-from cxops.lifecycle.machine import LifecycleState, SellerState
-from cxops.lifecycle.reasons import Reason, with_criteria
+from cxops.lifecycle.machine import SellerState
+from cxops.lifecycle.reasons import Reason, make_reason
+from cxops.lifecycle.states import CODE, MEMBERS, STATES, LifecycleState
+from cxops.lifecycle.table import (
+    ALERT,
+    DAILY,
+    EVENT_KINDS,
+    REASON_CODE,
+    REASON_KEYS,
+    REASONS,
+    SOURCES,
+    TRANSITION,
+    alert_crossings,
+    decide,
+    evaluation_rows,
+)
 from cxops.policy.evaluate import KEYS, RESULT_COLUMNS
 from cxops.policy.model import Policy
 
-#: State codes: position in this tuple.
-STATES = tuple(LifecycleState)
-NE, CAND, ENR, AR, REM, REC = (STATES.index(s) for s in STATES)
-
-#: Reason keys by code (the keys of :data:`cxops.lifecycle.reasons.LIFECYCLE_TEMPLATES`).
-REASON_KEYS = (
-    "new",
-    "not_eligible",
-    "admitted",
-    "admission_not_met",
-    "admission_insufficient",
-    "remains_enrolled",
-    "at_risk",
-    "breach_cleared",
-    "removed_breach",
-    "removed_consecutive",
-    "removed_ineligible",
-    "recovering",
-    "recovery_reset",
-    "recovered",
-    "standing_met",
-    "standing_not_met",
-    "standing_insufficient",
+S = LifecycleState
+NE, CAND, ENR, AR, REM, REC, SUSP, IMM, BLK = (CODE[s] for s in STATES)
+_IS_MEMBER = np.array([s in MEMBERS for s in STATES], bool)  # by state code
+_K = REASON_CODE
+#: Per reason key code: where its criteria come from (index in SOURCES, -1: none), which date is `until`
+#: (0 none, 1 immune, 2 exempt).
+_SOURCE = np.array(
+    [SOURCES.index(REASONS[k].lists) if REASONS[k].lists else -1 for k in REASON_KEYS], np.int64
 )
-_K = {k: i for i, k in enumerate(REASON_KEYS)}
-#: Keys whose params list criteria, and which findings: eligibility, admission or removal rules.
-_FROM_ELIGIBILITY = {_K["not_eligible"], _K["removed_ineligible"]}
-_FROM_ADMISSION = {
-    _K["admission_not_met"],
-    _K["admission_insufficient"],
-    _K["standing_not_met"],
-    _K["standing_insufficient"],
+_UNTIL = np.array([{None: 0, "immune": 1, "exempt": 2}[REASONS[k].until] for k in REASON_KEYS], np.int64)
+_SRC = {name: i for i, name in enumerate(SOURCES)}
+_LISTING = np.flatnonzero(_SOURCE >= 0)
+_KIND = {k: i for i, k in enumerate(EVENT_KINDS)}
+#: Part of the deciding finding per fixed source (the rule-based ones are computed per seller).
+_FIXED_PART = {
+    _SRC["eligibility"]: ELIGIBILITY,
+    _SRC["admission"]: ADMISSION,
+    _SRC["enforcement"]: ENFORCEMENT,
 }
-_FROM_RULES = {_K["at_risk"], _K["removed_breach"], _K["removed_consecutive"]}
+_ALERT_SOURCES = (_SRC["alert"], _SRC["alert_new"])
 
 _NAT = np.datetime64("NaT", "D")
 
 
-def _day(d: date) -> np.datetime64:
-    return np.datetime64(d, "D")
+def _day(d: date | None) -> np.datetime64:
+    return np.datetime64(d, "D") if d is not None else _NAT
 
 
 @dataclass
@@ -88,6 +87,42 @@ class _Refs:
     reason: np.ndarray  # reason id (row of Batch._reasons)
     key: np.ndarray  # reason key code of that reason
     reval: np.ndarray  # evaluation whose findings that reason lists (-1: none)
+    repeats: np.ndarray
+    alerts: np.ndarray  # bitmask of rules at their alert level at the last assessment
+    exempt: np.ndarray  # exempt_until
+    immune: np.ndarray  # immune_until
+
+    def grow(self, k: int, r: int, since: np.datetime64, reason: np.ndarray) -> None:
+        self.state = np.concatenate([self.state, np.full(k, NE, np.int8)])
+        self.since = np.concatenate([self.since, np.full(k, since)])
+        self.counts = np.concatenate([self.counts, np.zeros((k, r), np.int64)])
+        self.streak = np.concatenate([self.streak, np.zeros(k, np.int64)])
+        self.reason = np.concatenate([self.reason, reason])
+        self.key = np.concatenate([self.key, np.full(k, _K["new"], np.int64)])
+        self.reval = np.concatenate([self.reval, np.full(k, -1, np.int64)])
+        self.repeats = np.concatenate([self.repeats, np.zeros(k, np.int64)])
+        self.alerts = np.concatenate([self.alerts, np.zeros(k, np.int64)])
+        self.exempt = np.concatenate([self.exempt, np.full(k, _NAT)])
+        self.immune = np.concatenate([self.immune, np.full(k, _NAT)])
+
+
+#: Columns of :func:`state_frame` / :attr:`cxops.lifecycle.replay.ReplayResult.state_table`: everything a
+#: daily job stores to resume from (``reason`` is the English text, for display only).
+STATE_COLUMNS = [
+    "seller_id",
+    "marketplace_id",
+    "state",
+    "since",
+    "reason",
+    "reason_key",
+    "reason_params",
+    "recovery_streak",
+    "breach_counts",
+    "repeats",
+    "alerts",
+    "exempt_until",
+    "immune_until",
+]
 
 
 class Batch:
@@ -96,22 +131,38 @@ class Batch:
     Parameters
     ----------
     policy : Policy
-    initial : mapping, optional
-        ``(seller_id, marketplace_id) -> SellerState`` to start from.
+    initial : mapping or DataFrame, optional
+        ``(seller_id, marketplace_id) -> SellerState``, or a frame with :data:`STATE_COLUMNS` (what
+        :meth:`state_frame` returns), to start from.
     keep : {"all", "latest"}
         Findings kept for rendering reasons: of every evaluation, or only those the current reasons
         and the latest evaluation need (bounded memory with millions of sellers).
     """
 
     def __init__(
-        self, policy: Policy, initial: Mapping[tuple[str, str], SellerState] | None = None, keep: str = "all"
+        self,
+        policy: Policy,
+        initial: Mapping[tuple[str, str], SellerState] | pd.DataFrame | None = None,
+        keep: str = "all",
     ):
         self.policy = policy
         self.keep = keep
         self.rules = list(policy.removal.rules)
+        self.rule_ids = [r.id for r in self.rules]
         self.consecutive = np.array([r.consecutive for r in self.rules], np.int64)
         self.standing = policy.lifecycle == "standing"
+        self.rows = evaluation_rows(policy)
+        self._row_to = np.array(
+            [-1 if row.to is None else CODE[row.to] for row in self.rows] + [-1], np.int64
+        )
+        self._row_key = np.array([_K[row.reason] for row in self.rows] + [-1], np.int64)
+        self._row_log = np.array([_KIND[row.log] if row.log else -1 for row in self.rows] + [-1], np.int64)
+        self._row_counts = np.array(
+            [{"reset": 0, "grown": 1, "keep": 2}[row.counts] for row in self.rows] + [2], np.int64
+        )
+        self._row_repeat = np.array([row.repeat for row in self.rows] + [0], np.int64)
         self.stable = policy.recovery.stable_days
+        self.block_after = policy.enforcement.block_after
         self.lag = timedelta(days=policy.cadence.metrics_lag_days)
         self.sellers = np.zeros(0, object)
         self.markets = np.zeros(0, object)
@@ -124,17 +175,24 @@ class Batch:
             np.zeros(0, np.int64),
             np.zeros(0, np.int64),
             np.zeros(0, np.int64),
+            np.zeros(0, np.int64),
+            np.zeros(0, np.int64),
+            np.zeros(0, "datetime64[D]"),
+            np.zeros(0, "datetime64[D]"),
         )
-        # reason table, one row per reason set: key code, evaluation, seller, rules mask, count, streak, day
+        # reason table, one chunk per call of _add_reasons: per field an array or one scalar for the chunk
         self._reason_cols: dict[str, list[np.ndarray]] = {k: [] for k in _REASON_FIELDS}
         self._n_reasons = 0
         self._reason_starts: list[int] = []
         self._findings: dict[int, pd.DataFrame] = {}  # evaluation number -> findings with a "sid"
         self._prerendered: dict[int, Reason] = {}
+        self._seeded: dict[str, np.ndarray] | None = None  # reasons of a seed frame: ids, keys, params
         self._events: list[pd.DataFrame] = []
         self.n_evaluations = 0
         self._last: tuple[pd.DataFrame, np.ndarray] | None = None
-        if initial:
+        if isinstance(initial, pd.DataFrame):
+            self._seed_frame(initial)
+        elif initial:
             self._seed(initial)
 
     # -- sellers ---------------------------------------------------------------------------------------
@@ -156,23 +214,26 @@ class Batch:
         pos = pd.Index(code[: len(known)]).get_indexer(code[len(known) :])
         return np.where(pos >= 0, known[np.maximum(pos, 0)], -1)
 
-    def _positions(self, sellers: np.ndarray, markets: np.ndarray, since: date | None) -> np.ndarray:
-        """Global seller ids of these keys; unknown keys are added as ``not_eligible`` since ``since``."""
+    def _positions(
+        self, sellers: np.ndarray, markets: np.ndarray, since: date | None, unique: bool = True
+    ) -> np.ndarray:
+        """Global seller ids of these keys; unknown keys are added as ``not_eligible`` since ``since``.
+        ``unique=False``: the keys may repeat (operator actions), a new key repeated gets one id."""
         sid = self._lookup(sellers, markets)
         new = np.flatnonzero(sid < 0)
         if len(new):
+            new_s, new_m = np.asarray(sellers, object)[new], np.asarray(markets, object)[new]
+            codes = np.arange(len(new))
+            if not unique:
+                keys = pd.MultiIndex.from_arrays([new_s, new_m])
+                codes, uniq = pd.factorize(keys)
+                new_s, new_m = (uniq.get_level_values(i).to_numpy(object) for i in (0, 1))
             start = len(self.sellers)
-            sid[new] = np.arange(start, start + len(new))
-            self.sellers = np.concatenate([self.sellers, np.asarray(sellers, object)[new]])
-            self.markets = np.concatenate([self.markets, np.asarray(markets, object)[new]])
-            k = len(new)
-            self.s.state = np.concatenate([self.s.state, np.full(k, NE, np.int8)])
-            self.s.since = np.concatenate([self.s.since, np.full(k, _day(since) if since else _NAT)])
-            self.s.counts = np.concatenate([self.s.counts, np.zeros((k, len(self.rules)), np.int64)])
-            self.s.streak = np.concatenate([self.s.streak, np.zeros(k, np.int64)])
-            self.s.reason = np.concatenate([self.s.reason, self._add_reasons(np.full(k, _K["new"]))])
-            self.s.key = np.concatenate([self.s.key, np.full(k, _K["new"], np.int64)])
-            self.s.reval = np.concatenate([self.s.reval, np.full(k, -1, np.int64)])
+            sid[new] = start + codes
+            self.sellers = np.concatenate([self.sellers, new_s])
+            self.markets = np.concatenate([self.markets, new_m])
+            k = len(new_s)
+            self.s.grow(k, len(self.rules), _day(since), self._add_reasons(np.full(k, _K["new"])))
         return sid
 
     def _seed(self, initial: Mapping[tuple[str, str], SellerState]) -> None:
@@ -182,9 +243,13 @@ class Batch:
             np.array([s.marketplace_id for s in states], object),
             None,
         )
-        self.s.state[sid] = [STATES.index(s.state) for s in states]
-        self.s.since[sid] = [_day(s.since) if s.since else _NAT for s in states]
+        self.s.state[sid] = [CODE[s.state] for s in states]
+        self.s.since[sid] = [_day(s.since) for s in states]
         self.s.streak[sid] = [s.recovery_streak for s in states]
+        self.s.repeats[sid] = [s.repeats for s in states]
+        self.s.alerts[sid] = [self._mask(s.alerts) for s in states]
+        self.s.exempt[sid] = [_day(s.exempt_until) for s in states]
+        self.s.immune[sid] = [_day(s.immune_until) for s in states]
         for j, r in enumerate(self.rules):
             self.s.counts[sid, j] = [s.breach_counts.get(r.id, 0) for s in states]
         ids = self._add_reasons(np.zeros(len(states), np.int64))
@@ -193,27 +258,61 @@ class Batch:
         self.s.reason[sid] = ids
         self.s.key[sid] = [_K.get((s.reason or Reason("new")).key, 0) for s in states]
 
+    def _seed_frame(self, frame: pd.DataFrame) -> None:
+        """Seed from a :data:`STATE_COLUMNS` frame in array operations (JSON parsed only where not empty)."""
+        missing = [c for c in STATE_COLUMNS if c not in frame.columns and c != "reason"]
+        if missing:
+            raise ValueError(f"initial states frame lacks columns: {', '.join(missing)}")
+        f = frame.reset_index(drop=True)
+        sid = self._positions(f["seller_id"].to_numpy(object), f["marketplace_id"].to_numpy(object), None)
+        names = np.array([s.value for s in STATES], object)
+        codes = pd.Index(names).get_indexer(f["state"].to_numpy(object))
+        if (codes < 0).any():
+            raise ValueError(f"unknown state {f['state'].to_numpy(object)[np.argmax(codes < 0)]!r}")
+        self.s.state[sid] = codes
+        for col, attr in (("since", "since"), ("exempt_until", "exempt"), ("immune_until", "immune")):
+            getattr(self.s, attr)[sid] = pd.to_datetime(f[col], errors="coerce").to_numpy("datetime64[D]")
+        self.s.streak[sid] = f["recovery_streak"].fillna(0).to_numpy(np.int64)
+        self.s.repeats[sid] = f["repeats"].fillna(0).to_numpy(np.int64)
+        counts = f["breach_counts"].fillna("{}").to_numpy(object)
+        for i in np.flatnonzero(counts != "{}").tolist():
+            parsed = json.loads(counts[i])
+            for j, rule in enumerate(self.rule_ids):
+                self.s.counts[sid[i], j] = parsed.get(rule, 0)
+        alerts = f["alerts"].fillna("[]").to_numpy(object)
+        for i in np.flatnonzero(alerts != "[]").tolist():
+            self.s.alerts[sid[i]] = self._mask(json.loads(alerts[i]))
+        keys = f["reason_key"].fillna("new").to_numpy(object)
+        key_codes = pd.Index(REASON_KEYS).get_indexer(keys)
+        ids = self._add_reasons(np.maximum(key_codes, 0))
+        self._seeded = {
+            "first": np.array([ids[0] if len(ids) else 0]),
+            "keys": keys,
+            "params": f["reason_params"].to_numpy(object),
+            "text": f["reason"].to_numpy(object) if "reason" in f else np.full(len(f), None, object),
+        }
+        self.s.reason[sid] = ids
+        self.s.key[sid] = np.maximum(key_codes, 0)
+        self.s.reval[sid] = -1
+
+    def _mask(self, rules) -> int:
+        return sum(1 << j for j, r in enumerate(self.rule_ids) if r in set(rules))
+
     # -- reasons ---------------------------------------------------------------------------------------
 
     def _add_reasons(self, key: np.ndarray, **fields: Any) -> np.ndarray:
         n = len(key)
-        cols = {"key": key, **fields}
+        cols = {"key": np.asarray(key, _REASON_DTYPES["key"]), **fields}
         for name, default in _REASON_FIELDS.items():
-            value = cols.get(name, default)
-            self._reason_cols[name].append(
-                np.broadcast_to(np.asarray(value, dtype=_REASON_DTYPES[name]), n).copy()
-            )
+            value = np.asarray(cols.get(name, default), dtype=_REASON_DTYPES[name])
+            self._reason_cols[name].append(_compact(value) if value.ndim and name in _COMPACT else value)
         ids = np.arange(self._n_reasons, self._n_reasons + n)
         self._reason_starts.append(self._n_reasons)
         self._n_reasons += n
         return ids
 
-    def _reason_table(self, ids: np.ndarray | None = None) -> pd.DataFrame:
-        """Rows ``ids`` (sorted, unique; default all) of the reason table, gathered chunk by chunk."""
-        if ids is None:
-            return pd.DataFrame(
-                {k: np.concatenate(v) if v else np.zeros(0) for k, v in self._reason_cols.items()}
-            )
+    def _reason_table(self, ids: np.ndarray) -> pd.DataFrame:
+        """Rows ``ids`` (sorted, unique) of the reason table, gathered chunk by chunk."""
         starts = np.asarray(self._reason_starts, np.int64)
         chunk = np.searchsorted(starts, ids, side="right") - 1
         cuts = np.flatnonzero(np.diff(chunk)) + 1
@@ -224,7 +323,8 @@ class Batch:
             c = int(chunk[part[0]])
             local = ids[part] - starts[c]
             for k, v in self._reason_cols.items():
-                out[k].append(v[c][local])
+                col = v[c]
+                out[k].append(np.full(len(local), col) if col.ndim == 0 else col[local])
         return pd.DataFrame(
             {k: np.concatenate(v) if v else np.zeros(0, _REASON_DTYPES[k]) for k, v in out.items()}, index=ids
         )
@@ -242,8 +342,17 @@ class Batch:
                 return None
         return self._last[1]
 
-    def evaluate(self, dec: Decisions, when: date) -> None:
-        """Apply one evaluation (:func:`cxops.lifecycle.machine.step` for every seller in ``dec``)."""
+    def evaluate(self, dec: Decisions, when: date, publish: bool = True) -> None:
+        """Apply one evaluation (:func:`cxops.lifecycle.machine.step` for every seller in ``dec``).
+
+        Parameters
+        ----------
+        dec : Decisions
+        when : datetime.date
+        publish : bool
+            Whether status changes are made (:func:`cxops.lifecycle.cadence.publishes`); otherwise only
+            alert-level crossings are recorded.
+        """
         e = self.n_evaluations
         self.n_evaluations += 1
         if len(dec.keys) == 0:
@@ -259,163 +368,191 @@ class Batch:
         as_of = np.where(np.isnat(as_of), default_as_of, as_of)
         old = self.s.state[sid].copy()
         n, r = len(sid), len(self.rules)
-        elig, adm, breached = dec.eligibility, dec.admission, dec.breached
-        new = old.copy()
-        key = np.full(n, -1, np.int64)  # -1: reason unchanged
-        mask = np.zeros(n, np.int64)  # rules whose findings the reason lists
-        count = np.zeros(n, np.int64)
-        rule = np.full(n, -1, np.int64)  # deciding removal rule
-        counts = self.s.counts[sid].copy()
-        streak = self.s.streak[sid].copy()
-        bits = np.int64(1) << np.arange(r, dtype=np.int64)
-
-        if self.standing:
-            judged = np.ones(n, bool)
-            new = np.select([elig != MET, adm == MET, adm == NOT_MET], [NE, ENR, AR], CAND).astype(np.int8)
-            key = np.select(
-                [elig != MET, adm == MET, adm == NOT_MET],
-                [_K["not_eligible"], _K["standing_met"], _K["standing_not_met"]],
-                _K["standing_insufficient"],
-            )
-        else:
-            entry = (old == NE) | (old == CAND)
-            member = (old == ENR) | (old == AR)
-            judged = entry | member
-            # entry: eligibility, then admission
-            e_new = np.select([elig != MET, adm == MET], [NE, ENR], CAND)
-            e_key = np.select(
-                [elig != MET, adm == MET, adm == NOT_MET],
-                [_K["not_eligible"], _K["admitted"], _K["admission_not_met"]],
-                _K["admission_insufficient"],
-            )
-            # members: consecutive breach counts per rule, removal, warning
-            grown = np.where(breached, counts + 1, 0)
-            removing = grown >= self.consecutive[None, :]
-            any_removing, first_removing = _first_true(removing)
-            any_breach, first_breach = _first_true(grown > 0)
-            ineligible = elig != MET
-            m_new = np.select([ineligible, any_removing, any_breach], [REM, REM, AR], ENR)
-            consec_first = self.consecutive[np.maximum(first_removing, 0)] if r else np.zeros(n, np.int64)
-            m_key = np.select(
-                [ineligible, any_removing & (consec_first > 1), any_removing, any_breach, old == AR],
-                [
-                    _K["removed_ineligible"],
-                    _K["removed_consecutive"],
-                    _K["removed_breach"],
-                    _K["at_risk"],
-                    _K["breach_cleared"],
-                ],
-                _K["remains_enrolled"],
-            )
-            m_rule = np.select([ineligible, any_removing, any_breach], [-1, first_removing, first_breach], -1)
-            m_mask = np.select(
-                [ineligible, any_removing, any_breach],
-                [0, (removing * bits).sum(axis=1) if r else 0, (np.int64(1) << np.maximum(first_breach, 0))],
-                0,
-            )
-            m_count = np.where(
-                any_breach & ~any_removing & ~ineligible,
-                grown[np.arange(n), np.maximum(first_breach, 0)] if r else 0,
-                0,
-            )
-            m_counts = np.where((any_breach & ~any_removing & ~ineligible)[:, None], grown, 0)
-            new = np.select([entry, member], [e_new, m_new], old).astype(np.int8)
-            key = np.select([entry, member], [e_key, m_key], -1)
-            rule = np.where(member, m_rule, -1)
-            mask = np.where(member, m_mask, 0)
-            count = np.where(member, m_count, 0)
-            counts = np.where(entry[:, None], 0, np.where(member[:, None], m_counts, counts))
-            streak = np.where(judged, 0, streak)
-            # at_risk lists every breached rule, removal the removing ones
-            consec = np.where(rule >= 0, self.consecutive[np.maximum(rule, 0)] if r else 0, 0)
-            rules_mask = np.where(key == _K["at_risk"], ((grown > 0) * bits).sum(axis=1) if r else 0, mask)
-            self._set(sid, judged, new, key, when, e, count, consec, rules_mask, mask, streak, counts)
-            self._record_events(sid, judged, old, new, key, when, as_of, e, dec, rule)
-            return
-        self._set(
-            sid,
-            judged,
-            new,
-            key,
-            when,
-            e,
-            count,
-            np.zeros(n, np.int64),
-            np.zeros(n, np.int64),
-            np.zeros(n, np.int64),
-            streak,
-            counts,
+        enforceable = dec.enforcement == MET
+        counts = self.s.counts[sid]
+        grown = np.where(dec.breached & enforceable[:, None], counts + 1, 0)
+        removing = grown >= self.consecutive[None, :]
+        any_removing, first_removing = _first_true(removing)
+        any_breach, first_breach = _first_true(grown > 0)
+        alerted = dec.alerted & enforceable[:, None]
+        removing_m, breached_m, alerted_m = (_bitmask(m) for m in (removing, grown > 0, alerted))
+        member = _IS_MEMBER[old]
+        new_alerts = alert_crossings(member, alerted_m, self.s.alerts[sid])
+        day = _day(when)
+        with np.errstate(invalid="ignore"):
+            exempt = self.s.exempt[sid] >= day
+            immune = (old == IMM) & (self.s.immune[sid] >= day)
+        consec = self.consecutive[np.maximum(first_removing, 0)] if r else np.zeros(n, np.int64)
+        blocks = (
+            np.zeros(n, bool) if self.block_after is None else self.s.repeats[sid] + 1 >= self.block_after
         )
-        self._record_events(sid, judged, old, new, key, when, as_of, e, dec, rule)
-
-    def _set(self, sid, judged, new, key, when, e, count, consec, rules_mask, mask, streak, counts) -> None:
+        facts = {
+            "eligible": dec.eligibility == MET,
+            "admitted": dec.admission == MET,
+            "admission_failed": dec.admission == NOT_MET,
+            "enforceable": enforceable,
+            "removing": any_removing,
+            "consecutive": any_removing & (consec > 1),
+            "breached": any_breach,
+            "alerted": alerted_m != 0,
+            "exempt": exempt,
+            "immune": immune,
+            "blocks": blocks,
+            "suspends": np.full(n, self.policy.enforcement.action == "suspend"),
+        }
+        masks = {
+            _SRC["removing"]: removing_m,
+            _SRC["breach"]: np.where(any_breach, np.int64(1) << np.maximum(first_breach, 0), 0),
+            _SRC["breached"]: breached_m,
+            _SRC["alert"]: alerted_m,
+            _SRC["alert_new"]: new_alerts,
+        }
+        parts = []  # (positions, kind, from, to, reason ids, source codes) of this evaluation's events
+        crossed = np.flatnonzero(new_alerts)
+        if len(crossed):
+            ids = self._add_reasons(
+                np.full(len(crossed), _K["alert_crossed"]),
+                evaluation=e,
+                sid=sid[crossed],
+                rules=new_alerts[crossed],
+                findings=new_alerts[crossed],
+            )
+            parts.append((crossed, _KIND[ALERT], old[crossed], old[crossed], ids, _SRC["alert_new"]))
+        if not publish:
+            self.s.alerts[sid] = np.where(member, alerted_m, 0)
+            self._record_events(sid, parts, when, as_of, dec, masks)
+            self._keep_findings(e, dec, sid)
+            return
+        row = decide(self.rows, old, facts)
+        judged = row >= 0
+        to = self._row_to[row]
+        new = np.where(judged & (to >= 0), to, old).astype(np.int8)
+        key = self._row_key[row]
+        src = np.where(judged, _SOURCE[np.maximum(key, 0)], -1)
+        listed = np.zeros(n, np.int64)
+        for code, m in masks.items():
+            listed = np.where(src == code, m, listed)
+        rules_mask = np.where(src == _SRC["breach"], breached_m, listed)  # at_risk names every breached rule
+        first = np.where(src == _SRC["breach"], first_breach, first_removing)
+        count = np.where(
+            src == _SRC["breach"], grown[np.arange(n), np.maximum(first_breach, 0)] if r else 0, 0
+        )
+        consec_listed = np.where(
+            np.isin(src, [_SRC["breach"], _SRC["removing"]]),
+            self.consecutive[np.maximum(first, 0)] if r else 0,
+            0,
+        )
+        effect = self._row_counts[row]
+        counts_after = np.where((effect == 0)[:, None], 0, np.where((effect == 1)[:, None], grown, counts))
+        streak = self.s.streak[sid] if self.standing else np.where(judged, 0, self.s.streak[sid])
+        repeats = self.s.repeats[sid] + np.where(judged, self._row_repeat[row], 0)
+        until_src = _UNTIL[np.maximum(key, 0)]
+        until = np.where(
+            until_src == 1, self.s.immune[sid], np.where(until_src == 2, self.s.exempt[sid], _NAT)
+        )
         j = np.flatnonzero(judged)
         g = sid[j]
-        old = self.s.state[g]
-        changed = new[j] != old
-        self.s.since[g] = np.where(changed | np.isnat(self.s.since[g]), _day(when), self.s.since[g])
+        changed = new[j] != old[j]
+        self.s.since[g] = np.where(changed | np.isnat(self.s.since[g]), day, self.s.since[g])
         self.s.state[g] = new[j]
-        self.s.counts[sid] = counts
+        self.s.counts[sid] = counts_after
         self.s.streak[sid] = streak
+        self.s.repeats[sid] = repeats
+        self.s.immune[g] = np.where(new[j] == IMM, self.s.immune[g], _NAT)
+        self.s.alerts[sid] = np.where(member & _IS_MEMBER[new], alerted_m, 0)
         self.s.reason[g] = self._add_reasons(
             key[j],
             evaluation=e,
             sid=g,
             rules=rules_mask[j],
-            findings=mask[j],
+            findings=listed[j],
             count=count[j],
-            consecutive=consec[j],
+            consecutive=consec_listed[j],
+            until=until[j],
+            repeats=repeats[j],
         )
         self.s.key[g] = key[j]
         self.s.reval[g] = e
+        log = self._row_log[row]
+        ev = np.flatnonzero(judged & ((new != old) | (log >= 0)))
+        if len(ev):
+            kind = np.where(new[ev] != old[ev], _KIND[TRANSITION], log[ev])
+            parts.append((ev, kind, old[ev], new[ev], self.s.reason[sid[ev]], src[ev]))
+        self._record_events(sid, parts, when, as_of, dec, masks, first_removing, first_breach)
+        self._keep_findings(e, dec, sid)
 
-    def _record_events(self, sid, judged, old, new, key, when, as_of, e, dec, rule) -> None:
-        j = np.flatnonzero(judged & (new != old))
-        if not len(j):
-            self._keep_findings(e, dec, sid)
+    def _record_events(
+        self, sid, parts, when, as_of, dec, masks, first_removing=None, first_breach=None
+    ) -> None:
+        """Events of one evaluation, per seller in results order (an alert before a transition)."""
+        if not parts:
             return
-        g = sid[j]
-        k = key[j]
-        # the deciding finding: the first of eligibility / admission / the deciding rule
-        part = np.select(
-            [np.isin(k, list(_FROM_ELIGIBILITY)), np.isin(k, list(_FROM_ADMISSION)), rule[j] >= 0],
-            [ELIGIBILITY, ADMISSION, rule[j]],
-            -9,
+        pos = np.concatenate([p[0] for p in parts])
+        order = np.argsort(pos, kind="stable")  # parts are in event-kind order already
+        pos = pos[order]
+
+        def cat(i: int, dtype=None) -> np.ndarray:
+            return np.concatenate([np.broadcast_to(np.asarray(p[i], dtype), len(p[0])) for p in parts])[order]
+
+        kind, frm, to, reason, src = (
+            cat(1, np.int8),
+            cat(2, np.int8),
+            cat(3, np.int8),
+            cat(4),
+            cat(5, np.int64),
         )
+        # the deciding finding: the first of its source (a section, or the first rule it lists)
+        part = np.full(len(pos), _UNKNOWN_PART, np.int64)
+        rule = np.full(len(pos), -1, np.int64)
+        for code, fixed in _FIXED_PART.items():
+            part = np.where(src == code, fixed, part)
+        for code in (_SRC["removing"], _SRC["breach"], _SRC["breached"], _SRC["alert"], _SRC["alert_new"]):
+            here = src == code
+            if not here.any():
+                continue
+            if code == _SRC["removing"]:
+                j = first_removing[pos[here]]
+            elif code in (_SRC["breach"], _SRC["breached"]):
+                j = first_breach[pos[here]]
+            else:
+                j = _lowest_bit(masks[code][pos[here]])
+            rule[here] = j
+            part[here] = np.where(j < 0, _UNKNOWN_PART, alert_part(j) if code in _ALERT_SOURCES else j)
         f = dec.findings
-        row = np.full(len(j), -1, np.int64)
+        row = np.full(len(pos), -1, np.int64)
         if len(f):
             # first finding row of each (seller, part), looked up with integer keys
-            width = len(self.rules) + 3
-            f_key = f["pos"].to_numpy(np.int64) * width + (f["part"].to_numpy(np.int64) + 2)
+            r = len(self.rules)
+            width, offset = 2 * r + 5, r + 4
+            f_key = f["pos"].to_numpy(np.int64) * width + (f["part"].to_numpy(np.int64) + offset)
             uniq, first = np.unique(f_key, return_index=True)
-            want = j.astype(np.int64) * width + (part + 2)
+            want = pos.astype(np.int64) * width + (part + offset)
             at = np.clip(np.searchsorted(uniq, want), 0, len(uniq) - 1)
-            hit = (uniq[at] == want) & (part != -9)
+            hit = (uniq[at] == want) & (part != _UNKNOWN_PART)
             row[hit] = first[at[hit]]
         found = _finding_columns(f, row)
-        rule_ids = np.array([r.id for r in self.rules] + [None], object)
-        found["rule_id"] = np.where(rule[j] >= 0, rule_ids[rule[j]], found["rule_id"])
+        rule_ids = np.array([*self.rule_ids, None], object)
+        found["rule_id"] = np.where(rule >= 0, rule_ids[rule], found["rule_id"])
         self._events.append(
             pd.DataFrame(
                 {
-                    "sid": g,
+                    "sid": sid[pos],
                     "date": _day(when),
-                    "from_state": old[j],
-                    "to_state": new[j],
-                    "as_of": as_of[j],
-                    "reason": self.s.reason[g],
-                    **{c: pd.Series(v, dtype=object) for c, v in found.items()},
+                    "kind": kind,
+                    "from_state": frm,
+                    "to_state": to,
+                    "as_of": as_of[pos],
+                    "reason": reason,
+                    **{c: v if v.dtype == float else pd.Series(v, dtype=object) for c, v in found.items()},
                 }
             )
         )
-        self._keep_findings(e, dec, sid)
 
     def _keep_findings(self, e: int, dec: Decisions, sid: np.ndarray) -> None:
         """Keep this evaluation's findings (for rendering reasons later); with ``keep="latest"``, keep
         of earlier evaluations only the rows of sellers whose current reason still lists them."""
         if self.keep == "latest":
-            listing = np.isin(self.s.key, list(_FROM_ELIGIBILITY | _FROM_ADMISSION | _FROM_RULES))
+            listing = np.isin(self.s.key, _LISTING)
             for old in list(self._findings):
                 f = self._findings[old]
                 if len(f):
@@ -432,7 +569,7 @@ class Batch:
         return pd.DataFrame({"seller_id": self.sellers[m], "marketplace_id": self.markets[m]})
 
     def recover(self, admission: pd.DataFrame, start: date, end: date) -> None:
-        """Daily recovery check on days ``start..end`` (:func:`cxops.lifecycle.machine.day_step`).
+        """Daily recovery check on days ``start..end`` (:data:`cxops.lifecycle.table.DAILY`).
 
         Parameters
         ----------
@@ -463,69 +600,54 @@ class Batch:
         recovered = done.any(axis=1)
         stop = np.where(recovered, done.argmax(axis=1), n_days - 1)  # last day judged
         live = t[None, :] <= stop[:, None]
-        # the state on each day while out of the program: recovering on a streak, else removed
-        state_day = np.where(streak > 0, REC, REM)
-        state_day = np.where(done, CAND, state_day)
+        # the state on each day while out of the program: recovering on a streak, else removed (what the
+        # DAILY rows give: it depends on the streak only)
+        state_day = np.where(done, CAND, np.where(streak > 0, REC, REM)).astype(np.int8)
         prev = np.concatenate([self.s.state[out][:, None], state_day[:, :-1]], axis=1)
+        # the DAILY row of every live day (-1: a removed seller on a day not met, nothing happens)
+        row = np.where(
+            live,
+            decide(DAILY, prev.ravel(), {"met": met.ravel(), "done": done.ravel()}).reshape(met.shape),
+            -1,
+        )
+        day_key = np.array([_K[r.reason] for r in DAILY] + [-1], np.int64)[row]
         change = live & (state_day != prev)
         rows, days = np.nonzero(change)
         if len(rows):
-            to = state_day[rows, days]
-            key = np.select(
-                [to == CAND, to == REC], [_K["recovered"], _K["recovering"]], _K["recovery_reset"]
-            )
             day = _day(start) + days.astype("timedelta64[D]")
             ids = self._add_reasons(
-                key, sid=out[rows], streak=np.where(to == REM, 0, streak[rows, days]), day=day
+                day_key[rows, days],
+                sid=out[rows],
+                streak=np.where(met[rows, days], streak[rows, days], 0),
+                day=day,
             )
             self._events.append(
                 pd.DataFrame(
                     {
                         "sid": out[rows],
                         "date": day,
+                        "kind": np.int8(_KIND[TRANSITION]),
                         "from_state": prev[rows, days],
-                        "to_state": to,
+                        "to_state": state_day[rows, days],
                         "as_of": day - np.timedelta64(self.lag.days, "D"),
                         "reason": ids,
-                        **{
-                            c: pd.Series(np.full(len(rows), None, object), dtype=object)
-                            for c in _FINDING_COLUMNS
-                        },
+                        **_no_findings(len(rows)),
                     }
                 )
             )
-        # end of the period: state, streak and reason of the last judged day
-        last = stop
-        final_state = state_day[np.arange(len(out)), last]
-        final_streak = np.where(final_state == CAND, 0, streak[np.arange(len(out)), last])
-        # the reason is refreshed on every met day (recovering, with its streak) and on state changes
-        met_last = met[np.arange(len(out)), last] | (final_state == CAND)
-        changed_any = change.any(axis=1)
-        refresh = met_last | changed_any
+        # the reason is refreshed on every day a row matched: the last such day's
+        matched = row >= 0
+        last = n_days - 1 - np.argmax(matched[:, ::-1], axis=1)
+        refresh = matched.any(axis=1)
         if refresh.any():
             i = np.flatnonzero(refresh)
-            fs = final_state[i]
-            key = np.select(
-                [fs == CAND, met_last[i]], [_K["recovered"], _K["recovering"]], _K["recovery_reset"]
-            )
-            # a change day's reason row already exists for the last change; reuse it when it is the last day
-            day = _day(start) + last[i].astype("timedelta64[D]")
-            # recovery_reset names the day of the reset: the last change to removed
-            reset_day = np.where(change & (state_day == REM), t[None, :], -1).max(axis=1)[i]
-            day = np.where(
-                key == _K["recovery_reset"],
-                _day(start) + np.maximum(reset_day, 0).astype("timedelta64[D]"),
-                day,
-            )
+            li = last[i]
+            key = day_key[i, li]
             ids = self._add_reasons(
                 key,
                 sid=out[i],
-                streak=np.where(
-                    key == _K["recovering"],
-                    streak[i, last[i]],
-                    np.where(key == _K["recovered"], streak[i, last[i]], 0),
-                ),
-                day=day,
+                streak=np.where(met[i, li], streak[i, li], 0),
+                day=_day(start) + li.astype("timedelta64[D]"),
             )
             self.s.reason[out[i]] = ids
             self.s.key[out[i]] = key
@@ -533,8 +655,75 @@ class Batch:
         changed_since = np.where(change, t[None, :], -1).max(axis=1)
         has_change = changed_since >= 0
         self.s.since[out[has_change]] = _day(start) + changed_since[has_change].astype("timedelta64[D]")
+        final_state = state_day[np.arange(len(out)), stop]
         self.s.state[out] = final_state
-        self.s.streak[out] = final_streak
+        self.s.streak[out] = np.where(final_state == CAND, 0, streak[np.arange(len(out)), stop])
+
+    # -- operator actions ------------------------------------------------------------------------------
+
+    def act(self, actions: list[Action]) -> None:
+        """Apply operator actions, in order (:func:`cxops.lifecycle.actions.apply_action` for each: a
+        handful per day, never a loop over sellers)."""
+        if not actions:
+            return
+        sellers = np.array([a.seller_id for a in actions], object)
+        markets = np.array([a.marketplace_id for a in actions], object)
+        sid = self._positions(sellers, markets, None, unique=False)  # a seller may get several actions
+        rows = []
+        for g, action in zip(sid.tolist(), actions, strict=True):
+            before = self._state_of(g)
+            after, events = apply_action(before, action, self.policy)
+            for ev in events:
+                (rid,) = self._add_reasons(np.array([_K.get(ev.reason.key, 0)]), sid=g, day=_day(ev.date))
+                self._prerendered[int(rid)] = ev.reason
+                rows.append((g, ev, int(rid)))
+            if after.state != before.state:
+                self.s.state[g] = CODE[after.state]
+                self.s.since[g] = _day(after.since)
+                self.s.reason[g] = rows[-1][2]
+                self.s.key[g] = _K.get(after.reason.key, 0)
+                self.s.reval[g] = -1
+            self.s.counts[g] = [after.breach_counts.get(r, 0) for r in self.rule_ids]
+            self.s.streak[g] = after.recovery_streak
+            self.s.repeats[g] = after.repeats
+            self.s.alerts[g] = self._mask(after.alerts)
+            self.s.exempt[g] = _day(after.exempt_until)
+            self.s.immune[g] = _day(after.immune_until)
+        self._events.append(
+            pd.DataFrame(
+                {
+                    "sid": np.array([g for g, _, _ in rows], np.int64),
+                    "date": np.array([_day(e.date) for _, e, _ in rows], "datetime64[D]"),
+                    "kind": np.array([_KIND[e.kind] for _, e, _ in rows], np.int8),
+                    "from_state": np.array([CODE[e.from_state] for _, e, _ in rows], np.int8),
+                    "to_state": np.array([CODE[e.to_state] for _, e, _ in rows], np.int8),
+                    "as_of": np.full(len(rows), _NAT),
+                    "reason": np.array([rid for _, _, rid in rows], np.int64),
+                    **_no_findings(len(rows)),
+                    "actor": pd.Series([e.actor for _, e, _ in rows], dtype=object),
+                    "action_reason": pd.Series([e.action_reason for _, e, _ in rows], dtype=object),
+                }
+            )
+        )
+
+    def _state_of(self, g: int) -> SellerState:
+        """One seller's state from the arrays (the reason is not needed by actions)."""
+        counts = {r: int(c) for r, c in zip(self.rule_ids, self.s.counts[g].tolist(), strict=True) if c}
+        return SellerState(
+            seller_id=self.sellers[g],
+            marketplace_id=self.markets[g],
+            state=STATES[int(self.s.state[g])],
+            since=_date(self.s.since[g]),
+            breach_counts=counts,
+            recovery_streak=int(self.s.streak[g]),
+            repeats=int(self.s.repeats[g]),
+            alerts=frozenset(self._rules_of(int(self.s.alerts[g]))),
+            exempt_until=_date(self.s.exempt[g]),
+            immune_until=_date(self.s.immune[g]),
+        )
+
+    def _rules_of(self, mask: int) -> list[str]:
+        return [r for j, r in enumerate(self.rule_ids) if mask >> j & 1]
 
     # -- outputs ---------------------------------------------------------------------------------------
 
@@ -555,10 +744,22 @@ class Batch:
         """Reason key (str) of each reason id (from the reason table)."""
         ids = np.asarray(ids, np.int64)
         uniq, inverse = np.unique(ids, return_inverse=True)
-        return self.reason_keys(self._reason_table(uniq)["key"].to_numpy(np.int64)[inverse])
+        keys = self.reason_keys(self._reason_table(uniq)["key"].to_numpy(np.int64)[inverse])
+        return self._seeded_keys(ids, keys)
+
+    def _seeded_keys(self, ids: np.ndarray, keys: np.ndarray) -> np.ndarray:
+        """Keys of seeded reasons as given (also keys this version does not know)."""
+        if self._seeded is None:
+            return keys
+        first = int(self._seeded["first"][0])
+        at = ids - first
+        hit = (at >= 0) & (at < len(self._seeded["keys"]))
+        keys = keys.copy()
+        keys[hit] = self._seeded["keys"][at[hit]]
+        return keys
 
     def snapshot(self) -> dict[str, np.ndarray]:
-        """Copies of the per-seller arrays (one status row per known seller)."""
+        """Copies of the per-seller arrays a status row shows (one row per known seller)."""
         return {
             "sid": np.arange(len(self.sellers), dtype=np.int32 if len(self.sellers) < 2**31 else np.int64),
             "state": self.s.state.copy(),
@@ -569,13 +770,37 @@ class Batch:
             "key": self.s.key.astype(np.int8),
         }
 
+    def enforcement_arrays(self) -> dict[str, np.ndarray]:
+        """The per-seller arrays beyond :meth:`snapshot`: ``repeats``, ``alerts`` (rule bitmask),
+        ``exempt_until``, ``immune_until``."""
+        return {
+            "repeats": self.s.repeats.copy(),
+            "alerts": self.s.alerts.copy(),
+            "exempt_until": self.s.exempt.copy(),
+            "immune_until": self.s.immune.copy(),
+        }
+
+    def alerts_json(self, masks: np.ndarray) -> np.ndarray:
+        """``alerts`` as JSON lists of rule ids (``"[]"`` when none)."""
+        out = np.full(len(masks), "[]", object)
+        for i in np.flatnonzero(masks).tolist():
+            out[i] = json.dumps(sorted(self._rules_of(int(masks[i]))))
+        return out
+
     def events(self) -> pd.DataFrame:
-        """Every state change so far (one row per event; ``reason`` is a reason id)."""
+        """Every event so far (one row per event; ``reason`` is a reason id, ``kind`` an index of
+        :data:`cxops.lifecycle.table.EVENT_KINDS`)."""
+        columns = ["sid", "date", "kind", "from_state", "to_state", "as_of", "reason", *_FINDING_COLUMNS]
         if not self._events:
-            return pd.DataFrame(
-                columns=["sid", "date", "from_state", "to_state", "as_of", "reason", *_FINDING_COLUMNS]
-            )
-        return pd.concat(self._events, ignore_index=True)
+            return pd.DataFrame(columns=[*columns, "actor", "action_reason"])
+        if not any("actor" in f for f in self._events):
+            out = pd.concat(self._events, ignore_index=True)
+            none = pd.Series(np.full(len(out), None, object))
+            return out.assign(actor=none, action_reason=none)
+        out = pd.concat(self._events, ignore_index=True)
+        for c in ("actor", "action_reason"):
+            out[c] = out[c].astype(object).where(out[c].notna(), None)
+        return out
 
     def render(self, ids: np.ndarray) -> pd.DataFrame:
         """Reason text, key and JSON params of the given reason ids (same as the per-seller machine).
@@ -591,40 +816,45 @@ class Batch:
         findings = self._gather_findings(table)
         rows = []
         simple: dict[tuple, tuple[str, str, str]] = {}  # reasons without criteria repeat: render once
-        listing = _FROM_ELIGIBILITY | _FROM_ADMISSION | _FROM_RULES
-        for rid, key, e, sid, rules, fmask, count, consec, streak, day in zip(
-            ids.tolist(),
-            table["key"].tolist(),
-            table["evaluation"].tolist(),
-            table["sid"].tolist(),
-            table["rules"].tolist(),
-            table["findings"].tolist(),
-            table["count"].tolist(),
-            table["consecutive"].tolist(),
-            table["streak"].tolist(),
-            table["day"].tolist(),
-            strict=True,
+        seeded = self._seeded
+        first_seeded = int(seeded["first"][0]) if seeded is not None else -1
+        columns = ["key", "evaluation", "sid", "rules", "findings", "count", "consecutive", "streak", "day"]
+        for rid, key, e, sid, rules, fmask, count, consec, streak, day, until, repeats in zip(
+            ids.tolist(), *(table[c].tolist() for c in [*columns, "until", "repeats"]), strict=True
         ):
             if rid in self._prerendered:
                 reason = self._prerendered[rid]
-            elif key not in listing:
-                memo = (key, streak, day)
+            elif seeded is not None and 0 <= rid - first_seeded < len(seeded["keys"]):
+                rows.append((rid, *self._seeded_row(rid - first_seeded)))
+                continue
+            elif _SOURCE[key] < 0:
+                memo = (key, streak, day, until, repeats)
                 if memo not in simple:
-                    r = self._reason(key, (), rules, fmask, count, consec, streak, day)
+                    r = self._reason(key, (), rules, fmask, count, consec, streak, day, until, repeats)
                     simple[memo] = (r.text(), r.key, r.params_json())
                 rows.append((rid, *simple[memo]))
                 continue
             else:
                 reason = self._reason(
-                    key, findings.get((e, sid), ()), rules, fmask, count, consec, streak, day
+                    key, findings.get((e, sid), ()), rules, fmask, count, consec, streak, day, until, repeats
                 )
             rows.append((rid, reason.text(), reason.key, reason.params_json()))
         out = pd.DataFrame(rows, columns=["id", "reason", "reason_key", "reason_params"], dtype=object)
         return out.set_index(out["id"].astype(np.int64)).drop(columns="id")
 
+    def _seeded_row(self, i: int) -> tuple[str, str, str]:
+        """Text, key and params of the ``i``-th seeded reason (text rendered when not given)."""
+        s = self._seeded
+        key, params, text = s["keys"][i], s["params"][i], s["text"][i]
+        if not isinstance(params, str):
+            params = "{}"
+        if not isinstance(text, str):
+            text = Reason(key, json.loads(params)).text()
+        return text, key, params
+
     def _gather_findings(self, table: pd.DataFrame) -> dict[tuple[int, int], list[tuple[int, Any]]]:
         out: dict[tuple[int, int], list[tuple[int, Any]]] = {}
-        needs = table[table["key"].isin(list(_FROM_ELIGIBILITY | _FROM_ADMISSION | _FROM_RULES))]
+        needs = table[np.isin(table["key"].to_numpy(np.int64), _LISTING)]
         for e, group in needs.groupby("evaluation"):
             f = self._findings.get(int(e))
             if f is None or not len(f):
@@ -636,36 +866,104 @@ class Batch:
                 out.setdefault((int(e), sid), []).append((part, row))
         return out
 
-    def _reason(self, key, findings, rules, fmask, count, consec, streak, day) -> Reason:
+    def _reason(self, key, findings, rules, fmask, count, consec, streak, day, until, repeats) -> Reason:
         name = REASON_KEYS[key]
-        stable = self.stable
-        if key in _FROM_ELIGIBILITY or key in _FROM_ADMISSION:
-            part = ELIGIBILITY if key in _FROM_ELIGIBILITY else ADMISSION
-            return with_criteria(name, [finding_from_row(r).reason for p, r in findings if p == part])
-        if key in _FROM_RULES:
+        src = int(_SOURCE[key])
+        if src in _FIXED_PART:
+            part = _FIXED_PART[src]
+            criteria = [finding_from_row(r).reason for p, r in findings if p == part]
+        elif src >= 0:
             chosen = [j for j in range(len(self.rules)) if fmask >> j & 1]
-            rows = [finding_from_row(r).reason for j in chosen for p, r in findings if p == j]
-            listed = [self.rules[j].id for j in range(len(self.rules)) if rules >> j & 1]
-            if key == _K["at_risk"]:
-                return with_criteria(name, rows, count=count, consecutive=consec, rules=listed)
-            return with_criteria(name, rows, consecutive=consec, rules=listed)
-        if key in (_K["recovering"], _K["recovered"]):
-            return Reason(name, {"stable_days": stable, "streak": streak})
-        if key == _K["recovery_reset"]:
-            d = pd.Timestamp(day).date().isoformat()
-            return Reason(name, {"day": d, "stable_days": stable, "streak": 0})
-        return Reason(name)
+            alert = src in _ALERT_SOURCES
+            criteria = [
+                finding_from_row(r).reason
+                for j in chosen
+                for p, r in findings
+                if p == (alert_part(j) if alert else j)
+            ]
+        else:
+            criteria = []
+        needed = REASONS[name].params
+        values = {
+            "count": count,
+            "consecutive": consec,
+            "rules": self._rules_of(rules) if "rules" in needed else None,
+            "repeats": repeats,
+            "block_after": self.block_after,
+            "until": _iso(until) if "until" in needed else None,
+            "stable_days": self.stable,
+            "streak": streak,
+            "day": _iso(day) if "day" in needed else None,
+        }
+        return make_reason(name, criteria, values)
 
 
-_FINDING_COLUMNS = ("rule_id", "metric", "value", "threshold", "operator", "window_days")
+_FINDING_COLUMNS = (
+    "rule_id",
+    "metric",
+    "value",
+    "numerator",
+    "denominator",
+    "threshold",
+    "operator",
+    "window_days",
+)
+_UNKNOWN_PART = -(2**40)
+
+
+def _compact(value: np.ndarray) -> np.ndarray:
+    """A column of one chunk of the reason table: one scalar when every value is the same (most columns
+    of most chunks), else a copy of the array."""
+    if not len(value):
+        return value.copy()
+    if np.isnat(value).all() if value.dtype.kind == "M" else bool((value == value[0]).all()):
+        return np.asarray(value[0])
+    return value.copy()
+
+
+def _iso(x: Any) -> str | None:
+    """An ISO date string of a date, a timestamp or a datetime64 day; None for None / NaT."""
+    if x is None or x is pd.NaT:
+        return None
+    if isinstance(x, datetime):
+        return x.date().isoformat()
+    if isinstance(x, date):
+        return x.isoformat()
+    return None if np.isnat(np.datetime64(x, "D")) else str(np.datetime64(x, "D"))
+
+
+def _date(x: np.datetime64) -> date | None:
+    return None if np.isnat(x) else pd.Timestamp(x).date()
+
+
+def _bitmask(m: np.ndarray) -> np.ndarray:
+    """Per row of a (sellers × rules) boolean grid, the rules that hold as a bitmask (bit ``j``: rule
+    ``j``); a loop over the few rules, not over sellers."""
+    out = np.zeros(len(m), np.int64)
+    for j in range(m.shape[1]):
+        out |= m[:, j].astype(np.int64) << j
+    return out
+
+
+def _lowest_bit(mask: np.ndarray) -> np.ndarray:
+    """Index of the lowest set bit of each mask (-1 for 0)."""
+    mask = np.asarray(mask, np.int64)
+    low = mask & -mask
+    out = np.full(len(mask), -1, np.int64)
+    nz = low != 0
+    out[nz] = np.log2(low[nz].astype(np.float64)).astype(np.int64)
+    return out
 
 
 def _finding_columns(f: pd.DataFrame, rows: np.ndarray) -> dict[str, np.ndarray]:
     """Per entry of ``rows`` (positions in findings frame ``f``, -1 for none): ``rule_id`` (rule or
     criterion id), ``metric``, ``value`` (the tested quantity), ``threshold``, ``operator``,
-    ``window_days`` as object arrays, None where there is no finding."""
+    ``window_days`` as object arrays, None where there is no finding; ``numerator``, ``denominator`` as
+    floats, NaN where there is none."""
     n = len(rows)
     out = {c: np.full(n, None, object) for c in _FINDING_COLUMNS}
+    out["numerator"] = np.full(n, np.nan)
+    out["denominator"] = np.full(n, np.nan)
     at = np.flatnonzero(rows >= 0)
     if not len(at):
         return out
@@ -678,12 +976,24 @@ def _finding_columns(f: pd.DataFrame, rows: np.ndarray) -> dict[str, np.ndarray]
     out["value"][at] = _nullable(
         np.where(test == "numerator", num, np.where(test == "denominator", den, val))
     )
+    out["numerator"] = np.full(n, np.nan)
+    out["denominator"] = np.full(n, np.nan)
+    out["numerator"][at] = num
+    out["denominator"][at] = den
     out["threshold"][at] = _nullable(f["threshold"].to_numpy(float, na_value=np.nan))
     window = f["window_days"].to_numpy(float, na_value=np.nan)
     out["window_days"][at] = [None if w != w else int(w) for w in window.tolist()]
     for c in ("metric", "operator"):
         out[c][at] = f[c].to_numpy(object, na_value=None)
     return out
+
+
+def _no_findings(n: int) -> dict[str, Any]:
+    """Finding columns of events without a deciding criterion."""
+    return {
+        c: np.full(n, np.nan) if c in ("numerator", "denominator") else pd.Series(np.full(n, None, object))
+        for c in _FINDING_COLUMNS
+    }
 
 
 def _nullable(x: np.ndarray) -> np.ndarray:
@@ -711,7 +1021,11 @@ _REASON_FIELDS: dict[str, Any] = {
     "consecutive": 0,
     "streak": 0,
     "day": _NAT,
+    "until": _NAT,
+    "repeats": 0,
 }
+#: Reason-table columns that are often one value for a whole chunk (stored once when they are).
+_COMPACT = frozenset({"rules", "findings", "count", "consecutive", "until", "repeats"})
 _REASON_DTYPES: dict[str, Any] = {
     "key": np.int8,
     "evaluation": np.int32,
@@ -722,6 +1036,8 @@ _REASON_DTYPES: dict[str, Any] = {
     "consecutive": np.int32,
     "streak": np.int32,
     "day": "datetime64[D]",
+    "until": "datetime64[D]",
+    "repeats": np.int32,
 }
 
 

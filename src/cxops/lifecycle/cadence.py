@@ -1,4 +1,4 @@
-"""Evaluation dates of a policy's cadence and the metrics date each one judges."""
+"""Evaluation dates of a policy's cadence, the metrics date each one judges, and which ones publish."""
 
 from __future__ import annotations
 
@@ -57,3 +57,32 @@ def metrics_as_of(policy: Policy, evaluation_date: date) -> date:
 def next_evaluation_date(policy: Policy, on_or_after: date) -> date:
     """The first evaluation date of the cadence on or after ``on_or_after``."""
     return evaluation_dates(policy, on_or_after - timedelta(days=1), on_or_after + timedelta(days=40))[0]
+
+
+def is_evaluation_date(policy: Policy, day: date) -> bool:
+    """Whether ``day`` is an evaluation (assessment) date of the policy's cadence."""
+    return evaluation_dates(policy, day - timedelta(days=1), day) == [day]
+
+
+def publishes(policy: Policy, evaluation_date: date) -> bool:
+    """Whether status changes are published at this evaluation (``cadence.publish_every``).
+
+    Without ``publish_every`` every evaluation publishes; with ``"week"`` only those on
+    ``cadence.weekday`` (0 = Monday), with ``"month"`` only those on ``cadence.day_of_month``. On other
+    evaluation days only alert-level crossings are recorded.
+    """
+    cadence = policy.cadence
+    if cadence.publish_every is None:
+        return True
+    if cadence.publish_every == "week":
+        return evaluation_date.weekday() == cadence.weekday
+    return evaluation_date.day == cadence.day_of_month
+
+
+def next_publication_date(policy: Policy, on_or_after: date) -> date:
+    """The first evaluation date on or after ``on_or_after`` that publishes status changes (the next
+    evaluation date without ``cadence.publish_every``)."""
+    day = next_evaluation_date(policy, on_or_after)
+    while not publishes(policy, day):
+        day = next_evaluation_date(policy, day + timedelta(days=1))
+    return day

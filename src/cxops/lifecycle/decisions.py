@@ -8,7 +8,7 @@ sellers). Both follow :func:`cxops.policy.outcome.section_outcome` and
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -20,8 +20,15 @@ from cxops.policy.outcome import decision_flags
 
 #: Section outcome codes.
 MET, NOT_MET, INSUFFICIENT = 0, 1, 2
-#: Findings part codes (removal rules are 0, 1, … in policy order).
-ELIGIBILITY, ADMISSION = -1, -2
+#: Findings part codes: removal rules are 0, 1, … in policy order; the alert level of rule ``j`` is
+#: :func:`alert_part` ``(j)``.
+ELIGIBILITY, ADMISSION, ENFORCEMENT = -1, -2, -3
+_UNKNOWN = -(2**40)  # a result row of no known rule
+
+
+def alert_part(j):
+    """Findings part code of the alert level of removal rule ``j`` (int or array): ``-4 - j``."""
+    return -4 - j
 
 
 @dataclass
@@ -38,8 +45,12 @@ class Decisions:
         Removal rules breached at this evaluation, columns in policy order.
     findings : DataFrame
         The deciding result rows (failures, breaches, missing data; :data:`RESULT_COLUMNS`) with
-        ``pos`` (row of ``keys``) and ``part`` (:data:`ELIGIBILITY`, :data:`ADMISSION` or the removal
-        rule's position), in results order.
+        ``pos`` (row of ``keys``) and ``part`` (:data:`ELIGIBILITY`, :data:`ADMISSION`,
+        :data:`ENFORCEMENT`, the removal rule's position, or :func:`alert_part` of it), in results order.
+    alerted : ndarray of bool, shape (sellers, removal rules), optional
+        Removal rules at or over their alert level (default: none).
+    enforcement : ndarray of int8, optional
+        Outcome of the minimum order count (default: met).
     """
 
     keys: pd.DataFrame
@@ -47,6 +58,15 @@ class Decisions:
     admission: np.ndarray
     breached: np.ndarray
     findings: pd.DataFrame
+    alerted: np.ndarray | None = field(default=None)
+    enforcement: np.ndarray | None = field(default=None)
+
+    def __post_init__(self) -> None:
+        n = len(self.keys)
+        if self.alerted is None:
+            self.alerted = np.zeros(self.breached.shape if self.breached.ndim == 2 else (n, 0), bool)
+        if self.enforcement is None:
+            self.enforcement = np.zeros(n, np.int8)
 
 
 def decisions(results: pd.DataFrame, policy: Policy) -> Decisions:
@@ -71,6 +91,7 @@ def decisions(results: pd.DataFrame, policy: Policy) -> Decisions:
             empty,
             np.zeros((0, len(rules)), bool),
             pd.DataFrame(columns=[*RESULT_COLUMNS, "pos", "part"]),
+            alerted=np.zeros((0, len(rules)), bool),
         )
     flags = decision_flags(res, policy)
     pos = res.groupby(KEYS, sort=False).ngroup().to_numpy()
@@ -96,14 +117,28 @@ def decisions(results: pd.DataFrame, policy: Policy) -> Decisions:
     rule_pos = pd.Series(range(len(rules)), index=rules, dtype="int64")
     part = np.full(len(res), ELIGIBILITY, np.int64)
     part[section == "admission"] = ADMISSION
-    removal = section == "removal"
-    part[removal] = rule_pos.reindex(flags["rule"].to_numpy(object)[removal]).fillna(-9).to_numpy(np.int64)
-    breached = np.zeros((n, len(rules)), bool)
-    hit = removal & flags["breached"].to_numpy(bool) & (part >= 0)
-    breached[pos[hit], part[hit]] = True
-    deciding = (fail | insufficient) & (part != -9)
+    part[section == "enforcement"] = ENFORCEMENT
+    by_rule = {}
+    for name in ("removal", "alert"):
+        rows = section == name
+        j = np.full(len(res), -1, np.int64)
+        j[rows] = rule_pos.reindex(flags["rule"].to_numpy(object)[rows]).fillna(-1).to_numpy(np.int64)
+        part[rows] = np.where(j[rows] < 0, _UNKNOWN, j[rows] if name == "removal" else alert_part(j[rows]))
+        grid = np.zeros((n, len(rules)), bool)
+        hit = rows & flags["breached"].to_numpy(bool) & (j >= 0)
+        grid[pos[hit], j[hit]] = True
+        by_rule[name] = grid
+    deciding = (fail | insufficient) & (part != _UNKNOWN)
     findings = res[deciding].assign(pos=pos[deciding], part=part[deciding])
-    return Decisions(keys, outcome("eligibility"), outcome("admission"), breached, findings)
+    return Decisions(
+        keys,
+        outcome("eligibility"),
+        outcome("admission"),
+        by_rule["removal"],
+        findings,
+        alerted=by_rule["alert"],
+        enforcement=outcome("enforcement"),
+    )
 
 
 def decisions_from_metrics(policy: Policy, metrics: pd.DataFrame) -> Decisions:
@@ -129,7 +164,7 @@ def decisions_from_metrics(policy: Policy, metrics: pd.DataFrame) -> Decisions:
     n = len(prep.sellers)
     rules = [r.id for r in policy.removal.rules]
     codes: dict[str, np.ndarray] = {}
-    breached = np.zeros((n, len(rules)), bool)
+    by_rule = {name: np.zeros((n, len(rules)), bool) for name in ("removal", "alert")}
     findings = []
     for section in _JUDGED:
         grid = section_grid(policy, prep, section)
@@ -143,24 +178,25 @@ def decisions_from_metrics(policy: Policy, metrics: pd.DataFrame) -> Decisions:
             fail |= res == "not_measured"
         skip = grid.criteria["skip_if_insufficient"].fillna(False).to_numpy(bool)
         insufficient = (res == "insufficient_data") & ~skip[None, :]
-        if section == "removal":
+        if section in by_rule:
             crit_rule = grid.criteria["rule_id"].fillna(grid.criteria["criterion_id"]).to_numpy(object)
-            part_of = pd.Series(range(len(rules)), index=rules, dtype="int64").reindex(crit_rule).fillna(-9)
-            part_of = part_of.to_numpy(np.int64)
+            rule_of = pd.Series(range(len(rules)), index=rules, dtype="int64").reindex(crit_rule).fillna(-1)
+            rule_of = rule_of.to_numpy(np.int64)
             rule_fail = np.zeros_like(fail)
             for j in range(len(rules)):
-                cols = part_of == j
+                cols = rule_of == j
                 if cols.any():
                     all_fail = fail[:, cols].all(axis=1)
-                    breached[:, j] = all_fail
+                    by_rule[section][:, j] = all_fail
                     rule_fail[:, cols] = all_fail[:, None]
-            deciding = rule_fail & (part_of >= 0)[None, :]
+            deciding = rule_fail & (rule_of >= 0)[None, :]
+            part_of = rule_of if section == "removal" else alert_part(rule_of)
             part = np.broadcast_to(part_of, res.shape)
         else:
             f_any, i_any = fail.any(axis=1), insufficient.any(axis=1)
             codes[section] = np.select([f_any, i_any], [NOT_MET, INSUFFICIENT], MET).astype(np.int8)
             deciding = fail | insufficient
-            part = np.full(res.shape, ELIGIBILITY if section == "eligibility" else ADMISSION)
+            part = np.full(res.shape, _SECTION_PART[section])
         cells = np.flatnonzero(deciding.ravel())
         if len(cells):
             findings.append(grid.frame(cells).assign(pos=cells // n_c, part=part.ravel()[cells]))
@@ -174,6 +210,11 @@ def decisions_from_metrics(policy: Policy, metrics: pd.DataFrame) -> Decisions:
         keys,
         codes.get("eligibility", np.zeros(n, np.int8)),
         codes.get("admission", np.zeros(n, np.int8)),
-        breached,
+        by_rule["removal"],
         found,
+        alerted=by_rule["alert"],
+        enforcement=codes.get("enforcement", np.zeros(n, np.int8)),
     )
+
+
+_SECTION_PART = {"eligibility": ELIGIBILITY, "admission": ADMISSION, "enforcement": ENFORCEMENT}

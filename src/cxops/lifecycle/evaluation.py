@@ -20,7 +20,7 @@ from cxops.policy.model import Policy
 from cxops.policy.outcome import decision_flags, section_outcome
 
 #: Sections the state machine reads (benefits are judged separately, after the replay).
-_JUDGED = ("eligibility", "admission", "removal")
+_JUDGED = ("eligibility", "admission", "removal", "alert", "enforcement")
 
 
 def _scalar(x: Any) -> Any:
@@ -50,6 +50,7 @@ def finding_from_row(row: dict[str, Any]) -> Finding:
     window = _scalar(row.get("window_days"))
     threshold = _scalar(row.get("threshold"))
     value = _scalar(tested_quantity(row))
+    numerator, denominator = _scalar(row.get("numerator")), _scalar(row.get("denominator"))
     return Finding(
         criterion_id=row["criterion_id"],
         rule_id=_scalar(row.get("rule_id")),
@@ -62,6 +63,8 @@ def finding_from_row(row: dict[str, Any]) -> Finding:
         value=float(value) if value is not None else None,
         result=row["result"],
         reason=criterion_reason(row),
+        numerator=float(numerator) if numerator is not None else None,
+        denominator=float(denominator) if denominator is not None else None,
     )
 
 
@@ -97,11 +100,13 @@ def build_evaluations(
     deciding = (flags["fail"] | flags["insufficient"]).to_numpy(bool)
     findings: dict[tuple[str, str], dict[str, list[Finding]]] = defaultdict(lambda: defaultdict(list))
     breaches: dict[tuple[str, str], dict[str, list[Finding]]] = defaultdict(lambda: defaultdict(list))
+    alerts: dict[tuple[str, str], dict[str, list[Finding]]] = defaultdict(lambda: defaultdict(list))
     for row in _records(results[deciding], RESULT_COLUMNS):
         key = (row["seller_id"], row["marketplace_id"])
         finding = finding_from_row(row)
-        if row["section"] == "removal":
-            breaches[key][finding.rule_id or finding.criterion_id].append(finding)
+        if row["section"] in ("removal", "alert"):
+            by_rule = breaches if row["section"] == "removal" else alerts
+            by_rule[key][finding.rule_id or finding.criterion_id].append(finding)
         else:
             findings[key][row["section"]].append(finding)
 
@@ -117,6 +122,8 @@ def build_evaluations(
         seller_findings = findings.get(key, {})
         seller_breaches = breaches.get(key, {})
         ordered = sorted(seller_breaches, key=lambda r: rule_order.get(r, len(rule_order)))
+        seller_alerts = alerts.get(key, {})
+        alerted = sorted(seller_alerts, key=lambda r: rule_order.get(r, len(rule_order)))
         out[key] = Evaluation(
             seller_id=seller,
             marketplace_id=marketplace,
@@ -127,5 +134,8 @@ def build_evaluations(
             eligibility_findings=tuple(seller_findings.get("eligibility", ())),
             admission_findings=tuple(seller_findings.get("admission", ())),
             breaches={r: tuple(seller_breaches[r]) for r in ordered},
+            enforcement=outcome.get((seller, marketplace, "enforcement"), "met"),
+            enforcement_findings=tuple(seller_findings.get("enforcement", ())),
+            alerts={r: tuple(seller_alerts[r]) for r in alerted},
         )
     return out

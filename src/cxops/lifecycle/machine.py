@@ -1,21 +1,29 @@
-"""The seller lifecycle state machine (pure functions, no I/O).
+"""The seller lifecycle state machine for one seller (pure functions, no I/O).
 
-States per (seller, marketplace): ``not_eligible``, ``candidate``, ``enrolled``, ``at_risk``,
-``removed``, ``recovering``.
+The rules are the tables of :mod:`cxops.lifecycle.table`; this module applies them to one seller
+(:mod:`cxops.lifecycle.batch` applies the same tables to every seller at once). In words:
 
-At a (monthly) evaluation — :func:`step`:
+At an evaluation — :func:`step`:
 
 - ``not_eligible`` / ``candidate``: → ``enrolled`` if eligible and the admission bars are met;
   → ``candidate`` if eligible but admission is not met (a failed criterion or insufficient data);
   → ``not_eligible`` otherwise (a failed eligibility criterion, insufficient data for one, or a
   marketplace outside the program).
-- ``enrolled`` / ``at_risk``: admission is not re-judged (entry bars and removal bars differ on
-  purpose). Each removal rule keeps a count of consecutive breached evaluations (reset to 0 by an
-  evaluation without breach). If the seller is no longer eligible (e.g. a major violation) →
-  ``removed``. Else if any rule reaches its ``consecutive`` count → ``removed`` (with ``consecutive = 1``
-  immediately). Else if any rule is breached (necessarily one with ``consecutive > 1``) → ``at_risk``
-  (a warning). Else → ``enrolled`` (``at_risk`` → ``enrolled`` when the breach clears).
-- ``removed`` / ``recovering``: not judged at evaluations; only the daily recovery check applies.
+- ``enrolled`` / ``at_risk`` (and ``immune`` once its immunity is over): admission is not re-judged
+  (entry bars and removal bars differ on purpose). Each removal rule keeps a count of consecutive
+  breached evaluations (reset to 0 by an evaluation without breach). If the seller is no longer
+  eligible (e.g. a major violation) → ``removed``. Else if any rule reaches its ``consecutive`` count →
+  ``removed`` (with ``consecutive = 1`` immediately). With ``[enforcement] action = "suspend"`` the
+  seller is ``suspended`` instead, and the ``block_after``-th such enforcement makes it ``blocked``. Else
+  if any rule is breached (necessarily one with ``consecutive > 1``) or at its alert level → ``at_risk``
+  (a warning). Else → ``enrolled`` (``at_risk`` → ``enrolled`` when the breach clears). Below
+  ``[enforcement] min_orders`` removal rules and alert levels do not apply.
+- Protected sellers: while an operator's exemption runs, what would remove is logged and the seller is
+  ``at_risk``; while an immunity runs (``immune``), breaches are logged and the seller stays ``immune``.
+- ``removed`` / ``recovering`` / ``suspended`` / ``blocked``: not judged at evaluations.
+
+Crossing an alert level records an ``alert`` event at every assessment, also on days that do not
+publish (``cadence.publish_every``); status changes happen only on publishing days.
 
 Daily, for ``removed`` / ``recovering`` sellers — :func:`day_step`: a day on which the admission bars
 are met adds one to the recovery streak (``removed`` → ``recovering`` on the first such day); a day
@@ -23,13 +31,16 @@ not met resets the streak (``recovering`` → ``removed``). When the streak reac
 ``recovery.stable_days`` (45) the seller becomes a ``candidate`` and the next evaluation may enrol it
 again.
 
+Operator actions (:func:`cxops.lifecycle.actions.apply_action`) take effect on their day.
+
 Policies with ``lifecycle = "standing"`` (standards checks such as Amazon account health) re-judge the
 admission bars at every evaluation: met → ``enrolled`` (in good standing), not met → ``at_risk``,
 insufficient data → ``candidate``, not eligible → ``not_eligible``.
 
-Every state change yields one :class:`Event` with the deciding rule, metric, value, threshold,
-operator, window, the metrics' as-of date and a translatable :class:`~cxops.lifecycle.reasons.Reason`.
-``since`` changes only with the state; ``reason`` is refreshed at every step.
+Every state change yields one :class:`Event` with the deciding rule, metric, value, numerator,
+denominator, threshold, operator, window, the metrics' as-of date and a translatable
+:class:`~cxops.lifecycle.reasons.Reason`. ``since`` changes only with the state; ``reason`` is refreshed
+at every step that judges the seller.
 """
 
 from __future__ import annotations
@@ -37,29 +48,37 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
-from enum import StrEnum
 from typing import Any
 
-from cxops.lifecycle.reasons import Reason, with_criteria
+from cxops.lifecycle.reasons import Reason, make_reason
+from cxops.lifecycle.states import CODE, ENTRY, MEMBERS, OUT_OF_PROGRAM, STATES, LifecycleState
+from cxops.lifecycle.table import (
+    ALERT,
+    DAILY,
+    REASONS,
+    TRANSITION,
+    Row,
+    decide_one,
+    evaluation_rows,
+)
 from cxops.policy.model import Policy
 
-
-class LifecycleState(StrEnum):
-    """Lifecycle state of a seller in a marketplace (a ``str``: ``"enrolled"`` etc.)."""
-
-    NOT_ELIGIBLE = "not_eligible"
-    CANDIDATE = "candidate"
-    ENROLLED = "enrolled"
-    AT_RISK = "at_risk"
-    REMOVED = "removed"
-    RECOVERING = "recovering"
-
+__all__ = [
+    "CODE",
+    "ENTRY",
+    "MEMBERS",
+    "OUT_OF_PROGRAM",
+    "STATES",
+    "Evaluation",
+    "Event",
+    "Finding",
+    "LifecycleState",
+    "SellerState",
+    "day_step",
+    "step",
+]
 
 S = LifecycleState
-#: States judged daily for recovery, not at evaluations.
-OUT_OF_PROGRAM = frozenset({S.REMOVED, S.RECOVERING})
-#: States of program members.
-MEMBERS = frozenset({S.ENROLLED, S.AT_RISK})
 
 
 @dataclass(frozen=True)
@@ -67,7 +86,8 @@ class Finding:
     """A criterion result that matters for a decision (a failure, a breach or missing data).
 
     ``value`` is the tested quantity (value, numerator or denominator); rates are fractions.
-    ``reason`` is the criterion reason of :func:`cxops.policy.explain.criterion_reason`.
+    ``numerator`` / ``denominator`` are the metric's counts. ``reason`` is the criterion reason of
+    :func:`cxops.policy.explain.criterion_reason`.
     """
 
     criterion_id: str
@@ -81,6 +101,8 @@ class Finding:
     value: float | None
     result: str
     reason: Mapping[str, Any]
+    numerator: float | None = None
+    denominator: float | None = None
 
 
 @dataclass(frozen=True)
@@ -93,13 +115,15 @@ class Evaluation:
         Evaluation date.
     as_of : datetime.date
         Date the metrics were judged as of (evaluation date − metrics lag).
-    eligibility, admission : {"met", "not_met", "insufficient_data"}
+    eligibility, admission, enforcement : {"met", "not_met", "insufficient_data"}
         Section outcomes (:func:`cxops.policy.evaluate.section_outcome`); a section without criteria
-        is ``met``.
-    eligibility_findings, admission_findings : tuple of Finding
+        is ``met`` (``enforcement``: the minimum order count).
+    eligibility_findings, admission_findings, enforcement_findings : tuple of Finding
         The criteria that made the section not met, in policy order.
     breaches : mapping of str to tuple of Finding
         Removal rules breached at this evaluation (rule id → its criteria), in policy order.
+    alerts : mapping of str to tuple of Finding
+        Removal rules at or over their alert level (rule id → its ``alert`` criteria), in policy order.
     """
 
     seller_id: str
@@ -111,6 +135,9 @@ class Evaluation:
     eligibility_findings: tuple[Finding, ...] = ()
     admission_findings: tuple[Finding, ...] = ()
     breaches: Mapping[str, tuple[Finding, ...]] = field(default_factory=dict)
+    enforcement: str = "met"
+    enforcement_findings: tuple[Finding, ...] = ()
+    alerts: Mapping[str, tuple[Finding, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -120,13 +147,22 @@ class SellerState:
     Attributes
     ----------
     since : datetime.date or None
-        Date the current state began (an evaluation date, or a day of the recovery check).
+        Date the current state began (an evaluation date, a day of the recovery check, an action's day).
     breach_counts : mapping of str to int
         Consecutive breached evaluations per removal rule id (rules at 0 are omitted).
     recovery_streak : int
         Consecutive days with the admission bars met (``removed`` / ``recovering`` only).
     reason : Reason or None
         Why the seller is in this state, refreshed at every step.
+    repeats : int
+        Automatic removals and suspensions so far (``[enforcement] block_after`` blocks at that
+        number); reset only by an operator lifting a block.
+    alerts : frozenset of str
+        Removal rules at or over their alert level at the last assessment (members only).
+    exempt_until : datetime.date or None
+        Last day of an operator's exemption from automatic removal.
+    immune_until : datetime.date or None
+        Last day of the immunity of an ``immune`` seller.
     """
 
     seller_id: str
@@ -136,15 +172,20 @@ class SellerState:
     breach_counts: Mapping[str, int] = field(default_factory=dict)
     recovery_streak: int = 0
     reason: Reason | None = None
+    repeats: int = 0
+    alerts: frozenset[str] = frozenset()
+    exempt_until: date | None = None
+    immune_until: date | None = None
 
 
 @dataclass(frozen=True)
 class Event:
-    """A state change, with what decided it.
+    """Something that happened to a seller: a state change, an alert, a breach logged, an action.
 
-    ``rule_id`` is a removal rule id or a criterion id (eligibility / admission), ``None`` when no
-    single criterion decided (admission met, recovery). ``value`` is the tested quantity; rates are
-    fractions.
+    ``kind`` is one of :data:`cxops.lifecycle.table.EVENT_KINDS`. ``rule_id`` is a removal rule id or a
+    criterion id (eligibility / admission), ``None`` when no single criterion decided (admission met,
+    recovery, actions). ``value`` is the tested quantity; rates are fractions. ``actor`` and
+    ``action_reason`` are an operator action's.
     """
 
     seller_id: str
@@ -160,18 +201,27 @@ class Event:
     window_days: int | None
     as_of: date | None
     reason: Reason
+    kind: str = TRANSITION
+    numerator: float | None = None
+    denominator: float | None = None
+    actor: str | None = None
+    action_reason: str | None = None
 
     def as_row(self) -> dict[str, Any]:
-        """Flat dict for a transitions table (``reason`` as English text, plus key and JSON params)."""
+        """Flat dict of the event (``reason`` as English text, plus key and JSON params): the columns of
+        :data:`cxops.lifecycle.replay.EVENT_COLUMNS` (a superset of ``TRANSITION_COLUMNS``)."""
         return {
             "seller_id": self.seller_id,
             "marketplace_id": self.marketplace_id,
             "date": self.date,
+            "kind": self.kind,
             "from_state": self.from_state.value,
             "to_state": self.to_state.value,
             "rule_id": self.rule_id,
             "metric": self.metric,
             "value": self.value,
+            "numerator": self.numerator,
+            "denominator": self.denominator,
             "threshold": self.threshold,
             "operator": self.operator,
             "window_days": self.window_days,
@@ -179,10 +229,12 @@ class Event:
             "reason": self.reason.text(),
             "reason_key": self.reason.key,
             "reason_params": self.reason.params_json(),
+            "actor": self.actor,
+            "action_reason": self.action_reason,
         }
 
 
-def _move(
+def event(
     state: SellerState,
     to: LifecycleState,
     on: date,
@@ -190,16 +242,12 @@ def _move(
     reason: Reason,
     finding: Finding | None = None,
     rule_id: str | None = None,
-    **changes: Any,
-) -> tuple[SellerState, list[Event]]:
-    """Apply a decision: new state (``since`` moves only on change) and the event if it changed."""
-    changed = to != state.state
-    new = replace(
-        state, state=to, since=on if changed or state.since is None else state.since, reason=reason, **changes
-    )
-    if not changed:
-        return new, []
-    event = Event(
+    kind: str = TRANSITION,
+    actor: str | None = None,
+    action_reason: str | None = None,
+) -> Event:
+    """An event of ``state``'s seller, with the deciding finding's columns."""
+    return Event(
         seller_id=state.seller_id,
         marketplace_id=state.marketplace_id,
         date=on,
@@ -213,105 +261,106 @@ def _move(
         window_days=finding.window_days if finding else None,
         as_of=as_of,
         reason=reason,
+        kind=kind,
+        numerator=finding.numerator if finding else None,
+        denominator=finding.denominator if finding else None,
+        actor=actor,
+        action_reason=action_reason,
     )
-    return new, [event]
 
 
-def _first(findings: tuple[Finding, ...]) -> Finding | None:
-    return findings[0] if findings else None
+def _iso(d: date | None) -> str | None:
+    return d.isoformat() if d is not None else None
 
 
-def _reasons(findings: tuple[Finding, ...]) -> list[Mapping[str, Any]]:
-    return [f.reason for f in findings]
+@dataclass(frozen=True)
+class _Judged:
+    """What one evaluation says about one seller's removal rules (rule ids in policy order)."""
+
+    grown: dict[str, int]  # breached rules (enforceable only) -> consecutive count including this one
+    removing: list[str]  # rules at their consecutive count
+    alerted: list[str]  # rules at or over their alert level (enforceable only)
+    new_alerts: list[str]  # of those, the ones not alerted at the previous assessment (members only)
 
 
-def _entry(state: SellerState, ev: Evaluation) -> tuple[SellerState, list[Event]]:
-    reset = {"breach_counts": {}, "recovery_streak": 0}
-    if ev.eligibility != "met":
-        reason = with_criteria("not_eligible", _reasons(ev.eligibility_findings))
-        return _move(
-            state, S.NOT_ELIGIBLE, ev.date, ev.as_of, reason, _first(ev.eligibility_findings), **reset
-        )
-    if ev.admission == "met":
-        return _move(state, S.ENROLLED, ev.date, ev.as_of, Reason("admitted"), **reset)
-    key = "admission_not_met" if ev.admission == "not_met" else "admission_insufficient"
-    reason = with_criteria(key, _reasons(ev.admission_findings))
-    return _move(state, S.CANDIDATE, ev.date, ev.as_of, reason, _first(ev.admission_findings), **reset)
-
-
-def _member(state: SellerState, ev: Evaluation, policy: Policy) -> tuple[SellerState, list[Event]]:
-    if ev.eligibility != "met":
-        reason = with_criteria("removed_ineligible", _reasons(ev.eligibility_findings))
-        return _move(
-            state,
-            S.REMOVED,
-            ev.date,
-            ev.as_of,
-            reason,
-            _first(ev.eligibility_findings),
-            breach_counts={},
-            recovery_streak=0,
-        )
+def _judge(state: SellerState, ev: Evaluation, policy: Policy) -> _Judged:
+    enforceable = ev.enforcement == "met"
     rules = policy.removal.rules
-    counts = {r.id: state.breach_counts.get(r.id, 0) + 1 for r in rules if r.id in ev.breaches}
-    removing = [r for r in rules if counts.get(r.id, 0) >= r.consecutive]
-    if removing:
-        rule = removing[0]
-        findings = tuple(f for r in removing for f in ev.breaches[r.id])
-        key = "removed_consecutive" if rule.consecutive > 1 else "removed_breach"
-        reason = with_criteria(
-            key, _reasons(findings), consecutive=rule.consecutive, rules=[r.id for r in removing]
-        )
-        return _move(
-            state,
-            S.REMOVED,
-            ev.date,
-            ev.as_of,
-            reason,
-            _first(ev.breaches[rule.id]),
-            rule_id=rule.id,
-            breach_counts={},
-            recovery_streak=0,
-        )
-    if counts:
-        rule = next(r for r in rules if r.id in counts)
-        findings = ev.breaches[rule.id]
-        reason = with_criteria(
-            "at_risk",
-            _reasons(findings),
-            count=counts[rule.id],
-            consecutive=rule.consecutive,
-            rules=list(counts),
-        )
-        return _move(
-            state,
-            S.AT_RISK,
-            ev.date,
-            ev.as_of,
-            reason,
-            _first(findings),
-            rule_id=rule.id,
-            breach_counts=counts,
-        )
-    reason = Reason("breach_cleared" if state.state == S.AT_RISK else "remains_enrolled")
-    return _move(state, S.ENROLLED, ev.date, ev.as_of, reason, breach_counts={})
+    grown = {r.id: state.breach_counts.get(r.id, 0) + 1 for r in rules if enforceable and r.id in ev.breaches}
+    removing = [r.id for r in rules if grown.get(r.id, 0) >= r.consecutive]
+    alerted = [r.id for r in rules if enforceable and r.id in ev.alerts]
+    new = [r for r in alerted if r not in state.alerts] if state.state in MEMBERS else []
+    return _Judged(grown, removing, alerted, new)
 
 
-def _standing(state: SellerState, ev: Evaluation) -> tuple[SellerState, list[Event]]:
-    if ev.eligibility != "met":
-        reason = with_criteria("not_eligible", _reasons(ev.eligibility_findings))
-        return _move(state, S.NOT_ELIGIBLE, ev.date, ev.as_of, reason, _first(ev.eligibility_findings))
-    if ev.admission == "met":
-        return _move(state, S.ENROLLED, ev.date, ev.as_of, Reason("standing_met"))
-    if ev.admission == "not_met":
-        reason = with_criteria("standing_not_met", _reasons(ev.admission_findings))
-        return _move(state, S.AT_RISK, ev.date, ev.as_of, reason, _first(ev.admission_findings))
-    reason = with_criteria("standing_insufficient", _reasons(ev.admission_findings))
-    return _move(state, S.CANDIDATE, ev.date, ev.as_of, reason, _first(ev.admission_findings))
+def _facts(state: SellerState, ev: Evaluation, policy: Policy, j: _Judged) -> dict[str, bool]:
+    consecutive = {r.id: r.consecutive for r in policy.removal.rules}
+    block_after = policy.enforcement.block_after
+    return {
+        "eligible": ev.eligibility == "met",
+        "admitted": ev.admission == "met",
+        "admission_failed": ev.admission == "not_met",
+        "enforceable": ev.enforcement == "met",
+        "removing": bool(j.removing),
+        "consecutive": bool(j.removing) and consecutive[j.removing[0]] > 1,
+        "breached": bool(j.grown),
+        "alerted": bool(j.alerted),
+        "exempt": state.exempt_until is not None and ev.date <= state.exempt_until,
+        "immune": state.state == S.IMMUNE
+        and state.immune_until is not None
+        and ev.date <= state.immune_until,
+        "blocks": block_after is not None and state.repeats + 1 >= block_after,
+        "suspends": policy.enforcement.action == "suspend",
+    }
 
 
-def step(state: SellerState, evaluation: Evaluation, policy: Policy) -> tuple[SellerState, list[Event]]:
-    """Apply one evaluation to a seller's state (see the module docstring for the rules).
+def _listed(source: str | None, ev: Evaluation, j: _Judged) -> tuple[list[str], tuple[Finding, ...]]:
+    """The rules a reason lists and their findings (in policy order), for a reason source."""
+    if source in ("eligibility", "admission", "enforcement"):
+        return [], getattr(ev, f"{source}_findings")
+    rules = {
+        "removing": j.removing,
+        "breach": list(j.grown)[:1],
+        "breached": list(j.grown),
+        "alert": j.alerted,
+        "alert_new": j.new_alerts,
+    }.get(source or "", [])
+    table = ev.alerts if source in ("alert", "alert_new") else ev.breaches
+    return rules, tuple(f for r in rules for f in table[r])
+
+
+def _reason(key: str, state: SellerState, ev: Evaluation, policy: Policy, j: _Judged, repeats: int):
+    """The reason ``key`` for this evaluation, and its deciding finding and rule."""
+    spec = REASONS[key]
+    rules, findings = _listed(spec.lists, ev, j)
+    consecutive = {r.id: r.consecutive for r in policy.removal.rules}
+    first_rule = rules[0] if rules else None
+    breached = list(j.grown)
+    values = {
+        "count": j.grown[breached[0]] if breached else 0,
+        "consecutive": consecutive.get(first_rule, 0) if first_rule else 0,
+        "rules": breached if spec.lists == "breach" else rules,
+        "repeats": repeats,
+        "block_after": policy.enforcement.block_after,
+        "until": _iso(state.immune_until if spec.until == "immune" else state.exempt_until),
+    }
+    reason = make_reason(key, [f.reason for f in findings], values)
+    first = findings[0] if findings else None
+    return reason, first, first_rule
+
+
+def _counts(row: Row, state: SellerState, j: _Judged) -> Mapping[str, int]:
+    if row.counts == "reset":
+        return {}
+    if row.counts == "keep":
+        return state.breach_counts
+    return dict(j.grown)
+
+
+def step(
+    state: SellerState, evaluation: Evaluation, policy: Policy, *, publish: bool = True
+) -> tuple[SellerState, list[Event]]:
+    """Apply one evaluation to a seller's state (the rows of :func:`cxops.lifecycle.table.evaluation_rows`).
 
     Parameters
     ----------
@@ -319,11 +368,15 @@ def step(state: SellerState, evaluation: Evaluation, policy: Policy) -> tuple[Se
     evaluation : Evaluation
         The same seller's evaluation.
     policy : Policy
+    publish : bool
+        Whether status changes are published at this evaluation (:func:`cxops.lifecycle.cadence.publishes`);
+        on other days only alert-level crossings are recorded.
 
     Returns
     -------
     (SellerState, list of Event)
-        The new state and zero or one event (one per state change).
+        The new state and its events: an ``alert`` when an alert level is crossed, then a transition
+        (or a ``breach_logged``) when the table's row says so.
 
     Raises
     ------
@@ -332,24 +385,48 @@ def step(state: SellerState, evaluation: Evaluation, policy: Policy) -> tuple[Se
     """
     if (state.seller_id, state.marketplace_id) != (evaluation.seller_id, evaluation.marketplace_id):
         raise ValueError("evaluation and state belong to different sellers")
-    if policy.lifecycle == "standing":
-        return _standing(state, evaluation)
-    if state.state in OUT_OF_PROGRAM:
-        return state, []
-    if state.state in MEMBERS:
-        return _member(state, evaluation, policy)
-    return _entry(state, evaluation)
+    ev = evaluation
+    j = _judge(state, ev, policy)
+    events: list[Event] = []
+    if j.new_alerts:
+        reason, finding, rule = _reason("alert_crossed", state, ev, policy, j, state.repeats)
+        events.append(event(state, state.state, ev.date, ev.as_of, reason, finding, rule, kind=ALERT))
+    member_alerts = frozenset(j.alerted) if state.state in MEMBERS else frozenset()
+    row = decide_one(evaluation_rows(policy), state.state, _facts(state, ev, policy, j)) if publish else None
+    if row is None:
+        if member_alerts != state.alerts:
+            state = replace(state, alerts=member_alerts)
+        return state, events
+    to = row.to or state.state
+    repeats = state.repeats + row.repeat
+    reason, finding, rule = _reason(row.reason, state, ev, policy, j, repeats)
+    changed = to != state.state
+    if changed or row.log:
+        kind = TRANSITION if changed else row.log
+        events.append(event(state, to, ev.date, ev.as_of, reason, finding, rule, kind=kind))
+    new = replace(
+        state,
+        state=to,
+        since=ev.date if changed or state.since is None else state.since,
+        reason=reason,
+        breach_counts=_counts(row, state, j),
+        recovery_streak=0 if policy.lifecycle == "program" else state.recovery_streak,
+        repeats=repeats,
+        alerts=member_alerts if to in MEMBERS else frozenset(),
+        immune_until=state.immune_until if to == S.IMMUNE else None,
+    )
+    return new, events
 
 
 def day_step(
     state: SellerState, admission_met: bool, day: date, policy: Policy
 ) -> tuple[SellerState, list[Event]]:
-    """Apply one day of the recovery check to a ``removed`` or ``recovering`` seller.
+    """Apply one day of the recovery check (:data:`cxops.lifecycle.table.DAILY`) to one seller.
 
     Parameters
     ----------
     state : SellerState
-        Other states are returned unchanged.
+        Only ``removed`` and ``recovering`` sellers are checked; other states are returned unchanged.
     admission_met : bool
         Whether all admission bars were met on ``day`` (no data counts as not met).
     day : datetime.date
@@ -364,15 +441,21 @@ def day_step(
     if state.state not in OUT_OF_PROGRAM:
         return state, []
     stable = policy.recovery.stable_days
+    streak = state.recovery_streak + 1 if admission_met else 0
+    row = decide_one(DAILY, state.state, {"met": admission_met, "done": admission_met and streak >= stable})
+    if row is None:
+        return state, []
+    to = row.to or state.state
     as_of = day - timedelta(days=policy.cadence.metrics_lag_days)
-    if admission_met:
-        streak = state.recovery_streak + 1
-        if streak >= stable:
-            reason = Reason("recovered", {"stable_days": stable, "streak": streak})
-            return _move(state, S.CANDIDATE, day, as_of, reason, recovery_streak=0)
-        reason = Reason("recovering", {"stable_days": stable, "streak": streak})
-        return _move(state, S.RECOVERING, day, as_of, reason, recovery_streak=streak)
-    if state.state == S.RECOVERING:
-        reason = Reason("recovery_reset", {"day": day.isoformat(), "stable_days": stable, "streak": 0})
-        return _move(state, S.REMOVED, day, as_of, reason, recovery_streak=0)
-    return state, []
+    values = {"stable_days": stable, "streak": streak, "day": day.isoformat()}
+    reason = make_reason(row.reason, [], values)
+    changed = to != state.state
+    events = [event(state, to, day, as_of, reason)] if changed else []
+    new = replace(
+        state,
+        state=to,
+        since=day if changed or state.since is None else state.since,
+        reason=reason,
+        recovery_streak=0 if to == S.CANDIDATE else streak,
+    )
+    return new, events

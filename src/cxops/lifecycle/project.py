@@ -8,7 +8,7 @@ from datetime import date, timedelta
 
 import pandas as pd
 
-from cxops.lifecycle.cadence import next_evaluation_date
+from cxops.lifecycle.cadence import next_publication_date
 from cxops.lifecycle.evaluation import build_evaluations
 from cxops.lifecycle.machine import Event, SellerState, step
 from cxops.lifecycle.reasons import Reason
@@ -31,7 +31,7 @@ PROJECTION_COLUMNS = [
 def _next_date(policy: Policy, results: pd.DataFrame) -> date:
     as_of = pd.to_datetime(results["as_of"]).max()
     today = as_of.date() + timedelta(days=policy.cadence.metrics_lag_days)
-    return next_evaluation_date(policy, today)
+    return next_publication_date(policy, today)
 
 
 def project(
@@ -47,8 +47,8 @@ def project(
     results : DataFrame
         Current :func:`cxops.policy.evaluate.evaluate_policy` output (other sellers are ignored).
     evaluation_date : datetime.date, optional
-        Defaults to the first evaluation date of the cadence on or after the results' as-of date plus
-        the metrics lag ("today").
+        Defaults to the first evaluation date of the cadence that publishes status changes, on or after
+        the results' as-of date plus the metrics lag ("today").
 
     Returns
     -------

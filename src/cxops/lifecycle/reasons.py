@@ -1,18 +1,26 @@
 """Translatable reasons of lifecycle states and transitions.
 
-A :class:`Reason` is a text key plus JSON-serialisable params; :data:`LIFECYCLE_TEMPLATES` holds the
-English text of each key (criterion-level keys live in :mod:`cxops.policy.explain`). Params that list
-criteria carry them as criterion reasons (``{"key", "params"}``) under ``criteria`` and, for
-convenience, their English rendering joined by ``"; "`` under ``details``.
+A :class:`Reason` is a text key plus JSON-serialisable params. The keys, with the params each carries,
+are declared once in :data:`cxops.lifecycle.table.REASONS`; their texts are the message catalogs'
+``lifecycle.<key>`` (English and Chinese). :data:`LIFECYCLE_TEMPLATES` keeps the English of the keys
+that existed before the catalogs carried them (the ``reason`` column of the outputs is unchanged);
+every other key is rendered in English from the English catalog. Params that list criteria carry them
+as criterion reasons (``{"key", "params"}``) under ``criteria`` and, for convenience, their English
+rendering joined by ``"; "`` under ``details``.
 """
 
 from __future__ import annotations
 
 import json
+import string
+import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
 from typing import Any
 
+from cxops.lifecycle.table import REASONS
 from cxops.policy.explain import reason_text
 
 #: English templates of lifecycle reason keys.
@@ -54,11 +62,36 @@ class Reason:
 
     def text(self) -> str:
         """English text."""
-        return reason_text({"key": self.key, "params": dict(self.params)}, LIFECYCLE_TEMPLATES)
+        params = dict(self.params)
+        if self.key in LIFECYCLE_TEMPLATES:
+            return reason_text({"key": self.key, "params": params}, LIFECYCLE_TEMPLATES)
+        template = english_catalog().get(self.key)
+        if template is None:
+            return reason_text({"key": self.key, "params": params})
+        return _Lenient().vformat(template, (), params)
 
     def params_json(self) -> str:
         """Params as compact JSON (dates as ISO strings)."""
         return json.dumps(self.params, default=str, ensure_ascii=False, sort_keys=True)
+
+
+@cache
+def english_catalog() -> dict[str, str]:
+    """The English catalog's ``lifecycle`` table (key → template), read from the package data.
+
+    This is package data read from the ``cxops`` package, not an import of the report layer; the
+    catalogs are the one home of the texts (they move to gettext catalogs with the rest).
+    """
+    text = resources.files("cxops").joinpath("report", "catalogs", "en.toml").read_text("utf-8")
+    return {k: str(v) for k, v in tomllib.loads(text).get("lifecycle", {}).items()}
+
+
+class _Lenient(string.Formatter):
+    """``str.format`` that shows a missing or null param as an empty string, not an error."""
+
+    def get_value(self, key, args, kwargs):
+        value = kwargs.get(key) if isinstance(key, str) else None
+        return "" if value is None else value
 
 
 def with_criteria(key: str, criteria: Iterable[Mapping[str, Any]], **params: Any) -> Reason:
@@ -66,3 +99,21 @@ def with_criteria(key: str, criteria: Iterable[Mapping[str, Any]], **params: Any
     items = [dict(c) for c in criteria]
     details = "; ".join(reason_text(c) for c in items)
     return Reason(key, {**params, "criteria": items, "details": details})
+
+
+def make_reason(key: str, criteria: Iterable[Mapping[str, Any]], values: Mapping[str, Any]) -> Reason:
+    """The reason ``key`` with the params :data:`cxops.lifecycle.table.REASONS` declares for it.
+
+    Parameters
+    ----------
+    key : str
+    criteria : iterable of mapping
+        Criterion reasons, used when the key lists criteria.
+    values : mapping
+        At least every param the key carries (extra ones are ignored).
+    """
+    spec = REASONS[key]
+    params = {p: values[p] for p in spec.params}
+    if spec.lists is not None:
+        return with_criteria(key, criteria, **params)
+    return Reason(key, params)

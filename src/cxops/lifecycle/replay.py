@@ -11,7 +11,15 @@ For each evaluation date ``E`` (ascending):
    seller; a seller first seen starts ``not_eligible``; a known seller without results keeps its state;
 3. a status row is recorded for every known seller.
 
-With ``until`` after the last evaluation date, the daily check also runs up to ``until``.
+With ``until`` after the last evaluation date, the daily check also runs up to ``until``. Operator
+actions (``actions``) take effect on their day, before that day's recovery check and evaluation. With
+``cadence.publish_every`` only the publishing evaluations change states; the others record alert-level
+crossings.
+
+A daily job resumes from stored states: ``replay(..., initial=state_table, start=day, until=day)`` runs
+the day's actions, recovery check and (if ``day`` is an evaluation date) evaluation from the stored
+states and returns the new :attr:`ReplayResult.state_table` and :attr:`ReplayResult.events`;
+:func:`advance` does exactly that for one day.
 """
 
 from __future__ import annotations
@@ -26,15 +34,29 @@ import numpy as np
 import pandas as pd
 
 from cxops.days import date_objects
-from cxops.lifecycle.batch import STATES, Batch, breach_counts_json
-from cxops.lifecycle.cadence import evaluation_dates, metrics_as_of
+from cxops.lifecycle.actions import Action, actions_frame, rows_of
+from cxops.lifecycle.batch import STATE_COLUMNS, Batch, breach_counts_json
+from cxops.lifecycle.cadence import evaluation_dates, is_evaluation_date, metrics_as_of, publishes
 from cxops.lifecycle.decisions import Decisions, decisions
 from cxops.lifecycle.machine import LifecycleState, SellerState
 from cxops.lifecycle.reasons import Reason
+from cxops.lifecycle.states import STATES
+from cxops.lifecycle.table import EVENT_KINDS
 from cxops.policy.evaluate import KEYS, RESULT_COLUMNS, evaluate_criteria, section_outcome
 from cxops.policy.model import Policy
 
-__all__ = ["ReplayResult", "daily_admission", "evaluation_dates", "metrics_as_of", "replay", "state_row"]
+__all__ = [
+    "EVENT_COLUMNS",
+    "STATE_COLUMNS",
+    "ReplayResult",
+    "advance",
+    "daily_admission",
+    "evaluation_dates",
+    "metrics_as_of",
+    "replay",
+    "state_record",
+    "state_row",
+]
 
 STATUS_COLUMNS = [
     "seller_id",
@@ -67,6 +89,32 @@ TRANSITION_COLUMNS = [
     "reason_params",
 ]
 FINAL_COLUMNS = [c for c in STATUS_COLUMNS if c not in ("evaluation_date", "as_of")]
+#: Columns of :attr:`ReplayResult.events`: every event (transitions, alerts, breaches logged, operator
+#: actions) with its kind, the deciding criterion's numbers and the operator's name and reason.
+#: ``numerator`` and ``denominator`` are floats (NaN where no criterion decided); ``value`` and
+#: ``threshold`` are as in :data:`TRANSITION_COLUMNS` (None where none).
+EVENT_COLUMNS = [
+    "seller_id",
+    "marketplace_id",
+    "date",
+    "kind",
+    "from_state",
+    "to_state",
+    "rule_id",
+    "metric",
+    "value",
+    "numerator",
+    "denominator",
+    "threshold",
+    "operator",
+    "window_days",
+    "as_of",
+    "reason",
+    "reason_key",
+    "reason_params",
+    "actor",
+    "action_reason",
+]
 
 GetResults = Callable[[date], pd.DataFrame]
 GetDailyAdmission = Callable[[pd.DataFrame, date, date], pd.DataFrame]
@@ -83,7 +131,7 @@ class ReplayResult:
         state, since, reason`` (English) ``, reason_key, reason_params`` (JSON) ``, recovery_streak,
         breach_counts`` (JSON).
     transitions : DataFrame
-        One row per event (:meth:`cxops.lifecycle.machine.Event.as_row`).
+        One row per state change (columns :data:`TRANSITION_COLUMNS`).
     final : DataFrame
         Latest state per seller (after the daily check up to ``until``).
     states : dict
@@ -92,6 +140,13 @@ class ReplayResult:
     results : DataFrame
         The ``get_results`` rows of the kept sections with an ``evaluation_date`` column (the input
         of :func:`cxops.lifecycle.benefits.compute_benefits`).
+    events : DataFrame
+        Every event (columns :data:`EVENT_COLUMNS`, :meth:`cxops.lifecycle.machine.Event.as_row`): the
+        transitions and also alerts, breaches logged under protection and operator actions (``kind``).
+    state_table : DataFrame
+        Latest state per seller with everything needed to resume (:data:`STATE_COLUMNS`: also
+        ``repeats``, ``alerts`` (JSON list of rule ids), ``exempt_until``, ``immune_until``); pass it
+        as ``initial`` to continue.
     """
 
     statuses: pd.DataFrame
@@ -99,6 +154,8 @@ class ReplayResult:
     final: pd.DataFrame
     states: dict[tuple[str, str], SellerState] = field(default_factory=dict)
     results: pd.DataFrame = field(default_factory=pd.DataFrame)
+    events: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=EVENT_COLUMNS))
+    state_table: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=STATE_COLUMNS))
 
 
 def state_row(state: SellerState) -> dict[str, Any]:
@@ -114,6 +171,17 @@ def state_row(state: SellerState) -> dict[str, Any]:
         "reason_params": reason.params_json(),
         "recovery_streak": state.recovery_streak,
         "breach_counts": json.dumps(dict(state.breach_counts), sort_keys=True),
+    }
+
+
+def state_record(state: SellerState) -> dict[str, Any]:
+    """A flat dict of a :class:`SellerState` with every field (columns :data:`STATE_COLUMNS`)."""
+    return {
+        **state_row(state),
+        "repeats": state.repeats,
+        "alerts": json.dumps(sorted(state.alerts)),
+        "exempt_until": state.exempt_until,
+        "immune_until": state.immune_until,
     }
 
 
@@ -167,16 +235,19 @@ def replay(
     get_results: GetResults,
     get_daily_admission: GetDailyAdmission,
     *,
-    initial: Mapping[tuple[str, str], SellerState] | None = None,
+    initial: Mapping[tuple[str, str], SellerState] | pd.DataFrame | None = None,
     until: date | None = None,
     keep_sections: Iterable[str] | None = ("benefits",),
     reasons: str = "all",
+    actions: Iterable[Action] | pd.DataFrame | None = None,
+    start: date | None = None,
 ) -> ReplayResult:
     """Run the lifecycle state machine over evaluation dates, for all sellers at once.
 
-    The rules are :func:`cxops.lifecycle.machine.step` and :func:`~cxops.lifecycle.machine.day_step`;
-    they are applied in array operations (:mod:`cxops.lifecycle.batch`): one pass per evaluation date
-    and one per recovery period, never one per seller.
+    The rules are the tables of :mod:`cxops.lifecycle.table` (:func:`cxops.lifecycle.machine.step`,
+    :func:`~cxops.lifecycle.machine.day_step`, :func:`cxops.lifecycle.actions.apply_action` for one
+    seller); they are applied in array operations (:mod:`cxops.lifecycle.batch`): one pass per
+    evaluation date and one per recovery period, never one per seller.
 
     Parameters
     ----------
@@ -192,11 +263,13 @@ def replay(
         ``sellers`` is a ``[seller_id, marketplace_id]`` frame of the sellers currently removed or
         recovering; returns ``[seller_id, marketplace_id, day, admission_met]`` for the check days
         ``start..end`` inclusive (metrics as of ``day - metrics_lag_days``). Called once per
-        evaluation period, and only when such sellers exist. A missing day counts as not met.
-    initial : mapping, optional
-        States to start from (e.g. the ``states`` of an earlier replay).
+        evaluation period (once per part of it between days with operator actions), and only when
+        such sellers exist. A missing day counts as not met.
+    initial : mapping or DataFrame, optional
+        States to start from: the ``states`` of an earlier replay, or its ``state_table`` (a frame with
+        :data:`STATE_COLUMNS`, e.g. read back from a store).
     until : datetime.date, optional
-        Run the daily recovery check after the last evaluation up to this day.
+        Run the daily recovery check (and actions) after the last evaluation up to this day.
     keep_sections : iterable of str or None
         Sections of the results kept in :attr:`ReplayResult.results` (default: ``benefits`` only,
         what :func:`~cxops.lifecycle.benefits.compute_benefits` needs; pass
@@ -204,10 +277,19 @@ def replay(
         The full history is sellers × criteria × evaluations rows.
     reasons : {"all", "latest"}
         Which rows get their reason rendered (English ``reason`` and JSON ``reason_params``): every
-        row, or only the statuses of the last evaluation, the final states and the transitions
-        after the evaluation before the last. ``reason_key`` and the deciding rule, metric, value
-        and threshold of a transition are always filled. Rendering is Python per row: with a
-        million sellers over many evaluations, ``"latest"`` keeps the replay in array operations.
+        row, or only the statuses of the last evaluation, the final states and the events after the
+        evaluation before the last. ``reason_key`` and the deciding rule, metric, value and threshold
+        of an event are always filled. Rendering is Python per row: with a million sellers over many
+        evaluations, ``"latest"`` keeps the replay in array operations.
+    actions : iterable of Action or DataFrame, optional
+        Operator actions (:data:`cxops.lifecycle.actions.ACTION_COLUMNS`), applied on their
+        ``effective`` day in the given order, before that day's recovery check and evaluation; those
+        after the last day replayed are not yet effective and are left out.
+    start : datetime.date, optional
+        First day replayed: the daily check (and actions) run from ``start`` to the first evaluation
+        date. Without it the first day is the first evaluation date and no daily check runs before it
+        (a replay from the first data day). A daily job resuming stored states passes the day after
+        the last day it ran.
 
     Returns
     -------
@@ -216,32 +298,130 @@ def replay(
     Raises
     ------
     ValueError
-        If ``reasons`` is not ``"all"`` or ``"latest"``.
+        If ``reasons`` is not ``"all"`` or ``"latest"``, an action is dated before the first day
+        replayed, or an action is malformed.
     """
     if reasons not in ("all", "latest"):
         raise ValueError(f"reasons must be 'all' or 'latest', not {reasons!r}")
+    dates = sorted(evaluation_dates)
+    first = start if start is not None else (dates[0] if dates else until)
+    last = max([d for d in (dates[-1] if dates else None, until) if d is not None], default=None)
+    by_day = _actions_by_day(actions_frame(actions), first, last)
     batch = Batch(policy, initial, keep=reasons)
     snapshots: list[tuple[date, date, dict[str, np.ndarray]]] = []
     history: list[pd.DataFrame] = []
     keep = list(keep_sections or ())
-    previous: date | None = None
-    for when in sorted(evaluation_dates):
-        if previous is not None:
-            _run_daily(batch, get_daily_admission, previous + timedelta(days=1), when)
+    cursor = start  # first day whose daily check has not run (None: no check before the first evaluation)
+    for when in dates:
+        _run_period(batch, get_daily_admission, by_day, cursor or when, when, check=cursor is not None)
         results = get_results(when)
+        publish = publishes(policy, when)
         if isinstance(results, Decisions):
-            batch.evaluate(results, when)
+            batch.evaluate(results, when, publish)
         elif results is not None and len(results):
             if keep:
                 history.append(results[results["section"].isin(keep)].assign(evaluation_date=when))
-            batch.evaluate(decisions(results, policy), when)
+            batch.evaluate(decisions(results, policy), when, publish)
         else:
-            batch.evaluate(decisions(pd.DataFrame(columns=RESULT_COLUMNS), policy), when)
+            batch.evaluate(decisions(pd.DataFrame(columns=RESULT_COLUMNS), policy), when, publish)
         snapshots.append((when, metrics_as_of(policy, when), batch.snapshot()))
-        previous = when
-    if until is not None and previous is not None and until > previous:
-        _run_daily(batch, get_daily_admission, previous + timedelta(days=1), until)
+        cursor = when + timedelta(days=1)
+    if until is not None and cursor is not None and until >= cursor:
+        _run_period(batch, get_daily_admission, by_day, cursor, until, check=True)
+    elif until is not None and cursor is None and not dates:
+        _run_period(batch, get_daily_admission, by_day, until, until, check=False)
     return _result(batch, snapshots, history, reasons)
+
+
+def advance(
+    policy: Policy,
+    states: pd.DataFrame | Mapping[tuple[str, str], SellerState] | None,
+    day: date,
+    get_results: GetResults,
+    get_daily_admission: GetDailyAdmission,
+    *,
+    actions: Iterable[Action] | pd.DataFrame | None = None,
+    keep_sections: Iterable[str] | None = ("benefits",),
+    reasons: str = "all",
+) -> ReplayResult:
+    """Advance every seller by one day from stored states: the daily job's step.
+
+    In order: the operator actions effective on ``day``; the daily recovery check of ``day`` for the
+    removed / recovering sellers; and, if ``day`` is an evaluation date of the policy's cadence
+    (:func:`cxops.lifecycle.cadence.is_evaluation_date`), the evaluation (which publishes status
+    changes or not, :func:`cxops.lifecycle.cadence.publishes`). Running it for each day of a period
+    gives the states and events of one :func:`replay` over that period.
+
+    Parameters
+    ----------
+    policy : Policy
+    states : DataFrame, mapping or None
+        The stored states (:attr:`ReplayResult.state_table` of the previous day; ``None`` on the first
+        day).
+    day : datetime.date
+    get_results, get_daily_admission : callable
+        As for :func:`replay`; ``get_results`` is called only when ``day`` is an evaluation date.
+    actions : iterable of Action or DataFrame, optional
+        Pending actions; those effective on ``day`` are applied (earlier ones raise, later ones wait).
+
+    Returns
+    -------
+    ReplayResult
+        ``state_table`` (store it), ``events`` (append them), ``transitions``, and ``statuses`` when
+        ``day`` is an evaluation date.
+    """
+    dates = [day] if is_evaluation_date(policy, day) else []
+    return replay(
+        policy,
+        dates,
+        get_results,
+        get_daily_admission,
+        initial=states,
+        until=day,
+        keep_sections=keep_sections,
+        reasons=reasons,
+        actions=actions,
+        start=day,
+    )
+
+
+def _actions_by_day(frame: pd.DataFrame, first: date | None, last: date | None) -> dict[date, list[Action]]:
+    """Actions per effective day (in the given order) within ``first..last``; earlier ones raise."""
+    if frame.empty:
+        return {}
+    frame = frame.sort_values("effective", kind="stable")
+    early = frame[[first is None or d < first for d in frame["effective"].tolist()]]
+    if len(early):
+        row = early.iloc[0]
+        raise ValueError(
+            f"action {row['action']} for {row['seller_id']}/{row['marketplace_id']} is effective on "
+            f"{row['effective']}, before the first day replayed ({first})"
+        )
+    frame = frame[[d <= last for d in frame["effective"].tolist()]]
+    out: dict[date, list[Action]] = {}
+    for action in rows_of(frame):
+        out.setdefault(action.effective, []).append(action)
+    return out
+
+
+def _run_period(
+    batch: Batch,
+    get_daily_admission: GetDailyAdmission,
+    by_day: dict[date, list[Action]],
+    start: date,
+    end: date,
+    check: bool,
+) -> None:
+    """Days ``start..end``: each action day's actions, then the daily check (when ``check``) of the days
+    from it to the next action day (one ``get_daily_admission`` call per such part)."""
+    part_start = start
+    for day in sorted(d for d in by_day if start <= d <= end):
+        if check and day > part_start:
+            _run_daily(batch, get_daily_admission, part_start, day - timedelta(days=1))
+        batch.act(by_day[day])
+        part_start = day
+    if check:
+        _run_daily(batch, get_daily_admission, part_start, end)
 
 
 def _run_daily(batch: Batch, get_daily_admission: GetDailyAdmission, start: date, end: date) -> None:
@@ -267,7 +447,8 @@ def _frame(
             "reason_params": _obj(np.full(len(sid), None, object)),
             "recovery_streak": snap["recovery_streak"].astype(int),
             "breach_counts": _obj(breach_counts_json(snap["counts"], [r.id for r in batch.rules])),
-        }
+        },
+        copy=False,  # fresh arrays: no second copy of millions of rows
     )
     if rendered is not None:
         ids = snap["reason"] if shown is None else np.where(shown, snap["reason"], -1)
@@ -325,66 +506,91 @@ def _result(
     else:
         statuses = pd.DataFrame(columns=STATUS_COLUMNS)
     final_frame = _frame(batch, final, rendered)[FINAL_COLUMNS]
+    columns = _event_columns(batch, events, rendered, shown)
+    all_events = _columns_frame(columns, EVENT_COLUMNS)
+    moved = (events["from_state"].to_numpy() != events["to_state"].to_numpy()) if len(events) else None
+    if moved is None or moved.all():  # the usual case: every event is a transition (same arrays, no copy)
+        transitions = _columns_frame(columns, TRANSITION_COLUMNS)
+    else:
+        transitions = _columns_frame({c: v[moved] for c, v in columns.items()}, TRANSITION_COLUMNS)
+    extra = batch.enforcement_arrays()
+    state_table = final_frame.assign(
+        repeats=extra["repeats"].astype(int),
+        alerts=_obj(batch.alerts_json(extra["alerts"])),
+        exempt_until=_obj(date_objects(extra["exempt_until"])),
+        immune_until=_obj(date_objects(extra["immune_until"])),
+    )[STATE_COLUMNS]
     return ReplayResult(
         statuses=statuses,
-        transitions=_transitions(batch, events, rendered, shown),
+        transitions=transitions,
         final=final_frame,
-        states=BatchStates(batch, final_frame),
+        states=BatchStates(batch, state_table),
         results=pd.concat(history, ignore_index=True) if history else pd.DataFrame(),
+        events=all_events,
+        state_table=state_table,
     )
 
 
-def _transitions(
+def _event_columns(
     batch: Batch, events: pd.DataFrame, rendered: pd.DataFrame | None, shown: np.ndarray
-) -> pd.DataFrame:
+) -> dict[str, np.ndarray]:
+    """The columns of every event (:data:`EVENT_COLUMNS`) as object arrays, computed once for both the
+    events and the transitions."""
     if events.empty:
-        return pd.DataFrame(columns=TRANSITION_COLUMNS)
+        return {c: np.zeros(0, object) for c in EVENT_COLUMNS}
     sid = events["sid"].to_numpy(np.int64)
     r_text, r_params = _lookup_rendered(rendered, np.where(shown, events["reason"].to_numpy(np.int64), -1))
-    key_of = batch.reason_key_of(events["reason"].to_numpy(np.int64))
-    out = pd.DataFrame(
-        {
-            "seller_id": _obj(batch.sellers[sid]),
-            "marketplace_id": _obj(batch.markets[sid]),
-            "date": _obj(date_objects(events["date"].to_numpy("datetime64[D]"))),
-            "from_state": _obj(_STATE_NAMES[events["from_state"].to_numpy(np.int64)]),
-            "to_state": _obj(_STATE_NAMES[events["to_state"].to_numpy(np.int64)]),
-            **{
-                c: _obj(events[c].to_numpy(object))
-                for c in ("rule_id", "metric", "value", "threshold", "operator", "window_days")
-            },
-            "as_of": _obj(date_objects(events["as_of"].to_numpy("datetime64[D]"))),
-            "reason": _obj(r_text),
-            "reason_key": _obj(key_of),
-            "reason_params": _obj(r_params),
-        }
+    out = {
+        "seller_id": batch.sellers[sid],
+        "marketplace_id": batch.markets[sid],
+        "date": date_objects(events["date"].to_numpy("datetime64[D]")),
+        "kind": np.array(EVENT_KINDS, object)[events["kind"].to_numpy(np.int64)],
+        "from_state": _STATE_NAMES[events["from_state"].to_numpy(np.int64)],
+        "to_state": _STATE_NAMES[events["to_state"].to_numpy(np.int64)],
+        "as_of": date_objects(events["as_of"].to_numpy("datetime64[D]")),
+        "reason": r_text,
+        "reason_key": batch.reason_key_of(events["reason"].to_numpy(np.int64)),
+        "reason_params": r_params,
+    }
+    for c in ("rule_id", "metric", "value", "threshold", "operator", "window_days", "actor", "action_reason"):
+        out[c] = events[c].to_numpy(object)
+    for c in ("numerator", "denominator"):  # floats, NaN where no criterion decided
+        out[c] = events[c].to_numpy(float, na_value=np.nan)
+    return out
+
+
+def _columns_frame(columns: dict[str, np.ndarray], names: list[str]) -> pd.DataFrame:
+    return pd.DataFrame(
+        {c: columns[c] if columns[c].dtype == float else _obj(np.asarray(columns[c], object)) for c in names},
+        copy=False,
     )
-    return out[TRANSITION_COLUMNS]
 
 
 class BatchStates(Mapping[tuple[str, str], SellerState]):
     """``(seller_id, marketplace_id) -> SellerState`` of a replay's final states, built on access."""
 
-    def __init__(self, batch: Batch, final: pd.DataFrame):
+    def __init__(self, batch: Batch, table: pd.DataFrame):
         self._batch = batch
-        self._final = final
-        self._snap = batch.snapshot()
+        self._table = table
 
     def __getitem__(self, key: tuple[str, str]) -> SellerState:
         i = self._batch.position(*key)
         if i < 0:
             raise KeyError(key)
-        row = self._final.iloc[i]
+        row = self._table.iloc[i]
         params = json.loads(row["reason_params"]) if isinstance(row["reason_params"], str) else {}
-        counts = json.loads(row["breach_counts"])
         return SellerState(
             seller_id=row["seller_id"],
             marketplace_id=row["marketplace_id"],
             state=LifecycleState(row["state"]),
             since=row["since"],
-            breach_counts=counts,
+            breach_counts=json.loads(row["breach_counts"]),
             recovery_streak=int(row["recovery_streak"]),
             reason=Reason(row["reason_key"], params),
+            repeats=int(row["repeats"]),
+            alerts=frozenset(json.loads(row["alerts"])),
+            exempt_until=row["exempt_until"],
+            immune_until=row["immune_until"],
         )
 
     def __iter__(self):

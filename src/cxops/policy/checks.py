@@ -7,7 +7,10 @@ paths such as ``admission.criteria[2].window_days``.
 Checks: unknown metric, window not offered by the metric (or missing where the metric has several),
 channel not offered, a rate threshold outside [0, 1] (rates are fractions), duplicate criterion ids
 (unique within a section), duplicate removal-rule and benefit ids, incentive tiers not ascending,
-removal rules in a ``standing`` policy.
+removal rules in a ``standing`` policy; and for enforcement: an ``alert_threshold`` outside a removal
+rule, with ``==``, or not before its limit; an ``[enforcement]`` table in a ``standing`` policy;
+``min_orders_window_days`` missing, not a window of ``order_count`` or without ``min_orders``;
+``cadence.publish_every`` without ``cadence.every = "day"``.
 """
 
 from __future__ import annotations
@@ -89,17 +92,81 @@ def _criterion_issues(path: str, c: dict) -> list[Issue]:
         issues.append(
             (f"{path}.channel", f"{metric} is computed for channel {_join(spec.channels)}, not {channel!r}")
         )
-    threshold = c.get("threshold")
-    if (
-        spec.kind == "rate"
-        and c.get("test", "value") == "value"
-        and _is_number(threshold)
-        and not 0 <= threshold <= 1
-    ):
+    rate_value = spec.kind == "rate" and c.get("test", "value") == "value"
+    for key in ("threshold", "alert_threshold"):
+        value = c.get(key)
+        if rate_value and _is_number(value) and not 0 <= value <= 1:
+            issues.append(
+                (
+                    f"{path}.{key}",
+                    f"{metric} is a rate written as a fraction (0.45 % is 0.0045); {value} is outside 0–1",
+                )
+            )
+    return issues
+
+
+#: Where an alert level must lie for each operator of a breach condition (before the limit).
+_ALERT_SIDE = {">": "below", ">=": "below", "<": "above", "<=": "above"}
+
+
+def _alert_issues(path: str, c: dict, removal: bool) -> list[Issue]:
+    alert = c.get("alert_threshold")
+    if alert is None:
+        return []
+    if not removal:
+        return [(f"{path}.alert_threshold", "alert_threshold is only used in removal rules")]
+    operator, threshold = c.get("operator"), c.get("threshold")
+    if operator == "==":
+        return [
+            (f"{path}.alert_threshold", "an alert level needs an ordering operator (<, <=, >, >=), not ==")
+        ]
+    side = _ALERT_SIDE.get(operator) if isinstance(operator, str) else None
+    if side is None or not _is_number(alert) or not _is_number(threshold):
+        return []  # pydantic reports the types
+    if (side == "below" and not alert < threshold) or (side == "above" and not alert > threshold):
+        return [
+            (
+                f"{path}.alert_threshold",
+                f"an alert level warns before the limit: with operator {operator!r} it must be {side} "
+                f"the threshold {threshold}, not {alert}",
+            )
+        ]
+    return []
+
+
+def _enforcement_issues(doc: dict) -> list[Issue]:
+    issues: list[Issue] = []
+    cadence = doc.get("cadence")
+    if isinstance(cadence, dict) and cadence.get("publish_every") is not None:
+        if cadence.get("every", "month") != "day":
+            issues.append(
+                (
+                    "cadence.publish_every",
+                    "publishing on a cadence needs daily checks: set cadence.every = 'day'",
+                )
+            )
+    enforcement = doc.get("enforcement")
+    if not isinstance(enforcement, dict):
+        return issues
+    if doc.get("lifecycle") == "standing" and enforcement:
+        issues.append(("enforcement", "enforcement is not used when lifecycle = 'standing'"))
+    window = enforcement.get("min_orders_window_days")
+    offered = [w for w in METRICS["order_count"].windows if w is not None]
+    if enforcement.get("min_orders") is None:
+        if window is not None:
+            issues.append(("enforcement.min_orders_window_days", "used only with min_orders"))
+    elif window is None:
         issues.append(
             (
-                f"{path}.threshold",
-                f"{metric} is a rate written as a fraction (0.45 % is 0.0045); {threshold} is outside 0–1",
+                "enforcement.min_orders_window_days",
+                f"required with min_orders: order_count is computed for windows {_join(offered)} days",
+            )
+        )
+    elif _is_number(window) and window not in offered:
+        issues.append(
+            (
+                "enforcement.min_orders_window_days",
+                f"order_count is computed for windows {_join(offered)} days, not {window}",
             )
         )
     return issues
@@ -140,6 +207,7 @@ def semantic_issues(doc: dict) -> list[Issue]:
     criterion_ids: dict[str, list[tuple[str, Any]]] = {}
     for path, c in _criteria(doc):
         issues.extend(_criterion_issues(path, c))
+        issues.extend(_alert_issues(path, c, path.startswith("removal.")))
         criterion_ids.setdefault(path.split(".")[0], []).append((f"{path}.id", c.get("id")))
     for ids in criterion_ids.values():
         issues.extend(_duplicates(ids, "criterion id"))
@@ -161,4 +229,5 @@ def semantic_issues(doc: dict) -> list[Issue]:
         for (_, previous), (p, current) in zip(bars, bars[1:], strict=False):
             if _is_number(previous) and _is_number(current) and current <= previous:
                 issues.append((f"{p}.at_least", "tiers must be in ascending order of at_least"))
+    issues.extend(_enforcement_issues(doc))
     return issues

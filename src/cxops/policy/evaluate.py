@@ -11,7 +11,8 @@ Result of a criterion (always read from the seller's side):
 - ``insufficient_data``: the tested quantity is null (status ``no_data``: zero denominator), or the
   denominator is below ``min_denominator`` (or null while a minimum is set) — field case C23;
 - otherwise the comparison ``tested op threshold``: in ``eligibility``, ``admission`` and ``benefits``
-  it holding is a ``pass``; in ``removal`` it is the breach, so it holding is a ``fail``.
+  it holding is a ``pass``; in ``removal`` (and ``alert``, the removal rules at their alert levels) it
+  is the breach, so it holding is a ``fail``.
 
 Comparisons are on floats as delivered (rates are exact quotients ``numerator / denominator``, so a rate
 exactly at a decimal threshold compares equal); ``gap`` uses exact integer arithmetic
@@ -28,7 +29,7 @@ import pandas as pd
 from cxops.policy.catalog import METRICS
 from cxops.policy.explain import MARKETPLACE_CRITERION
 from cxops.policy.gap import integer_gap, threshold_fraction
-from cxops.policy.model import SECTIONS, Policy
+from cxops.policy.model import BREACH_SECTIONS, SECTIONS, Policy
 from cxops.policy.outcome import OUTCOME_COLUMNS, section_outcome
 
 __all__ = [
@@ -400,7 +401,7 @@ def section_grid(policy: Policy, prep: _Prepared, section: str) -> SectionGrid:
     with np.errstate(invalid="ignore"):
         insufficient = np.isnan(tested) | (~np.isnan(min_den) & (np.isnan(den) | (den < min_den)))
     holds = _compare(tested, op, threshold)
-    when_holds, otherwise = ("fail", "pass") if section == "removal" else ("pass", "fail")
+    when_holds, otherwise = ("fail", "pass") if section in BREACH_SECTIONS else ("pass", "fail")
     result = np.select(
         [not_measured, insufficient, holds],
         ["not_measured", "insufficient_data", when_holds],
@@ -457,7 +458,7 @@ def evaluate_criteria(policy: Policy, metrics: pd.DataFrame, section: str) -> pd
     metrics : DataFrame
         Long metrics frame of ``docs/interfaces.md`` (``seller_id, marketplace_id, channel, metric,
         window_days, as_of, numerator, denominator, value, status``), one ``as_of`` per seller.
-    section : {"eligibility", "admission", "removal", "benefits"}
+    section : {"eligibility", "admission", "removal", "benefits", "alert", "enforcement"}
 
     Returns
     -------

@@ -18,6 +18,7 @@ from typing import Any
 import pandas as pd
 
 from cxops.policy.catalog import METRICS
+from cxops.policy.model import BREACH_SECTIONS
 
 #: The operator that holds when ``x op t`` does not.
 NEGATED = {"<": ">=", "<=": ">", ">": "<=", ">=": "<", "==": "!="}
@@ -105,7 +106,7 @@ def criterion_reason(row: Mapping[str, Any]) -> dict[str, Any]:
     test = row.get("test") or "value"
     result = row.get("result")
     operator = row.get("operator")
-    removal = row.get("section") == "removal"
+    removal = row.get("section") in BREACH_SECTIONS
     tested = tested_quantity(row)
     params: dict[str, Any] = {
         "criterion_id": row.get("criterion_id"),

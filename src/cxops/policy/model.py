@@ -16,6 +16,16 @@ evaluation cadence, the metric options it needs, and five sections:
   which the admission bars are met.
 - ``benefits``: standard benefits, tiered incentives and recommendations for enrolled sellers.
 
+Optional enforcement (``customer-excellence`` uses none of it; see :class:`Enforcement`): an
+``alert_threshold`` beside a removal criterion's ``threshold`` (warn before the limit), a minimum order
+count below which removal rules and alert levels do not apply, suspension instead of removal, action
+plans with an immunity period, a repeat count that blocks permanently, and daily checks whose status
+changes are published on a weekly or monthly cadence (:class:`Cadence`).
+
+Two derived sections are evaluated like the others when configured: ``alert`` (the removal rules at
+their alert levels: a criterion whose comparison holds at its ``alert_threshold`` is a ``fail``, read
+like a breach) and ``enforcement`` (the minimum order count, a condition to meet).
+
 Whatever the section, a criterion *result* is always read from the seller's side: ``pass`` is good for
 the seller, ``fail`` is bad. In ``removal`` a criterion whose comparison holds is therefore a ``fail``
 (a breach).
@@ -37,10 +47,14 @@ from cxops.policy.catalog import METRICS
 Operator = Literal["<", "<=", ">", ">=", "=="]
 Test = Literal["value", "numerator", "denominator"]
 Channel = Literal["all", "mfn", "afn"]
-Section = Literal["eligibility", "admission", "removal", "benefits"]
+Section = Literal["eligibility", "admission", "removal", "benefits", "alert", "enforcement"]
 
-#: Sections evaluated criterion by criterion (recovery reuses the admission criteria).
-SECTIONS: tuple[str, ...] = ("eligibility", "admission", "removal", "benefits")
+#: Sections evaluated criterion by criterion (recovery reuses the admission criteria). ``alert`` and
+#: ``enforcement`` are derived from the removal rules' alert thresholds and ``[enforcement]``; a policy
+#: without them has no criteria there.
+SECTIONS: tuple[str, ...] = ("eligibility", "admission", "removal", "benefits", "alert", "enforcement")
+#: Sections whose criteria express a breach (a comparison that holds is a ``fail``).
+BREACH_SECTIONS: tuple[str, ...] = ("removal", "alert")
 
 
 class _Strict(BaseModel):
@@ -61,12 +75,19 @@ class Cadence(_Strict):
     metrics_lag_days : int
         Metrics are judged as of ``evaluation date - metrics_lag_days`` (1: an evaluation on the 1st
         judges the last day of the previous month).
+    publish_every : {"week", "month"} or None
+        Only with ``every = "day"`` (Etsy-style: assessed every day, status changes published on a
+        cadence): automatic status changes are made only on publication days — each ``weekday``
+        (``"week"``) or each ``day_of_month`` (``"month"``) — from that day's assessment. The other
+        days still record alert-level crossings (events), and operator actions take effect on their
+        day. ``None`` (default): every evaluation publishes.
     """
 
     every: Literal["month", "week", "day"] = "month"
     day_of_month: int = Field(1, ge=1, le=28)
     weekday: int = Field(0, ge=0, le=6)
     metrics_lag_days: int = Field(1, ge=0)
+    publish_every: Literal["week", "month"] | None = None
 
 
 class Criterion(_Strict):
@@ -103,6 +124,12 @@ class Criterion(_Strict):
     fail_label : str or None
         Name used in the reason when the criterion fails (e.g. label "transaction volume",
         fail_label "volume below minimum" → "volume below minimum (80 < 100)"); defaults to the label.
+    alert_threshold : float or None
+        Removal criteria only: the alert level beside the limit, compared with the same operator
+        (``operator = ">"``, ``threshold = 0.006``, ``alert_threshold = 0.005``: alert above 0.5 %,
+        breach above 0.6 %). It must lie before the limit. A rule whose criteria all hold at their
+        alert levels (a criterion without one uses its limit) has crossed its alert level: a warning
+        event, and ``at_risk`` for an enrolled seller (:mod:`cxops.lifecycle.table`).
     """
 
     id: str = Field(min_length=1)
@@ -116,6 +143,7 @@ class Criterion(_Strict):
     skip_if_insufficient: bool = False
     label: str | None = None
     fail_label: str | None = None
+    alert_threshold: float | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -213,6 +241,41 @@ class Removal(_Strict):
     rules: list[RemovalRule] = Field(default_factory=list)
 
 
+class Enforcement(_Strict):
+    """``[enforcement]``: how removal rules are enforced (all optional; the defaults are the plain program).
+
+    Attributes
+    ----------
+    action : {"remove", "suspend"}
+        What a removal rule (or lost eligibility) does to a member. ``remove`` (default): the seller is
+        ``removed`` and recovers on its own after ``recovery.stable_days``. ``suspend``: the seller is
+        ``suspended`` and comes back only when an operator reinstates it or accepts its action plan.
+    min_orders : int or None
+        Below this many orders (``order_count`` over ``min_orders_window_days``, all channels) the
+        removal rules and alert levels do not apply: no warning, no removal (eligibility still does).
+    min_orders_window_days : int or None
+        A window of ``order_count`` (30 or 90); required with ``min_orders``.
+    immunity_days : int
+        A seller reinstated by an operator or whose action plan is accepted is ``immune`` for this many
+        days (the day of the decision included): breaches are logged as events but do not remove or
+        suspend. The first published evaluation after the last immune day re-assesses the seller as a
+        member. 0: re-assessed at the next published evaluation.
+    block_after : int or None
+        The ``block_after``-th automatic removal or suspension of a seller blocks it permanently
+        (``blocked``), which only an operator's ``lift_block`` undoes. ``None``: never.
+    """
+
+    action: Literal["remove", "suspend"] = "remove"
+    min_orders: int | None = Field(None, ge=1)
+    min_orders_window_days: int | None = None
+    immunity_days: int = Field(0, ge=0)
+    block_after: int | None = Field(None, ge=1)
+
+
+#: Criterion id of the derived ``enforcement`` criterion (the minimum order count).
+MIN_ORDERS_CRITERION = "min_orders"
+
+
 class Recovery(_Strict):
     """``[recovery]``: consecutive days with the admission bars met before a removed seller is a candidate."""
 
@@ -291,6 +354,9 @@ class Policy(_Strict):
         removal rules and recovery are not used.
     marketplaces : list of str
         Marketplace ids in the program; empty = all.
+    enforcement : Enforcement
+        How removal rules are enforced (``[enforcement]``: suspension, minimum order count, immunity,
+        repeat blocks); the defaults are the plain program.
     """
 
     name: str = Field(min_length=1)
@@ -304,14 +370,17 @@ class Policy(_Strict):
     eligibility: Eligibility = Field(default_factory=Eligibility)
     admission: Admission = Field(default_factory=Admission)
     removal: Removal = Field(default_factory=Removal)
+    enforcement: Enforcement = Field(default_factory=Enforcement)
     recovery: Recovery = Field(default_factory=Recovery)
     benefits: Benefits = Field(default_factory=Benefits)
 
     def criteria(self, section: str) -> list[tuple[str | None, Criterion]]:
         """Criteria of a section as ``(rule_id, criterion)`` pairs.
 
-        ``rule_id`` is the removal rule id, the incentive or recommendation id for ``benefits``, and
-        ``None`` for ``eligibility`` and ``admission``.
+        ``rule_id`` is the removal rule id (also in ``alert``: the rule's criteria with their
+        ``alert_threshold`` as threshold, for the rules that have one), the incentive or
+        recommendation id for ``benefits``, and ``None`` for ``eligibility``, ``admission`` and
+        ``enforcement`` (the minimum order count, criterion id :data:`MIN_ORDERS_CRITERION`).
 
         Raises
         ------
@@ -328,7 +397,36 @@ class Policy(_Strict):
             return [(i.id, i.criterion) for i in self.benefits.incentives] + [
                 (r.id, r.criterion) for r in self.benefits.recommendations
             ]
+        if section == "alert":
+            return [
+                (
+                    r.id,
+                    c.model_copy(
+                        update={"threshold": c.threshold if c.alert_threshold is None else c.alert_threshold}
+                    ),
+                )
+                for r in self.alert_rules
+                for c in r.criteria
+            ]
+        if section == "enforcement":
+            e = self.enforcement
+            if e.min_orders is None:
+                return []
+            c = Criterion(
+                id=MIN_ORDERS_CRITERION,
+                metric="order_count",
+                window_days=e.min_orders_window_days,
+                channel="all",
+                operator=">=",
+                threshold=e.min_orders,
+            )
+            return [(None, c)]
         raise ValueError(f"unknown section {section!r}; expected one of {', '.join(SECTIONS)}")
+
+    @property
+    def alert_rules(self) -> list[RemovalRule]:
+        """Removal rules with an alert level (a criterion with an ``alert_threshold``), in policy order."""
+        return [r for r in self.removal.rules if any(c.alert_threshold is not None for c in r.criteria)]
 
     def not_measured_mode(self, section: str) -> str:
         """How an unmeasured metric counts in a section: ``"skip"`` or ``"fail"``."""

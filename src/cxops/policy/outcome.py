@@ -6,7 +6,8 @@ Rules (the policy supplies each section's ``not_measured`` mode):
   under ``not_measured = "fail"``); else ``insufficient_data`` if any criterion lacks data (unless it
   is ``skip_if_insufficient``); else ``met``.
 - ``removal``: a rule is breached when all its criteria fail; ``not_met`` if any rule is breached, else
-  ``met``. Insufficient data and unmeasured metrics are never a breach (field case C23).
+  ``met``. Insufficient data and unmeasured metrics are never a breach (field case C23). ``alert`` (the
+  removal rules at their alert levels) is read the same way; ``enforcement`` like ``eligibility``.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from cxops.policy.model import SECTIONS, Policy
+from cxops.policy.model import BREACH_SECTIONS, SECTIONS, Policy
 
 KEYS = ["seller_id", "marketplace_id"]
 
@@ -58,7 +59,7 @@ def decision_flags(results: pd.DataFrame, policy: Policy | None = None) -> pd.Da
     else:
         rule = criterion
     breached = np.zeros(n, bool)
-    removal = np.flatnonzero(section == "removal")
+    removal = np.flatnonzero(np.isin(section, BREACH_SECTIONS))
     if len(removal):
         codes = pd.factorize(rule[removal])[0]
         key = group[removal] * (codes.max() + 1) + codes

@@ -1,23 +1,15 @@
-"""Operator actions on a seller: exempt, suspend, reinstate, assign a manager, note.
+"""Operator actions on a seller: exempt, suspend, reinstate, accept or reject an action plan, lift a
+block, assign a manager, note.
 
 Each action needs a reason, is validated against the seller's membership (as it will be once the
 actions already pending are applied), is recorded in the event log with the actor, and is stored as
 a *pending action* that the next daily run applies (:func:`cxops.store.pending_actions`). A note
 takes effect at once (it changes no state).
 
-Which action is possible from which state (:data:`ACTION_RULES`):
-
-============== ================================================ ==========================
-action         possible when the seller is                      then (at the next run)
-============== ================================================ ==========================
-suspend        enrolled, at_risk                                suspended
-reinstate      suspended, removed, recovering, blocked          enrolled (under immunity)
-exempt         enrolled, at_risk                                exempt from removal until
-assign_manager enrolled, at_risk, suspended                     the manager changes
-============== ================================================ ==========================
-
-``suspended`` and ``blocked`` are the enforcement states of issue 10 (suspension, permanent block);
-until the lifecycle has them, sellers are never in them and the rules simply do not match.
+Which action is possible from which state, and what it leads to, is the lifecycle's table
+(:data:`cxops.lifecycle.table.ACTIONS`, documented in :mod:`cxops.lifecycle.actions`); the one action
+that is not a lifecycle input, ``assign_manager``, is possible for program members. :data:`ACTION_RULES`
+is derived from both, never written here.
 """
 
 from __future__ import annotations
@@ -28,7 +20,10 @@ from datetime import date, datetime
 import pandas as pd
 from sqlalchemy.orm import Session
 
-from cxops.errors import ConflictError, InputError, NotFoundError
+from cxops.errors import ConflictError, CxopsError, InputError, NotFoundError
+from cxops.lifecycle.states import MEMBERS, LifecycleState
+from cxops.lifecycle.table import ACTIONS, SAME
+from cxops.policy.load import load_policy
 from cxops.store import actions as repo
 from cxops.store import events as event_log
 from cxops.store import managers as manager_repo
@@ -39,25 +34,50 @@ from cxops.store.models import Action, Membership
 from cxops.store.types import utcnow
 
 DEFAULT_PROGRAM = "customer-excellence"
-SUSPENDED, BLOCKED = "suspended", "blocked"
 
 
 @dataclass(frozen=True)
 class Rule:
-    """When an action is possible and what it leads to (``None``: the state does not change)."""
+    """When an action is possible and what it leads to.
+
+    ``leads_to`` is a state, ``None`` (the state does not change) or ``"out"`` (``suspended`` under a
+    policy whose ``[enforcement] action`` is ``suspend``, else ``removed``); ``until`` is
+    ``required``, ``optional`` or ``unused``.
+    """
 
     allowed: frozenset[str]
     leads_to: str | None
+    until: str
     verb: str
 
 
-ACTION_RULES: dict[str, Rule] = {
-    "suspend": Rule(frozenset({"enrolled", "at_risk"}), SUSPENDED, "suspend"),
-    "reinstate": Rule(frozenset({SUSPENDED, "removed", "recovering", BLOCKED}), "enrolled", "reinstate"),
-    "exempt": Rule(frozenset({"enrolled", "at_risk"}), None, "exempt"),
-    "assign_manager": Rule(frozenset({"enrolled", "at_risk", SUSPENDED}), None, "assign a manager to"),
+def _lifecycle_rule(kind: str, rule) -> Rule:
+    to = None if rule.to is SAME else str(getattr(rule.to, "value", rule.to))
+    return Rule(frozenset(s.value for s in rule.states), to, rule.until, kind.replace("_", " "))
+
+
+ACTION_RULES: dict[str, Rule] = {kind: _lifecycle_rule(kind, rule) for kind, rule in ACTIONS.items()} | {
+    "assign_manager": Rule(
+        frozenset(s.value for s in MEMBERS | {LifecycleState.SUSPENDED}),
+        None,
+        "unused",
+        "assign a manager to",
+    )
 }
-_ORDER = ["enrolled", "at_risk", SUSPENDED, "removed", "recovering", BLOCKED]
+_ORDER = [s.value for s in LifecycleState]
+
+
+def _leads_to(rule: Rule, state: str, program: str) -> str:
+    """The state after ``rule`` from ``state`` (``"out"`` resolved with the program's built-in pack)."""
+    if rule.leads_to is None:
+        return state
+    if rule.leads_to != "out":
+        return rule.leads_to
+    try:
+        suspend = load_policy(program).enforcement.action == "suspend"
+    except CxopsError:  # a program run from a policy file: the daily job knows; assume removal
+        suspend = False
+    return LifecycleState.SUSPENDED.value if suspend else LifecycleState.REMOVED.value
 
 
 @dataclass(frozen=True)
@@ -118,13 +138,13 @@ def _pending(session: Session, program: str, seller_id: str, marketplace_id: str
     return repo.pending_actions(session, program=program, seller_id=seller_id, marketplace_id=marketplace_id)
 
 
-def _expected(state: str, pending: pd.DataFrame) -> tuple[str, Action | None]:
+def _expected(state: str, pending: pd.DataFrame, program: str) -> tuple[str, Action | None]:
     """The state once ``pending`` actions are applied, and the last pending action that changes it."""
     changer = None
     for row in pending.itertuples():  # an operator's handful of pending actions on one seller
-        leads_to = ACTION_RULES[row.kind].leads_to
-        if leads_to is not None:
-            state, changer = leads_to, row
+        rule = ACTION_RULES[row.kind]
+        if rule.leads_to is not None:
+            state, changer = _leads_to(rule, state, program), row
     return state, changer
 
 
@@ -153,14 +173,16 @@ def request_action(
 
     Parameters
     ----------
-    kind : {"exempt", "suspend", "reinstate", "assign_manager"}
+    kind : {"exempt", "suspend", "reinstate", "accept_plan", "reject_plan", "lift_block", "assign_manager"}
     seller_id, marketplace_id : str
     reason : str
         Why (required, recorded in the event log).
     actor : str
         Who (an operator's name or login).
     until : datetime.date, optional
-        Last day of an exemption (required for ``exempt``) or of a suspension (optional).
+        Last day of an exemption (required for ``exempt``) or of the immunity a reinstatement or an
+        accepted action plan gives (optional: default the policy's ``[enforcement] immunity_days``);
+        refused for the other actions.
     manager_id : str, optional
         The manager of ``assign_manager`` (required there, refused elsewhere).
     program : str
@@ -194,11 +216,12 @@ def request_action(
     if not actor:
         raise InputError("give the actor (--actor NAME): every action is recorded with who did it")
     today = today or utcnow().date()
-    if kind == "exempt" and until is None:
-        raise InputError("an exemption needs an end: --until DATE (the last exempt day)")
+    if rule.until == "required" and until is None:
+        raise InputError(f"{kind.replace('_', '-')} needs an end: --until DATE (the last day it lasts)")
     if until is not None:
-        if kind not in ("exempt", "suspend"):
-            raise InputError(f"--until applies to exempt and suspend, not to {kind.replace('_', '-')}")
+        if rule.until == "unused":
+            uses = [k.replace("_", "-") for k, r in ACTION_RULES.items() if r.until != "unused"]
+            raise InputError(f"--until applies to {', '.join(uses)}, not to {kind.replace('_', '-')}")
         if until < today:
             raise InputError(f"--until {until} is in the past (today is {today})")
     if kind == "assign_manager" and not manager_id:
@@ -216,7 +239,9 @@ def request_action(
                 if not same:
                     raise ConflictError(f"idempotency key {idempotency_key!r} was used for action {done.id}")
                 m = _membership(session, program, seller_id, marketplace_id)
-                expected, _ = _expected(m.state, _pending(session, program, seller_id, marketplace_id))
+                expected, _ = _expected(
+                    m.state, _pending(session, program, seller_id, marketplace_id), program
+                )
                 return _result(done, m.state, expected, duplicate=True)
         m = _membership(session, program, seller_id, marketplace_id)
         pending = _pending(session, program, seller_id, marketplace_id)
@@ -229,7 +254,7 @@ def request_action(
                 hint=f"it takes effect at the next daily run; withdraw it with: cxops seller cancel {p.id} "
                 "--reason …",
             )
-        expected, changer = _expected(m.state, pending)
+        expected, changer = _expected(m.state, pending, program)
         if expected not in rule.allowed:
             now = f"is {expected} (since {m.since})" if changer is None else (
                 f"will be {expected} at the next run (pending action {changer.id}, {changer.kind})"
@@ -268,7 +293,7 @@ def request_action(
             manager_id=manager_id,
             idempotency_key=idempotency_key,
         )
-        after = rule.leads_to or expected
+        after = _leads_to(rule, expected, program)
         return _result(action, m.state, after, warnings=tuple(warnings))
 
 
@@ -318,7 +343,7 @@ def cancel(store: Store, action_id: int, *, reason: str, actor: str) -> ActionRe
                     f"cannot cancel action {action_id}: pending action {row.id} ({row.kind}) depends on it",
                     hint=f"cancel action {row.id} first",
                 )
-            expected = rule.leads_to or expected
+            expected = _leads_to(rule, expected, action.program)
         session.refresh(action)
         return _result(action, state, expected)
 

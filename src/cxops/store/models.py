@@ -59,7 +59,17 @@ LOGIN_OUTCOMES = ("ok", "failed", "refused", "reset")
 ALL_MARKETPLACES = "*"
 #: Memberships sort by ``since`` with a missing day last (the same expression in the index and queries).
 SINCE_SORT_KEY = "'9999-12-31'"
-ACTION_KINDS = ("exempt", "suspend", "reinstate", "assign_manager")
+#: The lifecycle's operator actions (``cxops.lifecycle.table.ACTIONS``; the store does not import the
+#: lifecycle, a test keeps the two equal) and the store-only ``assign_manager``.
+ACTION_KINDS = (
+    "exempt",
+    "suspend",
+    "reinstate",
+    "accept_plan",
+    "reject_plan",
+    "lift_block",
+    "assign_manager",
+)
 ACTION_STATUSES = ("pending", "applied", "rejected", "cancelled")
 
 S = String(64)  # ids: sellers, marketplaces, programs, rules, metrics

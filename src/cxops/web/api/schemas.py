@@ -11,7 +11,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-ActionKind = Literal["exempt", "suspend", "reinstate", "assign_manager"]
+ActionKind = Literal[
+    "exempt", "suspend", "reinstate", "accept_plan", "reject_plan", "lift_block", "assign_manager"
+]
 
 
 class Health(BaseModel):

@@ -131,7 +131,9 @@ def upgrade() -> None:
         sa.Column("outcome", sa.Text(), nullable=True),
         sa.Column("idempotency_key", sa.String(length=200), nullable=True),
         sa.CheckConstraint(
-            "kind IN ('exempt', 'suspend', 'reinstate', 'assign_manager')", name=op.f("ck_actions_kind")
+            "kind IN ('exempt', 'suspend', 'reinstate', 'accept_plan', 'reject_plan', 'lift_block', "
+            "'assign_manager')",
+            name=op.f("ck_actions_kind"),
         ),
         sa.CheckConstraint(
             "status IN ('pending', 'applied', 'rejected', 'cancelled')", name=op.f("ck_actions_status")
