@@ -45,10 +45,10 @@ def test_removed_seller_appeals_and_an_operator_accepts(shop, tmp_path):
     assert files.get(a.files["sha256"].item()) == PDF
     v, action = C.accept_appeal(shop, a.id, actor="carla", reason="credible plan, carrier changed")
     assert v.status == "accepted" and v.action_id == action.action_id
-    assert (action.kind, action.state, action.expected_state) == ("reinstate", "removed", "enrolled")
+    assert (action.kind, action.state, action.expected_state) == ("accept_plan", "removed", "immune")
     with shop.unit_of_work(write=False) as s:
         pending = st.pending_actions(s, program=P, seller_id="S2")
-    assert pending[["id", "kind", "actor"]].values.tolist() == [[action.action_id, "reinstate", "carla"]]
+    assert pending[["id", "kind", "actor"]].values.tolist() == [[action.action_id, "accept_plan", "carla"]]
     assert pending["reason"].item() == f"appeal {a.id} accepted: credible plan, carrier changed"
     assert list(v.history["to_status"]) == ["open", "accepted"]
     assert v.entries["kind"].tolist() == ["action_plan", "decision"]
@@ -63,7 +63,10 @@ def test_reject_needs_a_reason_and_tells_the_seller(shop):
     with pytest.raises(InputError, match="reason for rejecting"):
         C.reject_appeal(shop, a.id, actor="carla", reason=" ")
     v = C.reject_appeal(shop, a.id, actor="carla", reason="no root cause given")
-    assert v.status == "rejected" and v.action_id is None
+    assert v.status == "rejected" and v.action_id is not None
+    with shop.unit_of_work(write=False) as s:
+        pending = st.pending_actions(s, program=P, seller_id="S2")
+    assert pending[["id", "kind"]].values.tolist() == [[v.action_id, "reject_plan"]]  # the lifecycle logs it
     notice = events(shop, ["case.updated"])["details"].tolist()[-1]
     assert notice["event"] == "appeal_rejected" and notice["reason"] == "no root cause given"
     # a new appeal may follow a rejected one
@@ -108,7 +111,7 @@ def test_accept_is_all_or_nothing(shop):
         count(shop, "case_status_changes"),
         len(events(shop)),
     )
-    with pytest.raises(ConflictError, match="reinstate of seller S2 on US is already pending"):
+    with pytest.raises(ConflictError, match="will be immune at the next run"):
         C.accept_appeal(shop, a.id, actor="carla", reason="ok")
     after = (
         count(shop, "actions"),

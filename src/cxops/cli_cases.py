@@ -481,7 +481,7 @@ def accept(case_id: int = typer.Argument(...), reason: str = REASON, actor: str 
     finally:
         s.dispose()
     console.print(
-        f"case {v.id}: accepted; pending action {a.action_id}: reinstate {escape(a.seller_id)} on "
+        f"case {v.id}: accepted; pending action {a.action_id}: accept plan of {escape(a.seller_id)} on "
         f"{escape(a.marketplace_id)} ({a.state} → {a.expected_state})"
     )
     err.print("takes effect at the next daily run (cxops run)")

@@ -25,9 +25,10 @@ opened — UTC arithmetic, so a daylight-saving change in the marketplace does n
 dispute whose deadline passes is escalated by :func:`sweep` (idempotent). :func:`dispute_sla` reports
 per seller the share answered in time and the median time to first response, in one SQL statement.
 
-**Reinstatement appeal**: a removed, suspended, recovering or blocked seller submits an action plan
-(:func:`open_appeal`); an operator accepts it (:func:`accept_appeal` records the ``reinstate`` action
-that the next daily run applies, under the policy's immunity) or rejects it with a reason.
+**Reinstatement appeal**: a removed, suspended or recovering seller submits an action plan
+(:func:`open_appeal`); an operator accepts it (:func:`accept_appeal` records the ``accept_plan`` action:
+the next daily run reinstates the seller under the policy's immunity) or rejects it with a reason
+(:func:`reject_appeal` records ``reject_plan``: the lifecycle logs the rejection, the state stays).
 """
 
 from __future__ import annotations
@@ -89,8 +90,8 @@ TRANSITIONS: dict[str, dict[str, frozenset[str]]] = {
         "rejected": frozenset({"closed"}),
     },
 }
-#: States from which a seller can appeal: those a reinstatement is possible from.
-APPEALABLE = ACTION_RULES["reinstate"].allowed
+#: States from which a seller can appeal: those an action plan can be accepted from (the lifecycle's table).
+APPEALABLE = ACTION_RULES["accept_plan"].allowed
 
 
 # -- notifications ---------------------------------------------------------------------------------
@@ -1188,8 +1189,8 @@ class _Joined:
 
 
 def accept_appeal(store: Store, case_id: int, *, actor: str, reason: str) -> tuple[CaseView, ActionResult]:
-    """Accept an appeal: record the pending ``reinstate`` action (the next daily run reinstates the
-    seller under the policy's immunity) and close the decision, in one transaction.
+    """Accept an appeal: record the pending ``accept_plan`` action (the next daily run reinstates the
+    seller under the policy's immunity) and the decision, in one transaction.
 
     Raises
     ------
@@ -1198,52 +1199,54 @@ def accept_appeal(store: Store, case_id: int, *, actor: str, reason: str) -> tup
     NotFoundError
         No such case (or the seller's membership is gone).
     ConflictError
-        The case is not an open appeal; the seller's state no longer allows a reinstatement, or one is
-        pending already.
+        The case is not an open appeal; the seller's state no longer allows it (e.g. reinstated by
+        hand meanwhile), or a decision on a plan is pending already.
     """
+    return _decide(store, case_id, "accept_plan", actor=actor, reason=reason)
+
+
+def reject_appeal(store: Store, case_id: int, *, actor: str, reason: str) -> CaseView:
+    """Reject an appeal with the reason (the seller is told): records the pending ``reject_plan`` action
+    (the lifecycle logs the rejection; the state stays) and the decision, in one transaction.
+
+    Raises
+    ------
+    InputError
+        No reason (the seller is told why) or actor.
+    ConflictError
+        The case is not an open appeal, or the seller's state no longer allows a decision on a plan.
+    """
+    reason = _text(reason, "the reason for rejecting (the seller is told)")
+    return _decide(store, case_id, "reject_plan", actor=actor, reason=reason)[0]
+
+
+def _decide(
+    store: Store, case_id: int, kind: str, *, actor: str, reason: str
+) -> tuple[CaseView, ActionResult]:
     reason = _text(reason, "a reason")
     actor = _who(actor)
     now = utcnow()
+    verdict = "accepted" if kind == "accept_plan" else "rejected"
     with store.unit_of_work() as session:
-        c = _open_appeal_case(session, case_id)
+        c = _open_appeal_case(session, case_id, verdict)
         action = request_action(
-            _Joined(session), "reinstate", c.seller_id, c.marketplace_id,
-            reason=f"appeal {c.id} accepted: {reason}",
-            actor=actor, program=c.program, idempotency_key=f"appeal:{c.id}:reinstate",
+            _Joined(session), kind, c.seller_id, c.marketplace_id, reason=f"appeal {c.id} {verdict}: {reason}",
+            actor=actor, program=c.program, idempotency_key=f"appeal:{c.id}:{kind}",
         )  # fmt: skip
         c.action_id = action.action_id
         repo.add_entry(session, c, kind="decision", role="operator", author=actor, text=reason, at=now)
-        _move(session, c, "accepted", actor=actor, at=now, reason=reason)
-        _notify(session, c, "appeal_accepted", f"case:{c.id}:accepted", reason=reason,
+        _move(session, c, verdict, actor=actor, at=now, reason=reason)
+        _notify(session, c, f"appeal_{verdict}", f"case:{c.id}:{verdict}", reason=reason,
                 action_id=action.action_id)  # fmt: skip
         return _view(session, c, now), action
 
 
-def reject_appeal(store: Store, case_id: int, *, actor: str, reason: str) -> CaseView:
-    """Reject an appeal with the reason (the seller is told).
-
-    Raises
-    ------
-    ConflictError
-        The case is not an open appeal.
-    """
-    reason = _text(reason, "the reason for rejecting (the seller is told)")
-    actor = _who(actor)
-    now = utcnow()
-    with store.unit_of_work() as session:
-        c = _open_appeal_case(session, case_id)
-        repo.add_entry(session, c, kind="decision", role="operator", author=actor, text=reason, at=now)
-        _move(session, c, "rejected", actor=actor, at=now, reason=reason)
-        _notify(session, c, "appeal_rejected", f"case:{c.id}:rejected", reason=reason)
-        return _view(session, c, now)
-
-
-def _open_appeal_case(session: Session, case_id: int) -> repo.Case:
+def _open_appeal_case(session: Session, case_id: int, verdict: str) -> repo.Case:
     c = repo.get_case(session, case_id, for_update=True)
     if c.kind != "appeal":
         raise ConflictError(f"case {case_id} is {_an(c.kind)}, not an appeal")
     if c.status != "open":
-        _move(session, c, "accepted", actor="", at=utcnow(), reason=None)  # raises with the reason
+        _move(session, c, verdict, actor="", at=utcnow(), reason=None)  # raises with the reason
     return c
 
 
