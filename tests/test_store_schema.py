@@ -24,6 +24,8 @@ TABLES = {
     "users", "user_sellers", "web_sessions", "api_tokens", "api_token_sellers", "login_attempts",
     # notifications (0003)
     "notify_contacts", "webhook_endpoints", "outbox", "outbox_attempts",
+    # cases and documents (0004)
+    "cases", "case_status_changes", "case_entries", "case_files", "documents",
 }  # fmt: skip
 
 

@@ -16,6 +16,7 @@ from typer.core import TyperGroup
 from typer.exceptions import TyperException
 
 from cxops.cli_notify import notify_app, worker
+from cxops.cli_cases import case_app, documents_app
 from cxops.cli_operations import managers_app, seller_app, store_app
 from cxops.cli_web import serve, tokens_app, users_app
 from cxops.errors import CxopsError
@@ -111,6 +112,8 @@ app.add_typer(seller_app, name="seller")
 app.add_typer(managers_app, name="managers")
 app.add_typer(users_app, name="users")
 app.add_typer(tokens_app, name="tokens")
+app.add_typer(case_app, name="case")
+app.add_typer(documents_app, name="documents")
 app.command("serve")(serve)
 app.add_typer(notify_app, name="notify")
 app.command("worker")(worker)

@@ -35,6 +35,7 @@ Modules: ``models`` (tables), ``migrate`` (Alembic), ``db`` (engine, unit of wor
 """
 
 from cxops.store import notify_models  # noqa: F401  (registers the notification tables)
+from cxops.store import cases, documents  # noqa: F401  (tables of 0004 on the metadata)
 from cxops.store.actions import (
     apply_manager_actions,
     cancel_action,
