@@ -59,6 +59,7 @@ def render(
         "reason": lambda key, params=None, fallback=None: reason_text(
             key, params, lang=tr, fallback=fallback
         ),
+        "kinds": lambda text: tr.join(tr.kind(k) for k in str(text or "").split()),
         "path": request.url.path,
         "query": request.url.query,
     }

@@ -1,0 +1,78 @@
+"""The warehouse and the program's policy, for the routes that read evaluation runs.
+
+The app reads the newest stored run of its policy (``--policy`` / ``CXOPS_WEB_POLICY``, default the
+``customer-excellence`` pack) from the warehouse, read-only. A warehouse opened by the caller (tests,
+``create_app(..., warehouse=wh)``) is shared, reads serialised by a lock; otherwise a DuckDB file is
+opened read-only for each request and closed after it, so the daily job can write between requests.
+When no warehouse is configured or the file does not exist, :data:`WarehouseDep` is ``None`` and the
+pages say that no evaluation is stored yet.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from threading import Lock
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from cxops.policy.model import Policy
+
+
+@dataclass
+class Source:
+    """Where the app reads runs: an opened warehouse, or a URL to open per request."""
+
+    policy: Policy
+    opened: object | None = None
+    url: str | None = None
+    lock: Lock | None = None
+
+    @contextmanager
+    def open(self) -> Iterator[object | None]:
+        """The warehouse for one request (``None`` when there is none)."""
+        if self.opened is not None:
+            with self.lock:
+                yield self.opened
+            return
+        local = (self.url or "").removeprefix("duckdb://")
+        if not local or local in ("memory", ":memory:") or ("://" not in local and not Path(local).exists()):
+            yield None  # nothing stored yet (an in-memory warehouse of another process holds no run)
+            return
+        from cxops.warehouse import connect
+
+        wh = connect(self.url, read_only=True)
+        try:
+            yield wh
+        finally:
+            wh.con.disconnect()
+
+
+def make_source(settings, warehouse=None, policy: Policy | None = None) -> Source:
+    """The app's :class:`Source` from its settings (``warehouse``: an opened one to share)."""
+    if policy is None:
+        from cxops.policy.load import load_policy
+
+        policy = load_policy(settings.policy)
+    return Source(policy=policy, opened=warehouse, url=settings.warehouse_url or None, lock=Lock())
+
+
+@dataclass
+class Runs:
+    """The warehouse of this request (or ``None``) and the program's policy."""
+
+    wh: object | None
+    policy: Policy
+
+
+def runs_source(request: Request) -> Iterator[Runs]:
+    """Dependency: the warehouse opened for this request, closed after the response."""
+    source: Source = request.app.state.runs
+    with source.open() as wh:
+        yield Runs(wh, source.policy)
+
+
+RunsDep = Annotated[Runs, Depends(runs_source)]
