@@ -54,17 +54,17 @@ def _seller_with_defects(defects: pd.DataFrame) -> tuple[str, str]:
 
 
 class Site:
-    def __init__(self, store, path, statuses, defects):
+    def __init__(self, st, path, statuses, defects):
         self.seller, self.mp = _seller_with_defects(defects)
         members = statuses[["seller_id", "marketplace_id", "state", "since"]].copy()
-        with store.unit_of_work() as s:
+        with st.unit_of_work() as s:
             upsert_memberships(s, PROGRAM, members)
-        accounts.add_user(store, "admin", PASSWORD, role="operator-admin", actor="test", policy=FAST)
+        accounts.add_user(st, "admin", PASSWORD, role="operator-admin", actor="test", policy=FAST)
         accounts.add_user(
-            store, "shop", PASSWORD, role="seller", actor="test", sellers=[(self.seller, "*")], policy=FAST
+            st, "shop", PASSWORD, role="seller", actor="test", sellers=[(self.seller, "*")], policy=FAST
         )
         self.wh = connect(str(path), read_only=True)
-        self.app = create_app(web_settings(store=store.url), store=store, policy=FAST, warehouse=self.wh)
+        self.app = create_app(web_settings(store=st.url), store=st, policy=FAST, warehouse=self.wh)
         self.base = f"/sellers/{self.seller}/marketplaces/{self.mp}"
 
     def login(self, login):
@@ -155,7 +155,9 @@ def test_defects_paged_equal_the_csv_and_the_run(site, evaluated):
     assert r.headers["content-type"].startswith("text/csv")
     assert "attachment" in r.headers["content-disposition"]
     rows = list(csv.DictReader(io.StringIO(r.text)))
-    assert [(x["order_id"], x["drops_out_on"]) for x in rows] == [(x["order_id"], x["drops_out_on"]) for x in seen]
+    assert [(x["order_id"], x["drops_out_on"]) for x in rows] == [
+        (x["order_id"], x["drops_out_on"]) for x in seen
+    ]
     odr = c.get(f"/api/v1{site.base}/defects", params={"metric": "order_defect_rate", "limit": 200}).json()
     assert {x["metric"] for x in odr["items"]} == {"order_defect_rate"}
     assert odr["total"] == int((mine.metric == "order_defect_rate").sum())
@@ -182,7 +184,7 @@ def test_trends_have_the_policy_lines_and_the_run_values(site):
     assert "$schema" not in json.dumps(spec)  # nothing to fetch
     days90 = c.get(f"/api/v1{site.base}/trends").json()
     pts = {t["metric"]: t["points"] for t in days90}["order_defect_rate"]
-    assert len(pts) == 90 and pts[-1]["day"] == "2026-10-31" and pts[0]["day"] == "2026-08-03"  # 31 Oct − 89 days
+    assert len(pts) == 90 and pts[-1]["day"] == "2026-10-31" and pts[0]["day"] == "2026-08-03"  # − 89 days
     assert pts[-1]["value"] == pytest.approx(last)  # the daily series ends on the run's value
 
 
@@ -208,9 +210,8 @@ def test_seller_page_shows_the_scorecard_charts_and_defects(site):
 def test_an_operator_sees_it_and_another_seller_does_not(site, evaluated):
     admin = site.login("admin")
     assert admin.get(f"/api/v1{site.base}/scorecard").status_code == 200
-    other = next(
-        (s, m) for s, m in zip(evaluated[1].seller_id, evaluated[1].marketplace_id, strict=True) if s != site.seller
-    )
+    st = evaluated[1]
+    other = next((s, m) for s, m in zip(st.seller_id, st.marketplace_id, strict=True) if s != site.seller)
     shop = site.login("shop")
     for url in (f"/api/v1/sellers/{other[0]}/marketplaces/{other[1]}/scorecard",
                 f"/api/v1/sellers/{other[0]}/marketplaces/{other[1]}/defects.csv",
