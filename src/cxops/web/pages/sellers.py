@@ -10,18 +10,20 @@ all of them as CSV from the API). A seller user sees only its own sellers (anoth
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 from urllib.parse import quote, urlencode
 
-from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi.responses import RedirectResponse, Response
 
+from cxops.notify.messages import KINDS, MANDATORY
 from cxops.service import scorecard as sc
+from cxops.service import sellerdesk as desk
 from cxops.service.actions import DEFAULT_PROGRAM
 from cxops.service.console import events_page, seller_accounts
 from cxops.web import paging
 from cxops.web.api.scorecard import DEFECTS, membership_exists, scorecard_model, trend_models
-from cxops.web.deps import SellerScope, StoreDep
+from cxops.web.deps import SellerActDep, SellerScope, StoreDep
 from cxops.web.i18n import translator
 from cxops.web.pages.render import render, request_language
 from cxops.web.paging import Cursor
@@ -31,6 +33,12 @@ router = APIRouter()
 HISTORY = 20
 #: Defect rows per page on the seller's page.
 DEFECT_ROWS = 20
+#: Cases and messages shown per list on the seller's page (the API pages through all of them).
+DESK_ROWS = 20
+#: What a finished request says (``?done=``).
+DONE = ("inquiry", "upload", "preferences")
+#: Message kinds a contact can mute on the page (the mandatory ones are shown, not offered).
+MESSAGE_KINDS = tuple(KINDS)
 
 
 def _base(seller_id: str, marketplace_id: str) -> str:
@@ -54,34 +62,189 @@ def _defects(runs, seller_id: str, marketplace_id: str, cursor: str | None) -> d
     return {"rows": rows, "total": total, "more_url": more}
 
 
-@router.get("/sellers/{seller_id}")
-def seller_page(request: Request, scope: SellerScope, store: StoreDep, runs: RunsDep) -> Response:
-    """The seller's memberships with status, manager, benefits and history, and for the program's
-    policy the scorecard, trend charts and defective orders of the newest stored run."""
+def _desk(store, runs, seller_id: str, marketplace_id: str) -> dict:
+    """Cases, documents and notifications of one membership for the page."""
+    from cxops.errors import CxopsError
+
+    out: dict = {}
+    out["inquiries"] = desk.cases(store, seller_id, marketplace_id, kind="inquiry", limit=DESK_ROWS).rows
+    out["disputes"] = desk.cases(store, seller_id, marketplace_id, kind="dispute", limit=DESK_ROWS).rows
+    out["appeals"] = desk.cases(store, seller_id, marketplace_id, kind="appeal", limit=DESK_ROWS).rows
+    try:
+        c = desk.checklist(store, seller_id, marketplace_id, runs.policy.name)
+        out["checklist"] = {"complete": c.complete, "items": desk._records(c.items)}
+    except CxopsError:
+        out["checklist"] = None
+    out["notifications"] = desk.notifications(store, seller_id, marketplace_id, limit=DESK_ROWS).rows
+    out["contacts"] = desk.contacts(store, seller_id, marketplace_id)
+    return out
+
+
+def _seller(
+    request: Request,
+    scope,
+    store,
+    runs,
+    *,
+    error: str | None = None,
+    done: str | None = None,
+    status: int = 200,
+) -> Response:
     accounts = seller_accounts(store, scope.principal, scope.seller_id, program=None)
     tr = translator(request_language(request))
     blocks = []
     for a in accounts:
         m = a.membership
+        mp = m["marketplace_id"]
         history = events_page(
-            store, scope.principal, scope.seller_id, m["marketplace_id"], program=m["program"], limit=HISTORY
+            store, scope.principal, scope.seller_id, mp, program=m["program"], limit=HISTORY
         )
-        block = {
-            "account": a,
-            "history": history,
-            "card": None,
-            "base": _base(scope.seller_id, m["marketplace_id"]),
-        }
+        block = {"account": a, "history": history, "card": None, "base": _base(scope.seller_id, mp)}
         if m["program"] == runs.policy.name:
             card = (
-                sc.scorecard(runs.wh, runs.policy, scope.seller_id, m["marketplace_id"])
+                sc.scorecard(runs.wh, runs.policy, scope.seller_id, mp)
                 if runs.wh is not None
-                else sc.Scorecard(scope.seller_id, m["marketplace_id"], None)
+                else sc.Scorecard(scope.seller_id, mp, None)
             )
             block["card"] = scorecard_model(card, tr)
-            block["defects"] = _defects(runs, scope.seller_id, m["marketplace_id"], None)
+            block["defects"] = _defects(runs, scope.seller_id, mp, None)
+            block["desk"] = _desk(store, runs, scope.seller_id, mp)
         blocks.append(block)
-    return render(request, "seller.html", {"seller_id": scope.seller_id, "blocks": blocks})
+    can_act = scope.principal.role in ("operator-admin", "seller") and scope.principal.session_id is not None
+    return render(
+        request,
+        "seller.html",
+        {
+            "seller_id": scope.seller_id,
+            "blocks": blocks,
+            "error": error,
+            "done": done,
+            "can_act": can_act,
+            "kinds": MESSAGE_KINDS,
+            "mandatory": MANDATORY,
+        },
+        status=status,
+    )
+
+
+@router.get("/sellers/{seller_id}")
+def seller_page(
+    request: Request, scope: SellerScope, store: StoreDep, runs: RunsDep, done: str | None = None
+) -> Response:
+    """The seller's memberships with status, manager, benefits and history, and for the program's
+    policy the scorecard, trend charts and defective orders of the newest stored run, the cases,
+    documents and notifications."""
+    return _seller(request, scope, store, runs, done=done if done in DONE else None)
+
+
+def _after(scope, done: str) -> Response:
+    seller, mp = quote(scope.seller_id, safe=""), quote(scope.marketplace_id, safe="")
+    return RedirectResponse(f"/sellers/{seller}?done={done}#desk-{mp}", status_code=303)
+
+
+@router.post("/sellers/{seller_id}/marketplaces/{marketplace_id}/inquiries")
+def ask(
+    request: Request,
+    scope: SellerScope,
+    principal: SellerActDep,
+    store: StoreDep,
+    runs: RunsDep,
+    question: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    """Ask the eligibility question; the answer is on the page at once."""
+    from cxops.errors import CxopsError
+
+    try:
+        membership_exists(store, scope, runs.policy.name)
+        desk.ask(
+            store,
+            runs.wh,
+            runs.policy,
+            scope.seller_id,
+            scope.marketplace_id,
+            question=question or None,
+            actor=principal.actor,
+            by="operator" if principal.is_operator else "seller",
+        )
+    except CxopsError as e:
+        if e.http_status == 404:
+            raise
+        return _seller(request, scope, store, runs, error=str(e), status=e.http_status)
+    return _after(scope, "inquiry")
+
+
+@router.post("/sellers/{seller_id}/marketplaces/{marketplace_id}/documents")
+async def upload(
+    request: Request,
+    scope: SellerScope,
+    principal: SellerActDep,
+    store: StoreDep,
+    runs: RunsDep,
+    kind: Annotated[str, Form(max_length=64)] = "",
+    period: Annotated[str, Form(max_length=7)] = "",
+    file: UploadFile | None = File(None),
+) -> Response:
+    """Upload a document of the checklist (the type is read from the content)."""
+    from starlette.concurrency import run_in_threadpool
+
+    from cxops.errors import CxopsError, InputError
+    from cxops.service.documents import DocumentSettings
+
+    try:
+        if file is None or not kind:
+            raise InputError("choose the document and the file to upload")
+        data = await file.read(DocumentSettings().max_bytes + 1)
+        await run_in_threadpool(
+            desk.upload,
+            store,
+            scope.seller_id,
+            scope.marketplace_id,
+            kind=kind,
+            data=data,
+            filename=file.filename or "upload",
+            actor=principal.actor,
+            period=period or None,
+            program=runs.policy.name,
+        )
+    except CxopsError as e:
+        if e.http_status == 404:
+            raise
+        return await run_in_threadpool(
+            _seller, request, scope, store, runs, error=str(e), status=e.http_status
+        )
+    return _after(scope, "upload")
+
+
+@router.post("/sellers/{seller_id}/marketplaces/{marketplace_id}/contacts/{contact_id}/preferences")
+def preferences(
+    request: Request,
+    contact_id: int,
+    scope: SellerScope,
+    principal: SellerActDep,
+    store: StoreDep,
+    runs: RunsDep,
+    muted: Annotated[list[str] | None, Form()] = None,
+    digest: Annotated[str, Form(max_length=5)] = "",
+    language: Annotated[str, Form(max_length=8)] = "",
+) -> Response:
+    """Change a contact's message preferences (checked kinds are muted)."""
+    from cxops.errors import CxopsError
+
+    try:
+        desk.set_preferences(
+            store,
+            scope.seller_id,
+            scope.marketplace_id,
+            contact_id,
+            muted=[k for k in (muted or []) if k],
+            digest=digest == "1",
+            language=language or None,
+        )
+    except CxopsError as e:
+        if e.http_status == 404:
+            raise
+        return _seller(request, scope, store, runs, error=str(e), status=e.http_status)
+    return _after(scope, "preferences")
 
 
 @router.get("/sellers/{seller_id}/marketplaces/{marketplace_id}/charts")
