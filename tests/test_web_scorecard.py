@@ -218,3 +218,30 @@ def test_an_operator_sees_it_and_another_seller_does_not(site, evaluated):
                 f"/sellers/{other[0]}/marketplaces/{other[1]}/charts"):  # fmt: skip
         assert shop.get(url).status_code == 404, url
     assert admin.get(f"/api/v1/sellers/{site.seller}/marketplaces/XX/scorecard").status_code == 404
+
+
+def test_eligibility_inquiry_is_answered_from_the_stored_run(site):
+    c = site.login("shop")
+    csrf = CSRF_RE.search(c.get(f"/sellers/{site.seller}").text).group(1)
+    card = c.get(f"/api/v1{site.base}/scorecard").json()
+    r = c.post(
+        f"/api/v1{site.base}/inquiries", json={"question": "Why not me?"}, headers={"X-CSRF-Token": csrf}
+    )
+    assert r.status_code == 201, r.text
+    case = r.json()
+    assert case["kind"] == "inquiry" and case["status"] == "answered" and case["subject"] == "Why not me?"
+    a = case["answer"]
+    assert a["state"] == card["state"] and a["projected_state"] == card["projected_state"]
+    assert a["next_evaluation"] == "2026-12-01" and a["as_of"] == "2026-10-31"
+    asked = {(x["section"], x["criterion_id"]): x["value"] for x in a["criteria"]}
+    shown = {(x["section"], x["criterion_id"]): x["value"] for x in card["criteria"]}
+    assert {s for s, _ in asked} == {"eligibility", "admission"}
+    assert all(asked[k] == shown[k] for k in asked)  # the same figures as the page
+    listed = c.get(f"/api/v1{site.base}/cases", params={"kind": "inquiry"}).json()["items"]
+    assert [x["id"] for x in listed] == [case["id"]]
+    form = c.post(
+        f"{site.base}/inquiries", data={"csrf_token": csrf, "question": "And now?"}, follow_redirects=False
+    )
+    assert form.status_code == 303
+    page = c.get(form.headers["location"]).text
+    assert page.count('data-testid="inquiry-row"') == 2 and "And now?" in page

@@ -206,6 +206,8 @@ def upload(
     filename: str,
     actor: str,
     period: str | None = None,
+    signed_on: date | None = None,
+    expires_on: date | None = None,
     program: str,
 ):
     """Store an uploaded document for review (:func:`cxops.service.documents.upload`; its type is read
@@ -228,6 +230,8 @@ def upload(
         filename=filename or "upload",
         actor=actor,
         period=period or None,
+        signed_on=signed_on,
+        expires_on=expires_on,
         program=program,
         settings=settings,
     )

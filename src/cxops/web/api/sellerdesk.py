@@ -8,6 +8,8 @@ the evidence bundle), documents checklist and upload, notifications and its cont
 
 from __future__ import annotations
 
+from datetime import date
+
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import Response
 
@@ -147,6 +149,8 @@ async def upload(
     kind: str = Form(..., description="A checklist requirement, e.g. w8ben, business_licence."),
     file: UploadFile = File(..., description="PDF, PNG or JPEG; the type is read from the content."),
     period: str | None = Form(None, description="The period (YYYY-MM) for a periodic document."),
+    signed_on: date | None = Form(None, description="The day it was signed (a W-8BEN)."),
+    expires_on: date | None = Form(None, description="Its expiry day, for documents that expire."),
 ) -> Document:
     """Upload a document for review (multipart form: ``kind``, ``file``, optional ``period``)."""
     from starlette.concurrency import run_in_threadpool
@@ -164,6 +168,8 @@ async def upload(
         filename=file.filename or "upload",
         actor=principal.actor,
         period=period,
+        signed_on=signed_on,
+        expires_on=expires_on,
         program=runs.policy.name,
     )
     return Document(

@@ -10,6 +10,7 @@ all of them as CSV from the API). A seller user sees only its own sellers (anoth
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Literal
 from urllib.parse import quote, urlencode
 
@@ -120,7 +121,7 @@ def _seller(
             "error": error,
             "done": done,
             "can_act": can_act,
-            "kinds": MESSAGE_KINDS,
+            "message_kinds": MESSAGE_KINDS,
             "mandatory": MANDATORY,
         },
         status=status,
@@ -182,6 +183,8 @@ async def upload(
     runs: RunsDep,
     kind: Annotated[str, Form(max_length=64)] = "",
     period: Annotated[str, Form(max_length=7)] = "",
+    signed_on: Annotated[str, Form(max_length=10)] = "",
+    expires_on: Annotated[str, Form(max_length=10)] = "",
     file: UploadFile | None = File(None),
 ) -> Response:
     """Upload a document of the checklist (the type is read from the content)."""
@@ -193,6 +196,11 @@ async def upload(
     try:
         if file is None or not kind:
             raise InputError("choose the document and the file to upload")
+        try:
+            signed = date.fromisoformat(signed_on) if signed_on else None
+            expires = date.fromisoformat(expires_on) if expires_on else None
+        except ValueError:
+            raise InputError("a date is not a day (YYYY-MM-DD)") from None
         data = await file.read(DocumentSettings().max_bytes + 1)
         await run_in_threadpool(
             desk.upload,
@@ -204,6 +212,8 @@ async def upload(
             filename=file.filename or "upload",
             actor=principal.actor,
             period=period or None,
+            signed_on=signed,
+            expires_on=expires,
             program=runs.policy.name,
         )
     except CxopsError as e:
