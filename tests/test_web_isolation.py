@@ -59,6 +59,7 @@ def _url(path: str, seller: str, ids) -> str:
         action_id=ids[f"action_{k}"],
         case_id=ids[f"case_{k}"],
         contact_id=ids[f"contact_{k}"],
+        document_id=ids.get(f"document_{k}", 1),
     )
 
 

@@ -203,3 +203,47 @@ def spec_points(spec: Mapping[str, Any]) -> list[tuple[dt.date, float | None]]:
 def spec_lines(spec: Mapping[str, Any]) -> dict[str, float]:
     """The policy lines of a :func:`trend_spec` (role → threshold)."""
     return dict(spec.get("usermeta", {}).get("lines", {}))
+
+
+def states_spec(
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    title: str,
+    state_labels: Mapping[str, str],
+    month_label: str = "month",
+    sellers_label: str = "sellers",
+    width: int | str = "container",
+    height: int = 220,
+) -> dict[str, Any]:
+    """A Vega-Lite stacked bar chart of sellers per state per month (the console's program figures).
+
+    Parameters
+    ----------
+    rows : sequence of mapping
+        ``month`` (date-like), ``state``, ``sellers`` (:func:`cxops.service.program.figures`).
+    state_labels : mapping state → text
+        The translated state names (legend and tooltips).
+    """
+    values = [
+        {"month": to_date(r["month"]).isoformat(), "state": state_labels.get(r["state"], r["state"]),
+         "sellers": int(r["sellers"])}
+        for r in rows
+    ]  # fmt: skip
+    return {
+        "title": title,
+        "width": width,
+        "height": height,
+        "data": {"values": values},
+        "mark": {"type": "bar"},
+        "encoding": {
+            "x": {"field": "month", "type": "ordinal", "timeUnit": "yearmonth", "title": month_label},
+            "y": {"field": "sellers", "type": "quantitative", "stack": "zero", "title": sellers_label},
+            "color": {"field": "state", "type": "nominal", "title": None, "legend": {"orient": "bottom"}},
+            "tooltip": [
+                {"field": "month", "type": "temporal", "timeUnit": "yearmonth", "title": month_label},
+                {"field": "state", "type": "nominal", "title": " "},
+                {"field": "sellers", "type": "quantitative", "title": sellers_label, "format": ",d"},
+            ],
+        },
+        "config": {"view": {"stroke": None}},
+    }
