@@ -19,6 +19,7 @@ Nothing here writes: the warehouse may be opened read-only.
 from __future__ import annotations
 
 import bisect
+import time
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -49,12 +50,30 @@ SECTION_ORDER = ("eligibility", "admission", "removal", "alert", "benefits", "en
 DEFECT_KEY = ("metric", "window_days", "drops_out_on", "order_id", "record_id")
 
 
+#: The registry read is reused for this many seconds on the same connection (a page reads it several
+#: times; a run committed meanwhile shows on the next page after at most this long).
+REGISTRY_TTL = 2.0
+_REGISTRY: dict[int, tuple[float, object, list]] = {}
+
+
+def _list_runs(wh) -> list[runs_store.RunRecord]:
+    now = time.monotonic()
+    hit = _REGISTRY.get(id(wh))
+    if hit is not None and hit[1] is wh and now - hit[0] < REGISTRY_TTL:
+        return hit[2]
+    runs = runs_store.list_runs(wh)
+    if len(_REGISTRY) > 64:
+        _REGISTRY.clear()
+    _REGISTRY[id(wh)] = (now, wh, runs)
+    return runs
+
+
 def current_run(wh, policy: Policy) -> runs_store.RunRecord | None:
     """The newest stored run of ``policy`` (by name) that evaluated every seller; ``None`` if none.
 
     A run of the same policy content is preferred; otherwise the newest of that policy name (a
     policy edited since the last run still shows the last run's figures, which the page dates)."""
-    runs = [r for r in runs_store.list_runs(wh) if r.policy_name == policy.name and r.scope is None]
+    runs = [r for r in _list_runs(wh) if r.policy_name == policy.name and r.scope is None]
     if not runs:
         return None
     same = [r for r in runs if r.policy_hash == runs_store.policy_hash(policy)]

@@ -87,6 +87,7 @@ def create_app(
         finally:
             if worker is not None:
                 worker.stop()
+            app.state.runs.close_idle()
             opened.dispose()
 
     app = FastAPI(
