@@ -125,6 +125,10 @@ def test_scorecard_api_values_gaps_and_progress_by_hand(site, evaluated):
     assert odr["threshold"] == 0.0045 and odr["threshold_text"] == "< 0.45%"
     # a < bar: progress 1 − value / (2 × threshold), floored at 0
     assert odr["progress"] == pytest.approx(max(0.0, 1 - odr["value"] / 0.009))
+    # a removal rule's comparison is the breach: "breach if > 0.60 %" progresses as "<= 0.60 %"
+    removal = crit[("removal", "odr")]
+    assert removal["threshold"] == 0.006 and removal["threshold_text"] == "breach if > 0.60%"
+    assert removal["progress"] == pytest.approx(max(0.0, 1 - removal["value"] / 0.012))
     # in Chinese, the same numbers with the sentences translated
     zh = c.get(f"/api/v1{site.base}/scorecard", headers={"Accept-Language": "zh-CN,zh;q=0.9"}).json()
     zvol = {(x["section"], x["criterion_id"]): x for x in zh["criteria"]}[("eligibility", "order_volume")]

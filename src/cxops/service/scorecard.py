@@ -30,7 +30,7 @@ from typing import Any
 import pandas as pd
 
 from cxops.metrics.defects import DEFECT_COLUMNS
-from cxops.policy.model import Policy
+from cxops.policy.model import BREACH_SECTIONS, Policy
 from cxops.report.format import is_null
 from cxops.runs import store as runs_store
 from cxops.runs.result import Evaluation
@@ -170,10 +170,14 @@ def progress(row: Mapping[str, Any]) -> float | None:
     For a criterion to meet with ``>``/``>=`` (volume, on-time rate, index): ``value / threshold``,
     capped at 1. For one with ``<``/``<=`` (a defect rate): 1 at a value of 0, 0 at twice the
     threshold or more (``1 − value / (2 × threshold)``), so the threshold is the middle of the bar and
-    a passing value is the upper half. ``None`` when there is no value, no numeric threshold or
+    a passing value is the upper half. In a removal or alert section, where the comparison is the
+    breach condition, the bar is its opposite (a rule "breach if > 0.60 %" reads as "<= 0.60 %").
+    ``None`` when there is no value, no numeric threshold or
     the operator is an equality.
     """
     value, thr, op = row.get("value"), row.get("threshold"), row.get("operator")
+    if str(row.get("section")) in BREACH_SECTIONS:  # the comparison is the breach: progress is not breaching
+        op = {">": "<=", ">=": "<", "<": ">=", "<=": ">"}.get(op, op)
     if is_null(value) or is_null(thr) or op not in ("<", "<=", ">", ">="):
         return None
     value, thr = float(value), float(thr)
