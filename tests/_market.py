@@ -164,7 +164,9 @@ def seed_market(store, n: int = 60, seed: int = 7, password: str = PASSWORD, pol
             "reason_key": df.reason_key,
             "reason_params": df.reason_params,
             "event_date": df.since,
-            "occurred_at": [datetime.combine(d + timedelta(days=1), datetime.min.time(), UTC) for d in df.since],
+            "occurred_at": [
+                datetime.combine(d + timedelta(days=1), datetime.min.time(), UTC) for d in df.since
+            ],
         }
     )
     enrolled = df[df.state == "enrolled"]

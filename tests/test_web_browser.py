@@ -53,7 +53,9 @@ def axe_source() -> str:
     """axe-core's script, checked against the SHA-256 recorded in its VENDOR.md."""
     data = (AXE / "axe.min.js").read_bytes()
     recorded = re.search(r"^([0-9a-f]{64})  axe\.min\.js$", (AXE / "VENDOR.md").read_text(), re.M)
-    assert recorded and hashlib.sha256(data).hexdigest() == recorded.group(1), "axe.min.js differs from VENDOR.md"
+    assert recorded and hashlib.sha256(data).hexdigest() == recorded.group(1), (
+        "axe.min.js differs from VENDOR.md"
+    )
     return data.decode()
 
 
@@ -77,8 +79,10 @@ def store_url(tmp_path_factory):
     with admin.begin() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     try:
-        yield make_url(base).update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(
-            hide_password=False
+        yield (
+            make_url(base)
+            .update_query_dict({"options": f"-csearch_path={schema}"})
+            .render_as_string(hide_password=False)
         )
     finally:
         with admin.begin() as conn:
@@ -279,8 +283,12 @@ def test_operator_filters_at_risk_and_reinstates_under_immunity(page, served):
     target = removed[removed.seller_id != SELLER].iloc[0]
     page.get_by_role("link", name=target.seller_id, exact=True).click()
     page.wait_for_url(re.compile(f"/console/sellers/{target.seller_id}/{target.marketplace_id}"))
-    assert page.get_by_role("heading", level=1).inner_text().startswith(
-        EN("web.console.seller_title", seller=target.seller_id, marketplace=target.marketplace_id)
+    assert (
+        page.get_by_role("heading", level=1)
+        .inner_text()
+        .startswith(
+            EN("web.console.seller_title", seller=target.seller_id, marketplace=target.marketplace_id)
+        )
     )
     check_axe(page, "console-seller")
 
@@ -295,7 +303,11 @@ def test_operator_filters_at_risk_and_reinstates_under_immunity(page, served):
     pending = page.locator("table.pending tbody tr")
     assert pending.count() == 1
     cells = pending.first.locator("td").all_inner_texts()
-    assert cells[1:3] == [EN("web.action.reinstate"), "admin"] and cells[4] == "Feb 1, 2027" and cells[5] == reason
+    assert (
+        cells[1:3] == [EN("web.action.reinstate"), "admin"]
+        and cells[4] == "Feb 1, 2027"
+        and cells[5] == reason
+    )
     audit = page.locator("h2#audit + table tbody tr").first  # newest first
     audit_cells = audit.locator("td").all_inner_texts()
     assert audit_cells[1].startswith(f"{EN('web.event.action_requested')} · {EN('web.action.reinstate')}")
@@ -331,7 +343,9 @@ def test_axe_check_finds_violations(browser):
     critical on a page made for it."""
     p = browser.new_page()
     try:
-        p.set_content('<html lang="en"><title>t</title><main><img src="x.png"><input type="text"></main></html>')
+        p.set_content(
+            '<html lang="en"><title>t</title><main><img src="x.png"><input type="text"></main></html>'
+        )
         with pytest.raises(AssertionError, match=r"image-alt \(critical\).*label \((critical|serious)\)"):
             check_axe(p, "negative-control")
     finally:
