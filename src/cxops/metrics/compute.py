@@ -708,7 +708,9 @@ def _family_series(
         win = ibis.window(group_by=KEYS, order_by="day", preceding=w - 1, following=0)
         sums = {c: dense[c].sum().over(win) for c in fam.sums}
         if cov:  # the same facts summed over the window's last look-back days
-            back = ibis.window(group_by=KEYS, order_by="day", preceding=coverage_days(inp, w) - 1, following=0)
+            back = ibis.window(
+                group_by=KEYS, order_by="day", preceding=coverage_days(inp, w) - 1, following=0
+            )
             sums.update({_cov(x): dense[x].sum().over(back) for x in cov})
         s = dense.mutate(**sums)
         s = s.filter((s.day >= start) & (s.day >= s.start_day)).mutate(as_of=s.day)

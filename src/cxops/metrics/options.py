@@ -49,5 +49,6 @@ class MetricOptions(BaseModel):
     provisional_min_coverage: float = Field(0.95, ge=0, le=1)
     provisional_lookback_days: int = Field(3, ge=1)
 
+
 #: Options the policy sets from its ``[provisional]`` section (never from ``[metric_options]``).
 PROVISIONAL_OPTIONS = ("provisional_min_coverage", "provisional_lookback_days")

@@ -444,8 +444,9 @@ def deliveries(inp: Inputs) -> ir.Table:
     Columns: ``seller_id, order_id, shipment_id, marketplace_id, channel, day, f_delivered`` (in the
     on-time delivery denominator: delivered, plus overdue ones with ``otdr_overdue_counts_as_late``),
     ``f_on_time, f_overdue, f_expected, f_arrived`` (the coverage of the on-time delivery rate:
-    shipments confirmed or delivered, and those with a delivery date recorded). On time compares marketplace-local **dates** (case C25: delivered
-    15:00 on the promised day is on time); overdue = shipped (confirmed) but with no delivery date.
+    shipments confirmed or delivered, and those with a delivery date recorded). On time compares
+    marketplace-local **dates** (case C25: delivered 15:00 on the promised day is on time); overdue =
+    shipped (confirmed) but with no delivery date.
     Shipments never confirmed nor delivered are not in this population (they are late shipments).
     """
     s = shipments(inp, "latest_delivery_at")

@@ -570,6 +570,7 @@ def criterion_reason_text(reason: Mapping[str, Any], *, lang: str | Translator =
         "denominator": format_count(p.get("denominator")),
         "min_denominator": format_count(p.get("min_denominator")),
         "marketplace": str(p.get("marketplace_id") or p.get("marketplace") or NULL),
+        "coverage": format_value(p.get("coverage"), kind="rate", lang=tr),
     }
     text = tr.maybe(f"criterion.{key}", None, **shown)
     if text is None:
