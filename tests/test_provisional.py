@@ -183,6 +183,13 @@ def test_policy_keys_are_validated():
         policy("[provisional]\nmin_coverage = 1.5\n")
     with pytest.raises(PolicyError):  # one declaration: the level is set in [provisional]
         policy("[metric_options]\nprovisional_min_coverage = 0.5\n")
+    with pytest.raises(PolicyError, match="order_count is never provisional"):
+        loads_policy(
+            POLICY.replace('id = "lsr_ok"', 'id = "lsr_ok"\nmin_coverage = 0.9').replace(
+                'metric = "late_shipment_rate"\nwindow_days = 30\noperator = "<="',
+                'metric = "order_count"\nwindow_days = 30\nchannel = "all"\noperator = "<="',
+            )
+        )
 
 
 # -- the lifecycle ---------------------------------------------------------------------------------
