@@ -15,8 +15,8 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from typer.core import TyperGroup
 from typer.exceptions import TyperException
 
-from cxops.cli_notify import notify_app, worker
 from cxops.cli_cases import case_app, documents_app
+from cxops.cli_notify import notify_app, worker
 from cxops.cli_operations import managers_app, seller_app, store_app
 from cxops.cli_web import serve, tokens_app, users_app
 from cxops.errors import CxopsError
