@@ -24,7 +24,14 @@ def generate_tables(
     scripted sellers, e.g. :data:`cxops.synth.stories.DEMO_STORIES`, for enrolments and removals)."""
     with tempfile.TemporaryDirectory() as d:
         generate(
-            d, sellers, days, seed=seed, end=end, orders_per_seller=orders_per_seller, stories=stories, threads=1
+            d,
+            sellers,
+            days,
+            seed=seed,
+            end=end,
+            orders_per_seller=orders_per_seller,
+            stories=stories,
+            threads=1,
         )
         return {name: pd.read_parquet(Path(d) / f"{name}.parquet") for name in WRITTEN}
 

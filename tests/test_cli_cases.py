@@ -227,7 +227,8 @@ def test_inquiry(env):
     js = json.loads(run("case", "show", "1", "--format", "json", env=env).output)
     assert js["answer"]["seller_id"] == "S1" and js["status"] == "answered"
     crit = {c["criterion_id"]: c for c in js["answer"]["criteria"]}
-    # 7 orders of S1 by 21 February (the data ends on the 20th), 2 of them with a claim: 28.57 %, but fewer than 100 orders: not enough data
+    # 7 orders of S1 by 21 February (the data ends on the 20th), 2 of them with a claim: 28.57 %,
+    # but fewer than 100 orders: not enough data
     assert (crit["odr"]["numerator"], crit["odr"]["denominator"], crit["odr"]["result"]) == (
         2,
         7,
