@@ -23,7 +23,7 @@ from cxops.web.api.schemas_program import (
     ReviewRequest,
     ReviewResult,
 )
-from cxops.web.deps import AdminDep, OperatorDep, StoreDep
+from cxops.web.deps import AdminDep, Id, OperatorDep, StoreDep
 from cxops.web.paging import Cursor, Limit
 from cxops.web.problems import problems
 from cxops.web.warehouse import RunsDep
@@ -65,7 +65,7 @@ def document_queue(
 
 
 @router.post("/documents/{document_id}/review", response_model=ReviewResult, responses=problems(404, 409))
-def review(document_id: int, body: ReviewRequest, principal: AdminDep, store: StoreDep) -> ReviewResult:
+def review(document_id: Id, body: ReviewRequest, principal: AdminDep, store: StoreDep) -> ReviewResult:
     """Accept or reject a submitted document (a rejection is sent to the seller with the reason)."""
     from cxops.service.documents import review as review_document
 

@@ -35,7 +35,7 @@ from cxops.web.api.schemas_scorecard import (
     Trend,
     TrendPoint,
 )
-from cxops.web.deps import SellerScope, StoreDep
+from cxops.web.deps import MarketplacePath, SellerScope, StoreDep
 from cxops.web.i18n import translator
 from cxops.web.paging import Cursor, Limit
 from cxops.web.problems import problems
@@ -45,6 +45,7 @@ router = APIRouter(
     prefix="/sellers/{seller_id}/marketplaces/{marketplace_id}",
     tags=["scorecard"],
     responses=problems(400, 401, 404, 422),
+    dependencies=[MarketplacePath],  # {marketplace_id} in the OpenAPI (read by the seller scope)
 )
 Span = Literal["90d", "12m"]
 

@@ -29,7 +29,7 @@ from cxops.web.api.schemas_sellerdesk import (
     Preferences,
 )
 from cxops.web.api.scorecard import membership_exists
-from cxops.web.deps import SellerActDep, SellerScope, StoreDep
+from cxops.web.deps import Id, MarketplacePath, SellerActDep, SellerScope, StoreDep
 from cxops.web.paging import Cursor, Limit
 from cxops.web.problems import problems
 from cxops.web.warehouse import RunsDep
@@ -38,6 +38,7 @@ router = APIRouter(
     prefix="/sellers/{seller_id}/marketplaces/{marketplace_id}",
     tags=["seller desk"],
     responses=problems(400, 401, 404, 422),
+    dependencies=[MarketplacePath],  # {marketplace_id} in the OpenAPI (read by the seller scope)
 )
 
 
@@ -86,7 +87,7 @@ def cases(
 
 
 @router.get("/cases/{case_id}", response_model=CaseDetail)
-def case(case_id: int, scope: SellerScope, store: StoreDep) -> CaseDetail:
+def case(case_id: Id, scope: SellerScope, store: StoreDep) -> CaseDetail:
     """One case with its answer, status history and entries."""
     return case_detail(desk.case(store, scope.seller_id, scope.marketplace_id, case_id), scope.principal)
 
@@ -99,7 +100,7 @@ def case(case_id: int, scope: SellerScope, store: StoreDep) -> CaseDetail:
         **problems(409),
     },
 )
-def bundle(case_id: int, request: Request, scope: SellerScope, store: StoreDep, runs: RunsDep) -> Response:
+def bundle(case_id: Id, request: Request, scope: SellerScope, store: StoreDep, runs: RunsDep) -> Response:
     """The evidence bundle of a dispute: a zip of the order's records, the case and a manifest."""
     from cxops.web.pages.render import request_language
 
@@ -213,7 +214,7 @@ def contacts(scope: SellerScope, store: StoreDep, runs: RunsDep) -> list[Contact
 
 @router.post("/contacts/{contact_id}/preferences", response_model=Contact, responses=problems(403))
 def preferences(
-    contact_id: int, body: Preferences, scope: SellerScope, principal: SellerActDep, store: StoreDep
+    contact_id: Id, body: Preferences, scope: SellerScope, principal: SellerActDep, store: StoreDep
 ) -> Contact:
     """Change a contact's muted kinds, digest and language (warnings and removals cannot be muted)."""
     c = desk.set_preferences(

@@ -20,7 +20,7 @@ from cxops.service import program as prog
 from cxops.service.console import runs_page
 from cxops.web import paging
 from cxops.web.api.program import figures_model
-from cxops.web.deps import AdminDep, OperatorDep, StoreDep
+from cxops.web.deps import AdminDep, Id, OperatorDep, StoreDep
 from cxops.web.i18n import translator
 from cxops.web.pages.render import render, request_language
 from cxops.web.warehouse import RunsDep
@@ -93,7 +93,7 @@ def documents(
 @router.post("/documents/{document_id}/review")
 def review(
     request: Request,
-    document_id: int,
+    document_id: Id,
     principal: AdminDep,
     store: StoreDep,
     decision: Annotated[str, Form(max_length=10)] = "",

@@ -24,7 +24,7 @@ from cxops.service.actions import DEFAULT_PROGRAM
 from cxops.service.console import events_page, seller_accounts
 from cxops.web import paging
 from cxops.web.api.scorecard import DEFECTS, membership_exists, scorecard_model, trend_models
-from cxops.web.deps import SellerActDep, SellerScope, StoreDep
+from cxops.web.deps import Id, SellerActDep, SellerScope, StoreDep
 from cxops.web.i18n import translator
 from cxops.web.pages.render import render, request_language
 from cxops.web.paging import Cursor
@@ -228,7 +228,7 @@ async def upload(
 @router.post("/sellers/{seller_id}/marketplaces/{marketplace_id}/contacts/{contact_id}/preferences")
 def preferences(
     request: Request,
-    contact_id: int,
+    contact_id: Id,
     scope: SellerScope,
     principal: SellerActDep,
     store: StoreDep,
