@@ -502,12 +502,44 @@ def markdown_table() -> str:
     return "\n".join(rows) + "\n"
 
 
+#: The README's metric table sits between these two lines.
+TABLE_BEGIN = "<!-- metric-table:begin (generated: python -m cxops.metrics.catalog --readme README.md) -->"
+TABLE_END = "<!-- metric-table:end -->"
+
+
+def update_readme(text: str) -> str:
+    """``text`` (a README) with the metric table between :data:`TABLE_BEGIN` and :data:`TABLE_END`
+    replaced by :func:`markdown_table`.
+
+    Raises
+    ------
+    ValueError
+        If the markers are missing or out of order.
+    """
+    begin, end = text.find(TABLE_BEGIN), text.find(TABLE_END)
+    if begin < 0 or end < begin:
+        raise ValueError(f"no metric table markers ({TABLE_BEGIN} … {TABLE_END}) in the README")
+    return text[: begin + len(TABLE_BEGIN)] + "\n" + markdown_table() + text[end:]
+
+
 def main(argv: list[str] | None = None) -> int:
-    """``python -m cxops.metrics.catalog --markdown``: print the README's metric table."""
+    """``python -m cxops.metrics.catalog --markdown``: print the README's metric table;
+    ``--readme README.md``: rewrite the table in place."""
     ap = argparse.ArgumentParser(prog="python -m cxops.metrics.catalog", description=__doc__.split("\n")[0])
     ap.add_argument("--markdown", action="store_true", help="print the README's metric table")
+    ap.add_argument("--readme", metavar="PATH", help="rewrite the metric table of this README in place")
     args = ap.parse_args(argv)
-    if args.markdown:
+    if args.readme:
+        from pathlib import Path
+
+        path = Path(args.readme)
+        try:
+            new = update_readme(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+        path.write_text(new, encoding="utf-8")
+    elif args.markdown:
         sys.stdout.write(markdown_table())
     else:
         for name, m in CATALOG.items():

@@ -1,9 +1,8 @@
 """Metric families: metrics that share one record population and one seller-day fact table.
 
 The catalog (:mod:`cxops.metrics.catalog`) declares each metric: the record population it aggregates
-(``family``), the sums it reads and how. This module names the record populations
-(:data:`POPULATIONS`: population name -> the function in :mod:`cxops.metrics.records` building its
-records) and derives the families from the catalog: a family's windows, channels, sums, outputs and
+(``family``), the sums it reads and how. This module finds each record population (:data:`POPULATIONS`: the
+function of :mod:`cxops.metrics.records` named after it builds its records) and derives the families from the catalog: a family's windows, channels, sums, outputs and
 "not measured" reasons are those of its catalog metrics. Window sums of the facts give every additive
 metric; the response-time population (:data:`NON_ADDITIVE`) is aggregated by
 :mod:`cxops.metrics.responses`.
@@ -84,18 +83,11 @@ class Family:
         return f
 
 
-#: Record population name (a catalog entry's ``family``) -> the function building its records: an Ibis
-#: table with ``seller_id, marketplace_id, channel, day`` plus the columns its metrics' sums read.
+#: Record population name (a catalog entry's ``family``) -> the function of :mod:`cxops.metrics.records`
+#: of that name building its records: an Ibis table with ``seller_id, marketplace_id, channel, day``
+#: plus the columns its metrics' sums read. A new population is a new function there, nothing else.
 POPULATIONS: dict[str, Callable[[Inputs], ir.Table]] = {
-    "order_defects": records.order_defects,
-    "late_shipments": records.late_shipments,
-    "cancellations": records.cancellations,
-    "tracking": records.tracking,
-    "deliveries": records.deliveries,
-    "messages": records.messages,
-    "ratings": records.ratings,
-    "orders": records.orders,
-    "violations": records.violations,
+    m.family: getattr(records, m.family) for m in CATALOG.values() if m.family is not None
 }
 
 #: Populations whose metrics do not add up over days (a record counts once its outcome is known; a
