@@ -487,7 +487,7 @@ def markdown_table() -> str:
             + " | ".join(
                 [
                     f"`{m.name}`",
-                    f"{m.kind} ({m.unit})",
+                    m.kind if m.unit == m.kind else f"{m.kind} ({m.unit})",
                     m.direction,
                     windows,
                     ", ".join(m.channels),
