@@ -31,6 +31,9 @@ class _Group(TyperGroup):
     ``--debug``.
     """
 
+    def parse_args(self, ctx, args):
+        return super().parse_args(ctx, hoist_global_options(self, ctx, list(args)))
+
     def invoke(self, ctx):
         try:
             return self._invoke(ctx)
@@ -72,6 +75,51 @@ class _Group(TyperGroup):
                 "This is a bug in cxops; run the command again with --debug for the traceback and report it."
             )
             raise typer.Exit(70) from None
+
+
+#: Options a person may give before the command name as well as after it (``cxops -w X metrics …``):
+#: moved after the name of the (sub)command when it takes them; otherwise the group takes them and they
+#: do nothing. ``--debug`` may be given anywhere.
+GLOBAL_OPTIONS = ("--warehouse", "-w", "--store", "--lang", "--policy", "-p", "--format", "-f")
+
+
+def hoist_global_options(group, ctx, args: list[str]) -> list[str]:
+    """``args`` with the global options given before the command name moved after it.
+
+    ``cxops -w wh.duckdb --lang zh explain S1 …`` becomes ``cxops explain -w wh.duckdb --lang zh S1 …``
+    (an option given again after the name wins: it comes later). ``--debug`` after the command name
+    moves to the front (the top-level group takes it).
+    """
+    if "--" in args:
+        head, tail = args[: args.index("--")], args[args.index("--") :]
+    else:
+        head, tail = args, []
+    if "--debug" in head[1:]:
+        head = ["--debug"] + [a for a in head if a != "--debug"]
+    front: list[list[str]] = []
+    i = 0
+    while i < len(head) and head[i].startswith("-"):
+        name = head[i].split("=", 1)[0]
+        if name not in GLOBAL_OPTIONS:
+            i += 1  # the group's own flags (--debug, --version, --help)
+            continue
+        n = 1 if "=" in head[i] else 2
+        front.append(head[i : i + n])
+        del head[i : i + n]
+    if not front:
+        return head + tail
+    # the command path: names of groups and the leaf command, right after the front options
+    cmd, j, sub_ctx = group, i, ctx
+    while hasattr(cmd, "get_command") and j < len(head) and not head[j].startswith("-"):
+        nxt = cmd.get_command(sub_ctx, head[j])
+        if nxt is None:
+            break
+        cmd, j = nxt, j + 1
+    takes = {o for p in getattr(cmd, "params", []) for o in (*p.opts, *p.secondary_opts)}
+    keep, move = [], []
+    for opt in front:
+        (move if cmd is not group and opt[0].split("=", 1)[0] in takes else keep).append(opt)
+    return [a for o in keep for a in o] + head[:j] + [a for o in move for a in o] + head[j:] + tail
 
 
 #: Warehouses opened by the running command (closed when it ends).
@@ -163,6 +211,13 @@ def _main(
     version: bool = typer.Option(
         False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
     ),
+    warehouse: str = typer.Option(
+        None, "--warehouse", "-w", help="Warehouse URL, for the command that follows (also after it)."
+    ),
+    store: str = typer.Option(None, "--store", help="Operations store URL, for the command that follows."),
+    lang: str = typer.Option(None, "--lang", help="Language (en, zh), for the command that follows."),
+    policy: str = typer.Option(None, "--policy", "-p", help="Policy, for the command that follows."),
+    fmt: str = typer.Option(None, "--format", "-f", help="Output format, for the command that follows."),
 ):
     """Seller performance programs: import data, compute metrics, evaluate a policy, explain."""
 
