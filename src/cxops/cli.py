@@ -569,21 +569,38 @@ def evaluate(
 # -- explain -----------------------------------------------------------------------------------
 
 
+class ExplainFmt(StrEnum):
+    text = "text"
+    jsonl = "jsonl"
+    csv = "csv"
+
+
 @app.command()
 def explain(
     seller_id: str = typer.Argument(..., help="Seller id."),
     as_of: str = typer.Option(..., "--as-of", help="Day to explain."),
     marketplace: str = typer.Option(None, "--marketplace", help="Marketplace (if the seller is in several)."),
     policy: str = POLICY,
+    fmt: ExplainFmt = typer.Option(
+        ExplainFmt.text,
+        "--format",
+        "-f",
+        help="text, or one row per status, criterion (ranked) and counted defect as jsonl or csv.",
+    ),
+    out: Path = typer.Option(None, "--out", "-o", help="Write to this file instead of standard output."),
     lang: Lang = typer.Option(Lang.en, "--lang"),
     allow_stale: bool = ALLOW_STALE,
     warehouse: str = WAREHOUSE,
 ):
-    """Where a seller stands and why: each criterion with its gap, and when each defect drops out."""
+    """Where a seller stands and why: each criterion with its gap, what to fix first, the projected
+    status, when recovery could complete, and every counted defect with the day it drops out."""
     from cxops.report.explain import explain_text
+    from cxops.report.explain_rows import explain_extra_lines, explain_frame
     from cxops.service.evaluation import explain_seller
 
     day = _date(as_of, "--as-of")
+    if out is not None and fmt == ExplainFmt.text and out.suffix.lower() in (".csv", ".jsonl"):
+        fmt = ExplainFmt(out.suffix.lower().lstrip("."))
     pol = _policy(policy)
     wh = _open(warehouse, read_only=True)
     with _progress() as bar:
@@ -596,20 +613,47 @@ def explain(
     defects = ev.defects(seller_id)
     transitions = ev.frame("transitions", [seller_id])
     criteria = ev.frame("criteria", [seller_id])
+    projected = ev.frame("projected", [seller_id])
+    frames, texts = [], []
     for _, row in mine.iterrows():
         mp = row["marketplace_id"]
-        text = explain_text(
-            seller_id,
-            mp,
-            status_row=row.to_dict(),
-            criteria=criteria[criteria.marketplace_id == mp] if len(criteria) else criteria,
-            defects=defects[defects.marketplace_id == mp] if len(defects) else defects,
-            transitions=transitions,
-            lang=lang.value,
-            next_evaluation=ev.next_evaluation,
-        )
-        console.print(text, highlight=False)
+        crit = criteria[criteria.marketplace_id == mp] if len(criteria) else criteria
+        mine_defects = defects[defects.marketplace_id == mp] if len(defects) else defects
+        proj = projected[projected.marketplace_id == mp] if len(projected) else projected
+        frame = explain_frame(
+            seller_id, mp, status_row=row.to_dict(), criteria=crit, defects=mine_defects, projected=proj,
+            stable_days=pol.recovery.stable_days,
+        )  # fmt: skip
+        frames.append(frame)
+        if fmt == ExplainFmt.text:
+            text = explain_text(
+                seller_id,
+                mp,
+                status_row=row.to_dict(),
+                criteria=crit,
+                defects=mine_defects,
+                transitions=transitions,
+                lang=lang.value,
+                next_evaluation=ev.next_evaluation,
+                max_defects=len(mine_defects),  # every counted order
+            )
+            latest = crit[crit.evaluation_date == crit.evaluation_date.max()] if len(crit) else crit
+            extra = explain_extra_lines(frame, latest.to_dict("records"), lang=lang.value)
+            texts.append(text.rstrip("\n") + ("\n\n" + "\n".join(extra) if extra else ""))
     ev.discard()
+    if fmt == ExplainFmt.text:
+        body = "\n\n".join(texts) + "\n"
+        if out is None:
+            # piped or redirected: one line per item, not wrapped at the console width
+            console.print(body, highlight=False, markup=False, end="", soft_wrap=not console.is_terminal)
+        else:
+            from cxops.report.files import write_text_atomic
+
+            write_text_atomic(out, body)
+            err.print(f"wrote {out}")
+        return
+    df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    _emit(df, Fmt(fmt.value), out, None)
 
 
 # -- policy ------------------------------------------------------------------------------------

@@ -609,3 +609,37 @@ def write_frame_atomic(df: pd.DataFrame, path: str | Path, fmt: str | None = Non
     except OSError as e:
         raise _output_error(e, path) from None
     return path
+
+
+def write_text_atomic(path: str | Path, text: str) -> Path:
+    """Write UTF-8 ``text`` to ``path`` all-or-nothing (a temporary name beside it, then a rename).
+
+    Raises
+    ------
+    cxops.errors.OutputError
+        When ``path`` is a folder, or cannot be written.
+    """
+    import os
+    import uuid
+
+    from cxops.errors import OutputError
+
+    path = Path(path)
+    if path.is_dir():
+        raise OutputError(f"--out {path} is a folder; give a file name")
+    try:
+        if path.exists() and not path.is_file():
+            path.write_text(text, encoding="utf-8")
+            return path
+        tmp = path.with_name(f"{_STAGING}{path.name}-{uuid.uuid4().hex[:8]}")
+        try:
+            with tmp.open("w", encoding="utf-8") as fh:
+                fh.write(text)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)
+    except OSError as e:
+        raise _output_error(e, path) from None
+    return path
