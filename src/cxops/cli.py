@@ -222,6 +222,23 @@ def _main(
     """Seller performance programs: import data, compute metrics, evaluate a policy, explain."""
 
 
+def show(renderable) -> None:
+    """Print a table (or any renderable) on standard output, readable when piped.
+
+    At a terminal it fits the terminal's width. Piped or redirected (a log, ``| less``, a file), it is
+    printed at its natural width: one line per row, no cell folded into a column of single letters.
+    """
+    if console.is_terminal:
+        console.print(renderable)
+        return
+    from rich.measure import Measurement
+
+    natural = Measurement.get(console, console.options.update_width(100_000), renderable).maximum
+    width = max(console.width, natural)
+    wide = Console(file=console.file, width=width, color_system=None, highlight=False, soft_wrap=False)
+    wide.print(renderable, crop=False)
+
+
 def _fail(message: str, code: int = 1):
     err.print(f"[bold red]error:[/] {message}")
     raise typer.Exit(code)
@@ -324,7 +341,7 @@ def _progress() -> Progress:
 
 def _import_done(report, wh=None) -> None:
     """Print an import's table, notes, changed days, what its source makes measurable, quarantine files."""
-    console.print(report.rich_table())
+    show(report.rich_table())
     for note in report.notes:
         console.print(f"• {escape(note)}")
     for line in report.change_lines():
@@ -465,7 +482,7 @@ def metrics(
         _fail(
             f"no data for seller(s) {', '.join(seller)} (check the id, or the seller started after --as-of)"
         )
-    _emit(df, fmt, out, lambda d: console.print(metrics_table(d, lang=lang.value, limit=200)))
+    _emit(df, fmt, out, lambda d: show(metrics_table(d, lang=lang.value, limit=200)))
 
 
 # -- evaluate ----------------------------------------------------------------------------------
@@ -550,14 +567,14 @@ def evaluate(
         )
     if fmt == Fmt.table:
         latest = run.latest_statuses()
-        console.print(status_summary_table(latest, lang=lang.value))
+        show(status_summary_table(latest, lang=lang.value))
         if seller:
-            console.print(scorecards(run.frame("criteria", seller), lang=lang.value))
+            show(scorecards(run.frame("criteria", seller), lang=lang.value))
         n = run.count("transitions")
         if n:
             from cxops.service.outputs import newest_transitions
 
-            console.print(transitions_table(newest_transitions(run, 30), lang=lang.value, limit=30))
+            show(transitions_table(newest_transitions(run, 30), lang=lang.value, limit=30))
             if n > 30:
                 err.print(f"newest 30 of {n:,} status changes shown; all are in --out DIR/transitions.csv")
     elif fmt != Fmt.parquet:
@@ -669,7 +686,7 @@ def policy_list():
     t = Table("name", "version", "description")
     for name, version, description in list_packs():
         t.add_row(name, version, description)
-    console.print(t)
+    show(t)
 
 
 @policy_app.command("show")
@@ -747,7 +764,7 @@ def demo(
     pol = load_policy("customer-excellence")
     run = _run(wh, pol, as_of, None)
     path = write_evaluation(run, out / "report", lang.value)
-    console.print(status_summary_table(run.latest_statuses(), lang=lang.value))
+    show(status_summary_table(run.latest_statuses(), lang=lang.value))
     console.print(f"report: {path}")
     console.print(
         f"next: cxops explain SELLER --as-of {as_of} --warehouse {url}"
@@ -782,7 +799,7 @@ def reconcile(
         rows = rows[rows["verdict"] == "differs"]
 
     def show(frame):
-        console.print(reconcile_table(frame, lang=lang.value, limit=200))
+        show(reconcile_table(frame, lang=lang.value, limit=200))
         console.print(reconcile_summary(frame, lang=lang.value).splitlines()[0])
 
     _emit(reconcile_frame(rows, lang=lang.value), fmt, out, show)
@@ -819,7 +836,7 @@ def synth(
     t = Table("table", "rows", "file", title=f"written in {stats.seconds:.1f} s")
     for name, n in stats.rows.items():
         t.add_row(name, f"{n:,}", str(stats.files.get(name, "")))
-    console.print(t)
+    show(t)
     console.print(f"metrics straight on the files: cxops.synth.open_parquet({str(out)!r})")
 
 
