@@ -372,8 +372,8 @@ def import_canonical_cmd(
     from cxops.ingest.canonical_files import import_canonical
 
     wh = _open(warehouse, must_exist=False)
-    with err.status("importing…"):
-        report = import_canonical(wh, directory, quarantine)
+    with _progress() as bar:
+        report = import_canonical(wh, directory, quarantine, progress=_bar(bar))
     _import_done(report, wh)
 
 
@@ -391,8 +391,10 @@ def import_amazon_cmd(
     from cxops.ingest.amazon import import_amazon
 
     wh = _open(warehouse, must_exist=False)
-    with err.status("importing…"):
-        report = import_amazon(wh, seller, marketplace, paths, quarantine, report_type, charset)
+    with _progress() as bar:
+        report = import_amazon(
+            wh, seller, marketplace, paths, quarantine, report_type, charset, progress=_bar(bar)
+        )
     _import_done(report, wh)  # exit 0 also when every file was "no data"
 
 
@@ -418,8 +420,8 @@ def import_olist_cmd(
              "sellers": sellers, "products": products, "categories": categories}  # fmt: skip
     paths = {k: v for k, v in given.items() if v}
     wh = _open(warehouse, must_exist=False)
-    with err.status("importing…"):
-        report = import_olist(wh, directory, quarantine, paths=paths or None)
+    with _progress() as bar:
+        report = import_olist(wh, directory, quarantine, paths=paths or None, progress=_bar(bar))
     _import_done(report, wh)
 
 
@@ -745,7 +747,12 @@ def demo(
             Path(url + suffix).unlink(missing_ok=True)
     last = _date(end, "--end")
     data_dir = out / "data"
-    with console.status(f"generating {sellers} sellers over {days} days (seed {seed})…"):
+    with _progress() as bar:
+        task = bar.add_task(f"generating {sellers} sellers over {days} days (seed {seed})", total=None)
+
+        def generated(table: str, done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total, description=f"generating: {table}")
+
         result = generate(
             data_dir,
             sellers,
@@ -754,11 +761,12 @@ def demo(
             end=last,
             orders_per_seller=DEMO_ORDERS_PER_SELLER,
             stories=DEMO_STORIES,
+            progress=generated,
         )
     console.print(f"generated {result.rows['orders']:,} seller orders for {sellers} sellers in {data_dir}")
     wh = _open(url, must_exist=False)
-    with console.status("importing…"):  # all or nothing: Ctrl-C leaves no half warehouse
-        report = import_canonical(wh, data_dir, out / "quarantine")
+    with _progress() as bar:  # all or nothing: Ctrl-C leaves no half warehouse
+        report = import_canonical(wh, data_dir, out / "quarantine", progress=_bar(bar))
     _import_done(report)
     as_of = last + timedelta(days=1)  # the monthly evaluation right after the data ends
     pol = load_policy("customer-excellence")

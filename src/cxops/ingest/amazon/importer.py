@@ -193,6 +193,7 @@ def import_amazon(
     quarantine_dir: str | Path | None = None,
     report_type: str | None = None,
     charset: str | None = None,
+    progress=None,
 ) -> AmazonImportReport:
     """Import downloaded Amazon reports of one seller into ``wh``.
 
@@ -242,7 +243,8 @@ def import_amazon(
     supersede(mapped, report)
     if mapped:
         label = provenance_label(ctx.seller_id)
-        with ImportJob(wh, report, label, quarantine_dir, default_mp=ctx.marketplace_id) as job:
+        # progress(stage, done, total): the merge and change steps of the commit (a progress bar)
+        with ImportJob(wh, report, label, quarantine_dir, default_mp=ctx.marketplace_id, progress=progress) as job:
             stage_all(job, mapped, ctx, report)
             claims = job.stg.stored("claims") is not None
             if any(m.table == "feedback" for m in mapped) and not claims:
