@@ -15,8 +15,8 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from typer.core import TyperGroup
 from typer.exceptions import TyperException
 
-from cxops.cli_notify import notify_app, worker
 from cxops.cli_cases import case_app, documents_app
+from cxops.cli_notify import notify_app, worker
 from cxops.cli_operations import managers_app, seller_app, store_app
 from cxops.cli_web import serve, tokens_app, users_app
 from cxops.errors import CxopsError
@@ -220,6 +220,8 @@ def _main(
     fmt: str = typer.Option(None, "--format", "-f", help="Output format, for the command that follows."),
 ):
     """Seller performance programs: import data, compute metrics, evaluate a policy, explain."""
+    # piped or redirected: lines of text are not broken at the console width (a log wraps them itself)
+    console.soft_wrap = not console.is_terminal
 
 
 def show(renderable) -> None:

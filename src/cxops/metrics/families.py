@@ -1,9 +1,10 @@
 """Metric families: metrics that share one record population and one seller-day fact table.
 
 The catalog (:mod:`cxops.metrics.catalog`) declares each metric: the record population it aggregates
-(``family``), the sums it reads and how. This module finds each record population (:data:`POPULATIONS`: the
-function of :mod:`cxops.metrics.records` named after it builds its records) and derives the families from the catalog: a family's windows, channels, sums, outputs and
-"not measured" reasons are those of its catalog metrics. Window sums of the facts give every additive
+(``family``), the sums it reads and how. This module finds each record population
+(:data:`POPULATIONS`: the function of :mod:`cxops.metrics.records` named after it builds its records)
+and derives the families from the catalog: a family's windows, channels, sums, outputs and "not
+measured" reasons are those of its catalog metrics. Window sums of the facts give every additive
 metric; the response-time population (:data:`NON_ADDITIVE`) is aggregated by
 :mod:`cxops.metrics.responses`.
 """

@@ -187,7 +187,8 @@ def explain_frame(
             | {c: r.get(c) for c in EXPLAIN_COLUMNS if c in r and c not in ("seller_id", "marketplace_id")}
         )
     if defects is not None and len(defects):
-        d = defects.sort_values(["metric", "window_days", "drops_out_on", "order_id", "record_id"], kind="stable")
+        keys = ["metric", "window_days", "drops_out_on", "order_id", "record_id"]
+        d = defects.sort_values(keys, kind="stable")
         for r in d.to_dict("records"):
             rows.append(
                 {
@@ -234,7 +235,8 @@ def explain_extra_lines(
     st = frame[frame["record"] == "status"].iloc[0]
     lines = []
     if not is_null(st["projected_state"]):
-        lines.append(tr("ui.explain_projected", date=st["projected_on"], state=tr.state(st["projected_state"])))
+        state = tr.state(st["projected_state"])
+        lines.append(tr("ui.explain_projected", date=st["projected_on"], state=state))
     if not is_null(st["recovery_complete_on"]):
         lines.append(
             tr(
@@ -254,8 +256,8 @@ def explain_extra_lines(
     if failed:
         lines.append(tr("ui.explain_fix_first"))
         for r in failed:
-            detail = criterion_gap(r, lang=tr) or tr(
-                "ui.explain_value_vs", value=criterion_value(r, lang=tr), threshold=criterion_threshold(r, lang=tr)
-            )
-            lines.append("  " + tr("ui.explain_fix_line", rank=r["rank"], name=criterion_name(r, lang=tr), detail=detail))
+            value, threshold = criterion_value(r, lang=tr), criterion_threshold(r, lang=tr)
+            detail = criterion_gap(r, lang=tr) or tr("ui.explain_value_vs", value=value, threshold=threshold)
+            name = criterion_name(r, lang=tr)
+            lines.append("  " + tr("ui.explain_fix_line", rank=r["rank"], name=name, detail=detail))
     return lines

@@ -162,15 +162,15 @@ def integral_counts(df: pd.DataFrame) -> pd.DataFrame:
                 out = df.copy() if out is None else out
                 out[col] = s.astype("Int64")
     if "metric" in df.columns:
-        counted = df["metric"].map(lambda m: METRIC_KINDS.get(m) in ("count", "days")).fillna(False).astype(bool)
+        kinds = df["metric"].map(lambda m: METRIC_KINDS.get(m) in ("count", "days"))
+        counted = kinds.fillna(False).astype(bool)
         for col in VALUE_COLUMNS:
             if col in df.columns and counted.any() and pd.api.types.is_numeric_dtype(df[col]):
                 out = df.copy() if out is None else out
                 whole = (counted & df[col].notna() & (df[col] == df[col].round())).tolist()
                 vals = df[col].tolist()
-                out[col] = pd.Series(
-                    [int(v) if w else v for v, w in zip(vals, whole, strict=True)], index=df.index, dtype=object
-                )
+                cells = [int(v) if w else v for v, w in zip(vals, whole, strict=True)]
+                out[col] = pd.Series(cells, index=df.index, dtype=object)
     return df if out is None else out
 
 
@@ -183,7 +183,7 @@ def prepare_for_text(df: pd.DataFrame) -> pd.DataFrame:
         s = out[col]
         if pd.api.types.is_datetime64_any_dtype(s):
             out[col] = _date_text(s)
-        elif s.dtype == object:  # a list, not Series.map: that would turn the ints of a mixed column to floats
+        elif s.dtype == object:  # a list, not Series.map: that would make the ints of a mixed column floats
             out[col] = pd.Series(
                 [
                     _iso(v)

@@ -244,7 +244,8 @@ def import_amazon(
     if mapped:
         label = provenance_label(ctx.seller_id)
         # progress(stage, done, total): the merge and change steps of the commit (a progress bar)
-        with ImportJob(wh, report, label, quarantine_dir, default_mp=ctx.marketplace_id, progress=progress) as job:
+        mp = ctx.marketplace_id
+        with ImportJob(wh, report, label, quarantine_dir, default_mp=mp, progress=progress) as job:
             stage_all(job, mapped, ctx, report)
             claims = job.stg.stored("claims") is not None
             if any(m.table == "feedback" for m in mapped) and not claims:
