@@ -808,11 +808,11 @@ def reconcile(
     if differences:
         rows = rows[rows["verdict"] == "differs"]
 
-    def show(frame):
+    def render(frame):
         show(reconcile_table(frame, lang=lang.value, limit=200))
         console.print(reconcile_summary(frame, lang=lang.value).splitlines()[0])
 
-    _emit(reconcile_frame(rows, lang=lang.value), fmt, out, show)
+    _emit(reconcile_frame(rows, lang=lang.value), fmt, out, render)
 
 
 @app.command()
