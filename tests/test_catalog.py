@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from cxops.metrics import catalog, families
-from cxops.metrics.catalog import CATALOG, DEFECT_METRICS, MetricDef, Need, Sum, markdown_table
+from cxops.metrics.catalog import ALL, CATALOG, DEFECT_METRICS, Coverage, MetricDef, Need, Sum, markdown_table
 from cxops.metrics.families import FAMILIES, POPULATIONS, unmeasured
 from cxops.metrics.records import Inputs
 from cxops.metrics.responses import RESPONSE_METRICS, RESPONSE_NEEDS, RESPONSE_WINDOWS
@@ -90,6 +90,30 @@ def test_families_derive_from_the_catalog():
     computed = list(outs) + list(RESPONSE_METRICS) + [n for n, m in CATALOG.items() if m.family is None]
     assert sorted(computed) == sorted(CATALOG)
     assert POPULATIONS["deliveries"].__name__ == "deliveries"
+
+
+def test_coverage_sums_derive_from_the_catalog():
+    """The coverage rule is part of the catalog entry: its sums become family sums and the output's
+    (recorded, expected) pair, like the numerator and denominator."""
+    fam = {f.name: f for f in FAMILIES}
+    outs = {o.metric: o for f in FAMILIES for o in f.outputs}
+    covered = {n for n, m in CATALOG.items() if m.coverage is not None}
+    assert covered == {"late_shipment_rate", "on_time_delivery_rate"}
+    assert {o.metric for o in outs.values() if o.coverage} == covered
+    assert outs["late_shipment_rate"].coverage == ("recorded", "orders")
+    assert outs["on_time_delivery_rate"].coverage == ("arrived", "expected")
+    assert outs["on_time_delivery_overdue"].coverage is None
+    assert fam["late_shipments"].sums == {"late": "f_late", "orders": None, "recorded": "f_recorded"}
+    assert fam["deliveries"].sums == {
+        "on_time": "f_on_time",
+        "delivered": "f_delivered",
+        "expected": "f_expected",
+        "arrived": "f_arrived",
+        "overdue": "f_overdue",
+    }
+    with pytest.raises(ValueError, match="coverage rule needs a record population"):
+        MetricDef("x", "rate", (30,), (ALL,), "a", "p", "d", ("orders",), aggregation="elapsed_days",
+                  coverage=Coverage("e", "r", Sum("orders"), Sum("r", "f_r")))  # fmt: skip
 
 
 def test_response_metrics_and_median_kind_come_from_the_catalog():

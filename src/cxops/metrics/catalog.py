@@ -102,6 +102,38 @@ class DefectRows:
 
 
 @dataclass(frozen=True)
+class Coverage:
+    """How complete a metric's inputs are for the most recent days of its window.
+
+    A metric with a coverage rule is **provisional** while, over the last ``lookback_days`` of its
+    window (the policy's ``[provisional] lookback_days``, at most the window), fewer than the policy's
+    ``min_coverage`` of the records ``expected`` have the input ``recorded``: data that arrives late
+    (shipment confirmations, delivery scans) would otherwise count as defects. ``coverage`` =
+    recorded / expected over those days, a fraction; null when nothing is expected there.
+
+    Attributes
+    ----------
+    expected : str
+        What the coverage is taken over (anchored on the metric's anchor date).
+    recorded : str
+        Which of them have the input recorded.
+    expected_sum, recorded_sum : Sum
+        The sums of the metric's record population counting them (``recorded_sum`` counts a subset
+        of ``expected_sum``'s records); summed over the look-back days, not the window.
+    """
+
+    expected: str
+    recorded: str
+    expected_sum: Sum
+    recorded_sum: Sum
+
+    @property
+    def sums(self) -> tuple[Sum, Sum]:
+        """``(recorded_sum, expected_sum)``: the coverage's numerator and denominator."""
+        return (self.recorded_sum, self.expected_sum)
+
+
+@dataclass(frozen=True)
 class MetricDef:
     """Declaration of one catalog metric.
 
@@ -139,6 +171,8 @@ class MetricDef:
     defect_rows : DefectRows or None
         For metrics whose numerator (or denominator less numerator) counts defective records:
         how ``explain`` lists them with the day each drops out of the window.
+    coverage : Coverage or None
+        The metric's coverage rule (``None``: never provisional); its sums belong to ``family``.
     """
 
     name: str
@@ -157,6 +191,7 @@ class MetricDef:
     median_of: str | None = None
     requires: tuple[Need, ...] = ()
     defect_rows: DefectRows | None = None
+    coverage: Coverage | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in UNITS:
@@ -167,6 +202,8 @@ class MetricDef:
             raise ValueError(f"metric {self.name}: a median needs median_of")
         if self.aggregation in ("ratio", "mean") and (self.numerator is None or self.denominator is None):
             raise ValueError(f"metric {self.name}: a {self.aggregation} needs a numerator and a denominator")
+        if self.coverage is not None and self.family is None:
+            raise ValueError(f"metric {self.name}: a coverage rule needs a record population (family)")
 
     @property
     def unit(self) -> str:
@@ -180,8 +217,9 @@ class MetricDef:
 
     @property
     def sums(self) -> tuple[Sum, ...]:
-        """The window sums it reads (numerator, denominator)."""
-        return tuple(s for s in (self.numerator, self.denominator) if s is not None)
+        """The sums of its population it reads: numerator, denominator and its coverage's."""
+        own = (self.numerator, self.denominator, *(self.coverage.sums if self.coverage else ()))
+        return tuple(s for s in own if s is not None)
 
 
 _ODR_REQ = (Need("feedback|claims"),)
@@ -264,6 +302,12 @@ CATALOG: dict[str, MetricDef] = {
             denominator=_ORDERS,
             requires=_LSR_REQ,
             defect_rows=DefectRows("f_late", "order_id", "late_shipment"),
+            coverage=Coverage(
+                "MFN orders due to ship (ship-by date) in the look-back days, in the population",
+                "orders with a shipment recorded (confirmed or not), or cancelled",
+                _ORDERS,
+                Sum("recorded", "f_recorded"),
+            ),
         ),
         MetricDef(
             "pre_fulfillment_cancel_rate",
@@ -312,6 +356,12 @@ CATALOG: dict[str, MetricDef] = {
             denominator=Sum("delivered", "f_delivered"),
             requires=_OTDR_REQ,
             defect_rows=DefectRows("f_delivered&!f_on_time", "shipment_id", "late_delivery"),
+            coverage=Coverage(
+                "shipments confirmed or delivered whose promised delivery date is in the look-back days",
+                "those with a delivery date recorded",
+                Sum("expected", "f_expected"),
+                Sum("arrived", "f_arrived"),
+            ),
         ),
         MetricDef(
             "on_time_delivery_overdue",

@@ -31,7 +31,9 @@ class Output:
 
     ``numerator`` / ``denominator`` name sum columns (``None``: not applicable). ``value`` is
     ``"ratio"`` (numerator / denominator, null when the denominator is 0), ``"numerator"`` (a count)
-    or ``"ratio100"`` (an index already in points: numerator / denominator).
+    or ``"ratio100"`` (an index already in points: numerator / denominator). ``coverage`` names the
+    ``(recorded, expected)`` sum columns of the metric's coverage rule
+    (:class:`cxops.metrics.catalog.Coverage`), summed over the look-back days; ``None``: no rule.
     """
 
     metric: str
@@ -39,6 +41,7 @@ class Output:
     denominator: str | None
     value: str = "ratio"
     windows: tuple[int, ...] | None = None  # None: all of the family's windows
+    coverage: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -129,6 +132,7 @@ def _family(name: str, metrics: list[MetricDef]) -> Family:
             m.denominator.name if m.denominator else None,
             "numerator" if m.aggregation == "count" else "ratio",
             m.windows,
+            tuple(c.name for c in m.coverage.sums) if m.coverage else None,  # type: ignore[arg-type]
         )
         for m in metrics
     )
