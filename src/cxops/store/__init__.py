@@ -36,6 +36,7 @@ Modules: ``models`` (tables), ``migrate`` (Alembic), ``db`` (engine, unit of wor
 
 from cxops.store import notify_models  # noqa: F401  (registers the notification tables)
 from cxops.store import cases, documents  # noqa: F401  (tables of 0004 on the metadata)
+from cxops.store.alerts import ALERT_COLUMNS, ALERT_KINDS, append_alerts, load_alerts  # 0005
 from cxops.store.actions import (
     apply_manager_actions,
     cancel_action,
@@ -71,6 +72,10 @@ from cxops.store.runs import (
 )
 
 __all__ = [
+    "ALERT_COLUMNS",
+    "ALERT_KINDS",
+    "append_alerts",
+    "load_alerts",
     "EVENT_COLUMNS",
     "MEMBERSHIP_COLUMNS",
     "BenefitChanges",
