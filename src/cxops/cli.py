@@ -15,8 +15,11 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from typer.core import TyperGroup
 from typer.exceptions import TyperException
 
-from cxops.cli_notify import notify_app, worker
 from cxops.cli_cases import case_app, documents_app
+from cxops.cli_daily import alerts as daily_alerts
+from cxops.cli_daily import run as daily_run
+from cxops.cli_daily import seller_events
+from cxops.cli_notify import notify_app, worker
 from cxops.cli_operations import managers_app, seller_app, store_app
 from cxops.cli_web import serve, tokens_app, users_app
 from cxops.errors import CxopsError
@@ -117,6 +120,9 @@ app.add_typer(documents_app, name="documents")
 app.command("serve")(serve)
 app.add_typer(notify_app, name="notify")
 app.command("worker")(worker)
+app.command("run")(daily_run)
+app.command("alerts")(daily_alerts)
+seller_app.command("events")(seller_events)
 
 console = Console()
 err = Console(stderr=True)

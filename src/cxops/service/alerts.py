@@ -118,7 +118,9 @@ def record_alerts_expr(inp, first: date, last: date):
         )
     if "claims" in inp.tables:
         c = inp.tables["claims"]
-        cond = c.kind.isin(["a_to_z", "chargeback"]) & ~((c.kind == "chargeback") & c.is_fraud.fill_null(False))
+        cond = c.kind.isin(["a_to_z", "chargeback"]) & ~(
+            (c.kind == "chargeback") & c.is_fraud.fill_null(False)
+        )
         j = c.filter(cond).join(o, ["seller_id", "order_id"])
         day = inp.local(j.filed_at, j.marketplace_id)
         parts.append(
@@ -261,7 +263,9 @@ def projection_specs(policy: Policy) -> list[tuple[str, object]]:
     ]
 
 
-def projected_alerts(wh, inp, policy: Policy, day: date, alert_day: date, members: pd.DataFrame) -> pd.DataFrame:
+def projected_alerts(
+    wh, inp, policy: Policy, day: date, alert_day: date, members: pd.DataFrame
+) -> pd.DataFrame:
     """Projected-breach alerts of ``members`` from their records up to the metrics day ``day``.
 
     One engine query per projectable criterion (records per seller and day of its window, members

@@ -172,7 +172,9 @@ def run_daily(
     until = as_of
     if fresh.last_day is not None and day > fresh.last_day:
         until = fresh.last_day + timedelta(days=policy.cadence.metrics_lag_days)
-        result.notes.append(f"the data ends on {fresh.last_day}: run up to {until}, no day after it is judged")
+        result.notes.append(
+            f"the data ends on {fresh.last_day}: run up to {until}, no day after it is judged"
+        )
     if rebuild_from is not None and rebuild_from > as_of:
         raise ConflictError(f"--rebuild-from {rebuild_from} is after --as-of {as_of}")
     phash = runs_store.policy_hash(policy)
@@ -408,7 +410,9 @@ class _Daily:
         counts["managers_assigned"] = auto_assign(self.store, program, categories=categories, run_id=run_id,
                                                   session=session).assigned  # fmt: skip
         alerts = self._alerts(day, events, states)
-        counts["alerts"] = append_alerts(session, alerts, program=program, run_id=run_id) if len(alerts) else 0
+        counts["alerts"] = (
+            append_alerts(session, alerts, program=program, run_id=run_id) if len(alerts) else 0
+        )
         ctx = EnqueueContext(program=program, next_evaluation=_next_eval(policy, day),
                              recovery_stable_days=getattr(policy.recovery, "stable_days", None))  # fmt: skip
         counts["messages"] = enqueue_for_events(session, ev, _alerts_for_outbox(alerts), ctx).messages
@@ -471,7 +475,7 @@ def _alerts_for_outbox(alerts: pd.DataFrame) -> pd.DataFrame | None:
     from cxops.notify.outbox import ALERT_COLUMNS
 
     out = alerts.reindex(columns=ALERT_COLUMNS)
-    out["provisional"] = out["provisional"].fillna(False)
+    out["provisional"] = out["provisional"].astype(object).where(out["provisional"].notna(), False)
     return out
 
 
@@ -533,7 +537,9 @@ def membership_frame(states: pd.DataFrame, evaluated: date | None) -> pd.DataFra
     """The lifecycle's state table as membership rows (``last_evaluated`` set when ``evaluated``)."""
     if states.empty:
         return pd.DataFrame(columns=[*KEYS, "state"])
-    params = [json.loads(v) if isinstance(v, str) and v else None for v in _json_norm(states["reason_params"], "")]
+    params = [
+        json.loads(v) if isinstance(v, str) and v else None for v in _json_norm(states["reason_params"], "")
+    ]
     counts = [json.loads(v) if v else None for v in _json_norm(states["breach_counts"], "")]
     alerts = [json.loads(v) if isinstance(v, str) and v not in ("", "[]") else [] for v in states["alerts"]]
     out = pd.DataFrame(
@@ -613,16 +619,23 @@ def event_frame(events: pd.DataFrame, program: str, policy_version: str) -> pd.D
             "denominator": den.to_numpy(),
             "threshold": pd.to_numeric(e["threshold"], errors="coerce").to_numpy(float),
             "operator": e["operator"].to_numpy(object),
-            "window_days": pd.to_numeric(e["window_days"], errors="coerce").astype("Int64").astype(object)
-            .where(e["window_days"].notna(), None).to_numpy(object),
+            "window_days": pd.to_numeric(e["window_days"], errors="coerce")
+            .astype("Int64")
+            .astype(object)
+            .where(e["window_days"].notna(), None)
+            .to_numpy(object),
             "event_date": _dates(e["date"]),
             "as_of": _dates(e["as_of"]),
             "policy_version": policy_version,
             "actor": e["actor"].where(e["actor"].notna(), "system").to_numpy(object),
             "reason": e["reason"].to_numpy(object),
             "reason_key": e["reason_key"].to_numpy(object),
-            "reason_params": [json.loads(v) if isinstance(v, str) and v else None for v in e["reason_params"]],
-            "details": [{"action_reason": r} if isinstance(r, str) and r else None for r in e["action_reason"]],
+            "reason_params": [
+                json.loads(v) if isinstance(v, str) and v else None for v in e["reason_params"]
+            ],
+            "details": [
+                {"action_reason": r} if isinstance(r, str) and r else None for r in e["action_reason"]
+            ],
             "idempotency_key": keys,
         }
     )

@@ -103,6 +103,9 @@ def append_alerts(session: Session, alerts: pd.DataFrame, **fixed: Any) -> int:
         raise InputError(f"unknown alert kind {bad[0]!r}; known: {', '.join(ALERT_KINDS)}")
     if alerts["idempotency_key"].duplicated().any():
         raise InputError("an alert idempotency_key appears twice in one batch")
+    alerts = alerts.assign(
+        provisional=alerts["provisional"].fillna(False).astype(bool) if "provisional" in alerts else False
+    )
     cols = [c for c in alerts.columns if c in ALERT_COLUMNS]
     return bulk.write(
         session, ALERTS, alerts[cols], fixed={"created_at": utcnow(), **fixed}, conflict=["idempotency_key"]
