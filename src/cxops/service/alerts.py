@@ -6,7 +6,8 @@ Three sources (stored by :func:`cxops.store.append_alerts`, kinds :data:`cxops.s
   for the first time since it was last below): :func:`level_alerts`;
 - **new defect records** — a 1–2★ rating (``negative_feedback_max_stars`` of the policy's metric
   options; removed ratings and, with ``shared_feedback = "exclude"``, shared ones left out, as the
-  order defect rate counts them), an A-to-z claim or a chargeback (not fraud) whose marketplace-local
+  order defect rate counts them), an A-to-z claim or a chargeback (not fraud, not denied, withdrawn or
+  reversed: as the order defect rate counts them) whose marketplace-local
   day (submitted / filed) is one of the days run: :func:`record_alerts_expr` (one engine query for all
   the days of a run);
 - **projected breach** — :func:`project_breach`: for each removal criterion on a defect rate
@@ -121,6 +122,7 @@ def record_alerts_expr(inp, first: date, last: date):
         cond = c.kind.isin(["a_to_z", "chargeback"]) & ~(
             (c.kind == "chargeback") & c.is_fraud.fill_null(False)
         )
+        cond = cond & (c.decision.isnull() | ~c.decision.isin(NOT_COUNTING_DECISIONS))
         j = c.filter(cond).join(o, ["seller_id", "order_id"])
         day = inp.local(j.filed_at, j.marketplace_id)
         parts.append(

@@ -321,12 +321,15 @@ class _Daily:
             last_eval = dates[-1] if dates else None
             if last_eval is not None:
                 statuses = statuses[statuses["evaluation_date"] == last_eval]
+            _crash("before_write")
             with self.store.unit_of_work() as session:
                 counts = self._write(session, run_id, self.until, res.state_table, None, events, statuses,
                                      lc_pending, pending, last_eval, rebuild_from=frm)  # fmt: skip
+                _crash("before_commit")
                 self.lock.assert_held(session)
                 timings["total"] = round(time.perf_counter() - t0, 3)
                 finish_run(session, run_id, counts=counts, timings=timings)
+            _crash("after_commit")
             result.days.append(DayRun(self.until, run_id, counts, timings))
         except BaseException as e:
             self._fail(run_id, e)
