@@ -97,10 +97,14 @@ def _transitions(t: pd.DataFrame) -> pd.DataFrame:
 
 def check_equivalent(wh, store, policy, until):
     ev = run_evaluation(wh, policy, until, persist=False, reuse=False)
-    pd.testing.assert_frame_equal(stored_states(store, policy.name), evaluated_states(ev))
+    got, want = stored_states(store, policy.name), evaluated_states(ev)
+    assert len(want) > 5 and want["state"].nunique() >= 3  # a program with something to compare
+    pd.testing.assert_frame_equal(got.astype(str), want.astype(str))
     moved = ev.frame("transitions")
     moved = moved[moved["from_state"] != moved["to_state"]]
-    pd.testing.assert_frame_equal(logged_transitions(store, policy.name), _transitions(moved))
+    logged = logged_transitions(store, policy.name)
+    assert len(logged) > 5
+    pd.testing.assert_frame_equal(logged.astype(str), _transitions(moved).astype(str))
 
 
 @settings(max_examples=3, deadline=None, suppress_health_check=list(HealthCheck))

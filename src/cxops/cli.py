@@ -656,10 +656,38 @@ def demo(
     path = write_evaluation(run, out / "report", lang.value)
     console.print(status_summary_table(run.latest_statuses(), lang=lang.value))
     console.print(f"report: {path}")
+    store_url = _demo_program(wh, pol, as_of, url, replace=warehouse is None)
     console.print(
         f"next: cxops explain SELLER --as-of {as_of} --warehouse {url}"
         f"   (seller ids: {out}/report/statuses.csv)"
     )
+    console.print(f"then: cxops alerts --store {store_url}   ·   cxops seller events SELLER --marketplace US "
+                  f"--store {store_url}")
+
+
+def _demo_program(wh, pol, as_of: date, warehouse_url: str, replace: bool) -> str:
+    """The daily job over the demo history into a store beside the warehouse (see
+    :mod:`cxops.service.demo_program`); returns the store URL."""
+    from cxops.service.demo_program import run_demo_program
+    from cxops.service.stores import open_configured, store_url, upgrade_store
+
+    url = store_url(None, warehouse_url)
+    if replace and url.startswith("sqlite:///"):
+        Path(url.removeprefix("sqlite:///")).unlink(missing_ok=True)
+    upgrade_store(url)
+    s = open_configured(url)
+    try:
+        with _progress() as bar:
+            res = run_demo_program(wh, s, pol, as_of, progress=_bar(bar))
+    finally:
+        s.dispose()
+    runs = res.build.days + res.daily.days
+    total = {k: sum(d.counts.get(k, 0) for d in runs) for k in ("memberships", "events", "alerts")}
+    console.print(
+        f"operations store {url}: {len(runs)} daily run(s), {total['memberships']} membership writes, "
+        f"{total['events']} events, {total['alerts']} alerts; operator actions: {', '.join(res.actions) or 'none'}"
+    )
+    return url
 
 
 @app.command()

@@ -56,6 +56,7 @@ from cxops.runs import store as runs_store
 from cxops.service import alerts as alert_rules
 from cxops.service.assignment import auto_assign
 from cxops.service.evaluation import _benefit_evaluations, _Job, data_state
+from cxops.service.revisions import restated_days, revision_events
 from cxops.service.states import lifecycle_states, member_states
 from cxops.store import (
     JobLock,
@@ -66,6 +67,7 @@ from cxops.store import (
     fail_run,
     finish_run,
     last_run,
+    load_events,
     load_memberships,
     mark_applied,
     mark_rejected,
@@ -183,6 +185,7 @@ def run_daily(
             abandon_running(session, program)
             last = last_run(session, program)
             last_day, last_hash = (last.as_of, last.policy_hash) if last else (None, None)
+            last_started = last.started_at if last else None
         if rebuild_from is None and last_day is not None:
             if as_of < last_day:
                 raise ConflictError(
@@ -201,7 +204,7 @@ def run_daily(
             days = [last_day + timedelta(days=i) for i in range(1, (until - last_day).days + 1)]
             job = _Daily(wh, store, policy, fresh, until, progress, owner, lock)
             try:
-                job.run_days(days, result)
+                job.run_days(days, result, since=last_started, last_day=last_day)
             finally:
                 job.close()
         else:
@@ -336,12 +339,13 @@ class _Daily:
             raise
 
     # -- day by day ------------------------------------------------------------------------------------
-    def run_days(self, days: list[date], result: DailyResult) -> None:
+    def run_days(self, days: list[date], result: DailyResult, since=None, last_day: date | None = None) -> None:
         self.progress("metrics", 0, 1)
         self._metrics(days, all_evaluations=False)
         self.progress("metrics", 1, 1)
         with self.store.unit_of_work(write=False) as session:
             stored = load_memberships(session, self.program)
+            revisions = self._revisions(session, since, last_day)
         states = state_frame(stored)
         before = states
         for i, day in enumerate(days):
@@ -362,7 +366,7 @@ class _Daily:
                 _crash("before_write")
                 with self.store.unit_of_work() as session:
                     counts = self._write(session, run_id, day, res.state_table, before, res.events, statuses,
-                                         lc, pending, evaluated)  # fmt: skip
+                                         lc, pending, evaluated, revisions=revisions if i == 0 else None)  # fmt: skip
                     _crash("before_commit")
                     self.lock.assert_held(session)
                     timings["total"] = round(time.perf_counter() - t0, 3)
@@ -376,6 +380,16 @@ class _Daily:
             self.lock.heartbeat()
         self.progress("days", len(days), len(days))
 
+    def _revisions(self, session, since, last_day: date | None) -> pd.DataFrame:
+        """Revision events of logged decisions whose values imports since the last run restated."""
+        if since is None or last_day is None:
+            return pd.DataFrame()
+        restated = restated_days(self.wh, since, metrics_as_of(self.policy, last_day))
+        if restated.empty:
+            return pd.DataFrame()
+        decisions = load_events(session, program=self.program, kinds=["transition"])
+        return revision_events(self.wh, self.job.inp, self.policy, decisions, restated)
+
     def _fail(self, run_id: int, e: BaseException) -> None:
         try:
             with self.store.unit_of_work() as session:
@@ -385,7 +399,7 @@ class _Daily:
 
     # -- the writes of one run (one transaction) -------------------------------------------------------
     def _write(self, session, run_id, day, states, before, events, statuses, lc_actions, pending, evaluated,
-               rebuild_from=None) -> dict[str, int]:  # fmt: skip
+               rebuild_from=None, revisions=None) -> dict[str, int]:  # fmt: skip
         program, policy = self.program, self.policy
         counts: dict[str, int] = {}
         members = membership_frame(states, evaluated)
@@ -401,6 +415,9 @@ class _Daily:
                 "details": {"rebuild_from": rebuild_from.isoformat(), "as_of": day.isoformat(),
                             "policy_hash": self.phash},
             }]), program=program, run_id=run_id)  # fmt: skip
+        if revisions is not None and len(revisions):
+            counts["revisions"] = append_events(session, revisions, program=program, run_id=run_id)
+            counts["reviews"] = int(sum(bool(d.get("review")) for d in revisions["details"]))
         counts.update(self._settle_actions(session, run_id, events, lc_actions, pending, day))
         if evaluated is not None and statuses is not None and len(statuses):
             held = self._benefits(statuses, evaluated)
