@@ -8,7 +8,7 @@ job replays from the first data day in one pass and is computed independently of
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pandas as pd
 import pytest
@@ -41,8 +41,8 @@ def wh(wh_path):
     w.close()
 
 
-def stored_states(store, program: str) -> pd.DataFrame:
-    with store.unit_of_work(write=False) as s:
+def stored_states(ops, program: str) -> pd.DataFrame:
+    with ops.unit_of_work(write=False) as s:
         m = load_memberships(s, program)
     return pd.DataFrame(
         {
@@ -74,8 +74,8 @@ def evaluated_states(ev) -> pd.DataFrame:
     ).sort_values(["seller_id", "marketplace_id"], ignore_index=True)
 
 
-def logged_transitions(store, program: str) -> pd.DataFrame:
-    with store.unit_of_work(write=False) as s:
+def logged_transitions(ops, program: str) -> pd.DataFrame:
+    with ops.unit_of_work(write=False) as s:
         e = load_events(s, program=program, kinds=["transition"])
     return _transitions(e.rename(columns={"event_date": "date"}))
 
@@ -95,14 +95,14 @@ def _transitions(t: pd.DataFrame) -> pd.DataFrame:
     return out.sort_values(list(out.columns[:5]), ignore_index=True)
 
 
-def check_equivalent(wh, store, policy, until):
+def check_equivalent(wh, ops, policy, until):
     ev = run_evaluation(wh, policy, until, persist=False, reuse=False)
-    got, want = stored_states(store, policy.name), evaluated_states(ev)
+    got, want = stored_states(ops, policy.name), evaluated_states(ev)
     assert len(want) > 5 and want["state"].nunique() >= 3  # a program with something to compare
     pd.testing.assert_frame_equal(got.astype(str), want.astype(str))
     moved = ev.frame("transitions")
     moved = moved[moved["from_state"] != moved["to_state"]]
-    logged = logged_transitions(store, policy.name)
+    logged = logged_transitions(ops, policy.name)
     assert len(logged) > 5
     pd.testing.assert_frame_equal(logged.astype(str), _transitions(moved).astype(str))
 
@@ -189,3 +189,21 @@ def test_two_jobs_at_once_are_refused_by_the_lock(wh, store):  # noqa: F811
     with store.unit_of_work(write=False) as s:
         assert len(list_runs(s, policy.name)) == 0  # nothing was started
     assert run_daily(wh, store, policy, END).days  # the lock released: the job runs
+
+
+def test_demo_program_acts_on_sellers_and_runs_the_last_week(wh, store):  # noqa: F811
+    from cxops.service.demo_program import DAILY_DAYS, run_demo_program
+
+    policy = load_policy(POLICY)
+    res = run_demo_program(wh, store, policy, END)
+    assert [d.day for d in res.daily.days] == [END - timedelta(days=i) for i in reversed(range(DAILY_DAYS))]
+    assert res.actions and res.actions[-1].startswith("note ")
+    with store.unit_of_work(write=False) as s:
+        events = load_events(s, program=policy.name)
+    acted = [a for a in res.actions if not a.startswith("note ")]
+    # every lifecycle action recorded was applied (or refused with a reason) by the first day run
+    assert (events["kind"] == "action_requested").sum() == len(acted)
+    assert ((events["kind"] == "action_applied") | (events["kind"] == "action_rejected")).sum() == len(acted)
+    assert res.daily.days[0].counts["actions_applied"] + res.daily.days[0].counts["actions_rejected"] == len(
+        acted
+    )

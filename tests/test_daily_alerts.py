@@ -32,7 +32,9 @@ def test_projected_breach_by_hand():
     # within the limit again with 1/(44 + x) <= 0.02: x >= 6
     assert p.orders_needed.tolist() == [6]
     # ">=" (a breach at the limit itself): 1/(44 + x) < 0.02 needs x >= 7
-    assert project_breach(ORDERS, DEFECTS, 0.02, ">=", recent_days=5, horizon=10).orders_needed.tolist() == [7]
+    assert project_breach(ORDERS, DEFECTS, 0.02, ">=", recent_days=5, horizon=10).orders_needed.tolist() == [
+        7
+    ]
 
 
 def test_no_projection_below_the_minimum_denominator_or_when_already_in_breach():

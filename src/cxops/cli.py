@@ -661,8 +661,10 @@ def demo(
         f"next: cxops explain SELLER --as-of {as_of} --warehouse {url}"
         f"   (seller ids: {out}/report/statuses.csv)"
     )
-    console.print(f"then: cxops alerts --store {store_url}   ·   cxops seller events SELLER --marketplace US "
-                  f"--store {store_url}")
+    console.print(
+        f"then: cxops alerts --store {store_url}   ·   cxops seller events SELLER --marketplace US "
+        f"--store {store_url}"
+    )
 
 
 def _demo_program(wh, pol, as_of: date, warehouse_url: str, replace: bool) -> str:
@@ -685,7 +687,8 @@ def _demo_program(wh, pol, as_of: date, warehouse_url: str, replace: bool) -> st
     total = {k: sum(d.counts.get(k, 0) for d in runs) for k in ("memberships", "events", "alerts")}
     console.print(
         f"operations store {url}: {len(runs)} daily run(s), {total['memberships']} membership writes, "
-        f"{total['events']} events, {total['alerts']} alerts; operator actions: {', '.join(res.actions) or 'none'}"
+        f"{total['events']} events, {total['alerts']} alerts; "
+        f"operator actions: {', '.join(res.actions) or 'none'}"
     )
     return url
 

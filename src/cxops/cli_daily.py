@@ -97,8 +97,15 @@ def alerts(
     s = open_configured(store)
     try:
         with s.unit_of_work(write=False) as session:
-            df = load_alerts(session, program=program, seller_id=seller, marketplace_id=marketplace,
-                             kinds=list(kind or ()) or None, since=_day(since, "--since"), limit=limit)  # fmt: skip
+            df = load_alerts(
+                session,
+                program=program,
+                seller_id=seller,
+                marketplace_id=marketplace,
+                kinds=list(kind or ()) or None,
+                since=_day(since, "--since"),
+                limit=limit,
+            )
     finally:
         s.dispose()
     _emit(df, fmt, ALERT_TABLE, f"{len(df)} alert(s) of {program}")
@@ -124,8 +131,8 @@ def seller_events(
                              kinds=list(kind or ()) or None, on_or_after=_day(since, "--since"))  # fmt: skip
     finally:
         s.dispose()
-    cols = ["event_date", "kind", "from_state", "to_state", "rule_id", "metric", "value", "threshold", "actor",
-            "reason"]  # fmt: skip
+    cols = ["event_date", "kind", "from_state", "to_state", "rule_id", "metric", "value", "threshold",
+            "actor", "reason"]  # fmt: skip
     _emit(df, fmt, cols, f"{len(df)} event(s) of {seller_id} on {marketplace}")
 
 

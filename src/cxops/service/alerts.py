@@ -296,6 +296,7 @@ def projected_alerts(
         np.add.at(n, (codes, offset), df["n"].to_numpy(float))
         np.add.at(d, (codes, offset), df["d"].fillna(0).to_numpy(float))
         p = project_breach(n, d, c.threshold, c.operator, min_denominator=c.min_denominator)
+        rate = n[:, -RECENT_DAYS:].sum(1) / min(RECENT_DAYS, window)
         rows = np.flatnonzero(p.days_ahead > 0)
         for i in rows.tolist():
             seller, market = uniques[i]
@@ -324,7 +325,7 @@ def projected_alerts(
                                 "metrics_day": day.isoformat(),
                                 "numerator_now": float(d[i].sum()),
                                 "denominator_now": float(n[i].sum()),
-                                "recent_daily_orders": float(n[i, -RECENT_DAYS:].sum() / min(RECENT_DAYS, window)),
+                                "recent_daily_orders": float(rate[i]),
                                 "orders_rolling_off": rolled,
                                 "defects_rolling_off": [int(x) for x in d[i, :ahead]],
                                 "channel": c.channel,
@@ -332,7 +333,8 @@ def projected_alerts(
                             }
                         )
                     ),
-                    "idempotency_key": alert_key(policy.name, seller, market, "projected_breach", rule, c.metric,
+                    "idempotency_key": alert_key(policy.name, seller, market, "projected_breach", rule,
+                                                 c.metric,
                                                  window, projected),
                 }
             )  # fmt: skip

@@ -339,7 +339,9 @@ class _Daily:
             raise
 
     # -- day by day ------------------------------------------------------------------------------------
-    def run_days(self, days: list[date], result: DailyResult, since=None, last_day: date | None = None) -> None:
+    def run_days(
+        self, days: list[date], result: DailyResult, since=None, last_day: date | None = None
+    ) -> None:
         self.progress("metrics", 0, 1)
         self._metrics(days, all_evaluations=False)
         self.progress("metrics", 1, 1)
@@ -358,7 +360,8 @@ class _Daily:
                 with self.store.unit_of_work(write=False) as session:
                     pending = pending_actions(session, program=self.program)
                 lc = _lifecycle_actions(pending, day)
-                res = advance(self.policy, states if len(states) else None, day, self._results, self.job._daily,
+                res = advance(self.policy, states if len(states) else None, day, self._results,
+                              self.job._daily,
                               actions=lc if len(lc) else None, keep_sections=None)  # fmt: skip
                 timings = {"compute": round(time.perf_counter() - t0, 3)}
                 evaluated = day if is_evaluation_date(self.policy, day) else None
@@ -366,7 +369,8 @@ class _Daily:
                 _crash("before_write")
                 with self.store.unit_of_work() as session:
                     counts = self._write(session, run_id, day, res.state_table, before, res.events, statuses,
-                                         lc, pending, evaluated, revisions=revisions if i == 0 else None)  # fmt: skip
+                                         lc, pending, evaluated,
+                                         revisions=revisions if i == 0 else None)  # fmt: skip
                     _crash("before_commit")
                     self.lock.assert_held(session)
                     timings["total"] = round(time.perf_counter() - t0, 3)
@@ -549,8 +553,13 @@ def state_frame(memberships: pd.DataFrame) -> pd.DataFrame:
 
 
 def _dates(s: pd.Series) -> np.ndarray:
-    return np.array([None if v is None or v is pd.NaT or (isinstance(v, float) and v != v)
-                     else (v.date() if isinstance(v, pd.Timestamp) else v) for v in s], dtype=object)  # fmt: skip
+    return np.array([_date_or_none(v) for v in s], dtype=object)
+
+
+def _date_or_none(v):
+    if v is None or v is pd.NaT or (isinstance(v, float) and v != v):
+        return None
+    return v.date() if isinstance(v, pd.Timestamp) else v
 
 
 def membership_frame(states: pd.DataFrame, evaluated: date | None) -> pd.DataFrame:

@@ -32,7 +32,9 @@ class DemoProgram:
     actions: list[str]
 
 
-def run_demo_program(wh, store: Store, policy: Policy, as_of: date, progress: Progress | None = None) -> DemoProgram:
+def run_demo_program(
+    wh, store: Store, policy: Policy, as_of: date, progress: Progress | None = None
+) -> DemoProgram:
     """Build the program up to ``as_of - 7`` days, act on a few sellers, run the last 7 days one by one."""
     program = policy.name
     build = run_daily(wh, store, policy, as_of - timedelta(days=DAILY_DAYS), progress=progress)
@@ -41,7 +43,8 @@ def run_demo_program(wh, store: Store, policy: Policy, as_of: date, progress: Pr
     done: list[str] = []
     today = as_of - timedelta(days=DAILY_DAYS - 1)
     plans = [
-        ("exempt", "at_risk", "seasonal supplier outage agreed with the category team", today + timedelta(days=30)),
+        ("exempt", "at_risk", "seasonal supplier outage agreed with the category team",
+         today + timedelta(days=30)),
         ("reinstate", None, "action plan received: new carrier and a second packing shift", None),
     ]  # fmt: skip
     for kind, state, reason, until in plans:
@@ -50,8 +53,8 @@ def run_demo_program(wh, store: Store, policy: Policy, as_of: date, progress: Pr
         if pick.empty:
             continue
         row = pick.iloc[0]
-        request_action(store, kind, row.seller_id, row.marketplace_id, reason=reason, actor=ACTOR, until=until,
-                       program=program, today=today)  # fmt: skip
+        request_action(store, kind, row.seller_id, row.marketplace_id, reason=reason, actor=ACTOR,
+                       until=until, program=program, today=today)  # fmt: skip
         done.append(f"{kind} {row.seller_id}/{row.marketplace_id}")
     if len(members):
         row = members.iloc[0]

@@ -49,9 +49,7 @@ def restated_days(wh, since: datetime | None, upto: date) -> pd.DataFrame:
     return out
 
 
-def revision_events(
-    wh, inp, policy: Policy, decisions: pd.DataFrame, restated: pd.DataFrame
-) -> pd.DataFrame:
+def revision_events(wh, inp, policy: Policy, decisions: pd.DataFrame, restated: pd.DataFrame) -> pd.DataFrame:
     """Revision events (event-log rows) of the ``decisions`` whose values the ``restated`` days change.
 
     Parameters
@@ -128,15 +126,22 @@ def revision_events(
                 "policy_version": r.get("policy_version"),
                 "actor": "system",
                 "reason": (
-                    f"restated data changes the values behind the {r['to_state']} decision of {r['event_date']}"
+                    f"restated data changes the values behind the {r['to_state']} decision of "
+                    f"{r['event_date']}"
                     + ("; the values no longer breach: flagged for operator review" if review else "")
                 ),
                 "details": {
                     "event_id": int(r["id"]),
-                    "old": {"numerator": _num(r["numerator"]), "denominator": _num(r["denominator"]),
-                            "value": _num(r["value"])},
-                    "new": {"numerator": _num(r["numerator_new"]), "denominator": _num(r["denominator_new"]),
-                            "value": _num(new_value)},
+                    "old": {
+                        "numerator": _num(r["numerator"]),
+                        "denominator": _num(r["denominator"]),
+                        "value": _num(r["value"]),
+                    },
+                    "new": {
+                        "numerator": _num(r["numerator_new"]),
+                        "denominator": _num(r["denominator_new"]),
+                        "value": _num(new_value),
+                    },
                     "imports": import_ids,
                     "still_breaches": still,
                     "review": review,
@@ -152,7 +157,11 @@ def _channel(policy: Policy, rule_id, metric: str, window) -> str:
     """The channel of the criterion that decided (``all`` when it cannot be told)."""
     for section in ("removal", "eligibility", "admission"):
         for rule, c in policy.criteria(section):
-            if c.metric == metric and (rule_id is None or rule == rule_id) and (c.window_days in (None, window)):
+            if (
+                c.metric == metric
+                and (rule_id is None or rule == rule_id)
+                and (c.window_days in (None, window))
+            ):
                 return c.channel or "all"
     return "all"
 

@@ -34,9 +34,11 @@ Modules: ``models`` (tables), ``migrate`` (Alembic), ``db`` (engine, unit of wor
 (set-based writes), one repository module per table group, ``lock`` (the job lease).
 """
 
-from cxops.store import notify_models  # noqa: F401  (registers the notification tables)
-from cxops.store import cases, documents  # noqa: F401  (tables of 0004 on the metadata)
-from cxops.store.alerts import ALERT_COLUMNS, ALERT_KINDS, append_alerts, load_alerts  # 0005
+from cxops.store import (  # noqa: F401  (tables of 0004 on the metadata)
+    cases,
+    documents,
+    notify_models,  # noqa: F401  (registers the notification tables)
+)
 from cxops.store.actions import (
     apply_manager_actions,
     cancel_action,
@@ -46,6 +48,7 @@ from cxops.store.actions import (
     mark_rejected,
     pending_actions,
 )
+from cxops.store.alerts import ALERT_COLUMNS, ALERT_KINDS, append_alerts, load_alerts  # 0005
 from cxops.store.benefits import BenefitChanges, load_benefits, sync_benefits
 from cxops.store.db import Store, create_store_engine, open_store
 from cxops.store.events import EVENT_COLUMNS, append_events, load_events, record_event
