@@ -29,7 +29,7 @@ from cxops.store.db import normalise_url
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 POLICY = "marketplace-enforcement"
-DAYS = [END - timedelta(days=3), END - timedelta(days=2), END - timedelta(days=1), END]
+DAYS = [END - timedelta(days=2), END - timedelta(days=1), END]
 POINTS = ["before_write", "before_commit", "after_commit", "timer"]
 
 SCRIPT = """
@@ -139,7 +139,7 @@ def test_killed_runs_rerun_to_the_uninterrupted_store(tmp_path, store_url, reque
                 code = _job(wh, url, day, crash=point)
             crashed += code == -signal.SIGKILL
         _job(wh, url, day)
-    assert crashed >= 4  # the job really was killed, several times
+    assert crashed >= 3  # the job really was killed, several times
     got, want = _snapshot(url), _snapshot(ref_url)
     assert not got["events"].duplicated(subset=["idempotency_key"]).any()
     for name in want:

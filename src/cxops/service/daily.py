@@ -413,9 +413,11 @@ class _Daily:
         ev = event_frame(events, program, policy.version)
         counts["events"] = append_events(session, ev, program=program, run_id=run_id)
         if rebuild_from is not None:
+            n_before = self._rebuilds(session, day, rebuild_from)
             counts["events"] += append_events(session, pd.DataFrame([{
                 "kind": "rebuild", "event_date": rebuild_from, "as_of": day,
-                "idempotency_key": f"rebuild:{program}:{run_id}", "policy_version": policy.version,
+                "idempotency_key": f"rebuild:{program}:{day}:{rebuild_from}:{self.phash[:16]}:{n_before}",
+                "policy_version": policy.version,
                 "details": {"rebuild_from": rebuild_from.isoformat(), "as_of": day.isoformat(),
                             "policy_hash": self.phash},
             }]), program=program, run_id=run_id)  # fmt: skip
@@ -441,6 +443,14 @@ class _Daily:
                              recovery_stable_days=getattr(policy.recovery, "stable_days", None))  # fmt: skip
         counts["messages"] = enqueue_for_events(session, ev, _alerts_for_outbox(alerts), ctx).messages
         return counts
+
+    def _rebuilds(self, session, day: date, frm: date) -> int:
+        """Succeeded rebuilds of the same day from the same day so far (a deterministic event key: a rerun
+        after a crash logs the rebuild once, a second rebuild asked for later is logged again)."""
+        t = Run.__table__
+        stmt = select(t.c.id).where(t.c.program == self.program, t.c.as_of == day, t.c.rebuild_from == frm,
+                                    t.c.status == "succeeded")  # fmt: skip
+        return len(session.execute(stmt).all())
 
     def _settle_actions(self, session, run_id, events, lc_actions, pending, day) -> dict[str, int]:
         """Mark the lifecycle actions applied or refused (from their events, one per action, in order) and
