@@ -7,6 +7,8 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 import pytest
+from _wh import warehouse
+from test_metrics_cases import c9_tables
 
 from cxops.notify.messages import ALERT_KINDS as NOTIFY_KINDS
 from cxops.service.alerts import level_alerts, project_breach
@@ -72,24 +74,12 @@ def test_level_alerts_carry_the_finding():
     assert level_alerts(other, "p").idempotency_key.iloc[0] != row.idempotency_key
 
 
-def _c9():
-    import sys
-    from pathlib import Path
-
-    sys.path.insert(0, str(Path(__file__).parent))
-    from test_metrics_cases import c9_tables
-
-    return c9_tables()
-
-
 def test_new_defect_records_on_their_local_day():
-    from _wh import warehouse
-
     from cxops.metrics.compute import load_inputs
     from cxops.metrics.options import MetricOptions
     from cxops.service.alerts import record_alerts, record_alerts_expr
 
-    wh = warehouse(_c9())
+    wh = warehouse(c9_tables())
     inp = load_inputs(wh, MetricOptions())
     members = pd.DataFrame({"seller_id": ["S1"], "marketplace_id": ["US"]})
 
