@@ -35,7 +35,7 @@ RESULTS = HERE / "results" / "daily.json"
 END = "2026-10-31"
 
 
-def run(orders: int, work: Path, policy: str) -> dict:
+def run(orders: int, work: Path, policy: str, only: list[str] | None = None) -> dict:
     sellers = max(orders // ORDERS_PER_SELLER, 1)
     data, wh = work / "data", work / "warehouse.duckdb"
     store = f"sqlite:///{work / 'store.sqlite'}"
@@ -51,6 +51,10 @@ def run(orders: int, work: Path, policy: str) -> dict:
         "replay": [*cxops(), "run", "--as-of", "2026-11-01", "--rebuild-from", "2026-11-01", *common],
     }  # fmt: skip
     out = {"orders": orders, "sellers": sellers, "policy": policy, "steps": {}}
+    if only:  # e.g. the data is kept from an earlier run (--work): only the store steps again
+        steps = {k: v for k, v in steps.items() if k in only}
+        if "store" in only:
+            (work / "store.sqlite").unlink(missing_ok=True)
     for name, argv in steps.items():
         m = measure(argv, work / f"{name}.log")
         out["steps"][name] = m
@@ -59,7 +63,7 @@ def run(orders: int, work: Path, policy: str) -> dict:
             print((work / f"{name}.log").read_text()[-3000:])
             break
     s = out["steps"]
-    if "replay" in s and "eval_day" in s:
+    if {"replay", "eval_day", "day"} <= set(s):
         out["replay_over_eval_day"] = round(s["replay"]["wall_s"] / max(s["eval_day"]["wall_s"], 1e-9), 1)
         out["replay_over_day"] = round(s["replay"]["wall_s"] / max(s["day"]["wall_s"], 1e-9), 1)
     out["when"] = datetime.now(UTC).isoformat(timespec="seconds")
@@ -72,11 +76,12 @@ def main() -> None:
     p.add_argument("--orders", type=int, default=1_000_000)
     p.add_argument("--policy", default="customer-excellence")
     p.add_argument("--work", type=Path, default=None, help="Folder to keep (default: a temporary one).")
+    p.add_argument("--steps", nargs="*", help="Only these steps (the data kept in --work from a run before).")
     a = p.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         work = a.work or Path(tmp)
         work.mkdir(parents=True, exist_ok=True)
-        rec = run(a.orders, work, a.policy)
+        rec = run(a.orders, work, a.policy, a.steps)
     RESULTS.parent.mkdir(exist_ok=True)
     old = json.loads(RESULTS.read_text()) if RESULTS.exists() else []
     RESULTS.write_text(json.dumps([*old, rec], indent=1))

@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from cxops.metrics.defects import population
-from cxops.metrics.records import NOT_COUNTING_DECISIONS
+from cxops.metrics.records import NOT_COUNTING_DECISIONS, utc_window
 from cxops.policy.model import Policy
 
 KEYS = ["seller_id", "marketplace_id"]
@@ -281,7 +281,7 @@ def projected_alerts(
     for rule, c in specs:
         window = c.window_days or 60
         lo = day - timedelta(days=window - 1)
-        r = population(inp, c.metric)
+        r = population(inp.with_window(utc_window(lo, day)), c.metric)  # records of the window only
         if c.channel not in (None, "all"):
             r = r.filter(r.channel == c.channel)
         r = r.filter((r.day >= lo) & (r.day <= day)).semi_join(keys, KEYS)

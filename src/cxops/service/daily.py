@@ -266,6 +266,9 @@ class _Daily:
                 days |= {metrics_as_of(pol, e) for e in before}
         days |= {metrics_as_of(pol, d) for d in run_days[-1:]}
         days = {d for d in days if first is None or d >= first}
+        # a few days (a daily run): each family reads only the records its windows can hold before those
+        # days; many (a build): each family's facts are materialised once, complete, and shared
+        self.job.inp.reuse = all_evaluations or len(days) > 4
         self.job._metrics(sorted(days), [])
         self.job._wide()
 
