@@ -7,6 +7,7 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 import pytest
+from _store import store, store_url  # noqa: F401
 from _wh import warehouse
 from test_metrics_cases import c9_tables
 
@@ -97,3 +98,24 @@ def test_new_defect_records_on_their_local_day():
     # not a member of the program: no alert
     rows = wh.execute(record_alerts_expr(inp, date(2024, 6, 19), date(2024, 6, 19)))
     assert record_alerts(rows, "p", members.assign(seller_id="S9")).empty
+
+
+def test_a_projected_breach_alerts_again_only_after_a_quiet_week(store):  # noqa: F811
+    from cxops.service.daily import PROJECTION_QUIET_DAYS, _quiet
+    from cxops.store import append_alerts
+
+    def projected(day, seller="S1", rule="odr"):
+        return {"seller_id": seller, "marketplace_id": "US", "kind": "projected_breach", "alert_date": day,
+                "rule_id": rule, "projected_date": day + timedelta(days=9),
+                "idempotency_key": f"k{seller}{rule}{day}"}  # fmt: skip
+
+    d0 = date(2026, 10, 1)
+    with store.unit_of_work() as s:
+        append_alerts(s, pd.DataFrame([projected(d0)]), program="p")
+    later = pd.DataFrame([projected(d0 + timedelta(days=1)), projected(d0 + timedelta(days=1), "S2"),
+                          projected(d0 + timedelta(days=1), rule="lsr")])  # fmt: skip
+    with store.unit_of_work() as s:
+        kept = _quiet(s, "p", later, d0 + timedelta(days=1))
+        assert sorted(zip(kept.seller_id, kept.rule_id, strict=True)) == [("S1", "lsr"), ("S2", "odr")]
+        week = d0 + timedelta(days=PROJECTION_QUIET_DAYS)
+        assert len(_quiet(s, "p", pd.DataFrame([projected(week)]), week)) == 1

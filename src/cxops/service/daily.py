@@ -67,6 +67,7 @@ from cxops.store import (
     fail_run,
     finish_run,
     last_run,
+    load_alerts,
     load_events,
     load_memberships,
     mark_applied,
@@ -438,7 +439,7 @@ class _Daily:
             categories = self.wh.execute(s.select("seller_id", "marketplace_id", "primary_category"))
         counts["managers_assigned"] = auto_assign(self.store, program, categories=categories, run_id=run_id,
                                                   session=session).assigned  # fmt: skip
-        alerts = self._alerts(day, events, states)
+        alerts = _quiet(session, program, self._alerts(day, events, states), day)
         counts["alerts"] = (
             append_alerts(session, alerts, program=program, run_id=run_id) if len(alerts) else 0
         )
@@ -490,6 +491,27 @@ class _Daily:
             return pd.DataFrame()
         out = pd.concat(parts, ignore_index=True)
         return out.drop_duplicates("idempotency_key").reset_index(drop=True)
+
+
+#: A projected breach of a seller's rule alerts again only after this many days (choice): the projection
+#: is recomputed every day and its date moves with the data; one alert a week says it, not one a day.
+PROJECTION_QUIET_DAYS = 7
+
+
+def _quiet(session, program: str, alerts: pd.DataFrame, day: date) -> pd.DataFrame:
+    """``alerts`` without the projected breaches of a (seller, marketplace, rule) alerted in the last
+    :data:`PROJECTION_QUIET_DAYS` days (before ``day``)."""
+    if alerts.empty or not (alerts["kind"] == "projected_breach").any():
+        return alerts
+    recent = load_alerts(session, program=program, kinds=["projected_breach"],
+                         since=day - timedelta(days=PROJECTION_QUIET_DAYS - 1))  # fmt: skip
+    recent = recent[[d < day for d in recent["alert_date"]]] if len(recent) else recent
+    if recent.empty:
+        return alerts
+    seen = set(zip(recent["seller_id"], recent["marketplace_id"], recent["rule_id"], strict=True))
+    cols = [alerts[c] for c in ("kind", "seller_id", "marketplace_id", "rule_id")]
+    drop = [k == "projected_breach" and (s, m, r) in seen for k, s, m, r in zip(*cols, strict=True)]
+    return alerts[~np.array(drop, bool)].reset_index(drop=True)
 
 
 def _days(events: pd.DataFrame) -> np.ndarray:
