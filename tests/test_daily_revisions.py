@@ -19,7 +19,8 @@ def _decision(to_state: str, numerator: float, denominator: float, threshold: fl
     return pd.DataFrame(
         [{
             "id": 41, "seller_id": "S1", "marketplace_id": "US", "kind": "transition",
-            "from_state": "enrolled", "to_state": to_state, "rule_id": "odr", "metric": "order_defect_rate", "window_days": 60,
+            "from_state": "enrolled", "to_state": to_state, "rule_id": "odr", "metric": "order_defect_rate",
+            "window_days": 60,
             "numerator": numerator, "denominator": denominator, "value": numerator / denominator,
             "threshold": threshold, "operator": ">", "as_of": AS_OF, "event_date": date(2024, 7, 1),
             "policy_version": "1",
