@@ -43,13 +43,16 @@ def run_demo_program(
     done: list[str] = []
     today = as_of - timedelta(days=DAILY_DAYS - 1)
     plans = [
-        ("exempt", "at_risk", "seasonal supplier outage agreed with the category team",
+        ("exempt", ("at_risk", "enrolled"), "seasonal supplier outage agreed with the category team",
          today + timedelta(days=30)),
         ("reinstate", None, "action plan received: new carrier and a second packing shift", None),
     ]  # fmt: skip
-    for kind, state, reason, until in plans:
-        allowed = ACTION_RULES[kind].allowed if state is None else {state}
-        pick = members[members["state"].isin(allowed)]
+    for kind, states, reason, until in plans:
+        pick = members.iloc[0:0]
+        for state in states or (sorted(ACTION_RULES[kind].allowed),):  # the first state anyone is in
+            pick = members[members["state"].isin([state] if isinstance(state, str) else state)]
+            if len(pick):
+                break
         if pick.empty:
             continue
         row = pick.iloc[0]
