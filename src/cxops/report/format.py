@@ -17,50 +17,20 @@ from typing import Any
 
 import pandas as pd
 
+from cxops.metrics.catalog import CATALOG
+from cxops.metrics.catalog import DEFECT_METRICS as CATALOG_DEFECT_METRICS
 from cxops.report.i18n import OPERATOR_SYMBOLS, Translator, get_translator, parse_params, render_unknown
 
 NULL = "—"
 
-#: Display kind of every catalog metric (mirrors ``cxops.metrics.catalog``; a test keeps them in sync).
-METRIC_KINDS: dict[str, str] = {
-    "order_defect_rate": "rate",
-    "negative_feedback_rate": "rate",
-    "a_to_z_claim_rate": "rate",
-    "chargeback_rate": "rate",
-    "late_shipment_rate": "rate",
-    "pre_fulfillment_cancel_rate": "rate",
-    "valid_tracking_rate": "rate",
-    "on_time_delivery_rate": "rate",
-    "on_time_delivery_overdue": "count",
-    "late_response_rate": "rate",
-    "median_first_response_hours": "hours",
-    "customer_satisfaction_index": "index",
-    "order_count": "count",
-    "account_health_warnings": "count",
-    "ip_complaints": "count",
-    "major_violations": "count",
-    "tenure_days": "days",
-}
+#: Display kind of every catalog metric (from :data:`cxops.metrics.catalog.CATALOG`).
+METRIC_KINDS: dict[str, str] = {name: m.kind for name, m in CATALOG.items()}
 
-#: Metrics where a higher value is better (their numerator counts good units).
-HIGHER_IS_BETTER: frozenset[str] = frozenset(
-    {
-        "valid_tracking_rate",
-        "on_time_delivery_rate",
-        "customer_satisfaction_index",
-        "order_count",
-        "tenure_days",
-    }
-)
+#: Metrics where a higher value is better (their numerator counts good units; from the catalog).
+HIGHER_IS_BETTER: frozenset[str] = frozenset(name for name, m in CATALOG.items() if m.higher_is_better)
 
-#: Metrics whose numerator counts defective records listed by ``explain``.
-DEFECT_METRICS: tuple[str, ...] = (
-    "order_defect_rate",
-    "late_shipment_rate",
-    "pre_fulfillment_cancel_rate",
-    "valid_tracking_rate",
-    "on_time_delivery_rate",
-)
+#: Metrics whose numerator counts defective records listed by ``explain`` (from the catalog).
+DEFECT_METRICS: tuple[str, ...] = CATALOG_DEFECT_METRICS
 
 
 def _tr(lang: str | Translator) -> Translator:
@@ -496,8 +466,28 @@ def criterion_threshold(row: Mapping[str, Any], *, lang: str | Translator = "en"
     return text
 
 
+def provisional_text(value_text: str, row: Mapping[str, Any], *, lang: str | Translator = "en") -> str:
+    """``value_text`` marked provisional with the row's ``coverage`` when the row is provisional (a
+    metric row with ``status = "provisional"``, a criterion row with ``provisional`` true); else as is."""
+    flag = row.get("provisional")
+    provisional = (not _isnull(flag) and bool(flag)) or str(row.get("status")) == "provisional"
+    if not provisional:
+        return value_text
+    tr = _tr(lang)
+    return tr(
+        "fmt.provisional_value",
+        value=value_text,
+        coverage=format_value(row.get("coverage"), kind="rate", lang=tr),
+    )
+
+
 def criterion_value(row: Mapping[str, Any], *, lang: str | Translator = "en") -> str:
-    """The criterion's metric value for display; a null value shows its result word as the reason."""
+    """The criterion's metric value for display; a null value shows its result word as the reason; a
+    provisional value is marked with its coverage (:func:`provisional_text`)."""
+    return provisional_text(_criterion_value(row, lang=lang), row, lang=lang)
+
+
+def _criterion_value(row: Mapping[str, Any], *, lang: str | Translator = "en") -> str:
     value = row.get("value")
     if _isnull(value):
         result = row.get("result")
@@ -570,6 +560,7 @@ def criterion_reason_text(reason: Mapping[str, Any], *, lang: str | Translator =
         "denominator": format_count(p.get("denominator")),
         "min_denominator": format_count(p.get("min_denominator")),
         "marketplace": str(p.get("marketplace_id") or p.get("marketplace") or NULL),
+        "coverage": format_value(p.get("coverage"), kind="rate", lang=tr),
     }
     text = tr.maybe(f"criterion.{key}", None, **shown)
     if text is None:
