@@ -176,6 +176,9 @@ def population(inp, metric: str) -> ir.Table:
     KeyError
         For a metric that is not a rate of defective records.
     """
-    build, is_defect, _, _ = _SOURCES[metric]
-    r = build(inp)
-    return r.select("seller_id", "marketplace_id", "channel", "day", is_defect=is_defect(r).cast("int64"))
+    d = CATALOG[metric]
+    if d.defect_rows is None:
+        raise KeyError(metric)
+    r = POPULATIONS[d.family](inp)
+    flag = _condition(r, d.defect_rows.flag)
+    return r.select("seller_id", "marketplace_id", "channel", "day", is_defect=flag.cast("int64"))
