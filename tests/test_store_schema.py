@@ -26,6 +26,8 @@ TABLES = {
     "notify_contacts", "webhook_endpoints", "outbox", "outbox_attempts",
     # cases and documents (0004)
     "cases", "case_status_changes", "case_entries", "case_files", "documents",
+    # alerts of the daily job (0005)
+    "alerts",
 }  # fmt: skip
 
 

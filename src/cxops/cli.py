@@ -16,6 +16,9 @@ from typer.core import TyperGroup
 from typer.exceptions import TyperException
 
 from cxops.cli_cases import case_app, documents_app
+from cxops.cli_daily import alerts as daily_alerts
+from cxops.cli_daily import run as daily_run
+from cxops.cli_daily import seller_events
 from cxops.cli_notify import notify_app, worker
 from cxops.cli_operations import managers_app, seller_app, store_app
 from cxops.cli_web import serve, tokens_app, users_app
@@ -165,6 +168,9 @@ app.add_typer(documents_app, name="documents")
 app.command("serve")(serve)
 app.add_typer(notify_app, name="notify")
 app.command("worker")(worker)
+app.command("run")(daily_run)
+app.command("alerts")(daily_alerts)
+seller_app.command("events")(seller_events)
 
 console = Console()
 err = Console(stderr=True)
@@ -798,11 +804,42 @@ def demo(
     statuses = run.latest_statuses()
     show(status_summary_table(statuses, lang=lang.value))
     console.print(f"report: {path}")
+    store_url = _demo_program(wh, pol, as_of, url, replace=warehouse is None)
     _demo_users(url, zip(statuses["seller_id"], statuses["state"], strict=True))
     console.print(
         f"next: cxops explain SELLER --as-of {as_of} --warehouse {url}"
         f"   (seller ids: {out}/report/statuses.csv)"
     )
+    console.print(
+        f"then: cxops alerts --store {store_url}   ·   cxops seller events SELLER --marketplace US "
+        f"--store {store_url}"
+    )
+
+
+def _demo_program(wh, pol, as_of: date, warehouse_url: str, replace: bool) -> str:
+    """The daily job over the demo history into a store beside the warehouse (see
+    :mod:`cxops.service.demo_program`); returns the store URL."""
+    from cxops.service.demo_program import run_demo_program
+    from cxops.service.stores import open_configured, store_url, upgrade_store
+
+    url = store_url(None, warehouse_url)
+    if replace and url.startswith("sqlite:///"):
+        Path(url.removeprefix("sqlite:///")).unlink(missing_ok=True)
+    upgrade_store(url)
+    s = open_configured(url)
+    try:
+        with _progress() as bar:
+            res = run_demo_program(wh, s, pol, as_of, progress=_bar(bar))
+    finally:
+        s.dispose()
+    runs = res.build.days + res.daily.days
+    total = {k: sum(d.counts.get(k, 0) for d in runs) for k in ("memberships", "events", "alerts")}
+    console.print(
+        f"operations store {url}: {len(runs)} daily run(s), {total['memberships']} membership writes, "
+        f"{total['events']} events, {total['alerts']} alerts; "
+        f"operator actions: {', '.join(res.actions) or 'none'}"
+    )
+    return url
 
 
 def _demo_users(warehouse_url: str, statuses) -> None:

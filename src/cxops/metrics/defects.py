@@ -162,3 +162,23 @@ def sort_defects(df: pd.DataFrame) -> pd.DataFrame:
     # record_id last: the shipments of one order in a stable order
     keys = ["metric", "window_days", "drops_out_on", "order_id", "record_id"]
     return df.sort_values(keys, kind="stable").reset_index(drop=True)
+
+
+def population(inp, metric: str) -> ir.Table:
+    """The records a defect-driven rate is computed over, each with ``is_defect`` (0/1).
+
+    Columns ``seller_id, marketplace_id, channel, day, is_defect``: e.g. for the order defect rate every
+    order on its order day, defective or not. ``metric`` is one of the metrics :func:`defects_expr`
+    lists (the same population and defect condition).
+
+    Raises
+    ------
+    KeyError
+        For a metric that is not a rate of defective records.
+    """
+    d = CATALOG[metric]
+    if d.defect_rows is None:
+        raise KeyError(metric)
+    r = POPULATIONS[d.family](inp)
+    flag = _condition(r, d.defect_rows.flag)
+    return r.select("seller_id", "marketplace_id", "channel", "day", is_defect=flag.cast("int64"))

@@ -124,16 +124,7 @@ def run_evaluation(
         If the metrics day of ``as_of`` is past the last complete day and ``allow_stale`` is false.
     """
     t0 = time.perf_counter()
-    scan = scan_tables(wh)  # one read of each table: freshness and fingerprint
-    if "orders" not in scan.frames:
-        raise NotFoundError(
-            f"no orders in the warehouse {wh.url}", hint="import data first: cxops import …, cxops demo"
-        )
-    try:
-        zones = marketplace_zones(wh, _used_marketplaces(scan))
-    except KeyError as e:
-        raise NotFoundError(str(e).strip("'\"")) from None
-    fresh = data_freshness(wh, zones, scan.extremes())
+    scan, fresh = data_state(wh)
     lag = policy.cadence.metrics_lag_days
     day = metrics_as_of(policy, as_of)
     fresh.check(day, f"an evaluation as of {as_of} (metrics as of {day})", allow_stale)
@@ -174,6 +165,26 @@ def run_evaluation(
         sellers=ids,
         temporary=not persist,
     )
+
+
+def data_state(wh):
+    """One read of each warehouse table: ``(scan, freshness)`` (fingerprint, first and last data day).
+
+    Raises
+    ------
+    NotFoundError
+        If no orders have been imported, or a marketplace used by the data is unknown.
+    """
+    scan = scan_tables(wh)
+    if "orders" not in scan.frames:
+        raise NotFoundError(
+            f"no orders in the warehouse {wh.url}", hint="import data first: cxops import …, cxops demo"
+        )
+    try:
+        zones = marketplace_zones(wh, _used_marketplaces(scan))
+    except KeyError as e:
+        raise NotFoundError(str(e).strip("'\"")) from None
+    return scan, data_freshness(wh, zones, scan.extremes())
 
 
 class _Job:

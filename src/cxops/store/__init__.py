@@ -44,6 +44,7 @@ from cxops.store.actions import (
     mark_rejected,
     pending_actions,
 )
+from cxops.store.alerts import ALERT_COLUMNS, ALERT_KINDS, append_alerts, load_alerts  # 0005
 from cxops.store.benefits import BenefitChanges, load_benefits, sync_benefits
 from cxops.store.db import Store, create_store_engine, open_store
 from cxops.store.events import EVENT_COLUMNS, append_events, load_events, record_event
@@ -70,6 +71,10 @@ from cxops.store.runs import (
 )
 
 __all__ = [
+    "ALERT_COLUMNS",
+    "ALERT_KINDS",
+    "append_alerts",
+    "load_alerts",
     "EVENT_COLUMNS",
     "MEMBERSHIP_COLUMNS",
     "BenefitChanges",

@@ -1,0 +1,92 @@
+"""The daily job: one new day from the stored state against the full replay, in the same run.
+
+Generates a synthetic marketplace (``cxops synth``, 200 orders per seller, 730 days ending 2026-10-31),
+imports it, then runs, each as its own ``cxops`` subprocess measured from outside (wall, CPU, peak RSS
+from ``wait4``), against a SQLite store beside the warehouse:
+
+1. ``build``   — ``cxops run --as-of 2026-10-30``: no stored state yet, the initial build (a replay of
+   the whole history, the baseline a job without a store would pay every day);
+2. ``day``     — ``cxops run --as-of 2026-10-31``: one new day (actions, recovery check, alerts);
+3. ``eval_day``— ``cxops run --as-of 2026-11-01``: one new day that is an evaluation day (monthly
+   evaluation, benefits);
+4. ``replay``  — ``cxops run --as-of 2026-11-01 --rebuild-from 2026-11-01``: the full replay to the same
+   day, for the ratio.
+
+::
+
+    .venv/bin/python bench/daily.py --orders 1000000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from e2e import ORDERS_PER_SELLER, cxops, measure  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "results" / "daily.json"
+END = "2026-10-31"
+
+
+def run(orders: int, work: Path, policy: str, only: list[str] | None = None) -> dict:
+    sellers = max(orders // ORDERS_PER_SELLER, 1)
+    data, wh = work / "data", work / "warehouse.duckdb"
+    store = f"sqlite:///{work / 'store.sqlite'}"
+    common = ["-w", str(wh), "--store", store, "--policy", policy]
+    steps = {
+        "synth": [*cxops(), "synth", "--sellers", str(sellers), "--days", "730", "--end", END,
+                  "--orders-per-seller", str(ORDERS_PER_SELLER), "--out", str(data)],
+        "import": [*cxops(), "import", "canonical", str(data), "-w", str(wh), "--quarantine", str(work / "q")],
+        "store": [*cxops(), "store", "upgrade", "--store", store],
+        "build": [*cxops(), "run", "--as-of", "2026-10-30", *common],
+        "day": [*cxops(), "run", "--as-of", "2026-10-31", *common],
+        "eval_day": [*cxops(), "run", "--as-of", "2026-11-01", *common],
+        "replay": [*cxops(), "run", "--as-of", "2026-11-01", "--rebuild-from", "2026-11-01", *common],
+    }  # fmt: skip
+    out = {"orders": orders, "sellers": sellers, "policy": policy, "steps": {}}
+    if only:  # e.g. the data is kept from an earlier run (--work): only the store steps again
+        steps = {k: v for k, v in steps.items() if k in only}
+        if "store" in only:
+            (work / "store.sqlite").unlink(missing_ok=True)
+    for name, argv in steps.items():
+        m = measure(argv, work / f"{name}.log")
+        out["steps"][name] = m
+        print(name, m, flush=True)
+        if m["exit"] != 0:
+            print((work / f"{name}.log").read_text()[-3000:])
+            break
+    s = out["steps"]
+    if {"replay", "eval_day", "day"} <= set(s):
+        out["replay_over_eval_day"] = round(s["replay"]["wall_s"] / max(s["eval_day"]["wall_s"], 1e-9), 1)
+        out["replay_over_day"] = round(s["replay"]["wall_s"] / max(s["day"]["wall_s"], 1e-9), 1)
+    out["when"] = datetime.now(UTC).isoformat(timespec="seconds")
+    out["machine"] = f"{platform.machine()} {platform.system()}"
+    return out
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--orders", type=int, default=1_000_000)
+    p.add_argument("--policy", default="customer-excellence")
+    p.add_argument("--work", type=Path, default=None, help="Folder to keep (default: a temporary one).")
+    p.add_argument("--steps", nargs="*", help="Only these steps (the data kept in --work from a run before).")
+    a = p.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        work = a.work or Path(tmp)
+        work.mkdir(parents=True, exist_ok=True)
+        rec = run(a.orders, work, a.policy, a.steps)
+    RESULTS.parent.mkdir(exist_ok=True)
+    old = json.loads(RESULTS.read_text()) if RESULTS.exists() else []
+    RESULTS.write_text(json.dumps([*old, rec], indent=1))
+    print(json.dumps(rec, indent=1))
+
+
+if __name__ == "__main__":
+    main()
