@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import datetime as dt
 import io
 import json
@@ -95,11 +97,10 @@ def test_vocabulary_is_complete():
         + [f"status.{s}" for s in ("ok", "no_data", "not_measured")]
         + [f"channel.{c}" for c in ("all", "mfn", "afn")]
         + [
-            f"unit.{m}.{w}_{f}"
+            f"unit.{m}.{w}"
             for m, k in METRIC_KINDS.items()
             if k in ("rate", "count", "days")
             for w in ("bad", "good", "total")
-            for f in ("one", "other")
         ]
     )
     assert [k for k in needed if k not in keys] == []
@@ -144,7 +145,9 @@ def test_translator_and_t():
 
 def test_fallback_to_english_reports_the_missing_key(caplog):
     tr = Translator("zh")
-    tr._cat = {k: v for k, v in tr._cat.items() if k != "ui.back_to_top"}
+    tr._c = dataclasses.replace(
+        tr._c, singular={k: v for k, v in tr._c.singular.items() if k != "ui.back_to_top"}
+    )
     with caplog.at_level("WARNING"):
         assert tr("ui.back_to_top") == "Back to top"
     assert "ui.back_to_top" in tr.missing
@@ -167,8 +170,17 @@ def test_language_aliases_and_errors():
     assert normalize_lang("zh_CN") == "zh"
     assert normalize_lang("zh-Hans") == "zh"
     assert normalize_lang(None) == "en"
+    assert [normalize_lang(x) for x in ("fr", "fr-CA", "de_AT", "ja-JP", "Japanese")] == [
+        "fr",
+        "fr",
+        "de",
+        "ja",
+        "ja",
+    ]
     with pytest.raises(ValueError, match="supported"):
-        normalize_lang("fr")
+        normalize_lang("pt")
+    with pytest.raises(ValueError, match="supported"):
+        normalize_lang("zh-TW")  # Traditional Chinese is not the Simplified catalog
 
 
 def test_metric_tables_match_metric_catalog():

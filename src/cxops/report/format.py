@@ -362,11 +362,9 @@ def _compare(x: float, op: str, thr: float) -> bool | None:
 
 
 def _unit(tr: Translator, metric: str, which: str, n: int) -> str:
-    form = "one" if n == 1 else "other"
-    for key in (f"unit.{metric}.{which}_{form}", f"unit.default.{which}_{form}"):
-        text = tr.maybe(key)
-        if text is not None:
-            return text
+    for key in (f"unit.{metric}.{which}", f"unit.default.{which}"):
+        if tr.knows(key):
+            return tr.plural(key, n)
     return which
 
 

@@ -81,7 +81,7 @@ def _param(value: Any, tr: Translator) -> str:
         return render_message(value, lang=tr)
     if isinstance(value, Count):
         n = 0 if is_null(value.n) else round(float(value.n))
-        return tr(f"reconcile.count.{value.noun}.{'one' if n == 1 else 'other'}", n=format_count(n))
+        return tr.plural(f"reconcile.count.{value.noun}", n)
     if isinstance(value, Counts):
         if is_null(value.denominator):
             return format_count(value.numerator)
@@ -207,9 +207,9 @@ def reconcile_summary(result: Reconciliation | pd.DataFrame, *, lang: str | Tran
     counts = df["verdict"].value_counts() if n else pd.Series(dtype=int)
     per = {v: format_count(int(counts.get(v, 0))) for v in VERDICTS}
     lines = [
-        tr(
-            "reconcile.summary.counts_one" if n == 1 else "reconcile.summary.counts_other",
-            n=format_count(n),
+        tr.plural(
+            "reconcile.summary.counts",
+            n,
             agree=per["agrees"],
             differ=per["differs"],
             not_computable=per["not_computable"],
