@@ -134,7 +134,7 @@ def test_gap_sentence_for_a_defect_rate_and_a_missing_volume():
     vol = {"metric": "order_count", "operator": ">", "threshold": 1500, "value": 1400}
     assert gap_sentence(101, **vol) == "needs 101 more orders to get above 1,500"
     assert gap_sentence(1101, **{**vol, "threshold": 2500}) == "needs 1,101 more orders to get above 2,500"
-    assert gap_sentence(1101, lang="ja", **{**vol, "threshold": 2500}) == "2,500を超えるには注文があと1,101件必要です"
+    assert gap_sentence(1101, lang="ja", **{**vol, "threshold": 2500}) == "2,500を超える値になるには注文があと1,101件必要です"
 
 
 # --- the TOML importer ----------------------------------------------------------------------------

@@ -182,21 +182,25 @@ def write_language(data: LanguageFile, english: LanguageFile | None = None, path
     return True
 
 
-def flatten_toml(table: Mapping, prefix: str = "") -> dict[str, str | dict[str, str]]:
+def flatten_toml(
+    table: Mapping, prefix: str = "", plural_keys: frozenset[str] | set[str] = frozenset()
+) -> dict[str, str | dict[str, str]]:
     """Flatten a TOML message table to ``{key: template}``, counted messages as ``{key: {category: …}}``.
 
     A table whose keys are CLDR categories (``one``/``other`` …) is one counted message; so is a pair
-    of keys ``<name>_one`` / ``<name>_other`` in one table (the old catalogs' two spellings).
+    of keys ``<name>_one`` / ``<name>_other`` in one table (the old catalogs' two spellings), and a
+    table of categories at a key of ``plural_keys`` (a language with one form writes only ``other``).
     """
     out: dict[str, str | dict[str, str]] = {}
     scalars = {k: v for k, v in table.items() if not isinstance(v, Mapping)}
     for key, value in table.items():
         full = f"{prefix}{key}"
         if isinstance(value, Mapping):
-            if "other" in value and len(value) >= 2 and set(value) <= set(CLDR_CATEGORIES):
+            categories = "other" in value and set(value) <= set(CLDR_CATEGORIES)
+            if categories and (len(value) >= 2 or full in plural_keys):
                 out[full] = {str(c): str(t) for c, t in value.items()}
             else:
-                out.update(flatten_toml(value, full + "."))
+                out.update(flatten_toml(value, full + ".", plural_keys))
             continue
         stem, _, category = str(key).rpartition("_")
         if stem and category in CLDR_CATEGORIES and f"{stem}_other" in scalars:

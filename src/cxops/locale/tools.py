@@ -131,15 +131,15 @@ def import_toml(files: list[Path], lang: str | None = None, *, replace: bool = T
         For an unknown language, a file that is not TOML, or a key in a translation that English lacks.
     """
     jobs = []
+    english = _load(DEFAULT_LANG)
     for f in files:
         code = normalize_lang(lang or Path(f).stem)
         try:
             table = tomllib.loads(Path(f).read_text("utf-8"))
         except (OSError, tomllib.TOMLDecodeError) as exc:
             raise ValueError(f"{f}: {exc}") from exc
-        jobs.append((code != DEFAULT_LANG, code, f, flatten_toml(table)))
+        jobs.append((code != DEFAULT_LANG, code, f, flatten_toml(table, plural_keys=english.plural_keys)))
     log: list[str] = []
-    english = _load(DEFAULT_LANG)
     for _, code, f, incoming in sorted(jobs, key=lambda j: j[0]):
         if code == DEFAULT_LANG:
             data = english
