@@ -571,7 +571,7 @@ def _has_cjk(text: str) -> bool:
 def criterion_reason_text(reason: Mapping[str, Any], *, lang: str | Translator = "en") -> str:
     """Render a criterion reason ``{"key", "params"}`` of :mod:`cxops.policy.explain` in ``lang``.
 
-    The criterion is named by its policy ``label`` in English (or when the label is already Chinese),
+    The criterion is named by its policy ``label`` in English (and in Chinese when the label is Chinese),
     otherwise by its localised metric name, window and channel; values and thresholds are formatted
     from the raw numbers (rates as percent), the operator as a symbol.
     """
@@ -581,7 +581,7 @@ def criterion_reason_text(reason: Mapping[str, Any], *, lang: str | Translator =
     metric = p.get("metric")
     test = p.get("test") or "value"
     label = p.get("label")
-    if not _isnull(label) and label and (tr.lang == "en" or _has_cjk(str(label))):
+    if not _isnull(label) and label and (tr.lang == "en" or (tr.lang == "zh" and _has_cjk(str(label)))):
         name = str(label)
     elif not _isnull(metric):
         name = criterion_name(p, lang=tr)
@@ -668,3 +668,18 @@ def reason_text(
         if _template_params(template) <= set(shown):
             return tr(key, **shown)
     return tr(candidates[0][0], **shown)
+
+
+def note_text(note: Any, *, lang: str | Translator = "en") -> str:
+    """A note of an evaluation run (``{"key", "params"}``) in ``lang``; a plain string as it is.
+
+    Day parameters (ISO strings) are shown as they are; counts with the language's grouping.
+    """
+    if not isinstance(note, Mapping):
+        return str(note)
+    tr = _tr(lang)
+    params = {
+        k: format_count(v, lang=tr) if isinstance(v, int) and not isinstance(v, bool) else v
+        for k, v in parse_params(note.get("params")).items()
+    }
+    return tr(str(note.get("key", "")), **params)

@@ -316,6 +316,9 @@ class Translator:
 
     def kind(self, name: Any) -> str:
         """Display name of a defect kind (raw name with underscores as spaces if unknown)."""
+        parts = str(name).split()
+        if len(parts) > 1:  # an order with several defects: "negative_feedback a_to_z_claim"
+            return self.join(self.kind(p) for p in parts)
         text = self.maybe(f"kind.{name}")
         return text if text is not None else str(name).replace("_", " ")
 
