@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from cxops.canonical.schema import TABLES
 from cxops.cli import app
 from cxops.locale import pofiles, tools
 from cxops.locale.catalog import COMPLETE_LANGUAGES, LANGUAGES, compiled
@@ -185,7 +186,7 @@ LATIN = re.compile(r"[A-Za-z]{2,}")
 
 
 def _run(*args: str) -> str:
-    res = CliRunner().invoke(app, list(args))
+    res = CliRunner().invoke(app, list(args), env={"COLUMNS": "400"})  # no wrapped cells
     assert res.exit_code == 0, res.output
     return res.output
 
@@ -217,3 +218,27 @@ def test_chinese_evaluate_and_explain_hold_no_english(synth_wh, tmp_path):
         )
     leaks = {name: sorted(_leaks(t)) for name, t in texts.items() if _leaks(t)}
     assert leaks == {}
+
+
+def test_chinese_reconcile_holds_no_english(tmp_path):
+    url = str(tmp_path / "a.duckdb")
+    data = Path(__file__).parent / "data" / "amazon"
+    _run(
+        "import",
+        "amazon",
+        "--seller",
+        "A1B2C3",
+        "--marketplace",
+        "US",
+        str(data),
+        "-w",
+        url,
+        "--quarantine",
+        str(tmp_path / "q"),
+    )
+    out = _run("reconcile", "--lang", "zh", "-w", url)
+    assert "正常" in out  # the reported account status, in Chinese
+    tables = "|".join(TABLES)  # canonical table names are ids
+    allowed = re.compile(ALLOWED.pattern + rf"|\bA1B2C3\b|\b(?:{tables})\b")
+    leaks = {w for line in out.splitlines() for w in LATIN.findall(allowed.sub("", line))}
+    assert leaks == set()
