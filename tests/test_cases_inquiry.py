@@ -10,14 +10,15 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 import pytest
 from _cases import events
+from _synth import generate_tables as generate
+from _synth import write_tables
 
-from cxops.demo.synth import generate, write_tables
 from cxops.errors import InputError, NotFoundError
 from cxops.ingest.canonical_files import import_canonical
-from cxops.jobs import run_evaluation
 from cxops.policy.evaluate import evaluate_policy
 from cxops.policy.load import load_policy
 from cxops.service import cases as C
+from cxops.service.evaluation import run_evaluation
 from cxops.warehouse import connect
 
 AS_OF = date(2026, 10, 31)
@@ -45,14 +46,14 @@ def full(market):
 @pytest.fixture(scope="module")
 def standing(market):
     _, wh = market
-    return C.latest_standing(wh, POLICY, "S0003", "UK", AS_OF)
+    return C.latest_standing(wh, POLICY, "S0006", "UK", AS_OF)
 
 
 @pytest.mark.slow
 def test_standing_of_one_seller_equals_the_full_evaluation(market, full, standing):
-    m = full.metrics
+    m = full.frame("metrics")
     here = m[
-        (m["seller_id"] == "S0003")
+        (m["seller_id"] == "S0006")
         & (m["marketplace_id"] == "UK")
         & (pd.to_datetime(m["as_of"]).dt.date == AS_OF)
     ]
@@ -67,9 +68,9 @@ def test_standing_of_one_seller_equals_the_full_evaluation(market, full, standin
             check_names=False,
         )
     assert got["result"].tolist() == expect["result"].tolist()
-    final = full.final.set_index(["seller_id", "marketplace_id"]).loc[("S0003", "UK")]
+    final = full.frame("final").set_index(["seller_id", "marketplace_id"]).loc[("S0006", "UK")]
     assert (standing.state, standing.since) == (final["state"], pd.Timestamp(final["since"]).date())
-    proj = full.projected.set_index(["seller_id", "marketplace_id"]).loc[("S0003", "UK")]
+    proj = full.frame("projected").set_index(["seller_id", "marketplace_id"]).loc[("S0006", "UK")]
     assert standing.projected_state == proj["projected_state"]
     assert standing.next_evaluation == date(2026, 11, 1) and standing.last_evaluation == date(2026, 10, 1)
 
@@ -77,7 +78,7 @@ def test_standing_of_one_seller_equals_the_full_evaluation(market, full, standin
 def test_standing_values_from_the_generated_orders(market, standing):
     tables, _ = market
     o = tables["orders"]
-    o = o[(o["seller_id"] == "S0003") & (o["marketplace_id"] == "UK")]
+    o = o[(o["seller_id"] == "S0006") & (o["marketplace_id"] == "UK")]
     local_day = (
         pd.to_datetime(o["purchased_at"])
         .dt.tz_localize("UTC")
@@ -89,7 +90,7 @@ def test_standing_values_from_the_generated_orders(market, standing):
     vol = crit["order_volume"]
     assert vol["value"] == in_90 and vol["operator"] == ">" and vol["threshold"] == 1500
     assert vol["result"] == "fail" and vol["gap"] == 1501 - in_90  # one more than 1,500 orders needed
-    reg = tables["sellers"].set_index("seller_id").loc["S0003", "registered_at"]
+    reg = tables["sellers"].set_index("seller_id").loc["S0006", "registered_at"]
     reg_day = pd.Timestamp(reg).tz_localize("UTC").tz_convert("Europe/London").date()
     assert crit["tenure"]["value"] == (AS_OF - reg_day).days and crit["tenure"]["result"] == "pass"
     odr = crit["odr"]  # fewer than 100 orders in 60 days: "not enough data", never pass or fail
@@ -99,7 +100,7 @@ def test_standing_values_from_the_generated_orders(market, standing):
 
 def test_inquiry_is_answered_at_once_stored_and_sent(store, standing):
     v = C.open_inquiry(
-        store, None, POLICY, "S0003", "UK", as_of=AS_OF, actor="seller-s0003", standing=lambda *args: standing
+        store, None, POLICY, "S0006", "UK", as_of=AS_OF, actor="seller-s0006", standing=lambda *args: standing
     )
     assert (v.kind, v.status, v.source, v.owner) == ("inquiry", "answered", "seller", None)
     assert v.answer == standing.to_json()
@@ -121,7 +122,7 @@ def test_inquiry_end_to_end(store, market):
         wh,
         POLICY,
         "S0009",
-        "JP",
+        "FR",
         as_of=AS_OF,
         actor="op",
         by="operator",
@@ -136,8 +137,8 @@ def test_unknown_seller_or_marketplace(store, market):
     _, wh = market
     with pytest.raises(NotFoundError, match="unknown seller: no data for seller NOBODY"):
         C.latest_standing(wh, POLICY, "NOBODY", "US", AS_OF)
-    with pytest.raises(NotFoundError, match=r"seller S0009 has no data on marketplace US .*\(it has: JP\)"):
+    with pytest.raises(NotFoundError, match=r"seller S0009 has no data on marketplace US .*\(it has: FR\)"):
         C.open_inquiry(store, wh, POLICY, "S0009", "US", as_of=AS_OF, actor="op")
     with pytest.raises(InputError, match="actor"):
-        C.open_inquiry(store, wh, POLICY, "S0009", "JP", as_of=AS_OF, actor="")
+        C.open_inquiry(store, wh, POLICY, "S0009", "FR", as_of=AS_OF, actor="")
     assert events(store).empty

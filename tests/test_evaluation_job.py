@@ -17,8 +17,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from _synth import generate_tables as generate
+from _synth import write_tables
 
-from cxops.demo.synth import generate, write_tables
 from cxops.ingest.canonical_files import import_canonical
 from cxops.lifecycle.benefits import compute_benefits
 from cxops.lifecycle.cadence import evaluation_dates, metrics_as_of

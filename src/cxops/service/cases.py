@@ -251,46 +251,53 @@ def standing_from_frames(
 def latest_standing(wh, policy: Policy, seller_id: str, marketplace_id: str, as_of: date) -> Standing:
     """The seller's standing as of ``as_of``, from an evaluation of this seller alone.
 
-    Today this replays the seller's history (:func:`cxops.jobs.run_evaluation` with
-    ``seller_ids=[seller_id]``, seconds per seller); with persisted runs it reads the latest run
-    (the one function to switch).
+    Reads a stored run of the warehouse's current data when one answers, else evaluates this seller
+    alone without storing anything (:func:`cxops.service.evaluation.run_evaluation`); the criteria are
+    the policy applied to the seller's metrics as of ``as_of`` (what the projection judges).
 
     Raises
     ------
     NotFoundError
         No data for the seller up to ``as_of`` (an unknown seller), or none on that marketplace.
     """
-    from cxops.jobs import run_evaluation
     from cxops.policy.evaluate import evaluate_policy
+    from cxops.service.evaluation import run_evaluation
 
     try:
-        run = run_evaluation(wh, policy, as_of, seller_ids=[seller_id])
-    except LookupError:  # KeyError too: no orders at all
+        run = run_evaluation(wh, policy, as_of, [seller_id], persist=False)
+    except NotFoundError:
         raise NotFoundError(
             f"unknown seller: no data for seller {seller_id} up to {as_of}",
             hint="check the seller id and --as-of (the seller must have orders by then)",
         ) from None
-    m = run.metrics
-    mine = m[(m["seller_id"] == seller_id) & (pd.to_datetime(m["as_of"]).dt.date == as_of)]
-    here = mine[mine["marketplace_id"] == marketplace_id]
-    if here.empty:
-        where = ", ".join(sorted(set(mine["marketplace_id"]))) or "none"
-        raise NotFoundError(
-            f"seller {seller_id} has no data on marketplace {marketplace_id} up to {as_of} (it has: {where})"
+    try:
+        mine = run.frame("metrics", [seller_id], lambda t: t.as_of == as_of)
+        here = mine[mine["marketplace_id"] == marketplace_id]
+        if here.empty:
+            if mine.empty:
+                raise NotFoundError(
+                    f"unknown seller: no data for seller {seller_id} up to {as_of}",
+                    hint="check the seller id and --as-of (the seller must have orders by then)",
+                )
+            where = ", ".join(sorted(set(mine["marketplace_id"])))
+            raise NotFoundError(
+                f"seller {seller_id} has no data on marketplace {marketplace_id} up to {as_of} "
+                f"(it has: {where})"
+            )
+        criteria = evaluate_policy(policy, here)
+        return standing_from_frames(
+            policy,
+            seller_id,
+            marketplace_id,
+            as_of,
+            criteria,
+            run.frame("final", [seller_id]),
+            run.frame("projected", [seller_id]),
+            max(run.evaluation_dates) if run.evaluation_dates else None,
+            run.next_evaluation,
         )
-    criteria = evaluate_policy(policy, here)
-    last = max(run.evaluation_dates) if run.evaluation_dates else None
-    return standing_from_frames(
-        policy,
-        seller_id,
-        marketplace_id,
-        as_of,
-        criteria,
-        run.final,
-        run.projected,
-        last,
-        run.next_evaluation,
-    )
+    finally:
+        run.discard()
 
 
 # -- reading cases -------------------------------------------------------------------------------------
@@ -1230,8 +1237,9 @@ def _decide(
     with store.unit_of_work() as session:
         c = _open_appeal_case(session, case_id, verdict)
         action = request_action(
-            _Joined(session), kind, c.seller_id, c.marketplace_id, reason=f"appeal {c.id} {verdict}: {reason}",
-            actor=actor, program=c.program, idempotency_key=f"appeal:{c.id}:{kind}",
+            _Joined(session), kind, c.seller_id, c.marketplace_id,
+            reason=f"appeal {c.id} {verdict}: {reason}", actor=actor, program=c.program,
+            idempotency_key=f"appeal:{c.id}:{kind}",
         )  # fmt: skip
         c.action_id = action.action_id
         repo.add_entry(session, c, kind="decision", role="operator", author=actor, text=reason, at=now)

@@ -34,8 +34,7 @@ Modules: ``models`` (tables), ``migrate`` (Alembic), ``db`` (engine, unit of wor
 (set-based writes), one repository module per table group, ``lock`` (the job lease).
 """
 
-from cxops.store import notify_models  # noqa: F401  (registers the notification tables)
-from cxops.store import cases, documents  # noqa: F401  (tables of 0004 on the metadata)
+from cxops.store import cases, documents, notify_models  # noqa: F401  (register the tables of 0003, 0004)
 from cxops.store.actions import (
     apply_manager_actions,
     cancel_action,
