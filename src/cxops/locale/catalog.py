@@ -157,7 +157,11 @@ def compiled(lang: str) -> Compiled:
         Untranslated messages (empty ``msgstr``) are not in it; lookups fall back to English.
     """
     code = normalize_lang(lang)
-    catalog = read_catalog(code)
+    return compile_catalog(code, read_catalog(code))
+
+
+def compile_catalog(code: str, catalog: Catalog) -> Compiled:
+    """Compile a Babel catalog of language ``code`` (:func:`compiled` does it for the packaged files)."""
     buffer = io.BytesIO()
     write_mo(buffer, catalog)
     buffer.seek(0)
