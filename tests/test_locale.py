@@ -256,3 +256,14 @@ def test_chinese_reconcile_holds_no_english(tmp_path):
     allowed = re.compile(ALLOWED.pattern + rf"|\bA1B2C3\b|\b(?:{tables})\b")
     leaks = {w for line in out.splitlines() for w in LATIN.findall(allowed.sub("", line))}
     assert leaks == set()
+
+
+def test_counts_and_rates_follow_the_locale():
+    from cxops.report.format import format_counts, format_value
+
+    assert format_counts(3, 1000) == "3 / 1,000"
+    assert format_counts(3, 1000, lang="de") == "3 / 1.000"
+    assert format_counts(3, 1000, lang="fr") == "3 / 1\u202f000"
+    assert format_value(0.0045, "order_defect_rate", lang="de") == "0,45%"
+    assert format_value(0.0045, "order_defect_rate", lang="ja") == "0.45%"
+    assert format_value(5.25, "median_first_response_hours", lang="fr") == "5,3 h"  # half up

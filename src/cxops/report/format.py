@@ -271,11 +271,14 @@ def format_threshold(
     return f"{sym} {text}" if sym and text != NULL else text
 
 
-def format_counts(numerator: Any, denominator: Any) -> str:
-    """``"3 / 1,000"``; ``"—"`` without a denominator (plain counts); a missing numerator shows as ``—``."""
+def format_counts(numerator: Any, denominator: Any, *, lang: str | Translator = "en") -> str:
+    """``"3 / 1,000"`` (``"3 / 1.000"`` in German); ``"—"`` without a denominator.
+
+    A missing numerator shows as ``—``.
+    """
     if _isnull(denominator):
         return NULL
-    return f"{format_count(numerator)} / {format_count(denominator)}"
+    return f"{format_count(numerator, lang=lang)} / {format_count(denominator, lang=lang)}"
 
 
 def to_date(value: Any) -> dt.date | None:
@@ -552,7 +555,7 @@ def _format_param(tr: Translator, key: str, value: Any, metric: str | None, oper
             text = f"{operator_symbol(operator)} {text}"
         return text
     if key in ("days", "count", "consecutive", "streak", "stable_days"):
-        return format_count(value)
+        return format_count(value, lang=tr)
     if key in ("date", "day", "since", "as_of"):
         return format_date(value)
     if isinstance(value, float):
@@ -593,8 +596,8 @@ def criterion_reason_text(reason: Mapping[str, Any], *, lang: str | Translator =
         "value": format_value(p.get("value"), kind=kind, lang=tr),
         "threshold": format_value(p.get("threshold"), kind=kind, lang=tr),
         "op": operator_symbol(p.get("op") or p.get("operator")),
-        "denominator": format_count(p.get("denominator")),
-        "min_denominator": format_count(p.get("min_denominator")),
+        "denominator": format_count(p.get("denominator"), lang=tr),
+        "min_denominator": format_count(p.get("min_denominator"), lang=tr),
         "marketplace": str(p.get("marketplace_id") or p.get("marketplace") or NULL),
     }
     text = tr.maybe(f"criterion.{key}", None, **shown)
