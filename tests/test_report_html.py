@@ -214,7 +214,7 @@ def test_threshold_line_is_the_admission_threshold(frames):
 
 def test_chinese_report(frames):
     html = render(frames, lang="zh")
-    assert '<html lang="zh-CN">' in html
+    assert '<html lang="zh-Hans">' in html
     for text in (
         "卖家绩效报告",
         "订单缺陷率",

@@ -39,6 +39,8 @@ LANGUAGES: tuple[str, ...] = ("en", "zh", "de", "fr", "ja")
 COMPLETE_LANGUAGES: tuple[str, ...] = ("en", "zh")
 #: The Babel (CLDR) locale of each catalog language: number, date and plural rules.
 LOCALES: dict[str, str] = {"en": "en", "zh": "zh_Hans_CN", "de": "de", "fr": "fr", "ja": "ja"}
+#: The BCP 47 tag of each catalog language (HTML ``lang``, e-mail ``Content-Language``).
+LANGUAGE_TAGS: dict[str, str] = {"en": "en", "zh": "zh-Hans", "de": "de", "fr": "fr", "ja": "ja"}
 #: Each language's name in itself (the web's language switch, the CLI's ``--lang`` help).
 LANGUAGE_NAMES: dict[str, str] = {
     "en": "English",

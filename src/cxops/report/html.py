@@ -24,6 +24,7 @@ import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from cxops import __version__
+from cxops.locale.catalog import LANGUAGE_TAGS
 from cxops.report.charts import svg_line_chart
 from cxops.report.format import (
     NULL,
@@ -525,7 +526,7 @@ def build_report_html(
         .get_template("report.html.j2")
         .render(
             t=tr,
-            html_lang="zh-CN" if tr.lang == "zh" else "en",
+            html_lang=LANGUAGE_TAGS[tr.lang],
             policy_name=policy_name,
             policy_version=policy_version,
             as_of=format_date(as_of),

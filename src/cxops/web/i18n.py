@@ -17,13 +17,14 @@ from babel.dates import format_date as _babel_date
 from babel.dates import format_datetime as _babel_datetime
 from babel.numbers import format_decimal
 
-from cxops.locale.catalog import LANGUAGE_NAMES, LOCALES
+from cxops.locale.catalog import LANGUAGE_NAMES, LANGUAGE_TAGS, LOCALES
 from cxops.report.i18n import SUPPORTED_LANGS, Translator, get_translator, normalize_lang
 
 #: Cookie that remembers the language picked in the page header.
 LANG_COOKIE = "cxops_lang"
 __all__ = [
     "LANGUAGE_NAMES",
+    "LANGUAGE_TAGS",
     "LANG_COOKIE",
     "LOCALES",
     "format_day",
