@@ -267,3 +267,20 @@ def test_counts_and_rates_follow_the_locale():
     assert format_value(0.0045, "order_defect_rate", lang="de") == "0,45%"
     assert format_value(0.0045, "order_defect_rate", lang="ja") == "0.45%"
     assert format_value(5.25, "median_first_response_hours", lang="fr") == "5,3 h"  # half up
+
+
+def test_only_a_branch_s_own_toml_changes_are_imported():
+    base = '[gap]\nadd_bad = "old sentence"\n[mail.window]\none = "{n} day"\nother = "{n} days"\n'
+    branch = (
+        '[mail.window]\none = "{n} day"\nother = "{n} days"\n'  # unchanged: not imported
+        '[jobs.daily]\nsubject = "Daily alerts for {seller}"\n'  # added
+        '[jobs.daily.count]\none = "{n} alert"\nother = "{n} alerts"\n'
+    )  # gap.add_bad was removed on the branch: listed, never re-added
+    changes, removed = tools.toml_changes("en.toml", branch, base, {"mail.window"})
+    assert changes == {
+        "jobs.daily.subject": "Daily alerts for {seller}",
+        "jobs.daily.count": {"one": "{n} alert", "other": "{n} alerts"},
+    }
+    assert removed == ["gap.add_bad"]
+    everything, _ = tools.toml_changes("en.toml", branch, None, {"mail.window"})
+    assert set(everything) == {"mail.window", "jobs.daily.subject", "jobs.daily.count"}
