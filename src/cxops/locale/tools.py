@@ -197,6 +197,8 @@ def import_tables(tables: list[tuple[str, str, str, str | None]], *, replace: bo
             data = _load(code)
         added, changed = merge(data, incoming, replace=replace)
         log += [f"{code} + {k}" for k in added] + [f"{code} ~ {k}" for k in changed]
+        if code == DEFAULT_LANG and changed:  # the other languages still hold the old text's translation
+            log += [f"   review the translations of {k} (its English text changed)" for k in changed]
         if code != DEFAULT_LANG:
             write_language(data, english)
     write_language(english)
