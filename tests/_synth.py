@@ -13,11 +13,26 @@ from cxops.synth.generate import WRITTEN
 
 
 def generate_tables(
-    seed: int, sellers: int, days: int, end: date = date(2026, 10, 31), orders_per_seller: float = 300.0
+    seed: int,
+    sellers: int,
+    days: int,
+    end: date = date(2026, 10, 31),
+    orders_per_seller: float = 300.0,
+    stories=(),
 ) -> dict[str, pd.DataFrame]:
-    """Every canonical table of a marketplace from :func:`cxops.synth.generate`, as frames."""
+    """Every canonical table of a marketplace from :func:`cxops.synth.generate`, as frames (``stories``:
+    scripted sellers, e.g. :data:`cxops.synth.stories.DEMO_STORIES`, for enrolments and removals)."""
     with tempfile.TemporaryDirectory() as d:
-        generate(d, sellers, days, seed=seed, end=end, orders_per_seller=orders_per_seller, threads=1)
+        generate(
+            d,
+            sellers,
+            days,
+            seed=seed,
+            end=end,
+            orders_per_seller=orders_per_seller,
+            stories=stories,
+            threads=1,
+        )
         return {name: pd.read_parquet(Path(d) / f"{name}.parquet") for name in WRITTEN}
 
 

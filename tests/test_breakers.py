@@ -2,8 +2,8 @@
 
 Every expected value below was derived by hand from the documented semantics (README "Metrics" and
 "Design notes and decisions", shared DESIGN.md "Metric semantics") and the field cases in
-shared/cases/field-cases.md; the arithmetic is in the comments. Tests marked ``PRODUCT BUG`` fail on
-the current product on purpose.
+shared/cases/field-cases.md; the arithmetic is in the comments. Tests marked ``FIXED BUG`` once failed on
+the product; they pass now and stay as regression tests, their comments describing what went wrong.
 """
 
 from __future__ import annotations
@@ -617,7 +617,7 @@ def test_c18_messages_of_a_multi_marketplace_seller_are_placed_per_documented_ru
 
 
 def test_c19_cancellation_after_delivery_is_not_pre_fulfillment():
-    # PRODUCT BUG: "before shipping" is judged on confirmed_at only. M1's shipment has no confirmation
+    # FIXED BUG: was — "before shipping" is judged on confirmed_at only. M1's shipment has no confirmation
     # time but was scanned by the carrier and delivered (May 6-7) before the seller cancelled it (May 8):
     # the order was fulfilled, yet it counts as a pre-fulfillment cancellation (1/2 instead of 0/2).
     # (records._cancelled_before_shipping ignores first_scan_at / delivered_at.)
@@ -639,7 +639,7 @@ def test_c19_cancellation_after_delivery_is_not_pre_fulfillment():
 
 
 def test_c18_long_response_limit_is_pending_across_a_dst_change():
-    # PRODUCT BUG (minor, response_hours > 168 only): local days of derived instants (received +
+    # FIXED BUG (minor, response_hours > 168 only): was — local days of derived instants (received +
     # response_hours) use offsets only inside the data span padded by 7 days. Message received
     # 2024-03-01T07:30Z (23:30 PST Feb 29); with response_hours = 240 its limit is 2024-03-11T07:30Z =
     # 00:30 PDT Mar 11 (DST began Mar 10). As of Mar 10 it is still pending (0/0); the product computes
@@ -1198,7 +1198,7 @@ def test_parquet_with_wrong_column_types_is_quarantined(tmp_path):
 
 
 def test_parquet_boolean_rating_is_not_coerced_to_one_star(tmp_path):
-    # PRODUCT BUG: a Parquet ``rating`` column of booleans is loaded as 1 (True -> 1*), i.e. a
+    # FIXED BUG: was — a Parquet ``rating`` column of booleans is loaded as 1 (True -> 1*), i.e. a
     # negative feedback invented from a wrong-typed column; it must be quarantined ("not a valid int").
     d = write_dir(tmp_path / "pq", {"sellers.csv": SELLERS_CSV})
     pd.DataFrame(
@@ -1221,7 +1221,7 @@ def test_parquet_boolean_rating_is_not_coerced_to_one_star(tmp_path):
 
 
 def test_duplicate_header_after_trimming_is_a_clear_error_not_a_crash(tmp_path):
-    # PRODUCT BUG: " seller_id" and "seller_id" both become "seller_id" after trimming; validate() then
+    # FIXED BUG: was — " seller_id" and "seller_id" both become "seller_id" after trimming; validate() then
     # gets a DataFrame for df["seller_id"] and dies with AttributeError (a traceback from the CLI).
     orders = (
         "seller_id,order_id,marketplace_id,purchased_at,fulfillment_channel, seller_id\n"
@@ -1233,7 +1233,7 @@ def test_duplicate_header_after_trimming_is_a_clear_error_not_a_crash(tmp_path):
 
 
 def test_row_with_an_extra_field_does_not_shift_every_row(tmp_path):
-    # PRODUCT BUG: pandas takes the first column as an index when a row has one field more than the
+    # FIXED BUG: was — pandas takes the first column as an index when a row has one field more than the
     # header, so every row shifts one column left: the valid row O2 is quarantined as
     # "purchased_at: not a valid timestamp: 'MFN'" and row 2's real problem (6 fields for 5 columns) is
     # never named. Expected: a clear error naming the file and line, or row 2 quarantined and O2 loaded.
@@ -1310,7 +1310,7 @@ def test_cli_import_messy_directory_reports_and_writes_quarantine(tmp_path):
 
 
 def test_vtr_second_source_without_scan_column_is_not_computed_from_blanks(tmp_path):
-    # PRODUCT BUG: provided columns are unioned over every import. Source 1 (seller A) gives carrier
+    # FIXED BUG: was — provided columns are unioned over every import. Source 1 (seller A) gives carrier
     # scans; source 2 (seller B) never provides first_scan_at/carrier. B's shipments are then judged
     # against the blank scan column: VTR 0/1 although B's shipment has a tracking id. README: "a metric
     # that needs a column the source never provided is 'not measured' rather than computed from blanks".
@@ -1338,7 +1338,7 @@ def test_vtr_second_source_without_scan_column_is_not_computed_from_blanks(tmp_p
 
 
 def test_buyer_messages_without_the_optional_order_id_column_import(tmp_path):
-    # PRODUCT BUG: order_id is optional in buyer_messages (schema: not required), but a file without the
+    # FIXED BUG: was — order_id is optional in buyer_messages (schema: not required), but a file without the
     # column makes the orphan check do loaded[["seller_id", "order_id"]] -> KeyError
     # "['order_id'] not in index"; the CLI prints that and imports nothing.
     orders = ONE_ORDER
@@ -1355,7 +1355,7 @@ def test_buyer_messages_without_the_optional_order_id_column_import(tmp_path):
 
 
 def test_late_response_rate_is_not_computed_from_a_reply_column_the_source_never_had(tmp_path):
-    # PRODUCT BUG: _measured() only checks that buyer_messages is present. A source without
+    # FIXED BUG: was — _measured() only checks that buyer_messages is present. A source without
     # first_response_at makes every message "unanswered": late_response_rate = 2/2 = 100 % for a seller
     # who may have answered everything. README: a metric "whose source does not provide the columns it
     # needs, is not measured — never 0" (and never 100 % either).
@@ -1369,7 +1369,7 @@ def test_late_response_rate_is_not_computed_from_a_reply_column_the_source_never
 
 
 def test_non_finite_order_total_is_quarantined(tmp_path):
-    # PRODUCT BUG (minor): "inf" parses as a float and passes "min 0", so an infinite order total is
+    # FIXED BUG (minor): was — "inf" parses as a float and passes "min 0", so an infinite order total is
     # loaded silently ("NaN" is rejected as "not a valid float"; "inf" should be too).
     orders = (
         "seller_id,order_id,marketplace_id,purchased_at,fulfillment_channel,order_total\n"
@@ -1383,7 +1383,7 @@ def test_non_finite_order_total_is_quarantined(tmp_path):
 
 
 def test_integer_overflow_is_not_reported_as_below_minimum(tmp_path):
-    # PRODUCT BUG (minor): units = 99999999999999999999 overflows the Int64 cast to a negative number,
+    # FIXED BUG (minor): was — units = 99999999999999999999 overflows the Int64 cast to a negative number,
     # so the row is quarantined with the false reason "below minimum 0". The reason must describe the
     # value (too large / not a valid int), not claim it is negative.
     orders = (
@@ -1409,7 +1409,7 @@ def test_marketplaces_file_time_zone_override_moves_local_days(tmp_path):
 
 
 def test_cli_duplicate_header_does_not_crash(tmp_path):
-    # PRODUCT BUG (same root cause as test_duplicate_header_after_trimming_is_a_clear_error_not_a_crash):
+    # FIXED BUG (same root cause as test_duplicate_header_after_trimming_is_a_clear_error_not_a_crash): was —
     # the CLI exits with an uncaught AttributeError traceback instead of an error message.
     orders = (
         "seller_id,order_id,marketplace_id,purchased_at,fulfillment_channel, seller_id\n"

@@ -102,7 +102,7 @@ def test_evaluate_writes_outputs_and_report(synth_wh, tmp_path):
         assert (out / f"{name}.parquet").exists() and (out / f"{name}.csv").exists()
     assert verify_manifest(out) == []
     html = (out / "report.html").read_text()
-    assert "S00000000" in html and "<script src" not in html
+    assert "S0001" in html and "<script src" not in html
 
 
 def test_evaluate_past_the_data_evaluates_nothing_after_it(wh, tmp_path):
@@ -114,9 +114,9 @@ def test_evaluate_past_the_data_evaluates_nothing_after_it(wh, tmp_path):
 
 
 def test_explain_in_english_and_chinese(synth_wh):
-    en = run("explain", "S00000000", "--as-of", "2026-11-01", "-w", synth_wh).output
-    assert "S00000000" in en and "Status:" in en
-    zh = run("explain", "S00000000", "--as-of", "2026-11-01", "--lang", "zh", "-w", synth_wh).output
+    en = run("explain", "S0001", "--as-of", "2026-11-01", "-w", synth_wh).output
+    assert "S0001" in en and "Status:" in en
+    zh = run("explain", "S0001", "--as-of", "2026-11-01", "--lang", "zh", "-w", synth_wh).output
     assert "资格" in zh
     res = run("explain", "NOPE", "--as-of", "2026-11-01", "-w", synth_wh, ok=False)
     assert res.exit_code == 1 and "NOPE" in res.output
@@ -192,8 +192,8 @@ def test_reconcile_shows_reported_and_computed(tmp_path):
 
 def test_new_user_paths_give_clear_errors_or_work(wh, synth_wh, tmp_path):
     # evaluate for one seller prints its scorecard
-    res = run("evaluate", "--as-of", "2026-11-01", "--seller", "S00000001", "-w", synth_wh)
-    assert "S00000001" in res.output
+    res = run("evaluate", "--as-of", "2026-11-01", "--seller", "S0002", "-w", synth_wh)
+    assert "S0002" in res.output
     # before the first evaluation date: said so
     res = run("evaluate", "--as-of", "2024-03-02", "--seller", "A1", "-w", wh)
     assert "no evaluation up to 2024-03-02" in res.output and "2024-04-01" in res.output

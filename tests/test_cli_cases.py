@@ -220,14 +220,15 @@ def test_documents(env, tmp_path):
 
 
 def test_inquiry(env):
-    r = run("case", "open-inquiry", "S1", "--marketplace", "US", "--as-of", "2026-03-05", env=env)
+    r = run("case", "open-inquiry", "S1", "--marketplace", "US", "--as-of", "2026-02-21", env=env)
     assert "case 1 opened and answered" in r.text
     assert "Performance Advisor Request: seller S1 on US" in r.text
-    assert "Criterion" in r.text and "Next evaluation: 2026-04-01; projected status: Not eligible" in r.text
+    assert "Criterion" in r.text and "Next evaluation: 2026-03-01; projected status: Not eligible" in r.text
     js = json.loads(run("case", "show", "1", "--format", "json", env=env).output)
     assert js["answer"]["seller_id"] == "S1" and js["status"] == "answered"
     crit = {c["criterion_id"]: c for c in js["answer"]["criteria"]}
-    # 7 orders of S1 by 5 March, 2 of them with a claim: 28.57 %, but fewer than 100 orders: not enough data
+    # 7 orders of S1 by 21 February (the data ends on the 20th), 2 of them with a claim: 28.57 %,
+    # but fewer than 100 orders: not enough data
     assert (crit["odr"]["numerator"], crit["odr"]["denominator"], crit["odr"]["result"]) == (
         2,
         7,
@@ -235,6 +236,6 @@ def test_inquiry(env):
     )
     assert crit["order_volume"]["value"] == 7 and crit["order_volume"]["gap"] == 1494
     nobody = run(
-        "case", "open-inquiry", "NOBODY", "--marketplace", "US", "--as-of", "2026-03-05", env=env, code=1
+        "case", "open-inquiry", "NOBODY", "--marketplace", "US", "--as-of", "2026-02-21", env=env, code=1
     )
     assert "error: unknown seller: no data for seller NOBODY" in nobody.text

@@ -11,6 +11,7 @@ status, transition, criterion, benefit, projected status and metric.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -30,6 +31,7 @@ from cxops.metrics.records import orders as order_records
 from cxops.policy.evaluate import evaluate_policy
 from cxops.policy.load import load_policy
 from cxops.service.evaluation import run_evaluation
+from cxops.synth.stories import DEMO_STORIES
 from cxops.warehouse import connect
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -40,7 +42,11 @@ AS_OF = date(2026, 11, 1)
 @pytest.fixture(scope="module")
 def demo_wh(tmp_path_factory):
     d = tmp_path_factory.mktemp("job")
-    write_tables(generate(seed=7, sellers=60, days=450, end=date(2026, 10, 31)), d / "data", "parquet")
+    # the demo's storylines with every kind of transition (removed, recovering, back to enrolled)
+    wanted = ("star", "improver", "ip_complaint", "warnings", "at_risk", "removed_odr", "odr_recovered")
+    stories = [replace(s, seller=i + 1) for i, s in enumerate(s for s in DEMO_STORIES if s.name in wanted)]
+    tables = generate(seed=7, sellers=60, days=540, end=date(2026, 10, 31), stories=stories)
+    write_tables(tables, d / "data", "parquet")
     wh = connect(str(d / "w.duckdb"))
     import_canonical(wh, d / "data", None)
     return wh

@@ -134,7 +134,7 @@ def test_metrics_past_the_data_is_refused_unless_allowed(synth_wh):
 
 @pytest.mark.e2e
 def test_an_evaluation_never_judges_days_after_the_data(synth_wh, tmp_path):
-    res = run("explain", "S00000003", "--as-of", "2027-06-01", "-w", synth_wh, ok=False)
+    res = run("explain", "S0004", "--as-of", "2027-06-01", "-w", synth_wh, ok=False)
     assert res.exit_code == 1 and "2027-05-31" in said(res) and "2026-10-31" in said(res)
     now = run("evaluate", "--as-of", "2026-11-01", "--format", "csv", "-w", synth_wh).output
     later = run(
@@ -144,7 +144,7 @@ def test_an_evaluation_never_judges_days_after_the_data(synth_wh, tmp_path):
     # the same statuses as at the end of the data: nobody removed for months without data
     rows = [line for line in now.splitlines() if line.startswith("S0")]
     assert rows and all(line in later for line in rows)
-    stale = run("explain", "S00000003", "--as-of", "2027-06-01", "--allow-stale", "-w", synth_wh).output
-    fresh = run("explain", "S00000003", "--as-of", "2026-11-01", "-w", synth_wh).output
+    stale = run("explain", "S0004", "--as-of", "2027-06-01", "--allow-stale", "-w", synth_wh).output
+    fresh = run("explain", "S0004", "--as-of", "2026-11-01", "-w", synth_wh).output
     status = next(line for line in fresh.splitlines() if line.startswith("Status:"))
     assert status in stale and "Removed: no longer eligible" not in stale

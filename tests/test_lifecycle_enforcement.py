@@ -447,7 +447,7 @@ def test_every_reason_key_has_texts_in_both_catalogs_with_its_params():
 def test_rows_are_reachable_and_first_match_wins():
     """Every member row of the program table is the first match of some situation (none is shadowed)."""
     facts = ["eligible", "admitted", "admission_failed", "enforceable", "removing", "consecutive", "breached",
-             "alerted", "exempt", "immune", "blocks", "suspends"]  # fmt: skip
+             "alerted", "exempt", "immune", "blocks", "suspends", "provisional"]  # fmt: skip
     reached = set()
     for state in S:
         for bits in range(2 ** len(facts)):

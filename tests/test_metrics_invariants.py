@@ -122,8 +122,13 @@ def test_rates_are_fractions_with_counts_that_fit(tables):
     assert (rates.numerator <= rates.denominator).all()
     ok = rates[rates.denominator > 0]
     assert ok.value.between(0, 1).all()
-    assert (ok.status == "ok").all()
+    assert ok.status.isin(["ok", "provisional"]).all()
     assert rates[rates.denominator == 0].value.isna().all()
+    # coverage is a fraction; a value is provisional exactly when its coverage is below the level (0.95)
+    cov = df[df.coverage.notna()]
+    assert cov.coverage.between(0, 1).all()
+    assert set(cov.metric) <= {m for m, d in CATALOG.items() if d.coverage is not None}
+    assert ((df.status == "provisional") == ((df.coverage < 0.95) & (df.denominator > 0))).all()
     csat = df[(df.metric == "customer_satisfaction_index") & (df.status == "ok")]
     assert csat.value.between(0, 100).all()
     # a window's 'all' channel is the sum of its mfn and afn channels
@@ -148,6 +153,7 @@ def test_daily_series_equals_as_of_on_every_day(tables):
     keys = ["seller_id", "marketplace_id", "channel", "metric", "window_days", "as_of"]
     merged = at.merge(series, on=keys, how="left", suffixes=("", "_s"), indicator=True)
     assert (merged._merge == "both").all()
-    for c in ("numerator", "denominator", "value"):
+    for c in ("numerator", "denominator", "value", "coverage"):
         a, b = merged[c], merged[c + "_s"]
         assert ((a - b).abs().fillna(0) < 1e-9).all() and (a.isna() == b.isna()).all(), c
+    assert (merged["status"] == merged["status_s"]).all()

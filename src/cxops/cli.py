@@ -313,15 +313,37 @@ def import_amazon_cmd(
     marketplace: str = typer.Option(..., "--marketplace", help="US, DE, JP … or Amazon's marketplace id."),
     report_type: str = typer.Option(None, "--report-type", help="Force a report type (default: detected)."),
     charset: str = typer.Option(None, "--charset", help="The charset Amazon declared (e.g. Shift_JIS)."),
+    fetched_on: str = typer.Option(
+        None, "--fetched-on", help="When the reports were fetched (default: each file's modification date)."
+    ),
+    requested: str = typer.Option(
+        None, "--requested", help="The window asked for, FROM..TO (a report returning another is noted)."
+    ),
     warehouse: str = WAREHOUSE,
     quarantine: Path = typer.Option(Path("cxops-quarantine"), help="Where rejected rows are written."),
 ):
-    """Import Seller Central / SP-API reports (orders, getOrders, feedback, returns, FBA, account health)."""
-    from cxops.ingest.amazon import import_amazon
+    """Import Seller Central / SP-API reports (orders, getOrders, feedback, returns, FBA, account health).
 
+    Account health reports, and "no data" answers, are kept per fetch date and window they cover
+    (report_snapshots)."""
+    from cxops.ingest.amazon import import_amazon
+    from cxops.ingest.amazon.snapshots import parse_requested
+
+    fetched = _date(fetched_on, "--fetched-on") if fetched_on else None
+    window = parse_requested(requested)
     wh = _open(warehouse, must_exist=False)
     with err.status("importing…"):
-        report = import_amazon(wh, seller, marketplace, paths, quarantine, report_type, charset)
+        report = import_amazon(
+            wh,
+            seller,
+            marketplace,
+            paths,
+            quarantine,
+            report_type,
+            charset,
+            fetched_on=fetched,
+            requested=window,
+        )
     _import_done(report, wh)  # exit 0 also when every file was "no data"
 
 

@@ -355,6 +355,34 @@ REPORTED_METRICS = TableSchema(
 )
 """Metrics as a marketplace reports them (Amazon's account health report), for ``cxops reconcile``."""
 
+#: Statuses of a fetched report: it held data, or the marketplace answered "no data".
+SNAPSHOT_STATUSES = ("data", "no_data")
+
+REPORT_SNAPSHOTS = TableSchema(
+    "report_snapshots",
+    (
+        _c("seller_id", "string", True),
+        _c("marketplace_id", "string", True),
+        _c("report_type", "string", True),  # e.g. GET_V2_SELLER_PERFORMANCE_REPORT
+        _c("window_from", "date", True),  # the window the report returned (its data), inclusive
+        _c("window_to", "date", True),
+        _c("fetched_on", "date", True),  # when the report was fetched (UTC date)
+        _c("status", "string", True, enum=SNAPSHOT_STATUSES),
+        _c("requested_from", "date"),  # the window asked for, when known (--requested)
+        _c("requested_to", "date"),
+        _c("rows", "int", min=0),  # reported_metrics rows the report gave
+        _c("detail", "string"),  # why no data (processingStatus CANCELLED, empty file …)
+        _c("source_file", "string"),
+    ),
+    key=("seller_id", "marketplace_id", "report_type", "window_from", "window_to", "fetched_on"),
+    orderings=(
+        Ordering("window_from", "window_to", "error"),
+        Ordering("requested_from", "requested_to", "error"),
+    ),
+)
+"""Every fetched report of a seller, per fetch date and window (data or "no data"): the history of
+reported snapshots, which ``reported_metrics`` (one row per metric and window) does not keep."""
+
 TABLES: dict[str, TableSchema] = {
     t.name: t
     for t in (
@@ -370,6 +398,7 @@ TABLES: dict[str, TableSchema] = {
         RETURNS,
         VIOLATIONS,
         REPORTED_METRICS,
+        REPORT_SNAPSHOTS,
     )
 }
 """All canonical tables by name, in load order (parents before children)."""

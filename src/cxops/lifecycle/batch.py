@@ -27,7 +27,15 @@ import numpy as np
 import pandas as pd
 
 from cxops.lifecycle.actions import Action, apply_action
-from cxops.lifecycle.decisions import ADMISSION, ELIGIBILITY, ENFORCEMENT, MET, NOT_MET, Decisions, alert_part
+from cxops.lifecycle.decisions import (
+    ADMISSION,
+    ELIGIBILITY,
+    ENFORCEMENT,
+    MET,
+    NOT_MET,
+    Decisions,
+    alert_part,
+)
 from cxops.lifecycle.evaluation import _records, finding_from_row
 from cxops.lifecycle.machine import SellerState
 from cxops.lifecycle.reasons import Reason, make_reason
@@ -42,6 +50,7 @@ from cxops.lifecycle.table import (
     SOURCES,
     TRANSITION,
     alert_crossings,
+    apply_provisional,
     decide,
     evaluation_rows,
 )
@@ -370,11 +379,14 @@ class Batch:
         n, r = len(sid), len(self.rules)
         enforceable = dec.enforcement == MET
         counts = self.s.counts[sid]
-        grown = np.where(dec.breached & enforceable[:, None], counts + 1, 0)
-        removing = grown >= self.consecutive[None, :]
+        breached, marked, hold = apply_provisional(self.policy, dec.breached, dec.provisional)
+        grown = np.where(breached & enforceable[:, None], counts + 1, 0)
+        removing = (grown >= self.consecutive[None, :]) & ~hold
         any_removing, first_removing = _first_true(removing)
         any_breach, first_breach = _first_true(grown > 0)
-        alerted = dec.alerted & enforceable[:, None]
+        alerted = apply_provisional(self.policy, dec.alerted, dec.alert_provisional)[0] & enforceable[:, None]
+        # every breach counted rests on provisional values: the warning is marked provisional
+        provisional = any_breach & ~((grown > 0) & ~marked).any(axis=1) if r else np.zeros(n, bool)
         removing_m, breached_m, alerted_m = (_bitmask(m) for m in (removing, grown > 0, alerted))
         member = _IS_MEMBER[old]
         new_alerts = alert_crossings(member, alerted_m, self.s.alerts[sid])
@@ -395,6 +407,7 @@ class Batch:
             "consecutive": any_removing & (consec > 1),
             "breached": any_breach,
             "alerted": alerted_m != 0,
+            "provisional": provisional,
             "exempt": exempt,
             "immune": immune,
             "blocks": blocks,

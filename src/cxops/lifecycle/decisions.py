@@ -51,6 +51,9 @@ class Decisions:
         Removal rules at or over their alert level (default: none).
     enforcement : ndarray of int8, optional
         Outcome of the minimum order count (default: met).
+    provisional, alert_provisional : ndarray of bool, shape (sellers, removal rules), optional
+        The rule's breach (alert level) rests on a provisional value: one of its criteria is
+        ``provisional`` (default: none). :func:`apply_provisional` says what that may do.
     """
 
     keys: pd.DataFrame
@@ -60,13 +63,20 @@ class Decisions:
     findings: pd.DataFrame
     alerted: np.ndarray | None = field(default=None)
     enforcement: np.ndarray | None = field(default=None)
+    provisional: np.ndarray | None = field(default=None)
+    alert_provisional: np.ndarray | None = field(default=None)
 
     def __post_init__(self) -> None:
         n = len(self.keys)
+        shape = self.breached.shape if self.breached.ndim == 2 else (n, 0)
         if self.alerted is None:
-            self.alerted = np.zeros(self.breached.shape if self.breached.ndim == 2 else (n, 0), bool)
+            self.alerted = np.zeros(shape, bool)
         if self.enforcement is None:
             self.enforcement = np.zeros(n, np.int8)
+        if self.provisional is None:
+            self.provisional = np.zeros(shape, bool)
+        if self.alert_provisional is None:
+            self.alert_provisional = np.zeros(shape, bool)
 
 
 def decisions(results: pd.DataFrame, policy: Policy) -> Decisions:
@@ -118,7 +128,10 @@ def decisions(results: pd.DataFrame, policy: Policy) -> Decisions:
     part = np.full(len(res), ELIGIBILITY, np.int64)
     part[section == "admission"] = ADMISSION
     part[section == "enforcement"] = ENFORCEMENT
-    by_rule = {}
+    by_rule, prov_rule = {}, {}
+    provisional = (
+        res["provisional"].fillna(False).to_numpy(bool) if "provisional" in res else np.zeros(len(res), bool)
+    )
     for name in ("removal", "alert"):
         rows = section == name
         j = np.full(len(res), -1, np.int64)
@@ -128,6 +141,9 @@ def decisions(results: pd.DataFrame, policy: Policy) -> Decisions:
         hit = rows & flags["breached"].to_numpy(bool) & (j >= 0)
         grid[pos[hit], j[hit]] = True
         by_rule[name] = grid
+        prov = np.zeros((n, len(rules)), bool)
+        prov[pos[hit & provisional], j[hit & provisional]] = True
+        prov_rule[name] = prov
     deciding = (fail | insufficient) & (part != _UNKNOWN)
     findings = res[deciding].assign(pos=pos[deciding], part=part[deciding])
     return Decisions(
@@ -138,6 +154,8 @@ def decisions(results: pd.DataFrame, policy: Policy) -> Decisions:
         findings,
         alerted=by_rule["alert"],
         enforcement=outcome("enforcement"),
+        provisional=prov_rule["removal"],
+        alert_provisional=prov_rule["alert"],
     )
 
 
@@ -166,6 +184,7 @@ def decisions_from_metrics(policy: Policy, metrics: pd.DataFrame | PreparedMetri
     rules = [r.id for r in policy.removal.rules]
     codes: dict[str, np.ndarray] = {}
     by_rule = {name: np.zeros((n, len(rules)), bool) for name in ("removal", "alert")}
+    prov_rule = {name: np.zeros((n, len(rules)), bool) for name in ("removal", "alert")}
     findings = []
     for section in _JUDGED:
         grid = section_grid(policy, prep, section)
@@ -184,11 +203,13 @@ def decisions_from_metrics(policy: Policy, metrics: pd.DataFrame | PreparedMetri
             rule_of = pd.Series(range(len(rules)), index=rules, dtype="int64").reindex(crit_rule).fillna(-1)
             rule_of = rule_of.to_numpy(np.int64)
             rule_fail = np.zeros_like(fail)
+            provisional = grid.provisional
             for j in range(len(rules)):
                 cols = rule_of == j
                 if cols.any():
                     all_fail = fail[:, cols].all(axis=1)
                     by_rule[section][:, j] = all_fail
+                    prov_rule[section][:, j] = all_fail & provisional[:, cols].any(axis=1)
                     rule_fail[:, cols] = all_fail[:, None]
             deciding = rule_fail & (rule_of >= 0)[None, :]
             part_of = rule_of if section == "removal" else alert_part(rule_of)
@@ -215,6 +236,8 @@ def decisions_from_metrics(policy: Policy, metrics: pd.DataFrame | PreparedMetri
         found,
         alerted=by_rule["alert"],
         enforcement=codes.get("enforcement", np.zeros(n, np.int8)),
+        provisional=prov_rule["removal"],
+        alert_provisional=prov_rule["alert"],
     )
 
 

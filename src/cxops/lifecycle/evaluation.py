@@ -65,6 +65,8 @@ def finding_from_row(row: dict[str, Any]) -> Finding:
         reason=criterion_reason(row),
         numerator=float(numerator) if numerator is not None else None,
         denominator=float(denominator) if denominator is not None else None,
+        provisional=bool(_scalar(row.get("provisional")) or False),
+        coverage=_scalar(row.get("coverage")),
     )
 
 

@@ -50,6 +50,8 @@ from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any
 
+import numpy as np
+
 from cxops.lifecycle.reasons import Reason, make_reason
 from cxops.lifecycle.states import CODE, ENTRY, MEMBERS, OUT_OF_PROGRAM, STATES, LifecycleState
 from cxops.lifecycle.table import (
@@ -58,6 +60,7 @@ from cxops.lifecycle.table import (
     REASONS,
     TRANSITION,
     Row,
+    apply_provisional,
     decide_one,
     evaluation_rows,
 )
@@ -103,6 +106,8 @@ class Finding:
     reason: Mapping[str, Any]
     numerator: float | None = None
     denominator: float | None = None
+    provisional: bool = False
+    coverage: float | None = None
 
 
 @dataclass(frozen=True)
@@ -281,16 +286,30 @@ class _Judged:
     removing: list[str]  # rules at their consecutive count
     alerted: list[str]  # rules at or over their alert level (enforceable only)
     new_alerts: list[str]  # of those, the ones not alerted at the previous assessment (members only)
+    provisional: bool = False  # every counted breach rests on a provisional value
+
+
+def _provisional(policy: Policy, found: Mapping[str, tuple[Finding, ...]]):
+    """:func:`cxops.lifecycle.table.apply_provisional` of one seller's breaches (or alert levels):
+    ``(rules counted, rules marked provisional, rules held from removing)``."""
+    ids = [r.id for r in policy.removal.rules]
+    breached = np.array([[r in found for r in ids]], bool)
+    prov = np.array([[any(f.provisional for f in found.get(r, ())) for r in ids]], bool)
+    counted, marked, hold = apply_provisional(policy, breached, prov)
+    return ({r for r, b in zip(ids, m[0], strict=True) if b} for m in (counted, marked, hold))
 
 
 def _judge(state: SellerState, ev: Evaluation, policy: Policy) -> _Judged:
     enforceable = ev.enforcement == "met"
     rules = policy.removal.rules
-    grown = {r.id: state.breach_counts.get(r.id, 0) + 1 for r in rules if enforceable and r.id in ev.breaches}
-    removing = [r.id for r in rules if grown.get(r.id, 0) >= r.consecutive]
-    alerted = [r.id for r in rules if enforceable and r.id in ev.alerts]
+    counted, marked, hold = _provisional(policy, ev.breaches)
+    grown = {r.id: state.breach_counts.get(r.id, 0) + 1 for r in rules if enforceable and r.id in counted}
+    removing = [r.id for r in rules if grown.get(r.id, 0) >= r.consecutive and r.id not in hold]
+    alerts = next(_provisional(policy, ev.alerts))
+    alerted = [r.id for r in rules if enforceable and r.id in alerts]
     new = [r for r in alerted if r not in state.alerts] if state.state in MEMBERS else []
-    return _Judged(grown, removing, alerted, new)
+    provisional = bool(grown) and all(r in marked for r in grown)
+    return _Judged(grown, removing, alerted, new, provisional)
 
 
 def _facts(state: SellerState, ev: Evaluation, policy: Policy, j: _Judged) -> dict[str, bool]:
@@ -305,6 +324,7 @@ def _facts(state: SellerState, ev: Evaluation, policy: Policy, j: _Judged) -> di
         "consecutive": bool(j.removing) and consecutive[j.removing[0]] > 1,
         "breached": bool(j.grown),
         "alerted": bool(j.alerted),
+        "provisional": j.provisional,
         "exempt": state.exempt_until is not None and ev.date <= state.exempt_until,
         "immune": state.state == S.IMMUNE
         and state.immune_until is not None

@@ -46,6 +46,8 @@ FACTS: dict[str, str] = {
     "consecutive": "the first removing rule has consecutive > 1",
     "breached": "some removal rule breached (enforceable only)",
     "alerted": "some removal rule at or over its alert level (enforceable only)",
+    "provisional": "every breached removal rule rests on a provisional value ([provisional]; such a rule "
+    "removes only with can_remove)",
     "exempt": "an operator's exemption runs (evaluation day <= exempt_until)",
     "immune": "immune and its immunity runs (evaluation day <= immune_until)",
     "blocks": "this enforcement would be the seller's block_after-th (repeats + 1 >= block_after)",
@@ -143,6 +145,8 @@ REASONS: dict[str, ReasonSpec] = {
     "action_until_before_effective": ReasonSpec(None, ("action", "until", "effective")),
     "action_until_not_used": ReasonSpec(None, ("action",)),
     "action_standing_policy": ReasonSpec(None, ("action",)),
+    # a warning on provisional values ([provisional]); appended: positions are stable
+    "at_risk_provisional": ReasonSpec("breach", ("count", "consecutive", "rules")),
 }
 REASON_KEYS: tuple[str, ...] = tuple(REASONS)
 REASON_CODE: dict[str, int] = {k: i for i, k in enumerate(REASON_KEYS)}
@@ -247,7 +251,9 @@ PROGRAM: tuple[Row, ...] = (
     # exempt by an operator: what would remove is logged, the seller is warned
     Row("exempt_ineligible", _M, _w(eligible=False, exempt=True), S.AT_RISK, "exempt_ineligible", _LOG),
     Row("exempt_breach", _M, _w(removing=True, exempt=True), S.AT_RISK, "exempt_breach", _LOG),
-    # warnings: a breach before its consecutive-th, or an alert level crossed
+    # warnings: a breach on provisional values (never removes without [provisional] can_remove), a
+    # breach before its consecutive-th, or an alert level crossed
+    Row("warn_provisional", _M, _w(breached=True, provisional=True), S.AT_RISK, "at_risk_provisional"),
     Row("warn_breach", _M, _w(breached=True), S.AT_RISK, "at_risk"),
     Row("warn_alert", _M, _w(alerted=True), S.AT_RISK, "alert"),
     # nothing to act on
@@ -286,6 +292,32 @@ EVALUATION: dict[str, tuple[Row, ...]] = {"program": PROGRAM, "standing": STANDI
 def evaluation_rows(policy: Policy) -> tuple[Row, ...]:
     """The evaluation table of the policy's ``lifecycle`` mode."""
     return EVALUATION[policy.lifecycle]
+
+
+def apply_provisional(policy: Policy, breached: np.ndarray, provisional: np.ndarray):
+    """What breaches on provisional values may do under the policy's ``[provisional]``.
+
+    Parameters
+    ----------
+    policy : Policy
+    breached, provisional : ndarray of bool, shape (sellers, rules)
+        Rules breached (or at their alert level), and those resting on a provisional value.
+
+    Returns
+    -------
+    breached : ndarray of bool
+        The breaches that count: all of them, or without the provisional ones when ``can_warn`` is
+        false.
+    marked : ndarray of bool
+        Counted breaches resting on provisional values (warnings are marked provisional).
+    hold : ndarray of bool
+        Counted breaches that may not remove (``can_remove`` false): the seller is warned instead.
+    """
+    p = policy.provisional
+    marked = breached & provisional
+    if not p.can_warn:
+        return breached & ~marked, np.zeros_like(marked), np.zeros_like(marked)
+    return breached, marked, (marked if not p.can_remove else np.zeros_like(marked))
 
 
 def decide(rows: tuple[Row, ...], state: np.ndarray, facts: Mapping[str, np.ndarray]) -> np.ndarray:

@@ -26,6 +26,28 @@ ALL, MFN, AFN = "all", "mfn", "afn"
 
 
 @dataclass(frozen=True)
+class Coverage:
+    """How complete a metric's inputs are for the most recent days of its window.
+
+    A metric with a coverage rule is **provisional** while, over the last ``lookback_days`` of its
+    window (the policy's ``[provisional] lookback_days``, at most the window), fewer than the policy's
+    ``min_coverage`` of the records ``expected`` have the input ``recorded``: data that arrives late
+    (shipment confirmations, delivery scans) would otherwise count as defects. ``coverage`` =
+    recorded / expected over those days, a fraction; null when nothing is expected there.
+
+    Attributes
+    ----------
+    expected : str
+        What the coverage is taken over (anchored on the metric's anchor date).
+    recorded : str
+        Which of them have the input recorded.
+    """
+
+    expected: str
+    recorded: str
+
+
+@dataclass(frozen=True)
 class MetricDef:
     """Declaration of one catalog metric.
 
@@ -47,6 +69,8 @@ class MetricDef:
     sources : tuple of str
         Canonical tables it needs; absent → "not measured".
     higher_is_better : bool
+    coverage : Coverage or None
+        The metric's coverage rule (``None``: never provisional).
     """
 
     name: str
@@ -58,6 +82,7 @@ class MetricDef:
     defect: str
     sources: tuple[str, ...]
     higher_is_better: bool = False
+    coverage: Coverage | None = None
 
 
 CATALOG: dict[str, MetricDef] = {
@@ -112,6 +137,10 @@ CATALOG: dict[str, MetricDef] = {
             "MFN orders with a ship-by date in the window, less orders cancelled before shipping",
             "orders with a shipment confirmed after the ship-by deadline, or still unconfirmed",
             ("orders", "shipments"),
+            coverage=Coverage(
+                "MFN orders due to ship (ship-by date) in the look-back days, in the population",
+                "orders with a shipment recorded (confirmed or not), or cancelled",
+            ),
         ),
         MetricDef(
             "pre_fulfillment_cancel_rate",
@@ -144,6 +173,10 @@ CATALOG: dict[str, MetricDef] = {
             "shipments delivered on or before the promised local date",
             ("orders", "shipments"),
             higher_is_better=True,
+            coverage=Coverage(
+                "shipments confirmed or delivered whose promised delivery date is in the look-back days",
+                "those with a delivery date recorded",
+            ),
         ),
         MetricDef(
             "on_time_delivery_overdue",

@@ -47,6 +47,7 @@ OUTPUT_COLUMNS = [
     "value",
     "status",
     "note",
+    "coverage",
 ]
 RESPONSE_WINDOW = 90
 KEYS = ["seller_id", "marketplace_id", "channel"]
@@ -185,15 +186,35 @@ def _channels(channels) -> ir.Table:
     return ibis.memtable(pd.DataFrame({"channel": list(channels)}))
 
 
-def _long(t: ir.Table, out: Output, window: int, kind_value: str) -> ir.Table:
+def _cov(column: str) -> str:
+    """Name of a coverage sum over the look-back days (beside the window sums)."""
+    return f"_cov_{column}"
+
+
+def _coverage_columns(fam: Family) -> list[str]:
+    return sorted({c for o in fam.outputs if o.coverage for c in o.coverage})
+
+
+def coverage_days(inp: Inputs, window: int) -> int:
+    """Look-back days of the coverage of a ``window``-day window: the policy's, at most the window."""
+    return min(inp.options.provisional_lookback_days, window)
+
+
+def _long(t: ir.Table, out: Output, window: int, kind_value: str, level: float = 0.95) -> ir.Table:
     num = t[out.numerator].cast("float64") if out.numerator else ibis.null("float64")
     den = t[out.denominator].cast("float64") if out.denominator else ibis.null("float64")
+    coverage = ibis.null("float64")
+    ok = ibis.literal("ok")
+    if out.coverage is not None:
+        recorded, expected = (t[_cov(c)].cast("float64") for c in out.coverage)
+        coverage = (expected > 0).ifelse(recorded / expected, ibis.null("float64"))
+        ok = (coverage < level).fill_null(False).ifelse(ibis.literal("provisional"), ok)
     if kind_value == "numerator":
         value = num
-        status = ibis.literal("ok")
+        status = ok
     else:
         value = (den > 0).ifelse(num / den, ibis.null("float64"))
-        status = (den > 0).ifelse(ibis.literal("ok"), ibis.literal("no_data"))
+        status = (den > 0).ifelse(ok, ibis.literal("no_data"))
     return t.select(
         "seller_id",
         "marketplace_id",
@@ -208,6 +229,7 @@ def _long(t: ir.Table, out: Output, window: int, kind_value: str) -> ir.Table:
         value=value,
         status=status,
         note=ibis.null("string"),
+        coverage=coverage,
     )
 
 
@@ -237,9 +259,18 @@ def _family_as_of(inp: Inputs, fam: Family, days: list[date], base: ir.Table, re
         sums = f.group_by([*KEYS, "as_of"]).aggregate(**{c: f[c].sum() for c in fam.sums})
         j = grid.left_join(sums, [*KEYS, "as_of"]).select(grid, *fam.sums)
         j = j.mutate(**{c: j[c].fill_null(0) for c in fam.sums})
+        cov = _coverage_columns(fam)
+        if cov:  # the same facts summed over the window's last look-back days
+            lb = coverage_days(inp, w)
+            c = facts.filter((facts.day >= min(days) - timedelta(days=lb - 1)) & (facts.day <= max(days)))
+            c = c.inner_join(_window_days(days, lb), "day")
+            csums = c.group_by([*KEYS, "as_of"]).aggregate(**{_cov(x): c[x].sum() for x in cov})
+            j = j.left_join(csums, [*KEYS, "as_of"]).select(j, *[_cov(x) for x in cov])
+            j = j.mutate(**{_cov(x): j[_cov(x)].fill_null(0) for x in cov})
+        level = inp.options.provisional_min_coverage
         for o in fam.outputs:
             if (o.windows is None or w in o.windows) and reasons[o.metric] is None:
-                out.append(_measured_only(inp, _long(j, o, w, o.value), o.metric))
+                out.append(_measured_only(inp, _long(j, o, w, o.value, level), o.metric))
     return out
 
 
@@ -307,6 +338,7 @@ def _messages_long(base: ir.Table, sums: ir.Table, keys: list[str]) -> ir.Table:
         value=(j.messages > 0).ifelse(j.late / j.messages, ibis.null("float64")),
         status=(j.messages > 0).ifelse(ibis.literal("ok"), ibis.literal("no_data")),
         note=common["note"],
+        coverage=ibis.null("float64"),
     )
     med = j.select(
         "seller_id",
@@ -322,6 +354,7 @@ def _messages_long(base: ir.Table, sums: ir.Table, keys: list[str]) -> ir.Table:
         value=(j.replied > 0).ifelse(j.median_hours, ibis.null("float64")),
         status=(j.replied > 0).ifelse(ibis.literal("ok"), ibis.literal("no_data")),
         note=common["note"],
+        coverage=ibis.null("float64"),
     )
     return rate.union(med)
 
@@ -342,6 +375,7 @@ def _tenure(base: ir.Table, as_of) -> ir.Table:
         value=days,
         status=ibis.literal("ok"),
         note=ibis.null("string"),
+        coverage=ibis.null("float64"),
     )
 
 
@@ -461,6 +495,7 @@ def _not_measured_expr(inp: Inputs, keys: ir.Table, reasons: dict[str, str | Non
         value=ibis.null("float64"),
         status=ibis.literal("not_measured"),
         note=g.note,
+        coverage=ibis.null("float64"),
     )
 
 
@@ -469,7 +504,7 @@ def _finish(df: pd.DataFrame) -> pd.DataFrame:
     for c in ("as_of", "window_start", "window_end"):
         df[c] = _date_objects(df[c])
     df["window_days"] = df["window_days"].astype("Int64")
-    for c in ("numerator", "denominator", "value"):
+    for c in ("numerator", "denominator", "value", "coverage"):
         df[c] = pd.to_numeric(df[c]).astype("float64")
     order = {m: i for i, m in enumerate(_metric_order())}
     df["_o"] = df["metric"].map(order)
@@ -638,7 +673,7 @@ def as_of_expr(
             out[c].cast("date")
             if c in ("as_of", "window_start", "window_end")
             else out[c].cast("float64")
-            if c in ("numerator", "denominator", "value")
+            if c in ("numerator", "denominator", "value", "coverage")
             else out[c].cast("int64")
             if c == "window_days"
             else out[c]
@@ -667,13 +702,21 @@ def _family_series(
     dense = grid.left_join(facts, [*KEYS, "day"]).select(grid, *fam.sums)
     dense = dense.mutate(**{c: dense[c].fill_null(0) for c in fam.sums})
     out = []
+    cov = _coverage_columns(fam)
+    level = inp.options.provisional_min_coverage
     for w in fam.windows:
         win = ibis.window(group_by=KEYS, order_by="day", preceding=w - 1, following=0)
-        s = dense.mutate(**{c: dense[c].sum().over(win) for c in fam.sums})
+        sums = {c: dense[c].sum().over(win) for c in fam.sums}
+        if cov:  # the same facts summed over the window's last look-back days
+            back = ibis.window(
+                group_by=KEYS, order_by="day", preceding=coverage_days(inp, w) - 1, following=0
+            )
+            sums.update({_cov(x): dense[x].sum().over(back) for x in cov})
+        s = dense.mutate(**sums)
         s = s.filter((s.day >= start) & (s.day >= s.start_day)).mutate(as_of=s.day)
         for o in fam.outputs:
             if (o.windows is None or w in o.windows) and reasons[o.metric] is None:
-                out.append(_measured_only(inp, _long(s, o, w, o.value), o.metric))
+                out.append(_measured_only(inp, _long(s, o, w, o.value, level), o.metric))
     return out
 
 

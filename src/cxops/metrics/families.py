@@ -37,6 +37,7 @@ class Output:
     denominator: str | None
     value: str = "ratio"
     windows: tuple[int, ...] | None = None  # None: all of the family's windows
+    coverage: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -133,8 +134,8 @@ LSR = Family(
     (10, 30),
     (MFN,),
     records.late_shipments,
-    {"orders": None, "late": "f_late"},
-    (Output("late_shipment_rate", "late", "orders"),),
+    {"orders": None, "late": "f_late", "recorded": "f_recorded"},
+    (Output("late_shipment_rate", "late", "orders", coverage=("recorded", "orders")),),
     _simple(["late_shipment_rate"], [("orders", ("latest_ship_at",)), ("shipments", ("confirmed_at",))]),
 )
 
@@ -164,9 +165,15 @@ OTDR = Family(
     (14, 30),
     (ALL, MFN, AFN),
     records.deliveries,
-    {"delivered": "f_delivered", "on_time": "f_on_time", "overdue": "f_overdue"},
+    {
+        "delivered": "f_delivered",
+        "on_time": "f_on_time",
+        "overdue": "f_overdue",
+        "expected": "f_expected",
+        "arrived": "f_arrived",
+    },
     (
-        Output("on_time_delivery_rate", "on_time", "delivered"),
+        Output("on_time_delivery_rate", "on_time", "delivered", coverage=("arrived", "expected")),
         Output("on_time_delivery_overdue", "overdue", None, "numerator"),
     ),
     _simple(

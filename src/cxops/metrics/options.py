@@ -29,6 +29,13 @@ class MetricOptions(BaseModel):
         denominator as late (case C25; default no: they are reported as ``on_time_delivery_overdue``).
     response_hours : float
         Clock hours within which a buyer message must get a human reply (Amazon: 24, case C18).
+    provisional_min_coverage : float
+        A metric with a coverage rule (:class:`cxops.metrics.catalog.Coverage`) whose coverage is
+        below this fraction has ``status = "provisional"`` (default 0.95). Set by the policy's
+        ``[provisional] min_coverage``, not here.
+    provisional_lookback_days : int
+        The last days of the window the coverage is taken over (default 3, at most the window). Set
+        by the policy's ``[provisional] lookback_days``.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -39,3 +46,9 @@ class MetricOptions(BaseModel):
     count_unknown_cancellations: bool = False
     otdr_overdue_counts_as_late: bool = False
     response_hours: float = Field(24.0, gt=0)
+    provisional_min_coverage: float = Field(0.95, ge=0, le=1)
+    provisional_lookback_days: int = Field(3, ge=1)
+
+
+#: Options the policy sets from its ``[provisional]`` section (never from ``[metric_options]``).
+PROVISIONAL_OPTIONS = ("provisional_min_coverage", "provisional_lookback_days")

@@ -311,7 +311,10 @@ def order_defects(inp: Inputs) -> ir.Table:
 def late_shipments(inp: Inputs) -> ir.Table:
     """MFN orders in the late-shipment population (anchor: ship-by date).
 
-    Columns: ``seller_id, order_id, marketplace_id, channel, day, f_late``.
+    Columns: ``seller_id, order_id, marketplace_id, channel, day, f_late, f_recorded``.
+
+    ``f_recorded``: a shipment is recorded for the order (confirmed or not) or it was cancelled before
+    shipping — the coverage of the late shipment rate (:class:`cxops.metrics.catalog.Coverage`).
 
     An order is late if any shipment was confirmed after the ship-by deadline, or it (or part of it)
     is still unconfirmed and not delivered — the deadline has passed for every day in a window. Orders
@@ -354,6 +357,7 @@ def late_shipments(inp: Inputs) -> ir.Table:
         "channel",
         day=inp.local(o.latest_ship_at, o.marketplace_id, cut=True),
         f_late=_flag(late),
+        f_recorded=_flag(o.n_shipments.notnull() | cancelled),
     )
 
 
@@ -439,8 +443,10 @@ def deliveries(inp: Inputs) -> ir.Table:
 
     Columns: ``seller_id, order_id, shipment_id, marketplace_id, channel, day, f_delivered`` (in the
     on-time delivery denominator: delivered, plus overdue ones with ``otdr_overdue_counts_as_late``),
-    ``f_on_time, f_overdue``. On time compares marketplace-local **dates** (case C25: delivered
-    15:00 on the promised day is on time); overdue = shipped (confirmed) but with no delivery date.
+    ``f_on_time, f_overdue, f_expected, f_arrived`` (the coverage of the on-time delivery rate:
+    shipments confirmed or delivered, and those with a delivery date recorded). On time compares
+    marketplace-local **dates** (case C25: delivered 15:00 on the promised day is on time); overdue =
+    shipped (confirmed) but with no delivery date.
     Shipments never confirmed nor delivered are not in this population (they are late shipments).
     """
     s = shipments(inp, "latest_delivery_at")
@@ -461,6 +467,8 @@ def deliveries(inp: Inputs) -> ir.Table:
         f_delivered=_flag(counted),
         f_on_time=_flag(s.delivered_at.notnull() & (delivered_day <= promised)),
         f_overdue=_flag(overdue),
+        f_expected=_flag(s.delivered_at.notnull() | s.confirmed_at.notnull()),
+        f_arrived=_flag(s.delivered_at.notnull()),
     )
 
 

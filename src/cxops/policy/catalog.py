@@ -39,17 +39,20 @@ class MetricSpec:
         Fulfilment channels the metric is computed for (``all``, ``mfn``, ``afn``).
     kind : {"rate", "count", "days", "hours", "index"}
         How the value reads (see module docstring).
+    has_coverage : bool
+        The metric has a coverage rule: it can be provisional (:class:`cxops.metrics.catalog.Coverage`).
     """
 
     name: str
     windows: tuple[int | None, ...]
     channels: tuple[str, ...]
     kind: MetricKind
+    has_coverage: bool = False
 
 
 #: The metric catalog (:data:`cxops.metrics.catalog.CATALOG`) as the policy layer sees it.
 METRICS: dict[str, MetricSpec] = {
-    name: MetricSpec(name, tuple(m.windows) or (None,), tuple(m.channels), m.kind)  # type: ignore[arg-type]
+    name: MetricSpec(name, tuple(m.windows) or (None,), tuple(m.channels), m.kind, m.coverage is not None)  # type: ignore[arg-type]
     for name, m in CATALOG.items()
 }
 

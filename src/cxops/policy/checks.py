@@ -7,7 +7,8 @@ paths such as ``admission.criteria[2].window_days``.
 Checks: unknown metric, window not offered by the metric (or missing where the metric has several),
 channel not offered, a rate threshold outside [0, 1] (rates are fractions), duplicate criterion ids
 (unique within a section), duplicate removal-rule and benefit ids, incentive tiers not ascending,
-removal rules in a ``standing`` policy; and for enforcement: an ``alert_threshold`` outside a removal
+removal rules in a ``standing`` policy, a ``min_coverage`` on a metric without a coverage rule; and for
+enforcement: an ``alert_threshold`` outside a removal
 rule, with ``==``, or not before its limit; an ``[enforcement]`` table in a ``standing`` policy;
 ``min_orders_window_days`` missing, not a window of ``order_count`` or without ``min_orders``;
 ``cadence.publish_every`` without ``cadence.every = "day"``.
@@ -91,6 +92,14 @@ def _criterion_issues(path: str, c: dict) -> list[Issue]:
     if isinstance(channel, str) and channel in ("all", "mfn", "afn") and channel not in spec.channels:
         issues.append(
             (f"{path}.channel", f"{metric} is computed for channel {_join(spec.channels)}, not {channel!r}")
+        )
+    if c.get("min_coverage") is not None and not spec.has_coverage:
+        with_rule = ", ".join(sorted(n for n, m in METRICS.items() if m.has_coverage))
+        issues.append(
+            (
+                f"{path}.min_coverage",
+                f"{metric} is never provisional (no coverage rule); only {with_rule} are",
+            )
         )
     rate_value = spec.kind == "rate" and c.get("test", "value") == "value"
     for key in ("threshold", "alert_threshold"):

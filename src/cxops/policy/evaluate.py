@@ -14,6 +14,11 @@ Result of a criterion (always read from the seller's side):
   it holding is a ``pass``; in ``removal`` (and ``alert``, the removal rules at their alert levels) it
   is the breach, so it holding is a ``fail``.
 
+A result is **provisional** (``provisional`` true, with the metric's ``coverage``) when the metric's
+input coverage over the last days of its window is below the criterion's ``min_coverage`` (default the
+policy's ``[provisional] min_coverage``; :class:`cxops.policy.model.Provisional` says what a
+provisional breach may do). The result itself is computed as usual.
+
 Comparisons are on floats as delivered (rates are exact quotients ``numerator / denominator``, so a rate
 exactly at a decimal threshold compares equal); ``gap`` uses exact integer arithmetic
 (:mod:`cxops.policy.gap`).
@@ -74,6 +79,8 @@ RESULT_COLUMNS = [
     "skip_if_insufficient",
     "as_of",
     "fail_label",
+    "coverage",
+    "provisional",
 ]
 
 
@@ -100,8 +107,9 @@ def criteria_table(policy: Policy, section: str) -> pd.DataFrame:
     -------
     DataFrame
         ``section, rule_id, criterion_id, label, metric, window_days, channel, test, operator,
-        threshold, min_denominator, skip_if_insufficient, kind, bound_p, bound_q`` where
-        ``bound_p / bound_q`` is the threshold as an exact fraction.
+        threshold, min_denominator, skip_if_insufficient, kind, bound_p, bound_q, min_coverage`` where
+        ``bound_p / bound_q`` is the threshold as an exact fraction and ``min_coverage`` the coverage
+        below which the criterion's metric is provisional.
 
     Raises
     ------
@@ -129,6 +137,7 @@ def criteria_table(policy: Policy, section: str) -> pd.DataFrame:
                 "kind": METRICS[c.metric].kind,
                 "bound_p": p,
                 "bound_q": q,
+                "min_coverage": policy.min_coverage(c),
             }
         )
     table = pd.DataFrame(
@@ -150,8 +159,10 @@ def criteria_table(policy: Policy, section: str) -> pd.DataFrame:
             "kind",
             "bound_p",
             "bound_q",
+            "min_coverage",
         ],
     )
+    table["min_coverage"] = table["min_coverage"].astype(float)
     table["window_days"] = table["window_days"].astype("Int64")
     table["threshold"] = table["threshold"].astype(float)
     table["min_denominator"] = table["min_denominator"].astype(float)
@@ -175,6 +186,7 @@ class _Prepared:
     value: np.ndarray
     status: np.ndarray  # object array; None where a seller has no row
     specs: dict[tuple, int] | None = None  # wide: (metric, window or -1, channel) -> block
+    coverage: np.ndarray | None = None  # float, NaN where none; None: no coverage known
 
 
 #: Public name of the prepared-metrics type (:func:`prepare_metrics`, :func:`prepare_wide`).
@@ -200,6 +212,11 @@ def _prepare_metrics(metrics: pd.DataFrame) -> _Prepared:
         denominator=pd.to_numeric(m["denominator"], errors="coerce").to_numpy(float, na_value=np.nan),
         value=pd.to_numeric(m["value"], errors="coerce").to_numpy(float, na_value=np.nan),
         status=m["status"].to_numpy(object, na_value=None),
+        coverage=(
+            pd.to_numeric(metrics["coverage"], errors="coerce").to_numpy(float, na_value=np.nan)
+            if "coverage" in metrics.columns
+            else None
+        ),
     )
 
 
@@ -276,6 +293,7 @@ def prepare_wide(
     denominator: np.ndarray,
     value: np.ndarray,
     status: np.ndarray,
+    coverage: np.ndarray | None = None,
 ) -> _Prepared:
     """Index metrics fetched wide (one row per seller, one column per spec) for :func:`section_grid`.
 
@@ -290,7 +308,10 @@ def prepare_wide(
     numerator, denominator, value : ndarray of float, shape (sellers, specs)
         NaN where null.
     status : ndarray of object, shape (sellers, specs)
-        ``ok``, ``no_data`` or ``not_measured``; None where the seller has no row for the spec.
+        ``ok``, ``no_data``, ``not_measured`` or ``provisional``; None where the seller has no row for
+        the spec.
+    coverage : ndarray of float, shape (sellers, specs), optional
+        The metrics' coverage (NaN where none).
 
     Raises
     ------
@@ -303,6 +324,7 @@ def prepare_wide(
         ("denominator", denominator),
         ("value", value),
         ("status", status),
+        *([] if coverage is None else [("coverage", coverage)]),
     ):
         if a.shape != shape:
             raise ValueError(f"{name} has shape {a.shape}, expected {shape}")
@@ -322,6 +344,7 @@ def prepare_wide(
         value=flat(value, float),
         status=flat(status, object),
         specs=index,
+        coverage=None if coverage is None else flat(coverage, float),
     )
 
 
@@ -419,6 +442,11 @@ class SectionGrid:
     result: np.ndarray
     _cells: dict
 
+    @property
+    def provisional(self) -> np.ndarray:
+        """ndarray of bool, shape (sellers, criteria): the result rests on a provisional metric."""
+        return np.asarray(self._cells["provisional"], bool).reshape(self.result.shape)
+
     def frame(self, cells: np.ndarray | None = None) -> pd.DataFrame:
         """Result rows (:data:`RESULT_COLUMNS`) of the given flat cell positions (row-major:
         ``seller * n_criteria + criterion``), default all, in that order."""
@@ -465,6 +493,8 @@ class SectionGrid:
                 "skip_if_insufficient": crit["skip_if_insufficient"].to_numpy(bool)[c_idx],
                 "as_of": sellers["as_of"].take(s_idx).reset_index(drop=True),
                 "fail_label": crit["fail_label"].take(c_idx).reset_index(drop=True),
+                "coverage": c["coverage"],
+                "provisional": c["provisional"],
             }
         )
 
@@ -485,6 +515,10 @@ def section_grid(policy: Policy, prep: _Prepared, section: str) -> SectionGrid:
     den = gather(prep.denominator, np.nan).astype(float)
     val = gather(prep.value, np.nan).astype(float)
     status = gather(prep.status, None).astype(object)
+    if prep.coverage is not None:
+        coverage = gather(prep.coverage, np.nan).astype(float)
+    else:
+        coverage = np.full(len(row), np.nan)
 
     def criterion(column: str, dtype=None) -> np.ndarray:
         values = crit[column].to_numpy(dtype) if dtype else crit[column].to_numpy(object)
@@ -493,6 +527,7 @@ def section_grid(policy: Policy, prep: _Prepared, section: str) -> SectionGrid:
     test, kind, op = criterion("test"), criterion("kind"), criterion("operator")
     threshold = crit["threshold"].to_numpy(float, na_value=np.nan)[c_idx]
     min_den = crit["min_denominator"].to_numpy(float, na_value=np.nan)[c_idx]
+    min_cov = crit["min_coverage"].to_numpy(float, na_value=np.nan)[c_idx]
     tested = np.select([test == "numerator", test == "denominator"], [num, den], default=val)
     not_measured = ~has | (status == "not_measured")
     with np.errstate(invalid="ignore"):
@@ -504,11 +539,16 @@ def section_grid(policy: Policy, prep: _Prepared, section: str) -> SectionGrid:
         ["not_measured", "insufficient_data", when_holds],
         default=otherwise,
     ).astype(object)
+    with np.errstate(invalid="ignore"):
+        # below the criterion's level; a frame without coverage but marked provisional counts too
+        provisional = (coverage < min_cov) | (np.isnan(coverage) & (status == "provisional"))
+    provisional &= ~not_measured
     marketplace = kind == "marketplace"
     if marketplace.any():
         inside = prep.sellers["marketplace_id"].isin(policy.marketplaces).to_numpy(bool)[s_idx]
         result = np.where(marketplace, np.where(inside, "pass", "fail"), result)
         status = np.where(marketplace, "ok", status)
+        provisional &= ~marketplace
     cells = {
         "num": num,
         "den": den,
@@ -520,6 +560,8 @@ def section_grid(policy: Policy, prep: _Prepared, section: str) -> SectionGrid:
         "threshold": threshold,
         "min_den": min_den,
         "tested": tested,
+        "coverage": coverage,
+        "provisional": provisional,
         "bound_p": crit["bound_p"].to_numpy(np.int64)[c_idx],
         "bound_q": crit["bound_q"].to_numpy(np.int64)[c_idx],
     }

@@ -28,6 +28,12 @@ CRITERION_TEMPLATES: dict[str, str] = {
     "criterion_passed": "{label} ({value_text} {op} {threshold_text})",
     "criterion_failed": "{label} ({value_text} {op} {threshold_text})",
     "criterion_breached": "{label} ({value_text} {op} {threshold_text})",
+    "criterion_passed_provisional": "{label} ({value_text} {op} {threshold_text}; provisional: "
+    "coverage {coverage_text})",
+    "criterion_failed_provisional": "{label} ({value_text} {op} {threshold_text}; provisional: "
+    "coverage {coverage_text})",
+    "criterion_breached_provisional": "{label} ({value_text} {op} {threshold_text}; provisional: "
+    "coverage {coverage_text})",
     "criterion_below_minimum": "{label}: insufficient data ({denominator_text} < {min_denominator_text})",
     "criterion_no_data": "{label}: no data",
     "criterion_not_measured": "{label}: not measured",
@@ -97,8 +103,27 @@ def criterion_reason(row: Mapping[str, Any]) -> dict[str, Any]:
     Returns
     -------
     dict
-        ``{"key": ..., "params": {...}}``.
+        ``{"key": ..., "params": {...}}``. A provisional pass, failure or breach (``provisional`` true:
+        the metric's input coverage is below the level) has the key with ``_provisional`` appended and
+        ``coverage`` (fraction) and ``coverage_text`` (percent) params.
     """
+    reason = _criterion_reason(row)
+    if _plain(row.get("provisional")) and reason["key"] in (
+        "criterion_passed",
+        "criterion_failed",
+        "criterion_breached",
+    ):
+        coverage = _plain(row.get("coverage"))
+        reason["key"] += "_provisional"
+        reason["params"]["provisional"] = True
+        reason["params"]["coverage"] = coverage
+        reason["params"]["coverage_text"] = (
+            "n/a" if coverage is None else _trim(f"{coverage * 100:.3f}") + " %"
+        )
+    return reason
+
+
+def _criterion_reason(row: Mapping[str, Any]) -> dict[str, Any]:
     metric = row.get("metric")
     if row.get("criterion_id") == MARKETPLACE_CRITERION and _missing(metric):
         key = "marketplace_in_program" if row.get("result") == "pass" else "marketplace_not_in_program"

@@ -41,7 +41,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from cxops.metrics.options import MetricOptions  # noqa: F401  (re-exported: [metric_options])
+from cxops.metrics.options import PROVISIONAL_OPTIONS, MetricOptions
 from cxops.policy.catalog import METRICS
 
 Operator = Literal["<", "<=", ">", ">=", "=="]
@@ -124,6 +124,10 @@ class Criterion(_Strict):
     fail_label : str or None
         Name used in the reason when the criterion fails (e.g. label "transaction volume",
         fail_label "volume below minimum" → "volume below minimum (80 < 100)"); defaults to the label.
+    min_coverage : float or None
+        The coverage below which this criterion's metric is provisional (a fraction; default the
+        policy's ``[provisional] min_coverage``). Only metrics with a coverage rule are ever
+        provisional (:class:`cxops.metrics.catalog.Coverage`).
     alert_threshold : float or None
         Removal criteria only: the alert level beside the limit, compared with the same operator
         (``operator = ">"``, ``threshold = 0.006``, ``alert_threshold = 0.005``: alert above 0.5 %,
@@ -144,6 +148,7 @@ class Criterion(_Strict):
     label: str | None = None
     fail_label: str | None = None
     alert_threshold: float | None = None
+    min_coverage: float | None = Field(None, ge=0, le=1)
 
     @model_validator(mode="before")
     @classmethod
@@ -272,6 +277,39 @@ class Enforcement(_Strict):
     block_after: int | None = Field(None, ge=1)
 
 
+class Provisional(_Strict):
+    """``[provisional]``: what values computed on incomplete inputs may do.
+
+    A metric with a coverage rule (:class:`cxops.metrics.catalog.Coverage`: the late shipment rate —
+    shipments recorded for the orders due to ship; the on-time delivery rate — deliveries recorded for
+    the shipments promised) is **provisional** when, over the last ``lookback_days`` of its window,
+    its coverage is below ``min_coverage`` (a criterion may set its own ``min_coverage``). Its
+    criterion results carry ``provisional = true`` and the coverage.
+
+    Attributes
+    ----------
+    min_coverage : float
+        Fraction (default 0.95: provisional below 95 %).
+    lookback_days : int
+        The last days of the window the coverage is taken over (default 3: data for the last three
+        days may still be arriving; at most the window).
+    can_warn : bool
+        A removal rule breached on provisional values warns (``at_risk``, reason marked provisional)
+        and an alert level crossed on them alerts (default ``true``); ``false``: such breaches are not
+        breaches.
+    can_remove : bool
+        A removal rule breached on provisional values at its ``consecutive``-th evaluation removes
+        (or suspends, blocks) the seller (default ``false``: the seller is warned instead, the breach
+        still counts toward ``consecutive``, and the first evaluation with complete coverage that
+        still breaches removes).
+    """
+
+    min_coverage: float = Field(0.95, ge=0, le=1)
+    lookback_days: int = Field(3, ge=1)
+    can_warn: bool = True
+    can_remove: bool = False
+
+
 #: Criterion id of the derived ``enforcement`` criterion (the minimum order count).
 MIN_ORDERS_CRITERION = "min_orders"
 
@@ -357,6 +395,10 @@ class Policy(_Strict):
     enforcement : Enforcement
         How removal rules are enforced (``[enforcement]``: suspension, minimum order count, immunity,
         repeat blocks); the defaults are the plain program.
+    provisional : Provisional
+        What values on incomplete inputs may do (``[provisional]``). Its level and look-back are also
+        the engine's (``metric_options.provisional_min_coverage`` / ``provisional_lookback_days``,
+        derived from it; setting those in ``[metric_options]`` is refused).
     """
 
     name: str = Field(min_length=1)
@@ -373,6 +415,29 @@ class Policy(_Strict):
     enforcement: Enforcement = Field(default_factory=Enforcement)
     recovery: Recovery = Field(default_factory=Recovery)
     benefits: Benefits = Field(default_factory=Benefits)
+    provisional: Provisional = Field(default_factory=Provisional)
+
+    @model_validator(mode="after")
+    def _engine_coverage(self) -> Policy:
+        # one declaration: [provisional] sets the engine's level and look-back ([metric_options] may
+        # only repeat them, as a dumped policy does)
+        derived = {
+            "provisional_min_coverage": self.provisional.min_coverage,
+            "provisional_lookback_days": self.provisional.lookback_days,
+        }
+        for key in sorted(self.metric_options.model_fields_set & set(PROVISIONAL_OPTIONS)):
+            if getattr(self.metric_options, key) != derived[key]:
+                raise ValueError(
+                    f"metric_options.{key} is set by [provisional] (min_coverage, lookback_days), "
+                    "not in [metric_options]"
+                )
+        options = self.metric_options.model_copy(update=derived)
+        object.__setattr__(self, "metric_options", options)
+        return self
+
+    def min_coverage(self, criterion: Criterion) -> float:
+        """The coverage below which ``criterion``'s metric is provisional (its own, else the policy's)."""
+        return self.provisional.min_coverage if criterion.min_coverage is None else criterion.min_coverage
 
     def criteria(self, section: str) -> list[tuple[str | None, Criterion]]:
         """Criteria of a section as ``(rule_id, criterion)`` pairs.

@@ -525,8 +525,28 @@ def criterion_threshold(row: Mapping[str, Any], *, lang: str | Translator = "en"
     return text
 
 
+def provisional_text(value_text: str, row: Mapping[str, Any], *, lang: str | Translator = "en") -> str:
+    """``value_text`` marked provisional with the row's ``coverage`` when the row is provisional (a
+    metric row with ``status = "provisional"``, a criterion row with ``provisional`` true); else as is."""
+    flag = row.get("provisional")
+    provisional = (not _isnull(flag) and bool(flag)) or str(row.get("status")) == "provisional"
+    if not provisional:
+        return value_text
+    tr = _tr(lang)
+    return tr(
+        "fmt.provisional_value",
+        value=value_text,
+        coverage=format_value(row.get("coverage"), kind="rate", lang=tr),
+    )
+
+
 def criterion_value(row: Mapping[str, Any], *, lang: str | Translator = "en") -> str:
-    """The criterion's metric value for display; a null value shows its result word as the reason."""
+    """The criterion's metric value for display; a null value shows its result word as the reason; a
+    provisional value is marked with its coverage (:func:`provisional_text`)."""
+    return provisional_text(_criterion_value(row, lang=lang), row, lang=lang)
+
+
+def _criterion_value(row: Mapping[str, Any], *, lang: str | Translator = "en") -> str:
     value = row.get("value")
     if _isnull(value):
         result = row.get("result")
@@ -599,6 +619,7 @@ def criterion_reason_text(reason: Mapping[str, Any], *, lang: str | Translator =
         "denominator": format_count(p.get("denominator"), lang=tr),
         "min_denominator": format_count(p.get("min_denominator"), lang=tr),
         "marketplace": str(p.get("marketplace_id") or p.get("marketplace") or NULL),
+        "coverage": format_value(p.get("coverage"), kind="rate", lang=tr),
     }
     text = tr.maybe(f"criterion.{key}", None, **shown)
     if text is None:

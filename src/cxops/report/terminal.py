@@ -26,6 +26,7 @@ from cxops.report.format import (
     format_value,
     format_window,
     is_null,
+    provisional_text,
     reason_text,
 )
 from cxops.report.frames import latest_rows
@@ -118,6 +119,7 @@ def metrics_table(
     for row in df.to_dict("records"):
         status = row.get("status")
         value = format_value(row.get("value"), row.get("metric"), status=status, lang=tr)
+        value = provisional_text(value, row, lang=tr)  # with its coverage
         table.add_row(
             _text(row.get("seller_id")),
             _text(row.get("marketplace_id")),

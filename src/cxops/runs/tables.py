@@ -38,6 +38,8 @@ SCHEMAS: dict[str, pa.Schema] = {
             ("skip_if_insufficient", _B),
             ("as_of", _D),
             ("fail_label", _S),
+            ("coverage", _F),
+            ("provisional", _B),
         ]
     ),
     "statuses": pa.schema(

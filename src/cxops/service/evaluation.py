@@ -389,10 +389,10 @@ class _Job:
         return wide_arrays(self.wh.execute(w.filter(w.as_of == day).order_by(KEYS)), len(self.specs))
 
     def _prepared(self, sellers: pd.DataFrame, arrays: tuple, rows: slice | None = None):
-        n, d, v, s = arrays
+        n, d, v, s, c = arrays
         if rows is not None:
-            sellers, n, d, v, s = sellers.iloc[rows], n[rows], d[rows], v[rows], s[rows]
-        return prepare_wide(sellers, self.specs, n, d, v, s)
+            sellers, n, d, v, s, c = sellers.iloc[rows], n[rows], d[rows], v[rows], s[rows], c[rows]
+        return prepare_wide(sellers, self.specs, n, d, v, s, c)
 
     def _criteria(self, sellers: pd.DataFrame, arrays: tuple, when: date) -> None:
         """The last evaluation's criterion results, every section, into the run's ``criteria`` table

@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from starlette.concurrency import run_in_threadpool
 
 from cxops.errors import AuthenticationError, ForbiddenError, NotFoundError
@@ -143,10 +143,26 @@ def seller_scope(seller_id: str, request: Request, principal: CurrentUser) -> Sc
 
 SellerScope = Annotated[Scope, Depends(seller_scope)]
 
+
+def marketplace_path(
+    marketplace_id: Annotated[str, Path(max_length=64, description="Marketplace id, e.g. `US`.")],
+) -> str:
+    """Declares the ``{marketplace_id}`` of a membership route (which :func:`seller_scope` reads from the
+    path) so that the OpenAPI lists it; add ``dependencies=[MarketplacePath]`` to such a route."""
+    return marketplace_id
+
+
+#: The ``{marketplace_id}`` path parameter of a membership route, declared for the OpenAPI.
+MarketplacePath = Depends(marketplace_path)
+#: A database id in a path: a positive 64-bit integer (larger ones are 422, never a database overflow).
+Id = Annotated[int, Path(ge=1, le=2**63 - 1)]
+
 __all__ = [
     "AdminDep",
     "AnyRole",
     "CurrentUser",
+    "Id",
+    "MarketplacePath",
     "NotFoundError",
     "OperatorDep",
     "RequireRole",

@@ -139,6 +139,8 @@ def install(app: FastAPI) -> None:
             if isinstance(exc.detail, str) and exc.detail != HTTPStatus(exc.status_code).phrase
             else None
         )
+        if exc.status_code == 405:  # the router names only the first route of the path: name them all
+            exc.headers = {**(exc.headers or {}), "Allow": ", ".join(allowed_methods(request))}
         if not is_api(request):
             return _page(request, exc.status_code, detail, getattr(exc, "headers", None))
         return problem_response(
@@ -157,6 +159,19 @@ def install(app: FastAPI) -> None:
             detail="internal error; the administrator can find it in the server's log by its id",
             error_id=error_id,
         )
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route of the app answers on the request's path (for ``Allow`` on a 405)."""
+    from starlette.routing import compile_path
+
+    from cxops.web.app import route_table
+
+    methods: set[str] = set()
+    for route_methods, path, _ in route_table(request.app):
+        if route_methods and compile_path(path)[0].match(request.url.path):
+            methods |= route_methods
+    return sorted(methods)
 
 
 #: OpenAPI ``responses`` for the problems every authenticated route can answer.

@@ -84,6 +84,12 @@ ODR_COMPONENTS = {
 }
 INVOICE_COMPONENTS = {"missingInvoice": "missing_invoice_rate", "lateInvoice": "late_invoice_rate"}
 COLUMNS = [c for c in TABLES["reported_metrics"].column_names if c != "reported_at"]
+#: ``(metric, channel)`` the report gives a rate for: what a "no data" answer reports as 0.
+REPORTED_RATES: tuple[tuple[str, str], ...] = (
+    *((m, ch) for ch in ("mfn", "afn") for m in ("order_defect_rate", *ODR_COMPONENTS.values())),
+    *((metric, channel) for metric, channel, _, _ in RATES.values()),
+    *((m, "all") for m in INVOICE_COMPONENTS.values()),
+)
 
 
 def snake(name: str) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
+from datetime import date
 from pathlib import Path
 
 from cxops.canonical.marketplaces import AMAZON_MARKETPLACE_IDS, BUILTIN_MARKETPLACES
@@ -25,6 +26,7 @@ from cxops.ingest.amazon.orders_flat import read_all_orders
 from cxops.ingest.amazon.outcome import AmazonImportReport, FileOutcome
 from cxops.ingest.amazon.reading import read_report
 from cxops.ingest.amazon.returns import read_returns
+from cxops.ingest.amazon.snapshots import snapshot_mapped, snapshot_rows
 from cxops.ingest.amazon.write import provenance_label, stage_all, supersede
 from cxops.ingest.files import IngestError
 from cxops.ingest.job import ImportJob
@@ -141,12 +143,14 @@ def read_all(
     report: AmazonImportReport,
     forced: str | None = None,
     skippable: set | None = None,
+    read: list | None = None,
 ) -> list:
     """Phase 1: read, recognise, map and validate every file (nothing is written).
 
     Files are handled in :data:`detect.REPORT_TYPES` order (orders first), then by name; no-data
     documents are recorded in ``report.files`` and skipped; so are the files in ``skippable`` (found
-    in a folder) that are reports of a type cxops does not read, with a note.
+    in a folder) that are reports of a type cxops does not read, with a note. ``read``, when given,
+    receives every :class:`ReportFile` read (no-data ones included).
 
     Returns
     -------
@@ -171,6 +175,8 @@ def read_all(
                 report.note(f"{p.name}: skipped: {e.report_type}, which cxops does not read")
         rank = {t: i for i, t in enumerate((detect.NO_DATA, *detect.REPORT_TYPES))}
         parsed.sort(key=lambda r: (rank[r.report_type], r.file))
+        if read is not None:
+            read.extend(parsed)
         for rf in parsed:
             if rf.report_type == detect.NO_DATA:
                 report.files.append(
@@ -193,6 +199,9 @@ def import_amazon(
     quarantine_dir: str | Path | None = None,
     report_type: str | None = None,
     charset: str | None = None,
+    *,
+    fetched_on: date | None = None,
+    requested: tuple[date, date] | None = None,
 ) -> AmazonImportReport:
     """Import downloaded Amazon reports of one seller into ``wh``.
 
@@ -213,6 +222,13 @@ def import_amazon(
         file's content otherwise.
     charset : str, optional
         Declared charset of the files (``Content-Type`` of the report documents).
+    fetched_on : date, optional
+        When the reports were fetched (UTC date); default each file's modification date. Account
+        health reports (and "no data" answers) are kept per fetch date and window in
+        ``report_snapshots`` (:mod:`.snapshots`).
+    requested : (date, date), optional
+        The window asked for (inclusive); a report that returned another window is stored under the
+        returned one, with a note.
 
     Returns
     -------
@@ -238,8 +254,12 @@ def import_amazon(
     forced = detect.normalize_report_type(report_type) if report_type else None
     in_folders: set[Path] = set()
     files = expand_paths(paths, report, in_folders)
-    mapped = read_all(files, ctx, report, forced, in_folders)
+    parsed: list = []
+    mapped = read_all(files, ctx, report, forced, in_folders, parsed)
     supersede(mapped, report)
+    snaps = snapshot_rows(parsed, mapped, ctx, fetched_on=fetched_on, requested=requested, forced=forced)
+    if len(snaps):
+        mapped.append(snapshot_mapped(snaps))
     if mapped:
         label = provenance_label(ctx.seller_id)
         with ImportJob(wh, report, label, quarantine_dir, default_mp=ctx.marketplace_id) as job:

@@ -112,7 +112,8 @@ def read_report(
         doc = load_json(dec, file)
         found = detect.type_from_json(doc, file)
         if found == detect.NO_DATA:
-            return ReportFile(path, file, dec, found, no_data=f"processingStatus {doc['processingStatus']}")
+            why = f"processingStatus {doc['processingStatus']}"
+            return ReportFile(path, file, dec, found, no_data=why, doc=doc)  # its reportType, dates
         if report_type is not None and report_type != found:
             raise IngestError(f"{file}: given report type {report_type}, but the document is a {found}")
         return ReportFile(path, file, dec, found, doc=doc)

@@ -23,7 +23,16 @@ from cxops.ingest.amazon.outcome import AmazonImportReport
 from cxops.ingest.job import ImportJob
 from cxops.ingest.report import quarantine_rows
 
-ORDER = ("orders", "order_items", "shipments", "cancellations", "feedback", "returns", "reported_metrics")
+ORDER = (
+    "orders",
+    "order_items",
+    "shipments",
+    "cancellations",
+    "feedback",
+    "returns",
+    "reported_metrics",
+    "report_snapshots",
+)
 CHILDREN = ("order_items", "shipments", "cancellations", "feedback", "returns")
 GIVEN = "(given: --seller, --marketplace)"
 ORPHAN = "seller order (seller_id, order_id) is not in orders (loaded anyway)"

@@ -38,12 +38,14 @@ from cxops.web.api.schemas import (
     SellerAccount,
 )
 from cxops.web.api.schemas import Benefit as BenefitModel
-from cxops.web.deps import AdminDep, OperatorDep, SellerScope, StoreDep
+from cxops.web.deps import AdminDep, Id, MarketplacePath, OperatorDep, SellerScope, StoreDep
 from cxops.web.paging import Cursor, Limit, Page
 from cxops.web.problems import problems
 
 router = APIRouter(prefix="/sellers/{seller_id}", tags=["sellers"], responses=problems(400, 401, 404, 422))
 MEMBERSHIP = "/marketplaces/{marketplace_id}"
+#: Every membership route declares its ``{marketplace_id}`` (read by the seller scope) for the OpenAPI.
+IN_MEMBERSHIP = [MarketplacePath]
 
 
 def account_model(a) -> SellerAccount:
@@ -63,7 +65,7 @@ def seller(scope: SellerScope, store: StoreDep, program: str | None = DEFAULT_PR
     return Seller(seller_id=scope.seller_id, accounts=[account_model(a) for a in accounts])
 
 
-@router.get(MEMBERSHIP, response_model=SellerAccount)
+@router.get(MEMBERSHIP, response_model=SellerAccount, dependencies=IN_MEMBERSHIP)
 def membership(scope: SellerScope, store: StoreDep, program: str = DEFAULT_PROGRAM) -> SellerAccount:
     """One membership: state and since when, manager, benefits held now, pending actions (operators)."""
     (account,) = seller_accounts(
@@ -72,7 +74,7 @@ def membership(scope: SellerScope, store: StoreDep, program: str = DEFAULT_PROGR
     return account_model(account)
 
 
-@router.get(MEMBERSHIP + "/events", response_model=Page[Event])
+@router.get(MEMBERSHIP + "/events", response_model=Page[Event], dependencies=IN_MEMBERSHIP)
 def events(
     scope: SellerScope,
     store: StoreDep,
@@ -96,7 +98,9 @@ def events(
     )
 
 
-@router.get(MEMBERSHIP + "/notes", response_model=Page[Note], responses=problems(403))
+@router.get(
+    MEMBERSHIP + "/notes", response_model=Page[Note], responses=problems(403), dependencies=IN_MEMBERSHIP
+)
 def notes(
     scope: SellerScope,
     principal: OperatorDep,
@@ -121,7 +125,13 @@ def notes(
     )
 
 
-@router.post(MEMBERSHIP + "/notes", response_model=NoteResult, status_code=201, responses=problems(403))
+@router.post(
+    MEMBERSHIP + "/notes",
+    response_model=NoteResult,
+    status_code=201,
+    responses=problems(403),
+    dependencies=IN_MEMBERSHIP,
+)
 def add_note(
     body: NoteRequest,
     scope: SellerScope,
@@ -144,7 +154,12 @@ def add_note(
     )
 
 
-@router.get(MEMBERSHIP + "/actions", response_model=Page[PendingAction], responses=problems(403))
+@router.get(
+    MEMBERSHIP + "/actions",
+    response_model=Page[PendingAction],
+    responses=problems(403),
+    dependencies=IN_MEMBERSHIP,
+)
 def actions(
     scope: SellerScope,
     principal: OperatorDep,
@@ -195,6 +210,7 @@ def result_model(r) -> ActionResult:
     MEMBERSHIP + "/actions",
     response_model=ActionResult,
     status_code=201,
+    dependencies=IN_MEMBERSHIP,
     responses={
         **problems(403, 409),
         200: {
@@ -229,10 +245,13 @@ def request_action(
 
 
 @router.post(
-    MEMBERSHIP + "/actions/{action_id}/cancel", response_model=ActionResult, responses=problems(403, 409)
+    MEMBERSHIP + "/actions/{action_id}/cancel",
+    response_model=ActionResult,
+    responses=problems(403, 409),
+    dependencies=IN_MEMBERSHIP,
 )
 def cancel_action(
-    action_id: int,
+    action_id: Id,
     body: CancelRequest,
     scope: SellerScope,
     principal: AdminDep,

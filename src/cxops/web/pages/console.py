@@ -32,7 +32,7 @@ from cxops.service.console import (
 from cxops.service.states import lifecycle_states
 from cxops.web import paging
 from cxops.web.api.members import cursor_name, member_filter
-from cxops.web.deps import AdminDep, OperatorDep, SellerScope, StoreDep
+from cxops.web.deps import AdminDep, Id, OperatorDep, SellerScope, StoreDep
 from cxops.web.pages.render import render
 
 router = APIRouter(prefix="/console")
@@ -278,7 +278,7 @@ def note(
 @router.post(DETAIL + "/actions/{action_id}/cancel")
 def cancel(
     request: Request,
-    action_id: int,
+    action_id: Id,
     scope: SellerScope,
     principal: AdminDep,
     store: StoreDep,
