@@ -31,6 +31,17 @@ from pathlib import Path
 
 #: name -> arguments after ``cxops`` (``{W}`` is the warehouse, ``{OUT}`` a fresh output folder)
 COMMANDS: dict[str, list[str]] = {
+    # first: computes a fresh run with the code under test, which the explain commands below then read
+    "evaluate_recompute": [
+        "evaluate",
+        "--as-of",
+        "2026-11-01",
+        "--recompute",
+        "--format",
+        "csv",
+        "-w",
+        "{W}",
+    ],
     "evaluate": ["evaluate", "--as-of", "2026-11-01", "--out", "{OUT}", "-w", "{W}"],
     "evaluate_jsonl": ["evaluate", "--as-of", "2026-11-01", "--format", "jsonl", "-w", "{W}"],
     "evaluate_seller": ["evaluate", "--as-of", "2026-11-01", "--seller", "S0080", "-w", "{W}"],

@@ -32,6 +32,9 @@ class _Group(TyperGroup):
     ``--debug``.
     """
 
+    def parse_args(self, ctx, args):
+        return super().parse_args(ctx, hoist_global_options(self, ctx, list(args)))
+
     def invoke(self, ctx):
         try:
             return self._invoke(ctx)
@@ -73,6 +76,51 @@ class _Group(TyperGroup):
                 "This is a bug in cxops; run the command again with --debug for the traceback and report it."
             )
             raise typer.Exit(70) from None
+
+
+#: Options a person may give before the command name as well as after it (``cxops -w X metrics …``):
+#: moved after the name of the (sub)command when it takes them; otherwise the group takes them and they
+#: do nothing. ``--debug`` may be given anywhere.
+GLOBAL_OPTIONS = ("--warehouse", "-w", "--store", "--lang", "--policy", "-p", "--format", "-f")
+
+
+def hoist_global_options(group, ctx, args: list[str]) -> list[str]:
+    """``args`` with the global options given before the command name moved after it.
+
+    ``cxops -w wh.duckdb --lang zh explain S1 …`` becomes ``cxops explain -w wh.duckdb --lang zh S1 …``
+    (an option given again after the name wins: it comes later). ``--debug`` after the command name
+    moves to the front (the top-level group takes it).
+    """
+    if "--" in args:
+        head, tail = args[: args.index("--")], args[args.index("--") :]
+    else:
+        head, tail = args, []
+    if "--debug" in head[1:]:
+        head = ["--debug"] + [a for a in head if a != "--debug"]
+    front: list[list[str]] = []
+    i = 0
+    while i < len(head) and head[i].startswith("-"):
+        name = head[i].split("=", 1)[0]
+        if name not in GLOBAL_OPTIONS:
+            i += 1  # the group's own flags (--debug, --version, --help)
+            continue
+        n = 1 if "=" in head[i] else 2
+        front.append(head[i : i + n])
+        del head[i : i + n]
+    if not front:
+        return head + tail
+    # the command path: names of groups and the leaf command, right after the front options
+    cmd, j, sub_ctx = group, i, ctx
+    while hasattr(cmd, "get_command") and j < len(head) and not head[j].startswith("-"):
+        nxt = cmd.get_command(sub_ctx, head[j])
+        if nxt is None:
+            break
+        cmd, j = nxt, j + 1
+    takes = {o for p in getattr(cmd, "params", []) for o in (*p.opts, *p.secondary_opts)}
+    keep, move = [], []
+    for opt in front:
+        (move if cmd is not group and opt[0].split("=", 1)[0] in takes else keep).append(opt)
+    return [a for o in keep for a in o] + head[:j] + [a for o in move for a in o] + head[j:] + tail
 
 
 #: Warehouses opened by the running command (closed when it ends).
@@ -164,8 +212,34 @@ def _main(
     version: bool = typer.Option(
         False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
     ),
+    warehouse: str = typer.Option(
+        None, "--warehouse", "-w", help="Warehouse URL, for the command that follows (also after it)."
+    ),
+    store: str = typer.Option(None, "--store", help="Operations store URL, for the command that follows."),
+    lang: str = typer.Option(None, "--lang", help="Language (en, zh), for the command that follows."),
+    policy: str = typer.Option(None, "--policy", "-p", help="Policy, for the command that follows."),
+    fmt: str = typer.Option(None, "--format", "-f", help="Output format, for the command that follows."),
 ):
     """Seller performance programs: import data, compute metrics, evaluate a policy, explain."""
+    # piped or redirected: lines of text are not broken at the console width (a log wraps them itself)
+    console.soft_wrap = not console.is_terminal
+
+
+def show(renderable) -> None:
+    """Print a table (or any renderable) on standard output, readable when piped.
+
+    At a terminal it fits the terminal's width. Piped or redirected (a log, ``| less``, a file), it is
+    printed at its natural width: one line per row, no cell folded into a column of single letters.
+    """
+    if console.is_terminal:
+        console.print(renderable)
+        return
+    from rich.measure import Measurement
+
+    natural = Measurement.get(console, console.options.update_width(100_000), renderable).maximum
+    width = max(console.width, natural)
+    wide = Console(file=console.file, width=width, color_system=None, highlight=False, soft_wrap=False)
+    wide.print(renderable, crop=False)
 
 
 def _fail(message: str, code: int = 1):
@@ -270,7 +344,7 @@ def _progress() -> Progress:
 
 def _import_done(report, wh=None) -> None:
     """Print an import's table, notes, changed days, what its source makes measurable, quarantine files."""
-    console.print(report.rich_table())
+    show(report.rich_table())
     for note in report.notes:
         console.print(f"• {escape(note)}")
     for line in report.change_lines():
@@ -301,8 +375,8 @@ def import_canonical_cmd(
     from cxops.ingest.canonical_files import import_canonical
 
     wh = _open(warehouse, must_exist=False)
-    with err.status("importing…"):
-        report = import_canonical(wh, directory, quarantine)
+    with _progress() as bar:
+        report = import_canonical(wh, directory, quarantine, progress=_bar(bar))
     _import_done(report, wh)
 
 
@@ -332,7 +406,7 @@ def import_amazon_cmd(
     fetched = _date(fetched_on, "--fetched-on") if fetched_on else None
     window = parse_requested(requested)
     wh = _open(warehouse, must_exist=False)
-    with err.status("importing…"):
+    with _progress() as bar:
         report = import_amazon(
             wh,
             seller,
@@ -341,6 +415,7 @@ def import_amazon_cmd(
             quarantine,
             report_type,
             charset,
+            progress=_bar(bar),
             fetched_on=fetched,
             requested=window,
         )
@@ -369,8 +444,8 @@ def import_olist_cmd(
              "sellers": sellers, "products": products, "categories": categories}  # fmt: skip
     paths = {k: v for k, v in given.items() if v}
     wh = _open(warehouse, must_exist=False)
-    with err.status("importing…"):
-        report = import_olist(wh, directory, quarantine, paths=paths or None)
+    with _progress() as bar:
+        report = import_olist(wh, directory, quarantine, paths=paths or None, progress=_bar(bar))
     _import_done(report, wh)
 
 
@@ -433,7 +508,7 @@ def metrics(
         _fail(
             f"no data for seller(s) {', '.join(seller)} (check the id, or the seller started after --as-of)"
         )
-    _emit(df, fmt, out, lambda d: console.print(metrics_table(d, lang=lang.value, limit=200)))
+    _emit(df, fmt, out, lambda d: show(metrics_table(d, lang=lang.value, limit=200)))
 
 
 # -- evaluate ----------------------------------------------------------------------------------
@@ -520,14 +595,14 @@ def evaluate(
         err.print(get_translator(lang.value)("cli.wrote_evaluation", out=out, report=path))
     if fmt == Fmt.table:
         latest = run.latest_statuses()
-        console.print(status_summary_table(latest, lang=lang.value))
+        show(status_summary_table(latest, lang=lang.value))
         if seller:
-            console.print(scorecards(run.frame("criteria", seller), lang=lang.value))
+            show(scorecards(run.frame("criteria", seller), lang=lang.value))
         n = run.count("transitions")
         if n:
             from cxops.service.outputs import newest_transitions
 
-            console.print(transitions_table(newest_transitions(run, 30), lang=lang.value, limit=30))
+            show(transitions_table(newest_transitions(run, 30), lang=lang.value, limit=30))
             if n > 30:
                 err.print(f"newest 30 of {n:,} status changes shown; all are in --out DIR/transitions.csv")
     elif fmt != Fmt.parquet:
@@ -539,23 +614,40 @@ def evaluate(
 # -- explain -----------------------------------------------------------------------------------
 
 
+class ExplainFmt(StrEnum):
+    text = "text"
+    jsonl = "jsonl"
+    csv = "csv"
+
+
 @app.command()
 def explain(
     seller_id: str = typer.Argument(..., help="Seller id."),
     as_of: str = typer.Option(..., "--as-of", help="Day to explain."),
     marketplace: str = typer.Option(None, "--marketplace", help="Marketplace (if the seller is in several)."),
     policy: str = POLICY,
+    fmt: ExplainFmt = typer.Option(
+        ExplainFmt.text,
+        "--format",
+        "-f",
+        help="text, or one row per status, criterion (ranked) and counted defect as jsonl or csv.",
+    ),
+    out: Path = typer.Option(None, "--out", "-o", help="Write to this file instead of standard output."),
     lang: Lang = typer.Option(Lang.en, "--lang"),
     allow_stale: bool = ALLOW_STALE,
     warehouse: str = WAREHOUSE,
 ):
-    """Where a seller stands and why: each criterion with its gap, and when each defect drops out."""
+    """Where a seller stands and why: each criterion with its gap, what to fix first, the projected
+    status, when recovery could complete, and every counted defect with the day it drops out."""
     from cxops.report.explain import explain_text
+    from cxops.report.explain_rows import explain_extra_lines, explain_frame
     from cxops.report.format import note_text
     from cxops.report.i18n import get_translator
     from cxops.service.evaluation import explain_seller
 
     day = _date(as_of, "--as-of")
+    if out is not None and fmt == ExplainFmt.text and out.suffix.lower() in (".csv", ".jsonl"):
+        fmt = ExplainFmt(out.suffix.lower().lstrip("."))
     pol = _policy(policy)
     wh = _open(warehouse, read_only=True)
     with _progress() as bar:
@@ -568,20 +660,47 @@ def explain(
     defects = ev.defects(seller_id)
     transitions = ev.frame("transitions", [seller_id])
     criteria = ev.frame("criteria", [seller_id])
+    projected = ev.frame("projected", [seller_id])
+    frames, texts = [], []
     for _, row in mine.iterrows():
         mp = row["marketplace_id"]
-        text = explain_text(
-            seller_id,
-            mp,
-            status_row=row.to_dict(),
-            criteria=criteria[criteria.marketplace_id == mp] if len(criteria) else criteria,
-            defects=defects[defects.marketplace_id == mp] if len(defects) else defects,
-            transitions=transitions,
-            lang=lang.value,
-            next_evaluation=ev.next_evaluation,
-        )
-        console.print(text, highlight=False)
+        crit = criteria[criteria.marketplace_id == mp] if len(criteria) else criteria
+        mine_defects = defects[defects.marketplace_id == mp] if len(defects) else defects
+        proj = projected[projected.marketplace_id == mp] if len(projected) else projected
+        frame = explain_frame(
+            seller_id, mp, status_row=row.to_dict(), criteria=crit, defects=mine_defects, projected=proj,
+            stable_days=pol.recovery.stable_days,
+        )  # fmt: skip
+        frames.append(frame)
+        if fmt == ExplainFmt.text:
+            text = explain_text(
+                seller_id,
+                mp,
+                status_row=row.to_dict(),
+                criteria=crit,
+                defects=mine_defects,
+                transitions=transitions,
+                lang=lang.value,
+                next_evaluation=ev.next_evaluation,
+                max_defects=len(mine_defects),  # every counted order
+            )
+            latest = crit[crit.evaluation_date == crit.evaluation_date.max()] if len(crit) else crit
+            extra = explain_extra_lines(frame, latest.to_dict("records"), lang=lang.value)
+            texts.append(text.rstrip("\n") + ("\n\n" + "\n".join(extra) if extra else ""))
     ev.discard()
+    if fmt == ExplainFmt.text:
+        body = "\n\n".join(texts) + "\n"
+        if out is None:
+            # piped or redirected: one line per item, not wrapped at the console width
+            console.print(body, highlight=False, markup=False, end="", soft_wrap=not console.is_terminal)
+        else:
+            from cxops.report.files import write_text_atomic
+
+            write_text_atomic(out, body)
+            err.print(f"wrote {out}")
+        return
+    df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    _emit(df, Fmt(fmt.value), out, None)
 
 
 # -- policy ------------------------------------------------------------------------------------
@@ -597,7 +716,7 @@ def policy_list():
     t = Table("name", "version", "description")
     for name, version, description in list_packs():
         t.add_row(name, version, description)
-    console.print(t)
+    show(t)
 
 
 @policy_app.command("show")
@@ -656,7 +775,12 @@ def demo(
             Path(url + suffix).unlink(missing_ok=True)
     last = _date(end, "--end")
     data_dir = out / "data"
-    with console.status(f"generating {sellers} sellers over {days} days (seed {seed})…"):
+    with _progress() as bar:
+        task = bar.add_task(f"generating {sellers} sellers over {days} days (seed {seed})", total=None)
+
+        def generated(table: str, done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total, description=f"generating: {table}")
+
         result = generate(
             data_dir,
             sellers,
@@ -665,17 +789,18 @@ def demo(
             end=last,
             orders_per_seller=DEMO_ORDERS_PER_SELLER,
             stories=DEMO_STORIES,
+            progress=generated,
         )
     console.print(f"generated {result.rows['orders']:,} seller orders for {sellers} sellers in {data_dir}")
     wh = _open(url, must_exist=False)
-    with console.status("importing…"):  # all or nothing: Ctrl-C leaves no half warehouse
-        report = import_canonical(wh, data_dir, out / "quarantine")
+    with _progress() as bar:  # all or nothing: Ctrl-C leaves no half warehouse
+        report = import_canonical(wh, data_dir, out / "quarantine", progress=_bar(bar))
     _import_done(report)
     as_of = last + timedelta(days=1)  # the monthly evaluation right after the data ends
     pol = load_policy("customer-excellence")
     run = _run(wh, pol, as_of, None, lang=lang.value)
     path = write_evaluation(run, out / "report", lang.value)
-    console.print(status_summary_table(run.latest_statuses(), lang=lang.value))
+    show(status_summary_table(run.latest_statuses(), lang=lang.value))
     console.print(f"report: {path}")
     console.print(
         f"next: cxops explain SELLER --as-of {as_of} --warehouse {url}"
@@ -709,11 +834,11 @@ def reconcile(
     if differences:
         rows = rows[rows["verdict"] == "differs"]
 
-    def show(frame):
-        console.print(reconcile_table(frame, lang=lang.value, limit=200))
+    def render(frame):
+        show(reconcile_table(frame, lang=lang.value, limit=200))
         console.print(reconcile_summary(frame, lang=lang.value).splitlines()[0])
 
-    _emit(reconcile_frame(rows, lang=lang.value), fmt, out, show)
+    _emit(reconcile_frame(rows, lang=lang.value), fmt, out, render)
 
 
 @app.command()
@@ -747,7 +872,7 @@ def synth(
     t = Table("table", "rows", "file", title=f"written in {stats.seconds:.1f} s")
     for name, n in stats.rows.items():
         t.add_row(name, f"{n:,}", str(stats.files.get(name, "")))
-    console.print(t)
+    show(t)
     console.print(f"metrics straight on the files: cxops.synth.open_parquet({str(out)!r})")
 
 

@@ -82,6 +82,7 @@ def import_canonical(
     directory: str | Path,
     quarantine_dir: str | Path | None = None,
     memory: str | None = None,
+    progress=None,
 ) -> ImportReport:
     """Import canonical tables from ``directory`` into ``wh``, all or nothing.
 
@@ -97,6 +98,9 @@ def import_canonical(
         :mod:`cxops.ingest.quarantine`), before the commit. Nothing is written when ``None``.
     memory : str, optional
         DuckDB memory limit of the import (default env ``CXOPS_IMPORT_MEMORY_LIMIT``, else 2 GB).
+    progress : callable, optional
+        Called as ``progress(stage, done, total)`` after each file read, table checked, merged and
+        compared (a progress bar).
 
     Returns
     -------
@@ -132,7 +136,9 @@ def import_canonical(
     files = find_canonical_files(directory)
     report = ImportReport(source="canonical")
     _note_ignored_files(report, directory, files)
-    with ImportJob(wh, report, f"canonical:{directory.resolve()}", quarantine_dir, memory=memory) as job:
+    with ImportJob(
+        wh, report, f"canonical:{directory.resolve()}", quarantine_dir, memory=memory, progress=progress
+    ) as job:
         scans = _scan_all(job, files, report)
         _stage(job, scans, files)
         job.commit()
@@ -143,7 +149,8 @@ def import_canonical(
 def _scan_all(job: ImportJob, files: dict[str, Path], report: ImportReport) -> dict[str, Scan]:
     """Scan every file and check its columns before anything is staged."""
     scans = {}
-    for name, path in files.items():
+    for i, (name, path) in enumerate(files.items()):
+        job.step("reading files", i, len(files))
         schema = TABLES[name]
         scan = scan_file(job.stg.con, path)
         dropped = check_types(scan, schema.column_names)
@@ -157,6 +164,7 @@ def _scan_all(job: ImportJob, files: dict[str, Path], report: ImportReport) -> d
         if extra:
             report.note(f"{path.name}: columns not in the contract are ignored: {', '.join(extra)}")
         scans[name] = scan
+    job.step("reading files", len(files), len(files))
     return scans
 
 
@@ -166,7 +174,8 @@ def _stage(job: ImportJob, scans: dict[str, Scan], files: dict[str, Path]) -> No
     known = set(BUILTIN_MARKETPLACES) | job.stored_marketplaces()
     given: set[str] = set()
     checked: dict[str, tuple[str, list[tuple[str, str]]]] = {}
-    for name, scan in scans.items():
+    for i, (name, scan) in enumerate(scans.items()):
+        job.step("checking rows", i, len(scans))
         schema = TABLES[name]
         ctx = RuleContext(job.imported_at, tuple(sorted(known)), zones, tuple(BUILTIN_MARKETPLACES))
         q = compile_checks(schema, scan.relation, scan.columns, ctx)
@@ -182,6 +191,7 @@ def _stage(job: ImportJob, scans: dict[str, Scan], files: dict[str, Path]) -> No
             }
             known |= given
         checked[name] = (table, q.warnings)
+    job.step("checking rows", len(scans), len(scans))
     _builtin_marketplaces(job, checked, given)
     for name, (table, _) in checked.items():
         schema = TABLES[name]

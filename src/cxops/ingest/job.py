@@ -91,8 +91,11 @@ class ImportJob:
         quarantine_dir: str | Path | None = None,
         default_mp: str | None = None,
         memory: str | None = None,
+        progress=None,
     ):
         self.wh = wh
+        #: ``progress(stage, done, total)`` after each step (a progress bar), or None.
+        self.progress = progress
         self.report = report
         self.source_id = source_id
         self.quarantine_dir = quarantine_dir
@@ -105,6 +108,11 @@ class ImportJob:
         self.provided: dict[str, set[str]] = {}
         self.builtin_provided: dict[str, set[str]] = {}
         self.finals: dict[str, str] = {}
+
+    def step(self, stage: str, done: int, total: int) -> None:
+        """Report progress (``done`` of ``total`` steps of ``stage``) when a callback was given."""
+        if self.progress is not None:
+            self.progress(stage, done, total)
 
     def __enter__(self) -> ImportJob:
         self.stg.__enter__()
@@ -281,14 +289,16 @@ class ImportJob:
         """Merge, find the changes, write the quarantine files, commit everything in one transaction."""
         stg, report = self.stg, self.report
         order = [t for t in TABLES if t in self.parts]
-        for t in order:
+        for i, t in enumerate(order):
             self.merge(t)
+            self.step("merging", i + 1, len(order))
         zones = self._zones()
         days_rels = []
-        for t in order:
+        for i, t in enumerate(order):
             ch, days = table_changes(
                 stg, t, self.finals[t], self.finals.get("orders"), zones, self.default_mp
             )
+            self.step("finding changes", i + 1, len(order))
             report.changes[t] = ch
             days_rels.append(days)
         if "marketplaces" in report.changes and report.changes["marketplaces"].rows_restated:

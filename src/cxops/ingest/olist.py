@@ -182,6 +182,7 @@ def import_olist(
     directory: str | Path | None = None,
     quarantine_dir: str | Path | None = None,
     paths: dict[str, str | Path | None] | None = None,
+    progress=None,
 ) -> ImportReport:
     """Import the Olist data set into ``wh`` (mapping: see the module docstring).
 
@@ -212,7 +213,8 @@ def import_olist(
     src = {name: SourceFile(path, COLUMNS[name], kind=f"Olist {name}") for name, path in files.items()}
     report = ImportReport(source="olist")
     where = Path(directory) if directory is not None else files["orders"]
-    with ImportJob(wh, report, f"olist:{where.resolve()}", quarantine_dir) as job:
+    # progress(stage, done, total): the merge and change steps of the commit (a progress bar)
+    with ImportJob(wh, report, f"olist:{where.resolve()}", quarantine_dir, progress=progress) as job:
         ctx = OlistContext(job, report, src, timezone_of(MARKETPLACE), LocalizeStats())
         _map_and_stage(ctx)
         job.commit()

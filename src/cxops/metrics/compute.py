@@ -27,11 +27,12 @@ from cxops.canonical.marketplaces import BUILTIN_MARKETPLACES
 from cxops.canonical.schema import TABLES
 from cxops.days import date_objects
 from cxops.metrics import records
-from cxops.metrics.families import FAMILIES, Family, Output
+from cxops.metrics.catalog import ALL, CATALOG, MetricDef, family_metrics
+from cxops.metrics.families import FAMILIES, Family, Output, unmeasured
 from cxops.metrics.options import MetricOptions
 from cxops.metrics.provenance import seller_sources
 from cxops.metrics.records import Inputs, utc_window
-from cxops.metrics.responses import response_sums, responses_unmeasured
+from cxops.metrics.responses import MESSAGES, RESPONSE_WINDOWS, median_column, response_sums
 
 OUTPUT_COLUMNS = [
     "seller_id",
@@ -49,7 +50,6 @@ OUTPUT_COLUMNS = [
     "note",
     "coverage",
 ]
-RESPONSE_WINDOW = 90
 KEYS = ["seller_id", "marketplace_id", "channel"]
 
 
@@ -293,10 +293,12 @@ def _profile_reasons(inp: Inputs) -> dict[int, dict[str, str | None]]:
     return inp._cache[key]
 
 
-def _messages_as_of(inp: Inputs, days: list[date], base: ir.Table, as_of_at: datetime | None) -> ir.Table:
-    m = inp.cached("messages", lambda: records.messages(inp))
-    m = m.filter((m.day >= min(days) - timedelta(days=RESPONSE_WINDOW - 1)) & (m.day <= max(days)))
-    m = m.inner_join(_window_days(days, RESPONSE_WINDOW), "day")
+def _messages_as_of(
+    inp: Inputs, days: list[date], base: ir.Table, as_of_at: datetime | None, window: int
+) -> ir.Table:
+    m = inp.cached(MESSAGES, lambda: records.messages(inp))
+    m = m.filter((m.day >= min(days) - timedelta(days=window - 1)) & (m.day <= max(days)))
+    m = m.inner_join(_window_days(days, window), "day")
     if as_of_at is None:
         m = m.filter(m.resolved_day <= m.as_of)
         replied = m.responded_day <= m.as_of
@@ -305,67 +307,68 @@ def _messages_as_of(inp: Inputs, days: list[date], base: ir.Table, as_of_at: dat
         m = m.filter((m.received_at <= at) & (m.resolved_at <= at))
         replied = m.responded_at <= at
     sums = response_sums(m, ["seller_id", "marketplace_id", "as_of"], replied)
-    return _measured_only(
-        inp, _messages_long(base, sums, ["seller_id", "marketplace_id", "as_of"]), "late_response_rate"
-    )
+    out = _messages_long(base, sums, ["seller_id", "marketplace_id", "as_of"], window)
+    return _measured_only(inp, out, _response_metrics(window)[0].name)
 
 
-def _messages_long(base: ir.Table, sums: ir.Table, keys: list[str]) -> ir.Table:
-    j = base.left_join(sums, keys).select(base, "messages", "late", "replied", "median_hours")
-    j = j.mutate(
-        channel=ibis.literal("all"),
-        messages=j.messages.fill_null(0).cast("float64"),
-        late=j.late.fill_null(0).cast("float64"),
-        replied=j.replied.fill_null(0).cast("float64"),
-    )
-    common = dict(
-        window_days=ibis.literal(RESPONSE_WINDOW, type="int64"),
-        window_start=j.as_of - ibis.interval(days=RESPONSE_WINDOW - 1),
-        window_end=j.as_of,
-        note=ibis.null("string"),
-    )
-    rate = j.select(
-        "seller_id",
-        "marketplace_id",
-        "channel",
-        metric=ibis.literal("late_response_rate"),
-        window_days=common["window_days"],
-        as_of=j.as_of,
-        window_start=common["window_start"],
-        window_end=common["window_end"],
-        numerator=j.late,
-        denominator=j.messages,
-        value=(j.messages > 0).ifelse(j.late / j.messages, ibis.null("float64")),
-        status=(j.messages > 0).ifelse(ibis.literal("ok"), ibis.literal("no_data")),
-        note=common["note"],
-        coverage=ibis.null("float64"),
-    )
-    med = j.select(
-        "seller_id",
-        "marketplace_id",
-        "channel",
-        metric=ibis.literal("median_first_response_hours"),
-        window_days=common["window_days"],
-        as_of=j.as_of,
-        window_start=common["window_start"],
-        window_end=common["window_end"],
-        numerator=ibis.null("float64"),
-        denominator=j.replied,
-        value=(j.replied > 0).ifelse(j.median_hours, ibis.null("float64")),
-        status=(j.replied > 0).ifelse(ibis.literal("ok"), ibis.literal("no_data")),
-        note=common["note"],
-        coverage=ibis.null("float64"),
-    )
-    return rate.union(med)
+def _response_metrics(window: int) -> list[MetricDef]:
+    """The catalog's response-time metrics computed over ``window`` days (catalog order)."""
+    return [d for d in family_metrics(MESSAGES) if window in d.windows]
 
 
-def _tenure(base: ir.Table, as_of) -> ir.Table:
+def _messages_long(base: ir.Table, sums: ir.Table, keys: list[str], window: int) -> ir.Table:
+    """One row per response-time metric of the catalog (:func:`_response_metrics`) from ``sums``."""
+    metrics = _response_metrics(window)
+    counts = list(dict.fromkeys(s.name for d in metrics for s in d.sums))
+    medians = [median_column(d) for d in metrics if d.aggregation == "median"]
+    j = base.left_join(sums, keys).select(base, *counts, *medians)
+    j = j.mutate(channel=ibis.literal(ALL), **{c: j[c].fill_null(0).cast("float64") for c in counts})
+    parts = []
+    for d in metrics:
+        den = j[d.denominator.name]
+        if d.aggregation == "median":
+            num = ibis.null("float64")
+            value = (den > 0).ifelse(j[median_column(d)], ibis.null("float64"))
+        else:
+            num = j[d.numerator.name]
+            value = (den > 0).ifelse(num / den, ibis.null("float64"))
+        parts.append(
+            j.select(
+                "seller_id",
+                "marketplace_id",
+                "channel",
+                metric=ibis.literal(d.name),
+                window_days=ibis.literal(window, type="int64"),
+                as_of=j.as_of,
+                window_start=j.as_of - ibis.interval(days=window - 1),
+                window_end=j.as_of,
+                numerator=num,
+                denominator=den,
+                value=value,
+                status=(den > 0).ifelse(ibis.literal("ok"), ibis.literal("no_data")),
+                note=ibis.null("string"),
+                coverage=ibis.null("float64"),
+            )
+        )
+    return ibis.union(*parts)
+
+
+#: Metrics counting the days since the seller's start (aggregation ``elapsed_days``).
+ELAPSED = [d.name for d in CATALOG.values() if d.aggregation == "elapsed_days"]
+
+
+def _elapsed(base: ir.Table, as_of) -> list[ir.Table]:
+    """Rows of every ``elapsed_days`` metric (tenure): days from the start day to the as-of day."""
+    return [_tenure(base, as_of, name) for name in ELAPSED]
+
+
+def _tenure(base: ir.Table, as_of, name: str) -> ir.Table:
     days = (as_of.epoch_days() - base.start_day.epoch_days()).cast("float64")
     return base.select(
         "seller_id",
         "marketplace_id",
-        channel=ibis.literal("all"),
-        metric=ibis.literal("tenure_days"),
+        channel=ibis.literal(ALL),
+        metric=ibis.literal(name),
         window_days=ibis.null("int64"),
         as_of=as_of,
         window_start=base.start_day,
@@ -398,14 +401,7 @@ def _measured(inp: Inputs) -> dict[str, str | None]:
 
 
 def _measured_plain(inp: Inputs) -> dict[str, str | None]:
-    reasons: dict[str, str | None] = {}
-    for fam in FAMILIES:
-        reasons.update(fam.measured(inp))
-    msg = responses_unmeasured(inp)
-    reasons["late_response_rate"] = msg
-    reasons["median_first_response_hours"] = msg
-    reasons["tenure_days"] = None
-    return reasons
+    return {name: unmeasured(inp, d.requires) for name, d in CATALOG.items()}
 
 
 def measurable(provided: dict[str, list[str] | set[str]]) -> dict[str, str | None]:
@@ -450,8 +446,6 @@ def _not_measured_expr(inp: Inputs, keys: ir.Table, reasons: dict[str, str | Non
     the reasons of its profile of sources (:func:`_profile_reasons`, joined on the profile). None when
     every metric is measured for every seller.
     """
-    from cxops.metrics.catalog import CATALOG
-
     if inp.sources is None:
         by_profile = {-1: reasons}
     else:
@@ -520,8 +514,6 @@ def _date_objects(column: pd.Series) -> pd.Series:
 
 
 def _metric_order() -> list[str]:
-    from cxops.metrics.catalog import CATALOG
-
     return list(CATALOG)
 
 
@@ -658,11 +650,12 @@ def as_of_expr(
         # only the records whose day can fall in the family's longest window before an as-of day
         fi = _windowed(inp, first - timedelta(days=max(fam.windows) - 1), last)
         exprs += _family_as_of(fi, fam, days, keys, reasons)
-    if reasons["late_response_rate"] is None:
-        # messages are anchored on their received day; their resolution may come later (any time)
-        mi = _windowed(inp, first - timedelta(days=RESPONSE_WINDOW - 1), last)
-        exprs.append(_messages_as_of(mi, days, keys, as_of_at))
-    exprs.append(_tenure(base, base.as_of))
+    for w in RESPONSE_WINDOWS:
+        if reasons[_response_metrics(w)[0].name] is None:
+            # messages are anchored on their received day; their resolution may come later (any time)
+            mi = _windowed(inp, first - timedelta(days=w - 1), last)
+            exprs.append(_messages_as_of(mi, days, keys, as_of_at, w))
+    exprs += _elapsed(base, base.as_of)
     missing = _not_measured_expr(inp, keys, reasons)
     if missing is not None:
         exprs.append(missing)
@@ -720,19 +713,19 @@ def _family_series(
     return out
 
 
-def _messages_series(inp: Inputs, start: date, end: date, base: ir.Table) -> ir.Table:
-    m = inp.cached("messages", lambda: records.messages(inp))
-    lo = start - timedelta(days=RESPONSE_WINDOW - 1)
+def _messages_series(inp: Inputs, start: date, end: date, base: ir.Table, window: int) -> ir.Table:
+    m = inp.cached(MESSAGES, lambda: records.messages(inp))
+    lo = start - timedelta(days=window - 1)
     m = m.filter((m.day >= lo) & (m.day <= end))
-    offsets = ibis.memtable(pd.DataFrame({"k": range(RESPONSE_WINDOW)}))
+    offsets = ibis.memtable(pd.DataFrame({"k": range(window)}))
     x = m.cross_join(offsets)
     x = x.mutate(as_of=x.day + x.k.as_interval("D"))
     x = x.filter((x.as_of >= start) & (x.as_of <= end) & (x.resolved_day <= x.as_of))
     sums = response_sums(x, ["seller_id", "marketplace_id", "as_of"], x.responded_day <= x.as_of)
     grid = base.cross_join(_calendar(start, end))
     grid = grid.filter(grid.day >= grid.start_day).select("seller_id", "marketplace_id", as_of="day")
-    out = _messages_long(grid, sums, ["seller_id", "marketplace_id", "as_of"])
-    return _measured_only(inp, out, "late_response_rate")
+    out = _messages_long(grid, sums, ["seller_id", "marketplace_id", "as_of"], window)
+    return _measured_only(inp, out, _response_metrics(window)[0].name)
 
 
 def series_expr(
@@ -749,15 +742,15 @@ def series_expr(
             continue
         fi = _windowed(inp, start - timedelta(days=max(fam.windows) - 1), end)
         exprs += _family_series(fi, fam, start, end, base, reasons)
-    if reasons["late_response_rate"] is None and (
-        want is None or want & {"late_response_rate", "median_first_response_hours"}
-    ):
-        mi = _windowed(inp, start - timedelta(days=RESPONSE_WINDOW - 1), end)
-        exprs.append(_messages_series(mi, start, end, base))
-    if want is None or "tenure_days" in want:
+    for w in RESPONSE_WINDOWS:
+        names = {d.name for d in _response_metrics(w)}
+        if reasons[min(names, key=list(CATALOG).index)] is None and (want is None or want & names):
+            mi = _windowed(inp, start - timedelta(days=w - 1), end)
+            exprs.append(_messages_series(mi, start, end, base, w))
+    if want is None or want & set(ELAPSED):
         grid = base.cross_join(_calendar(start, end))
         grid = grid.filter(grid.day >= grid.start_day)
-        exprs.append(_tenure(grid, grid.day))
+        exprs += _elapsed(grid, grid.day)
     u = ibis.union(*exprs)
     if want is not None:
         u = u.filter(u.metric.isin(sorted(want)))

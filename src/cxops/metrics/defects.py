@@ -12,9 +12,9 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
-from cxops.metrics import records
+from cxops.metrics.catalog import CATALOG, DEFECT_METRICS
 from cxops.metrics.compute import _measured, _measured_only, _set_present, load_inputs, universe
-from cxops.metrics.families import FAMILIES
+from cxops.metrics.families import POPULATIONS
 from cxops.metrics.options import MetricOptions
 from cxops.metrics.records import utc_window
 
@@ -59,34 +59,24 @@ def _odr_kind(r):
     return kind.strip()
 
 
-# metric -> (record-level population, "is a defect" condition, record id column, kind)
-_SOURCES = {
-    "order_defect_rate": (records.order_defects, lambda r: r.f_defect == 1, "order_id", _odr_kind),
-    "late_shipment_rate": (records.late_shipments, lambda r: r.f_late == 1, "order_id", "late_shipment"),
-    "pre_fulfillment_cancel_rate": (
-        records.cancellations,
-        lambda r: r.f_cancelled == 1,
-        "order_id",
-        "cancellation",
-    ),
-    "valid_tracking_rate": (records.tracking, lambda r: r.f_valid == 0, "shipment_id", "invalid_tracking"),
-    "on_time_delivery_rate": (
-        records.deliveries,
-        lambda r: (r.f_delivered == 1) & (r.f_on_time == 0),
-        "shipment_id",
-        "late_delivery",
-    ),
-}
+def _condition(r, flag: str):
+    """The :attr:`cxops.metrics.catalog.DefectRows.flag` condition on records ``r``."""
+    cond = None
+    for part in flag.split("&"):
+        c = (r[part[1:]] == 0) if part.startswith("!") else (r[part] == 1)
+        cond = c if cond is None else cond & c
+    return cond
 
 
 def _defects(inp, metric: str):
-    build, is_defect, record_id, kind = _SOURCES[metric]
-    r = build(inp)
-    r = r.filter(is_defect(r))
+    d = CATALOG[metric]
+    rows = d.defect_rows
+    r = POPULATIONS[d.family](inp)
+    r = r.filter(_condition(r, rows.flag))
     return r.select(
         "seller_id", "marketplace_id", "channel", "order_id", "day",
-        record_id=r[record_id],
-        kind=kind(r) if callable(kind) else ibis.literal(kind),
+        record_id=r[rows.record_id],
+        kind=_odr_kind(r) if rows.kind == "odr" else ibis.literal(rows.kind),
     )  # fmt: skip
 
 
@@ -97,16 +87,15 @@ def defects_expr(inp, as_of: date) -> ir.Table | None:
     defect-driven metric is measured. A job that keeps its results in the warehouse stores it whole.
     """
     reasons = _measured(inp)  # measured for some seller of ``inp.sources.present``
-    windows = {o.metric: fam.windows for fam in FAMILIES for o in fam.outputs}
-    longest = max(w for m in _SOURCES for w in windows[m])
+    longest = max(w for m in DEFECT_METRICS for w in CATALOG[m].windows)
     if not inp.reuse:  # read only the records whose day can be in the longest window
         inp = inp.with_window(utc_window(as_of - timedelta(days=longest - 1), as_of))
     parts = []
-    for metric in _SOURCES:
+    for metric in DEFECT_METRICS:
         if reasons.get(metric) is not None:
             continue
         r = _measured_only(inp, _defects(inp, metric), metric)  # sellers whose sources measure it
-        for w in windows[metric]:
+        for w in CATALOG[metric].windows:
             lo = as_of - timedelta(days=w - 1)
             f = r.filter((r.day >= lo) & (r.day <= ibis.literal(as_of)))
             parts.append(

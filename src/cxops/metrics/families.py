@@ -1,9 +1,12 @@
 """Metric families: metrics that share one record population and one seller-day fact table.
 
-A family declares the canonical inputs it needs, how its records aggregate to seller-day facts
-(counts that add up over days), and how each metric's numerator and denominator are read from those
-sums. Window sums of the facts give every additive metric; the median response time is the one
-non-additive metric and is handled in :mod:`cxops.metrics.compute`.
+The catalog (:mod:`cxops.metrics.catalog`) declares each metric: the record population it aggregates
+(``family``), the sums it reads and how. This module finds each record population
+(:data:`POPULATIONS`: the function of :mod:`cxops.metrics.records` named after it builds its records)
+and derives the families from the catalog: a family's windows, channels, sums, outputs and "not
+measured" reasons are those of its catalog metrics. Window sums of the facts give every additive
+metric; the response-time population (:data:`NON_ADDITIVE`) is aggregated by
+:mod:`cxops.metrics.responses`.
 """
 
 from __future__ import annotations
@@ -14,11 +17,10 @@ from dataclasses import dataclass
 import ibis
 import ibis.expr.types as ir
 
-from cxops.canonical.schema import COMPLETE_RATINGS
 from cxops.metrics import records
-from cxops.metrics.catalog import AFN, ALL, MFN
+from cxops.metrics.catalog import AFN, ALL, CATALOG, MFN, MetricDef, Need
 from cxops.metrics.records import Inputs
-from cxops.metrics.unmeasured import missing_inputs, no_feedback_or_claims, no_table
+from cxops.metrics.unmeasured import Unmeasured, missing_inputs, no_any
 
 GROUP = ["seller_id", "marketplace_id", "channel", "day"]
 
@@ -29,7 +31,9 @@ class Output:
 
     ``numerator`` / ``denominator`` name sum columns (``None``: not applicable). ``value`` is
     ``"ratio"`` (numerator / denominator, null when the denominator is 0), ``"numerator"`` (a count)
-    or ``"ratio100"`` (an index already in points: numerator / denominator).
+    or ``"ratio100"`` (an index already in points: numerator / denominator). ``coverage`` names the
+    ``(recorded, expected)`` sum columns of the metric's coverage rule
+    (:class:`cxops.metrics.catalog.Coverage`), summed over the look-back days; ``None``: no rule.
     """
 
     metric: str
@@ -83,138 +87,74 @@ class Family:
         return f
 
 
-def _missing(inp: Inputs, needs: list[tuple[str, tuple[str, ...]]]) -> str | None:
-    """Reason a family is not measured (an :class:`~cxops.metrics.unmeasured.Unmeasured`), or None."""
-    return missing_inputs(inp, needs)
+#: Record population name (a catalog entry's ``family``) -> the function of :mod:`cxops.metrics.records`
+#: of that name building its records: an Ibis table with ``seller_id, marketplace_id, channel, day``
+#: plus the columns its metrics' sums read. A new population is a new function there, nothing else.
+POPULATIONS: dict[str, Callable[[Inputs], ir.Table]] = {
+    m.family: getattr(records, m.family) for m in CATALOG.values() if m.family is not None
+}
+
+#: Populations whose metrics do not add up over days (a record counts once its outcome is known; a
+#: median): aggregated by :func:`cxops.metrics.responses.response_sums`, not by seller-day facts.
+NON_ADDITIVE = frozenset({"messages"})
 
 
-def _all(metrics: list[str], reason: str | None) -> dict[str, str | None]:
-    return {m: reason for m in metrics}
+def unmeasured(inp: Inputs, requires: tuple[Need, ...]) -> Unmeasured | None:
+    """Why a metric requiring ``requires`` (:attr:`MetricDef.requires`) is not measured on ``inp``, or
+    ``None`` when it is. A need naming several tables (``feedback|claims``) is met by any of them."""
+    for need in requires:
+        alts = need.tables.split("|")
+        if len(alts) == 1:
+            reason = missing_inputs(inp, [(alts[0], need.columns)])
+            if reason is not None:
+                return reason
+        elif not any(t in inp.tables and inp.has(t, *need.columns) for t in alts):
+            return no_any(alts)
+    return None
 
 
-def _odr_measured(inp: Inputs) -> dict[str, str | None]:
-    fb = None if "feedback" in inp.tables else no_table("feedback")
-    cl = None if "claims" in inp.tables else no_table("claims")
-    odr = None if (fb is None or cl is None) else no_feedback_or_claims()
-    return {
-        "order_defect_rate": odr,
-        "negative_feedback_rate": fb,
-        "a_to_z_claim_rate": cl,
-        "chargeback_rate": cl,
-    }
+def _ordered(values, order) -> tuple:
+    return tuple(v for v in order if v in set(values))
 
 
-def _simple(metrics: list[str], needs: list[tuple[str, tuple[str, ...]]]):
-    return lambda inp: _all(metrics, _missing(inp, needs))
+def _family(name: str, metrics: list[MetricDef]) -> Family:
+    windows = tuple(sorted({w for m in metrics for w in m.windows}))
+    channels = _ordered([c for m in metrics for c in m.channels], (ALL, MFN, AFN))
+    sums: dict[str, str | None] = {}
+    for m in metrics:
+        for s in m.sums:
+            if sums.setdefault(s.name, s.column) != s.column:
+                raise ValueError(f"family {name}: sum {s.name!r} declared over two columns")
+    outputs = tuple(
+        Output(
+            m.name,
+            m.numerator.name if m.numerator else None,
+            m.denominator.name if m.denominator else None,
+            "numerator" if m.aggregation == "count" else "ratio",
+            m.windows,
+            tuple(c.name for c in m.coverage.sums) if m.coverage else None,  # type: ignore[arg-type]
+        )
+        for m in metrics
+    )
+    reqs = {m.name: m.requires for m in metrics}
+    return Family(
+        name,
+        windows,
+        channels,
+        POPULATIONS[name],
+        sums,
+        outputs,
+        lambda inp: {metric: unmeasured(inp, r) for metric, r in reqs.items()},
+    )
 
 
-ODR = Family(
-    "order_defects",
-    (60,),
-    (ALL, MFN, AFN),
-    records.order_defects,
-    {
-        "orders": None,
-        "defective": "f_defect",
-        "negative_feedback": "f_negative_feedback",
-        "a_to_z": "f_a_to_z",
-        "chargeback": "f_chargeback",
-    },
-    (
-        Output("order_defect_rate", "defective", "orders"),
-        Output("negative_feedback_rate", "negative_feedback", "orders"),
-        Output("a_to_z_claim_rate", "a_to_z", "orders"),
-        Output("chargeback_rate", "chargeback", "orders"),
-    ),
-    _odr_measured,
-)
+def _families() -> tuple[Family, ...]:
+    by_family: dict[str, list[MetricDef]] = {}
+    for m in CATALOG.values():
+        if m.family is not None and m.family not in NON_ADDITIVE:
+            by_family.setdefault(m.family, []).append(m)
+    return tuple(_family(name, ms) for name, ms in by_family.items())
 
-LSR = Family(
-    "late_shipments",
-    (10, 30),
-    (MFN,),
-    records.late_shipments,
-    {"orders": None, "late": "f_late", "recorded": "f_recorded"},
-    (Output("late_shipment_rate", "late", "orders", coverage=("recorded", "orders")),),
-    _simple(["late_shipment_rate"], [("orders", ("latest_ship_at",)), ("shipments", ("confirmed_at",))]),
-)
 
-PFCR = Family(
-    "cancellations",
-    (7,),
-    (MFN,),
-    records.cancellations,
-    {"orders": None, "cancelled": "f_cancelled"},
-    (Output("pre_fulfillment_cancel_rate", "cancelled", "orders"),),
-    # who cancelled decides whether it counts (C19): a source that does not say is not measured
-    _simple(["pre_fulfillment_cancel_rate"], [("cancellations", ("initiated_by",))]),
-)
-
-VTR = Family(
-    "tracking",
-    (30,),
-    (MFN,),
-    records.tracking,
-    {"shipments": None, "valid": "f_valid"},
-    (Output("valid_tracking_rate", "valid", "shipments"),),
-    _simple(["valid_tracking_rate"], [("shipments", ("confirmed_at", "tracking_id"))]),
-)
-
-OTDR = Family(
-    "deliveries",
-    (14, 30),
-    (ALL, MFN, AFN),
-    records.deliveries,
-    {
-        "delivered": "f_delivered",
-        "on_time": "f_on_time",
-        "overdue": "f_overdue",
-        "expected": "f_expected",
-        "arrived": "f_arrived",
-    },
-    (
-        Output("on_time_delivery_rate", "on_time", "delivered", coverage=("arrived", "expected")),
-        Output("on_time_delivery_overdue", "overdue", None, "numerator"),
-    ),
-    _simple(
-        ["on_time_delivery_rate", "on_time_delivery_overdue"],
-        [("orders", ("latest_delivery_at",)), ("shipments", ("delivered_at",))],
-    ),
-)
-
-CSAT = Family(
-    "ratings",
-    (90,),
-    (ALL,),
-    records.ratings,
-    {"ratings": None, "points": "points"},
-    (Output("customer_satisfaction_index", "points", "ratings"),),
-    # only from a source covering every star level (not Amazon's 1–3★ feedback report, C8)
-    _simple(["customer_satisfaction_index"], [("feedback", (COMPLETE_RATINGS,))]),
-)
-
-ORDERS = Family(
-    "orders",
-    (30, 90),
-    (ALL, MFN, AFN),
-    lambda inp: records.orders(inp),
-    {"orders": None},
-    (Output("order_count", "orders", None, "numerator"),),
-    lambda inp: {"order_count": None},
-)
-
-VIOLATIONS = Family(
-    "violations",
-    (90, 180),
-    (ALL,),
-    records.violations,
-    {"warnings": "f_warning", "ip": "f_ip", "major": "f_major"},
-    (
-        Output("account_health_warnings", "warnings", None, "numerator", (180,)),
-        Output("ip_complaints", "ip", None, "numerator", (90, 180)),
-        Output("major_violations", "major", None, "numerator", (90,)),
-    ),
-    _simple(["account_health_warnings", "ip_complaints", "major_violations"], [("violations", ())]),
-)
-
-FAMILIES: tuple[Family, ...] = (ODR, LSR, PFCR, VTR, OTDR, CSAT, ORDERS, VIOLATIONS)
+FAMILIES: tuple[Family, ...] = _families()
+"""The additive families of the catalog, in catalog order (derived from :data:`CATALOG`)."""

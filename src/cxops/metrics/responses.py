@@ -12,17 +12,34 @@ from __future__ import annotations
 import ibis
 import ibis.expr.types as ir
 
+from cxops.metrics.catalog import MetricDef, family_metrics
 from cxops.metrics.records import Inputs
 from cxops.metrics.unmeasured import Unmeasured, missing_inputs
 
-RESPONSE_METRICS = ("late_response_rate", "median_first_response_hours")
-#: What the response-time metrics need: buyer messages whose source provides the first human reply.
-RESPONSE_NEEDS = [("buyer_messages", ("first_response_at",))]
+MESSAGES = "messages"
+"""The buyer-message population (catalog ``family``)."""
+
+#: The catalog metrics of the buyer-message population (late response rate, median first response time).
+RESPONSE_METRICS: tuple[str, ...] = tuple(m.name for m in family_metrics(MESSAGES))
+
+#: What the response-time metrics need (their catalog ``requires``): buyer messages whose source
+#: provides the first human reply.
+RESPONSE_NEEDS = [
+    (n.tables, n.columns) for n in dict.fromkeys(r for m in family_metrics(MESSAGES) for r in m.requires)
+]
+
+#: The response-time metrics' window lengths (days), from the catalog.
+RESPONSE_WINDOWS: tuple[int, ...] = tuple(sorted({w for m in family_metrics(MESSAGES) for w in m.windows}))
 
 
 def responses_unmeasured(inp: Inputs) -> Unmeasured | None:
     """Why the response-time metrics are not measured on ``inp``, or ``None`` when they are."""
     return missing_inputs(inp, RESPONSE_NEEDS)
+
+
+def median_column(m: MetricDef) -> str:
+    """Name of the sum column holding a ``median`` metric's median (``median_hours``)."""
+    return f"median_{m.median_of}"
 
 
 def response_sums(m: ir.Table, keys: list[str], replied: ir.BooleanValue) -> ir.Table:
@@ -46,9 +63,12 @@ def response_sums(m: ir.Table, keys: list[str], replied: ir.BooleanValue) -> ir.
         messages; null when none).
     """
     replied = replied.fill_null(False)
-    return m.group_by(keys).aggregate(
-        messages=m.count(),
-        late=m.f_late.sum(),
-        replied=replied.ifelse(1, 0).sum(),
-        median_hours=replied.ifelse(m.hours, ibis.null("float64")).median(),
-    )
+    aggs: dict[str, ir.Value] = {}
+    for d in family_metrics(MESSAGES):
+        if d.aggregation == "median":  # over the messages replied to by the window's end
+            aggs[d.denominator.name] = replied.ifelse(1, 0).sum()
+            aggs[median_column(d)] = replied.ifelse(m[d.median_of], ibis.null("float64")).median()
+        else:
+            for s in d.sums:
+                aggs.setdefault(s.name, m.count() if s.column is None else m[s.column].sum())
+    return m.group_by(keys).aggregate(**aggs)

@@ -53,7 +53,7 @@ def not_provided(table: str, columns: list[str]) -> Unmeasured:
 
 def no_feedback_or_claims() -> Unmeasured:
     """``no feedback or claims data imported``: the order defect rate has none of its sources."""
-    return Unmeasured("no_feedback_or_claims", "no feedback or claims data imported")
+    return no_any(["feedback", "claims"])
 
 
 def missing_inputs(inp, needs: list[tuple[str, tuple[str, ...]]]) -> Unmeasured | None:
@@ -71,3 +71,10 @@ def missing_inputs(inp, needs: list[tuple[str, tuple[str, ...]]]) -> Unmeasured 
         if not inp.has(table, *cols):
             return not_provided(table, [c for c in cols if c not in inp.provided.get(table, set())])
     return None
+
+
+def no_any(tables: list[str]) -> Unmeasured:
+    """``no <a> or <b> data imported``: a metric readable from any of ``tables`` has none of them.
+
+    The message key is ``no_<a>_or_<b>`` (``not_measured.no_feedback_or_claims``)."""
+    return Unmeasured("no_" + "_or_".join(tables), f"no {' or '.join(tables)} data imported")

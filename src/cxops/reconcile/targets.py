@@ -1,8 +1,9 @@
 """What each reported metric is computed as: a family's window sums, read as a ratio, a count or a median.
 
-The targets derive from the metric declarations — every output of the catalog's families
-(:data:`cxops.metrics.families.FAMILIES`), of the families for reported-only metrics
-(:data:`cxops.metrics.extra_families.EXTRA_FAMILIES`) and the response-time metrics — plus the other
+The targets derive from the metric declarations — every catalog metric
+(:data:`cxops.metrics.catalog.CATALOG`: its family, numerator and denominator sums and aggregation) and
+the outputs of the families for reported-only metrics
+(:data:`cxops.metrics.extra_families.EXTRA_FAMILIES`) — plus the other
 names a report may use (:data:`ALIASES`) and the reported figures cxops knows it cannot reproduce
 (:data:`NOT_COMPUTABLE`).
 """
@@ -11,15 +12,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cxops.metrics.catalog import ALL, MFN
+from cxops.metrics.catalog import ALL, CATALOG, MFN
 from cxops.metrics.extra_families import EXTRA_FAMILIES, UNIT_DELIVERIES
 from cxops.metrics.families import FAMILIES, Family
 from cxops.metrics.records import Inputs
-from cxops.metrics.responses import RESPONSE_METRICS, responses_unmeasured
+from cxops.metrics.responses import MESSAGES as RESPONSE_FAMILY
+from cxops.metrics.responses import responses_unmeasured
 from cxops.metrics.unmeasured import Unmeasured
 from cxops.reconcile.results import Message
 
-MESSAGES = "messages"
+MESSAGES = RESPONSE_FAMILY
 """Family name of the response-time metrics (sums: :func:`cxops.metrics.windows.response_window_sums`)."""
 
 
@@ -50,15 +52,20 @@ class Target:
 FAMILY_BY_NAME: dict[str, Family] = {f.name: f for f in (*FAMILIES, *EXTRA_FAMILIES)}
 
 
+_KINDS = {"ratio": "ratio", "mean": "ratio", "count": "count", "median": "median"}
+
+
 def _targets() -> dict[str, Target]:
     out: dict[str, Target] = {}
-    for fam in (*FAMILIES, *EXTRA_FAMILIES):
+    for name, m in CATALOG.items():
+        if m.family is not None:
+            num = m.numerator.name if m.numerator else None
+            den = m.denominator.name if m.denominator else None
+            out[name] = Target(name, m.family, num, den, _KINDS[m.aggregation])
+    for fam in EXTRA_FAMILIES:
         for o in fam.outputs:
             kind = "count" if o.value == "numerator" else "ratio"
             out[o.metric] = Target(o.metric, fam.name, o.numerator, o.denominator, kind)
-    late, median = RESPONSE_METRICS
-    out[late] = Target(late, MESSAGES, "late", "messages")
-    out[median] = Target(median, MESSAGES, None, "replied", "median")
     return out
 
 

@@ -138,21 +138,61 @@ def _date_text(s: pd.Series) -> pd.Series:
     return s.map(lambda v: None if pd.isna(v) else v.isoformat())
 
 
+#: Columns that hold counts (whole numbers) whatever the metric: written ``9``, not ``9.0``, in CSV/JSONL.
+COUNT_COLUMNS = ("numerator", "denominator", "min_denominator")
+#: Columns that hold a count when the row's metric is of kind ``count`` or ``days``.
+VALUE_COLUMNS = ("value", "threshold")
+
+
+def integral_counts(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with counts as integers for text outputs (CSV, JSONL): ``9``, not ``9.0``.
+
+    Float columns :data:`COUNT_COLUMNS` whose values are all whole become nullable integers; in
+    :data:`VALUE_COLUMNS`, the cells of rows whose ``metric`` is a count or a number of days (catalog
+    kind) become Python ints. Parquet keeps the frame's types.
+    """
+    from cxops.report.format import METRIC_KINDS
+
+    out = None
+    for col in COUNT_COLUMNS:
+        if col in df.columns and pd.api.types.is_float_dtype(df[col]):
+            s = df[col]
+            vals = s.dropna()
+            if len(vals) and (vals == vals.round()).all() and vals.abs().max() < 2**53:
+                out = df.copy() if out is None else out
+                out[col] = s.astype("Int64")
+    if "metric" in df.columns:
+        kinds = df["metric"].map(lambda m: METRIC_KINDS.get(m) in ("count", "days"))
+        counted = kinds.fillna(False).astype(bool)
+        for col in VALUE_COLUMNS:
+            if col in df.columns and counted.any() and pd.api.types.is_numeric_dtype(df[col]):
+                out = df.copy() if out is None else out
+                whole = (counted & df[col].notna() & (df[col] == df[col].round())).tolist()
+                vals = df[col].tolist()
+                cells = [int(v) if w else v for v, w in zip(vals, whole, strict=True)]
+                out[col] = pd.Series(cells, index=df.index, dtype=object)
+    return df if out is None else out
+
+
 def prepare_for_text(df: pd.DataFrame) -> pd.DataFrame:
-    """The frame as written to CSV: nested values as JSON strings, dates as ISO text."""
-    df = _serialise_nested(df)
+    """The frame as written to CSV: nested values as JSON strings, dates as ISO text, counts as integers
+    (:func:`integral_counts`)."""
+    df = _serialise_nested(integral_counts(df))
     out = df.copy()
     for col in out.columns:
         s = out[col]
         if pd.api.types.is_datetime64_any_dtype(s):
             out[col] = _date_text(s)
-        elif s.dtype == object:
-            out[col] = s.map(
-                lambda v: (
+        elif s.dtype == object:  # a list, not Series.map: that would make the ints of a mixed column floats
+            out[col] = pd.Series(
+                [
                     _iso(v)
                     if isinstance(v, dt.datetime | pd.Timestamp)
                     else (v.isoformat() if isinstance(v, dt.date) else v)
-                )
+                    for v in s.tolist()
+                ],
+                index=s.index,
+                dtype=object,
             )
     return out
 
@@ -184,7 +224,9 @@ def to_csv(df: pd.DataFrame) -> str:
 
 
 def iter_jsonl(df: pd.DataFrame) -> Iterator[str]:
-    """Yield one JSON line (without newline) per row; nested values stay objects."""
+    """Yield one JSON line (without newline) per row; nested values stay objects; counts are integers
+    (:func:`integral_counts`)."""
+    df = integral_counts(df)
     cols = [str(c) for c in df.columns]
     for row in df.itertuples(index=False, name=None):
         record = {c: _clean(v) for c, v in zip(cols, row, strict=True)}
@@ -560,6 +602,40 @@ def write_frame_atomic(df: pd.DataFrame, path: str | Path, fmt: str | None = Non
         try:
             write_frame(df, tmp, fmt)
             with tmp.open("rb") as fh:
+                os.fsync(fh.fileno())
+            os.replace(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)
+    except OSError as e:
+        raise _output_error(e, path) from None
+    return path
+
+
+def write_text_atomic(path: str | Path, text: str) -> Path:
+    """Write UTF-8 ``text`` to ``path`` all-or-nothing (a temporary name beside it, then a rename).
+
+    Raises
+    ------
+    cxops.errors.OutputError
+        When ``path`` is a folder, or cannot be written.
+    """
+    import os
+    import uuid
+
+    from cxops.errors import OutputError
+
+    path = Path(path)
+    if path.is_dir():
+        raise OutputError(f"--out {path} is a folder; give a file name")
+    try:
+        if path.exists() and not path.is_file():
+            path.write_text(text, encoding="utf-8")
+            return path
+        tmp = path.with_name(f"{_STAGING}{path.name}-{uuid.uuid4().hex[:8]}")
+        try:
+            with tmp.open("w", encoding="utf-8") as fh:
+                fh.write(text)
+                fh.flush()
                 os.fsync(fh.fileno())
             os.replace(tmp, path)
         finally:

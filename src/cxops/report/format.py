@@ -17,6 +17,8 @@ from typing import Any
 
 import pandas as pd
 
+from cxops.metrics.catalog import CATALOG
+from cxops.metrics.catalog import DEFECT_METRICS as CATALOG_DEFECT_METRICS
 from cxops.report.i18n import (
     OPERATOR_SYMBOLS,
     Translator,
@@ -29,46 +31,14 @@ from cxops.report.i18n import (
 
 NULL = "—"
 
-#: Display kind of every catalog metric (mirrors ``cxops.metrics.catalog``; a test keeps them in sync).
-METRIC_KINDS: dict[str, str] = {
-    "order_defect_rate": "rate",
-    "negative_feedback_rate": "rate",
-    "a_to_z_claim_rate": "rate",
-    "chargeback_rate": "rate",
-    "late_shipment_rate": "rate",
-    "pre_fulfillment_cancel_rate": "rate",
-    "valid_tracking_rate": "rate",
-    "on_time_delivery_rate": "rate",
-    "on_time_delivery_overdue": "count",
-    "late_response_rate": "rate",
-    "median_first_response_hours": "hours",
-    "customer_satisfaction_index": "index",
-    "order_count": "count",
-    "account_health_warnings": "count",
-    "ip_complaints": "count",
-    "major_violations": "count",
-    "tenure_days": "days",
-}
+#: Display kind of every catalog metric (from :data:`cxops.metrics.catalog.CATALOG`).
+METRIC_KINDS: dict[str, str] = {name: m.kind for name, m in CATALOG.items()}
 
-#: Metrics where a higher value is better (their numerator counts good units).
-HIGHER_IS_BETTER: frozenset[str] = frozenset(
-    {
-        "valid_tracking_rate",
-        "on_time_delivery_rate",
-        "customer_satisfaction_index",
-        "order_count",
-        "tenure_days",
-    }
-)
+#: Metrics where a higher value is better (their numerator counts good units; from the catalog).
+HIGHER_IS_BETTER: frozenset[str] = frozenset(name for name, m in CATALOG.items() if m.higher_is_better)
 
-#: Metrics whose numerator counts defective records listed by ``explain``.
-DEFECT_METRICS: tuple[str, ...] = (
-    "order_defect_rate",
-    "late_shipment_rate",
-    "pre_fulfillment_cancel_rate",
-    "valid_tracking_rate",
-    "on_time_delivery_rate",
-)
+#: Metrics whose numerator counts defective records listed by ``explain`` (from the catalog).
+DEFECT_METRICS: tuple[str, ...] = CATALOG_DEFECT_METRICS
 
 
 def _tr(lang: str | Translator) -> Translator:

@@ -199,6 +199,7 @@ def import_amazon(
     quarantine_dir: str | Path | None = None,
     report_type: str | None = None,
     charset: str | None = None,
+    progress=None,
     *,
     fetched_on: date | None = None,
     requested: tuple[date, date] | None = None,
@@ -222,6 +223,8 @@ def import_amazon(
         file's content otherwise.
     charset : str, optional
         Declared charset of the files (``Content-Type`` of the report documents).
+    progress : callable, optional
+        ``progress(stage, done, total)``, called on the commit's merge and change steps (a progress bar).
     fetched_on : date, optional
         When the reports were fetched (UTC date); default each file's modification date. Account
         health reports (and "no data" answers) are kept per fetch date and window in
@@ -262,7 +265,9 @@ def import_amazon(
         mapped.append(snapshot_mapped(snaps))
     if mapped:
         label = provenance_label(ctx.seller_id)
-        with ImportJob(wh, report, label, quarantine_dir, default_mp=ctx.marketplace_id) as job:
+        # progress(stage, done, total): the merge and change steps of the commit (a progress bar)
+        mp = ctx.marketplace_id
+        with ImportJob(wh, report, label, quarantine_dir, default_mp=mp, progress=progress) as job:
             stage_all(job, mapped, ctx, report)
             claims = job.stg.stored("claims") is not None
             if any(m.table == "feedback" for m in mapped) and not claims:
