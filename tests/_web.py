@@ -36,7 +36,7 @@ FAST = AuthPolicy(hasher=PasswordHasher(time_cost=1, memory_cost=8, parallelism=
 CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
-def seed(store) -> dict[str, int]:
+def seed(store, wh=None) -> dict[str, int]:
     """Memberships, a manager, events, a benefit, actions, a note and users; returns ids."""
     add_manager(store, "ana", "Ana Lima", capacity=10, email="ana@example.com", languages=["en"])
     members = pd.DataFrame(
@@ -97,6 +97,17 @@ def seed(store) -> dict[str, int]:
     )
     b = request_action(store, "suspend", SELLER_B, "US", reason=SECRET_REASON, actor="carla")
     add_note(store, SELLER_B, "US", text=SECRET_REASON, actor="carla")
+    ids = {"action_a": a.action_id, "action_b": b.action_id}
+    if wh is not None:  # a dispute and a contact per seller (case and contact routes)
+        from cxops.notify.contacts import add_contact
+        from cxops.service.cases import open_dispute
+
+        for key, seller in (("a", SELLER_A), ("b", SELLER_B)):
+            reason = SECRET_REASON if seller == SELLER_B else "item not received"
+            c = open_dispute(store, wh, seller, f"O-{seller}", reason=reason, actor="carla")
+            ids[f"case_{key}"] = c.id
+            with store.unit_of_work() as s:
+                ids[f"contact_{key}"] = add_contact(s, seller, "US", f"ops@{key}.example.com").id
     for login, role, sellers in (
         ("admin", "operator-admin", ()),
         ("viewer", "operator-viewer", ()),
@@ -104,7 +115,25 @@ def seed(store) -> dict[str, int]:
         ("seller-a-de", "seller", [(SELLER_A, "DE")]),
     ):
         accounts.add_user(store, login, PASSWORD, role=role, actor="test", sellers=sellers, policy=FAST)
-    return {"action_a": a.action_id, "action_b": b.action_id}
+    return ids
+
+
+def orders_warehouse():
+    """An in-memory warehouse with one order of each seller on US (for disputes and their bundles)."""
+    from _wh import warehouse
+
+    ts = pd.Timestamp
+    orders, ships = [], []
+    for seller in (SELLER_A, SELLER_B):
+        orders.append({"seller_id": seller, "order_id": f"O-{seller}", "marketplace_id": "US",
+                       "purchased_at": ts("2026-02-20 10:00"), "fulfillment_channel": "MFN",
+                       "latest_ship_at": ts("2026-02-23 07:59"), "latest_delivery_at": ts("2026-03-02 07:59"),
+                       "units": 1, "order_total": 20.0, "currency": "USD"})  # fmt: skip
+        ships.append({"seller_id": seller, "order_id": f"O-{seller}", "shipment_id": f"SH-{seller}",
+                      "confirmed_at": ts("2026-02-22 18:00"), "carrier": "UPS", "tracking_id": f"1Z{seller}",
+                      "delivered_at": ts("2026-02-26 18:00")})  # fmt: skip
+    sellers = [{"seller_id": s, "marketplace_id": "US"} for s in (SELLER_A, SELLER_B)]
+    return warehouse({"sellers": sellers, "orders": orders, "shipments": ships})
 
 
 @dataclass
@@ -149,8 +178,9 @@ class Web:
 
 
 def make_web(store, **settings) -> Web:
-    ids = seed(store)
-    app = create_app(web_settings(store=store.url, **settings), store=store, policy=FAST)
+    wh = orders_warehouse()
+    ids = seed(store, wh)
+    app = create_app(web_settings(store=store.url, **settings), store=store, policy=FAST, warehouse=wh)
     return Web(store, app, ids)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pandas as pd
@@ -227,6 +227,10 @@ def test_changed_days_of_orders(wh, tmp_path):
 def test_format_days():
     d = [date(2024, 5, 9), date(2024, 5, 1), date(2024, 5, 2), date(2024, 5, 3), date(2024, 5, 2)]
     assert format_days(d) == "2024-05-01..2024-05-03, 2024-05-09"
+    # more than six spans: a summary (9 single days two days apart, 1-17 May)
+    apart = [date(2024, 5, 1) + timedelta(days=2 * i) for i in range(9)]
+    assert format_days(apart) == "9 days from 2024-05-01 to 2024-05-17 (9 spans)"
+    assert format_days(apart[:6]).count(", ") == 5
 
 
 def test_quarantine_file_columns(wh, tmp_path):

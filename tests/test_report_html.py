@@ -209,7 +209,27 @@ def test_threshold_line_is_the_admission_threshold(frames):
     html = render(frames)
     titles = re.findall(r'<line class="threshold"[^>]*><title>([^<]*)</title>', html)
     assert {"0.45%", "1.20%", "95.00%", "86.0"} <= set(titles)
-    assert "0.60%" not in titles  # the removal threshold is not the chart's line
+    assert "0.60%" not in titles  # the removal threshold is not the admission bar's line
+    limits = re.findall(r'<line class="threshold limit"[^>]*><title>([^<]*)</title>', html)
+    assert "0.60%" in limits  # it is the removal limit's line
+
+
+def test_report_charts_are_drawn_from_their_vega_lite_specifications(frames):
+    """Each figure carries the specification the web embeds; its SVG draws that series and those lines."""
+    import json
+    from html import unescape
+
+    html = render(frames)
+    figures = re.findall(r'<figure data-vega-spec="([^"]+)">(<svg .*?</svg>)', html, flags=re.S)
+    assert figures
+    for raw, svg in figures:
+        spec = json.loads(unescape(raw))
+        lines = spec["usermeta"]["lines"]
+        drawn = re.findall(r'<line class="threshold ?(\w*)"', svg)
+        assert sorted(r or "bar" for r in drawn) == sorted(lines)
+        assert unescape(re.search(r"<title>([^<]*)</title>", svg).group(1)) == spec["title"]
+        assert [layer["mark"]["type"] if isinstance(layer["mark"], dict) else layer["mark"]
+                for layer in spec["layer"]] == ["line", "rule"][: len(spec["layer"])]  # fmt: skip
 
 
 def test_chinese_report(frames):

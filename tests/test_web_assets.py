@@ -46,6 +46,11 @@ def _template_keys() -> tuple[set[str], set[str]]:
 
 
 def test_every_page_text_is_in_both_catalogs():
+    from cxops.notify.messages import KINDS
+    from cxops.service.documents import load_checklist
+    from cxops.store.cases import CASE_KINDS, CASE_STATUSES
+    from cxops.store.notify_models import OUTBOX_STATUSES
+
     en, zh = load_catalog("en"), load_catalog("zh")
     static, dynamic = _template_keys()
     assert len(static) > 60 and "web.login.locked" in static
@@ -68,6 +73,18 @@ def test_every_page_text_is_in_both_catalogs():
             "benefit_ended",
         ),
         "web.error.": ("400", "401", "403", "404", "409", "422", "429", "500", "503"),
+        # the seller's desk and the console's program pages
+        "web.chart.": ("limit", "alert", "bar"),
+        "web.score.span.": ("90d", "12m"),
+        "web.desk.done.": ("inquiry", "upload", "preferences"),
+        "web.desk.status.": CASE_STATUSES,
+        "web.desk.doc.": ("missing", "submitted", "accepted", "rejected", "expired"),
+        "web.desk.req.": tuple(r.id for r in load_checklist().requirements),
+        "web.desk.sent.": OUTBOX_STATUSES,
+        "web.desk.kind.": tuple(KINDS),
+        "web.ops.reviewed.": ("accept", "reject"),
+        "web.ops.which.": ("all", "now", "projected"),
+        "web.ops.case_kind.": CASE_KINDS,
     }
     assert dynamic <= set(expanded), dynamic - set(expanded)
     for prefix, names in expanded.items():

@@ -209,7 +209,7 @@ def test_seller_reads_status_and_criteria_then_switches_to_chinese(page, served)
     assert fact(jp, EN, "web.field.status").inner_text() == "Enrolled · since Jun 1, 2025"
     assert jp.locator("ul.benefits li").inner_text().startswith("Traffic support — top")
     # the history: the transition into today's state
-    history = us.get_by_role("table")
+    history = us.get_by_test_id("history")
     assert history.locator("tbody tr").count() == 1
     assert "Enrolled → At risk" in history.locator("tbody tr").inner_text()
     # the seller sees no operator's navigation and no other seller

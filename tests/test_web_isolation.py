@@ -51,8 +51,21 @@ def _roles(calls) -> set[str] | None:
 
 
 def _url(path: str, seller: str, ids) -> str:
-    action = ids["action_a"] if seller == SELLER_A else ids["action_b"]
-    return path.format(seller_id=seller, marketplace_id="US", action_id=action)
+    """The route's URL for ``seller`` (another seller's ids for one that does not exist: B's)."""
+    k = "a" if seller == SELLER_A else "b"
+    return path.format(
+        seller_id=seller,
+        marketplace_id="US",
+        action_id=ids[f"action_{k}"],
+        case_id=ids[f"case_{k}"],
+        contact_id=ids[f"contact_{k}"],
+        document_id=ids.get(f"document_{k}", 1),
+    )
+
+
+def _seller_act(calls) -> bool:
+    """The route is a seller's own request (SellerActDep: the seller or an administrator)."""
+    return _roles(calls) == {"operator-admin", "seller"}
 
 
 def _send(client, method, url, *, csrf=None, headers=None):
@@ -83,6 +96,9 @@ def test_every_route_declares_its_access_rule(web):  # noqa: F811
         if "{seller_id}" in path:
             assert seller_scope in calls, f"{method} {path}: a seller's route must declare SellerScope"
         if method in UNSAFE and (method, path) not in SELF_SERVICE:
+            if _seller_act(calls):  # a seller's own request: only on a seller's path
+                assert "{seller_id}" in path, f"{method} {path}: SellerActDep needs a seller-scoped path"
+                continue
             assert _roles(calls) == {"operator-admin"}, f"{method} {path}: changing state needs AdminDep"
 
 
@@ -101,7 +117,7 @@ def test_every_route_isolates_tenants(web, backend_check):  # noqa: F811
                 assert r.status_code == 303 and r.headers["location"].startswith("/login"), (method, path)
     elif backend_check == "seller":
         for client, csrf in _seller_clients(web):
-            for method, path, _ in routes:
+            for method, path, calls in routes:
                 if (method, path) in SELF_SERVICE:
                     continue  # logging out ends the session the loop uses (tested in test_web_auth)
                 r = _send(client, method, _url(path, SELLER_B, web.ids), csrf=csrf)
@@ -114,7 +130,9 @@ def test_every_route_isolates_tenants(web, backend_check):  # noqa: F811
                     own = _send(client, method, _url(path, SELLER_A, web.ids), csrf=csrf)
                     assert own.status_code != 404, (method, path, "the seller's own resource must be found")
                     assert SELLER_B not in own.text and SECRET_REASON not in own.text, (method, path)
-                    if method in UNSAFE:
+                    if method in UNSAFE and _seller_act(calls):  # allowed: refused for the body, not 403
+                        assert own.status_code not in (401, 403), (method, path, own.status_code)
+                    elif method in UNSAFE:
                         assert own.status_code == 403, (method, path, own.status_code)
                 else:
                     assert SELLER_B not in r.text, (method, path)

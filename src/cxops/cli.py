@@ -800,12 +800,34 @@ def demo(
     pol = load_policy("customer-excellence")
     run = _run(wh, pol, as_of, None, lang=lang.value)
     path = write_evaluation(run, out / "report", lang.value)
-    show(status_summary_table(run.latest_statuses(), lang=lang.value))
+    statuses = run.latest_statuses()
+    show(status_summary_table(statuses, lang=lang.value))
     console.print(f"report: {path}")
+    _demo_users(url, zip(statuses["seller_id"], statuses["state"], strict=True))
     console.print(
         f"next: cxops explain SELLER --as-of {as_of} --warehouse {url}"
         f"   (seller ids: {out}/report/statuses.csv)"
     )
+
+
+def _demo_users(warehouse_url: str, statuses) -> None:
+    """Create the demo users in the store beside the warehouse and print them (passwords shown once)."""
+    from rich.table import Table
+
+    from cxops.service.demo_users import create_demo_users, pick_demo_seller
+    from cxops.service.stores import open_configured, upgrade_store
+
+    upgrade_store(warehouse=warehouse_url)
+    s = open_configured(warehouse=warehouse_url)
+    try:
+        users = create_demo_users(s, pick_demo_seller(statuses))
+    finally:
+        s.dispose()
+    t = Table("login", "role", "password", "seller", title="demo users (passwords shown once)")
+    for u in users:
+        t.add_row(u.login, u.role, u.password, u.seller_id or "")
+    show(t)
+    console.print(f"web: cxops serve --warehouse {warehouse_url}   then http://127.0.0.1:8000")
 
 
 @app.command()

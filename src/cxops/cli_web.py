@@ -100,6 +100,13 @@ def serve(
         None, "--forwarded-allow-ips", help="Trusted proxy addresses, comma-separated (default 127.0.0.1)."
     ),
     log_level: str = typer.Option("info", "--log-level", help="uvicorn's log level."),
+    policy: str = typer.Option(
+        None,
+        "--policy",
+        "-p",
+        help="The program's policy pack or TOML file: the seller's page reads its newest stored run "
+        "(default: $CXOPS_WEB_POLICY, else customer-excellence).",
+    ),
 ):
     """Serve the web pages and the API (FastAPI on uvicorn) until interrupted."""
     import uvicorn
@@ -114,6 +121,7 @@ def serve(
         secure_cookies=secure_cookies,
         trust_proxy=trust_proxy,
         forwarded_allow_ips=forwarded_allow_ips,
+        policy=policy,
     )
     s = _open(settings.store_url)  # refuse a missing or old store with a clear message, before listening
     try:

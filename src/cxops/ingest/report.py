@@ -59,14 +59,22 @@ class TableChanges:
         return f"{self.table}: {self.rows_changed:,} rows changed; days affected {days}"
 
 
-def format_days(days: list[date]) -> str:
-    """Sorted days as comma-separated runs: ``2024-05-01..2024-05-03, 2024-05-09``."""
+#: A list of days longer than this many runs of consecutive days is summarised (first, last, count).
+MAX_RUNS = 6
+
+
+def format_days(days: list[date], max_runs: int = MAX_RUNS) -> str:
+    """Sorted days as comma-separated runs: ``2024-05-01..2024-05-03, 2024-05-09``; more than
+    ``max_runs`` runs as a summary: ``312 days from 2018-02-09 to 2026-10-09 (298 spans)``."""
     runs: list[tuple[date, date]] = []
     for d in sorted(set(days)):
         if runs and d - runs[-1][1] == timedelta(days=1):
             runs[-1] = (runs[-1][0], d)
         else:
             runs.append((d, d))
+    if len(runs) > max_runs:
+        n = len(set(days))
+        return f"{n:,} days from {runs[0][0].isoformat()} to {runs[-1][1].isoformat()} ({len(runs):,} spans)"
     return ", ".join(a.isoformat() if a == b else f"{a.isoformat()}..{b.isoformat()}" for a, b in runs)
 
 

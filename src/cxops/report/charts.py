@@ -1,6 +1,9 @@
 """Small inline SVG line charts (no JavaScript, no external assets).
 
-A chart is a line over dates with an optional dashed threshold line. Gaps (null values) break the
+A chart is a line over dates with dashed horizontal lines for the policy's thresholds. The HTML
+report draws each chart from its Vega-Lite specification (:func:`svg_chart` of a
+:func:`cxops.report.vega.trend_spec`: the same specification the web pages embed), so what a chart
+shows — series, lines, title, formats — is declared once. Gaps (null values) break the
 line. Coordinates are rounded to one decimal to keep the markup small; long series are thinned to
 ``max_points`` evenly spaced points (the last point is always kept).
 """
@@ -8,7 +11,7 @@ line. Coordinates are rounded to one decimal to keep the markup small; long seri
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from markupsafe import Markup, escape
@@ -30,10 +33,31 @@ def _f(x: float) -> str:
     return text[:-2] if text.endswith(".0") else text
 
 
+def svg_chart(spec: Mapping[str, Any], *, max_points: int = 120, no_data_text: str = "no data",
+              lang: str = "en", width: int = 300, height: int = 120) -> Markup:  # fmt: skip
+    """Render a :func:`cxops.report.vega.trend_spec` specification as an inline ``<svg>``: its series,
+    and each of its policy lines (``limit``, ``alert``, ``bar``) as a dashed line of that class."""
+    from cxops.report.vega import spec_lines, spec_points
+
+    meta = spec.get("usermeta", {})
+    return svg_line_chart(
+        spec_points(spec),
+        lines=spec_lines(spec),
+        kind=meta.get("kind", "rate"),
+        title=str(spec.get("title", "")),
+        width=width,
+        height=height,
+        max_points=max_points,
+        no_data_text=no_data_text,
+        lang=lang,
+    )
+
+
 def svg_line_chart(
     points: Sequence[tuple[Any, Any]],
     *,
     threshold: Any = None,
+    lines: Mapping[str, Any] | None = None,
     kind: str = "rate",
     title: str = "",
     width: int = 300,
@@ -50,6 +74,9 @@ def svg_line_chart(
         The series, in any order (sorted by date here).
     threshold : number, optional
         Drawn as a dashed horizontal line (class ``threshold``).
+    lines : mapping role → number, optional
+        More dashed lines (class ``threshold <role>``), e.g. the ``limit``, ``alert`` and ``bar`` of
+        :func:`cxops.report.vega.chart_lines`; ``threshold`` is the role ``bar``.
     kind : str, default "rate"
         Display kind for the axis labels (see :func:`cxops.report.format.format_number`).
     title : str
@@ -76,7 +103,10 @@ def svg_line_chart(
     clean.sort(key=lambda p: p[0])
     clean = _thin(clean, max_points)
     values = [v for _, v in clean if v is not None]
-    thr = None if is_null(threshold) else float(threshold)
+    rules = {} if is_null(threshold) else {"bar": float(threshold)}
+    rules.update({role: float(v) for role, v in (lines or {}).items() if not is_null(v)})
+    thr = rules.get("bar", next(iter(rules.values()), None))
+    levels = list(rules.values())
 
     left, right, top, bottom = 46, 8, 8, 18
     pw, ph = width - left - right, height - top - bottom
@@ -100,15 +130,15 @@ def svg_line_chart(
         parts.append("</svg>")
         return Markup("".join(parts))
 
-    lo = min(values + ([thr] if thr is not None else []))
-    hi = max(values + ([thr] if thr is not None else []))
+    lo = min(values + levels)
+    hi = max(values + levels)
     if hi == lo:
         pad = abs(hi) * 0.1 or (0.01 if kind == "rate" else 1.0)
         lo, hi = lo - pad, hi + pad
     else:
         pad = (hi - lo) * 0.08
         lo, hi = lo - pad, hi + pad
-    if lo < 0 <= min(values + ([thr] if thr is not None else [])):
+    if lo < 0 <= min(values + levels):
         lo = 0.0  # padding must not invent negative rates or counts
 
     first, last = clean[0][0], clean[-1][0]
@@ -140,12 +170,13 @@ def svg_line_chart(
             f'<text class="ax" x="{left + pw}" y="{height - 4}" text-anchor="end">'
             f"{escape(format_date(last))}</text>"
         )
-    if thr is not None:
-        y = _f(y_of(thr))
+    for role, level in rules.items():
+        y = _f(y_of(level))
+        cls = "threshold" if role == "bar" else f"threshold {escape(role)}"
         parts.append(
-            f'<line class="threshold" x1="{left}" y1="{y}" x2="{left + pw}" y2="{y}" '
-            f'stroke-dasharray="4 3"><title>{escape(format_value(thr, kind=kind, lang=lang))}'
-            f"</title></line>"
+            f'<line class="{cls}" x1="{left}" y1="{y}" x2="{left + pw}" y2="{y}" '
+            f'stroke-dasharray="{"4 3" if role == "bar" else "2 2"}"><title>'
+            f"{escape(format_value(level, kind=kind, lang=lang))}</title></line>"
         )
     segment: list[str] = []
     segments: list[list[str]] = []

@@ -1,6 +1,8 @@
 """Self-contained HTML report: summary, sellers table, per-seller scorecards with trend charts.
 
-The page has no external resources: CSS is inline, charts are inline SVG (:mod:`cxops.report.charts`),
+The page has no external resources: CSS is inline, charts are inline SVG drawn from their Vega-Lite
+specifications (:mod:`cxops.report.vega`, the web's; :func:`cxops.report.charts.svg_chart`; each figure
+carries its specification in ``data-vega-spec``),
 and a short inline script opens a collapsed seller section when its anchor is followed and filters the
 sellers with the search box. All data is escaped by Jinja's autoescape.
 
@@ -25,7 +27,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from cxops import __version__
 from cxops.locale.catalog import LANGUAGE_TAGS
-from cxops.report.charts import svg_line_chart
+from cxops.report.charts import svg_chart
 from cxops.report.format import (
     NULL,
     criterion_gap,
@@ -46,6 +48,7 @@ from cxops.report.format import (
 )
 from cxops.report.frames import as_timestamps, frame, latest_rows, records_by_seller
 from cxops.report.i18n import Translator
+from cxops.report.vega import LINE_STYLES, chart_lines, spec_lines, trend_spec
 
 #: (metric, window_days, channel) drawn as trend charts and shown in the sellers table.
 CHART_METRICS: tuple[tuple[str, int, str], ...] = (
@@ -154,25 +157,6 @@ def _volume(values: Mapping[tuple[str, int | None, str], Mapping[str, Any]]) -> 
     if row is not None and not is_null(row.get("denominator")):
         return float(row["denominator"])
     return 0.0
-
-
-def _threshold_for(rows: Sequence[Mapping[str, Any]], metric: str, window: int, channel: str) -> Any:
-    """Threshold of the admission criterion on ``metric`` (best match on window and channel)."""
-    best, best_score = None, -1
-    for r in rows:
-        if r.get("metric") != metric or is_null(r.get("threshold")):
-            continue
-        test = r.get("test")
-        if not is_null(test) and str(test) != "value":
-            continue
-        if str(r.get("section")) != "admission":
-            continue
-        score = (2 if _window(r.get("window_days")) == window else 0) + (
-            1 if r.get("channel") == channel else 0
-        )
-        if score > best_score:
-            best, best_score = r.get("threshold"), score
-    return best
 
 
 def _chart_points(
@@ -351,7 +335,7 @@ def build_report_html(
     chart_keys = {k for k in candidates if points.get(k)}  # no series for a seller: no charts
 
     all_crit_rows = cr_latest.to_dict("records") if not cr_latest.empty else []
-    global_thr = {spec: _threshold_for(all_crit_rows, *spec) for spec in chart_metrics}
+    global_lines = {spec: chart_lines(all_crit_rows, *spec) for spec in chart_metrics}
 
     def order(k: Key) -> tuple:
         s = state_of[k]
@@ -402,9 +386,9 @@ def build_report_html(
         if key in chart_keys:
             for spec in chart_metrics:
                 m, w, c = spec
-                thr = _threshold_for(crit_rows, m, w, c)
-                if is_null(thr):
-                    thr = global_thr.get(spec)
+                lines = chart_lines(crit_rows, m, w, c)  # the seller's own criteria first
+                for role, level in global_lines[spec].items():
+                    lines.setdefault(role, level)
                 kind = metric_kind(m)
                 title = tr(
                     "ui.chart_title",
@@ -412,21 +396,28 @@ def build_report_html(
                     window=format_window(w, lang=tr),
                     channel=tr.maybe(f"channel_short.{c}") or c,
                 )
+                vl = trend_spec(
+                    points.get(key, {}).get(spec, []),
+                    metric=m,
+                    title=title,
+                    lines=lines,
+                    line_labels={role: tr(f"web.chart.{role}") for role in LINE_STYLES},
+                    value_label=tr.metric_short(m),
+                    day_label=tr("web.chart.day"),
+                )
+                legend = [
+                    tr(f"ui.{role}_legend", threshold=format_value(level, m, lang=tr))
+                    for role, level in spec_lines(vl).items()
+                ]
                 charts.append(
                     {
                         "title": title,
-                        "svg": svg_line_chart(
-                            points.get(key, {}).get(spec, []),
-                            threshold=thr,
-                            kind=kind,
-                            title=title,
-                            max_points=max_chart_points,
-                            no_data_text=tr("ui.chart_no_data"),
-                            lang=tr.lang,
+                        "svg": svg_chart(
+                            vl, max_points=max_chart_points, no_data_text=tr("ui.chart_no_data"), lang=tr.lang
                         ),
-                        "legend": tr("ui.threshold_legend", threshold=format_value(thr, m, lang=tr))
-                        if not is_null(thr)
-                        else "",
+                        "spec": vl,
+                        "legend": " · ".join(legend),
+                        "kind": kind,
                     }
                 )
         tx = tx_by.get(key, [])

@@ -17,6 +17,7 @@ from cxops.web.api import api_router
 from cxops.web.config import WebSettings
 from cxops.web.pages import page_router
 from cxops.web.security import SecurityHeaders
+from cxops.web.warehouse import make_source
 
 DESCRIPTION = """\
 The cxops API: sellers of a performance program, their memberships, event log, notes and operator
@@ -38,7 +39,14 @@ def templates() -> Jinja2Templates:
     return Jinja2Templates(env=env)
 
 
-def create_app(settings: WebSettings, *, store=None, policy: AuthPolicy | None = None) -> FastAPI:
+def create_app(
+    settings: WebSettings,
+    *,
+    store=None,
+    policy: AuthPolicy | None = None,
+    warehouse=None,
+    program_policy=None,
+) -> FastAPI:
     """Build the web application.
 
     Parameters
@@ -50,6 +58,11 @@ def create_app(settings: WebSettings, *, store=None, policy: AuthPolicy | None =
         ``settings.store_url`` when it starts and closes it when it stops.
     policy : AuthPolicy, optional
         Login and session limits (default: from ``settings``); tests pass a cheaper password hasher.
+    warehouse : cxops.warehouse.Warehouse, optional
+        An opened warehouse to read evaluation runs from (tests; shared, reads serialised). By default
+        ``settings.warehouse_url`` is opened read-only for each request that needs it.
+    program_policy : cxops.policy.model.Policy, optional
+        The program's policy (default: ``settings.policy`` loaded).
 
     Raises
     ------
@@ -74,6 +87,7 @@ def create_app(settings: WebSettings, *, store=None, policy: AuthPolicy | None =
         finally:
             if worker is not None:
                 worker.stop()
+            app.state.runs.close_idle()
             opened.dispose()
 
     app = FastAPI(
@@ -89,6 +103,7 @@ def create_app(settings: WebSettings, *, store=None, policy: AuthPolicy | None =
     app.state.policy = policy or settings.auth_policy()
     app.state.templates = templates()
     app.state.store = store
+    app.state.runs = make_source(settings, warehouse, program_policy)
     problems.install(app)
     app.include_router(api_router())
     app.include_router(page_router())

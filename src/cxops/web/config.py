@@ -20,6 +20,9 @@ class WebSettings(BaseSettings):
         The operations store (``--store`` / ``CXOPS_STORE``; default beside the warehouse).
     warehouse_url : str
         The analytics warehouse, read-only (``--warehouse`` / ``CXOPS_WAREHOUSE``).
+    policy : str
+        The program's policy (pack name or TOML file; env ``CXOPS_WEB_POLICY``, ``--policy``): the
+        seller's page reads the newest stored run of this policy.
     secure_cookies : bool
         Mark cookies ``Secure`` (env ``CXOPS_WEB_SECURE_COOKIES``, ``--secure-cookies``): set it when
         the service is reached over HTTPS. Cookies are also ``Secure`` on a request that arrived
@@ -41,6 +44,7 @@ class WebSettings(BaseSettings):
 
     store_url: str = Field(default="", exclude=True)
     warehouse_url: str = Field(default="", exclude=True)
+    policy: str = "customer-excellence"
     secure_cookies: bool = False
     trust_proxy: bool = False
     forwarded_allow_ips: str = "127.0.0.1"

@@ -9,7 +9,9 @@ The access convention (checked for every route by ``tests/test_web_isolation.py`
   is about one membership) and declares :data:`SellerScope`, which answers 404 — the same as for a
   seller that does not exist — when the principal may not see that seller; the role check comes
   after it, so a seller never learns from a 403 that another seller exists;
-- changing anything needs ``operator-admin`` (:data:`AdminDep`): a viewer or a seller gets 403;
+- changing program state needs ``operator-admin`` (:data:`AdminDep`): a viewer or a seller gets 403;
+  a seller's own requests about its account (a document upload, an eligibility inquiry, its contacts'
+  preferences) take :data:`SellerActDep` (``seller`` or ``operator-admin``; a viewer gets 403);
 - an unsafe request (POST, PUT, PATCH, DELETE) authenticated by the session cookie must carry the
   session's CSRF token (:mod:`cxops.web.security`), or it is refused with 403.
 """
@@ -112,6 +114,9 @@ def RequireRole(*roles: str):  # noqa: N802 - reads as a type in signatures: Adm
 OperatorDep = Annotated[Principal, RequireRole(ADMIN, VIEWER)]
 #: Administrators: change program state.
 AdminDep = Annotated[Principal, RequireRole(ADMIN)]
+#: A seller acting on its own account (upload, inquiry, preferences), or an administrator on its behalf;
+#: declared after :data:`SellerScope`, so another seller is 404 before the role is checked.
+SellerActDep = Annotated[Principal, RequireRole(ADMIN, SELLER)]
 #: Every role (any logged-in principal) — for routes that filter by the principal themselves.
 AnyRole = Annotated[Principal, RequireRole(ADMIN, VIEWER, SELLER)]
 
@@ -167,6 +172,7 @@ __all__ = [
     "OperatorDep",
     "RequireRole",
     "Scope",
+    "SellerActDep",
     "SellerScope",
     "SessionDep",
     "StoreDep",

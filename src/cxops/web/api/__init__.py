@@ -4,7 +4,19 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from cxops.web.api import audit, docs, health, managers, me, members, runs, sellers
+from cxops.web.api import (
+    audit,
+    docs,
+    health,
+    managers,
+    me,
+    members,
+    program,
+    runs,
+    scorecard,
+    sellerdesk,
+    sellers,
+)
 
 PREFIX = "/api/v1"
 
@@ -12,6 +24,6 @@ PREFIX = "/api/v1"
 def api_router() -> APIRouter:
     """Every API route, under :data:`PREFIX`."""
     router = APIRouter(prefix=PREFIX)
-    for module in (health, me, members, sellers, managers, runs, audit, docs):
+    for module in (health, me, members, sellers, scorecard, sellerdesk, managers, runs, program, audit, docs):
         router.include_router(module.router)
     return router

@@ -33,6 +33,16 @@ def request_language(request: Request) -> str:
     )
 
 
+def clock_text(seconds: float | None, tr) -> str:
+    """Time left on a dispute's 24-hour clock in words (``5 h 12 min left``, ``overdue by 2 h 3 min``);
+    empty when the clock does not run."""
+    if seconds is None:
+        return ""
+    left = int(abs(seconds) // 60)
+    span = tr("web.desk.hours_minutes", h=left // 60, m=left % 60)
+    return tr("web.desk.overdue" if seconds < 0 else "web.desk.time_left", span=span)
+
+
 def render(
     request: Request,
     template: str,
@@ -61,6 +71,8 @@ def render(
         "reason": lambda key, params=None, fallback=None: reason_text(
             key, params, lang=tr, fallback=fallback
         ),
+        "clock": lambda seconds: clock_text(seconds, tr),
+        "kinds": lambda text: tr.join(tr.kind(k) for k in str(text or "").split()),
         "path": request.url.path,
         "query": request.url.query,
     }
