@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import io
 import json
@@ -95,11 +96,10 @@ def test_vocabulary_is_complete():
         + [f"status.{s}" for s in ("ok", "no_data", "not_measured")]
         + [f"channel.{c}" for c in ("all", "mfn", "afn")]
         + [
-            f"unit.{m}.{w}_{f}"
+            f"unit.{m}.{w}"
             for m, k in METRIC_KINDS.items()
             if k in ("rate", "count", "days")
             for w in ("bad", "good", "total")
-            for f in ("one", "other")
         ]
     )
     assert [k for k in needed if k not in keys] == []
@@ -144,7 +144,9 @@ def test_translator_and_t():
 
 def test_fallback_to_english_reports_the_missing_key(caplog):
     tr = Translator("zh")
-    tr._cat = {k: v for k, v in tr._cat.items() if k != "ui.back_to_top"}
+    tr._c = dataclasses.replace(
+        tr._c, singular={k: v for k, v in tr._c.singular.items() if k != "ui.back_to_top"}
+    )
     with caplog.at_level("WARNING"):
         assert tr("ui.back_to_top") == "Back to top"
     assert "ui.back_to_top" in tr.missing
@@ -167,8 +169,17 @@ def test_language_aliases_and_errors():
     assert normalize_lang("zh_CN") == "zh"
     assert normalize_lang("zh-Hans") == "zh"
     assert normalize_lang(None) == "en"
+    assert [normalize_lang(x) for x in ("fr", "fr-CA", "de_AT", "ja-JP", "Japanese")] == [
+        "fr",
+        "fr",
+        "de",
+        "ja",
+        "ja",
+    ]
     with pytest.raises(ValueError, match="supported"):
-        normalize_lang("fr")
+        normalize_lang("pt")
+    with pytest.raises(ValueError, match="supported"):
+        normalize_lang("zh-TW")  # Traditional Chinese is not the Simplified catalog
 
 
 def test_metric_tables_match_metric_catalog():
@@ -246,28 +257,28 @@ def test_criterion_name():
 
 def test_gap_defect_rate_en_zh():
     kw = {"metric": "order_defect_rate", "operator": ">", "threshold": 0.006, "value": 0.004}
-    assert gap_sentence(2, **kw) == "2 more defective orders in the window would cross 0.60%"
-    assert gap_sentence(2, **kw, lang="zh") == "窗口内再有 2 笔缺陷订单将超过 0.60%"
-    assert gap_sentence(1, **kw) == "1 more defective order in the window would cross 0.60%"
+    assert gap_sentence(2, **kw) == "2 more defective orders in the window would take it above 0.60%"
+    assert gap_sentence(2, **kw, lang="zh") == "窗口内再有 2 笔缺陷订单将使其高于 0.60%"
+    assert gap_sentence(1, **kw) == "1 more defective order in the window would take it above 0.60%"
     # a passing upper bound (<): adding defects flips it too
     kw_lt = {"metric": "order_defect_rate", "operator": "<", "threshold": 0.0045, "value": 0.003}
-    assert gap_sentence(2, **kw_lt) == "2 more defective orders in the window would cross 0.45%"
+    assert gap_sentence(2, **kw_lt) == "2 more defective orders in the window would take it to 0.45% or above"
 
 
 def test_gap_at_least_rate_en_zh():
     kw = {"metric": "on_time_delivery_rate", "operator": ">=", "threshold": 0.95, "value": 0.93}
-    assert gap_sentence(3, **kw) == "needs 3 more on-time deliveries to reach 95.00%"
-    assert gap_sentence(3, **kw, lang="zh") == "还需 3 次准时送达才能达到 95.00%"
+    assert gap_sentence(3, **kw) == "needs 3 more on-time deliveries to get to 95.00% or above"
+    assert gap_sentence(3, **kw, lang="zh") == "还需 3 次准时送达才能达到 95.00% 或以上"
     kw_lsr = {"metric": "valid_tracking_rate", "operator": ">=", "threshold": 0.95, "value": 0.9}
-    assert gap_sentence(4, **kw_lsr) == "needs 4 more shipments with valid tracking to reach 95.00%"
+    assert gap_sentence(4, **kw_lsr) == "needs 4 more shipments with valid tracking to get to 95.00% or above"
 
 
 def test_gap_other_directions():
     passing = {"metric": "on_time_delivery_rate", "operator": ">=", "threshold": 0.95, "value": 0.97}
-    assert gap_sentence(5, **passing) == "5 more late deliveries in the window would drop it below 95.00%"
-    assert gap_sentence(5, **passing, lang="zh") == "窗口内再有 5 次延迟送达将跌破 95.00%"
+    assert gap_sentence(5, **passing) == "5 more late deliveries in the window would take it below 95.00%"
+    assert gap_sentence(5, **passing, lang="zh") == "窗口内再有 5 次延迟送达将使其低于 95.00%"
     failing = {"metric": "late_shipment_rate", "operator": "<=", "threshold": 0.012, "value": 0.02}
-    assert gap_sentence(4, **failing) == "needs 4 fewer late shipments in the window to get back within 1.20%"
+    assert gap_sentence(4, **failing) == "needs 4 fewer late shipments in the window to get to 1.20% or below"
     volume = {
         "metric": "order_count",
         "operator": ">=",
@@ -275,7 +286,7 @@ def test_gap_other_directions():
         "test": "denominator",
         "denominator": 80,
     }
-    assert gap_sentence(20, **volume) == "needs 20 more orders to reach 100"
+    assert gap_sentence(20, **volume) == "needs 20 more orders to get to 100 or above"
     cap = {
         "metric": "order_defect_rate",
         "operator": "<=",
@@ -283,7 +294,7 @@ def test_gap_other_directions():
         "test": "numerator",
         "numerator": 2,
     }
-    assert gap_sentence(2, **cap) == "2 more defective orders in the window would cross 3"
+    assert gap_sentence(2, **cap) == "2 more defective orders in the window would take it above 3"
 
 
 def test_gap_null_and_result_fallback():
@@ -291,9 +302,9 @@ def test_gap_null_and_result_fallback():
     assert gap_sentence(np.nan, metric="order_defect_rate", operator="<", threshold=0.01) is None
     # value unknown: the sign of the gap (the change of the tested count) decides the direction
     s = gap_sentence(3, metric="on_time_delivery_rate", operator=">=", threshold=0.95)
-    assert s == "needs 3 more on-time deliveries to reach 95.00%"
+    assert s == "needs 3 more on-time deliveries to get to 95.00% or above"
     s = gap_sentence(-31, metric="valid_tracking_rate", operator="<", threshold=0.95)
-    assert s == "31 more shipments without valid tracking in the window would drop it below 95.00%"
+    assert s == "31 more shipments without valid tracking in the window would take it below 95.00%"
 
 
 # --- reasons ---------------------------------------------------------------------------------------
@@ -475,7 +486,7 @@ def test_terminal_tables_en_zh():
     assert "Eligibility" in text and "Admission" in text
     assert text.index("Eligibility") < text.index("Admission")  # sections in policy order
     assert "0.30%" in text and "3 / 1,000" in text and "< 0.45%" in text and "Pass" in text
-    assert "2 more defective orders in the window would cross 0.45%" in text
+    assert "2 more defective orders in the window would take it to 0.45% or above" in text
     zh = _render(scorecard_table(crit, "S2", "US", lang="zh"))
     assert "未达标" in zh and "还需 10 次准时送达才能达到 95.00%" in zh and "阈值" in zh
     both = _render(scorecards(crit, limit=1))

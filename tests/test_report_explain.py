@@ -185,8 +185,8 @@ def test_status_reason_criteria_and_next_evaluation():
     )
     assert "Next evaluation: 2024-07-31" in text
     assert "Order defect rate (60 days, all): 0.70% (7 / 1,000)" in text
-    assert "needs 2 fewer defective orders in the window to get back within 0.60%" in text
-    assert "needs 10 more on-time deliveries to reach 95.00%" in text
+    assert "needs 2 fewer defective orders in the window to get to 0.60% or below" in text
+    assert "needs 10 more on-time deliveries to get to 95.00% or above" in text
     assert text.index("Admission") < text.index("Removal")
 
 

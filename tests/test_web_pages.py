@@ -139,8 +139,12 @@ def test_public_routes_are_only_the_expected_ones(web):  # noqa: F811
 def test_language_from_the_browser_the_switch_and_the_users_preference(web):  # noqa: F811
     c = web.client()
     assert "<h1>Log in</h1>" in c.get("/login").text
-    zh = c.get("/login", headers={"Accept-Language": "fr-FR, zh-CN;q=0.8, en;q=0.5"}).text
+    zh = c.get("/login", headers={"Accept-Language": "pt-BR, zh-CN;q=0.8, en;q=0.5"}).text
     assert "<h1>登录</h1>" in zh and '<html lang="zh-Hans">' in zh
+    fr = c.get("/login", headers={"Accept-Language": "fr-FR, zh-CN;q=0.8, en;q=0.5"}).text
+    assert "<h1>Connexion</h1>" in fr and '<html lang="fr">' in fr
+    ja = c.get("/login", headers={"Accept-Language": "ja"}).text
+    assert "<h1>ログイン</h1>" in ja and '<html lang="ja">' in ja
     r = c.get("/language", params={"lang": "zh", "next": "/login"}, follow_redirects=False)
     assert (
         r.status_code == 303

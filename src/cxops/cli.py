@@ -23,6 +23,7 @@ from cxops.cli_notify import notify_app, worker
 from cxops.cli_operations import managers_app, seller_app, store_app
 from cxops.cli_web import serve, tokens_app, users_app
 from cxops.errors import CxopsError
+from cxops.locale import LANGUAGES
 from cxops.warehouse import DEFAULT_WAREHOUSE, connect
 
 
@@ -183,9 +184,9 @@ class Fmt(StrEnum):
     parquet = "parquet"
 
 
-class Lang(StrEnum):
-    en = "en"
-    zh = "zh"
+#: The catalog languages (:data:`cxops.locale.LANGUAGES`): English and Chinese complete; German, French
+#: and Japanese fall back to English where a message is not translated.
+Lang = StrEnum("Lang", {code: code for code in LANGUAGES})
 
 
 WAREHOUSE = typer.Option(
@@ -519,7 +520,13 @@ def metrics(
 # -- evaluate ----------------------------------------------------------------------------------
 
 
-def _run(wh, pol, as_of: date, seller, *, allow_stale: bool = False, recompute: bool = False):
+def _run(
+    wh, pol, as_of: date, seller, *, allow_stale: bool = False, recompute: bool = False, lang: str = "en"
+):
+    from cxops.report.format import note_text
+    from cxops.report.i18n import get_translator
+
+    tr = get_translator(lang)
     from cxops.service.evaluation import run_evaluation
 
     with _progress() as bar:
@@ -528,12 +535,9 @@ def _run(wh, pol, as_of: date, seller, *, allow_stale: bool = False, recompute: 
             wh, pol, as_of, seller or None, progress, allow_stale=allow_stale, reuse=not recompute
         )
         for note in run.notes:
-            err.print(f"note: {note}")
+            err.print(tr("cli.note", text=note_text(note, lang=tr)))
     if run.reused:
-        err.print(
-            f"note: read the stored run {run.run.run_id} (same policy, data and as-of day; "
-            "--recompute to compute it again)"
-        )
+        err.print(tr("cli.note", text=tr("cli.stored_run", run_id=run.run.run_id)))
     return run
 
 
@@ -589,13 +593,12 @@ def evaluate(
         _fail("--format parquet needs --out DIR (the results are written there as Parquet and CSV)")
     pol = _policy(policy)
     wh = _open(warehouse, memory_limit=memory_limit)
-    run = _run(wh, pol, day, seller, allow_stale=allow_stale, recompute=recompute)
+    run = _run(wh, pol, day, seller, allow_stale=allow_stale, recompute=recompute, lang=lang.value)
     if out is not None:
         path = write_evaluation(run, out, lang.value)
-        err.print(
-            f"wrote {out}/scorecards, statuses, transitions, metrics, benefits, projected (.parquet, .csv), "
-            f"manifest.json and {path}"
-        )
+        from cxops.report.i18n import get_translator
+
+        err.print(get_translator(lang.value)("cli.wrote_evaluation", out=out, report=path))
     if fmt == Fmt.table:
         latest = run.latest_statuses()
         show(status_summary_table(latest, lang=lang.value))
@@ -644,6 +647,8 @@ def explain(
     status, when recovery could complete, and every counted defect with the day it drops out."""
     from cxops.report.explain import explain_text
     from cxops.report.explain_rows import explain_extra_lines, explain_frame
+    from cxops.report.format import note_text
+    from cxops.report.i18n import get_translator
     from cxops.service.evaluation import explain_seller
 
     day = _date(as_of, "--as-of")
@@ -656,7 +661,7 @@ def explain(
             wh, pol, seller_id, day, marketplace, allow_stale=allow_stale, progress=_bar(bar)
         )
         for note in ev.notes:
-            err.print(f"note: {note}")
+            err.print(get_translator(lang.value)("cli.note", text=note_text(note, lang=lang.value)))
     # the defects behind the criteria shown: those of the last evaluation's metrics day
     defects = ev.defects(seller_id)
     transitions = ev.frame("transitions", [seller_id])
@@ -799,7 +804,7 @@ def demo(
     _import_done(report)
     as_of = last + timedelta(days=1)  # the monthly evaluation right after the data ends
     pol = load_policy("customer-excellence")
-    run = _run(wh, pol, as_of, None)
+    run = _run(wh, pol, as_of, None, lang=lang.value)
     path = write_evaluation(run, out / "report", lang.value)
     statuses = run.latest_statuses()
     show(status_summary_table(statuses, lang=lang.value))

@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import json
 import string
-import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
-from importlib import resources
 from typing import Any
 
 from cxops.lifecycle.table import REASONS
+from cxops.locale.catalog import compiled
 from cxops.policy.explain import reason_text
 
 #: English templates of lifecycle reason keys.
@@ -77,13 +76,13 @@ class Reason:
 
 @cache
 def english_catalog() -> dict[str, str]:
-    """The English catalog's ``lifecycle`` table (key → template), read from the package data.
+    """The English catalog's ``lifecycle.*`` messages (key without the prefix → template).
 
-    This is package data read from the ``cxops`` package, not an import of the report layer; the
-    catalogs are the one home of the texts (they move to gettext catalogs with the rest).
+    Read from the gettext catalogs of :mod:`cxops.locale` (the one home of the texts), which import no
+    other layer.
     """
-    text = resources.files("cxops").joinpath("report", "catalogs", "en.toml").read_text("utf-8")
-    return {k: str(v) for k, v in tomllib.loads(text).get("lifecycle", {}).items()}
+    prefix = "lifecycle."
+    return {k[len(prefix) :]: v for k, v in compiled("en").singular.items() if k.startswith(prefix)}
 
 
 class _Lenient(string.Formatter):

@@ -2,11 +2,10 @@
 Babel for numbers, percentages and dates in the recipient's locale.
 
 Sentences are catalog keys under ``mail.`` (``t("invitation.subject")`` reads ``mail.invitation.subject``),
-looked up through :mod:`cxops.report.i18n` — the project's one adapter to the message catalogs, so when
-the catalogs move to gettext only that adapter changes (``t`` becomes ``gettext``, ``n`` ``ngettext``).
-Plurals are catalog tables with one entry per CLDR plural category (``one``, ``other``, and ``few``,
-``many`` … where the language has them); :meth:`MailTranslator.n` picks the category with Babel's plural
-rules and falls back to ``other``.
+looked up through :mod:`cxops.report.i18n` — the project's one translator over the gettext catalogs of
+:mod:`cxops.locale`.
+Plurals are gettext plural entries (``msgid_plural``); :meth:`MailTranslator.n` renders the form the
+language's gettext plural rule picks (:meth:`cxops.report.i18n.Translator.plural`).
 
 Every key looked up and not found in the recipient's language is recorded in
 :attr:`MailTranslator.missing` (the test of every kind in every language asserts none is).
@@ -17,7 +16,6 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from babel import Locale
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_decimal, format_percent
 
@@ -59,8 +57,8 @@ class MailTranslator:
 
     def __init__(self, lang: str):
         self.lang = normalize_lang(lang)
-        self.locale = Locale.parse(self.lang)
         self._tr = Translator(self.lang)
+        self.locale = self._tr.locale
         self.missing = self._tr.missing
 
     # -- sentences ----------------------------------------------------------------------------
@@ -70,11 +68,7 @@ class MailTranslator:
 
     def n(self, key: str, count: int, /, **params: Any) -> str:
         """The plural form of ``mail.<key>`` for ``count`` (placeholder ``{n}``: the count, formatted)."""
-        form = self.locale.plural_form(abs(int(count)))
-        full = f"{PREFIX}{key}.{form}"
-        if not self._tr.has(full):
-            full = f"{PREFIX}{key}.other"
-        return self._tr(full, n=self.num(count), **params)
+        return self._tr.plural(PREFIX + key, count, n=self.num(count), **params)
 
     def vocab(self, group: str, name: Any) -> str:
         """An open vocabulary word ``mail.<group>.<name>`` (the raw name when no catalog has it)."""

@@ -5,7 +5,7 @@ the comparison ``x op threshold``:
 
 - for a rate tested on its value, ``x`` is the numerator and the denominator stays the same, so the
   comparison is ``(n + k) / d op t``. For a defect rate below its bar, ``k > 0`` is the number of
-  additional defective orders that would cross it ("2 more defective orders would cross 0.6 %"); for a
+  additional defective orders that would cross it ("2 more defective orders would take it above 0.6 %"); for a
   defect rate above its bar, ``k < 0`` is how many fewer defective orders (at the same volume) would
   pass. For an on-time rate below its bar (``>=``), ``k > 0`` is how many more on-time units (out of
   the same units) are needed; ``0 <= n + k <= d``.

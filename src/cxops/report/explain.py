@@ -249,7 +249,7 @@ def _criterion_line(r: Mapping[str, Any], tr: Translator) -> str:
     if is_null(r.get("metric")):
         return f"  {mark} {tr.result(result) if result else NULL} · {criterion_name(r, lang=tr)}"
     threshold = criterion_threshold(r, lang=tr)
-    counts = format_counts(r.get("numerator"), r.get("denominator"))
+    counts = format_counts(r.get("numerator"), r.get("denominator"), lang=tr)
     text = f"  {mark} {tr.result(result) if result else NULL} · "
     text += tr("ui.name_value", name=criterion_name(r, lang=tr), value=criterion_value(r, lang=tr))
     if counts != NULL:
@@ -269,7 +269,7 @@ def _order_ref(order_id: str, kinds: list[str], tr: Translator) -> str:
 
 def _defect_header(g: DefectGroup, tr: Translator) -> str:
     window = format_window(g.window_days, lang=tr) or NULL
-    return tr("ui.defects_metric", metric=tr.metric(g.metric), window=window, count=f"{g.count:,}")
+    return tr("ui.defects_metric", metric=tr.metric(g.metric), window=window, count=tr.number(g.count))
 
 
 def explain_text(
@@ -352,12 +352,12 @@ def explain_text(
             orders = tr.join(_order_ref(o, k, tr) for o, k in d.orders)
             lines.append("    " + tr("ui.drop_line", date=format_date(d.date), orders=orders))
         if g.hidden:
-            lines.append("    " + tr("ui.and_more", count=f"{g.hidden:,}"))
+            lines.append("    " + tr("ui.and_more", count=tr.number(g.hidden)))
     if ex.transitions:
         lines.append("")
         lines.append(tr("ui.history"))
         if ex.hidden_transitions:
-            lines.append("  " + tr("ui.and_more", count=f"{ex.hidden_transitions:,}"))
+            lines.append("  " + tr("ui.and_more", count=tr.number(ex.hidden_transitions)))
         for r in ex.transitions:
             lines.append("  " + _transition_line(r, tr))
     return "\n".join(lines) + "\n"
@@ -432,7 +432,7 @@ def explain_renderable(
             orders = tr.join(_order_ref(o, k, tr) for o, k in d.orders)
             defects_table.add_row("", format_date(d.date), orders)
         if g.hidden:
-            defects_table.add_row("", "", Text(tr("ui.and_more", count=f"{g.hidden:,}"), style="dim"))
+            defects_table.add_row("", "", Text(tr("ui.and_more", count=tr.number(g.hidden)), style="dim"))
     if not ex.defects:
         defects_table.caption = tr("ui.no_defects")
     parts.append(defects_table)
@@ -453,7 +453,7 @@ def explain_renderable(
                 reason_text(r.get("reason_key"), r.get("reason_params"), lang=tr, fallback=r.get("reason")),
             )
         if ex.hidden_transitions:
-            hist.caption = tr("ui.and_more", count=f"{ex.hidden_transitions:,}")
+            hist.caption = tr("ui.and_more", count=tr.number(ex.hidden_transitions))
         parts.append(hist)
     return Group(*parts)
 

@@ -12,14 +12,22 @@ import datetime as dt
 import math
 import string
 from collections.abc import Mapping
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import pandas as pd
 
 from cxops.metrics.catalog import CATALOG
 from cxops.metrics.catalog import DEFECT_METRICS as CATALOG_DEFECT_METRICS
-from cxops.report.i18n import OPERATOR_SYMBOLS, Translator, get_translator, parse_params, render_unknown
+from cxops.report.i18n import (
+    OPERATOR_SYMBOLS,
+    Translator,
+    format_decimal_text,
+    get_translator,
+    normalize_lang,
+    parse_params,
+    render_unknown,
+)
 
 NULL = "—"
 
@@ -91,32 +99,33 @@ def _decimal(value: Any) -> Decimal | None:
     return d if d.is_finite() else None
 
 
-def _round(value: Any, places: int) -> str:
+def _code(lang: str | Translator) -> str:
+    return lang.lang if isinstance(lang, Translator) else normalize_lang(lang)
+
+
+def _round(value: Any, places: int, lang: str | Translator = "en") -> str:
+    """Rounded half up, grouped for the language's locale (``1,234.5``; ``1.234,5`` in German)."""
     d = _decimal(value)
     if d is None:
         return str(value)
-    q = Decimal(1).scaleb(-places)
-    out = d.quantize(q, rounding=ROUND_HALF_UP)
-    if out == 0:
-        out = abs(out)
-    return f"{out:,.{places}f}" if places else f"{out:,.0f}"
+    return format_decimal_text(d, places, _code(lang))
 
 
-def format_percent(fraction: Any, decimals: int = 2) -> str:
-    """A fraction as percent: ``0.0045`` → ``"0.45%"``; null → ``"—"``."""
+def format_percent(fraction: Any, decimals: int = 2, *, lang: str | Translator = "en") -> str:
+    """A fraction as percent: ``0.0045`` → ``"0.45%"`` (``"0,45%"`` in German); null → ``"—"``."""
     if _isnull(fraction):
         return NULL
     d = _decimal(fraction)
     if d is None:
         return str(fraction)
-    return _round(d * 100, decimals) + "%"
+    return _round(d * 100, decimals, lang) + "%"
 
 
-def format_count(value: Any) -> str:
-    """A count as an integer with thousands separators: ``1234.0`` → ``"1,234"``."""
+def format_count(value: Any, *, lang: str | Translator = "en") -> str:
+    """A count as an integer with the locale's grouping: ``1234.0`` → ``"1,234"`` (``"1.234"`` in German)."""
     if _isnull(value):
         return NULL
-    return _round(value, 0)
+    return _round(value, 0, lang)
 
 
 def format_number(value: Any, kind: str = "number", *, lang: str | Translator = "en") -> str:
@@ -139,22 +148,23 @@ def format_number(value: Any, kind: str = "number", *, lang: str | Translator = 
     if isinstance(value, bool):
         return str(value).lower()
     if kind == "rate":
-        return format_percent(value)
+        return format_percent(value, lang=lang)
     if kind == "count":
-        return format_count(value)
+        return format_count(value, lang=lang)
     if kind == "hours":
-        return _tr(lang)("fmt.hours", value=_round(value, 1))
+        return _tr(lang)("fmt.hours", value=_round(value, 1, lang))
     if kind == "index":
-        return _round(value, 1)
+        return _round(value, 1, lang)
     if kind == "days":
-        return _tr(lang)("fmt.days", value=_round(value, 0))
+        return _tr(lang)("fmt.days", value=_round(value, 0, lang))
     d = _decimal(value)
     if d is None:
         return str(value)
     if d == d.to_integral_value():
-        return _round(d, 0)
-    text = _round(d, 2)
-    return text.rstrip("0").rstrip(".") if "." in text else text
+        return _round(d, 0, lang)
+    text = _round(d, 2, lang)
+    point = _tr(lang).locale.number_symbols["latn"]["decimal"]
+    return text.rstrip("0").rstrip(point) if point in text else text
 
 
 def null_text(status: Any = None, *, lang: str | Translator = "en") -> str:
@@ -231,11 +241,14 @@ def format_threshold(
     return f"{sym} {text}" if sym and text != NULL else text
 
 
-def format_counts(numerator: Any, denominator: Any) -> str:
-    """``"3 / 1,000"``; ``"—"`` without a denominator (plain counts); a missing numerator shows as ``—``."""
+def format_counts(numerator: Any, denominator: Any, *, lang: str | Translator = "en") -> str:
+    """``"3 / 1,000"`` (``"3 / 1.000"`` in German); ``"—"`` without a denominator.
+
+    A missing numerator shows as ``—``.
+    """
     if _isnull(denominator):
         return NULL
-    return f"{format_count(numerator)} / {format_count(denominator)}"
+    return f"{format_count(numerator, lang=lang)} / {format_count(denominator, lang=lang)}"
 
 
 def to_date(value: Any) -> dt.date | None:
@@ -332,12 +345,25 @@ def _compare(x: float, op: str, thr: float) -> bool | None:
 
 
 def _unit(tr: Translator, metric: str, which: str, n: int) -> str:
-    form = "one" if n == 1 else "other"
-    for key in (f"unit.{metric}.{which}_{form}", f"unit.default.{which}_{form}"):
-        text = tr.maybe(key)
-        if text is not None:
-            return text
+    for key in (f"unit.{metric}.{which}", f"unit.default.{which}"):
+        if tr.knows(key):
+            return tr.plural(key, n)
     return which
+
+
+#: Where the tested quantity lands, relative to the bar, after the gap's change: moving up across
+#: ``<`` or ``>=`` it reaches the bar or more; across ``<=`` or ``>`` it must exceed it; moving down
+#: across ``>`` or ``<=`` it reaches the bar or less; across ``>=`` or ``<`` it must go under it.
+_LANDS = {
+    (True, "<"): "at_or_above",
+    (True, ">="): "at_or_above",
+    (True, "<="): "above",
+    (True, ">"): "above",
+    (False, ">"): "at_or_below",
+    (False, "<="): "at_or_below",
+    (False, ">="): "below",
+    (False, "<"): "below",
+}
 
 
 def gap_sentence(
@@ -352,18 +378,22 @@ def gap_sentence(
     test: Any = "value",
     lang: str | Translator = "en",
 ) -> str | None:
-    """Explain a criterion's gap in words.
+    """Explain a criterion's gap in words, exact at the bar.
 
-    The gap is the number of units that would flip the criterion's result (see the criteria frame).
-    The sentence depends on which way the tested quantity must move to flip and on whether the metric
-    counts bad units (defect rates, counts of warnings) or good units (tracking, on-time delivery,
-    volumes):
+    The gap is the smallest number of units that would flip the criterion's result
+    (:mod:`cxops.policy.gap`). The sentence names the units that must change (defective orders,
+    on-time deliveries, orders …), whether that change *would* flip a result the seller wants to keep
+    (``would``) or is what it *needs* (``needs``), and where the tested quantity lands — which the
+    operator decides exactly: ``order_count > 1500`` at 2,258 orders flips with 758 fewer, landing
+    *on* 1,500 ("would take it to 1,500 or below"), while ``>= 1500`` flips with 759 fewer, landing
+    *under* it ("would take it below 1,500"). Counts use the language's grouping (``1,500``,
+    ``1.500``, ``1 500``).
 
-    - up, bad units: ``2 more defective orders in the window would cross 0.60%``
-    - up, good units: ``needs 3 more on-time deliveries to reach 95.00%``
-    - down, good-unit metric: ``2 more late deliveries in the window would drop it below 95.00%``
-    - down, bad units: ``needs 2 fewer defective orders in the window to get back within 0.45%``
-    - down, good units (a volume): ``300 fewer orders in the window would fall below 1,500``
+    - up, bad units: ``2 more defective orders in the window would take it to 0.60% or above``
+    - up, good units: ``needs 3 more on-time deliveries to get to 95.00% or above``
+    - down, good-unit rate: ``2 more late deliveries in the window would take it below 95.00%``
+    - down, bad units: ``needs 2 fewer defective orders in the window to get to 0.45% or below``
+    - down, good units (a volume): ``758 fewer orders in the window would take it to 1,500 or below``
 
     Parameters
     ----------
@@ -397,7 +427,7 @@ def gap_sentence(
     thr_text = format_threshold(threshold, metric, test=test, lang=tr)
     current = {"value": value, "numerator": numerator, "denominator": denominator}.get(test, value)
     if op not in ("<", "<=", ">", ">="):
-        return tr("gap.generic", n=n, threshold=thr_text)
+        return tr("gap.generic", n=tr.number(n), threshold=thr_text)
 
     satisfied: bool | None = None
     if not _isnull(current) and not _isnull(threshold):
@@ -413,27 +443,26 @@ def gap_sentence(
 
     kind = tested_kind(metric, test)
     if kind in ("hours", "index", "number"):
-        return tr("gap.generic", n=n, threshold=thr_text)
+        return tr("gap.generic", n=tr.number(n), threshold=thr_text)
+    lands = tr(f"gap.lands.{_LANDS[(up, op)]}", threshold=thr_text)
     good_units = higher_is_better(metric)
     if test == "denominator" or kind == "days":
         unit = _unit(tr, metric, "total", n)
         if up:
-            return tr("gap.add_good", n=n, unit=unit, threshold=thr_text)
-        return None if kind == "days" else tr("gap.remove_good", n=n, unit=unit, threshold=thr_text)
+            return tr.plural("gap.needs_more", n, unit=unit, lands=lands)
+        return None if kind == "days" else tr.plural("gap.would_fewer", n, unit=unit, lands=lands)
     if kind == "rate" and test == "value":
         if up and good_units:
-            return tr("gap.add_good", n=n, unit=_unit(tr, metric, "good", n), threshold=thr_text)
-        if up:
-            return tr("gap.add_bad", n=n, unit=_unit(tr, metric, "bad", n), threshold=thr_text)
-        if good_units:
-            return tr("gap.add_bad_below", n=n, unit=_unit(tr, metric, "bad", n), threshold=thr_text)
-        return tr("gap.remove_bad", n=n, unit=_unit(tr, metric, "bad", n), threshold=thr_text)
+            return tr.plural("gap.needs_more", n, unit=_unit(tr, metric, "good", n), lands=lands)
+        bad = _unit(tr, metric, "bad", n)
+        if up or good_units:  # more bad units push a defect rate up, or a good-unit rate down
+            return tr.plural("gap.would_more", n, unit=bad, lands=lands)
+        return tr.plural("gap.needs_fewer", n, unit=bad, lands=lands)
     # a count: the metric's own count, or the numerator of a rate
-    which = "good" if good_units else "bad"
-    unit = _unit(tr, metric, which, n)
+    unit = _unit(tr, metric, "good" if good_units else "bad", n)
     if up:
-        return tr("gap.add_good" if good_units else "gap.add_bad", n=n, unit=unit, threshold=thr_text)
-    return tr("gap.remove_good" if good_units else "gap.remove_bad", n=n, unit=unit, threshold=thr_text)
+        return tr.plural("gap.needs_more" if good_units else "gap.would_more", n, unit=unit, lands=lands)
+    return tr.plural("gap.would_fewer" if good_units else "gap.needs_fewer", n, unit=unit, lands=lands)
 
 
 def criterion_gap(row: Mapping[str, Any], *, lang: str | Translator = "en") -> str | None:
@@ -516,7 +545,7 @@ def _format_param(tr: Translator, key: str, value: Any, metric: str | None, oper
             text = f"{operator_symbol(operator)} {text}"
         return text
     if key in ("days", "count", "consecutive", "streak", "stable_days"):
-        return format_count(value)
+        return format_count(value, lang=tr)
     if key in ("date", "day", "since", "as_of"):
         return format_date(value)
     if isinstance(value, float):
@@ -535,7 +564,7 @@ def _has_cjk(text: str) -> bool:
 def criterion_reason_text(reason: Mapping[str, Any], *, lang: str | Translator = "en") -> str:
     """Render a criterion reason ``{"key", "params"}`` of :mod:`cxops.policy.explain` in ``lang``.
 
-    The criterion is named by its policy ``label`` in English (or when the label is already Chinese),
+    The criterion is named by its policy ``label`` in English (and in Chinese when the label is Chinese),
     otherwise by its localised metric name, window and channel; values and thresholds are formatted
     from the raw numbers (rates as percent), the operator as a symbol.
     """
@@ -545,7 +574,7 @@ def criterion_reason_text(reason: Mapping[str, Any], *, lang: str | Translator =
     metric = p.get("metric")
     test = p.get("test") or "value"
     label = p.get("label")
-    if not _isnull(label) and label and (tr.lang == "en" or _has_cjk(str(label))):
+    if not _isnull(label) and label and (tr.lang == "en" or (tr.lang == "zh" and _has_cjk(str(label)))):
         name = str(label)
     elif not _isnull(metric):
         name = criterion_name(p, lang=tr)
@@ -557,8 +586,8 @@ def criterion_reason_text(reason: Mapping[str, Any], *, lang: str | Translator =
         "value": format_value(p.get("value"), kind=kind, lang=tr),
         "threshold": format_value(p.get("threshold"), kind=kind, lang=tr),
         "op": operator_symbol(p.get("op") or p.get("operator")),
-        "denominator": format_count(p.get("denominator")),
-        "min_denominator": format_count(p.get("min_denominator")),
+        "denominator": format_count(p.get("denominator"), lang=tr),
+        "min_denominator": format_count(p.get("min_denominator"), lang=tr),
         "marketplace": str(p.get("marketplace_id") or p.get("marketplace") or NULL),
         "coverage": format_value(p.get("coverage"), kind="rate", lang=tr),
     }
@@ -633,3 +662,18 @@ def reason_text(
         if _template_params(template) <= set(shown):
             return tr(key, **shown)
     return tr(candidates[0][0], **shown)
+
+
+def note_text(note: Any, *, lang: str | Translator = "en") -> str:
+    """A note of an evaluation run (``{"key", "params"}``) in ``lang``; a plain string as it is.
+
+    Day parameters (ISO strings) are shown as they are; counts with the language's grouping.
+    """
+    if not isinstance(note, Mapping):
+        return str(note)
+    tr = _tr(lang)
+    params = {
+        k: format_count(v, lang=tr) if isinstance(v, int) and not isinstance(v, bool) else v
+        for k, v in parse_params(note.get("params")).items()
+    }
+    return tr(str(note.get("key", "")), **params)

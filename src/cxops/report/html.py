@@ -26,6 +26,7 @@ import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from cxops import __version__
+from cxops.locale.catalog import LANGUAGE_TAGS
 from cxops.report.charts import svg_chart
 from cxops.report.format import (
     NULL,
@@ -218,7 +219,7 @@ def _benefit_value(value: Any, tr: Translator) -> str:
     if isinstance(value, int | float):
         # benefit values are fractions (a 0.05 storage-fee discount, a 0.995 tracking rate)
         if 0 <= float(value) <= 1:
-            return format_value(value, kind="rate")
+            return format_value(value, kind="rate", lang=tr)
         return format_number(value, lang=tr)
     return str(value)
 
@@ -367,7 +368,7 @@ def build_report_html(
                 "criterion_id": "" if is_null(r.get("criterion_id")) else str(r.get("criterion_id")),
                 "label": "" if is_null(r.get("label")) else str(r.get("label")),
                 "value": criterion_value(r, lang=tr),
-                "counts": format_counts(r.get("numerator"), r.get("denominator")),
+                "counts": format_counts(r.get("numerator"), r.get("denominator"), lang=tr),
                 "threshold": criterion_threshold(r, lang=tr),
                 "result": "" if is_null(r.get("result")) else str(r.get("result")),
                 "result_label": tr.result(r.get("result")),
@@ -466,8 +467,8 @@ def build_report_html(
         {
             "state": s,
             "label": tr.state(s),
-            "count": f"{counts.get(s, 0):,}",
-            "share": format_value(counts.get(s, 0) / counted, kind="rate") if counted else NULL,
+            "count": tr.number(counts.get(s, 0)),
+            "share": format_value(counts.get(s, 0) / counted, kind="rate", lang=tr) if counted else NULL,
             "pct": round(100 * counts.get(s, 0) / counted, 1) if counted else 0,
         }
         for s in list(SUMMARY_STATES) + sorted(s for s in counts if s not in SUMMARY_STATES)
@@ -483,7 +484,7 @@ def build_report_html(
                     "name": criterion_name(first, lang=tr),
                     "criterion_id": "" if is_null(first.get("criterion_id")) else str(first["criterion_id"]),
                     "threshold": criterion_threshold(first, lang=tr),
-                    "counts": [f"{int(0 if is_null(first.get(r)) else first.get(r)):,}" for r in RESULTS],
+                    "counts": [tr.number(int(0 if is_null(first.get(r)) else first.get(r))) for r in RESULTS],
                 }
             )
     elif not cr_latest.empty and "criterion_id" in cr_latest:
@@ -502,7 +503,7 @@ def build_report_html(
                     "name": criterion_name(first, lang=tr),
                     "criterion_id": "" if is_null(cid) else str(cid),
                     "threshold": criterion_threshold(first, lang=tr),
-                    "counts": [f"{int(res.get(r, 0)):,}" for r in RESULTS],
+                    "counts": [tr.number(int(res.get(r, 0))) for r in RESULTS],
                 }
             )
     overview.sort(
@@ -516,17 +517,17 @@ def build_report_html(
         .get_template("report.html.j2")
         .render(
             t=tr,
-            html_lang="zh-CN" if tr.lang == "zh" else "en",
+            html_lang=LANGUAGE_TAGS[tr.lang],
             policy_name=policy_name,
             policy_version=policy_version,
             as_of=format_date(as_of),
             generated=format_datetime(generated_at),
             version=__version__,
             summary=summary,
-            total=f"{total:,}",
-            listed=f"{listed:,}",
+            total=tr.number(total),
+            listed=tr.number(listed),
             partial=listed < total,
-            counted=f"{counted:,}",
+            counted=tr.number(counted),
             overview=overview,
             results=[tr.result(r) for r in RESULTS],
             result_keys=RESULTS,

@@ -1,107 +1,94 @@
-"""Message catalogs and translation for reports (English and Simplified Chinese).
+"""The one translator of cxops: catalog keys to text, plural forms and locale formatting.
 
-Catalogs live in ``report/catalogs/<lang>.toml`` as nested TOML tables; they are flattened to dotted
-keys (``metric.order_defect_rate``, ``reason.warning_breach``, ``ui.title`` …). Templates use
-``str.format`` placeholders (``{threshold}``).
+The CLI, the HTML report, the web pages and the e-mails all translate through :class:`Translator`
+(``get_translator(lang)``). The texts are the gettext catalogs of :mod:`cxops.locale`
+(``cxops/locale/<lang>/LC_MESSAGES/cxops.po``, compiled with Babel); message ids are dotted keys
+(``metric.order_defect_rate``, ``reason.warning_breach``, ``ui.title`` …). Templates use ``str.format``
+placeholders (``{threshold}``). A counted message is a gettext plural entry, rendered with
+:meth:`Translator.plural` (the language's gettext plural rule picks the form). Numbers and dates are
+formatted for the language's locale with Babel (:meth:`Translator.number`, :meth:`Translator.day`).
 
-Lookup order: the requested language, then English. A key found only in English is a *missing key*:
-it is logged once and recorded in :func:`missing_keys`. A key found in no catalog renders as the key
-followed by its parameters (``some_key (rule=R1)``) so that nothing is hidden. A placeholder without a
-parameter is left as ``{name}``.
+Lookup order: the requested language, then English (gettext's fallback). A key found only in English
+is a *missing key*: it is logged once and recorded in :func:`missing_keys` (English and Chinese are
+complete — a test holds them so; German, French and Japanese fall back by design). A key found in no
+catalog renders as the key followed by its parameters (``some_key (rule=R1)``) so that nothing is
+hidden. A placeholder without a parameter is left as ``{name}``.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import string
-import tomllib
 from collections.abc import Iterable, Mapping
-from functools import cache, lru_cache
-from importlib import resources
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Any
+
+from babel import Locale
+from babel.dates import format_date as _babel_date
+from babel.numbers import format_decimal
+
+from cxops.locale.catalog import DEFAULT_LANG, LANGUAGE_NAMES, LANGUAGES, LOCALES, compiled
+from cxops.locale.catalog import normalize_lang as _normalize
 
 log = logging.getLogger(__name__)
 
-DEFAULT_LANG = "en"
-SUPPORTED_LANGS: tuple[str, ...] = ("en", "zh")
+#: Every catalog language (English and Chinese complete; German, French, Japanese fall back to English).
+SUPPORTED_LANGS: tuple[str, ...] = LANGUAGES
 
-_ALIASES = {
-    "en": "en",
-    "en-us": "en",
-    "en-gb": "en",
-    "english": "en",
-    "zh": "zh",
-    "zh-cn": "zh",
-    "zh-hans": "zh",
-    "zh-hans-cn": "zh",
-    "zh-sg": "zh",
-    "cn": "zh",
-    "chinese": "zh",
-}
+__all__ = [
+    "DEFAULT_LANG",
+    "LANGUAGE_NAMES",
+    "LOCALES",
+    "SUPPORTED_LANGS",
+    "Translator",
+    "catalog_keys",
+    "get_translator",
+    "load_catalog",
+    "missing_keys",
+    "normalize_lang",
+    "t",
+]
 
 _MISSING: set[tuple[str, str]] = set()
 
 
 def normalize_lang(lang: str | None) -> str:
-    """Map a language tag to a supported catalog code.
+    """Map a language tag to a catalog language (:func:`cxops.locale.catalog.normalize_lang`).
 
     Parameters
     ----------
     lang : str or None
-        ``en``, ``zh`` or a common alias (``zh-CN``, ``zh_Hans``, ``en-US`` …); ``None`` → ``en``.
+        ``en``, ``zh``, ``de``, ``fr``, ``ja`` or a tag/alias (``zh-CN``, ``zh_Hans``, ``de-AT`` …);
+        ``None`` → ``en``.
 
     Returns
     -------
     str
-        ``"en"`` or ``"zh"``.
 
     Raises
     ------
     ValueError
         For an unsupported language (the message lists the supported ones).
     """
-    if lang is None:
-        return DEFAULT_LANG
-    code = _ALIASES.get(str(lang).strip().lower().replace("_", "-"))
-    if code is None:
-        raise ValueError(f"unsupported language {lang!r}; supported: {', '.join(SUPPORTED_LANGS)}")
-    return code
+    return _normalize(lang)
 
 
-def _flatten(table: Mapping[str, Any], prefix: str = "") -> dict[str, str]:
-    out: dict[str, str] = {}
-    for key, value in table.items():
-        full = f"{prefix}{key}"
-        if isinstance(value, Mapping):
-            out.update(_flatten(value, full + "."))
-        else:
-            out[full] = str(value)
-    return out
-
-
-@cache
 def load_catalog(lang: str) -> dict[str, str]:
-    """Load one catalog as a flat ``{dotted key: template}`` dict.
+    """The messages ``lang`` translates, as ``{key: template}`` (no English fallback).
 
-    Parameters
-    ----------
-    lang : str
-        A supported language code or alias.
-
-    Returns
-    -------
-    dict
-        Flattened catalog (cached; do not mutate).
+    A counted message appears with its last gettext form (English and German: the plural; Chinese
+    and Japanese: the only form); :meth:`Translator.plural` renders every form.
     """
-    code = normalize_lang(lang)
-    text = resources.files("cxops.report").joinpath("catalogs", f"{code}.toml").read_text("utf-8")
-    return _flatten(tomllib.loads(text))
+    c = compiled(normalize_lang(lang))
+    return {**c.singular, **{k: forms[-1] for k, forms in c.plural.items()}}
 
 
 def catalog_keys(lang: str) -> set[str]:
-    """All dotted keys of the catalog for ``lang``."""
-    return set(load_catalog(lang))
+    """All keys the catalog of ``lang`` translates."""
+    return compiled(normalize_lang(lang)).keys()
 
 
 def missing_keys() -> set[tuple[str, str]]:
@@ -112,7 +99,10 @@ def missing_keys() -> set[tuple[str, str]]:
 def _report_missing(lang: str, key: str) -> None:
     if (lang, key) not in _MISSING:
         _MISSING.add((lang, key))
-        log.warning("message key %r missing from the %r catalog", key, lang)
+        if lang in ("en", "zh"):
+            log.warning("message key %r missing from the %r catalog", key, lang)
+        else:
+            log.debug("message key %r not translated into %r; English shown", key, lang)
 
 
 class _SafeFormatter(string.Formatter):
@@ -165,17 +155,19 @@ def _plain(value: Any) -> str:
 
 
 class Translator:
-    """Translate catalog keys for one language.
+    """Translate catalog keys for one language and format numbers and dates for its locale.
 
     Parameters
     ----------
     lang : str, default "en"
-        ``en`` or ``zh`` (aliases accepted, see :func:`normalize_lang`).
+        A catalog language (aliases accepted, see :func:`normalize_lang`).
 
     Attributes
     ----------
     lang : str
         The normalised language code.
+    locale : babel.Locale
+        The language's CLDR locale (number symbols, date patterns, plural rules).
     missing : set of str
         Keys this translator could not find in ``lang`` (fell back to English or rendered raw).
 
@@ -184,25 +176,38 @@ class Translator:
     >>> t = Translator("zh")
     >>> t("state.enrolled")
     '已入选'
+    >>> Translator("de").plural("reconcile.count.order", 1500)
+    '1.500 Bestellungen'
     """
 
     def __init__(self, lang: str = DEFAULT_LANG):
         self.lang = normalize_lang(lang)
-        self._cat = load_catalog(self.lang)
-        self._en = load_catalog(DEFAULT_LANG)
+        self.locale = Locale.parse(LOCALES[self.lang])
+        self._c = compiled(self.lang)
+        self._en = compiled(DEFAULT_LANG)
         self.missing: set[str] = set()
 
     def has(self, key: str) -> bool:
-        """Whether ``key`` exists in this language's catalog."""
-        return key in self._cat
+        """Whether ``key`` is translated in this language (single or counted message)."""
+        return key in self._c.singular or key in self._c.plural
 
-    def template(self, key: str) -> str | None:
-        """The raw template for ``key`` (falling back to English, reporting a miss), or ``None``."""
-        if key in self._cat:
-            return self._cat[key]
+    def _miss(self, key: str) -> None:
         self.missing.add(key)
         _report_missing(self.lang, key)
-        return self._en.get(key)
+
+    def template(self, key: str) -> str | None:
+        """The raw template for ``key`` (falling back to English, reporting a miss), or ``None``.
+
+        For a counted message: its general (last) form.
+        """
+        if key in self._c.singular:
+            return self._c.singular[key]
+        if key in self._c.plural:
+            return self._c.plural[key][-1]
+        self._miss(key)
+        if key in self._en.plural:
+            return self._en.plural[key][-1]
+        return self._en.singular.get(key)
 
     def __call__(self, key: str, /, **params: Any) -> str:
         """Render ``key`` with ``params``; see the module docstring for fallbacks."""
@@ -211,15 +216,63 @@ class Translator:
             return render_unknown(key, params)
         return format_template(template, **params)
 
+    def plural(self, key: str, count: Any, /, **params: Any) -> str:
+        """Render the counted message ``key`` in the form gettext's plural rule gives ``count``.
+
+        Parameters
+        ----------
+        key : str
+            A counted message (a ``msgid_plural`` entry), e.g. ``"reconcile.count.order"``.
+        count : int
+            Selects the form (its absolute value, rounded).
+        **params
+            Placeholder values; ``n`` defaults to ``count`` with the locale's grouping (``1,500``,
+            ``1.500``, ``1 500``).
+
+        Returns
+        -------
+        str
+            The raw key with its parameters if no catalog has ``key``.
+        """
+        n = abs(int(round(float(count))))
+        params.setdefault("n", self.number(n))
+        if key in self._c.plural:
+            return format_template(self._c.translations.ngettext(key, key, n), **params)
+        self._miss(key)
+        if key in self._en.plural:
+            return format_template(self._en.translations.ngettext(key, key, n), **params)
+        if key in self._c.singular or key in self._en.singular:
+            return self(key, **params)
+        return render_unknown(key, params)
+
+    def knows(self, key: str) -> bool:
+        """Whether this language or English has ``key`` (single or counted)."""
+        return self.has(key) or key in self._en.singular or key in self._en.plural
+
     def maybe(self, key: str, default: str | None = None, /, **params: Any) -> str | None:
         """Render ``key`` if this language or English has it, else ``default``; never reports a miss.
 
         Use for open vocabularies (defect kinds, benefit names) where a raw value is a fine fallback.
         """
-        template = self._cat.get(key, self._en.get(key))
+        template = self._c.singular.get(key, self._en.singular.get(key))
         if template is None:
             return default
         return format_template(template, **params)
+
+    # Numbers and dates in this language's locale (Babel) -----------------------------------------
+    def number(self, value: Any, decimals: int = 0) -> str:
+        """A number rounded half up to ``decimals`` places with the locale's grouping and decimal sign.
+
+        ``1234.5`` → ``1,234.5`` (en, zh, ja), ``1.234,5`` (de), ``1 234,5`` (fr, narrow no-break
+        space); ``"—"`` for a null or non-numeric value.
+        """
+        return format_decimal_text(value, decimals, self.lang)
+
+    def day(self, value: dt.date | None, format: str = "medium") -> str:
+        """A calendar day in the locale's ``format`` (``Dec 4, 2026``, ``2026年12月4日``, ``04.12.2026``)."""
+        if value is None:
+            return "—"
+        return _babel_date(value, format=format, locale=self.locale)
 
     # Convenience names for closed vocabularies -------------------------------------------------
     def _vocab(self, group: str, name: Any) -> str:
@@ -263,6 +316,9 @@ class Translator:
 
     def kind(self, name: Any) -> str:
         """Display name of a defect kind (raw name with underscores as spaces if unknown)."""
+        parts = str(name).split()
+        if len(parts) > 1:  # an order with several defects: "negative_feedback a_to_z_claim"
+            return self.join(self.kind(p) for p in parts)
         text = self.maybe(f"kind.{name}")
         return text if text is not None else str(name).replace("_", " ")
 
@@ -278,6 +334,27 @@ class Translator:
 #: Operator symbol → catalog key under ``operator.`` (and its display symbol).
 OPERATOR_KEYS = {"<": "lt", "<=": "le", ">": "gt", ">=": "ge", "==": "eq", "!=": "ne"}
 OPERATOR_SYMBOLS = {"<": "<", "<=": "≤", ">": ">", ">=": "≥", "==": "=", "!=": "≠"}
+
+
+def format_decimal_text(value: Any, decimals: int, lang: str = DEFAULT_LANG) -> str:
+    """``value`` rounded half up to ``decimals`` places, grouped for the locale of ``lang`` (``—``: null).
+
+    English, Chinese and Japanese share the ``1,234.5`` symbols and take a fast path; German and French
+    are formatted by Babel from the already-rounded decimal, so every language shows the same digits.
+    """
+    try:
+        d = Decimal(str(value))
+    except (InvalidOperation, ValueError, TypeError):
+        return "—" if value is None else str(value)
+    if not d.is_finite():
+        return "—" if d.is_nan() else str(value)
+    out = d.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+    if out == 0:
+        out = abs(out)
+    if lang in ("en", "zh", "ja"):
+        return f"{out:,.{decimals}f}"
+    pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
+    return format_decimal(out, format=pattern, locale=LOCALES[lang], decimal_quantization=False)
 
 
 def format_template(template: str, /, **params: Any) -> str:

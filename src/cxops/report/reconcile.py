@@ -81,11 +81,11 @@ def _param(value: Any, tr: Translator) -> str:
         return render_message(value, lang=tr)
     if isinstance(value, Count):
         n = 0 if is_null(value.n) else round(float(value.n))
-        return tr(f"reconcile.count.{value.noun}.{'one' if n == 1 else 'other'}", n=format_count(n))
+        return tr.plural(f"reconcile.count.{value.noun}", n)
     if isinstance(value, Counts):
         if is_null(value.denominator):
-            return format_count(value.numerator)
-        return format_counts(value.numerator, value.denominator)
+            return format_count(value.numerator, lang=tr)
+        return format_counts(value.numerator, value.denominator, lang=tr)
     if isinstance(value, Rate):
         return format_value(None if is_null(value.value) else value.value, value.metric, lang=tr)
     if isinstance(value, Term):
@@ -97,7 +97,7 @@ def _param(value: Any, tr: Translator) -> str:
     if isinstance(value, bool) or isinstance(value, str):
         return str(value)
     if isinstance(value, numbers.Number):
-        return format_count(value)
+        return format_count(value, lang=tr)
     if isinstance(value, dt.date | pd.Timestamp):
         return format_date(value)
     return str(value)
@@ -168,10 +168,10 @@ def _value_text(r: Mapping[str, Any], side: str, tr: Translator) -> str:
     rate = r[f"{side}_rate"]
     num, den = r[f"{side}_numerator"], r[f"{side}_denominator"]
     if is_null(rate) and not is_null(num) and is_null(den):
-        return format_count(num)
+        return format_count(num, lang=tr)
     text = format_value(None if is_null(rate) else rate, metric, lang=tr)
     if not is_null(den):
-        text = tr("reconcile.value_with_counts", value=text, counts=format_counts(num, den))
+        text = tr("reconcile.value_with_counts", value=text, counts=format_counts(num, den, lang=tr))
     return text
 
 
@@ -205,11 +205,11 @@ def reconcile_summary(result: Reconciliation | pd.DataFrame, *, lang: str | Tran
     df = _rows(result)
     n = len(df)
     counts = df["verdict"].value_counts() if n else pd.Series(dtype=int)
-    per = {v: format_count(int(counts.get(v, 0))) for v in VERDICTS}
+    per = {v: format_count(int(counts.get(v, 0)), lang=tr) for v in VERDICTS}
     lines = [
-        tr(
-            "reconcile.summary.counts_one" if n == 1 else "reconcile.summary.counts_other",
-            n=format_count(n),
+        tr.plural(
+            "reconcile.summary.counts",
+            n,
             agree=per["agrees"],
             differ=per["differs"],
             not_computable=per["not_computable"],
@@ -311,7 +311,7 @@ def reconcile_table(
     ):
         table.add_column(tr(f"reconcile.table.{key}"), justify=justify, overflow="fold")
     if limit is not None and len(df) > limit:
-        table.caption = tr("ui.rows_shown", shown=f"{limit:,}", total=f"{len(df):,}")
+        table.caption = tr("ui.rows_shown", shown=tr.number(limit), total=tr.number(len(df)))
         df = df.head(limit)
     shown = None
     for r in df.to_dict("records"):

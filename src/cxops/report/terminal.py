@@ -60,7 +60,7 @@ def _text(value: Any) -> str:
 
 def _limit(df: pd.DataFrame, limit: int | None, table: Table, tr: Translator) -> pd.DataFrame:
     if limit is not None and len(df) > limit:
-        table.caption = tr("ui.rows_shown", shown=f"{limit:,}", total=f"{len(df):,}")
+        table.caption = tr("ui.rows_shown", shown=tr.number(limit), total=tr.number(len(df)))
         return df.head(limit)
     return df
 
@@ -128,7 +128,7 @@ def metrics_table(
             tr.maybe(f"channel_short.{row.get('channel')}") or _text(row.get("channel")),
             format_date(row.get("as_of")),
             value,
-            format_counts(row.get("numerator"), row.get("denominator")),
+            format_counts(row.get("numerator"), row.get("denominator"), lang=tr),
             Text(tr.status(status)) if not is_null(status) else Text(NULL),
         )
     return table
@@ -195,7 +195,7 @@ def scorecard_table(
             tr.section(row.get("section")),
             criterion_name(row, lang=tr),
             criterion_value(row, lang=tr),
-            format_counts(row.get("numerator"), row.get("denominator")),
+            format_counts(row.get("numerator"), row.get("denominator"), lang=tr),
             criterion_threshold(row, lang=tr),
             result_text(row.get("result"), lang=tr),
             criterion_gap(row, lang=tr) or "",
@@ -225,7 +225,7 @@ def scorecards(
         scorecard_table(grouped[(s, m)], s, m, lang=tr) for s, m in keys.itertuples(index=False, name=None)
     ]
     if total > len(keys):
-        parts.append(Text(tr("ui.and_more", count=f"{total - len(keys):,}"), style="dim"))
+        parts.append(Text(tr("ui.and_more", count=tr.number(total - len(keys))), style="dim"))
     return Group(*parts)
 
 
@@ -250,11 +250,13 @@ def status_summary_table(
     states = list(STATES) + [s for s in counts.index if s not in STATES]
     for state in states:
         n = int(counts.get(state, 0))
-        share = format_value(n / total, kind="rate") if total else NULL
-        table.add_row(state_text(state, lang=tr), f"{n:,}", share)
+        share = format_value(n / total, kind="rate", lang=tr) if total else NULL
+        table.add_row(state_text(state, lang=tr), tr.number(n), share)
     table.add_section()
     table.add_row(
-        Text(tr("ui.total"), style="bold"), f"{total:,}", format_value(1.0, kind="rate") if total else NULL
+        Text(tr("ui.total"), style="bold"),
+        tr.number(total),
+        format_value(1.0, kind="rate", lang=tr) if total else NULL,
     )
     return table
 

@@ -119,7 +119,9 @@ class RunRecord:
     fingerprint : str
         Data fingerprint digest (:mod:`cxops.runs.fingerprint`).
     fingerprint_tables, freshness, timings : dict
-    notes : list of str
+    notes : list of dict
+        ``{"key", "params"}`` message-catalog notes (a run stored before they were structured holds
+        English strings).
     sellers : int
         Sellers with a status at the last evaluation.
     created_at : datetime
@@ -140,7 +142,7 @@ class RunRecord:
     fingerprint_tables: dict = field(default_factory=dict)
     freshness: dict = field(default_factory=dict)
     timings: dict = field(default_factory=dict)
-    notes: list[str] = field(default_factory=list)
+    notes: list[dict | str] = field(default_factory=list)
     sellers: int = 0
     created_at: datetime = field(default_factory=lambda: datetime.now(UTC).replace(tzinfo=None))
     cxops_version: str = ""

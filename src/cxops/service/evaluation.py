@@ -77,6 +77,15 @@ CHUNK = 100_000
 LOOK_AHEAD = 92
 
 
+def note(key: str, /, **params) -> dict:
+    """A note of an evaluation: a message-catalog key and its parameters (dates as ISO days).
+
+    Notes are stored with the run as ``{"key", "params"}`` and rendered in the reader's language
+    (:func:`cxops.report.format.note_text`); the English text is the catalog's ``note.*`` message.
+    """
+    return {"key": key, "params": {k: v.isoformat() if isinstance(v, date) else v for k, v in params.items()}}
+
+
 # -- the job ---------------------------------------------------------------------------------------
 
 
@@ -128,15 +137,11 @@ def run_evaluation(
     lag = policy.cadence.metrics_lag_days
     day = metrics_as_of(policy, as_of)
     fresh.check(day, f"an evaluation as of {as_of} (metrics as of {day})", allow_stale)
-    notes: list[str] = []
+    notes: list[dict] = []
     until = as_of
     if fresh.last_day is not None and day > fresh.last_day:
         until = fresh.last_day + timedelta(days=lag)
-        notes.append(
-            f"the data ends on {fresh.last_day}: evaluated up to {until} (metrics as of {fresh.last_day}); "
-            f"no evaluation or recovery day after it is judged, so no seller loses its status for days "
-            f"without data"
-        )
+        notes.append(note("note.data_ends", last_day=fresh.last_day, until=until))
     phash = store.policy_hash(policy)
     fingerprint = scan.fingerprint()
     ids = None if seller_ids is None else sorted(set(seller_ids))
@@ -243,7 +248,7 @@ class _Job:
             self.inp.sources.present = None  # set for this run only (prepare_sources)
 
     # -- the run ---------------------------------------------------------------------------------------
-    def run(self, phash: str, fingerprint, notes: list[str], t0: float) -> store.RunRecord:
+    def run(self, phash: str, fingerprint, notes: list[dict], t0: float) -> store.RunRecord:
         policy = self.policy
         start = self.fresh.first_day
         if start is None:
@@ -251,16 +256,31 @@ class _Job:
         dates = evaluation_dates(policy, start, self.until)
         if not dates:
             first = evaluation_dates(policy, start, start + timedelta(days=400))
-            notes.append(
-                f"no evaluation up to {self.until}: the first evaluation of {policy.name} after the first "
-                f"day of data ({start}) is on {first[0] if first else 'no date within a year'}"
-            )
+            if first:
+                notes.append(
+                    note(
+                        "note.no_evaluation",
+                        until=self.until,
+                        policy=policy.name,
+                        start=start,
+                        first=first[0],
+                    )
+                )
+            else:
+                notes.append(
+                    note("note.no_evaluation_within_year", until=self.until, policy=policy.name, start=start)
+                )
         early = [d for d in dates if d < policy.effective_from]
         if early:  # evaluating history with a policy not yet in force then: a backtest, said so
             notes.append(
-                f"{len(early)} of {len(dates)} evaluations ({early[0]} … {early[-1]}) are before the "
-                f"policy's effective date {policy.effective_from}: they show what it would have decided "
-                "(a backtest)"
+                note(
+                    "note.backtest",
+                    early=len(early),
+                    total=len(dates),
+                    first=early[0],
+                    last=early[-1],
+                    effective=policy.effective_from,
+                )
             )
         base = self.base
         new_dates = [d for d in dates if base is None or d > base.until]
@@ -314,7 +334,7 @@ class _Job:
             cxops_version=__version__,
         )
         if base is not None:
-            record.notes = [*notes, f"resumed from run {base.run_id} (evaluated up to {base.until})"]
+            record.notes = [*notes, note("note.resumed", run_id=base.run_id, until=base.until)]
         if self.persist:
             store.commit_run(self.wh, record)
             store.ACTIVE.discard(self.run_id)

@@ -1,8 +1,9 @@
 """The web's one adapter to the message catalogs, and the choice of language per request.
 
 Every text of a page is a catalog key (``web.*`` and the shared ``state.*``, ``benefit.*``,
-``reason.*`` …) looked up through :func:`translator`; when the catalogs move to gettext, only this
-module changes. The language is, in order: ``?lang=`` (the switch in the page header, remembered
+``reason.*`` …) looked up through :func:`translator` (the shared
+:class:`cxops.report.i18n.Translator` over the gettext catalogs of :mod:`cxops.locale`). The
+language is, in order: ``?lang=`` (the switch in the page header, remembered
 in a cookie), the cookie, the user's stored preference, the browser's ``Accept-Language``, English.
 Dates and numbers are formatted for the language with Babel.
 """
@@ -16,14 +17,24 @@ from babel.dates import format_date as _babel_date
 from babel.dates import format_datetime as _babel_datetime
 from babel.numbers import format_decimal
 
+from cxops.locale.catalog import LANGUAGE_NAMES, LANGUAGE_TAGS, LOCALES
 from cxops.report.i18n import SUPPORTED_LANGS, Translator, get_translator, normalize_lang
 
 #: Cookie that remembers the language picked in the page header.
 LANG_COOKIE = "cxops_lang"
-#: Babel locale per catalog language.
-LOCALES = {"en": "en", "zh": "zh_Hans_CN"}
-#: Each language's name in itself, for the switch.
-LANGUAGE_NAMES = {"en": "English", "zh": "中文"}
+__all__ = [
+    "LANGUAGE_NAMES",
+    "LANGUAGE_TAGS",
+    "LANG_COOKIE",
+    "LOCALES",
+    "format_day",
+    "format_instant",
+    "format_int",
+    "from_accept_language",
+    "pick_language",
+    "supported",
+    "translator",
+]
 
 
 def translator(lang: str) -> Translator:

@@ -13,6 +13,7 @@ from cxops.report.i18n import SUPPORTED_LANGS
 from cxops.web.i18n import (
     LANG_COOKIE,
     LANGUAGE_NAMES,
+    LANGUAGE_TAGS,
     format_day,
     format_instant,
     format_int,
@@ -61,6 +62,7 @@ def render(
         "tr": tr,
         "lang": lang,
         "languages": [(code, LANGUAGE_NAMES[code]) for code in SUPPORTED_LANGS],
+        "language_tags": LANGUAGE_TAGS,
         "user": principal,
         "csrf": getattr(principal, "csrf_token", None),
         "day": lambda d: format_day(d, lang),
