@@ -21,6 +21,7 @@ from cxops.cli_daily import run as daily_run
 from cxops.cli_daily import seller_events
 from cxops.cli_notify import notify_app, worker
 from cxops.cli_operations import managers_app, seller_app, store_app
+from cxops.cli_output import show as show_on
 from cxops.cli_web import serve, tokens_app, users_app
 from cxops.errors import CxopsError
 from cxops.locale import LANGUAGES
@@ -232,20 +233,8 @@ def _main(
 
 
 def show(renderable) -> None:
-    """Print a table (or any renderable) on standard output, readable when piped.
-
-    At a terminal it fits the terminal's width. Piped or redirected (a log, ``| less``, a file), it is
-    printed at its natural width: one line per row, no cell folded into a column of single letters.
-    """
-    if console.is_terminal:
-        console.print(renderable)
-        return
-    from rich.measure import Measurement
-
-    natural = Measurement.get(console, console.options.update_width(100_000), renderable).maximum
-    width = max(console.width, natural)
-    wide = Console(file=console.file, width=width, color_system=None, highlight=False, soft_wrap=False)
-    wide.print(renderable, crop=False)
+    """Print a table on standard output, readable when piped (:func:`cxops.cli_output.show`)."""
+    show_on(renderable, console)
 
 
 def _fail(message: str, code: int = 1):

@@ -20,6 +20,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from cxops.cli_operations import ACTOR, PROGRAM, STORE, _actor, _day
+from cxops.cli_output import show as show_table
 from cxops.errors import InputError, WarehouseError
 
 case_app = typer.Typer(
@@ -241,7 +242,7 @@ def _render_case(v, lang: str = "en") -> None:
         t.add_column(col)
     for r in v.history.itertuples():
         t.add_row(_when(r.at), _s(r.from_status), r.to_status, escape(r.actor), escape(_s(r.reason)))
-    console.print(t)
+    show_table(t, console)
     if len(v.entries):
         t = Table(title="entries", title_justify="left")
         for col in ("at", "kind", "by", "text", "files"):
@@ -251,12 +252,12 @@ def _render_case(v, lang: str = "en") -> None:
             t.add_row(
                 _when(r.created_at), r.kind, f"{escape(r.author)} ({r.role})", escape(r.text), escape(names)
             )
-        console.print(t)
+        show_table(t, console)
 
 
 def _emit(df: pd.DataFrame, fmt: Out, table: Table) -> None:
     if fmt == Out.table:
-        console.print(table)
+        show_table(table, console)
     elif fmt == Out.csv:
         df.to_csv(sys.stdout, index=False)
     else:

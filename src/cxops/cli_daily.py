@@ -17,6 +17,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from cxops.cli_operations import MARKETPLACE, PROGRAM, STORE, _day
+from cxops.cli_output import show as show_table
 
 console = Console()
 err = Console(stderr=True)
@@ -73,7 +74,7 @@ def run(
                   str(c.get("alerts", 0)), str(c.get("messages", 0)),
                   f"{c.get('actions_applied', 0)} applied, {c.get('actions_rejected', 0)} refused",
                   f"{d.timings.get('total', 0):.1f}")  # fmt: skip
-    console.print(t)
+    show_table(t, console)
 
 
 def alerts(
@@ -151,7 +152,7 @@ def _emit(df, fmt: OutFormat, columns: list[str], title: str) -> None:
         table.add_row(
             *["—" if v is None or (isinstance(v, float) and v != v) else escape(_short(v)) for v in rec]
         )
-    console.print(table)
+    show_table(table, console)
 
 
 def _short(v) -> str:

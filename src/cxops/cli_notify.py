@@ -19,6 +19,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from cxops.cli_operations import STORE, _open
+from cxops.cli_output import show as show_table
 from cxops.errors import InputError
 
 notify_app = typer.Typer(
@@ -54,7 +55,7 @@ def _print_frame(df, fmt: ListFormat, columns: list[str], title: str) -> None:
         table.add_column(c)
     for rec in df[columns].itertuples(index=False):
         table.add_row(*["—" if v is None or v != v else escape(str(v)) for v in rec])
-    console.print(table)
+    show_table(table, console)
 
 
 def _config(store_url: str | None):

@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from cxops.cli_output import show as show_table
 from cxops.errors import InputError
 
 store_app = typer.Typer(
@@ -298,7 +299,7 @@ def seller_show(
                 "account_manager_id", "primary_category", "last_evaluated"):  # fmt: skip
         value = m.get(key)
         t.add_row(key.replace("_", " "), "—" if value is None else escape(str(value)))
-    console.print(t)
+    show_table(t, console)
     if len(f.pending):
         p = Table(
             "action", "kind", "by", "requested (UTC)", "until", "manager", "reason", title="pending actions"
@@ -377,7 +378,7 @@ def managers_list(
         t.add_row(escape(r.id), escape(r.name), escape(_text(r.email)), ", ".join(r.languages or []),
                   escape(", ".join(r.categories or [])), str(r.load), str(r.capacity), str(r.free),
                   "yes" if r.active else "no")  # fmt: skip
-    console.print(t)
+    show_table(t, console)
 
 
 @managers_app.command("assign")

@@ -17,6 +17,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from cxops.cli_operations import STORE, _actor, _open
+from cxops.cli_output import show as show_table
 from cxops.errors import InputError
 
 users_app = typer.Typer(help="Web users: add, remove, reset a password, list.", no_args_is_help=True)
@@ -254,7 +255,7 @@ def users_list(fmt: ListFormat = typer.Option(ListFormat.table, "--format", "-f"
             _when(u.last_login_at),
             _when(u.locked_until),
         )
-    console.print(t)
+    show_table(t, console)
 
 
 # -- tokens --------------------------------------------------------------------------------------------
@@ -352,4 +353,4 @@ def tokens_list(fmt: ListFormat = typer.Option(ListFormat.table, "--format", "-f
             _when(x.last_used_at),
             _when(x.revoked_at),
         )
-    console.print(t)
+    show_table(t, console)
