@@ -106,7 +106,9 @@ def test_same_seed_gives_identical_files_whatever_threads_and_chunks(small_dir, 
 
 
 def test_every_table_has_the_contract_columns_and_types(small):
-    assert set(small) == {t for t in TABLES if t != "reported_metrics"}
+    # every table the marketplace's own data fills; the marketplace's reports (metrics it reported and
+    # the snapshots of its report fetches) come from imports of its reports, not from the generator
+    assert set(small) == {t for t in TABLES if t not in ("reported_metrics", "report_snapshots")}
     for name, df in small.items():
         schema = TABLES[name]
         assert list(df.columns) == schema.column_names, name
