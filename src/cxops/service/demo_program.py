@@ -60,16 +60,16 @@ def demo_contacts(wh) -> pd.DataFrame:
     same on each of the seller's marketplaces; the language that of the marketplace
     (:data:`LANGUAGES`, English for another), except for the :data:`CHINESE_CONTACTS` China-based sellers
     (``sellers.country`` CN) with the most orders on an English-language marketplace, who read Chinese.
-    Sellers come from the ``sellers`` table, else from the orders.
+    Sellers are those of the ``sellers`` table and those with orders.
     """
     orders = wh.table("orders")
+    keys = ["seller_id", "marketplace_id"]
+    sellers = wh.execute(orders.select(*keys).distinct())
     if wh.has_table("sellers"):
         t = wh.table("sellers")
-        cols = ["seller_id", "marketplace_id"] + (["country"] if "country" in t.columns else [])
-        sellers = wh.execute(t.select(*cols).distinct())
-    else:
-        sellers = wh.execute(orders.select("seller_id", "marketplace_id").distinct())
-    sellers = sellers.sort_values(["seller_id", "marketplace_id"], ignore_index=True)
+        listed = wh.execute(t.select(*keys, *(["country"] if "country" in t.columns else [])).distinct())
+        sellers = sellers.merge(listed.drop_duplicates(keys), on=keys, how="outer")
+    sellers = sellers.sort_values(keys, ignore_index=True)
     language = sellers["marketplace_id"].map(LANGUAGES).fillna("en")
     if "country" in sellers.columns:
         cn = sellers[(sellers["country"] == "CN") & (language == "en")]
