@@ -191,8 +191,9 @@ def test_two_jobs_at_once_are_refused_by_the_lock(wh, store):  # noqa: F811
     assert run_daily(wh, store, policy, END).days  # the lock released: the job runs
 
 
-def test_demo_program_acts_on_sellers_and_runs_the_last_week(wh, store):  # noqa: F811
-    from cxops.service.demo_program import DAILY_DAYS, run_demo_program
+def test_demo_program_acts_on_sellers_and_runs_the_last_week(wh, store, tmp_path):  # noqa: F811
+    from cxops.notify.outbox import kind_counts, status_counts
+    from cxops.service.demo_program import DAILY_DAYS, deliver_demo_mail, run_demo_program
 
     policy = load_policy(POLICY)
     res = run_demo_program(wh, store, policy, END)
@@ -207,3 +208,17 @@ def test_demo_program_acts_on_sellers_and_runs_the_last_week(wh, store):  # noqa
     assert res.daily.days[0].counts["actions_applied"] + res.daily.days[0].counts["actions_rejected"] == len(
         acted
     )
+    # every seller had a contact before the build: each message-making transition and alert was queued
+    pairs = wh.execute(wh.table("sellers").select("seller_id", "marketplace_id").distinct())
+    assert res.contacts == len(pairs)
+    runs = res.build.days + res.daily.days
+    queued = sum(d.counts.get("messages", 0) for d in runs)
+    with store.unit_of_work(write=False) as s:
+        assert sum(status_counts(s).values()) == queued > 0
+    mail = deliver_demo_mail(store, tmp_path / "mail")
+    assert mail.report.sent == queued and mail.statuses == {"sent": queued}
+    assert (
+        sum(mail.sent_by_kind.values()) == queued and len(list((tmp_path / "mail").rglob("*.eml"))) == queued
+    )
+    with store.unit_of_work(write=False) as s:
+        assert kind_counts(s) == mail.sent_by_kind

@@ -798,8 +798,9 @@ def demo(
     statuses = run.latest_statuses()
     show(status_summary_table(statuses, lang=lang.value))
     console.print(f"report: {path}")
-    store_url = _demo_program(wh, pol, as_of, url, replace=warehouse is None)
-    _demo_users(url, zip(statuses["seller_id"], statuses["state"], strict=True))
+    states = list(zip(statuses["seller_id"], statuses["state"], strict=True))
+    store_url = _demo_program(wh, pol, as_of, url, replace=warehouse is None, out=out, states=states)
+    _demo_users(url, states)
     console.print(
         f"next: cxops explain SELLER --as-of {as_of} --warehouse {url}"
         f"   (seller ids: {out}/report/statuses.csv)"
@@ -810,10 +811,13 @@ def demo(
     )
 
 
-def _demo_program(wh, pol, as_of: date, warehouse_url: str, replace: bool) -> str:
+def _demo_program(wh, pol, as_of: date, warehouse_url: str, replace: bool, out: Path, states) -> str:
     """The daily job over the demo history into a store beside the warehouse (see
-    :mod:`cxops.service.demo_program`); returns the store URL."""
-    from cxops.service.demo_program import run_demo_program
+    :mod:`cxops.service.demo_program`), a few cases and documents (:mod:`cxops.service.demo_cases`), the
+    outbox delivered as ``.eml`` files to ``out/mail``; returns the store URL."""
+    from cxops.service.demo_cases import create_demo_cases, create_demo_documents
+    from cxops.service.demo_program import deliver_demo_mail, run_demo_program
+    from cxops.service.demo_users import pick_demo_seller
     from cxops.service.stores import open_configured, store_url, upgrade_store
 
     url = store_url(None, warehouse_url)
@@ -824,14 +828,28 @@ def _demo_program(wh, pol, as_of: date, warehouse_url: str, replace: bool) -> st
     try:
         with _progress() as bar:
             res = run_demo_program(wh, s, pol, as_of, progress=_bar(bar))
+        seller = pick_demo_seller(states) if states else None
+        cases = create_demo_cases(s, wh, pol, as_of, seller)
+        documents = create_demo_documents(s, pol, as_of, seller)
+        mail = deliver_demo_mail(s, out / "mail")
     finally:
         s.dispose()
     runs = res.build.days + res.daily.days
     total = {k: sum(d.counts.get(k, 0) for d in runs) for k in ("memberships", "events", "alerts")}
     console.print(
-        f"operations store {url}: {len(runs)} daily run(s), {total['memberships']} membership writes, "
-        f"{total['events']} events, {total['alerts']} alerts; "
+        f"operations store {url}: {res.contacts} seller contacts, {len(runs)} daily run(s), "
+        f"{total['memberships']} membership writes, {total['events']} events, {total['alerts']} alerts; "
         f"operator actions: {', '.join(res.actions) or 'none'}"
+    )
+    console.print(f"cases: {escape('; '.join(cases) or 'none')}")
+    console.print(f"documents: {escape('; '.join(documents) or 'none')}")
+    kinds = ", ".join(
+        f"{n} {k}" for k, n in sorted(mail.sent_by_kind.items(), key=lambda kv: (-kv[1], kv[0]))
+    )
+    lost = mail.report.failed + mail.report.dead
+    console.print(
+        f"mail: {mail.report.sent} message(s) written ({kinds or 'none'}) as .eml files in "
+        f"{escape(str(mail.folder))}" + (f"; {lost} not delivered (cxops notify outbox)" if lost else "")
     )
     return url
 

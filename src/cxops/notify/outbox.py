@@ -814,6 +814,16 @@ def status_counts(session: Session) -> dict[str, int]:
     return {s: int(n) for s, n in rows}
 
 
+def kind_counts(session: Session, status: str | None = None) -> dict[str, int]:
+    """Messages per kind (``invitation``, ``warning``, …), optionally only those with ``status``."""
+    from sqlalchemy import func
+
+    stmt = select(OUTBOX.c.kind, func.count()).group_by(OUTBOX.c.kind).order_by(OUTBOX.c.kind)
+    if status:
+        stmt = stmt.where(OUTBOX.c.status == status)
+    return {k: int(n) for k, n in session.execute(stmt).all()}
+
+
 def requeue(session: Session, message_id: int, now: datetime | None = None) -> None:
     """Send a ``dead`` or ``failed`` message again now, with a fresh count of attempts (its Message-ID
     is kept, so a receiver that got it before can still drop the copy).
