@@ -90,3 +90,21 @@ def test_warning_lists_orders_and_what_clears_it():
     )
     w = Warning(seller_id="S", marketplace_id="US", findings=(Finding("order_defect_rate", 0.02, 0.01, ">"),))
     assert "What would clear it by the next evaluation" in render(w, "en").text
+
+
+def test_a_benefit_whose_tier_repeats_its_name_is_named_once():
+    from cxops.notify.messages import BenefitLine
+
+    tr = MailTranslator("en")
+    name = tr.benefit("account_manager")
+    assert tr.benefit_line(BenefitLine("account_manager", name)) == name
+    assert tr.benefit_line(BenefitLine("account_manager", "yes")) == name
+    assert tr.benefit_line(BenefitLine("fee_discount", "7.5%")) == f"{tr.benefit('fee_discount')}: 7.5%"
+
+
+def test_the_daily_job_asks_new_members_for_the_checklist_documents():
+    from cxops.service.daily import _required_documents
+
+    # the default checklist: W-8BEN, business licence and three months of address proof always; the brand
+    # authorisation only when the seller submits one
+    assert _required_documents() == ("w8ben", "business_licence", "address_proof")

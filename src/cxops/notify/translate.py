@@ -158,7 +158,8 @@ class MailTranslator:
 
     def benefit_line(self, b: BenefitLine) -> str:
         name = self.benefit(b.benefit)
-        return self.t("benefit_tier", benefit=name, tier=b.tier) if b.tier else name
+        same = b.tier and str(b.tier).strip().lower() in (name.lower(), str(b.benefit).lower(), "yes", "true")
+        return self.t("benefit_tier", benefit=name, tier=b.tier) if b.tier and not same else name
 
     def manager(self, m: Manager | None) -> str:
         if m is None:

@@ -444,7 +444,8 @@ class _Daily:
             append_alerts(session, alerts, program=program, run_id=run_id) if len(alerts) else 0
         )
         ctx = EnqueueContext(program=program, next_evaluation=_next_eval(policy, day),
-                             recovery_stable_days=getattr(policy.recovery, "stable_days", None))  # fmt: skip
+                             recovery_stable_days=getattr(policy.recovery, "stable_days", None),
+                             documents=_required_documents())  # fmt: skip
         counts["messages"] = enqueue_for_events(session, ev, _alerts_for_outbox(alerts), ctx).messages
         return counts
 
@@ -526,6 +527,14 @@ def _next_eval(policy: Policy, day: date) -> date | None:
         return next_evaluation_date(policy, day + timedelta(days=1))
     except IndexError:
         return None
+
+
+def _required_documents() -> tuple[str, ...]:
+    """The documents every member provides (the configured checklist's ``always`` requirements): the
+    invitation lists them."""
+    from cxops.service.documents import load_checklist
+
+    return tuple(r.id for r in load_checklist().requirements if r.required == "always")
 
 
 def _alerts_for_outbox(alerts: pd.DataFrame) -> pd.DataFrame | None:
