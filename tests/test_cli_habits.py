@@ -251,3 +251,21 @@ def test_recovery_date_is_the_kth_defect_dropping_out_plus_the_stable_days():
     assert recovery_dates("recovering", blocked, d, 45) == (None, None, ["csat"])
     too_few = [_crit("odr", "admission", "fail", "order_defect_rate", -4)]
     assert recovery_dates("removed", too_few, d, 45) == (None, None, ["odr"])
+
+
+def test_evaluate_output_files_write_counts_as_integers(synth_wh, tmp_path):
+    out = tmp_path / "out"
+    run("evaluate", "--as-of", "2026-11-01", "--out", str(out), "-w", synth_wh)
+    rows = list(csv.DictReader((out / "metrics.csv").open()))
+    counted = [r for r in rows if r["status"] == "ok" and r["denominator"]]
+    decimal = [r for r in rows if r["numerator"].endswith(".0") or r["denominator"].endswith(".0")]
+    assert counted and not decimal
+    counts = [r for r in rows if r["metric"] == "order_count" and r["value"]]
+    assert counts and all(r["value"].isdigit() and r["value"] == r["numerator"] for r in counts)
+    rates = [r for r in counted if r["metric"] == "order_defect_rate"]
+    assert rates and all("." in r["value"] for r in rates)  # a rate stays a rate (0.0, 0.0125 …)
+    for r in rates:  # and is the ratio of the whole counts written beside it
+        assert float(r["value"]) == pytest.approx(int(r["numerator"]) / int(r["denominator"]))
+    cards = list(csv.DictReader((out / "scorecards.csv").open()))
+    volume = [r for r in cards if r["criterion_id"] == "order_volume"]
+    assert volume and all(r["value"].isdigit() and r["gap"].lstrip("-").isdigit() for r in volume)

@@ -47,14 +47,31 @@ def output_expr(ev: Evaluation, name: str):
     return t.filter((t.as_of == ev.run.until) | (t.status != "not_measured"))
 
 
+#: Columns that hold counts (stored as doubles beside fractional values): whole numbers written as such.
+COUNT_COLUMNS = ("numerator", "denominator", "min_denominator", "gap")
+
+
 def _csv_expr(expr):
-    """Booleans as ``True``/``False`` (as pandas writes them), everything else as is."""
+    """Booleans as ``True``/``False`` (as pandas writes them); counts without a decimal part (``9``, not
+    ``9.0``): the :data:`COUNT_COLUMNS`, and ``value`` of count and day metrics (catalog kinds
+    ``count``/``days``) — a rate stays a rate (``1.0``), as ``cxops metrics`` writes it; everything else
+    as is."""
+    from cxops.metrics.catalog import CATALOG
+
+    whole_metrics = [m.name for m in CATALOG.values() if m.kind in ("count", "days")]
+    schema = expr.schema()
     cols = {}
-    for c, typ in expr.schema().items():
+    for c, typ in schema.items():
         x = expr[c]
-        cols[c] = (
-            ibis.ifelse(x.isnull(), ibis.null("string"), x.ifelse("True", "False")) if typ.is_boolean() else x
-        )
+        if typ.is_boolean():
+            x = ibis.ifelse(x.isnull(), ibis.null("string"), x.ifelse("True", "False"))
+        elif typ.is_floating() and (c in COUNT_COLUMNS or (c == "value" and "metric" in schema)):
+            whole = ~x.isnan() & ~x.isinf() & (x.abs() < 1e15) & (x == x.floor())
+            if c == "value":
+                whole = whole & expr["metric"].isin(whole_metrics)
+            x = ibis.cases((x.isnull(), ibis.null("string")), (whole, x.cast("int64").cast("string")),
+                           else_=x.cast("string"))  # fmt: skip
+        cols[c] = x
     return expr.select(**cols)
 
 
