@@ -410,3 +410,30 @@ def test_import_refuses_unreadable_files(shop, wh, tmp_path, text, message):
     )
     with pytest.raises(InputError, match="not UTF-8"):
         C.import_disputes(shop, wh, tmp_path / "latin1.csv", actor="feed")
+
+
+def test_case_updates_reach_the_sellers_contacts_through_the_outbox(shop, wh):
+    """A dispute opened and escalated queues one ``case_update`` per contact, in German for a German
+    contact, rendered with the case's status; a seller without a contact gets nothing queued."""
+    from sqlalchemy import select
+
+    from cxops.notify.contacts import add_contact
+    from cxops.notify.messages import from_params
+    from cxops.notify.outbox import OUTBOX
+    from cxops.notify.render import render
+
+    with shop.unit_of_work() as s:
+        add_contact(s, "S1", "*", "ops@s1.example", language="de")
+    c = dispute(shop, wh)
+    C.sweep(shop, now=utc("2026-03-02 00:30"))  # 24 h passed without a response: escalated
+    with shop.unit_of_work(write=False) as s:
+        rows = s.execute(select(OUTBOX).order_by(OUTBOX.c.id)).mappings().all()
+    assert [(r["seller_id"], r["kind"], r["language"]) for r in rows] == [("S1", "case_update", "de")] * 2
+    contexts = [from_params(r["kind"], r["params"]) for r in rows]
+    assert [(x.case_id, x.case_kind, x.status) for x in contexts] == [
+        (str(c.id), "dispute", "open"),
+        (str(c.id), "dispute", "escalated"),
+    ]
+    assert contexts[0].due_at is not None
+    text = render(contexts[1], "de").text
+    assert str(c.id) in text and "S1" in text

@@ -380,3 +380,28 @@ def test_default_location_is_beside_the_store(tmp_path):
     assert D.FileStore.configured(
         "sqlite:///x/cxops-store.sqlite", D.DocumentSettings(url="memory://d")
     ).url == ("memory://d")
+
+
+def test_a_reminder_reaches_the_sellers_contact_as_a_message(shop, files):
+    from sqlalchemy import select
+
+    from cxops.notify.contacts import add_contact
+    from cxops.notify.messages import from_params
+    from cxops.notify.outbox import OUTBOX
+    from cxops.notify.render import render
+
+    with shop.unit_of_work() as s:
+        add_contact(s, "S3", "*", "docs@s3.example", language="fr")
+    D.send_reminders(shop, today=TODAY)  # S3 and S4 are reminded; only S3 has a contact
+    with shop.unit_of_work(write=False) as s:
+        rows = s.execute(select(OUTBOX)).mappings().all()
+    assert [(r["seller_id"], r["kind"], r["language"]) for r in rows] == [("S3", "document_reminder", "fr")]
+    msg = from_params("document_reminder", rows[0]["params"])
+    assert [(d.document, d.status) for d in msg.documents] == [
+        ("w8ben", "missing"),
+        ("business_licence", "missing"),
+        ("address_proof", "missing"),
+        ("address_proof", "missing"),
+        ("address_proof", "missing"),
+    ]
+    assert "S3" in render(msg, "fr").text

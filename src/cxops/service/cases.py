@@ -109,11 +109,12 @@ def notify_case(
 ) -> bool:
     """Queue a message to the seller in the caller's transaction; returns False if it was queued before.
 
-    Until the notifications outbox lands this records a store event of kind ``kind`` whose
-    ``details`` are ``context``; the lead wires it to ``cxops.notify.outbox.enqueue(session,
-    seller_id, marketplace_id, kind, context, idempotency_key)`` at merge (one place to change).
+    Records a store event of kind ``kind`` (``details`` = ``context``; the audit log and the web read
+    it) and, the first time, puts the message in the notifications outbox
+    (:func:`cxops.notify.outbox.enqueue`, one message per contact of the seller): a ``case_update`` for
+    ``case.updated``, a ``document_reminder`` for ``document.reminder``.
     """
-    return record_event(
+    recorded = record_event(
         session,
         kind=kind,
         idempotency_key=f"notify:{idempotency_key}",
@@ -122,6 +123,50 @@ def notify_case(
         seller_id=seller_id,
         marketplace_id=marketplace_id,
         details=context,
+    )
+    if recorded:
+        from cxops.notify.outbox import enqueue
+
+        enqueue(
+            session,
+            [(f"notify:{idempotency_key}", _message(program, seller_id, marketplace_id, kind, context))],
+        )
+    return recorded
+
+
+#: Case kinds of the store → the message vocabulary's (``mail.case_kind.*``).
+_CASE_KIND = {"inquiry": "eligibility_inquiry", "dispute": "dispute", "appeal": "appeal"}
+
+
+def _message(program, seller_id: str, marketplace_id: str, kind: str, context: dict[str, Any]):
+    """The typed message context (:mod:`cxops.notify.messages`) of a case or document notification."""
+    from cxops.notify.messages import CaseUpdate, DocumentItem, DocumentReminder
+
+    who = {"seller_id": seller_id, "marketplace_id": marketplace_id, "program": program}
+    if kind == "case.updated":
+        due = context.get("due_at")
+        return CaseUpdate(
+            **who,
+            case_id=str(context["case_id"]),
+            case_kind=_CASE_KIND.get(str(context.get("case_kind")), str(context.get("case_kind"))),
+            status=str(context.get("status") or "open"),
+            note=context.get("reason") if isinstance(context.get("reason"), str) else None,
+            due_at=pd.Timestamp(due).to_pydatetime() if due else None,
+        )
+    items = context.get("items") or [
+        {"requirement": context.get("requirement"), "status": "rejected", "reason": context.get("reason")}
+    ]
+    return DocumentReminder(
+        **who,
+        documents=tuple(
+            DocumentItem(
+                document=str(i["requirement"]),
+                status=str(i.get("status") or "missing"),
+                reason=i.get("reason"),
+                expires_on=_day(i.get("expires_on")),
+            )
+            for i in items
+        ),
     )
 
 
