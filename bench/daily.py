@@ -15,6 +15,7 @@ from ``wait4``), against a SQLite store beside the warehouse:
 ::
 
     .venv/bin/python bench/daily.py --orders 1000000
+    .venv/bin/python bench/daily.py --orders 10000000 --sellers 100000 --work /tmp/daily-10M
 """
 
 from __future__ import annotations
@@ -35,14 +36,17 @@ RESULTS = HERE / "results" / "daily.json"
 END = "2026-10-31"
 
 
-def run(orders: int, work: Path, policy: str, only: list[str] | None = None) -> dict:
-    sellers = max(orders // ORDERS_PER_SELLER, 1)
+def run(
+    orders: int, work: Path, policy: str, only: list[str] | None = None, sellers: int | None = None
+) -> dict:
+    sellers = sellers or max(orders // ORDERS_PER_SELLER, 1)
+    per_seller = orders / sellers
     data, wh = work / "data", work / "warehouse.duckdb"
     store = f"sqlite:///{work / 'store.sqlite'}"
     common = ["-w", str(wh), "--store", store, "--policy", policy]
     steps = {
         "synth": [*cxops(), "synth", "--sellers", str(sellers), "--days", "730", "--end", END,
-                  "--orders-per-seller", str(ORDERS_PER_SELLER), "--out", str(data)],
+                  "--orders-per-seller", f"{per_seller:g}", "--out", str(data)],
         "import": [*cxops(), "import", "canonical", str(data), "-w", str(wh), "--quarantine", str(work / "q")],
         "store": [*cxops(), "store", "upgrade", "--store", store],
         "build": [*cxops(), "run", "--as-of", "2026-10-30", *common],
@@ -74,6 +78,9 @@ def run(orders: int, work: Path, policy: str, only: list[str] | None = None) -> 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--orders", type=int, default=1_000_000)
+    p.add_argument(
+        "--sellers", type=int, help="Sellers (default: orders / 200); e.g. 100000 for 10 M orders."
+    )
     p.add_argument("--policy", default="customer-excellence")
     p.add_argument("--work", type=Path, default=None, help="Folder to keep (default: a temporary one).")
     p.add_argument("--steps", nargs="*", help="Only these steps (the data kept in --work from a run before).")
@@ -81,7 +88,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         work = a.work or Path(tmp)
         work.mkdir(parents=True, exist_ok=True)
-        rec = run(a.orders, work, a.policy, a.steps)
+        rec = run(a.orders, work, a.policy, a.steps, a.sellers)
     RESULTS.parent.mkdir(exist_ok=True)
     old = json.loads(RESULTS.read_text()) if RESULTS.exists() else []
     RESULTS.write_text(json.dumps([*old, rec], indent=1))
