@@ -34,7 +34,12 @@ def _read(path) -> pd.DataFrame:
 
 def test_every_canonical_table_written_with_contract_columns(tiny):
     out, stats = tiny
-    assert set(stats.rows) == set(WRITTEN) == {t for t in TABLES if t != "reported_metrics"}
+    # every table but the marketplace's reports (reported metrics, report snapshots: imported, not generated)
+    assert (
+        set(stats.rows)
+        == set(WRITTEN)
+        == {t for t in TABLES if t not in ("reported_metrics", "report_snapshots")}
+    )
     for name in WRITTEN:
         df = _read(out / f"{name}.parquet")
         assert len(df) == stats.rows[name] > 0, name
@@ -100,7 +105,13 @@ def test_metrics_run_on_the_parquet_files(tiny):
     out, _ = tiny
     wh = open_parquet(out, threads=1)
     df = compute_metrics(wh, END)
-    assert set(df["status"]) <= {"ok", "no_data"}  # everything the catalog needs is there
+    assert set(df["status"]) <= {"ok", "no_data", "provisional"}  # everything the catalog needs is there
+    # provisional only where the catalog has a coverage rule: orders due in the last days of data whose
+    # shipment or delivery is not recorded yet (the data ends mid-fulfilment, as a real feed does)
+    from cxops.metrics.catalog import CATALOG
+
+    covered = {name for name, m in CATALOG.items() if m.coverage is not None}
+    assert set(df.loc[df["status"] == "provisional", "metric"]) <= covered
     assert {
         "order_defect_rate",
         "late_shipment_rate",
