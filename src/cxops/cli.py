@@ -824,16 +824,13 @@ def _demo_program(wh, pol, as_of: date, warehouse_url: str, replace: bool, out: 
     if replace and url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).unlink(missing_ok=True)
     upgrade_store(url)
-    s = open_configured(url)
-    try:
+    with open_configured(url) as s:
         with _progress() as bar:
             res = run_demo_program(wh, s, pol, as_of, progress=_bar(bar))
         seller = pick_demo_seller(states) if states else None
         cases = create_demo_cases(s, wh, pol, as_of, seller)
         documents = create_demo_documents(s, pol, as_of, seller)
         mail = deliver_demo_mail(s, out / "mail")
-    finally:
-        s.dispose()
     runs = res.build.days + res.daily.days
     total = {k: sum(d.counts.get(k, 0) for d in runs) for k in ("memberships", "events", "alerts")}
     console.print(
@@ -862,11 +859,8 @@ def _demo_users(warehouse_url: str, statuses) -> None:
     from cxops.service.stores import open_configured, upgrade_store
 
     upgrade_store(warehouse=warehouse_url)
-    s = open_configured(warehouse=warehouse_url)
-    try:
+    with open_configured(warehouse=warehouse_url) as s:
         users = create_demo_users(s, pick_demo_seller(statuses))
-    finally:
-        s.dispose()
     t = Table("login", "role", "password", "seller", title="demo users (passwords shown once)")
     for u in users:
         t.add_row(u.login, u.role, u.password, u.seller_id or "")

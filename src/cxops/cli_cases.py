@@ -287,8 +287,8 @@ def open_inquiry(
     """Ask why a seller is (not) in the program: answered at once, stored with the case and sent."""
     from cxops.service.cases import open_inquiry as run
 
-    s, wh = _store(store), _warehouse(warehouse)
-    try:
+    with _store(store) as s:
+        wh = _warehouse(warehouse)
         v = run(
             s,
             wh,
@@ -300,8 +300,6 @@ def open_inquiry(
             question=question,
             by="operator" if operator else "seller",
         )
-    finally:
-        s.dispose()
     if fmt == Out.json:
         sys.stdout.write(json.dumps(v.to_json(), ensure_ascii=False, indent=2) + "\n")
         return
@@ -332,8 +330,8 @@ def open_dispute(
     """Open a buyer dispute for one of the seller's orders (first response due in 24 clock hours)."""
     from cxops.service.cases import open_dispute as run
 
-    s, wh = _store(store), _warehouse(warehouse)
-    try:
+    with _store(store) as s:
+        wh = _warehouse(warehouse)
         v = run(
             s,
             wh,
@@ -346,8 +344,6 @@ def open_dispute(
             dispute_id=dispute_id,
             program=program,
         )
-    finally:
-        s.dispose()
     console.print(
         f"case {v.id}: dispute on order {escape(order_id)} of {escape(seller_id)} ({v.marketplace_id}), "
         f"owner {escape(v.owner or 'unassigned')}; first response due {_when(v.due_at)} "
@@ -372,11 +368,9 @@ def import_disputes(
     """Open a dispute per row of a claims/disputes file (one transaction; a re-import opens nothing)."""
     from cxops.service.cases import import_disputes as run
 
-    s, wh = _store(store), _warehouse(warehouse)
-    try:
+    with _store(store) as s:
+        wh = _warehouse(warehouse)
         r = run(s, wh, path, actor=_actor(actor), program=program, skip_bad=skip_bad, quarantine=quarantine)
-    finally:
-        s.dispose()
     console.print(
         f"{path}: {r.read} rows read = {r.opened} disputes opened + {r.duplicates} already imported + "
         f"{r.quarantined} refused"
@@ -401,8 +395,7 @@ def respond(
     from cxops.service.cases import respond as run
 
     attachments = [_read(p) for p in file or []]
-    s = _store(store)
-    try:
+    with _store(store) as s:
         v = run(
             s,
             case_id,
@@ -413,8 +406,6 @@ def respond(
             attachments=attachments,
             files=_files(s) if attachments else None,
         )
-    finally:
-        s.dispose()
     extra = ""
     if v.kind == "dispute" and v.first_response_at is not None:
         extra = " — answered in time" if v.answered_in_time else " — answered late"
@@ -424,11 +415,8 @@ def respond(
 def _simple(action: str, case_id: int, reason: str, actor: str | None, store: str | None) -> None:
     from cxops.service import cases as svc
 
-    s = _store(store)
-    try:
+    with _store(store) as s:
         v = getattr(svc, action)(s, case_id, actor=_actor(actor), reason=reason)
-    finally:
-        s.dispose()
     console.print(f"case {v.id}: {v.status}")
 
 
@@ -443,11 +431,8 @@ def assign(
     """Give a case to an account manager or an operator."""
     from cxops.service.cases import assign as run
 
-    s = _store(store)
-    try:
+    with _store(store) as s:
         v = run(s, case_id, owner, actor=_actor(actor), reason=reason)
-    finally:
-        s.dispose()
     console.print(f"case {v.id}: owner {escape(v.owner or 'unassigned')}")
 
 
@@ -476,11 +461,8 @@ def accept(case_id: int = typer.Argument(...), reason: str = REASON, actor: str 
     """Accept an appeal: the seller is reinstated (under the policy's immunity) at the next daily run."""
     from cxops.service.cases import accept_appeal
 
-    s = _store(store)
-    try:
+    with _store(store) as s:
         v, a = accept_appeal(s, case_id, actor=_actor(actor), reason=reason)
-    finally:
-        s.dispose()
     console.print(
         f"case {v.id}: accepted; pending action {a.action_id}: accept plan of {escape(a.seller_id)} on "
         f"{escape(a.marketplace_id)} ({a.state} → {a.expected_state})"
@@ -496,11 +478,8 @@ def sweep(
     """Escalate every dispute whose first response is overdue (idempotent: run it as often as you like)."""
     from cxops.service.cases import sweep as run
 
-    s = _store(store)
-    try:
+    with _store(store) as s:
         r = run(s, now=_utc(now, "--now"))
-    finally:
-        s.dispose()
     console.print(f"{len(r.escalated)} dispute(s) escalated at {_when(r.now)}")
     for c in r.escalated.itertuples():
         console.print(
@@ -529,8 +508,7 @@ def open_appeal(
         except (OSError, UnicodeDecodeError) as e:
             raise InputError(f"cannot read the action plan {plan_file}: {e}") from None
     attachments = [_read(p) for p in file or []]
-    s = _store(store)
-    try:
+    with _store(store) as s:
         v = run(
             s,
             seller_id,
@@ -542,8 +520,6 @@ def open_appeal(
             files=_files(s) if attachments else None,
             program=program,
         )
-    finally:
-        s.dispose()
     console.print(
         f"case {v.id}: appeal of {escape(seller_id)} on {escape(marketplace)} received, owner "
         f"{escape(v.owner or 'unassigned')}"
@@ -560,11 +536,8 @@ def show(
     """A case: status, owner, clock, answer, history and entries."""
     from cxops.service.cases import get_case
 
-    s = _store(store)
-    try:
+    with _store(store) as s:
         v = get_case(s, case_id)
-    finally:
-        s.dispose()
     if fmt == Out.table:
         _render_case(v, lang)
     else:
@@ -586,8 +559,7 @@ def list_(
     """Cases, newest first, with the time left on each dispute's clock."""
     from cxops.service.cases import list_cases
 
-    s = _store(store)
-    try:
+    with _store(store) as s:
         df = list_cases(
             s,
             kind=kind,
@@ -598,8 +570,6 @@ def list_(
             order_id=order,
             limit=limit,
         )
-    finally:
-        s.dispose()
     shown = df.drop(columns=["details"])
     t = Table()
     for col in ("id", "kind", "status", "seller", "order", "owner", "opened", "clock", "subject"):
@@ -631,11 +601,9 @@ def bundle(
     """Export a dispute's evidence (order, shipments, messages, policy rule) as a zip with a manifest."""
     from cxops.service.cases import evidence_bundle
 
-    s, wh = _store(store), _warehouse(warehouse)
-    try:
+    with _store(store) as s:
+        wh = _warehouse(warehouse)
         b = evidence_bundle(s, wh, _policy(policy), case_id, out, files=_files(s), lang=lang)
-    finally:
-        s.dispose()
     console.print(f"wrote {b.path}: {len(b.files)} files + manifest.json")
     for f in b.files:
         rows = f" ({f.rows} rows)" if f.rows is not None else ""
@@ -654,16 +622,13 @@ def sla(
     from cxops.service.cases import dispute_sla
 
     lo, hi = _day(since, "--from"), _day(until, "--to")
-    s = _store(store)
-    try:
+    with _store(store) as s:
         df = dispute_sla(
             s,
             opened_from=datetime(lo.year, lo.month, lo.day, tzinfo=UTC) if lo else None,
             opened_before=datetime(hi.year, hi.month, hi.day, tzinfo=UTC) + timedelta(days=1) if hi else None,
             seller_id=seller,
         )
-    finally:
-        s.dispose()
     t = Table()
     for col in ("seller", "disputes", "in time", "late", "pending", "share in time", "median first response"):
         t.add_column(col)
@@ -708,8 +673,7 @@ def upload(
 
     settings = DocumentSettings()
     data = read_upload(path, settings.max_bytes)
-    s = _store(store)
-    try:
+    with _store(store) as s:
         d = run(
             s,
             _files(s),
@@ -727,8 +691,6 @@ def upload(
             checklist=load_checklist(checklist),
             settings=settings,
         )
-    finally:
-        s.dispose()
     for w in d.warnings:
         err.print(f"[yellow]warning:[/] {escape(w)}")
     exp = f", valid until {d.expires_on}" if d.expires_on else ""
@@ -754,8 +716,7 @@ def review(
 
     if accept is None:
         raise InputError("say --accept or --reject")
-    s = _store(store)
-    try:
+    with _store(store) as s:
         d = run(
             s,
             document_id,
@@ -765,8 +726,6 @@ def review(
             expires_on=_day(expires, "--expires"),
             checklist=load_checklist(checklist),
         )
-    finally:
-        s.dispose()
     console.print(f"document {d.id} ({d.kind} of {escape(d.seller_id)}): {d.status}")
 
 
@@ -785,8 +744,7 @@ def documents_list(
     """Submitted documents, oldest first."""
     from cxops.service.documents import list_documents
 
-    s = _store(store)
-    try:
+    with _store(store) as s:
         df = list_documents(
             s,
             program=program,
@@ -795,8 +753,6 @@ def documents_list(
             statuses=status or None,
             kind=kind,
         )
-    finally:
-        s.dispose()
     t = Table()
     for col in ("id", "seller", "kind", "period", "status", "type", "submitted", "expires", "reason"):
         t.add_column(col)
@@ -833,8 +789,7 @@ def checklist_cmd(
     from cxops.service.documents import checklist_status, load_checklist
 
     tr = get_translator(lang)
-    s = _store(store)
-    try:
+    with _store(store) as s:
         c = checklist_status(
             s,
             seller_id,
@@ -843,8 +798,6 @@ def checklist_cmd(
             checklist=load_checklist(checklist),
             today=_day(today, "--today"),
         )
-    finally:
-        s.dispose()
     t = Table(title=f"{seller_id} on {marketplace}: {c.checklist} ({c.today})", title_justify="left")
     for col in ("document", "period", "required", "status", "expires", "note"):
         t.add_column(col)
@@ -882,13 +835,10 @@ def remind(
     """Remind every member whose documents are incomplete or expire soon (at most once per interval)."""
     from cxops.service.documents import load_checklist, send_reminders
 
-    s = _store(store)
-    try:
+    with _store(store) as s:
         r = send_reminders(
             s, program=program, checklist=load_checklist(checklist), today=_day(today, "--today")
         )
-    finally:
-        s.dispose()
     console.print(
         f"{len(r.sellers)} reminder(s) queued; {r.skipped} seller(s) reminded within the interval already; "
         f"{r.incomplete} member(s) with incomplete documents"
@@ -903,11 +853,8 @@ def gc(
     """Delete stored files no document or case refers to (left by failed uploads)."""
     from cxops.service.documents import collect_garbage
 
-    s = _store(store)
-    try:
+    with _store(store) as s:
         g = collect_garbage(s, _files(s), grace=timedelta(seconds=grace) if grace is not None else None)
-    finally:
-        s.dispose()
     console.print(f"{len(g.deleted)} file(s) deleted; {g.referenced} in use; {g.young} too recent to judge")
 
 

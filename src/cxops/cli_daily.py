@@ -55,12 +55,9 @@ def run(
     frm = _day(rebuild_from, "--rebuild-from")
     pol = _policy(policy)
     wh = _open(warehouse)
-    s = open_configured(store, warehouse=warehouse or default_url())
-    try:
+    with open_configured(store, warehouse=warehouse or default_url()) as s:
         with _progress() as bar:
             result = run_daily(wh, s, pol, day, allow_stale=allow_stale, rebuild_from=frm, progress=_bar(bar))
-    finally:
-        s.dispose()
     for note in result.notes:
         err.print(f"note: {escape(note)}")
     if result.noop:
@@ -95,8 +92,7 @@ def alerts(
     bad = sorted(set(kind or ()) - set(ALERT_KINDS))
     if bad:
         raise InputError(f"unknown alert kind {bad[0]!r}; known: {', '.join(ALERT_KINDS)}")
-    s = open_configured(store)
-    try:
+    with open_configured(store) as s:
         with s.unit_of_work(write=False) as session:
             df = load_alerts(
                 session,
@@ -107,8 +103,6 @@ def alerts(
                 since=_day(since, "--since"),
                 limit=limit,
             )
-    finally:
-        s.dispose()
     _emit(df, fmt, ALERT_TABLE, f"{len(df)} alert(s) of {program}")
 
 
@@ -125,13 +119,10 @@ def seller_events(
     from cxops.service.stores import open_configured
     from cxops.store import load_events
 
-    s = open_configured(store)
-    try:
+    with open_configured(store) as s:
         with s.unit_of_work(write=False) as session:
             df = load_events(session, program=program, seller_id=seller_id, marketplace_id=marketplace,
                              kinds=list(kind or ()) or None, on_or_after=_day(since, "--since"))  # fmt: skip
-    finally:
-        s.dispose()
     cols = ["event_date", "kind", "from_state", "to_state", "rule_id", "metric", "value", "threshold",
             "actor", "reason"]  # fmt: skip
     _emit(df, fmt, cols, f"{len(df)} event(s) of {seller_id} on {marketplace}")

@@ -77,11 +77,8 @@ def send(
     from cxops.notify.deliver import send_due
 
     config = _config(store)
-    s = _open(store)
-    try:
+    with _open(store) as s:
         r = send_due(s, config, limit=limit)
-    finally:
-        s.dispose()
     where = (
         f"SMTP {config.smtp.host}:{config.smtp.port}" if config.smtp else f".eml files in {config.mail_dir}"
     )
@@ -137,13 +134,10 @@ def outbox(
     """List outbox messages, newest first, with the counts per status."""
     from cxops.notify.outbox import list_outbox, status_counts
 
-    s = _open(store)
-    try:
+    with _open(store) as s:
         with s.unit_of_work(write=False) as session:
             df = list_outbox(session, status=status, seller_id=seller, limit=limit)
             counts = status_counts(session)
-    finally:
-        s.dispose()
     cols = [
         "id",
         "kind",
@@ -167,12 +161,9 @@ def retry(message_id: int = typer.Argument(..., help="Outbox message id."), stor
     """Send a dead or failed message again (same Message-ID, fresh attempts)."""
     from cxops.notify.outbox import requeue
 
-    s = _open(store)
-    try:
+    with _open(store) as s:
         with s.unit_of_work() as session:
             requeue(session, message_id)
-    finally:
-        s.dispose()
     console.print(f"message {message_id} requeued")
 
 
@@ -238,8 +229,7 @@ def contacts_add(
     """Add an e-mail contact of a seller. Warnings and removal notices cannot be muted."""
     from cxops.notify.contacts import add_contact
 
-    s = _open(store)
-    try:
+    with _open(store) as s:
         with s.unit_of_work() as session:
             row = add_contact(
                 session,
@@ -252,8 +242,6 @@ def contacts_add(
                 digest=digest,
             )
             cid = row.id
-    finally:
-        s.dispose()
     console.print(f"contact {cid}: {escape(email)} for seller {escape(seller)} on {escape(marketplace)}")
 
 
@@ -271,8 +259,7 @@ def contacts_set(
     from cxops.notify.contacts import set_preferences
 
     muted = [] if unmute_all else (mute or None)
-    s = _open(store)
-    try:
+    with _open(store) as s:
         with s.unit_of_work() as session:
             row = set_preferences(
                 session, contact_id, language=language, muted=muted, digest=digest, active=active
@@ -281,8 +268,6 @@ def contacts_set(
                 f"contact {row.id}: {row.email}, {row.language}, muted: {', '.join(row.muted) or 'none'}, "
                 + ("daily digest" if row.digest else "alerts one by one")
             )
-    finally:
-        s.dispose()
     console.print(escape(text))
 
 
@@ -295,12 +280,9 @@ def contacts_list(
     """List contacts."""
     from cxops.notify.contacts import list_contacts
 
-    s = _open(store)
-    try:
+    with _open(store) as s:
         with s.unit_of_work(write=False) as session:
             df = list_contacts(session, seller)
-    finally:
-        s.dispose()
     df["muted"] = [", ".join(m or []) for m in df["muted"]]
     _print_frame(
         df,
@@ -329,12 +311,9 @@ def contacts_import(
     if "digest" in df.columns:
         df["digest"] = df["digest"].str.lower().isin(["1", "true", "yes"])
     df = df.replace("", None)
-    s = _open(store)
-    try:
+    with _open(store) as s:
         with s.unit_of_work() as session:
             n = import_contacts(session, df)
-    finally:
-        s.dispose()
     console.print(f"{n} contacts added or updated from {escape(str(path))}")
 
 
@@ -355,8 +334,7 @@ def webhooks_add(
     from cxops.notify.contacts import add_webhook
 
     secret = sys.stdin.readline().strip() if secret_stdin else None
-    s = _open(store)
-    try:
+    with _open(store) as s:
         with s.unit_of_work() as session:
             row, secret = add_webhook(
                 session,
@@ -368,8 +346,6 @@ def webhooks_add(
                 language=language,
             )
             eid = row.id
-    finally:
-        s.dispose()
     console.print(f"webhook {eid}: {escape(url)}")
     if not secret_stdin:
         console.print(f"signing secret (shown once): {secret}")
@@ -380,12 +356,9 @@ def webhooks_list(fmt: ListFormat = typer.Option(ListFormat.table, "--format"), 
     """List webhook endpoints (without secrets)."""
     from cxops.notify.contacts import list_webhooks
 
-    s = _open(store)
-    try:
+    with _open(store) as s:
         with s.unit_of_work(write=False) as session:
             df = list_webhooks(session)
-    finally:
-        s.dispose()
     df["kinds"] = [", ".join(k) if isinstance(k, list) else "all" for k in df["kinds"]]
     _print_frame(
         df, fmt, ["id", "url", "seller_id", "marketplace_id", "kinds", "language", "active"], "webhooks"
@@ -397,10 +370,7 @@ def webhooks_disable(endpoint_id: int = typer.Argument(...), store: str = STORE)
     """Stop sending to a webhook endpoint."""
     from cxops.notify.contacts import disable_webhook
 
-    s = _open(store)
-    try:
+    with _open(store) as s:
         with s.unit_of_work() as session:
             disable_webhook(session, endpoint_id)
-    finally:
-        s.dispose()
     console.print(f"webhook {endpoint_id} disabled")

@@ -114,14 +114,11 @@ def store_current(store: str = STORE):
 def _request(kind, seller_id, marketplace, reason, actor, until, manager, program, store) -> None:
     from cxops.service.actions import request_action
 
-    s = _open(store)
-    try:
+    with _open(store) as s:
         r = request_action(
             s, kind, seller_id, marketplace, reason=reason, actor=_actor(actor),
             until=_day(until, "--until"), manager_id=manager, program=program,
         )  # fmt: skip
-    finally:
-        s.dispose()
     what = kind.replace("_", " ") + (f" {r.manager_id}" if r.manager_id else "")
     until_text = f" until {r.until}" if r.until else ""
     change = f"{r.state} → {r.expected_state}" if r.expected_state != r.state else r.state
@@ -134,90 +131,71 @@ def _request(kind, seller_id, marketplace, reason, actor, until, manager, progra
     err.print("takes effect at the next daily run (cxops run)")
 
 
-@seller_app.command("exempt")
-def seller_exempt(
-    seller_id: str = typer.Argument(..., help="Seller id."),
-    marketplace: str = MARKETPLACE,
-    reason: str = REASON,
-    until: str = typer.Option(..., "--until", help="Last exempt day (YYYY-MM-DD)."),
-    actor: str = ACTOR,
-    program: str = PROGRAM,
-    store: str = STORE,
-):
-    """Exempt a member from automatic removal until a date."""
-    _request("exempt", seller_id, marketplace, reason, actor, until, None, program, store)
+#: The help of each lifecycle action's command (``cxops seller <kind>``); the commands themselves, and
+#: whether ``--until`` is required, optional or refused, come from the action table
+#: (:data:`cxops.service.actions.ACTION_RULES`), so a new lifecycle action gets its command here.
+ACTION_HELP = {
+    "exempt": ("Exempt a member from automatic removal until a date.", "Last exempt day (YYYY-MM-DD)."),
+    "suspend": ("Suspend a seller (until reinstated or an action plan is accepted).", None),
+    "reinstate": (
+        "Reinstate a suspended, removed or recovering seller, under immunity.",
+        "Last day of immunity (default: the policy's [enforcement] immunity_days).",
+    ),
+    "accept_plan": (
+        "Accept a suspended or removed seller's action plan: reinstated under immunity.",
+        "Last day of immunity (default: the policy's [enforcement] immunity_days).",
+    ),
+    "reject_plan": ("Reject a suspended or removed seller's action plan (the state does not change).", None),
+    "lift_block": (
+        "Lift a permanent block (the seller is suspended or removed again, repeat count 0).",
+        None,
+    ),
+}
 
 
-@seller_app.command("suspend")
-def seller_suspend(
-    seller_id: str = typer.Argument(..., help="Seller id."),
-    marketplace: str = MARKETPLACE,
-    reason: str = REASON,
-    actor: str = ACTOR,
-    program: str = PROGRAM,
-    store: str = STORE,
-):
-    """Suspend a seller (until reinstated or an action plan is accepted)."""
-    _request("suspend", seller_id, marketplace, reason, actor, None, None, program, store)
+def _action_command(kind: str, until_rule: str):
+    """The ``cxops seller <kind>`` command of a lifecycle action (``until_rule``: the action table's
+    ``required``, ``optional`` or ``unused``)."""
+    doc, until_help = ACTION_HELP[kind]
+    if until_rule == "unused":
+
+        def command(
+            seller_id: str = typer.Argument(..., help="Seller id."),
+            marketplace: str = MARKETPLACE,
+            reason: str = REASON,
+            actor: str = ACTOR,
+            program: str = PROGRAM,
+            store: str = STORE,
+        ):
+            _request(kind, seller_id, marketplace, reason, actor, None, None, program, store)
+
+    else:
+        until_option = typer.Option(... if until_rule == "required" else None, "--until", help=until_help)
+
+        def command(
+            seller_id: str = typer.Argument(..., help="Seller id."),
+            marketplace: str = MARKETPLACE,
+            reason: str = REASON,
+            until: str = until_option,
+            actor: str = ACTOR,
+            program: str = PROGRAM,
+            store: str = STORE,
+        ):
+            _request(kind, seller_id, marketplace, reason, actor, until, None, program, store)
+
+    command.__doc__ = doc
+    command.__name__ = f"seller_{kind}"
+    return command
 
 
-IMMUNE_UNTIL = typer.Option(
-    None, "--until", help="Last day of immunity (default: the policy's [enforcement] immunity_days)."
-)
+def _register_action_commands() -> None:
+    from cxops.lifecycle.table import ACTIONS
+
+    for kind, rule in ACTIONS.items():
+        seller_app.command(kind.replace("_", "-"))(_action_command(kind, rule.until))
 
 
-@seller_app.command("reinstate")
-def seller_reinstate(
-    seller_id: str = typer.Argument(..., help="Seller id."),
-    marketplace: str = MARKETPLACE,
-    reason: str = REASON,
-    until: str = IMMUNE_UNTIL,
-    actor: str = ACTOR,
-    program: str = PROGRAM,
-    store: str = STORE,
-):
-    """Reinstate a suspended, removed or recovering seller, under immunity."""
-    _request("reinstate", seller_id, marketplace, reason, actor, until, None, program, store)
-
-
-@seller_app.command("accept-plan")
-def seller_accept_plan(
-    seller_id: str = typer.Argument(..., help="Seller id."),
-    marketplace: str = MARKETPLACE,
-    reason: str = REASON,
-    until: str = IMMUNE_UNTIL,
-    actor: str = ACTOR,
-    program: str = PROGRAM,
-    store: str = STORE,
-):
-    """Accept a suspended or removed seller's action plan: reinstated under immunity."""
-    _request("accept_plan", seller_id, marketplace, reason, actor, until, None, program, store)
-
-
-@seller_app.command("reject-plan")
-def seller_reject_plan(
-    seller_id: str = typer.Argument(..., help="Seller id."),
-    marketplace: str = MARKETPLACE,
-    reason: str = REASON,
-    actor: str = ACTOR,
-    program: str = PROGRAM,
-    store: str = STORE,
-):
-    """Reject a suspended or removed seller's action plan (the state does not change)."""
-    _request("reject_plan", seller_id, marketplace, reason, actor, None, None, program, store)
-
-
-@seller_app.command("lift-block")
-def seller_lift_block(
-    seller_id: str = typer.Argument(..., help="Seller id."),
-    marketplace: str = MARKETPLACE,
-    reason: str = REASON,
-    actor: str = ACTOR,
-    program: str = PROGRAM,
-    store: str = STORE,
-):
-    """Lift a permanent block (the seller is suspended or removed again, repeat count 0)."""
-    _request("lift_block", seller_id, marketplace, reason, actor, None, None, program, store)
+_register_action_commands()
 
 
 @seller_app.command("assign-manager")
@@ -246,11 +224,8 @@ def seller_note(
     """Write a note on a seller (recorded at once)."""
     from cxops.service.actions import add_note
 
-    s = _open(store)
-    try:
+    with _open(store) as s:
         n = add_note(s, seller_id, marketplace, text=text, actor=_actor(actor), program=program)
-    finally:
-        s.dispose()
     console.print(
         f"note {n.note_id} on seller {escape(n.seller_id)} on {escape(n.marketplace_id)} by {escape(n.actor)}"
     )
@@ -266,11 +241,8 @@ def seller_cancel(
     """Withdraw a pending action."""
     from cxops.service.actions import cancel
 
-    s = _open(store)
-    try:
+    with _open(store) as s:
         r = cancel(s, action_id, reason=reason, actor=_actor(actor))
-    finally:
-        s.dispose()
     console.print(
         f"action {r.action_id} ({r.kind}) for seller {escape(r.seller_id)} on {escape(r.marketplace_id)} "
         "cancelled"
@@ -288,11 +260,8 @@ def seller_show(
     """A seller's membership, manager, pending actions, newest events and notes."""
     from cxops.service.actions import seller_file
 
-    s = _open(store)
-    try:
+    with _open(store) as s:
         f = seller_file(s, seller_id, marketplace, program=program, events=events)
-    finally:
-        s.dispose()
     m = f.membership
     t = Table(show_header=False, title=f"{seller_id} on {marketplace} in {program}")
     for key in ("state", "since", "consecutive_breaches", "repeat_count", "immunity_until", "exemption_until",
@@ -347,12 +316,9 @@ def managers_add(
     """Add an account manager."""
     from cxops.service.managers import add_manager
 
-    s = _open(store)
-    try:
+    with _open(store) as s:
         m = add_manager(s, manager_id, name, capacity=capacity, email=email, languages=language or (),
                         categories=category or ())  # fmt: skip
-    finally:
-        s.dispose()
     console.print(f"added account manager {escape(m['id'])} ({escape(m['name'])}), capacity {m['capacity']}")
 
 
@@ -365,11 +331,8 @@ def managers_list(
     from cxops.report.files import dump
     from cxops.service.managers import list_managers
 
-    s = _open(store)
-    try:
+    with _open(store) as s:
         df = list_managers(s)
-    finally:
-        s.dispose()
     if fmt != ListFormat.table:
         dump(df, fmt.value, sys.stdout)
         return
@@ -397,11 +360,8 @@ def managers_assign(
     from cxops.service.assignment import auto_assign, warehouse_categories
 
     categories = warehouse_categories(warehouse) if warehouse else None
-    s = _open(store)
-    try:
+    with _open(store) as s:
         r = auto_assign(s, program, categories=categories)
-    finally:
-        s.dispose()
     console.print(
         f"assigned {r.assigned} seller(s) ({r.by_category} by category); "
         f"{r.unassigned} left without a manager"

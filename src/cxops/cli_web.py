@@ -124,14 +124,12 @@ def serve(
         forwarded_allow_ips=forwarded_allow_ips,
         policy=policy,
     )
-    s = _open(settings.store_url)  # refuse a missing or old store with a clear message, before listening
-    try:
+    # refuse a missing or old store with a clear message, before listening
+    with _open(settings.store_url) as s:
         if not list_users(s):
             err.print(
                 "[yellow]warning:[/] no users yet: add one with cxops users add LOGIN --role operator-admin"
             )
-    finally:
-        s.dispose()
     err.print(f"serving on http://{host}:{port} (API docs: /api/v1/docs); Ctrl-C stops")
     # proxy headers are handled by the app itself, only when --trust-proxy says so
     uvicorn.run(
@@ -162,8 +160,7 @@ def users_add(
     from cxops.service.accounts import add_user
 
     password = _password(password_stdin)
-    s = _open(store)
-    try:
+    with _open(store) as s:
         u = add_user(
             s,
             login,
@@ -174,8 +171,6 @@ def users_add(
             name=name,
             language=language,
         )
-    finally:
-        s.dispose()
     bound = f" for {escape(_grant_text(u.grants))}" if u.grants else ""
     console.print(f"added user {escape(u.login)} ({u.role}){bound}")
 
@@ -189,11 +184,8 @@ def users_remove(
     """Remove a user (their sessions end at once; the audit log keeps their actions)."""
     from cxops.service.accounts import remove_user
 
-    s = _open(store)
-    try:
+    with _open(store) as s:
         remove_user(s, login, actor=_actor(actor))
-    finally:
-        s.dispose()
     console.print(f"removed user {escape(login.strip().lower())}")
 
 
@@ -208,11 +200,8 @@ def users_reset(
     from cxops.service.accounts import reset_password
 
     password = _password(password_stdin)
-    s = _open(store)
-    try:
+    with _open(store) as s:
         u = reset_password(s, login, password, actor=_actor(actor))
-    finally:
-        s.dispose()
     console.print(f"new password set for {escape(u.login)}; their sessions were ended")
 
 
@@ -221,11 +210,8 @@ def users_list(fmt: ListFormat = typer.Option(ListFormat.table, "--format", "-f"
     """Users with their role, sellers, last login and lockout."""
     from cxops.service.accounts import list_users
 
-    s = _open(store)
-    try:
+    with _open(store) as s:
         users = list_users(s)
-    finally:
-        s.dispose()
     if fmt == ListFormat.jsonl:
         for u in users:
             sys.stdout.write(
@@ -275,13 +261,10 @@ def tokens_create(
     """Create an API token and print it once (store it now: it cannot be shown again)."""
     from cxops.service.accounts import create_token
 
-    s = _open(store)
-    try:
+    with _open(store) as s:
         info, secret = create_token(
             s, name, role=role.value, actor=_actor(actor), sellers=_grants(seller), expires_days=expires_days
         )
-    finally:
-        s.dispose()
     sys.stdout.write(secret + "\n")
     err.print(
         f"token {info.id} ({escape(info.name)}, {info.role}) created; it is shown only this once. "
@@ -298,11 +281,8 @@ def tokens_revoke(
     """Revoke a token (it stops working at once)."""
     from cxops.service.accounts import revoke_token
 
-    s = _open(store)
-    try:
+    with _open(store) as s:
         info = revoke_token(s, token, actor=_actor(actor))
-    finally:
-        s.dispose()
     console.print(f"revoked token {info.id} ({escape(info.name)})")
 
 
@@ -311,11 +291,8 @@ def tokens_list(fmt: ListFormat = typer.Option(ListFormat.table, "--format", "-f
     """Tokens (never the token itself): prefix, role, sellers, use, revocation."""
     from cxops.service.accounts import list_tokens
 
-    s = _open(store)
-    try:
+    with _open(store) as s:
         tokens = list_tokens(s)
-    finally:
-        s.dispose()
     if fmt == ListFormat.jsonl:
         for t in tokens:
             sys.stdout.write(

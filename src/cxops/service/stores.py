@@ -46,21 +46,15 @@ class StoreStatus:
 
 def upgrade_store(store: str | None = None, *, warehouse: str | None = None) -> StoreStatus:
     """Create the store if needed (a SQLite file) and migrate it to the newest revision (one transaction)."""
-    s = open_store(store_url(store, warehouse), check=False, must_exist=False)
-    try:
+    with open_store(store_url(store, warehouse), check=False, must_exist=False) as s:
         before, after = migrate.upgrade(s)
         return StoreStatus(s.url, s.dialect, after, migrate.head(), before)
-    finally:
-        s.dispose()
 
 
 def store_status(store: str | None = None, *, warehouse: str | None = None) -> StoreStatus:
     """The store's current revision next to the newest one (the store is not changed)."""
-    s = open_store(store_url(store, warehouse), check=False, must_exist=True)
-    try:
+    with open_store(store_url(store, warehouse), check=False, must_exist=True) as s:
         return StoreStatus(s.url, s.dialect, migrate.current(s), migrate.head())
-    finally:
-        s.dispose()
 
 
 __all__ = ["StoreStatus", "display_url", "open_configured", "store_status", "store_url", "upgrade_store"]

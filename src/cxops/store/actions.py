@@ -103,9 +103,7 @@ def pending_actions(
     stmt = select(t).where(t.c.status == "pending")
     if upto is not None:
         stmt = stmt.where(t.c.requested_at <= upto)
-    for col, value in (("program", program), ("seller_id", seller_id), ("marketplace_id", marketplace_id)):
-        if value is not None:
-            stmt = stmt.where(t.c[col] == value)
+    stmt = bulk.where_equal(stmt, t, program=program, seller_id=seller_id, marketplace_id=marketplace_id)
     if kinds is not None:
         stmt = stmt.where(t.c.kind.in_(list(kinds)))
     return bulk.frame(session, stmt.order_by(t.c.id))

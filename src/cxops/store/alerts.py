@@ -126,10 +126,9 @@ def load_alerts(
     """Alerts matching every filter given (``since``: alert date on or after), newest first."""
     t = ALERTS
     stmt = select(t)
-    for col, value in (("program", program), ("seller_id", seller_id), ("marketplace_id", marketplace_id),
-                       ("run_id", run_id)):  # fmt: skip
-        if value is not None:
-            stmt = stmt.where(t.c[col] == value)
+    stmt = bulk.where_equal(
+        stmt, t, program=program, seller_id=seller_id, marketplace_id=marketplace_id, run_id=run_id
+    )
     if kinds:
         stmt = stmt.where(t.c.kind.in_(kinds))
     if since is not None:

@@ -267,6 +267,15 @@ def _from_driver(values: list, typ, dialect: str) -> pd.Series:
     return pd.Series(values)
 
 
+def where_equal(stmt, table: Table, **values: Any):
+    """``stmt`` filtered on ``table.<column> == value`` for every keyword whose value is not ``None``
+    (the optional filters of the repositories' list functions)."""
+    for col, value in values.items():
+        if value is not None:
+            stmt = stmt.where(table.c[col] == value)
+    return stmt
+
+
 def frame(session: Session, stmt) -> pd.DataFrame:
     """Run a Core ``select`` and return its rows as a DataFrame (column names from the statement).
 

@@ -440,10 +440,9 @@ def list_cases(
     """Cases matching every filter given, newest first (without their answers)."""
     c = CASES
     stmt = select(*[col for col in c.c if col.key not in ("answer",)])
-    for col, value in (("kind", kind), ("seller_id", seller_id), ("marketplace_id", marketplace_id),
-                       ("owner", owner), ("order_id", order_id)):  # fmt: skip
-        if value is not None:
-            stmt = stmt.where(c.c[col] == value)
+    stmt = bulk.where_equal(
+        stmt, c, kind=kind, seller_id=seller_id, marketplace_id=marketplace_id, owner=owner, order_id=order_id
+    )
     if statuses:
         stmt = stmt.where(c.c.status.in_(list(statuses)))
     stmt = stmt.order_by(c.c.id.desc())

@@ -136,6 +136,13 @@ class Store:
                 finally:
                     session.close()
 
+    def __enter__(self) -> Store:
+        """``with open_store(url) as store:`` — the engine is disposed when the block ends."""
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.dispose()
+
     def dispose(self) -> None:
         """Close the engine's connections."""
         self.engine.dispose()

@@ -189,10 +189,9 @@ def list_documents(
     """Submitted documents matching every filter given, oldest first (the review queue order)."""
     t = DOCUMENTS
     stmt = select(t)
-    for col, value in (("program", program), ("seller_id", seller_id), ("marketplace_id", marketplace_id),
-                       ("kind", kind)):  # fmt: skip
-        if value is not None:
-            stmt = stmt.where(t.c[col] == value)
+    stmt = bulk.where_equal(
+        stmt, t, program=program, seller_id=seller_id, marketplace_id=marketplace_id, kind=kind
+    )
     if statuses:
         stmt = stmt.where(t.c.status.in_(list(statuses)))
     stmt = stmt.order_by(t.c.submitted_at, t.c.id)

@@ -95,10 +95,9 @@ def load_events(
     """Events matching every filter given, in log order (``id``) or newest first."""
     t = EVENTS
     stmt = select(t)
-    for col, value in (("program", program), ("seller_id", seller_id), ("marketplace_id", marketplace_id),
-                       ("run_id", run_id)):  # fmt: skip
-        if value is not None:
-            stmt = stmt.where(t.c[col] == value)
+    stmt = bulk.where_equal(
+        stmt, t, program=program, seller_id=seller_id, marketplace_id=marketplace_id, run_id=run_id
+    )
     if kinds:
         stmt = stmt.where(t.c.kind.in_(kinds))
     if since is not None:
