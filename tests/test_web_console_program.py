@@ -123,7 +123,52 @@ def test_at_risk_now_and_projected_by_hand(console):
     assert c.get("/api/v1/at-risk?marketplace=DE").json()["items"] == []
     page = c.get("/console/at-risk?which=now").text
     assert page.count('data-testid="at-risk-row"') == 1 and 'data-testid="at-risk-filter"' in page
-    assert 'data-testid="alerts-placeholder"' in page
+    assert page.count('data-testid="alert-row"') == 0 and "No alerts." in page
+
+
+def test_the_at_risk_page_lists_the_daily_jobs_newest_alerts(console):
+    import pandas as pd
+
+    from cxops.store import append_alerts
+
+    level = {
+        "seller_id": "S1",
+        "kind": "alert_level",
+        "alert_date": date(2026, 10, 30),
+        "metric": "order_defect_rate",
+        "value": 0.0075,
+        "threshold": 0.006,
+    }
+    claim = {
+        "seller_id": "S2",
+        "kind": "a_to_z_claim",
+        "alert_date": date(2026, 10, 31),
+        "order_id": "111-2223334-5556667",
+    }
+    breach = {
+        "seller_id": "S2",
+        "kind": "projected_breach",
+        "alert_date": date(2026, 10, 31),
+        "metric": "late_shipment_rate",
+        "value": 0.035,
+        "threshold": 0.04,
+        "projected_date": date(2026, 11, 6),
+        "orders_needed": 12,
+    }
+    alerts = pd.DataFrame([level, claim, breach]).assign(
+        marketplace_id="US", idempotency_key=["a1", "a2", "a3"]
+    )
+    # fmt: skip
+    with console.store.unit_of_work() as s:
+        assert append_alerts(s, alerts, program="customer-excellence") == 3
+    page = console.login("viewer").get("/console/at-risk").text
+    rows = page.split('data-testid="alert-row"')[1:]
+    assert len(rows) == 3  # newest first: the two of 31 October (the later id first), then 30 October
+    assert (
+        "Projected breach" in rows[0] and "on Nov 6, 2026 unless 12 more orders without a defect" in rows[0]
+    )
+    assert "A-to-z claim" in rows[1] and "order 111-2223334-5556667" in rows[1]
+    assert "Alert level crossed" in rows[2] and "0.75% (bar 0.60%)" in rows[2]
 
 
 def test_figures_month_by_month_by_hand(console):

@@ -147,6 +147,26 @@ def at_risk(
     return Slice(rows, (rows[-1]["seller_id"], rows[-1]["marketplace_id"]) if more else None)
 
 
+#: Columns of :func:`recent_alerts`'s rows.
+ALERT_ROW = ("alert_date", "seller_id", "marketplace_id", "kind", "metric", "value", "threshold", "order_id",
+             "projected_date", "orders_needed")  # fmt: skip
+
+
+def recent_alerts(
+    store: Store, program: str, *, marketplace_id: str | None = None, limit: int = 50
+) -> list[dict[str, Any]]:
+    """The daily job's newest alerts of ``program`` (:func:`cxops.store.load_alerts`), at most ``limit``:
+    rows of :data:`ALERT_ROW` (``value``/``threshold`` as fractions for rates; nulls as ``None``)."""
+    from cxops.store import load_alerts
+
+    with store.unit_of_work(write=False) as session:
+        df = load_alerts(session, program=program, marketplace_id=marketplace_id, limit=limit)
+    return [
+        {k: (None if _null(v) else v) for k, v in row.items()}
+        for row in df[list(ALERT_ROW)].to_dict("records")
+    ]
+
+
 def _null(v: Any) -> bool:
     return v is None or (not isinstance(v, str | list | dict) and pd.isna(v))
 

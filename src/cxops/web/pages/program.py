@@ -1,5 +1,5 @@
 """The operator console's program pages: case queues with SLA timers, document review, the at-risk
-list (and the place of the alerts list), program figures month by month, and the runs.
+list with the daily job's newest alerts, program figures month by month, and the runs.
 
 ``/console/cases``, ``/console/documents`` (with accept / reject forms for administrators),
 ``/console/at-risk``, ``/console/figures``, ``/console/runs``. The lists are keyset-paged like their
@@ -128,11 +128,12 @@ def at_risk(
     request: Request,
     principal: OperatorDep,
     runs: RunsDep,
+    store: StoreDep,
     which: Literal["all", "now", "projected"] = "all",
     marketplace: Annotated[str, Query(max_length=64)] = "",
     cursor: Cursor = None,
 ) -> Response:
-    """Sellers at risk now or projected at risk or worse at the next evaluation; the alerts list's place."""
+    """Sellers at risk now or projected at risk or worse at the next evaluation, and the newest alerts."""
     name = f"at-risk:{which}"
     s = prog.at_risk(
         runs.wh,
@@ -152,8 +153,21 @@ def at_risk(
             "marketplace": marketplace,
             "has_run": runs.wh is not None and prog._run(runs.wh, runs.policy) is not None,
             "next_url": _next("/console/at-risk", params, name, s.next_key),
+            "alerts": _alert_rows(request, store, runs.policy.name, marketplace or None),
         },
     )
+
+
+def _alert_rows(request: Request, store, program: str, marketplace_id: str | None) -> list[dict]:
+    """The newest alerts with their values formatted in the page's language (rates as percentages)."""
+    from cxops.report.format import format_value
+
+    lang = request_language(request)
+    rows = prog.recent_alerts(store, program, marketplace_id=marketplace_id, limit=ROWS)
+    for r in rows:
+        for col in ("value", "threshold"):
+            r[f"{col}_text"] = format_value(r[col], r["metric"], lang=lang) if r[col] is not None else ""
+    return rows
 
 
 @router.get("/figures")
