@@ -1,9 +1,14 @@
-"""Metrics pivoted wide: the (metric, window, channel) a policy tests, one row per seller and day.
+"""Metrics pivoted wide: the (metric, window, channel) a policy tests, as arrays per seller and day.
 
 An evaluation reads, per evaluation date, only the metrics its criteria test, as arrays of shape
-(sellers, specs) — never the long frame of every metric. :func:`pivot` builds the wide table in the
-engine from a long metrics table (:data:`cxops.metrics.compute.OUTPUT_COLUMNS`); :func:`wide_arrays`
-turns a fetched slice of it into the arrays :func:`cxops.policy.evaluate.prepare_wide` takes.
+(sellers, specs) — never the long frame of every metric. :func:`pivot` keeps, in the engine, the rows of
+a long metrics table (:data:`cxops.metrics.compute.OUTPUT_COLUMNS`) that the specs test, one row per
+``(as_of, seller_id, marketplace_id, spec)``; :func:`wide_arrays` scatters a fetched slice of it into
+the arrays :func:`cxops.policy.evaluate.prepare_wide` takes.
+
+The pivot to columns happens in NumPy, not in the engine: a group-by with five filtered aggregates per
+spec (65 for the reference policy) cost the engine more than the metrics themselves, while scattering
+the rows of one evaluation day into ``(sellers, specs)`` arrays is one indexed assignment per column.
 """
 
 from __future__ import annotations
@@ -18,16 +23,21 @@ KEYS = ["seller_id", "marketplace_id"]
 NO_WINDOW = -1  # window_days of metrics without one (tenure), in join keys
 #: Status of each status code of :func:`pivot` (3: the seller has no row for the spec).
 STATUS_CODES = np.array(["ok", "no_data", "not_measured", None, "provisional"], dtype=object)
+#: Columns of :func:`pivot` that order the rows of one day as :func:`wide_arrays` expects them.
+ORDER = [*KEYS, "_k"]
 
 
 def pivot(m, specs: list[tuple]):
-    """Metrics rows (``OUTPUT_COLUMNS``) of ``specs`` pivoted wide: one row per ``(as_of, seller_id,
-    marketplace_id)``, columns ``n<k>, d<k>, v<k>, s<k>, c<k>`` (numerator, denominator, value, status
-    code 0 ok / 1 no data / 2 not measured / 4 provisional, null where the seller has no row; coverage)
-    per spec ``k``.
+    """Metrics rows (``OUTPUT_COLUMNS``) of ``specs``, one row per ``(as_of, seller_id, marketplace_id,
+    _k)``: spec index ``_k`` and its numerator ``n``, denominator ``d``, value ``v``, status code ``s``
+    (0 ok / 1 no data / 2 not measured / 4 provisional) and coverage ``c`` — each the maximum over the
+    seller's rows of that spec (there is one).
 
     Each row finds its spec by a join on ``(metric, window, channel)`` (the rows of other metrics drop
-    out there), so the aggregates compare one integer."""
+    out there). Without specs: the distinct ``(as_of, seller_id, marketplace_id)`` of ``m``. Read a
+    slice ordered by ``as_of`` then :data:`ORDER` with :func:`wide_arrays`."""
+    if not specs:
+        return m.select("as_of", *KEYS).distinct()
     keyed = pd.DataFrame(
         [(metric, NO_WINDOW if w is None else int(w), ch, k) for k, (metric, w, ch) in enumerate(specs)],
         columns=["metric", "_w", "channel", "_k"],
@@ -38,41 +48,55 @@ def pivot(m, specs: list[tuple]):
         "int8"
     )
     coverage = j.coverage if "coverage" in j.columns else ibis.null("float64")
-    aggs = {}
-    for k in range(len(specs)):
-        this = j._k == k
-        aggs[f"n{k}"] = j.numerator.max(where=this)
-        aggs[f"d{k}"] = j.denominator.max(where=this)
-        aggs[f"v{k}"] = j.value.max(where=this)
-        aggs[f"s{k}"] = code.max(where=this)
-        aggs[f"c{k}"] = coverage.max(where=this)
-    if not aggs:
-        return m.select("as_of", *KEYS).distinct()
-    return j.group_by(["as_of", *KEYS]).aggregate(**aggs)
+    return j.group_by(["as_of", *KEYS, "_k"]).aggregate(
+        n=j.numerator.max(), d=j.denominator.max(), v=j.value.max(), s=code.max(), c=coverage.max()
+    )
 
 
 def wide_arrays(df: pd.DataFrame, k: int) -> tuple[pd.DataFrame, tuple]:
     """Sellers (``seller_id, marketplace_id, as_of``) and the ``(numerator, denominator, value, status,
-    coverage)`` arrays, shape (rows, k), of a fetched :func:`pivot`."""
-    as_of = pd.to_datetime(df["as_of"]).to_numpy("datetime64[D]") if len(df) else np.zeros(0, "datetime64[D]")
+    coverage)`` arrays, shape (sellers, k), of fetched :func:`pivot` rows ordered by ``as_of`` (when
+    several days) then :data:`ORDER`: one seller row per ``(as_of, seller_id, marketplace_id)``, in
+    the order of the rows; a spec without a row is NaN (status ``None``)."""
+    n_rows = len(df)
+    if n_rows == 0:
+        sellers = pd.DataFrame(
+            {
+                "seller_id": np.zeros(0, object),
+                "marketplace_id": np.zeros(0, object),
+                "as_of": pd.Series([], dtype=object),
+            }
+        )
+        nan = np.full((0, k), np.nan)
+        return sellers, (nan, nan.copy(), nan.copy(), np.zeros((0, k), object), nan.copy())
+    as_of = pd.to_datetime(df["as_of"]).to_numpy("datetime64[D]")
+    sid = df["seller_id"].astype(object).to_numpy()
+    mid = df["marketplace_id"].astype(object).to_numpy()
+    if "_k" in df.columns:  # one row per spec: a new seller row where the key changes
+        start = np.ones(n_rows, bool)
+        start[1:] = (as_of[1:] != as_of[:-1]) | (sid[1:] != sid[:-1]) | (mid[1:] != mid[:-1])
+        row = np.cumsum(start) - 1
+        first = np.flatnonzero(start)
+    else:  # no specs: one row per seller already
+        row = first = np.arange(n_rows)
     sellers = pd.DataFrame(
         {
-            "seller_id": df["seller_id"].astype(object).to_numpy(),
-            "marketplace_id": df["marketplace_id"].astype(object).to_numpy(),
-            "as_of": pd.Series(date_objects(as_of), dtype=object),
+            "seller_id": sid[first],
+            "marketplace_id": mid[first],
+            "as_of": pd.Series(date_objects(as_of[first]), dtype=object),
         }
     )
+    shape = (len(first), k)
+    if not k:
+        return sellers, (np.zeros(shape), np.zeros(shape), np.zeros(shape), np.zeros(shape, object),
+                         np.full(shape, np.nan))  # fmt: skip
+    col = df["_k"].to_numpy(np.int64)
 
-    def block(prefix: str) -> np.ndarray:
-        if not k:
-            return np.zeros((len(df), 0))
-        return df[[f"{prefix}{j}" for j in range(k)]].to_numpy(float, na_value=np.nan)
+    def block(name: str) -> np.ndarray:
+        out = np.full(shape, np.nan)
+        out[row, col] = df[name].to_numpy(float, na_value=np.nan)
+        return out
 
-    codes = block("s")
-    status = (
-        STATUS_CODES[np.where(np.isnan(codes), 3, codes).astype(np.int64)]
-        if k
-        else np.zeros((len(df), 0), object)
-    )
-    coverage = block("c") if all(f"c{j}" in df for j in range(k)) else np.full((len(df), k), np.nan)
-    return sellers, (block("n"), block("d"), block("v"), status, coverage)
+    codes = np.full(shape, 3, np.int64)
+    codes[row, col] = df["s"].to_numpy(float, na_value=3).astype(np.int64)
+    return sellers, (block("n"), block("d"), block("v"), STATUS_CODES[codes], block("c"))

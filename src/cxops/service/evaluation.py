@@ -56,6 +56,7 @@ from cxops.metrics.compute import (
     marketplace_zones,
     prepare_sources,
     series_expr,
+    universe,
 )
 from cxops.metrics.defects import DEFECT_COLUMNS, DEFECT_SCHEMA, defects_expr
 from cxops.metrics.freshness import data_freshness
@@ -66,12 +67,14 @@ from cxops.runs import store
 from cxops.runs.fingerprint import scan_tables
 from cxops.runs.result import Evaluation, date_columns
 from cxops.runs.tables import empty, to_arrow
-from cxops.runs.wide import pivot, wide_arrays
+from cxops.runs.wide import ORDER, pivot, wide_arrays
 
 Progress = Callable[[str, int, int], None]
 
 #: Sellers per chunk when the last evaluation's criterion results are built and written.
 CHUNK = 100_000
+#: Sellers per engine query of the metrics (bounds the engine's memory: a chunk's sellers × days rows).
+METRICS_CHUNK = 10_000
 #: Days of daily recovery check computed at once for a seller newly out of the program (it stays out
 #: for at least the policy's recovery period, typically longer than one evaluation period).
 LOOK_AHEAD = 92
@@ -350,37 +353,63 @@ class _Job:
     def _metrics(self, days: list[date], dates: list[date]) -> None:
         """Every catalog metric as of ``days`` into the run's ``metrics`` table (engine only); when
         resuming, the earlier evaluations' metrics are copied from the stored run."""
-        self.progress("metrics", 0, 1)
         prepare_sources(self.wh, self.inp)  # which sellers' sources measure what (per-seller provenance)
-        expr = as_of_expr(self.inp, days)  # materialises each family's facts (temporary tables)
-        self._lap("facts")
         base = self.base
-        if base is not None:
-            old_days = sorted({metrics_as_of(self.policy, d) for d in dates} - set(days))
-            old = self.wh.con.table(base.table("metrics"))
-            old = old.filter(old.as_of.isin(old_days))
-            if self.ids is not None:
-                old = old.filter(old.seller_id.isin(self.ids))
-            expr = old.select(expr.columns).union(expr)
-        # stored in the order of the output file (seller, metric in catalog order, window, channel,
-        # day): sorted once here, copied as it is later
+        # sellers in chunks (consecutive in output order), so that the engine's joins and sort hold one
+        # chunk of sellers × days, not all of them: the table is the chunks appended in order
+        chunks = self._seller_chunks() if base is None else [None]
+        self.progress("metrics", 0, len(chunks))
         order = ibis.memtable(
             pd.DataFrame({"metric": list(CATALOG), "_order": range(len(CATALOG))}),
             schema={"metric": "string", "_order": "int64"},
         )
-        j = expr.left_join(order, "metric")
-        expr = j.order_by(
-            [
-                j.seller_id,
-                j.marketplace_id,
-                j._order,
-                j.window_days.asc(nulls_first=False),
-                j.channel,
-                j.as_of,
-            ]
-        ).select(*OUTPUT_COLUMNS)
-        self._create("metrics", expr)
-        self.progress("metrics", 1, 1)
+        for i, chunk in enumerate(chunks):
+            inp = self.inp if chunk is None else replace(self.inp, only=chunk)
+            expr = as_of_expr(inp, days)  # the first call materialises each family's facts (temporary)
+            if i == 0:
+                self._lap("facts")
+            if base is not None:
+                old_days = sorted({metrics_as_of(self.policy, d) for d in dates} - set(days))
+                old = self.wh.con.table(base.table("metrics"))
+                old = old.filter(old.as_of.isin(old_days))
+                if self.ids is not None:
+                    old = old.filter(old.seller_id.isin(self.ids))
+                expr = old.select(expr.columns).union(expr)
+            # stored in the order of the output file (seller, metric in catalog order, window, channel,
+            # day): sorted here, copied as it is later
+            j = expr.left_join(order, "metric")
+            expr = j.order_by(
+                [
+                    j.seller_id,
+                    j.marketplace_id,
+                    j._order,
+                    j.window_days.asc(nulls_first=False),
+                    j.channel,
+                    j.as_of,
+                ]
+            ).select(*OUTPUT_COLUMNS)
+            if i == 0:
+                self._create("metrics", expr)
+            else:
+                self.wh.con.insert(self._name("metrics"), expr)
+            self.progress("metrics", i + 1, len(chunks))
+
+    def _seller_chunks(self) -> list:
+        """The run's sellers as memtables of :data:`METRICS_CHUNK` ``(seller_id, marketplace_id)`` each,
+        consecutive in the engine's order of those columns (``[None]``: all sellers in one query)."""
+        u = universe(self.inp)
+        n = int(self.wh.execute(u.count()))
+        if n <= METRICS_CHUNK:
+            return [None]
+        keys = self.wh.execute(u.select(*KEYS).order_by(KEYS))
+        keys = pd.DataFrame({c: keys[c].astype(object) for c in KEYS})
+        return [
+            ibis.memtable(
+                keys.iloc[lo : lo + METRICS_CHUNK].reset_index(drop=True),
+                schema=dict.fromkeys(KEYS, "string"),
+            )
+            for lo in range(0, n, METRICS_CHUNK)
+        ]
 
     # -- 2. criteria -----------------------------------------------------------------------------------
     @property
@@ -388,16 +417,18 @@ class _Job:
         return f"{store.table_prefix(self.run_id)}wide"
 
     def _wide(self) -> None:
-        """Pivot the metrics the criteria test: one row per (day, seller) and four columns per spec
-        (numerator, denominator, value, status code), ordered by day so one day reads few blocks."""
+        """The metrics the criteria test, one row per (day, seller, spec) (:func:`pivot`), ordered by day
+        so one day reads few blocks. The name is the run's own: created once, never overwritten (an
+        overwrite copies a temporary table)."""
         m = self.wh.con.table(self._name("metrics"))
-        wide = pivot(m, self.specs).order_by(["as_of", *KEYS])
-        self.wh.con.create_table(self._wide_name, wide, temp=self._temporary(True), overwrite=True)
+        wide = pivot(m, self.specs).order_by(["as_of", *(ORDER if self.specs else KEYS)])
+        self.wh.con.create_table(self._wide_name, wide, temp=self._temporary(True))
 
     def _fetch(self, day: date) -> tuple[pd.DataFrame, tuple]:
         """Sellers and wide arrays of ``day`` (sorted by seller, marketplace)."""
         w = self.wh.con.table(self._wide_name)
-        return wide_arrays(self.wh.execute(w.filter(w.as_of == day).order_by(KEYS)), len(self.specs))
+        order = ORDER if self.specs else KEYS
+        return wide_arrays(self.wh.execute(w.filter(w.as_of == day).order_by(order)), len(self.specs))
 
     def _prepared(self, sellers: pd.DataFrame, arrays: tuple, rows: slice | None = None):
         n, d, v, s, c = arrays
@@ -511,14 +542,16 @@ class _Job:
         specs = [spec for spec in self.specs if spec[0] in metrics]
         series = series_expr(replace(self.inp, only=keys), lo, hi, None, metrics)
         name = f"{store.table_prefix(self.run_id)}daily"
-        self.wh.con.create_table(name, pivot(series, specs), temp=self._temporary(True), overwrite=True)
+        self.wh.con.drop_table(name, force=True)
+        self.wh.con.create_table(name, pivot(series, specs), temp=self._temporary(True))
         out = []
         try:
             t = self.wh.con.table(name)
             for chunk_lo in pd.date_range(lo, hi, freq="7D").date:
                 chunk_hi = min(hi, chunk_lo + timedelta(days=6))
                 part = t.filter((t.as_of >= chunk_lo) & (t.as_of <= chunk_hi))
-                rows, arrays = wide_arrays(self.wh.execute(part.order_by(["as_of", *KEYS])), len(specs))
+                order = ["as_of", *(ORDER if specs else KEYS)]
+                rows, arrays = wide_arrays(self.wh.execute(part.order_by(order)), len(specs))
                 if len(rows):
                     met = daily_admission(policy, prepare_wide(rows, specs, *arrays))
                     out.append(met[met["admission_met"].astype(bool)])
