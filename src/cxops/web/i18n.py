@@ -11,7 +11,7 @@ Dates and numbers are formatted for the language with Babel.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
 
 from babel.core import Locale
@@ -93,7 +93,7 @@ def pick_language(
     return from_accept_language(accept_language) or SUPPORTED_LANGS[0]
 
 
-@lru_cache(maxsize=None)
+@cache
 def _locale(lang: str) -> Locale:
     """The Babel locale of a supported language, parsed once per process (parsing it on every call
     was a third of a console page's formatting time)."""
