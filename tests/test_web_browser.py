@@ -8,9 +8,9 @@ uploads a document from the checklist's form (a real file), which the page then 
 the operator finds in the document review queue; an operator filters at-risk sellers, reinstates a
 removed seller under immunity and sees the request in the audit log. The server reads a DuckDB
 warehouse file holding the disputed orders (``CXOPS_WAREHOUSE``); uploads go to a temporary folder.
-Every page is checked with axe-core (``tests/vendor/axe-core``, injected into the page) for serious or critical violations, and
-must log no browser error (a script or style the Content-Security-Policy blocks is one). Screenshots and
-axe reports are kept in ``tests/artifacts/`` (ignored by git).
+Every page is checked with axe-core (``tests/vendor/axe-core``, injected into the page) for serious or
+critical violations, and must log no browser error (a script or style the Content-Security-Policy
+blocks is one). Screenshots and axe reports are kept in ``tests/artifacts/`` (ignored by git).
 
 Without Chromium or Playwright the tests skip — unless ``CXOPS_REQUIRE_BROWSER=1`` (set by CI), which
 makes them fail. ``CXOPS_CHROMIUM`` names another browser binary.
