@@ -5,11 +5,14 @@
 engine; Python holds compact arrays:
 
 1. **Metrics** — each family's seller-day facts are materialised once (temporary tables), then every
-   catalog metric as of every evaluation's metrics day and the as-of day is computed from them in one
-   engine query, written sorted to the run's ``metrics`` table (:func:`cxops.metrics.compute.as_of_expr`).
-2. **Criteria, once per evaluation date** — the (metric, window, channel) the criteria test are pivoted
-   wide in the engine (:func:`cxops.runs.wide.pivot`: one row per seller and day); each evaluation
-   fetches its day's rows as arrays and evaluates the policy as a seller × criterion grid
+   catalog metric as of every evaluation's metrics day and the as-of day is computed from them by the
+   engine, :data:`METRICS_CHUNK` sellers per query (consecutive in output order: the engine holds one
+   chunk's sellers × days), each chunk sorted and appended to the run's ``metrics`` table
+   (:func:`cxops.metrics.compute.as_of_expr`).
+2. **Criteria, once per evaluation date** — the rows of the (metric, window, channel) the criteria test
+   are kept in the engine (:func:`cxops.runs.wide.pivot`: one row per day, seller and spec); each
+   evaluation fetches its day's rows, scatters them into arrays (:func:`cxops.runs.wide.wide_arrays`)
+   and evaluates the policy as a seller × criterion grid
    (:func:`cxops.lifecycle.decisions.decisions_from_metrics`). The last evaluation's full results are
    written to the run's ``criteria`` table, section by section, in chunks of sellers.
 3. **Lifecycle** — :func:`cxops.lifecycle.replay` over the decisions (every transition's reason
