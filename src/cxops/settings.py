@@ -50,6 +50,12 @@ class Settings(BaseSettings):
         notify_digest_hour : UTC hour at which the daily digests of alerts are composed.
         webhook_timeout : seconds for one webhook request.
         web_worker : run the outbox sender inside ``cxops serve`` (``CXOPS_WEB_WORKER``).
+
+    The daily job (:mod:`cxops.service.daily`)
+        build_chunk_sellers : sellers the initial build (and ``--rebuild-from``) replays at once
+        (``CXOPS_BUILD_CHUNK_SELLERS``, default 5,000). The build holds one chunk's whole-history work in
+        memory (about 50 kB per seller over two years of monthly evaluations), so this bounds its memory;
+        the store it writes does not depend on it.
     """
 
     model_config = SettingsConfigDict(env_prefix="CXOPS_", extra="ignore")
@@ -76,6 +82,7 @@ class Settings(BaseSettings):
     notify_digest_hour: int = Field(7, ge=0, le=23)
     webhook_timeout: float = Field(10.0, gt=0)
     web_worker: bool = False
+    build_chunk_sellers: int = Field(5_000, ge=1)
 
     def warehouse_url(self) -> str:
         """The warehouse URL, or the default DuckDB file in the working directory."""
