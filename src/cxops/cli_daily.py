@@ -18,7 +18,6 @@ from rich.table import Table
 
 from cxops.cli_operations import MARKETPLACE, PROGRAM, STORE, _day
 from cxops.cli_output import show as show_table
-from cxops.warehouse import DEFAULT_MEMORY_LIMIT
 
 console = Console()
 err = Console(stderr=True)
@@ -44,10 +43,11 @@ def run(
         False, "--allow-stale", help="Run although the day is past the last complete day of data."
     ),
     memory_limit: str = typer.Option(
-        DEFAULT_MEMORY_LIMIT,
+        None,
         "--memory-limit",
         envvar="CXOPS_MEMORY_LIMIT",
-        help="DuckDB's memory cap; past it the engine spills to disk beside the warehouse.",
+        help="DuckDB's memory cap, e.g. 6GB (default: DuckDB's, 80 % of RAM); past it the engine spills "
+        "to disk beside the warehouse.",
     ),
     store: str = STORE,
     warehouse: str = typer.Option(None, "--warehouse", "-w", envvar="CXOPS_WAREHOUSE", help="Warehouse URL."),

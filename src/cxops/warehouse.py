@@ -56,8 +56,8 @@ import pyarrow as pa
 from cxops.canonical.schema import TABLES, TableSchema
 
 DEFAULT_WAREHOUSE = "cxops.duckdb"
-#: DuckDB's memory cap of the commands that compute over the whole history (``evaluate``, ``run``;
-#: ``--memory-limit`` / env ``CXOPS_MEMORY_LIMIT``); past it the engine spills to disk.
+#: DuckDB's memory cap of ``cxops evaluate`` (``--memory-limit`` / env ``CXOPS_MEMORY_LIMIT``); past it the
+#: engine spills to disk.
 DEFAULT_MEMORY_LIMIT = "3GB"
 PROVENANCE_TABLE = "_cxops_columns"
 COVERAGE_TABLE = "_cxops_coverage"

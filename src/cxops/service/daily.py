@@ -11,7 +11,11 @@
    operator actions already applied (each on the day of the run that applied it), recorded as a run
    with ``rebuild_from`` (the first data day for the initial build); its events are logged from
    ``rebuild_from`` on (events identical to logged ones are not logged twice; a decision that comes out
-   differently is logged beside the old one, which stays — the past is not rewritten).
+   differently is logged beside the old one, which stays — the past is not rewritten). The build
+   replays the sellers in chunks (``chunk_sellers``, env ``CXOPS_BUILD_CHUNK_SELLERS``; the lifecycle is
+   per seller, so the store does not depend on the chunk size) and writes each chunk's memberships and
+   events as it goes, all in the build's one transaction: its memory is one chunk's whole-history work
+   plus what the run day needs of every seller, not every seller's history at once.
 2. **Metrics, once, in the engine.** Every metric the days need (each evaluation's metrics day and,
    for the alerts, every day run) is computed in one engine query from each family's facts
    (:func:`cxops.metrics.compute.as_of_expr`, through the evaluation job's machinery in
