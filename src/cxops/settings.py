@@ -53,9 +53,9 @@ class Settings(BaseSettings):
 
     The daily job (:mod:`cxops.service.daily`)
         build_chunk_sellers : sellers the initial build (and ``--rebuild-from``) replays at once
-        (``CXOPS_BUILD_CHUNK_SELLERS``, default 5,000). The build holds one chunk's whole-history work in
-        memory (about 50 kB per seller over two years of monthly evaluations), so this bounds its memory;
-        the store it writes does not depend on it.
+        (``CXOPS_BUILD_CHUNK_SELLERS``, default 5,000): the replay holds one chunk's whole history in
+        memory. The store it writes does not depend on it (``bench/RESULTS.md``: at 1 M orders / 5,000
+        sellers the replay and writes of one chunk stay below the engine step's high-water mark).
     """
 
     model_config = SettingsConfigDict(env_prefix="CXOPS_", extra="ignore")
