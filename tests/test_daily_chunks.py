@@ -59,10 +59,10 @@ def test_chunked_build_writes_the_store_of_one_chunk(tmp_path_factory, seed, sel
         urls = []
         for name, size in (("whole", 10**6), ("chunked", chunk)):
             s = _store(d / f"{name}.sqlite")
-            res = run_daily(wh, s, policy, built, chunk_sellers=size)
-            assert res.rebuilt_from is not None and len(res.days) == 1
+            res = run_daily(wh, s, policy, built, chunk_sellers=size, allow_stale=True)
+            assert res.rebuilt_from is not None and len(res.days) == 1  # (a generated market may end early)
             if back:  # the days after the build, from the stored states
-                run_daily(wh, s, policy, END, chunk_sellers=size)
+                run_daily(wh, s, policy, END, chunk_sellers=size, allow_stale=True)
             urls.append(str(s.engine.url))
             s.dispose()
         want = _assert_same(urls[1], urls[0])
