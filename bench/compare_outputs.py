@@ -10,6 +10,12 @@ file, what it changed in what a user sees. Typical use, on the 300-seller demo::
     python bench/compare_outputs.py capture -w /tmp/demo/demo.duckdb after
     python bench/compare_outputs.py compare before after
 
+On the real Olist data (``--preset olist``: the ``examples/olist-br.toml`` policy, as-of dates in 2018, the
+sellers to explain given with ``--sellers``)::
+
+    cxops import olist /path/to/olist-brazilian-ecommerce -w /tmp/olist.duckdb
+    python bench/compare_outputs.py capture --preset olist --sellers ID1 ID2 -w /tmp/olist.duckdb after
+
 ``capture`` runs each command as a subprocess (``python -m cxops.cli``, so ``PYTHONPATH`` selects the
 code) and stores its standard output, standard error and exit code, plus every CSV file and the HTML
 report of ``evaluate --out``. ``compare`` reports, per capture, whether it is byte-identical, and for
@@ -59,19 +65,40 @@ COMMANDS: dict[str, list[str]] = {
     "metrics_2030": ["metrics", "--as-of", "2030-01-01", "-w", "{W}"],
 }
 
+#: The same commands on the real Olist data ({S1}, {S2}: sellers given with ``--sellers``).
+OLIST_COMMANDS: dict[str, list[str]] = {
+    "evaluate": ["evaluate", "--as-of", "2018-09-01", "--policy", "examples/olist-br.toml", "--out", "{OUT}", "-w", "{W}"],
+    "evaluate_jsonl": ["evaluate", "--as-of", "2018-09-01", "--policy", "examples/olist-br.toml", "--format", "jsonl",
+                       "-w", "{W}"],
+    "evaluate_zh": ["evaluate", "--as-of", "2018-09-01", "--policy", "examples/olist-br.toml", "--lang", "zh", "-w", "{W}"],
+    "evaluate_2018_03": ["evaluate", "--as-of", "2018-03-01", "--policy", "examples/olist-br.toml", "--format", "csv",
+                         "-w", "{W}"],
+    "explain_S1": ["explain", "{S1}", "--as-of", "2018-09-01", "--policy", "examples/olist-br.toml", "-w", "{W}"],
+    "explain_S1_zh": ["explain", "{S1}", "--as-of", "2018-09-01", "--policy", "examples/olist-br.toml", "--lang", "zh",
+                      "-w", "{W}"],
+    "explain_S2": ["explain", "{S2}", "--as-of", "2018-09-01", "--policy", "examples/olist-br.toml", "-w", "{W}"],
+    "metrics_csv": ["metrics", "--as-of", "2018-08-31", "--format", "csv", "-w", "{W}"],
+    "metrics_S1": ["metrics", "--as-of", "2018-08-31", "--seller", "{S1}", "-w", "{W}"],
+}  # fmt: skip
+PRESETS = {"demo": COMMANDS, "olist": OLIST_COMMANDS}
+
 _GENERATED = re.compile(r"(<dt>[^<]*</dt><dd>)\d{4}-\d\d-\d\d[ T][\d:]+[^<]*(</dd>)")
 
 
-def capture(warehouse: str, dest: Path, only: list[str] | None) -> None:
-    """Run :data:`COMMANDS` (or ``only``) against ``warehouse``; store outputs under ``dest``."""
+def capture(
+    warehouse: str, dest: Path, only: list[str] | None, preset: str = "demo", sellers: list[str] | None = None
+) -> None:
+    """Run the preset's commands (or ``only``) against ``warehouse``; store outputs under ``dest``."""
     dest.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ, COLUMNS="120", TERM="dumb")
-    for name, args in COMMANDS.items():
+    names = {f"{{S{i + 1}}}": s for i, s in enumerate(sellers or [])}
+    for name, args in PRESETS[preset].items():
         if only and name not in only:
             continue
         out_dir = dest / f"{name}.out"
         shutil.rmtree(out_dir, ignore_errors=True)
         argv = [a.replace("{W}", warehouse).replace("{OUT}", str(out_dir)) for a in args]
+        argv = [names.get(a, a) for a in argv]
         res = subprocess.run(
             [sys.executable, "-m", "cxops.cli", *argv], capture_output=True, text=True, env=env, timeout=3600
         )
@@ -149,13 +176,15 @@ def main() -> None:
     c.add_argument("dest", type=Path)
     c.add_argument("-w", "--warehouse", required=True)
     c.add_argument("--only", nargs="*")
+    c.add_argument("--preset", choices=sorted(PRESETS), default="demo")
+    c.add_argument("--sellers", nargs="*", help="seller ids for {S1}, {S2} … (preset olist)")
     d = sub.add_parser("compare")
     d.add_argument("a", type=Path)
     d.add_argument("b", type=Path)
     d.add_argument("--json", type=Path, help="also write the verdicts here")
     args = p.parse_args()
     if args.cmd == "capture":
-        capture(args.warehouse, args.dest, args.only)
+        capture(args.warehouse, args.dest, args.only, args.preset, args.sellers)
     else:
         verdicts = compare(args.a, args.b)
         width = max(map(len, verdicts), default=0)

@@ -10,8 +10,8 @@ Builds a store migrated to the newest revision (a SQLite file in a temporary fol
 the PostgreSQL database, dropped afterwards) holding a generated marketplace of N sellers
 (``tests/_market.py``: memberships over every state, a transition each, benefits, managers) and
 ``--seller-users`` seller users, each bound to a different seller. Then ``cxops serve`` runs on
-127.0.0.1 on a free port (a subprocess, one uvicorn worker, stopped by its PID) and locust, headless,
-drives it from this machine with ``--users`` simulated users (bounded concurrency: each waits 0.2–1 s
+127.0.0.1 on a free port (a subprocess with ``--workers`` uvicorn workers, default one, stopped by its
+PID) and locust, headless, drives it from this machine with ``--users`` simulated users (bounded concurrency: each waits 0.2–1 s
 between requests) for ``--duration`` seconds; it stops by itself. Three of four users are sellers
 (reading their page ``GET /sellers/{id}`` and the API ``GET /api/v1/sellers/{id}``), one of four an
 operator (listing sellers on the console with filters: a status, a marketplace, a manager, a seller-id
@@ -118,6 +118,9 @@ def main() -> None:
     ap.add_argument("--seller-users", type=int, default=50, help="Seller logins, one seller each.")
     ap.add_argument("--pg", help="PostgreSQL URL (a new schema is made and dropped); default SQLite.")
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument(
+        "--workers", type=int, default=1, help="uvicorn worker processes (cxops serve --workers)."
+    )
     args = ap.parse_args()
     if not 1 <= args.users <= 200 or not 1 <= args.duration <= 600:
         ap.error("--users must be 1–200 and --duration 1–600 s (bounded load)")
@@ -160,7 +163,7 @@ def main() -> None:
         print(
             f"store: {len(market.members):,} memberships, {len(sellers)} seller users in {seeded:.1f} s ({url.split('?')[0].split('@')[-1]})"
         )
-        with Server(url, work / "server.log") as server:
+        with Server(url, work / "server.log", args=("--workers", str(args.workers))) as server:
             env = {**os.environ, "LOAD_SELLERS": ",".join(sellers), "LOAD_SESSIONS": ",".join(sessions)}
             env["LOAD_OPERATOR_SESSION"] = operator
             cmd = [
@@ -216,6 +219,7 @@ def main() -> None:
             "users": args.users,
             "duration_s": args.duration,
             "store": "postgresql" if args.pg else "sqlite",
+            "workers": args.workers,
             "seed_s": round(seeded, 1),
         }
         out.write_text(json.dumps({"run": meta, "results": results}, indent=1))

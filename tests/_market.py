@@ -198,11 +198,20 @@ def free_port() -> int:
 class Server:
     """``cxops serve`` on 127.0.0.1:<free port> over ``store_url``, as a subprocess stopped by its PID.
 
-    Use as a context manager; ``url`` is the base URL, ``log`` the server's output file.
+    Use as a context manager; ``url`` is the base URL, ``log`` the server's output file; ``args`` are
+    more options of ``cxops serve`` (e.g. ``("--workers", "2")``).
     """
 
-    def __init__(self, store_url: str, log: Path, *, env: dict[str, str] | None = None, timeout: float = 60):
-        self.store_url, self.log, self.timeout = store_url, Path(log), timeout
+    def __init__(
+        self,
+        store_url: str,
+        log: Path,
+        *,
+        env: dict[str, str] | None = None,
+        timeout: float = 60,
+        args: tuple[str, ...] = (),
+    ):
+        self.store_url, self.log, self.timeout, self.args = store_url, Path(log), timeout, tuple(args)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {**os.environ, **(env or {})}
@@ -210,7 +219,7 @@ class Server:
 
     def __enter__(self) -> Server:
         cmd = [sys.executable, "-c", "from cxops.cli import app; app()", "serve", "--host", "127.0.0.1"]
-        cmd += ["--port", str(self.port), "--store", self.store_url, "--log-level", "warning"]
+        cmd += ["--port", str(self.port), "--store", self.store_url, "--log-level", "warning", *self.args]
         self._out = self.log.open("wb")
         self.proc = subprocess.Popen(cmd, stdout=self._out, stderr=subprocess.STDOUT, env=self.env)
         deadline = time.monotonic() + self.timeout

@@ -69,11 +69,13 @@ def pg_schema_url():
 
 
 @pytest.fixture(params=BACKENDS)
-def store_url(request, tmp_path):
-    """An empty store URL: a SQLite file in a temporary folder, or a fresh PostgreSQL schema."""
+def store_url(request, tmp_path, monkeypatch):
+    """An empty store URL: a SQLite file in a temporary folder, or a fresh PostgreSQL schema (whose
+    uploaded documents go to the temporary folder, not to ``cxops-documents`` in the working directory)."""
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'store.sqlite'}"
     else:
+        monkeypatch.setenv("CXOPS_DOCUMENTS_URL", str(tmp_path / "documents"))
         yield request.getfixturevalue("pg_schema_url")
 
 

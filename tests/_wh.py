@@ -9,9 +9,14 @@ from cxops.canonical.validate import validate
 from cxops.warehouse import connect
 
 
-def warehouse(tables: dict[str, list[dict] | pd.DataFrame], provided: dict[str, list[str]] | None = None):
-    """An in-memory warehouse holding ``tables`` (validated; a quarantined row fails the test)."""
-    wh = connect("memory")
+def warehouse(
+    tables: dict[str, list[dict] | pd.DataFrame],
+    provided: dict[str, list[str]] | None = None,
+    url: str = "memory",
+):
+    """A warehouse holding ``tables`` (validated; a quarantined row fails the test): in memory, or the
+    DuckDB file ``url`` (for a server subprocess to read)."""
+    wh = connect(url)
     for name in TABLES:
         if name not in tables:
             continue

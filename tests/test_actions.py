@@ -87,7 +87,7 @@ def test_validation_counts_pending_actions(shop):
     ):
         act(shop, "exempt", "RISK", until=date(2026, 12, 1))
     r = act(shop, "reinstate", "RISK", reason="action plan accepted")
-    assert (r.state, r.expected_state) == ("at_risk", "immune")
+    assert (r.state, r.expected_state) == ("at_risk", "enrolled")  # customer-excellence: no immunity days
     cancel(shop, r.action_id, reason="plan not signed yet", actor="carla")
     with shop.unit_of_work(write=False) as s:
         assert st.pending_actions(s)["id"].tolist() == [first.action_id]

@@ -45,7 +45,8 @@ def test_removed_seller_appeals_and_an_operator_accepts(shop, tmp_path):
     assert files.get(a.files["sha256"].item()) == PDF
     v, action = C.accept_appeal(shop, a.id, actor="carla", reason="credible plan, carrier changed")
     assert v.status == "accepted" and v.action_id == action.action_id
-    assert (action.kind, action.state, action.expected_state) == ("accept_plan", "removed", "immune")
+    # customer-excellence has no immunity days: the accepted plan enrols the seller
+    assert (action.kind, action.state, action.expected_state) == ("accept_plan", "removed", "enrolled")
     with shop.unit_of_work(write=False) as s:
         pending = st.pending_actions(s, program=P, seller_id="S2")
     assert pending[["id", "kind", "actor"]].values.tolist() == [[action.action_id, "accept_plan", "carla"]]
@@ -111,7 +112,7 @@ def test_accept_is_all_or_nothing(shop):
         count(shop, "case_status_changes"),
         len(events(shop)),
     )
-    with pytest.raises(ConflictError, match="will be immune at the next run"):
+    with pytest.raises(ConflictError, match="will be enrolled at the next run"):
         C.accept_appeal(shop, a.id, actor="carla", reason="ok")
     after = (
         count(shop, "actions"),

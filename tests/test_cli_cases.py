@@ -126,7 +126,7 @@ def test_appeal_and_assign(env, tmp_path):
     assert "case 1: appeal of S2 on US received, owner unassigned" in r.text
     assert "owner bo" in run("case", "assign", "1", "--owner", "bo", "--reason", "DE desk", env=env).text
     acc = run("case", "accept", "1", "--reason", "credible", env=env)
-    assert "case 1: accepted; pending action 1: accept plan of S2 on US (removed → immune)" in acc.text
+    assert "case 1: accepted; pending action 1: accept plan of S2 on US (removed → enrolled)" in acc.text
     refused = run("case", "open-appeal", "S1", "--marketplace", "US", "--plan", "x", env=env, code=1)
     assert "error: seller S1 on US is enrolled: an appeal is for a seller who is" in refused.text
     unknown = run("case", "show", "99", env=env, code=1)

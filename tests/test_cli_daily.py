@@ -50,3 +50,49 @@ def test_run_refuses_backwards_reruns_as_a_noop_and_lists_alerts(tmp_path, store
     r = CliRunner().invoke(app, ["seller", "events", "S0001", "--marketplace", "US", "--store", store_url,
                                  "--program", "marketplace-enforcement", "--format", "jsonl"])  # fmt: skip
     assert r.exit_code == 0 and json.loads(r.stdout.splitlines()[0])["kind"] == "note"
+
+
+def test_reinstatement_without_immunity_enrolls_at_the_next_run(tmp_path, store_url):  # noqa: F811
+    """customer-excellence (immunity_days = 0) through the command line: a seller suspended by an operator
+    and then reinstated is ``enrolled`` from the reinstatement's run day — no ``immune`` day and no
+    immunity end in the logged reason."""
+    wh = marketplace(tmp_path, sellers=4, days=60)
+    common = ["-w", str(wh), "--store", store_url, "-p", "customer-excellence"]
+    r = CliRunner().invoke(app, ["store", "upgrade", "--store", store_url])
+    assert r.exit_code == 0, r.output
+    day = END - timedelta(days=2)
+    r = CliRunner().invoke(app, ["run", "--as-of", str(day), *common])
+    assert r.exit_code == 0, r.output
+    seller = ["S0001", "--marketplace", "US", "--store", store_url, "--program", "customer-excellence"]
+    r = CliRunner().invoke(app, ["seller", "suspend", *seller, "--reason", "counterfeit", "--actor", "carla"])
+    assert r.exit_code == 0, r.output
+    r = CliRunner().invoke(app, ["run", "--as-of", str(day + timedelta(days=1)), *common])
+    assert r.exit_code == 0, r.output
+    r = CliRunner().invoke(app, ["seller", "reinstate", *seller, "--reason", "resolved", "--actor", "carla"])
+    assert r.exit_code == 0, r.output
+    assert "(suspended → enrolled)" in " ".join(r.output.split())  # the preview follows the table
+    r = CliRunner().invoke(app, ["run", "--as-of", str(END), *common])
+    assert r.exit_code == 0, r.output
+    r = CliRunner().invoke(app, ["seller", "events", *seller, "--format", "jsonl"])
+    assert r.exit_code == 0, r.output
+    rows = [json.loads(line) for line in r.stdout.splitlines() if line.startswith("{")]
+    moves = [(e["event_date"], e["from_state"], e["to_state"], e["reason_key"]) for e in rows
+             if e["kind"] in ("transition", "action")]  # fmt: skip
+    assert moves[-1] == (str(END), "suspended", "enrolled", "reinstated_enrolled"), moves
+    assert moves[-2][1:] == ("not_eligible", "suspended", "suspended_by_operator"), moves
+    assert "immune" not in {e["to_state"] for e in rows}
+    reinstated = next(e for e in rows if e["reason_key"] == "reinstated_enrolled")
+    assert reinstated["reason"] == "Reinstated by an operator, enrolled without immunity."
+    assert "until" not in reinstated["reason"]
+    s = open_store(store_url)
+    with s.unit_of_work(write=False) as session:
+        from cxops.store import load_memberships
+
+        m = load_memberships(session, "customer-excellence").set_index("seller_id").loc["S0001"]
+    s.dispose()
+    assert (m["state"], str(m["since"]), m["reason_key"], m["immunity_until"]) == (
+        "enrolled",
+        str(END),
+        "reinstated_enrolled",
+        None,
+    )

@@ -119,3 +119,84 @@ def test_a_projected_breach_alerts_again_only_after_a_quiet_week(store):  # noqa
         assert sorted(zip(kept.seller_id, kept.rule_id, strict=True)) == [("S1", "lsr"), ("S2", "odr")]
         week = d0 + timedelta(days=PROJECTION_QUIET_DAYS)
         assert len(_quiet(s, "p", pd.DataFrame([projected(week)]), week)) == 1
+
+
+# -- provisional values behind an alert (tests/test_provisional.py's seller) --------------------------
+
+ALERTING = """
+name = "provisional-alerts"
+version = "1"
+effective_from = 2024-01-01
+
+[cadence]
+every = "day"
+
+[[removal.rules]]
+id = "lsr"
+label = "late shipment rate"
+metric = "late_shipment_rate"
+window_days = 30
+operator = ">"
+threshold = 0.2
+alert_threshold = 0.05
+"""
+
+
+@pytest.mark.parametrize(
+    ("tenth", "provisional"),
+    [(None, True), ("2024-05-30T21:00:00Z", False)],
+    ids=["shipment-missing", "shipment-recorded-late"],
+)
+def test_an_alert_is_provisional_when_its_metric_value_is(store, tenth, provisional):  # noqa: F811
+    """Daily checks, alert level 5 % on the late shipment rate (limit 20 %). The seller is enrolled on
+    05-30 (metrics of 05-29: nothing due yet). On 05-31 (metrics of 05-30) its rate is 1/10 = 10 % > 5 %:
+    an alert-level alert. Its value is provisional when the tenth order due on 05-30 has no shipment
+    recorded (coverage 9/10 < 95 %); it is not when the shipment is recorded, an hour after its ship-by
+    (coverage 10/10, the same 1/10 late)."""
+    from test_provisional import tables
+
+    from cxops.policy.load import loads_policy
+    from cxops.service.daily import run_daily
+    from cxops.store import load_alerts
+
+    p = loads_policy(ALERTING)
+    wh = warehouse(tables(tenth))
+    run_daily(wh, store, p, date(2024, 5, 30))
+    run_daily(wh, store, p, date(2024, 5, 31))
+    with store.unit_of_work(write=False) as s:
+        alerts = load_alerts(s, program=p.name)
+    got = alerts[["seller_id", "kind", "alert_date", "rule_id", "value", "provisional"]].values.tolist()
+    assert got == [["S1", "alert_level", date(2024, 5, 31), "lsr", pytest.approx(0.1), provisional]]
+
+
+def test_mark_provisional_by_alert_kind():
+    """What is marked, on the decisions of 05-31 (coverage 9/10): an alert level and a projected breach of
+    the late shipment rate are provisional; an alert on a record, an unknown seller or rule is not; both
+    ways of computing the decisions agree."""
+    from test_provisional import AS_OF, tables
+
+    from cxops.lifecycle.decisions import decisions, decisions_from_metrics
+    from cxops.metrics.compute import compute_metrics
+    from cxops.policy.evaluate import evaluate_policy
+    from cxops.policy.load import loads_policy
+    from cxops.service.alerts import mark_provisional
+
+    p = loads_policy(ALERTING)
+    m = compute_metrics(warehouse(tables()), AS_OF)
+    dec = decisions_from_metrics(p, m)
+    assert dec.value_provisional.tolist() == [[True]] and dec.alert_provisional.tolist() == [[True]]
+    long = decisions(evaluate_policy(p, m), p)
+    assert long.value_provisional.tolist() == [[True]] and long.alert_provisional.tolist() == [[True]]
+    rows = pd.DataFrame(
+        {
+            "seller_id": ["S1", "S1", "S1", "S9", "S1"],
+            "marketplace_id": "US",
+            "kind": ["alert_level", "projected_breach", "negative_feedback", "alert_level", "alert_level"],
+            "rule_id": ["lsr", "lsr", None, "lsr", "odr"],
+        }
+    )
+    assert mark_provisional(rows, dec, p)["provisional"].tolist() == [True, True, False, False, False]
+    assert mark_provisional(rows, None, p)["provisional"].tolist() == [False] * 5
+    complete = compute_metrics(warehouse(tables("2024-05-30T21:00:00Z")), AS_OF)
+    dec = decisions_from_metrics(p, complete)
+    assert mark_provisional(rows, dec, p)["provisional"].tolist() == [False] * 5

@@ -315,10 +315,11 @@ def test_two_actions_for_a_seller_not_yet_evaluated(daily):
 
 
 def test_rejected_plan_and_reinstating_a_removed_seller():
-    """customer-excellence (remove mode, no immunity days): a rejected plan is an event and nothing else; an
-    operator's reinstatement of a removed seller makes it immune through the day before (0 days) and the
-    next evaluation re-assesses it as a member."""
+    """customer-excellence (remove mode, immunity_days = 0): a rejected plan is an event and nothing else;
+    an operator's reinstatement of a removed seller enrolls it on the action day — no ``immune`` day, no
+    immunity end in its reason — and the next evaluation judges it as an enrolled member."""
     ce = load_policy("customer-excellence")
+    assert ce.enforcement.immunity_days == 0
     removed = SellerState("S1", "US", S.REMOVED, date(2025, 3, 1), recovery_streak=3)
     state, (e,) = apply_action(removed, Action("S1", "US", "reject_plan", date(2025, 3, 5), actor="ops"), ce)
     assert (state, e.kind, e.from_state, e.to_state, e.reason.key) == (
@@ -330,17 +331,74 @@ def test_rejected_plan_and_reinstating_a_removed_seller():
     )
     state, (e,) = apply_action(removed, Action("S1", "US", "reinstate", date(2025, 3, 5), actor="ops"), ce)
     assert (state.state, state.since, state.immune_until, state.recovery_streak) == (
-        S.IMMUNE,
+        S.ENROLLED,
         date(2025, 3, 5),
-        date(2025, 3, 4),
+        None,
         0,
+    )
+    assert (e.kind, e.from_state, e.to_state, e.reason.key, e.reason.params) == (
+        "action",
+        S.REMOVED,
+        S.ENROLLED,
+        "reinstated_enrolled",
+        {"actor": "ops"},
+    )
+    assert e.reason.text() == "Reinstated by an operator, enrolled without immunity."
+    assert state.reason == e.reason
+    # an accepted plan likewise; an explicit until still gives an immunity through that day
+    plan, (e,) = apply_action(removed, Action("S1", "US", "accept_plan", date(2025, 3, 5), actor="ops"), ce)
+    assert (plan.state, e.reason.text()) == (
+        S.ENROLLED,
+        "Action plan accepted: reinstated and enrolled without immunity.",
+    )
+    until = Action("S1", "US", "reinstate", date(2025, 3, 5), until=date(2025, 3, 6), actor="ops")
+    immune, (e,) = apply_action(removed, until, ce)
+    assert (immune.state, immune.immune_until, e.reason.text()) == (
+        S.IMMUNE,
+        date(2025, 3, 6),
+        "Reinstated by an operator, under immunity until 2025-03-06.",
     )
     from test_policy_support import good_seller
 
     results = evaluate_policy(ce, frame(good_seller("S1", as_of=date(2025, 3, 31))))
     ev = build_evaluations(results, ce, date(2025, 4, 1))[("S1", "US")]
-    state, (e,) = step(state, ev, ce)
-    assert (state.state, e.reason.key, state.immune_until) == (S.ENROLLED, "immunity_passed", None)
+    state, events_ = step(state, ev, ce)
+    assert (state.state, state.reason.key, events_) == (S.ENROLLED, "remains_enrolled", [])
+
+
+def test_reinstatement_without_immunity_days_goes_straight_to_enrolled(daily):
+    """immunity_days = 0 (a variant of the example, suspending at once at ODR > 2 %), both implementations:
+    Mar 1 enrolled; Mar 2 2.5 %: suspended; Mar 4 reinstated by an operator: enrolled that day (no
+    ``immune`` day, no immunity end); Mar 5 2.5 % again: suspended at once (2nd), nothing protects it;
+    Mar 7 its action plan is accepted: enrolled; Mar 8 0.5 %: stays enrolled without a transition."""
+    p = variant(daily, immunity_days=0)
+    d = MARCH[:8]
+    odr = {d[1]: 25, d[2]: 25, d[4]: 25}
+    actions = [
+        Action("S1", "US", "reinstate", d[3], actor="ops", reason="carrier fixed"),
+        Action("S1", "US", "accept_plan", d[6], actor="ops"),
+    ]
+    got = run(p, d, odr, actions)
+    assert events(got, "rule_id", "actor", "action_reason") == [
+        (d[0], "transition", "not_eligible", "enrolled", "admitted", None, None, None),
+        (d[1], "alert", "enrolled", "enrolled", "alert_crossed", "odr", None, None),
+        (d[1], "transition", "enrolled", "suspended", "suspended_breach", "odr", None, None),
+        (d[3], "action", "suspended", "enrolled", "reinstated_enrolled", None, "ops", "carrier fixed"),
+        (d[4], "alert", "enrolled", "enrolled", "alert_crossed", "odr", None, None),
+        (d[4], "transition", "enrolled", "suspended", "suspended_breach", "odr", None, None),
+        (d[6], "action", "suspended", "enrolled", "plan_accepted_enrolled", None, "ops", None),
+    ]
+    assert got.statuses.state.tolist() == [
+        "enrolled", "suspended", "suspended", "enrolled", "suspended", "suspended", "enrolled", "enrolled"
+    ]  # fmt: skip
+    assert "immune" not in set(got.statuses.state) and "immune" not in set(got.events.to_state)
+    by_key = got.events.set_index("reason_key")["reason"]
+    assert by_key["reinstated_enrolled"] == "Reinstated by an operator, enrolled without immunity."
+    assert by_key["plan_accepted_enrolled"] == (
+        "Action plan accepted: reinstated and enrolled without immunity."
+    )
+    final = got.state_table.iloc[0]
+    assert (final.state, final.since, final.repeats, final.immune_until) == ("enrolled", d[6], 2, None)
 
 
 def test_weekly_publication_of_daily_checks(daily):

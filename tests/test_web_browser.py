@@ -2,11 +2,15 @@
 
 The server runs as a subprocess over a generated marketplace (``tests/_market.py``) in a store on
 SQLite, or on PostgreSQL when ``CXOPS_TEST_PG_URL`` is set. A seller logs in, reads the status and the
-failing criterion of each account, switches to Chinese; an operator filters at-risk sellers, reinstates a
-removed seller under immunity and sees the request in the audit log. Every page is checked with
-axe-core (``tests/vendor/axe-core``, injected into the page) for serious or critical violations, and
-must log no browser error (a script or style the Content-Security-Policy blocks is one). Screenshots and
-axe reports are kept in ``tests/artifacts/`` (ignored by git).
+failing criterion of each account, switches to Chinese, downloads the evidence bundle of a dispute (the
+zip is opened and checked: that dispute's order, case and manifest, nothing of another dispute) and
+uploads a document from the checklist's form (a real file), which the page then lists as submitted and
+the operator finds in the document review queue; an operator filters at-risk sellers, reinstates a
+removed seller under immunity and sees the request in the audit log. The server reads a DuckDB
+warehouse file holding the disputed orders (``CXOPS_WAREHOUSE``); uploads go to a temporary folder.
+Every page is checked with axe-core (``tests/vendor/axe-core``, injected into the page) for serious or
+critical violations, and must log no browser error (a script or style the Content-Security-Policy
+blocks is one). Screenshots and axe reports are kept in ``tests/artifacts/`` (ignored by git).
 
 Without Chromium or Playwright the tests skip — unless ``CXOPS_REQUIRE_BROWSER=1`` (set by CI), which
 makes them fail. ``CXOPS_CHROMIUM`` names another browser binary.
@@ -20,6 +24,7 @@ import os
 import re
 import shutil
 import uuid
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -95,15 +100,59 @@ def served(store_url, tmp_path_factory):
     """The generated marketplace and ``cxops serve`` on it: ``(base url, market)``."""
     from cxops.store import open_store, upgrade
 
+    work = tmp_path_factory.mktemp("server")
+    wh_path = work / "warehouse.duckdb"
     store = open_store(store_url, check=False, must_exist=False)
     try:
         upgrade(store)
         market = seed_market(store, n=60)
+        market.disputes = open_disputes(store, market, wh_path)
     finally:
         store.dispose()
-    log = tmp_path_factory.mktemp("server") / "server.log"
-    with Server(store_url, log) as server:
+    env = {"CXOPS_WAREHOUSE": str(wh_path), "CXOPS_DOCUMENTS_URL": str(work / "documents")}
+    with Server(store_url, work / "server.log", env=env) as server:
         yield server.url, market
+
+
+#: The orders of the disputes (:func:`open_disputes`): two of the seller's on US, one of another seller.
+DISPUTED = {"mine": f"O-{SELLER}-US-1", "mine_too": f"O-{SELLER}-US-2"}
+
+
+def open_disputes(store, market, wh_path: Path) -> dict[str, int]:
+    """A DuckDB warehouse file with three orders on US (two of :data:`SELLER`, one of another seller)
+    and a buyer dispute about each; returns ``{key: case id}`` (``other``: the other seller's)."""
+    import pandas as pd
+    from _wh import warehouse
+
+    from cxops.service.cases import open_dispute
+
+    other = market.members[(market.members.seller_id != SELLER) & (market.members.marketplace_id == "US")]
+    other = other.seller_id.iloc[0]
+    orders = {**DISPUTED, "other": f"O-{other}-US-1"}
+    owner = {"mine": SELLER, "mine_too": SELLER, "other": other}
+    ts = pd.Timestamp
+    rows = [
+        {"seller_id": owner[k], "order_id": o, "marketplace_id": "US", "purchased_at": ts("2026-11-20 10:00"),
+         "fulfillment_channel": "MFN", "latest_ship_at": ts("2026-11-23 07:59"),
+         "latest_delivery_at": ts("2026-12-02 07:59"), "units": 1, "order_total": 25.0, "currency": "USD"}
+        for k, o in orders.items()
+    ]  # fmt: skip
+    ships = [
+        {"seller_id": owner[k], "order_id": o, "shipment_id": f"SH-{o}",
+         "confirmed_at": ts("2026-11-22 18:00"), "carrier": "UPS", "tracking_id": f"1Z{o}",
+         "delivered_at": ts("2026-11-26 18:00")}
+        for k, o in orders.items()
+    ]  # fmt: skip
+    sellers = [{"seller_id": s, "marketplace_id": "US"} for s in sorted(set(owner.values()))]
+    wh = warehouse({"sellers": sellers, "orders": rows, "shipments": ships}, url=str(wh_path))
+    try:
+        market.disputes_of = owner
+        return {
+            k: open_dispute(store, wh, owner[k], o, reason="item not received", actor="carla").id
+            for k, o in orders.items()
+        }
+    finally:
+        wh.con.disconnect()
 
 
 @pytest.fixture(scope="module")
@@ -121,11 +170,11 @@ def browser():
         b.close()
 
 
-@pytest.fixture
-def page(browser, served):
-    """A fresh browser context (no cookies) and page; browser errors are collected and must be none."""
-    base, _ = served
-    context = browser.new_context(base_url=base, locale="en-US", viewport={"width": 1280, "height": 900})
+def new_page(browser, base: str):
+    """A page in a fresh browser context (no cookies) that collects browser errors in ``page.errors``."""
+    context = browser.new_context(
+        base_url=base, locale="en-US", viewport={"width": 1280, "height": 900}, accept_downloads=True
+    )
     p = context.new_page()
     p.set_default_timeout(10_000)
     errors: list[str] = []
@@ -133,9 +182,16 @@ def page(browser, served):
     p.on("pageerror", lambda e: errors.append(f"page error: {e}"))
     p.on("response", lambda r: errors.append(f"HTTP {r.status}: {r.url}") if r.status >= 400 else None)
     p.errors = errors  # a test expecting an error (a 404 page) clears it
+    return p
+
+
+@pytest.fixture
+def page(browser, served):
+    """A fresh browser context (no cookies) and page; browser errors are collected and must be none."""
+    p = new_page(browser, served[0])
     yield p
-    context.close()
-    assert not errors, errors
+    p.context.close()
+    assert not p.errors, p.errors
 
 
 def shot(page, name: str) -> Path:
@@ -244,6 +300,98 @@ def test_seller_cannot_open_another_seller(page, served):
     # Chromium logs each 404 document as a failed resource load: expected here, and only that
     assert all("status of 404" in e or e.startswith("HTTP 404") for e in page.errors), page.errors
     page.errors.clear()
+
+
+def test_seller_downloads_the_evidence_bundle_of_a_dispute(page, served, tmp_path):
+    base, market = served
+    login(page, "seller")
+    us = account(page, "US")
+    disputes = us.get_by_test_id("disputes").locator("tbody tr")
+    assert disputes.count() == 2  # the seller's two, not the other seller's
+    row = disputes.filter(has_text=DISPUTED["mine"])
+    assert row.count() == 1
+    assert row.get_by_test_id("dispute-clock").inner_text().endswith(")")  # time left (due …)
+    check_axe(page, "seller-disputes")
+    with page.expect_download() as info:
+        row.get_by_role("link", name=EN("web.desk.download")).click()
+    download = info.value
+    case_id = market.disputes["mine"]
+    assert download.suggested_filename == f"dispute-{case_id}-order-{DISPUTED['mine']}.zip"
+    saved = tmp_path / download.suggested_filename
+    download.save_as(saved)
+    with zipfile.ZipFile(saved) as z:
+        assert z.testzip() is None
+        names = set(z.namelist())
+        expected = {"order.json", "shipments.csv", "case.json", "policy.json", "timeline.txt"}
+        expected |= {"manifest.json"}
+        assert expected <= names
+        order = json.loads(z.read("order.json"))["order"]
+        assert (order["order_id"], order["seller_id"]) == (DISPUTED["mine"], SELLER)
+        case = json.loads(z.read("case.json"))
+        assert (case["id"], case["kind"], case["order_id"]) == (case_id, "dispute", DISPUTED["mine"])
+        shipments = z.read("shipments.csv").decode()
+        assert f"SH-{DISPUTED['mine']}" in shipments and DISPUTED["mine_too"] not in shipments
+        manifest = json.loads(z.read("manifest.json"))
+        assert (manifest["case_id"], manifest["seller_id"], manifest["order_id"]) == (
+            case_id,
+            SELLER,
+            DISPUTED["mine"],
+        )
+        listed = {f["name"]: f["sha256"] for f in manifest["files"]}
+        assert set(listed) == names - {"manifest.json"}
+        assert all(listed[n] == hashlib.sha256(z.read(n)).hexdigest() for n in listed)
+        everything = b"".join(z.read(n) for n in names)
+    # nothing of the seller's other dispute, nor of another seller's
+    other_order = f"O-{market.disputes_of['other']}-US-1".encode()
+    assert DISPUTED["mine_too"].encode() not in everything and other_order not in everything
+
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def test_seller_uploads_a_document_and_the_operator_sees_it_for_review(browser, served, tmp_path):
+    base, _ = served
+    seller = new_page(browser, base)
+    login(seller, "seller")
+    us = account(seller, "US")
+    w8 = us.get_by_test_id("document-w8ben")
+    assert w8.locator("td").nth(2).inner_text() == EN("web.desk.doc.missing")
+    form = us.get_by_test_id("upload-form")
+    form.get_by_label(EN("web.desk.requirement")).select_option("w8ben")
+    form.get_by_label(EN("web.desk.signed_on")).fill("2026-03-01")
+    pdf = tmp_path / "w8ben-signed.pdf"
+    pdf.write_bytes(PDF)
+    form.get_by_label(EN("web.desk.file")).set_input_files(str(pdf))
+    form.get_by_role("button", name=EN("web.desk.upload")).click()
+    seller.wait_for_url(re.compile(r"done=upload"))
+    assert seller.get_by_test_id("form-done").first.inner_text() == EN("web.desk.done.upload")
+    w8 = account(seller, "US").get_by_test_id("document-w8ben")
+    cells = w8.locator("td").all_inner_texts()
+    assert cells[2] == EN("web.desk.doc.submitted") and cells[3] == "w8ben-signed.pdf"
+    # the other marketplaces' checklists are untouched
+    de_w8 = account(seller, "DE").get_by_test_id("document-w8ben")
+    assert de_w8.locator("td").nth(2).inner_text() == EN("web.desk.doc.missing")
+    shot(seller, "seller-document-submitted")
+    check_axe(seller, "seller-document-submitted")
+    assert not seller.errors, seller.errors
+    seller.context.close()
+
+    operator = new_page(browser, base)
+    login(operator, "admin")
+    operator.goto("/console/documents")
+    queue = operator.get_by_test_id("document-queue")
+    row = queue.locator("tbody tr").filter(has_text="w8ben-signed.pdf")
+    assert row.count() == 1
+    cells = row.locator("td").all_inner_texts()
+    assert cells[0] == f"{SELLER} · US"
+    assert cells[1].startswith(EN.maybe("web.desk.req.w8ben", "w8ben"))
+    assert f"({'application/pdf'}, {len(PDF)} B)" in cells[2]
+    assert cells[3].endswith("· seller")
+    assert row.get_by_role("button", name=EN("web.ops.accept")).count() == 1
+    shot(operator, "console-documents")
+    check_axe(operator, "console-documents")
+    assert not operator.errors, operator.errors
+    operator.context.close()
 
 
 # -- the operator ---------------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ printed once, and the server started as a real process on 127.0.0.1, answering, 
 from __future__ import annotations
 
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -204,3 +205,87 @@ def test_cxops_serve_answers_on_loopback_and_stops_by_pid(tmp_path):
 def test_cxops_serve_refuses_a_store_that_is_not_there(tmp_path):
     out = run("serve", "--store", f"sqlite:///{tmp_path / 'missing.sqlite'}", code=1)
     assert "not found" in out and "cxops store upgrade" in out
+
+
+def test_worker_environment_carries_the_settings_to_a_worker_process(monkeypatch, tmp_path):
+    """``cxops serve --workers N``: each worker builds its app from the environment the parent sets;
+    it must be the parent's settings, with the outbox sender off (it runs once, in the parent)."""
+    from cxops.service.notifications import outbox_worker_enabled
+    from cxops.web.app import worker_environment
+    from cxops.web.config import web_settings
+
+    parent = web_settings(
+        f"sqlite:///{tmp_path / 's.sqlite'}",
+        str(tmp_path / "w.duckdb"),
+        secure_cookies=True,
+        trust_proxy=True,
+        forwarded_allow_ips="10.0.0.1,10.0.0.2",
+        policy="customer-excellence",
+        session_idle_minutes=7,
+    )
+    monkeypatch.setenv("CXOPS_WEB_WORKER", "1")
+    monkeypatch.setenv("CXOPS_WEB_SECURE_COOKIES", "0")  # the parent's resolved value must win
+    for key, value in worker_environment(parent).items():
+        monkeypatch.setenv(key, value)
+    child = web_settings()
+    assert child.model_dump() == parent.model_dump()
+    assert (child.store_url, child.warehouse_url) == (parent.store_url, parent.warehouse_url)
+    assert child.secure_cookies is True and child.session_idle_minutes == 7
+    assert outbox_worker_enabled() is False
+
+
+def _children(pid: int) -> list[int]:
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(x) for x in path.read_text().split()] if path.exists() else []
+
+
+def test_cxops_serve_with_two_workers(tmp_path):
+    """Two uvicorn worker processes answer; the settings reach them (``--secure-cookies``: the login
+    page's cookie is ``Secure``); stopped by the parent's PID, the workers stop too."""
+    store = f"sqlite:///{tmp_path / 'store.sqlite'}"
+    run("store", "upgrade", "--store", store)
+    cxops = Path(sys.executable).with_name("cxops")
+    port = _free_port()
+    proc = subprocess.Popen(
+        [str(cxops), "serve", "--port", str(port), "--store", store, "--workers", "2", "--secure-cookies"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "CXOPS_WEB_WORKER": "1"},
+    )
+    workers: list[int] = []
+    try:
+        deadline, health = time.monotonic() + 90, None
+        while time.monotonic() < deadline and proc.poll() is None:
+            try:
+                health = httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=2)
+                break
+            except httpx.TransportError:
+                time.sleep(0.3)
+        assert health is not None, proc.stderr.read() if proc.poll() is not None else "no answer in 90 s"
+        assert health.status_code == 200 and health.json()["store"] == "ok"
+        login = httpx.get(f"http://127.0.0.1:{port}/login")
+        assert login.status_code == 200 and "secure" in login.headers["set-cookie"].lower()
+        # uvicorn's supervisor: the worker processes are children of `cxops serve` (plus, on some
+        # Pythons, multiprocessing's resource tracker, which holds no listening socket)
+        while time.monotonic() < deadline and len(workers) < 2:
+            workers = [p for p in _children(proc.pid) if "resource_tracker" not in _cmdline(p)]
+            time.sleep(0.2)
+        assert len(workers) == 2, workers
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+    assert proc.returncode in (0, -15), proc.stderr.read()
+    for pid in workers:
+        assert not Path(f"/proc/{pid}").exists() or "zombie" in Path(f"/proc/{pid}/status").read_text()
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""

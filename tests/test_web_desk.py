@@ -166,3 +166,38 @@ def test_an_inquiry_without_a_stored_run_is_refused_with_why(web):  # noqa: F811
     assert r.status_code == 409 and "no evaluation is stored yet" in r.json()["detail"]
     page = c.post(f"{BASE}/inquiries", data={"csrf_token": c.csrf}, follow_redirects=False)
     assert page.status_code == 409 and 'data-testid="form-error"' in page.text
+
+
+def test_the_pages_desk_overview_equals_the_per_marketplace_reads(web):  # noqa: F811
+    """The seller's page reads every marketplace's desk at once (:func:`sellerdesk.overview`); it must
+    show exactly what the one-marketplace functions (the API's) return, with the same limits."""
+    from cxops.service import sellerdesk as desk
+    from cxops.store.notify_models import OutboxMessage
+
+    _dispute(web, 3, "D-1")
+    _dispute(web, 30, "D-2")
+    at = datetime(2026, 12, 1, tzinfo=UTC)
+    with web.store.unit_of_work() as s:
+        for i in range(4):  # messages on both marketplaces: the per-marketplace limit cuts them
+            for mp in ("US", "DE"):
+                s.add(OutboxMessage(idempotency_key=f"overview:{mp}:{i}", message_id=f"<{mp}{i}@x>",
+                                    program="customer-excellence", seller_id=SELLER_A, marketplace_id=mp,
+                                    kind="document.reminder", channel="email", recipient="ops@a.example.com",
+                                    language="en", params={}, subject=f"{mp} {i}", created_at=at,
+                                    available_at=at))  # fmt: skip
+    now = datetime.now(UTC)
+    got = desk.overview(web.store, SELLER_A, ["US", "DE"], program="customer-excellence", limit=2, now=now)
+    assert list(got) == ["US", "DE"]
+    for mp in ("US", "DE"):
+        for kind, key in (("inquiry", "inquiries"), ("dispute", "disputes"), ("appeal", "appeals")):
+            assert got[mp][key] == desk.cases(web.store, SELLER_A, mp, kind=kind, limit=2, now=now).rows
+        assert got[mp]["notifications"] == desk.notifications(web.store, SELLER_A, mp, limit=2).rows
+        assert [m["subject"] for m in got[mp]["notifications"]] == [f"{mp} 3", f"{mp} 2"]
+        assert got[mp]["contacts"] == desk.contacts(web.store, SELLER_A, mp)
+        one = desk.checklist(web.store, SELLER_A, mp, "customer-excellence")
+        assert got[mp]["checklist"] == {"complete": one.complete, "items": desk._records(one.items)}
+    assert len(got["US"]["disputes"]) == 2  # three on US, the newest two
+    assert got["US"]["contacts"] and not got["DE"]["contacts"]  # the contact is on US only
+    # a marketplace without a membership in the program has no checklist (and is not an error)
+    other = desk.overview(web.store, SELLER_A, ["US", "FR"], program="customer-excellence", now=now)
+    assert other["FR"]["checklist"] is None and other["US"]["checklist"] == got["US"]["checklist"]

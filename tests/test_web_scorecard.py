@@ -249,3 +249,44 @@ def test_eligibility_inquiry_is_answered_from_the_stored_run(site):
     assert form.status_code == 303
     page = c.get(form.headers["location"]).text
     assert page.count('data-testid="inquiry-row"') == 2 and "And now?" in page
+
+
+def test_a_sellers_reads_of_a_stored_run_are_kept_per_run(evaluated, monkeypatch):
+    """A registered run never changes, so the page reads each part of a seller once per run: the
+    cached frame equals a fresh read, the caller gets a copy, and another run id reads again."""
+    from dataclasses import replace
+
+    from cxops.service import scorecard as sc
+
+    path, _, defects = evaluated
+    seller, mp = _seller_with_defects(defects)
+    wh = connect(str(path), read_only=True)
+    try:
+        policy = load_policy(PROGRAM)
+        ev = sc.evaluation(wh, policy, seller)
+        fresh = {
+            "statuses": ev.latest_statuses([seller]),
+            "criteria": ev.frame("criteria", [seller]),
+            "defects": ev.defects(seller),
+        }
+        reads = []
+        original = type(ev).frame
+        monkeypatch.setattr(
+            type(ev), "frame", lambda self, *a, **k: reads.append(a[0]) or original(self, *a, **k)
+        )
+        monkeypatch.setattr(sc, "_FRAMES", type(sc._FRAMES)())
+        for part, expected in fresh.items():
+            first = sc.seller_frame(ev, part, seller)
+            pd.testing.assert_frame_equal(first, expected)
+            first.iloc[:, 0] = None  # the caller's copy: the cache keeps its own
+            pd.testing.assert_frame_equal(sc.seller_frame(ev, part, seller), expected)
+        assert sorted(reads) == ["criteria", "defects", "statuses"]  # one read each
+        card = sc.scorecard(wh, policy, seller, mp)
+        assert len(reads) == 4 and reads[-1] == "projected"  # statuses and criteria from memory
+        assert card.status["state"] == fresh["statuses"].query("marketplace_id == @mp").state.iloc[0]
+        other = replace(ev, run=replace(ev.run, run_id="another-run"))
+        with pytest.raises(Exception, match="another-run"):  # not served from memory: read (no such run)
+            sc.seller_frame(other, "criteria", seller)
+        assert len(reads) == 5
+    finally:
+        wh.con.disconnect()

@@ -256,9 +256,16 @@ def _date(value: str, name: str) -> date:
     return day
 
 
-def _open(url: str | None, must_exist: bool = True, read_only: bool = False, memory_limit: str | None = None):
+def _open(
+    url: str | None,
+    must_exist: bool = True,
+    read_only: bool = False,
+    memory_limit: str | None = None,
+    lazy: bool = False,
+):
     """Open the warehouse; commands that only read it refuse to create a new, empty one, and open it
-    read-only (another process may read it at the same time)."""
+    read-only (another process may read it at the same time). Imports open it ``lazy`` (no connection
+    until used, then read-only: the import commits through its own connection)."""
     from cxops.errors import WarehouseError
     from cxops.warehouse import default_url
 
@@ -273,7 +280,7 @@ def _open(url: str | None, must_exist: bool = True, read_only: bool = False, mem
             hint="import data first (cxops import …, cxops demo) or pass --warehouse",
         )
     try:
-        wh = connect(url, read_only=read_only and is_file, memory_limit=memory_limit)
+        wh = connect(url, read_only=read_only and is_file, memory_limit=memory_limit, lazy=lazy and is_file)
     except (ValueError, ImportError) as e:
         _fail(str(e))
     _opened.append(wh)  # closed when the command ends (a test runs many commands in one process)
@@ -369,7 +376,7 @@ def import_canonical_cmd(
     """Import canonical tables (one <table>.csv or <table>.parquet per table), all or nothing."""
     from cxops.ingest.canonical_files import import_canonical
 
-    wh = _open(warehouse, must_exist=False)
+    wh = _open(warehouse, must_exist=False, lazy=True)
     with _progress() as bar:
         report = import_canonical(wh, directory, quarantine, progress=_bar(bar))
     _import_done(report, wh)
@@ -400,7 +407,7 @@ def import_amazon_cmd(
 
     fetched = _date(fetched_on, "--fetched-on") if fetched_on else None
     window = parse_requested(requested)
-    wh = _open(warehouse, must_exist=False)
+    wh = _open(warehouse, must_exist=False, lazy=True)
     with _progress() as bar:
         report = import_amazon(
             wh,
@@ -438,7 +445,7 @@ def import_olist_cmd(
     given = {"orders": orders, "reviews": reviews, "closed_deals": closed_deals, "items": items,
              "sellers": sellers, "products": products, "categories": categories}  # fmt: skip
     paths = {k: v for k, v in given.items() if v}
-    wh = _open(warehouse, must_exist=False)
+    wh = _open(warehouse, must_exist=False, lazy=True)
     with _progress() as bar:
         report = import_olist(wh, directory, quarantine, paths=paths or None, progress=_bar(bar))
     _import_done(report, wh)

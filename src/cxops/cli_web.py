@@ -101,6 +101,14 @@ def serve(
         None, "--forwarded-allow-ips", help="Trusted proxy addresses, comma-separated (default 127.0.0.1)."
     ),
     log_level: str = typer.Option("info", "--log-level", help="uvicorn's log level."),
+    workers: int = typer.Option(
+        1,
+        "--workers",
+        min=1,
+        max=64,
+        help="uvicorn worker processes (on a multi-core machine, about one per core). The outbox "
+        "sender ($CXOPS_WEB_WORKER=1) runs once, in the parent process, not in each worker.",
+    ),
     policy: str = typer.Option(
         None,
         "--policy",
@@ -132,14 +140,42 @@ def serve(
             )
     err.print(f"serving on http://{host}:{port} (API docs: /api/v1/docs); Ctrl-C stops")
     # proxy headers are handled by the app itself, only when --trust-proxy says so
-    uvicorn.run(
-        create_app(settings),
-        host=host,
-        port=port,
-        proxy_headers=False,
-        server_header=False,
-        log_level=log_level,
-    )
+    options = {"host": host, "port": port, "proxy_headers": False, "server_header": False}
+    if workers == 1:
+        uvicorn.run(create_app(settings), log_level=log_level, **options)
+        return
+    _serve_workers(settings, workers, log_level, options)
+
+
+def _serve_workers(settings, workers: int, log_level: str, options: dict) -> None:
+    """``workers`` uvicorn processes, each building the app from the environment
+    (:func:`cxops.web.app.app_from_environment`), which carries the resolved settings to them; the
+    outbox sender, when enabled, runs in this (the supervising) process only."""
+    import os
+
+    import uvicorn
+
+    from cxops.service.notifications import outbox_worker_enabled, start_outbox_worker
+    from cxops.service.stores import open_configured
+    from cxops.web.app import worker_environment
+
+    sender = outbox_worker_enabled()
+    os.environ.update(worker_environment(settings))  # inherited by the worker processes
+    store = open_configured(settings.store_url) if sender else None
+    thread = start_outbox_worker(store) if store is not None else None
+    try:
+        uvicorn.run(
+            "cxops.web.app:app_from_environment",
+            factory=True,
+            workers=workers,
+            log_level=log_level,
+            **options,
+        )
+    finally:
+        if thread is not None:
+            thread.stop()
+        if store is not None:
+            store.dispose()
 
 
 # -- users ---------------------------------------------------------------------------------------------

@@ -53,7 +53,9 @@ import ibis.expr.types as ir
 import pandas as pd
 import pyarrow as pa
 
+from cxops import warehouse_lock
 from cxops.canonical.schema import TABLES, TableSchema
+from cxops.errors import WarehouseError
 
 DEFAULT_WAREHOUSE = "cxops.duckdb"
 #: DuckDB's memory cap of ``cxops evaluate`` (``--memory-limit`` / env ``CXOPS_MEMORY_LIMIT``); past it the
@@ -188,18 +190,32 @@ class Warehouse:
         ``duckdb`` or ``pyspark``.
     """
 
-    def __init__(self, con, url: str, engine: str, path: Path | None = None):
+    def __init__(
+        self,
+        con,
+        url: str,
+        engine: str,
+        path: Path | None = None,
+        read_only: bool = False,
+        memory_limit: str | None = None,
+    ):
         self._con = con
         self.url = url
         self.engine = engine
         self.path = path  # the DuckDB file, None for in-memory and Spark warehouses
+        self.read_only = read_only  # how a DuckDB file is (re)opened on use
+        self._memory_limit = memory_limit
         self._provenance: pd.DataFrame | None = None  # the provenance table, read once
 
     @property
     def con(self):
-        """The Ibis backend (reopened on first use after :meth:`release`)."""
+        """The Ibis backend (opened on first use, e.g. after :meth:`release`)."""
         if self._con is None:
-            self._con = _connect_duckdb_file(self.path)
+            if self.read_only and not self.path.exists():  # a lazy warehouse before its first import
+                self._con = ibis.duckdb.connect()
+                _session(self._con, self._memory_limit)
+            else:
+                self._con = _connect_duckdb_file(self.path, self.read_only, self._memory_limit)
             self._provenance = None
         return self._con
 
@@ -215,7 +231,7 @@ class Warehouse:
         in-memory and Spark warehouses.
         """
         if self.path is not None and self._con is not None:
-            self._con.disconnect()
+            disconnect(self._con)
             self._con = None
         self._provenance = None
 
@@ -400,12 +416,19 @@ class Warehouse:
         """Close the connection (for Spark: stop the session, which other warehouses may share)."""
         if self._con is None:  # released by an import and not reopened since
             return
-        disconnect = getattr(self._con, "disconnect", None)
-        if disconnect:
-            disconnect()
+        if self.engine == "duckdb":
+            disconnect(self._con)
+            if self.path is not None:
+                self._con = None
+            return
+        stop = getattr(self._con, "disconnect", None)
+        if stop:
+            stop()
 
 
-def connect(url: str | None = None, *, read_only: bool = False, memory_limit: str | None = None) -> Warehouse:
+def connect(
+    url: str | None = None, *, read_only: bool = False, memory_limit: str | None = None, lazy: bool = False
+) -> Warehouse:
     """Open the warehouse at ``url`` (see module docstring).
 
     Parameters
@@ -418,6 +441,11 @@ def connect(url: str | None = None, *, read_only: bool = False, memory_limit: st
     memory_limit : str, optional
         DuckDB's memory cap (``"4GB"``); past it DuckDB spills to ``<file>.tmp`` beside the
         warehouse. Default: env ``CXOPS_MEMORY_LIMIT``, else DuckDB's own (80 % of RAM).
+    lazy : bool
+        For a DuckDB file: hold no connection now, and open the file **read-only** on first use. An
+        import writes through its own staging connection (:mod:`cxops.ingest.staging`), so the import
+        commands open the warehouse this way and never lock readers out. An existing file is checked
+        now (a damaged or foreign file fails here, before any work).
 
     Raises
     ------
@@ -437,7 +465,16 @@ def connect(url: str | None = None, *, read_only: bool = False, memory_limit: st
         engine = "duckdb"
     elif url.startswith("duckdb://") or url.endswith(".duckdb") or url.endswith(".db"):
         path = Path(url.removeprefix("duckdb://")).expanduser()
-        return Warehouse(_connect_duckdb_file(path, read_only, memory_limit), url, "duckdb", path=path)
+        if lazy:
+            if path.exists():
+                try:
+                    disconnect(_connect_duckdb_file(path, True))
+                except WarehouseError as e:
+                    if not getattr(e, "locked", False):  # a writer holds it: the file opens, the import waits
+                        raise
+            return Warehouse(None, url, "duckdb", path=path, read_only=True, memory_limit=memory_limit)
+        con = _connect_duckdb_file(path, read_only, memory_limit)
+        return Warehouse(con, url, "duckdb", path=path, read_only=read_only, memory_limit=memory_limit)
     else:
         raise ValueError(
             f"unrecognised warehouse URL {url!r}: use a path ending in .duckdb, duckdb:///PATH, "
@@ -456,15 +493,44 @@ def _memory_text(limit: str) -> str:
 
 def _connect_duckdb_file(path: Path, read_only: bool = False, memory_limit: str | None = None):
     """An Ibis DuckDB backend on the warehouse file ``path`` (UTC session, no progress bar, the memory
-    limit of :func:`connect`), or a :class:`~cxops.errors.WarehouseError` saying why not."""
-    import duckdb
+    limit of :func:`connect`), or a :class:`~cxops.errors.WarehouseError` saying why not.
 
-    from cxops.errors import WarehouseError
+    A read-write connection holds the warehouse's writer lock (:mod:`cxops.warehouse_lock`) until it
+    is closed with :func:`disconnect` (or garbage-collected)."""
 
     if path.exists() and not path.is_file():
         raise WarehouseError(f"warehouse {path} is not a file (a folder or a device)")
     if not read_only:
         path.resolve().parent.mkdir(parents=True, exist_ok=True)
+        if not warehouse_lock.acquire(path):
+            raise WarehouseError(
+                f"warehouse {path} is in use by another process (an import is committing, or another "
+                "command writes it)",
+                hint="wait for the other cxops command to finish, or use a copy of the file",
+            )
+    try:
+        con = _open_duckdb(path, read_only)
+    except BaseException:
+        if not read_only:
+            warehouse_lock.release(path)
+        raise
+    if not read_only:
+        con._cxops_writer = warehouse_lock.bind(con, path)
+    _session(con, memory_limit)
+    return con
+
+
+def disconnect(con) -> None:
+    """Close an Ibis DuckDB backend opened by :func:`connect`, and give back its writer lock."""
+    con.disconnect()
+    finalizer = getattr(con, "_cxops_writer", None)
+    if finalizer is not None:
+        finalizer()
+
+
+def _open_duckdb(path: Path, read_only: bool):
+    import duckdb
+
     try:
         con = ibis.duckdb.connect(str(path), read_only=read_only)
         con.list_tables()  # reads the catalog: a damaged file fails here, not in the middle of a job
@@ -484,10 +550,12 @@ def _connect_duckdb_file(path: Path, read_only: bool = False, memory_limit: str 
     except duckdb.IOException as e:
         text = str(e)
         if "lock" in text.lower():
-            raise WarehouseError(
+            err = WarehouseError(
                 f"warehouse {path} is in use by another process (DuckDB allows one writer)",
                 hint="wait for the other cxops command to finish, or use a copy of the file",
-            ) from None
+            )
+            err.locked = True
+            raise err from None
         raise WarehouseError(
             f"warehouse {path} cannot be opened: it is not a DuckDB database, or it is damaged or "
             f"truncated ({_first_line(text)})",
@@ -503,7 +571,6 @@ def _connect_duckdb_file(path: Path, read_only: bool = False, memory_limit: str 
         raise WarehouseError(f"warehouse {path} cannot be opened: {e.strerror}") from None
     except duckdb.Error as e:
         raise WarehouseError(f"warehouse {path} cannot be opened ({_first_line(str(e))})") from None
-    _session(con, memory_limit)
     return con
 
 

@@ -11,7 +11,9 @@ exempt         not_eligible, candidate, enrolled, at_risk,   automatic removal d
                immune                                        ``until`` (required): breaches are logged
 suspend        any state but suspended, blocked              ``suspended`` (protections end)
 reinstate      suspended, removed, recovering                ``immune`` through ``until`` (default:
-                                                             ``[enforcement] immunity_days``)
+                                                             ``[enforcement] immunity_days``);
+                                                             ``enrolled`` when that is 0 and no
+                                                             ``until`` is given
 accept_plan    suspended, removed, recovering                as reinstate: the seller's action plan is
                                                              accepted
 reject_plan    suspended, removed, recovering                state unchanged, an event
@@ -37,7 +39,7 @@ import pandas as pd
 from cxops.lifecycle.machine import SellerState, event
 from cxops.lifecycle.reasons import Reason, make_reason
 from cxops.lifecycle.states import LifecycleState
-from cxops.lifecycle.table import ACTION, ACTION_KINDS, ACTION_REFUSED, ACTIONS, action_target
+from cxops.lifecycle.table import ACTION, ACTION_KINDS, ACTION_REFUSED, ACTIONS, REASONS, action_target
 from cxops.policy.model import Policy
 
 __all__ = [
@@ -161,11 +163,11 @@ def apply_action(state: SellerState, action: Action, policy: Policy) -> tuple[Se
     if refusal is not None:
         return state, [event(state, state.state, action.effective, None, refusal, kind=ACTION_REFUSED, **who)]
     rule = ACTIONS[action.action]
-    to = action_target(rule, state.state, policy)
+    to, key = action_target(rule, state.state, policy, action.until)
     changes: dict[str, Any] = {}
     if "exempt_until" in rule.sets:
         changes["exempt_until"] = action.until
-    if "immune_until" in rule.sets:
+    if "immune_until" in rule.sets and to == LifecycleState.IMMUNE:
         changes["immune_until"] = immune_until(action, policy)
     if "clear_exempt" in rule.sets or "clear_protection" in rule.sets:
         changes["exempt_until"] = None
@@ -178,11 +180,9 @@ def apply_action(state: SellerState, action: Action, policy: Policy) -> tuple[Se
     new = replace(state, **changes)
     values = {
         "actor": action.actor,
-        "until": _iso(
-            new.immune_until if rule.reason in ("reinstated", "plan_accepted") else new.exempt_until
-        ),
+        "until": _iso(new.immune_until if REASONS[key].until == "immune" else new.exempt_until),
     }
-    reason = make_reason(rule.reason, [], values)
+    reason = make_reason(key, [], values)
     changed = to != state.state
     if changed:
         new = replace(new, state=to, since=action.effective, reason=reason)

@@ -54,6 +54,9 @@ class Decisions:
     provisional, alert_provisional : ndarray of bool, shape (sellers, removal rules), optional
         The rule's breach (alert level) rests on a provisional value: one of its criteria is
         ``provisional`` (default: none). :func:`apply_provisional` says what that may do.
+    value_provisional : ndarray of bool, shape (sellers, removal rules), optional
+        Some criterion of the removal rule rests on a provisional value, whatever its outcome (the
+        daily job's projected-breach alerts are marked with it; default: none).
     """
 
     keys: pd.DataFrame
@@ -65,6 +68,7 @@ class Decisions:
     enforcement: np.ndarray | None = field(default=None)
     provisional: np.ndarray | None = field(default=None)
     alert_provisional: np.ndarray | None = field(default=None)
+    value_provisional: np.ndarray | None = field(default=None)
 
     def __post_init__(self) -> None:
         n = len(self.keys)
@@ -77,6 +81,8 @@ class Decisions:
             self.provisional = np.zeros(shape, bool)
         if self.alert_provisional is None:
             self.alert_provisional = np.zeros(shape, bool)
+        if self.value_provisional is None:
+            self.value_provisional = np.zeros(shape, bool)
 
 
 def decisions(results: pd.DataFrame, policy: Policy) -> Decisions:
@@ -129,6 +135,7 @@ def decisions(results: pd.DataFrame, policy: Policy) -> Decisions:
     part[section == "admission"] = ADMISSION
     part[section == "enforcement"] = ENFORCEMENT
     by_rule, prov_rule = {}, {}
+    value_prov = np.zeros((n, len(rules)), bool)
     provisional = (
         res["provisional"].fillna(False).to_numpy(bool) if "provisional" in res else np.zeros(len(res), bool)
     )
@@ -144,6 +151,9 @@ def decisions(results: pd.DataFrame, policy: Policy) -> Decisions:
         prov = np.zeros((n, len(rules)), bool)
         prov[pos[hit & provisional], j[hit & provisional]] = True
         prov_rule[name] = prov
+        if name == "removal":
+            any_ = rows & provisional & (j >= 0)
+            value_prov[pos[any_], j[any_]] = True
     deciding = (fail | insufficient) & (part != _UNKNOWN)
     findings = res[deciding].assign(pos=pos[deciding], part=part[deciding])
     return Decisions(
@@ -156,6 +166,7 @@ def decisions(results: pd.DataFrame, policy: Policy) -> Decisions:
         enforcement=outcome("enforcement"),
         provisional=prov_rule["removal"],
         alert_provisional=prov_rule["alert"],
+        value_provisional=value_prov,
     )
 
 
@@ -185,6 +196,7 @@ def decisions_from_metrics(policy: Policy, metrics: pd.DataFrame | PreparedMetri
     codes: dict[str, np.ndarray] = {}
     by_rule = {name: np.zeros((n, len(rules)), bool) for name in ("removal", "alert")}
     prov_rule = {name: np.zeros((n, len(rules)), bool) for name in ("removal", "alert")}
+    value_prov = np.zeros((n, len(rules)), bool)
     findings = []
     for section in _JUDGED:
         grid = section_grid(policy, prep, section)
@@ -210,6 +222,8 @@ def decisions_from_metrics(policy: Policy, metrics: pd.DataFrame | PreparedMetri
                     all_fail = fail[:, cols].all(axis=1)
                     by_rule[section][:, j] = all_fail
                     prov_rule[section][:, j] = all_fail & provisional[:, cols].any(axis=1)
+                    if section == "removal":
+                        value_prov[:, j] = provisional[:, cols].any(axis=1)
                     rule_fail[:, cols] = all_fail[:, None]
             deciding = rule_fail & (rule_of >= 0)[None, :]
             part_of = rule_of if section == "removal" else alert_part(rule_of)
@@ -238,6 +252,7 @@ def decisions_from_metrics(policy: Policy, metrics: pd.DataFrame | PreparedMetri
         enforcement=codes.get("enforcement", np.zeros(n, np.int8)),
         provisional=prov_rule["removal"],
         alert_provisional=prov_rule["alert"],
+        value_provisional=value_prov,
     )
 
 

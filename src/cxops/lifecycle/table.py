@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
 
 import numpy as np
 
@@ -147,6 +148,9 @@ REASONS: dict[str, ReasonSpec] = {
     "action_standing_policy": ReasonSpec(None, ("action",)),
     # a warning on provisional values ([provisional]); appended: positions are stable
     "at_risk_provisional": ReasonSpec("breach", ("count", "consecutive", "rules")),
+    # a reinstatement without immunity ([enforcement] immunity_days = 0, no until); appended
+    "reinstated_enrolled": ReasonSpec(None, ("actor",)),
+    "plan_accepted_enrolled": ReasonSpec(None, ("actor",)),
 }
 REASON_KEYS: tuple[str, ...] = tuple(REASONS)
 REASON_CODE: dict[str, int] = {k: i for i, k in enumerate(REASON_KEYS)}
@@ -400,6 +404,9 @@ class ActionRule:
         ``exempt_until`` (= until), ``immune_until`` (= until or effective + immunity_days - 1),
         ``clear_exempt`` (the exemption ends), ``clear_protection`` (exemption and immunity end),
         ``reset`` (breach counts, recovery streak and alerts cleared), ``reset_repeats``.
+    unprotected : (LifecycleState, str) or None
+        Next state and reason when the action gives no immunity (an ``immune_until`` action without
+        ``until`` under ``[enforcement] immunity_days = 0``): no ``immune`` day, no immunity end.
     """
 
     states: frozenset[LifecycleState]
@@ -407,6 +414,12 @@ class ActionRule:
     reason: str
     until: str = "unused"
     sets: tuple[str, ...] = ()
+    unprotected: tuple[LifecycleState, str] | None = None
+
+    def __post_init__(self) -> None:
+        for key in (self.reason, *(self.unprotected[1:] if self.unprotected else ())):
+            if key not in REASONS:
+                raise ValueError(f"action rule: unknown reason key {key!r}")
 
 
 _ALL = frozenset(LifecycleState)
@@ -425,8 +438,12 @@ ACTIONS: dict[str, ActionRule] = {
         "unused",
         ("clear_protection", "reset"),
     ),
-    "reinstate": ActionRule(_OUT, S.IMMUNE, "reinstated", "optional", _REINSTATE),
-    "accept_plan": ActionRule(_OUT, S.IMMUNE, "plan_accepted", "optional", _REINSTATE),
+    "reinstate": ActionRule(
+        _OUT, S.IMMUNE, "reinstated", "optional", _REINSTATE, (S.ENROLLED, "reinstated_enrolled")
+    ),
+    "accept_plan": ActionRule(
+        _OUT, S.IMMUNE, "plan_accepted", "optional", _REINSTATE, (S.ENROLLED, "plan_accepted_enrolled")
+    ),
     "reject_plan": ActionRule(_OUT, SAME, "plan_rejected"),
     "lift_block": ActionRule(
         frozenset({S.BLOCKED}), "out", "block_lifted", "unused", ("reset", "reset_repeats")
@@ -435,10 +452,30 @@ ACTIONS: dict[str, ActionRule] = {
 ACTION_KINDS: tuple[str, ...] = tuple(ACTIONS)
 
 
-def action_target(rule: ActionRule, state: LifecycleState, policy: Policy) -> LifecycleState:
-    """The state an allowed action leads to."""
+def action_target(
+    rule: ActionRule, state: LifecycleState, policy: Policy, until: date | None = None
+) -> tuple[LifecycleState, str]:
+    """The state an allowed action leads to and its reason key.
+
+    Parameters
+    ----------
+    rule : ActionRule
+    state : LifecycleState
+        The seller's state before the action.
+    policy : Policy
+    until : datetime.date or None
+        The action's ``until``.
+
+    Returns
+    -------
+    (LifecycleState, str)
+        ``rule.unprotected`` when the action gives no immunity (no ``until``, ``[enforcement]
+        immunity_days = 0``), else the rule's target and reason.
+    """
+    if rule.unprotected is not None and until is None and policy.enforcement.immunity_days == 0:
+        return rule.unprotected
     if rule.to is SAME:
-        return state
+        return state, rule.reason
     if rule.to == "out":
-        return S.SUSPENDED if policy.enforcement.action == "suspend" else S.REMOVED
-    return LifecycleState(rule.to)
+        return (S.SUSPENDED if policy.enforcement.action == "suspend" else S.REMOVED), rule.reason
+    return LifecycleState(rule.to), rule.reason

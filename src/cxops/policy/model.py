@@ -264,7 +264,8 @@ class Enforcement(_Strict):
         A seller reinstated by an operator or whose action plan is accepted is ``immune`` for this many
         days (the day of the decision included): breaches are logged as events but do not remove or
         suspend. The first published evaluation after the last immune day re-assesses the seller as a
-        member. 0: re-assessed at the next published evaluation.
+        member. 0: no immunity — a reinstatement (without its own ``until``) makes the seller
+        ``enrolled`` on the decision day, judged as a member at the next published evaluation.
     block_after : int or None
         The ``block_after``-th automatic removal or suspension of a seller blocks it permanently
         (``blocked``), which only an operator's ``lift_block`` undoes. ``None``: never.

@@ -28,6 +28,7 @@ import json
 from dataclasses import dataclass
 
 import ibis
+import ibis.expr.datatypes as dt
 import pandas as pd
 
 from cxops.canonical.schema import TABLES
@@ -119,7 +120,7 @@ def scan_tables(wh) -> TableScan:
             continue
         t = wh.con.table(name)
         row_hash = ibis.struct({c: t[c] for c in t.columns}).hash()
-        aggs = {"rows": t.count(), "h_sum": (row_hash % _MOD).sum(), "h_xor": row_hash.bit_xor()}
+        aggs = {"rows": t.count(), "h_sum": (row_hash % _MOD).sum(), "h_xor": _bit_xor(wh, row_hash)}
         for c, typ in t.schema().items():
             if typ.is_timestamp():
                 aggs[f"lo_{c}"] = t[c].min()
@@ -129,6 +130,19 @@ def scan_tables(wh) -> TableScan:
         df = wh.execute(expr)
         frames[name] = df.sort_values("marketplace_id").reset_index(drop=True) if grouped else df
     return TableScan(frames)
+
+
+@ibis.udf.agg.builtin(name="bit_xor")
+def _spark_bit_xor(x: dt.int64) -> dt.int64:  # Spark SQL's bit_xor aggregate (Ibis compiles none)
+    ...
+
+
+def _bit_xor(wh, row_hash):
+    """The XOR of the row hashes: Ibis's ``bit_xor`` where it compiles; on Spark (whose ``hash`` is a
+    32-bit integer) the engine's own ``bit_xor`` aggregate."""
+    if wh.engine == "pyspark":
+        return _spark_bit_xor(row_hash.cast("int64"))
+    return row_hash.bit_xor()
 
 
 def _event_extremes(wh, present: set[str]) -> dict[str, pd.DataFrame]:

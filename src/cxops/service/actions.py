@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from cxops.errors import ConflictError, CxopsError, InputError, NotFoundError
 from cxops.lifecycle.states import MEMBERS, LifecycleState
-from cxops.lifecycle.table import ACTIONS, SAME
+from cxops.lifecycle.table import ACTIONS, SAME, action_target
 from cxops.policy.load import load_policy
 from cxops.store import actions as repo
 from cxops.store import events as event_log
@@ -67,17 +67,22 @@ ACTION_RULES: dict[str, Rule] = {kind: _lifecycle_rule(kind, rule) for kind, rul
 _ORDER = [s.value for s in LifecycleState]
 
 
-def _leads_to(rule: Rule, state: str, program: str) -> str:
-    """The state after ``rule`` from ``state`` (``"out"`` resolved with the program's built-in pack)."""
-    if rule.leads_to is None:
+def _leads_to(kind: str, state: str, program: str, until: date | None) -> str:
+    """The state after action ``kind`` from ``state``: :func:`cxops.lifecycle.table.action_target` under
+    the program's built-in pack (a program run from a policy file: the daily job knows; removal and the
+    rule's own target are assumed)."""
+    rule = ACTIONS.get(kind)
+    if rule is None:  # not a lifecycle action (assign_manager)
         return state
-    if rule.leads_to != "out":
-        return rule.leads_to
     try:
-        suspend = load_policy(program).enforcement.action == "suspend"
-    except CxopsError:  # a program run from a policy file: the daily job knows; assume removal
-        suspend = False
-    return LifecycleState.SUSPENDED.value if suspend else LifecycleState.REMOVED.value
+        policy = load_policy(program)
+    except CxopsError:
+        policy = None
+    if policy is not None:
+        return action_target(rule, LifecycleState(state), policy, until)[0].value
+    if rule.to is SAME:
+        return state
+    return LifecycleState.REMOVED.value if rule.to == "out" else str(getattr(rule.to, "value", rule.to))
 
 
 @dataclass(frozen=True)
@@ -134,6 +139,13 @@ def _membership(session: Session, program: str, seller_id: str, marketplace_id: 
     return m
 
 
+def _day(value) -> date | None:
+    """A pending action's ``until`` (a date, a timestamp or missing) as a date."""
+    if value is None or value is pd.NaT or (isinstance(value, float) and value != value):
+        return None
+    return value.date() if isinstance(value, datetime) else value
+
+
 def _pending(session: Session, program: str, seller_id: str, marketplace_id: str) -> pd.DataFrame:
     return repo.pending_actions(session, program=program, seller_id=seller_id, marketplace_id=marketplace_id)
 
@@ -144,7 +156,7 @@ def _expected(state: str, pending: pd.DataFrame, program: str) -> tuple[str, Act
     for row in pending.itertuples():  # an operator's handful of pending actions on one seller
         rule = ACTION_RULES[row.kind]
         if rule.leads_to is not None:
-            state, changer = _leads_to(rule, state, program), row
+            state, changer = _leads_to(row.kind, state, program, _day(row.until)), row
     return state, changer
 
 
@@ -293,7 +305,7 @@ def request_action(
             manager_id=manager_id,
             idempotency_key=idempotency_key,
         )
-        after = _leads_to(rule, expected, program)
+        after = _leads_to(kind, expected, program, until)
         return _result(action, m.state, after, warnings=tuple(warnings))
 
 
@@ -343,7 +355,7 @@ def cancel(store: Store, action_id: int, *, reason: str, actor: str) -> ActionRe
                     f"cannot cancel action {action_id}: pending action {row.id} ({row.kind}) depends on it",
                     hint=f"cancel action {row.id} first",
                 )
-            expected = _leads_to(rule, expected, action.program)
+            expected = _leads_to(row.kind, expected, action.program, _day(row.until))
         session.refresh(action)
         return _result(action, state, expected)
 

@@ -341,6 +341,40 @@ def projected_alerts(
     return pd.DataFrame(out)
 
 
+def mark_provisional(alerts: pd.DataFrame, dec, policy: Policy) -> pd.DataFrame:
+    """``alerts`` with ``provisional``: whether the metric value behind the alert is provisional.
+
+    An ``alert_level`` alert rests on the rule's alert-level criteria, a ``projected_breach`` on its
+    removal criteria; either is provisional when one of those criteria's values is (the catalog's
+    coverage rule below the policy's ``[provisional] min_coverage``:
+    :attr:`cxops.lifecycle.decisions.Decisions.alert_provisional` / ``value_provisional``). An alert on
+    a record (feedback, claim, chargeback) is never provisional.
+
+    Parameters
+    ----------
+    alerts : DataFrame
+        Alerts of one day (``seller_id, marketplace_id, kind, rule_id``, …).
+    dec : Decisions or None
+        The decisions of the same metrics day (``None``: not computed; nothing is marked).
+    policy : Policy
+    """
+    out = alerts.copy()
+    flags = np.zeros(len(out), bool)
+    if dec is None or out.empty or len(dec.keys) == 0:
+        return out.assign(provisional=flags)
+    rules = pd.Series(range(len(policy.removal.rules)), index=[r.id for r in policy.removal.rules])
+    seller = pd.MultiIndex.from_frame(dec.keys[KEYS].astype(object))
+    i = seller.get_indexer(pd.MultiIndex.from_frame(out[KEYS].astype(object)))
+    j = rules.reindex(out["rule_id"].astype(object) if "rule_id" in out else [None] * len(out))
+    j = j.fillna(-1).to_numpy(np.int64)
+    ok = (i >= 0) & (j >= 0)
+    kind = out["kind"].to_numpy(object)
+    for name, grid in (("alert_level", dec.alert_provisional), ("projected_breach", dec.value_provisional)):
+        m = ok & (kind == name)
+        flags[m] = grid[i[m], j[m]]
+    return out.assign(provisional=flags)
+
+
 def no_nan(v):
     """None for NaN / NA (JSON and SQL want a missing value, not a float NaN)."""
     return None if v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA else v

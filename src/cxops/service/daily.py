@@ -256,6 +256,8 @@ class _Daily:
         self.job = _Job(wh, policy, self.inp, fresh, until, until, None, None, False, None)
         self.k_benefits = _benefit_evaluations(policy)
         self._passes: dict[date, pd.DataFrame] = {}
+        self._last_results = None
+        self._projects = bool(alert_rules.projection_specs(policy))
 
     def close(self) -> None:
         try:
@@ -278,7 +280,8 @@ class _Daily:
             for d in evals:
                 before = [e for e in history if e <= d][-self.k_benefits :]
                 days |= {metrics_as_of(pol, e) for e in before}
-        days |= {metrics_as_of(pol, d) for d in run_days[-1:]}
+        # the last day's metrics; every day's when its projected breaches need them (provisional or not)
+        days |= {metrics_as_of(pol, d) for d in (run_days if self._projects else run_days[-1:])}
         days = {d for d in days if first is None or d >= first}
         # a few days (a daily run): each family reads only the records its windows can hold before those
         # days; many (a build): each family's facts are materialised once, complete, and shared
@@ -287,12 +290,10 @@ class _Daily:
         self.job._wide()
 
     def _results(self, when: date, chunk: tuple[str | None, str | None] | None = None):
-        """The decisions of the evaluation ``when`` (of the sellers of ``chunk``, a seller-id range
-        ``[lo, hi)``, when given)."""
+        """The decisions of ``when`` (its metrics day), of the sellers of ``chunk`` (a seller-id range
+        ``[lo, hi)``) when given; the last of every seller is kept for the day's alerts."""
         day = metrics_as_of(self.policy, when)
-        if chunk is None:
-            sellers, arrays = self.job._fetch(day)
-        else:
+        if chunk is not None:
             w = self.wh.con.table(self.job._wide_name)
             q = w.filter(w.as_of == day)
             lo, hi = chunk
@@ -301,7 +302,13 @@ class _Daily:
             if hi is not None:
                 q = q.filter(q.seller_id < hi)
             sellers, arrays = wide_arrays(self.wh.execute(q.order_by(KEYS)), len(self.job.specs))
-        return decisions_from_metrics(self.policy, self.job._prepared(sellers, arrays))
+            return decisions_from_metrics(self.policy, self.job._prepared(sellers, arrays))
+        if self._last_results is not None and self._last_results[0] == when:
+            return self._last_results[1]
+        sellers, arrays = self.job._fetch(day)
+        dec = decisions_from_metrics(self.policy, self.job._prepared(sellers, arrays))
+        self._last_results = (when, dec)
+        return dec
 
     def _benefits(self, statuses: pd.DataFrame, when: date) -> pd.DataFrame:
         pol = self.policy
@@ -581,7 +588,9 @@ class _Daily:
         if not parts:
             return pd.DataFrame()
         out = pd.concat(parts, ignore_index=True)
-        return out.drop_duplicates("idempotency_key").reset_index(drop=True)
+        out = out.drop_duplicates("idempotency_key").reset_index(drop=True)
+        on_metrics = out["kind"].isin(["alert_level", "projected_breach"]).any()
+        return alert_rules.mark_provisional(out, self._results(day) if on_metrics else None, self.policy)
 
 
 @dataclass

@@ -885,21 +885,50 @@ def checklist_status(
     NotFoundError
         The seller has no membership in the program on that marketplace.
     """
+    (status,) = checklist_statuses(
+        store, seller_id, [marketplace_id], program=program, checklist=checklist, today=today
+    ).values()
+    return status
+
+
+def checklist_statuses(
+    store: Store,
+    seller_id: str,
+    marketplaces: list[str],
+    *,
+    program: str = DEFAULT_PROGRAM,
+    checklist: Checklist | None = None,
+    today: date | None = None,
+) -> dict[str, ChecklistStatus]:
+    """A seller's checklists on several marketplaces at once (two queries and one
+    :func:`checklist_frame`, whatever the number of marketplaces): ``{marketplace_id: status}`` in the
+    order given.
+
+    Raises
+    ------
+    NotFoundError
+        The seller has no membership in the program on one of the marketplaces.
+    """
     checklist = checklist or load_checklist()
     today = _today(today)
+    pairs = [(seller_id, mp) for mp in dict.fromkeys(marketplaces)]
     with store.unit_of_work(write=False) as session:
-        m = _member(session, program, seller_id, marketplace_id)
-        docs = repo.latest_documents(session, program, sellers=[(seller_id, marketplace_id)])
+        members = [_member(session, program, s, mp) for s, mp in pairs]
+        docs = repo.latest_documents(session, program, sellers=pairs)
     sellers = pd.DataFrame(
         {
-            "seller_id": [seller_id],
-            "marketplace_id": [marketplace_id],
-            "primary_category": [m.primary_category],
+            "seller_id": [s for s, _ in pairs],
+            "marketplace_id": [mp for _, mp in pairs],
+            "primary_category": [m.primary_category for m in members],
         }
     )
-    items = checklist_frame(checklist, sellers, docs, today)
-    complete = bool(((items["status"] == "accepted") | ~items["required"]).all())
-    return ChecklistStatus(program, seller_id, marketplace_id, today, checklist.name, items, complete)
+    frame = checklist_frame(checklist, sellers, docs, today)
+    out = {}
+    for _, mp in pairs:
+        items = frame[frame["marketplace_id"] == mp].reset_index(drop=True)
+        complete = bool(((items["status"] == "accepted") | ~items["required"]).all())
+        out[mp] = ChecklistStatus(program, seller_id, mp, today, checklist.name, items, complete)
+    return out
 
 
 def list_documents(

@@ -6,7 +6,9 @@ The app reads the newest stored run of its policy (``--policy`` / ``CXOPS_WEB_PO
 ``create_app(..., warehouse=wh)``) is shared, reads serialised by a lock. Otherwise the warehouse is
 opened read-only when a request needs it and kept for the requests that follow; it is closed once
 :data:`IDLE_SECONDS` pass without one, so the daily job (which needs the DuckDB file to itself) can
-write between bursts of requests. Opening costs ~0.2 s, so a burst pays it once.
+write between bursts of requests. Opening costs ~0.2 s, so a burst pays it once. An import replaces
+the file by a committed copy (:mod:`cxops.ingest.staging`): a request that finds another file at the
+path than the one it holds open reconnects, so it reads the new data at once.
 When no warehouse is configured or the file does not exist, :meth:`Source.open` yields ``None`` and the
 pages say that no evaluation is stored yet.
 """
@@ -35,6 +37,7 @@ class Source:
     lock: Lock | None = None
     _wh: object | None = None
     _timer: Timer | None = None
+    _file: tuple[int, int] | None = None  # (device, inode) of the opened file
 
     @contextmanager
     def open(self) -> Iterator[object | None]:
@@ -51,10 +54,15 @@ class Source:
             if self._timer is not None:
                 self._timer.cancel()
                 self._timer = None
+            current = _identity(local)
+            if self._wh is not None and current != self._file:  # an import swapped the file in
+                self._wh.close()
+                self._wh = None
             if self._wh is None:
                 from cxops.warehouse import connect
 
                 self._wh = connect(self.url, read_only=True)
+                self._file = current
             try:
                 yield self._wh
             finally:
@@ -69,8 +77,16 @@ class Source:
                 self._timer.cancel()
                 self._timer = None
             if self._wh is not None:
-                self._wh.con.disconnect()
+                self._wh.close()
                 self._wh = None
+
+
+def _identity(path: str) -> tuple[int, int] | None:
+    try:
+        st = Path(path).stat()
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino)
 
 
 def make_source(settings, warehouse=None, policy: Policy | None = None) -> Source:

@@ -81,6 +81,38 @@ def current_run(wh, policy: Policy) -> runs_store.RunRecord | None:
     return max(pool, key=lambda r: (r.as_of, r.created_at))
 
 
+#: Per-seller reads of a stored run kept in memory (run, part, seller): a registered run's tables never
+#: change (a new evaluation is a new run id), so a page view reads each part of a seller at most once.
+FRAME_CACHE_SIZE = 4096
+_FRAMES: OrderedDict[tuple[str, str, str], pd.DataFrame] = OrderedDict()
+_FRAMES_LOCK = Lock()
+
+
+def seller_frame(ev: Evaluation, part: str, seller_id: str) -> pd.DataFrame:
+    """The rows of one seller in a part of a stored run: ``statuses`` at the last evaluation,
+    ``defects`` sorted as :meth:`Evaluation.defects`, any other part as stored — read once per run and
+    seller, then from memory (a copy: the caller may change it)."""
+    key = (ev.run.run_id, part, seller_id)
+    with _FRAMES_LOCK:
+        hit = _FRAMES.get(key)
+        if hit is not None:
+            _FRAMES.move_to_end(key)
+            return hit.copy()
+    if part == "statuses":
+        df = ev.latest_statuses([seller_id])
+    elif part == "defects":
+        df = ev.defects(seller_id)
+    else:
+        df = ev.frame(part, [seller_id])
+    if ev.temporary:  # a run not stored: nothing to keep
+        return df
+    with _FRAMES_LOCK:
+        _FRAMES[key] = df
+        while len(_FRAMES) > FRAME_CACHE_SIZE:
+            _FRAMES.popitem(last=False)
+    return df.copy()
+
+
 def evaluation(wh, policy: Policy, seller_id: str) -> Evaluation | None:
     """The newest stored run, read for one seller (``None`` when no run is stored)."""
     run = current_run(wh, policy)
@@ -147,9 +179,9 @@ def scorecard(wh, policy: Policy, seller_id: str, marketplace_id: str) -> Scorec
     ev = evaluation(wh, policy, seller_id)
     if ev is None:
         return Scorecard(seller_id, marketplace_id, None)
-    status = _records(_mine(ev.latest_statuses([seller_id]), marketplace_id))
-    projected = _records(_mine(ev.frame("projected", [seller_id]), marketplace_id))
-    crit = _mine(ev.frame("criteria", [seller_id]), marketplace_id)
+    status = _records(_mine(seller_frame(ev, "statuses", seller_id), marketplace_id))
+    projected = _records(_mine(seller_frame(ev, "projected", seller_id), marketplace_id))
+    crit = _mine(seller_frame(ev, "criteria", seller_id), marketplace_id)
     if len(crit):
         order = {s: i for i, s in enumerate(SECTION_ORDER)}
         crit = crit.assign(_o=crit["section"].map(order).fillna(len(order)))
@@ -202,8 +234,7 @@ def all_defects(
     ev = evaluation(wh, policy, seller_id)
     if ev is None:
         return pd.DataFrame(columns=DEFECT_COLUMNS)
-    df = ev.defects(seller_id)
-    df = _mine(df, marketplace_id)
+    df = _mine(seller_frame(ev, "defects", seller_id), marketplace_id)
     if metric:
         df = df[df["metric"] == metric]
     df = df.sort_values(list(DEFECT_KEY), kind="stable").reset_index(drop=True)
@@ -301,7 +332,7 @@ def trends(wh, policy: Policy, seller_id: str, marketplace_id: str, span: str = 
             lambda t: t.metric.isin(metrics) & (t.as_of >= first) & (t.as_of <= end),
         )
     series = _mine(series, marketplace_id)
-    crit = _mine(ev.frame("criteria", [seller_id]), marketplace_id)
+    crit = _mine(seller_frame(ev, "criteria", seller_id), marketplace_id)
     crit_rows = crit.to_dict("records") if len(crit) else []
     out = []
     for m, w, c in TREND_METRICS:

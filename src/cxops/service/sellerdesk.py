@@ -36,7 +36,10 @@ def _plain(v: Any) -> Any:
 
 
 def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
-    return [{k: _plain(v) for k, v in r.items()} for r in df.to_dict("records")]
+    """The rows of ``df`` as dicts of plain Python values (a column at a time: a page's few rows
+    without the cost of ``DataFrame.to_dict``)."""
+    columns = {k: [_plain(v) for v in df[k].tolist()] for k in df.columns}
+    return [dict(zip(columns, values, strict=True)) for values in zip(*columns.values(), strict=True)]
 
 
 @dataclass(frozen=True)
@@ -186,6 +189,69 @@ def ask(
         by=by,
         standing=lambda *a, **k: answer,
     )
+
+
+def overview(
+    store: Store,
+    seller_id: str,
+    marketplaces: list[str],
+    *,
+    program: str,
+    limit: int = 20,
+    now: datetime | None = None,
+) -> dict[str, dict[str, Any]]:
+    """What the seller's page shows of each marketplace's desk, read for all of them at once (one query
+    per kind of thing, not one per marketplace): ``{marketplace_id: {"inquiries", "disputes",
+    "appeals", "notifications": rows newest first, at most ``limit`` each; "checklist": {"complete",
+    "items"} or None when there is no membership in ``program``; "contacts": rows}}``.
+
+    The rows are those of :func:`cases`, :func:`notifications`, :func:`checklist` and
+    :func:`contacts` for one marketplace.
+    """
+    from sqlalchemy import func, select
+
+    from cxops.notify.contacts import ALL_MARKETPLACES, list_contacts
+    from cxops.store.notify_models import OutboxMessage as O
+
+    mps = list(dict.fromkeys(marketplaces))
+    out: dict[str, dict[str, Any]] = {mp: {} for mp in mps}
+    all_cases = _records(case_service.list_cases(store, seller_id=seller_id, limit=None, now=now))
+    for mp in mps:
+        mine = [r for r in all_cases if r["marketplace_id"] == mp]
+        for kind, key in (("inquiry", "inquiries"), ("dispute", "disputes"), ("appeal", "appeals")):
+            out[mp][key] = _page([r for r in mine if r["kind"] == kind], None, limit).rows
+    try:
+        statuses = doc_service.checklist_statuses(store, seller_id, mps, program=program)
+    except NotFoundError:  # a marketplace without a membership in the program: ask one at a time
+        statuses = {}
+        for mp in mps:
+            try:
+                statuses |= doc_service.checklist_statuses(store, seller_id, [mp], program=program)
+            except NotFoundError:
+                pass
+    for mp in mps:
+        c = statuses.get(mp)
+        out[mp]["checklist"] = {"complete": c.complete, "items": _records(c.items)} if c else None
+    cols = [O.id, O.kind, O.channel, O.recipient, O.language, O.subject, O.status, O.created_at, O.sent_at]
+    rank = func.row_number().over(partition_by=O.marketplace_id, order_by=O.id.desc()).label("_rank")
+    ranked = (
+        select(*cols, O.marketplace_id, rank)
+        .where(O.seller_id == seller_id, O.marketplace_id.in_(mps))
+        .subquery()
+    )
+    stmt = select(ranked).where(ranked.c._rank <= limit).order_by(ranked.c.id.desc())
+    with store.unit_of_work(write=False) as session:
+        messages = [dict(r._mapping) for r in session.execute(stmt)]
+        contacts_df = list_contacts(session, seller_id)
+    contact_rows = _records(contacts_df)
+    for mp in mps:
+        out[mp]["notifications"] = [
+            {k: v for k, v in m.items() if k not in ("marketplace_id", "_rank")}
+            for m in messages
+            if m["marketplace_id"] == mp
+        ]
+        out[mp]["contacts"] = [c for c in contact_rows if c["marketplace_id"] in (mp, ALL_MARKETPLACES)]
+    return out
 
 
 # -- documents -----------------------------------------------------------------------------------------

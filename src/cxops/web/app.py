@@ -116,6 +116,25 @@ def create_app(
     return app
 
 
+def worker_environment(settings: WebSettings) -> dict[str, str]:
+    """The environment that makes :func:`app_from_environment` build the app of ``settings`` in a
+    worker process of ``cxops serve --workers N``: the store, the warehouse, every ``CXOPS_WEB_*``
+    setting, and ``CXOPS_WEB_WORKER=0`` (the outbox sender runs once, in the parent)."""
+    env = {"CXOPS_STORE": settings.store_url, "CXOPS_WAREHOUSE": settings.warehouse_url}
+    for name, value in settings.model_dump().items():
+        env[f"CXOPS_WEB_{name.upper()}"] = str(value)
+    env["CXOPS_WEB_WORKER"] = "0"
+    return env
+
+
+def app_from_environment() -> FastAPI:
+    """The app of the settings in the environment (uvicorn's factory in each worker process of
+    ``cxops serve --workers N``; see :func:`worker_environment`)."""
+    from cxops.web.config import web_settings
+
+    return create_app(web_settings())
+
+
 def route_table(app: FastAPI) -> list[tuple[frozenset[str], str, object]]:
     """Every route of ``app`` as ``(methods, path, dependant)`` (``dependant`` is ``None`` for a mount),
     with included routers flattened — what the route-enumerating tests walk."""

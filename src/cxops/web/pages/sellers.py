@@ -63,24 +63,6 @@ def _defects(runs, seller_id: str, marketplace_id: str, cursor: str | None) -> d
     return {"rows": rows, "total": total, "more_url": more}
 
 
-def _desk(store, runs, seller_id: str, marketplace_id: str) -> dict:
-    """Cases, documents and notifications of one membership for the page."""
-    from cxops.errors import CxopsError
-
-    out: dict = {}
-    out["inquiries"] = desk.cases(store, seller_id, marketplace_id, kind="inquiry", limit=DESK_ROWS).rows
-    out["disputes"] = desk.cases(store, seller_id, marketplace_id, kind="dispute", limit=DESK_ROWS).rows
-    out["appeals"] = desk.cases(store, seller_id, marketplace_id, kind="appeal", limit=DESK_ROWS).rows
-    try:
-        c = desk.checklist(store, seller_id, marketplace_id, runs.policy.name)
-        out["checklist"] = {"complete": c.complete, "items": desk._records(c.items)}
-    except CxopsError:
-        out["checklist"] = None
-    out["notifications"] = desk.notifications(store, seller_id, marketplace_id, limit=DESK_ROWS).rows
-    out["contacts"] = desk.contacts(store, seller_id, marketplace_id)
-    return out
-
-
 def _seller(
     request: Request,
     scope,
@@ -93,6 +75,8 @@ def _seller(
 ) -> Response:
     accounts = seller_accounts(store, scope.principal, scope.seller_id, program=None)
     tr = translator(request_language(request))
+    ours = [a.membership["marketplace_id"] for a in accounts if a.membership["program"] == runs.policy.name]
+    desks = desk.overview(store, scope.seller_id, ours, program=runs.policy.name, limit=DESK_ROWS)
     blocks = []
     for a in accounts:
         m = a.membership
@@ -109,7 +93,7 @@ def _seller(
             )
             block["card"] = scorecard_model(card, tr)
             block["defects"] = _defects(runs, scope.seller_id, mp, None)
-            block["desk"] = _desk(store, runs, scope.seller_id, mp)
+            block["desk"] = desks[mp]
         blocks.append(block)
     can_act = scope.principal.role in ("operator-admin", "seller") and scope.principal.session_id is not None
     return render(
