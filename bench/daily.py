@@ -15,13 +15,18 @@ from ``wait4``), against a SQLite store beside the warehouse:
 ::
 
     .venv/bin/python bench/daily.py --orders 1000000
+    .venv/bin/python bench/daily.py --orders 1000000 --sellers 20000      # memory against sellers
     .venv/bin/python bench/daily.py --orders 10000000 --sellers 100000 --work /tmp/daily-10M
+
+The build replays the sellers in chunks (``--chunk-sellers``, else ``CXOPS_BUILD_CHUNK_SELLERS``, else
+5,000); DuckDB is capped by ``cxops run --memory-limit`` (``CXOPS_MEMORY_LIMIT``, default 3GB).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import sys
 import tempfile
@@ -37,7 +42,12 @@ END = "2026-10-31"
 
 
 def run(
-    orders: int, work: Path, policy: str, only: list[str] | None = None, sellers: int | None = None
+    orders: int,
+    work: Path,
+    policy: str,
+    only: list[str] | None = None,
+    sellers: int | None = None,
+    chunk_sellers: int | None = None,
 ) -> dict:
     sellers = sellers or max(orders // ORDERS_PER_SELLER, 1)
     per_seller = orders / sellers
@@ -54,13 +64,22 @@ def run(
         "eval_day": [*cxops(), "run", "--as-of", "2026-11-01", *common],
         "replay": [*cxops(), "run", "--as-of", "2026-11-01", "--rebuild-from", "2026-11-01", *common],
     }  # fmt: skip
-    out = {"orders": orders, "sellers": sellers, "policy": policy, "steps": {}}
+    out = {
+        "orders": orders,
+        "sellers": sellers,
+        "policy": policy,
+        "chunk_sellers": chunk_sellers,
+        "steps": {},
+    }
+    env = dict(os.environ)
+    if chunk_sellers:  # the build's chunk of sellers (default: the setting's)
+        env["CXOPS_BUILD_CHUNK_SELLERS"] = str(chunk_sellers)
     if only:  # e.g. the data is kept from an earlier run (--work): only the store steps again
         steps = {k: v for k, v in steps.items() if k in only}
         if "store" in only:
             (work / "store.sqlite").unlink(missing_ok=True)
     for name, argv in steps.items():
-        m = measure(argv, work / f"{name}.log")
+        m = measure(argv, work / f"{name}.log", env)
         out["steps"][name] = m
         print(name, m, flush=True)
         if m["exit"] != 0:
@@ -84,11 +103,14 @@ def main() -> None:
     p.add_argument("--policy", default="customer-excellence")
     p.add_argument("--work", type=Path, default=None, help="Folder to keep (default: a temporary one).")
     p.add_argument("--steps", nargs="*", help="Only these steps (the data kept in --work from a run before).")
+    p.add_argument(
+        "--chunk-sellers", type=int, help="Sellers per chunk of the build (CXOPS_BUILD_CHUNK_SELLERS)."
+    )
     a = p.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         work = a.work or Path(tmp)
         work.mkdir(parents=True, exist_ok=True)
-        rec = run(a.orders, work, a.policy, a.steps, a.sellers)
+        rec = run(a.orders, work, a.policy, a.steps, a.sellers, a.chunk_sellers)
     RESULTS.parent.mkdir(exist_ok=True)
     old = json.loads(RESULTS.read_text()) if RESULTS.exists() else []
     RESULTS.write_text(json.dumps([*old, rec], indent=1))

@@ -2,10 +2,11 @@
 
 Each run of a short program (an initial build, then single days) is first started in a subprocess that
 is killed — by the job itself at a chosen point (``CXOPS_DAILY_CRASH``: before the writes, inside the
-transaction before the commit, just after the commit) or by the test after a random delay — and then
-run again to the end. The store must end identical to a store written by the same runs without any
-crash (memberships, the event log by idempotency key, alerts, benefits, outbox, succeeded runs), and no
-event may be recorded twice. On SQLite and on PostgreSQL.
+build's transaction after its first chunk of sellers, inside the transaction before the commit, just
+after the commit) or by the test after a random delay — and then run again to the end. The store under
+test builds 3 sellers at a time; it must end identical to a store written by the same runs without any
+crash and in one chunk (memberships, the event log by idempotency key, alerts, benefits, outbox,
+succeeded runs), and no event may be recorded twice. On SQLite and on PostgreSQL.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from datetime import timedelta
 
 import pandas as pd
 import pytest
-from _daily import END, marketplace
+from _daily import END, marketplace, store_snapshot
 from _store import store_url  # noqa: F401
 from sqlalchemy import text
 
@@ -30,7 +31,10 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 POLICY = "marketplace-enforcement"
 DAYS = [END - timedelta(days=2), END - timedelta(days=1), END]
-POINTS = ["before_write", "before_commit", "after_commit", "timer"]
+#: ``build_chunk``: inside the build's transaction, after its first chunk of sellers is written.
+POINTS = ["before_write", "build_chunk", "before_commit", "after_commit", "timer"]
+#: The store under test builds 3 sellers at a time; the reference in one chunk.
+CHUNK = "3"
 
 SCRIPT = """
 import sys
@@ -47,9 +51,12 @@ wh.close()
 """
 
 
-def _job(wh, url, day, crash=None, kill_after=None) -> int:
+def _job(wh, url, day, crash=None, kill_after=None, chunk=None) -> int:
     env = {**os.environ}
     env.pop("CXOPS_DAILY_CRASH", None)
+    env.pop("CXOPS_BUILD_CHUNK_SELLERS", None)
+    if chunk:
+        env["CXOPS_BUILD_CHUNK_SELLERS"] = chunk
     if crash:
         env["CXOPS_DAILY_CRASH"] = crash
     p = subprocess.Popen([sys.executable, "-c", SCRIPT, str(wh), url, POLICY, day.isoformat()], env=env,
@@ -63,28 +70,6 @@ def _job(wh, url, day, crash=None, kill_after=None) -> int:
     if crash is None and kill_after is None:
         assert p.returncode == 0, err.decode()[-3000:]
     return p.returncode
-
-
-def _snapshot(url: str) -> dict[str, pd.DataFrame]:
-    s = open_store(url)
-    out = {}
-    queries = {
-        "memberships": "SELECT * FROM memberships",
-        "events": "SELECT * FROM events",
-        "alerts": "SELECT * FROM alerts",
-        "benefits": "SELECT * FROM benefits",
-        "outbox": "SELECT idempotency_key FROM outbox",
-        "runs": "SELECT as_of, status, rebuild_from FROM runs WHERE status = 'succeeded'",
-    }
-    drop = {"id", "updated_at", "last_run_id", "occurred_at", "run_id", "created_at", "closed_run_id"}
-    with s.engine.connect() as conn:
-        for name, q in queries.items():
-            df = pd.read_sql(text(q), conn)
-            df = df.drop(columns=[c for c in df.columns if c in drop])
-            df = df.astype(str)
-            out[name] = df.sort_values(list(df.columns), ignore_index=True)
-    s.dispose()
-    return out
 
 
 def _fresh(url: str) -> str:
@@ -134,13 +119,13 @@ def test_killed_runs_rerun_to_the_uninterrupted_store(tmp_path, store_url, reque
         for _ in range(2):  # two interrupted attempts, then one to the end
             point = rng.choice(POINTS)
             if point == "timer":
-                code = _job(wh, url, day, kill_after=rng.uniform(1.0, 12.0))
+                code = _job(wh, url, day, kill_after=rng.uniform(1.0, 12.0), chunk=CHUNK)
             else:
-                code = _job(wh, url, day, crash=point)
+                code = _job(wh, url, day, crash=point, chunk=CHUNK)
             crashed += code == -signal.SIGKILL
-        _job(wh, url, day)
+        _job(wh, url, day, chunk=CHUNK)
     assert crashed >= 3  # the job really was killed, several times
-    got, want = _snapshot(url), _snapshot(ref_url)
+    got, want = store_snapshot(url), store_snapshot(ref_url)
     assert not got["events"].duplicated(subset=["idempotency_key"]).any()
     for name in want:
         pd.testing.assert_frame_equal(got[name], want[name], obj=name)

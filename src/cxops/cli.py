@@ -25,7 +25,7 @@ from cxops.cli_output import show as show_on
 from cxops.cli_web import serve, tokens_app, users_app
 from cxops.errors import CxopsError
 from cxops.locale import LANGUAGES
-from cxops.warehouse import DEFAULT_WAREHOUSE, connect
+from cxops.warehouse import DEFAULT_MEMORY_LIMIT, DEFAULT_WAREHOUSE, connect
 
 
 class _Group(TyperGroup):
@@ -571,7 +571,7 @@ def evaluate(
     allow_stale: bool = ALLOW_STALE,
     recompute: bool = typer.Option(False, "--recompute", help="Do not reuse a stored run: compute again."),
     memory_limit: str = typer.Option(
-        "3GB",
+        DEFAULT_MEMORY_LIMIT,
         "--memory-limit",
         envvar="CXOPS_MEMORY_LIMIT",
         help="DuckDB's memory cap; past it the engine spills to disk beside the warehouse.",

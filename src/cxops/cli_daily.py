@@ -42,10 +42,20 @@ def run(
     allow_stale: bool = typer.Option(
         False, "--allow-stale", help="Run although the day is past the last complete day of data."
     ),
+    memory_limit: str = typer.Option(
+        None,
+        "--memory-limit",
+        envvar="CXOPS_MEMORY_LIMIT",
+        help="DuckDB's memory cap, e.g. 6GB (default: DuckDB's, 80 % of RAM); past it the engine spills "
+        "to disk beside the warehouse.",
+    ),
     store: str = STORE,
     warehouse: str = typer.Option(None, "--warehouse", "-w", envvar="CXOPS_WAREHOUSE", help="Warehouse URL."),
 ):
-    """Advance the program to --as-of from its stored state (a missed day is filled; rerunning is a no-op)."""
+    """Advance the program to --as-of from its stored state (a missed day is filled; rerunning is a no-op).
+
+    The first run (and --rebuild-from) replays the history in chunks of sellers
+    (CXOPS_BUILD_CHUNK_SELLERS, default 5000)."""
     from cxops.cli import _bar, _open, _policy, _progress
     from cxops.service.daily import run_daily
     from cxops.service.stores import open_configured
@@ -54,7 +64,7 @@ def run(
     day = _day(as_of, "--as-of")
     frm = _day(rebuild_from, "--rebuild-from")
     pol = _policy(policy)
-    wh = _open(warehouse)
+    wh = _open(warehouse, memory_limit=memory_limit)
     with open_configured(store, warehouse=warehouse or default_url()) as s:
         with _progress() as bar:
             result = run_daily(wh, s, pol, day, allow_stale=allow_stale, rebuild_from=frm, progress=_bar(bar))

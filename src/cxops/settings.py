@@ -50,6 +50,12 @@ class Settings(BaseSettings):
         notify_digest_hour : UTC hour at which the daily digests of alerts are composed.
         webhook_timeout : seconds for one webhook request.
         web_worker : run the outbox sender inside ``cxops serve`` (``CXOPS_WEB_WORKER``).
+
+    The daily job (:mod:`cxops.service.daily`)
+        build_chunk_sellers : sellers the initial build (and ``--rebuild-from``) replays at once
+        (``CXOPS_BUILD_CHUNK_SELLERS``, default 5,000): the replay holds one chunk's whole history in
+        memory. The store it writes does not depend on it (``bench/RESULTS.md``: at 1 M orders / 5,000
+        sellers the replay and writes of one chunk stay below the engine step's high-water mark).
     """
 
     model_config = SettingsConfigDict(env_prefix="CXOPS_", extra="ignore")
@@ -76,6 +82,7 @@ class Settings(BaseSettings):
     notify_digest_hour: int = Field(7, ge=0, le=23)
     webhook_timeout: float = Field(10.0, gt=0)
     web_worker: bool = False
+    build_chunk_sellers: int = Field(5_000, ge=1)
 
     def warehouse_url(self) -> str:
         """The warehouse URL, or the default DuckDB file in the working directory."""

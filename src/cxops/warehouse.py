@@ -58,6 +58,9 @@ from cxops.canonical.schema import TABLES, TableSchema
 from cxops.errors import WarehouseError
 
 DEFAULT_WAREHOUSE = "cxops.duckdb"
+#: DuckDB's memory cap of ``cxops evaluate`` (``--memory-limit`` / env ``CXOPS_MEMORY_LIMIT``); past it the
+#: engine spills to disk.
+DEFAULT_MEMORY_LIMIT = "3GB"
 PROVENANCE_TABLE = "_cxops_columns"
 COVERAGE_TABLE = "_cxops_coverage"
 IMPORTS_TABLE = "_cxops_imports"

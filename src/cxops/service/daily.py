@@ -11,7 +11,11 @@
    operator actions already applied (each on the day of the run that applied it), recorded as a run
    with ``rebuild_from`` (the first data day for the initial build); its events are logged from
    ``rebuild_from`` on (events identical to logged ones are not logged twice; a decision that comes out
-   differently is logged beside the old one, which stays — the past is not rewritten).
+   differently is logged beside the old one, which stays — the past is not rewritten). The build
+   replays the sellers in chunks (``chunk_sellers``, env ``CXOPS_BUILD_CHUNK_SELLERS``; the lifecycle is
+   per seller, so the store does not depend on the chunk size) and writes each chunk's memberships and
+   events as it goes, all in the build's one transaction: its memory is one chunk's whole-history work
+   plus what the run day needs of every seller, not every seller's history at once.
 2. **Metrics, once, in the engine.** Every metric the days need (each evaluation's metrics day and,
    for the alerts, every day run) is computed in one engine query from each family's facts
    (:func:`cxops.metrics.compute.as_of_expr`, through the evaluation job's machinery in
@@ -48,16 +52,18 @@ from cxops.lifecycle.batch import STATE_COLUMNS
 from cxops.lifecycle.benefits import compute_benefits
 from cxops.lifecycle.cadence import evaluation_dates, is_evaluation_date, metrics_as_of, next_evaluation_date
 from cxops.lifecycle.decisions import decisions_from_metrics
-from cxops.lifecycle.replay import advance, replay
+from cxops.lifecycle.replay import EVENT_COLUMNS, advance, replay
 from cxops.metrics.compute import load_inputs
-from cxops.notify.outbox import EnqueueContext, enqueue_for_events
+from cxops.notify.outbox import EnqueueContext, enqueue_for_events, message_kind
 from cxops.policy.model import Policy
 from cxops.runs import store as runs_store
+from cxops.runs.wide import wide_arrays
 from cxops.service import alerts as alert_rules
 from cxops.service.assignment import auto_assign
 from cxops.service.evaluation import _benefit_evaluations, _Job, data_state
 from cxops.service.revisions import restated_days, revision_events
 from cxops.service.states import lifecycle_states, member_states
+from cxops.settings import get_settings
 from cxops.store import (
     JobLock,
     abandon_running,
@@ -131,6 +137,7 @@ def run_daily(
     rebuild_from: date | None = None,
     progress: Progress | None = None,
     owner: str | None = None,
+    chunk_sellers: int | None = None,
 ) -> DailyResult:
     """Advance ``policy``'s program to ``as_of`` in the operations store (see the module docstring).
 
@@ -152,6 +159,9 @@ def run_daily(
     progress : callable ``(stage, done, total)``, optional
     owner : str, optional
         Who runs it (recorded on the run).
+    chunk_sellers : int, optional
+        Sellers a build replays at once (default: :attr:`cxops.settings.Settings.build_chunk_sellers`,
+        env ``CXOPS_BUILD_CHUNK_SELLERS``); the result does not depend on it, the build's memory does.
 
     Returns
     -------
@@ -203,7 +213,7 @@ def run_daily(
                     f"apply from {last_day + timedelta(days=1)}"
                 )
             days = [last_day + timedelta(days=i) for i in range(1, (until - last_day).days + 1)]
-            job = _Daily(wh, store, policy, fresh, until, progress, owner, lock)
+            job = _Daily(wh, store, policy, fresh, until, progress, owner, lock, chunk_sellers)
             try:
                 job.run_days(days, result, since=last_started, last_day=last_day)
             finally:
@@ -213,7 +223,7 @@ def run_daily(
             if start is None:
                 raise NotFoundError(f"no orders in the warehouse {wh.url}", hint="import data first")
             frm = rebuild_from or start
-            job = _Daily(wh, store, policy, fresh, until, progress, owner, lock)
+            job = _Daily(wh, store, policy, fresh, until, progress, owner, lock, chunk_sellers)
             try:
                 job.build(start, frm, result)
             finally:
@@ -233,8 +243,11 @@ def _crash(point: str) -> None:
 class _Daily:
     """One invocation of the daily job: the engine session (metrics) and the store writes."""
 
-    def __init__(self, wh, store: Store, policy: Policy, fresh, until: date, progress, owner, lock):
+    def __init__(self, wh, store: Store, policy: Policy, fresh, until: date, progress, owner, lock,
+                 chunk_sellers: int | None = None):  # fmt: skip
         self.wh, self.store, self.policy, self.fresh = wh, store, policy, fresh
+        #: Sellers replayed at once by a build (:attr:`cxops.settings.Settings.build_chunk_sellers`).
+        self.chunk_sellers = chunk_sellers or get_settings().build_chunk_sellers
         self.until, self.owner, self.lock = until, owner, lock
         self.progress = progress or (lambda stage, done, total: None)
         self.program = policy.name
@@ -276,11 +289,23 @@ class _Daily:
         self.job._metrics(sorted(days), [])
         self.job._wide()
 
-    def _results(self, when: date):
-        """The decisions of ``when`` (its metrics day); the last is kept for the day's alerts."""
+    def _results(self, when: date, chunk: tuple[str | None, str | None] | None = None):
+        """The decisions of ``when`` (its metrics day), of the sellers of ``chunk`` (a seller-id range
+        ``[lo, hi)``) when given; the last of every seller is kept for the day's alerts."""
+        day = metrics_as_of(self.policy, when)
+        if chunk is not None:
+            w = self.wh.con.table(self.job._wide_name)
+            q = w.filter(w.as_of == day)
+            lo, hi = chunk
+            if lo is not None:
+                q = q.filter(q.seller_id >= lo)
+            if hi is not None:
+                q = q.filter(q.seller_id < hi)
+            sellers, arrays = wide_arrays(self.wh.execute(q.order_by(KEYS)), len(self.job.specs))
+            return decisions_from_metrics(self.policy, self.job._prepared(sellers, arrays))
         if self._last_results is not None and self._last_results[0] == when:
             return self._last_results[1]
-        sellers, arrays = self.job._fetch(metrics_as_of(self.policy, when))
+        sellers, arrays = self.job._fetch(day)
         dec = decisions_from_metrics(self.policy, self.job._prepared(sellers, arrays))
         self._last_results = (when, dec)
         return dec
@@ -305,7 +330,15 @@ class _Daily:
 
     # -- the build -------------------------------------------------------------------------------------
     def build(self, start: date, frm: date, result: DailyResult) -> None:
-        """Replay from ``start`` to ``until`` (actions on their runs' days); log events from ``frm``."""
+        """Replay from ``start`` to ``until`` (actions on their runs' days); log events from ``frm``.
+
+        The metrics of every evaluation are computed once in the engine; the replay then runs over
+        chunks of :attr:`chunk_sellers` sellers (the lifecycle is per seller, so a chunk's states and
+        events are those of a replay of everyone), and each chunk's memberships and events are written
+        as soon as it is replayed, all in the run's one transaction. Python holds one chunk's
+        whole-history work at a time, plus what the run day needs of every seller (members, the last
+        evaluation's states, the events of the run day and those that make a message).
+        """
         t0 = time.perf_counter()
         with self.store.unit_of_work() as session:
             run_id = start_run(session, self.program, self.until, self.policy.name, self.policy.version,
@@ -321,25 +354,29 @@ class _Daily:
             actions = pd.concat([a for a in (applied, lc_pending) if len(a)], ignore_index=True) if (
                 len(applied) or len(lc_pending)) else None  # fmt: skip
             dates = evaluation_dates(self.policy, start, self.until)
-            done = [0]
-
-            def get_results(when):
-                done[0] += 1
-                self.progress("evaluations", done[0], len(dates))
-                return self._results(when)
-
-            res = replay(self.policy, dates, get_results, self.job._daily, initial=None, until=self.until,
-                         keep_sections=None, reasons="all", actions=actions)  # fmt: skip
-            timings = {"compute": round(time.perf_counter() - t0, 3)}
-            events = res.events[_days(res.events) >= np.datetime64(frm, "D")].reset_index(drop=True)
-            statuses = res.statuses
             last_eval = dates[-1] if dates else None
-            if last_eval is not None:
-                statuses = statuses[statuses["evaluation_date"] == last_eval]
+            chunks = self._chunks(actions)
+            timings = {"metrics": round(time.perf_counter() - t0, 3)}
             _crash("before_write")
             with self.store.unit_of_work() as session:
-                counts = self._write(session, run_id, self.until, res.state_table, None, events, statuses,
-                                     lc_pending, pending, last_eval, rebuild_from=frm)  # fmt: skip
+                counts: dict[str, int] = {}
+                kept = _Kept()
+                for i, chunk in enumerate(chunks):
+                    self.progress("sellers", i, len(chunks))
+                    part = self._build_chunk(session, run_id, chunk, dates, frm, actions, lc_pending,
+                                             last_eval, kept)  # fmt: skip
+                    for k, v in part.items():
+                        counts[k] = counts.get(k, 0) + v
+                    self.lock.renew(session)  # the lease, in this transaction: it may outlast the ttl
+                    if i == 0:
+                        _crash("build_chunk")
+                self.progress("sellers", len(chunks), len(chunks))
+                timings["compute"] = round(time.perf_counter() - t0, 3)
+                states, day_events, statuses, messages = kept.frames()
+                rebuilt = self._rebuild_event(session, run_id, self.until, frm)
+                counts["events"] = counts.get("events", 0) + rebuilt
+                counts.update(self._write_day(session, run_id, self.until, states, day_events, statuses,
+                                              last_eval, messages))  # fmt: skip
                 _crash("before_commit")
                 self.lock.assert_held(session)
                 timings["total"] = round(time.perf_counter() - t0, 3)
@@ -349,6 +386,35 @@ class _Daily:
         except BaseException as e:
             self._fail(run_id, e)
             raise
+
+    def _chunks(self, actions: pd.DataFrame | None) -> list[tuple[str | None, str | None]]:
+        """Seller-id ranges ``[lo, hi)`` of :attr:`chunk_sellers` sellers each (``None``: unbounded), over
+        the sellers with metrics and those with actions; every seller id falls in exactly one range."""
+        w = self.wh.con.table(self.job._wide_name)
+        ids = set(self.wh.execute(w.select("seller_id").distinct())["seller_id"].astype(str))
+        if actions is not None and len(actions):
+            ids |= set(actions["seller_id"].astype(str))
+        ids = sorted(ids)
+        bounds = ids[self.chunk_sellers :: self.chunk_sellers]
+        return list(zip([None, *bounds], [*bounds, None], strict=True))
+
+    def _build_chunk(self, session, run_id, chunk, dates, frm, actions, lc_pending, last_eval,
+                     kept: _Kept) -> dict[str, int]:  # fmt: skip
+        """Replay the sellers of ``chunk`` and write their memberships and events (and settle their pending
+        actions); keep in ``kept`` what the run day needs of them."""
+        self.job._covered, self.job._met = {}, self.job._met.iloc[0:0]  # the daily check's cache, per chunk
+        res = replay(self.policy, dates, lambda when: self._results(when, chunk), self.job._daily,
+                     initial=None, until=self.until, keep_sections=None, reasons="transitions",
+                     actions=_in_chunk(actions, chunk))  # fmt: skip
+        events = res.events[_days(res.events) >= np.datetime64(frm, "D")].reset_index(drop=True)
+        counts, ev = self._write_lifecycle(session, run_id, self.until, res.state_table, None, events,
+                                           _in_chunk(lc_pending, chunk), last_eval)  # fmt: skip
+        statuses = res.statuses
+        if last_eval is not None and len(statuses):
+            statuses = statuses[statuses["evaluation_date"] == last_eval]
+        kept.add(res.state_table, events[_days(events) == np.datetime64(self.until, "D")], statuses,
+                 _message_events(ev))  # fmt: skip
+        return counts
 
     # -- day by day ------------------------------------------------------------------------------------
     def run_days(
@@ -381,7 +447,7 @@ class _Daily:
                 _crash("before_write")
                 with self.store.unit_of_work() as session:
                     counts = self._write(session, run_id, day, res.state_table, before, res.events, statuses,
-                                         lc, pending, evaluated,
+                                         lc, evaluated,
                                          revisions=revisions if i == 0 else None)  # fmt: skip
                     _crash("before_commit")
                     self.lock.assert_held(session)
@@ -403,7 +469,10 @@ class _Daily:
         restated = restated_days(self.wh, since, metrics_as_of(self.policy, last_day))
         if restated.empty:
             return pd.DataFrame()
-        decisions = load_events(session, program=self.program, kinds=["transition"])
+        # a decision judged metrics as of a day on or before its own: one made before the first restated
+        # day cannot be revised (the one-day step reads recent decisions, not the whole log)
+        decisions = load_events(session, program=self.program, kinds=["transition"],
+                                on_or_after=min(restated["day"]))  # fmt: skip
         return revision_events(self.wh, self.job.inp, self.policy, decisions, restated)
 
     def _fail(self, run_id: int, e: BaseException) -> None:
@@ -414,29 +483,51 @@ class _Daily:
             pass
 
     # -- the writes of one run (one transaction) -------------------------------------------------------
-    def _write(self, session, run_id, day, states, before, events, statuses, lc_actions, pending, evaluated,
-               rebuild_from=None, revisions=None) -> dict[str, int]:  # fmt: skip
-        program, policy = self.program, self.policy
+    def _write(self, session, run_id, day, states, before, events, statuses, lc_actions, evaluated,
+               revisions=None) -> dict[str, int]:  # fmt: skip
+        counts, ev = self._write_lifecycle(
+            session, run_id, day, states, before, events, lc_actions, evaluated
+        )
+        if revisions is not None and len(revisions):
+            counts["revisions"] = append_events(session, revisions, program=self.program, run_id=run_id)
+            counts["reviews"] = int(sum(bool(d.get("review")) for d in revisions["details"]))
+        counts.update(self._write_day(session, run_id, day, states, events, statuses, evaluated, ev))
+        return counts
+
+    def _write_lifecycle(self, session, run_id, day, states, before, events, lc_actions, evaluated):
+        """The memberships that changed, the events, the pending lifecycle actions marked applied or refused
+        (of the sellers of ``states``). Returns the counts and the events as event-log rows."""
         counts: dict[str, int] = {}
         members = membership_frame(states, evaluated)
         changed = members if before is None else members[_changed(states, before)]
-        counts["memberships"] = upsert_memberships(session, program, changed, run_id=run_id,
+        counts["memberships"] = upsert_memberships(session, self.program, changed, run_id=run_id,
                                                    allowed_states=lifecycle_states())  # fmt: skip
-        ev = event_frame(events, program, policy.version)
-        counts["events"] = append_events(session, ev, program=program, run_id=run_id)
-        if rebuild_from is not None:
-            n_before = self._rebuilds(session, day, rebuild_from)
-            counts["events"] += append_events(session, pd.DataFrame([{
-                "kind": "rebuild", "event_date": rebuild_from, "as_of": day,
-                "idempotency_key": f"rebuild:{program}:{day}:{rebuild_from}:{self.phash[:16]}:{n_before}",
-                "policy_version": policy.version,
-                "details": {"rebuild_from": rebuild_from.isoformat(), "as_of": day.isoformat(),
-                            "policy_hash": self.phash},
-            }]), program=program, run_id=run_id)  # fmt: skip
-        if revisions is not None and len(revisions):
-            counts["revisions"] = append_events(session, revisions, program=program, run_id=run_id)
-            counts["reviews"] = int(sum(bool(d.get("review")) for d in revisions["details"]))
-        counts.update(self._settle_actions(session, run_id, events, lc_actions, pending, day))
+        ev = event_frame(events, self.program, self.policy.version)
+        counts["events"] = append_events(session, ev, program=self.program, run_id=run_id)
+        counts.update(self._settle_actions(session, run_id, events, lc_actions, day))
+        return counts, ev
+
+    def _rebuild_event(self, session, run_id, day: date, frm: date) -> int:
+        """The ``rebuild`` event of a build (logged once per rebuild asked for)."""
+        program, policy = self.program, self.policy
+        n_before = self._rebuilds(session, day, frm)
+        return append_events(session, pd.DataFrame([{
+            "kind": "rebuild", "event_date": frm, "as_of": day,
+            "idempotency_key": f"rebuild:{program}:{day}:{frm}:{self.phash[:16]}:{n_before}",
+            "policy_version": policy.version,
+            "details": {"rebuild_from": frm.isoformat(), "as_of": day.isoformat(), "policy_hash": self.phash},
+        }]), program=program, run_id=run_id)  # fmt: skip
+
+    def _write_day(self, session, run_id, day, states, day_events, statuses, evaluated, ev) -> dict[str, int]:
+        """What the run day adds for every seller, after the memberships and events are written: the manager
+        actions, the benefits (on an evaluation day), automatic assignment of new members, the alerts, and
+        the outbox messages of the events ``ev`` (event-log rows) and of the alerts.
+
+        ``states`` needs ``seller_id, marketplace_id, state``; ``statuses`` (the evaluation's) ``seller_id,
+        marketplace_id, evaluation_date, state``; ``day_events`` are the lifecycle events of ``day``."""
+        program, policy = self.program, self.policy
+        counts: dict[str, int] = {}
+        counts["managers_by_action"] = apply_manager_actions(session, program, run_id=run_id)
         if evaluated is not None and statuses is not None and len(statuses):
             held = self._benefits(statuses, evaluated)
             ch = sync_benefits(session, program, held, day, run_id=run_id)
@@ -447,7 +538,7 @@ class _Daily:
             categories = self.wh.execute(s.select("seller_id", "marketplace_id", "primary_category"))
         counts["managers_assigned"] = auto_assign(self.store, program, categories=categories, run_id=run_id,
                                                   session=session).assigned  # fmt: skip
-        alerts = _quiet(session, program, self._alerts(day, events, states), day)
+        alerts = _quiet(session, program, self._alerts(day, day_events, states), day)
         counts["alerts"] = (
             append_alerts(session, alerts, program=program, run_id=run_id) if len(alerts) else 0
         )
@@ -465,9 +556,8 @@ class _Daily:
                                     t.c.status == "succeeded")  # fmt: skip
         return len(session.execute(stmt).all())
 
-    def _settle_actions(self, session, run_id, events, lc_actions, pending, day) -> dict[str, int]:
-        """Mark the lifecycle actions applied or refused (from their events, one per action, in order) and
-        apply the manager assignments."""
+    def _settle_actions(self, session, run_id, events, lc_actions, day) -> dict[str, int]:
+        """Mark the lifecycle actions applied or refused (from their events, one per action, in order)."""
         out = {"actions_applied": 0, "actions_rejected": 0}
         if len(lc_actions):
             on_day = _days(events) == np.datetime64(day, "D")
@@ -481,7 +571,6 @@ class _Daily:
                 out["actions_applied"] = mark_applied(session, ids[~refused].tolist(), run_id=run_id)
             for aid, text in zip(ids[refused].tolist(), acted["reason"][refused].tolist(), strict=True):
                 out["actions_rejected"] += mark_rejected(session, [aid], text or "refused", run_id=run_id)
-        out["managers_by_action"] = apply_manager_actions(session, self.program, run_id=run_id)
         return out
 
     def _alerts(self, day: date, events: pd.DataFrame, states: pd.DataFrame) -> pd.DataFrame:
@@ -502,6 +591,60 @@ class _Daily:
         out = out.drop_duplicates("idempotency_key").reset_index(drop=True)
         on_metrics = out["kind"].isin(["alert_level", "projected_breach"]).any()
         return alert_rules.mark_provisional(out, self._results(day) if on_metrics else None, self.policy)
+
+
+@dataclass
+class _Kept:
+    """What a chunked build keeps of each chunk for the run day: the final states (keys and state), the
+    lifecycle events of the run day, the last evaluation's statuses (keys, date, state) and the event-log
+    rows that make a message."""
+
+    parts: dict[str, list[pd.DataFrame]] = field(
+        default_factory=lambda: {"states": [], "day_events": [], "statuses": [], "messages": []}
+    )
+
+    def add(self, states, day_events, statuses, messages) -> None:
+        cols = {"states": [*KEYS, "state"], "statuses": [*KEYS, "evaluation_date", "state"]}
+        for name, df in (("states", states), ("day_events", day_events), ("statuses", statuses),
+                         ("messages", messages)):  # fmt: skip
+            if df is not None and len(df):
+                self.parts[name].append(df[cols[name]] if name in cols else df)
+
+    def frames(self) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame | None]:
+        """``states, day_events, statuses, messages`` of every chunk (``messages`` None when none)."""
+        empty = {"states": [*KEYS, "state"], "day_events": EVENT_COLUMNS,
+                 "statuses": [*KEYS, "evaluation_date", "state"]}  # fmt: skip
+        out = []
+        for name in ("states", "day_events", "statuses", "messages"):
+            p = self.parts[name]
+            if p:
+                out.append(pd.concat(p, ignore_index=True))
+            else:
+                out.append(pd.DataFrame(columns=empty[name]) if name in empty else None)
+        return tuple(out)
+
+
+def _in_chunk(frame: pd.DataFrame | None, chunk: tuple[str | None, str | None]) -> pd.DataFrame | None:
+    """The rows of ``frame`` whose ``seller_id`` is in the range ``[lo, hi)`` (order kept)."""
+    if frame is None or frame.empty:
+        return frame
+    lo, hi = chunk
+    ids = frame["seller_id"].astype(str)
+    keep = np.ones(len(frame), bool)
+    if lo is not None:
+        keep &= (ids >= lo).to_numpy()
+    if hi is not None:
+        keep &= (ids < hi).to_numpy()
+    return frame[keep].reset_index(drop=True)
+
+
+def _message_events(ev: pd.DataFrame) -> pd.DataFrame:
+    """The event-log rows that make a message (:func:`cxops.notify.outbox.message_kind`)."""
+    if ev is None or ev.empty:
+        return ev
+    kinds = [message_kind(k, f if isinstance(f, str) else None, t if isinstance(t, str) else None)
+             for k, f, t in zip(ev["kind"], ev["from_state"], ev["to_state"], strict=True)]  # fmt: skip
+    return ev[[k is not None for k in kinds]].reset_index(drop=True)
 
 
 #: A projected breach of a seller's rule alerts again only after this many days (choice): the projection

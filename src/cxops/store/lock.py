@@ -148,16 +148,27 @@ class JobLock:
         ConflictError
             If the lease is no longer ours (it expired and another job took it).
         """
-        now = utcnow()
         with self.store.unit_of_work() as s:
-            res = s.execute(
-                update(LOCKS)
-                .where(LOCKS.c.name == self.name, LOCKS.c.owner == self.owner)
-                .values(heartbeat_at=now, expires_at=now + self.ttl)
-            )
-            if res.rowcount != 1:
-                self.lost = True
-                raise ConflictError(f"the lock {self.name!r} was lost: its lease expired and was taken over")
+            self.renew(s)
+
+    def renew(self, session: Session) -> None:
+        """Extend the lease by ``ttl`` from now inside the caller's transaction (a long transaction on
+        SQLite keeps the renewing thread out: the lease it holds would expire before its commit).
+
+        Raises
+        ------
+        ConflictError
+            If the lease is no longer ours.
+        """
+        now = utcnow()
+        res = session.execute(
+            update(LOCKS)
+            .where(LOCKS.c.name == self.name, LOCKS.c.owner == self.owner)
+            .values(heartbeat_at=now, expires_at=now + self.ttl)
+        )
+        if res.rowcount != 1:
+            self.lost = True
+            raise ConflictError(f"the lock {self.name!r} was lost: its lease expired and was taken over")
 
     def release(self) -> None:
         """Give the lease up (a no-op when it is no longer ours)."""
