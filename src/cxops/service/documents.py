@@ -899,21 +899,31 @@ def checklist_statuses(
     program: str = DEFAULT_PROGRAM,
     checklist: Checklist | None = None,
     today: date | None = None,
+    skip_missing: bool = False,
 ) -> dict[str, ChecklistStatus]:
     """A seller's checklists on several marketplaces at once (two queries and one
     :func:`checklist_frame`, whatever the number of marketplaces): ``{marketplace_id: status}`` in the
-    order given.
+    order given; with ``skip_missing``, a marketplace where the seller has no membership in the program
+    is left out instead of raising.
 
     Raises
     ------
     NotFoundError
-        The seller has no membership in the program on one of the marketplaces.
+        The seller has no membership in the program on one of the marketplaces (not with
+        ``skip_missing``).
     """
     checklist = checklist or load_checklist()
     today = _today(today)
     pairs = [(seller_id, mp) for mp in dict.fromkeys(marketplaces)]
     with store.unit_of_work(write=False) as session:
-        members = [_member(session, program, s, mp) for s, mp in pairs]
+        if skip_missing:
+            found = [(p, get_membership(session, program, *p)) for p in pairs]
+            pairs = [p for p, m in found if m is not None]
+            members = [m for _, m in found if m is not None]
+            if not pairs:
+                return {}
+        else:
+            members = [_member(session, program, s, mp) for s, mp in pairs]
         docs = repo.latest_documents(session, program, sellers=pairs)
     sellers = pd.DataFrame(
         {

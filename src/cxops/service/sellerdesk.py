@@ -220,15 +220,7 @@ def overview(
         mine = [r for r in all_cases if r["marketplace_id"] == mp]
         for kind, key in (("inquiry", "inquiries"), ("dispute", "disputes"), ("appeal", "appeals")):
             out[mp][key] = _page([r for r in mine if r["kind"] == kind], None, limit).rows
-    try:
-        statuses = doc_service.checklist_statuses(store, seller_id, mps, program=program)
-    except NotFoundError:  # a marketplace without a membership in the program: ask one at a time
-        statuses = {}
-        for mp in mps:
-            try:
-                statuses |= doc_service.checklist_statuses(store, seller_id, [mp], program=program)
-            except NotFoundError:
-                pass
+    statuses = doc_service.checklist_statuses(store, seller_id, mps, program=program, skip_missing=True)
     for mp in mps:
         c = statuses.get(mp)
         out[mp]["checklist"] = {"complete": c.complete, "items": _records(c.items)} if c else None
