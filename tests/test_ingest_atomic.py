@@ -100,21 +100,34 @@ def test_killed_import_leaves_old_or_new_data(versions, tmp_path):
     before = checksums(before_wh)
     after_wh = tmp_path / "after.duckdb"
     shutil.copy(before_wh, after_wh)
-    t0 = time.perf_counter()
     _import(b, after_wh, tmp_path / "q1")
-    clean = time.perf_counter() - t0
     after = checksums(after_wh)
     assert before != after and set(before) <= set(after)
     ctx = multiprocessing.get_context("fork")
+
+    def start(i: int, pause: str):
+        target = tmp_path / f"k{i}.duckdb"
+        shutil.copy(before_wh, target)
+        p = ctx.Process(target=_child, args=(str(b), str(target), str(tmp_path / f"qk{i}"), pause))
+        p.start()
+        return p, target
+
+    # the child's own duration (fork, CLI, staging, swap) in each mode, measured here and now, so the
+    # kill times span the whole import however loaded the machine is
+    duration = {}
+    for pause in ("", "0.15"):
+        t0 = time.perf_counter()
+        p, target = start(KILLS + len(duration), pause)
+        p.join()
+        duration[pause] = time.perf_counter() - t0
+        assert p.exitcode == 0 and checksums(target) == after
     rng = random.Random(8)
     seen = {"before": 0, "after": 0}
     for i in range(KILLS):
-        target = tmp_path / f"k{i}.duckdb"
-        shutil.copy(before_wh, target)
         pause = "0.15" if i % 3 == 0 else ""  # every third kill lands inside the commit transaction
-        p = ctx.Process(target=_child, args=(str(b), str(target), str(tmp_path / f"qk{i}"), pause))
-        p.start()
-        time.sleep(rng.uniform(0.0, clean * (1.6 if pause else 1.1)))
+        p, target = start(i, pause)
+        # stratified: kill i falls in the i-th of KILLS equal slices of [0, 1.25 × the import's duration]
+        time.sleep(duration[pause] * 1.25 * (i + rng.random()) / KILLS)
         os.kill(p.pid, signal.SIGKILL)
         p.join()
         got = checksums(target)
@@ -126,7 +139,7 @@ def test_killed_import_leaves_old_or_new_data(versions, tmp_path):
         assert {n for n in names if n.startswith("_")} <= set(INTERNAL_TABLES)
         target.unlink()
         Path(str(target) + ".wal").unlink(missing_ok=True)
-    print(f"\nkills: {seen}, clean import {clean:.1f} s")
+    print(f"\nkills: {seen}, child import {duration['']:.1f} s, paused {duration['0.15']:.1f} s")
     assert seen["before"] and seen["after"], seen  # the kills fell on both sides of the commit
     # a killed import's staging folder is removed by the next import of that warehouse
     left = list(tmp_path.glob(".k*.duckdb.cxops-import-*"))
