@@ -22,6 +22,7 @@ from cxops.cli_daily import seller_events
 from cxops.cli_notify import notify_app, worker
 from cxops.cli_operations import managers_app, seller_app, store_app
 from cxops.cli_output import show as show_on
+from cxops.cli_voc import voc
 from cxops.cli_web import serve, tokens_app, users_app
 from cxops.errors import CxopsError
 from cxops.locale import LANGUAGES
@@ -173,6 +174,7 @@ app.command("worker")(worker)
 app.command("run")(daily_run)
 app.command("alerts")(daily_alerts)
 seller_app.command("events")(seller_events)
+app.command("voc")(voc)
 
 console = Console()
 err = Console(stderr=True)
