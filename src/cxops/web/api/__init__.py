@@ -16,6 +16,7 @@ from cxops.web.api import (
     scorecard,
     sellerdesk,
     sellers,
+    voice,
 )
 
 PREFIX = "/api/v1"
@@ -24,6 +25,6 @@ PREFIX = "/api/v1"
 def api_router() -> APIRouter:
     """Every API route, under :data:`PREFIX`."""
     router = APIRouter(prefix=PREFIX)
-    for module in (health, me, members, sellers, scorecard, sellerdesk, managers, runs, program, audit, docs):
+    for module in (health, me, members, sellers, scorecard, sellerdesk, managers, runs, program, audit, docs, voice):
         router.include_router(module.router)
     return router
