@@ -251,7 +251,7 @@ KEYWORDS: dict[str, dict[str | None, tuple[str, ...]]] = {
     },
     "es": {
         "late": (
-            "retras*", "tardo", "tardaron", "tarda mucho", "demasiado tarde", "llego tarde", "demor*",
+            "retras*", "tardo", "tardaron", "tarde", "tarda mucho", "demasiado tarde", "llego tarde", "demor*",
             "no llego", "no ha llegado", "nunca llego", "todavia no", "aun no llega", "aun no ha llegado",
             "no recibi", "no he recibido", "nunca recibi", "sin recibir", "no fue entregado",
             "no me lo entregaron", "no entregado", "fuera de plazo", "fuera del plazo", "sigo esperando",
@@ -298,7 +298,7 @@ KEYWORDS: dict[str, dict[str | None, tuple[str, ...]]] = {
         ),
         NEUTRAL: (
             "no lo recomiendo", "no recomiendo", "insatisfech*", "no estoy satisfech*", "sin retraso*",
-            "buenas tardes", "talla perfecta", "talla correcta", "buena talla", "no es rapido",
+            "buenas tardes", "por la tarde", "talla perfecta", "talla correcta", "buena talla", "no es rapido",
         ),
     },
     "fr": {
@@ -445,28 +445,28 @@ KEYWORDS: dict[str, dict[str | None, tuple[str, ...]]] = {
     },
     "ja": {
         "late": (
-            "遅い", "遅れ", "遅延", "届かない", "届きません", "届いていない", "届いてない", "まだ届", "未着",
-            "到着しない", "来ない", "時間がかかり", "時間がかかった", "待たされ", "届くのが遅",
+            "遅い", "遅れ", "遅れる", "遅延", "届かない", "届きません", "届いていない", "届いてない", "まだ届く",
+            "未着", "到着しない", "来ない", "時間がかかる", "待たされる", "届くのが遅い", "紛失",
         ),
         "damaged": (
-            "破損", "壊れていた", "壊れて届", "割れ", "割れていた", "傷", "キズ", "へこみ", "凹み", "潰れ",
-            "つぶれ", "梱包が雑", "梱包がひどい", "液漏れ", "汚れ",
+            "破損", "壊れる", "割れる", "傷", "キズ", "へこみ", "凹み", "潰れる", "つぶれる", "梱包が雑",
+            "梱包がひどい", "液漏れ", "汚れ", "汚れる",
         ),
         "wrong_item": (
-            "違う商品", "別の商品", "間違った商品", "商品が違", "注文と違", "誤配送", "入っていない",
+            "違う商品", "別の商品", "間違った商品", "商品が違う", "注文と違う", "誤配送", "入っていない",
             "入ってない", "足りない", "不足", "欠品", "付属品がない", "部品が足りない",
         ),
         "not_as_described": (
-            "説明と違", "写真と違", "画像と違", "説明と異なる", "写真と異なる", "イメージと違", "偽物",
-            "コピー品", "正規品ではない", "中古", "使用済み", "誇大広告", "記載と違", "色が違",
+            "説明と違う", "写真と違う", "画像と違う", "説明と異なる", "写真と異なる", "イメージと違う", "偽物",
+            "コピー品", "正規品ではない", "中古", "使用済み", "誇大広告", "記載と違う", "色が違う",
         ),
         "quality": (
             "品質が悪い", "質が悪い", "品質が低い", "安っぽい", "粗悪", "不良品", "不良", "初期不良", "欠陥",
-            "動かない", "作動しない", "使えない", "壊れた", "すぐ壊れ", "故障", "ほつれ", "色落ち",
-            "作りが雑", "チープ",
+            "動かない", "作動しない", "使えない", "すぐ壊れる", "壊れやすい", "故障", "ほつれ", "ほつれる",
+            "色落ち", "作りが雑", "チープ",
         ),
         "size_fit": (
-            "サイズが合わない", "サイズ", "小さすぎ", "大きすぎ", "小さい", "大きい", "きつい", "ゆるい",
+            "サイズが合わない", "サイズ", "小さすぎる", "大きすぎる", "小さい", "大きい", "きつい", "ゆるい",
             "短い", "入らない",
         ),
         "service": (
@@ -475,7 +475,7 @@ KEYWORDS: dict[str, dict[str | None, tuple[str, ...]]] = {
         ),
         "positive": (
             "満足", "良い", "よい", "素晴らしい", "最高", "おすすめ", "オススメ", "ありがとう", "早い",
-            "迅速", "丁寧", "問題なし", "問題ない", "気に入", "綺麗",
+            "迅速", "丁寧", "問題なし", "問題ない", "気に入る", "綺麗",
         ),
         NEUTRAL: ("満足できない", "不満", "サイズぴったり", "ちょうどいい", "良くない", "よくない"),
     },

@@ -170,7 +170,7 @@ def rising_skus(
     base_first = base_last - timedelta(days=rule.baseline_days - 1)
     recent = _shares(voices, orders, recent_first, as_of)
     base = _shares(voices, orders, base_first, base_last)
-    both = recent.join(base, how="outer", lsuffix="_r", rsuffix="_b").fillna(0).astype(int)
+    both = recent.add_suffix("_r").join(base.add_suffix("_b"), how="outer").fillna(0).astype(int)
     top = _top_theme(voices[_in(voices["day"], recent_first, as_of) & voices["negative"].to_numpy()])
     frames = []
     for measure, num, den in (("negative_feedback", "negative", "ratings"), ("returns", "returns", "orders")):
