@@ -32,6 +32,8 @@ from cxops.voc.keywords import COMPLAINTS, OTHER, THEMES
 WINDOWS: tuple[int, ...] = (30, 90, 365)
 #: The two measures the rise rule watches.
 MEASURES: tuple[str, ...] = ("negative_feedback", "returns")
+#: Tolerance of the minimum-increase comparison (shares are floats: 0.3 - 0.25 < 0.05).
+EPSILON = 1e-9
 
 
 @dataclass(frozen=True)
@@ -191,11 +193,15 @@ def rising_skus(
         f["baseline_share"] = bs.astype(float)
         b0 = bs.fillna(0.0)
         f["ratio"] = (rs / bs.where(bs > 0)).astype(float)
+        # compared on counts (rc/rb >= ratio * bc/bb  <=>  rc*bb >= ratio * bc*rb), so a share exactly at
+        # the ratio is not lost to rounding; an empty baseline is a share of 0
+        rc, rb, bc, bb = (f[c].astype(float) for c in ("recent_count", "recent_base", "baseline_count",
+                                                         "baseline_base"))  # fmt: skip
         f["flagged"] = (
             (f["recent_count"] >= rule.min_count)
-            & rs.notna()
-            & (rs >= rule.ratio * b0)
-            & (rs - b0 >= rule.min_increase)
+            & (rb > 0)
+            & ((bb == 0) | (rc * bb >= rule.ratio * bc * rb))
+            & (rs.fillna(0) - b0 >= rule.min_increase - EPSILON)
         ).astype(bool)
         frames.append(f)
     out = pd.concat(frames, ignore_index=True)
