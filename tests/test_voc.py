@@ -24,8 +24,16 @@ from cxops.voc.trends import RiseRule, rising_skus
 # (language, text, themes) — one or more cases per theme and language, our own words
 CASES = [
     ("en", "The mug arrived broken and the box was crushed.", {"damaged"}),
-    ("en", "Still waiting, it never arrived. The seller did not respond to my messages.", {"late", "service"}),
-    ("en", "Not as described: the colour is nothing like the picture, and it looks used.", {"not_as_described"}),
+    (
+        "en",
+        "Still waiting, it never arrived. The seller did not respond to my messages.",
+        {"late", "service"},
+    ),
+    (
+        "en",
+        "Not as described: the colour is nothing like the picture, and it looks used.",
+        {"not_as_described"},
+    ),
     ("en", "They sent the wrong size and one of the two cables is missing.", {"wrong_item"}),
     ("en", "Poor quality, stopped working after a week.", {"quality"}),
     ("en", "Runs small, way too tight on the shoulders.", {"size_fit"}),
@@ -117,8 +125,8 @@ def test_longest_phrase_wins_so_negations_hide_theme_words():
 def test_accent_stripped_olist_text_and_typing_mistakes():
     # 7,334 Olist reviews have every non-ASCII character replaced by a space
     assert latin_readings("Não recebi")[1] == ["n", "o", "recebi"]
-    got = classify(["N o recebi o produto", "p ssima qualidade", "pedido nao foi entegue", "reclamacao aberta"],
-                   langs=["pt"] * 4)  # fmt: skip
+    texts = ["N o recebi o produto", "p ssima qualidade", "pedido nao foi entegue", "reclamacao aberta"]
+    got = classify(texts, langs=["pt"] * 4)
     assert [set(t) for t in got["themes"]] == [{"late"}, {"quality"}, {"late"}, {"other"}]
 
 
@@ -153,7 +161,9 @@ _LATIN = [c for c in CASES if c[0] in ("en", "pt", "es", "fr", "de")]
 
 @pytest.mark.unit
 @settings(max_examples=30, deadline=None)
-@given(st.lists(st.sampled_from(_LATIN), min_size=1, max_size=6), st.sampled_from(["upper", "lower", "title"]))
+@given(
+    st.lists(st.sampled_from(_LATIN), min_size=1, max_size=6), st.sampled_from(["upper", "lower", "title"])
+)
 def test_case_does_not_change_themes(cases, how):
     texts = [c[1] for c in cases]
     langs = [c[0] for c in cases]
@@ -333,7 +343,9 @@ def test_cli_voc(seller_wh, tmp_path):
     assert "No SKU's negative feedback or returns rose." in r.output
     r = runner.invoke(app, ["--lang", "zh", "voc", "S1", "--as-of", "2026-03-31", "-w", str(path)])
     assert r.exit_code == 0 and "破损" in r.output and "买家之声" in r.output
-    r = runner.invoke(app, ["voc", "S1", "-w", str(path), "--min-count", "1", "--part", "rising", "-f", "csv"])
+    r = runner.invoke(
+        app, ["voc", "S1", "-w", str(path), "--min-count", "1", "--part", "rising", "-f", "csv"]
+    )
     rows = pd.read_csv(pd.io.common.StringIO(r.output))
     assert rows["flagged"].sum() == 3
     r = runner.invoke(app, ["voc", "NOBODY", "-w", str(path)])

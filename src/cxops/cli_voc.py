@@ -31,13 +31,17 @@ class OutFormat(StrEnum):
 
 def voc(
     seller: str = typer.Argument(..., help="The seller id."),
-    as_of: str = typer.Option(None, "--as-of", help="Last day to consider (default: the seller's newest data)."),
+    as_of: str = typer.Option(
+        None, "--as-of", help="Last day to consider (default: the seller's newest data)."
+    ),
     marketplace: str = typer.Option(None, "--marketplace", "-m", help="Only this marketplace's orders."),
     text_lang: str = typer.Option(
         None, "--text-lang", help="The language of the texts (en, zh, de, fr, ja, es, pt); default: detected."
     ),
     recent_days: int = typer.Option(30, "--recent-days", min=1, help="Rise rule: the recent window, days."),
-    baseline_days: int = typer.Option(90, "--baseline-days", min=1, help="Rise rule: the window before, days."),
+    baseline_days: int = typer.Option(
+        90, "--baseline-days", min=1, help="Rise rule: the window before, days."
+    ),
     min_count: int = typer.Option(3, "--min-count", min=1, help="Rise rule: negatives (or returns) needed."),
     ratio: float = typer.Option(1.5, "--ratio", min=1.0, help="Rise rule: recent share / earlier share."),
     min_increase: float = typer.Option(

@@ -76,7 +76,10 @@ def rising_rows(rising: pd.DataFrame, tr: Translator, flagged_only: bool = True)
                     "voc.share_of", share=percent(r.recent_share, tr), n=r.recent_count, of=r.recent_base
                 ),
                 "baseline": tr(
-                    "voc.share_of", share=percent(r.baseline_share, tr), n=r.baseline_count, of=r.baseline_base
+                    "voc.share_of",
+                    share=percent(r.baseline_share, tr),
+                    n=r.baseline_count,
+                    of=r.baseline_base,
                 ),
                 "ratio": "—" if pd.isna(r.ratio) else "×" + tr.number(r.ratio, 1),
                 "top_theme": theme_label(r.top_theme, tr) if isinstance(r.top_theme, str) else "—",

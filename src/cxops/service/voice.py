@@ -46,8 +46,9 @@ class Voice:
     rising : pandas.DataFrame
         :func:`cxops.voc.trends.rising_skus`.
     texts : pandas.DataFrame
-        Every text (a comment or return reason, not a bare rating) to the as-of day, newest first: ``source, id, order_id, marketplace_id, day, rating,
-        negative, lang, themes`` (a tuple), ``text``, ``skus`` (the order's SKUs, comma-separated).
+        Every text (a comment or return reason, not a bare rating) to the as-of day, newest first:
+        ``source, id, order_id, marketplace_id, day, rating, negative, lang, themes`` (a tuple),
+        ``text``, ``skus`` (the order's SKUs, comma-separated).
     """
 
     seller_id: str

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 import pandas as pd
@@ -83,7 +83,7 @@ class Matcher:
         return found
 
 
-@lru_cache(maxsize=None)
+@cache
 def matcher(lang: str) -> Matcher:
     """The compiled matcher of ``lang`` (one of :data:`cxops.voc.keywords.LANGUAGES`).
 
@@ -103,9 +103,7 @@ def matcher(lang: str) -> Matcher:
         for pattern in patterns:
             for p in _parse(pattern, theme, lang):
                 if p.key in seen and seen[p.key] != theme:
-                    raise ValueError(
-                        f"keywords[{lang}]: {pattern!r} is under {theme!r} and {seen[p.key]!r}"
-                    )
+                    raise ValueError(f"keywords[{lang}]: {pattern!r} is under {theme!r} and {seen[p.key]!r}")
                 seen[p.key] = theme
                 auto.add_word(p.key, theme)
                 words.update(p.words[:-1] if p.prefix else p.words)

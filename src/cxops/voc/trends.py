@@ -111,6 +111,7 @@ def sku_months(voices: pd.DataFrame, orders: pd.DataFrame) -> pd.DataFrame:
         count per complaint theme (texts of feedback and returns together); shares are fractions, null
         on a zero denominator. Sorted by SKU and month.
     """
+
     def month(s: pd.Series) -> pd.Series:
         return pd.to_datetime(s).dt.to_period("M").dt.to_timestamp().dt.date
 

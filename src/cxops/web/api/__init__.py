@@ -25,6 +25,7 @@ PREFIX = "/api/v1"
 def api_router() -> APIRouter:
     """Every API route, under :data:`PREFIX`."""
     router = APIRouter(prefix=PREFIX)
-    for module in (health, me, members, sellers, scorecard, sellerdesk, managers, runs, program, audit, docs, voice):
+    for module in (health, me, members, sellers, scorecard, sellerdesk, managers, runs, program, audit, docs):
         router.include_router(module.router)
+    router.include_router(voice.router)
     return router

@@ -95,7 +95,9 @@ class Voice(BaseModel):
     seller_id: str
     marketplace_id: str
     as_of: date | None
-    rule: dict = Field(description="The rise rule: recent_days, baseline_days, min_count, ratio, min_increase.")
+    rule: dict = Field(
+        description="The rise rule: recent_days, baseline_days, min_count, ratio, min_increase."
+    )
     rule_text: str
     themes: list[ThemeCount]
     rising: list[RisingSku]
@@ -135,8 +137,15 @@ def voice_model(
         for r in v.skus.to_dict("records")
     ]
     out = [
-        VoiceText(source=r["source"], order_id=r["order_id"], day=r["day"], rating=_none(r["rating"]),
-                  lang=_none(r["lang"]), themes=list(r["themes"]), text=str(r["text"]))  # fmt: skip
+        VoiceText(
+            source=r["source"],
+            order_id=r["order_id"],
+            day=r["day"],
+            rating=_none(r["rating"]),
+            lang=_none(r["lang"]),
+            themes=list(r["themes"]),
+            text=str(r["text"]),
+        )  # fmt: skip
         for r in v.texts.head(texts).to_dict("records")
     ]
     return Voice(

@@ -1,4 +1,6 @@
-"""The seller's "Voice of the customer" page: ``GET /sellers/{seller_id}/marketplaces/{marketplace_id}/voice``.
+"""The seller's "Voice of the customer" page.
+
+``GET /sellers/{seller_id}/marketplaces/{marketplace_id}/voice``:
 
 The themes of the seller's feedback comments and return reasons per window, the SKUs whose negative
 feedback or returns rise (with the rule in words), month by month for the SKUs with most complaints,
