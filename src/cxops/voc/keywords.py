@@ -489,8 +489,9 @@ KEYWORDS: dict[str, dict[str | None, tuple[str, ...]]] = {
 # fmt: on
 
 #: Return reason codes of the Amazon returns reports (``Return Reason``) that do not read as words.
-#: A code not listed here is matched as English text, its underscores read as spaces
-#: (``NOT_AS_DESCRIBED`` → "not as described").
+#: Codes are compared in upper case with spaces as underscores (``not_as_described`` is
+#: ``NOT_AS_DESCRIBED``); a code not listed here is matched as English text, its underscores read as
+#: spaces (``DAMAGED_BY_CARRIER`` → "damaged by carrier").
 RETURN_CODES: dict[str, str] = {
     "SWITCHEROO": "wrong_item",
     "MISSING_PARTS": "wrong_item",
@@ -509,6 +510,14 @@ RETURN_CODES: dict[str, str] = {
     "AMZ-PG-APP-TOO-SMALL": "size_fit",
     "AMZ-PG-APP-TOO-LARGE": "size_fit",
     "AMZ-PG-BAD-FUNC": "quality",
+    # the reasons of cxops' demo generator (cxops.synth)
+    "DAMAGED": "damaged",
+    "WRONG_ITEM": "wrong_item",
+    "ARRIVED_LATE": "late",
+    "NO_LONGER_NEEDED": "other",
+    "ORDERED_BY_MISTAKE": "other",
+    "BETTER_PRICE": "other",
+    "UNWANTED_GIFT": "other",
     # the buyer's own doing, not the seller's: no theme
     "CUSTOMER_DAMAGED": "other",
     "ORDERED_WRONG_ITEM": "other",

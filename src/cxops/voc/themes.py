@@ -180,15 +180,15 @@ def classify(texts: Sequence[str | None], hint: str | None = None, langs: Sequen
         if t is None or (isinstance(t, float) and np.isnan(t)) or not str(t).strip():
             continue
         t = str(t)
-        code = RETURN_CODES.get(t.strip().upper())
+        code = RETURN_CODES.get("_".join(t.strip().upper().split()))
         if code is not None:
             lang_out[i] = "en"
             found[i].add(code)
             continue
-        lang = langs[i] if langs is not None else tx.detect(t, hint)
+        lang = langs[i] if langs is not None else ("en" if _is_code(t) else tx.detect(t, hint))
         lang_out[i] = lang
         if lang in LANGUAGES:
-            readings[i] = tx.words(t.replace("_", " ") if t.isupper() else t, lang)
+            readings[i] = tx.words(t.replace("_", " ") if _is_code(t) else t, lang)
     by_lang: dict[str, list[int]] = {}
     for i in readings:
         by_lang.setdefault(lang_out[i], []).append(i)
@@ -202,6 +202,11 @@ def classify(texts: Sequence[str | None], hint: str | None = None, langs: Sequen
         for i in idx:
             found[i] |= m.themes(readings[i])
     return _frame(lang_out, found)
+
+
+def _is_code(text: str) -> bool:
+    """A reason code such as ``DAMAGED_BY_CARRIER`` or ``item_not_received`` (one word with underscores)."""
+    return "_" in text and " " not in text.strip()
 
 
 def _frame(lang_out: list[str | None], found: list[set[str]]) -> pd.DataFrame:
