@@ -348,6 +348,8 @@ def test_cli_voc(seller_wh, tmp_path):
     )
     rows = pd.read_csv(pd.io.common.StringIO(r.output))
     assert rows["flagged"].sum() == 3
+    r = runner.invoke(app, ["voc", "S1", "--as-of", "2026-06-30", "-w", str(path)])
+    assert r.exit_code == 0 and "past the seller's newest data (Mar 31, 2026)" in r.output
     r = runner.invoke(app, ["voc", "NOBODY", "-w", str(path)])
     assert r.exit_code != 0 and "no orders of seller NOBODY" in r.output and "Traceback" not in r.output
     r = runner.invoke(app, ["voc", "S1", "-w", str(path), "--text-lang", "xx"])

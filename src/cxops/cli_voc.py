@@ -76,6 +76,8 @@ def voc(
         raise InputError("--format parquet needs --out FILE")
     wh = _open(warehouse, read_only=True)
     v = compute(wh, seller, day, marketplace_id=marketplace, rule=rule, language=text_lang)
+    if v.last_day is not None and v.as_of > v.last_day:
+        err.print(tr("voc.note_past_data", as_of=tr.day(v.as_of), last_day=tr.day(v.last_day)))
     frames = {
         "themes": v.themes,
         "rising": v.rising,

@@ -38,6 +38,9 @@ class Voice:
     seller_id : str
     as_of : datetime.date or None
         The last day considered (``None``: the seller has no feedback, returns or orders).
+    last_day : datetime.date or None
+        The newest day of the seller's feedback, returns and orders (an as-of day past it leaves the
+        recent windows without records for the days after it).
     rule : RiseRule
     themes : pandas.DataFrame
         :func:`cxops.voc.trends.theme_table`.
@@ -53,6 +56,7 @@ class Voice:
 
     seller_id: str
     as_of: date | None
+    last_day: date | None
     rule: RiseRule
     themes: pd.DataFrame
     skus: pd.DataFrame
@@ -176,9 +180,10 @@ def voice(
     texts = pd.concat([fb, rt], ignore_index=True)
     texts = texts.merge(orders[["order_id", "marketplace_id"]], on="order_id", how="inner")
     texts["day"] = _local_day(texts["at"], texts["marketplace_id"], zones)
+    days = pd.concat([texts["day"], orders["day"]]).dropna()
+    last_day = max(days) if len(days) else None
     if as_of is None:
-        days = pd.concat([texts["day"], orders["day"]]).dropna()
-        as_of = max(days) if len(days) else None
+        as_of = last_day
     texts = texts[pd.to_datetime(texts["day"]) <= pd.Timestamp(as_of)].reset_index(drop=True)
     order_skus = order_skus[pd.to_datetime(order_skus["day"]) <= pd.Timestamp(as_of)]
 
@@ -195,6 +200,7 @@ def voice(
     return Voice(
         seller_id=seller_id,
         as_of=as_of,
+        last_day=last_day,
         rule=rule,
         themes=theme_table(voices, as_of, WINDOWS),
         skus=sku_months(voices, order_skus[["order_id", "sku", "day"]]),
