@@ -138,6 +138,10 @@ def test_language_detection_uses_the_hint_only_when_unsure():
     assert detect("还没收到货") == "zh"
     assert detect("まだ届かない") == "ja"  # kana: Japanese even with Han characters
     assert detect("12345", hint=None) == "und"
+    # a short text taken in the hint's language is also matched with the detector's own guess
+    got = classify(["Jamais reçu.", "Recomendo", "ok"], hint="en")
+    assert list(got["lang"]) == ["en", "en", "en"]
+    assert [set(t) for t in got["themes"]] == [{"late"}, {"positive"}, {"other"}]
 
 
 @pytest.mark.unit

@@ -47,7 +47,14 @@ def _identifier():
 
 
 def detect(text: str, hint: str | None = None) -> str:
-    """The language of ``text`` (ISO 639-1), or ``hint`` when the text is too short to tell.
+    """The language of ``text`` (ISO 639-1), or ``hint`` when the text is too short to tell
+    (:func:`detect_both` without the model's own guess)."""
+    return detect_both(text, hint)[0]
+
+
+def detect_both(text: str, hint: str | None = None) -> tuple[str, str | None]:
+    """The language of ``text`` (ISO 639-1), or ``hint`` when the text is too short to tell; and, when
+    the hint was taken, the model's own (unsure) guess if it differs, else ``None``.
 
     Parameters
     ----------
@@ -58,19 +65,20 @@ def detect(text: str, hint: str | None = None) -> str:
 
     Returns
     -------
-    str
-        ``"ja"``, ``"zh"``, one of :data:`DETECTABLE`, or ``"und"`` for a text with no letters and no hint.
+    (str, str or None)
+        ``"ja"``, ``"zh"``, one of :data:`DETECTABLE`, or ``"und"`` for a text with no letters and no
+        hint; and the model's guess the hint replaced.
     """
     if _KANA.search(text):
-        return "ja"
+        return "ja", None
     if _HAN.search(text):
-        return "zh"
+        return "zh", None
     if not any(ch.isalpha() for ch in text):
-        return hint or "und"
+        return hint or "und", None
     lang, prob = _identifier().classify(text)
     if hint and prob < MIN_CONFIDENCE:
-        return hint
-    return lang
+        return hint, (lang if lang != hint else None)
+    return lang, None
 
 
 def fold(text: str) -> str:

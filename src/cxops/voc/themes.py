@@ -161,7 +161,9 @@ def classify(texts: Sequence[str | None], hint: str | None = None, langs: Sequen
     texts : sequence of str or None
         Comments or return reasons; ``None`` / empty gives no themes and language ``None``.
     hint : str, optional
-        The language to assume for a text too short to detect (e.g. ``"pt"`` on Olist).
+        The language to assume for a text too short to detect (e.g. ``"pt"`` on Olist); such a text
+        is also matched with the keywords of the detector's own guess ("Jamais reçu" on a US
+        marketplace is English by the hint, and matches the French "jamais recu").
     langs : sequence of str, optional
         The language of each text, when known (skips detection).
 
@@ -176,6 +178,7 @@ def classify(texts: Sequence[str | None], hint: str | None = None, langs: Sequen
     lang_out: list[str | None] = [None] * n
     found: list[set[str]] = [set() for _ in range(n)]
     readings: dict[int, list[list[str]]] = {}
+    also: dict[int, str] = {}  # a short text's unsure second language: its keywords are matched too
     for i, t in enumerate(texts):
         if t is None or (isinstance(t, float) and np.isnan(t)) or not str(t).strip():
             continue
@@ -185,8 +188,10 @@ def classify(texts: Sequence[str | None], hint: str | None = None, langs: Sequen
             lang_out[i] = "en"
             found[i].add(code)
             continue
-        lang = langs[i] if langs is not None else ("en" if _is_code(t) else tx.detect(t, hint))
+        lang, second = (langs[i], None) if langs is not None else _language(t, hint)
         lang_out[i] = lang
+        if second in LANGUAGES:
+            also[i] = second
         if lang in LANGUAGES:
             readings[i] = tx.words(t.replace("_", " ") if _is_code(t) else t, lang)
     by_lang: dict[str, list[int]] = {}
@@ -201,7 +206,16 @@ def classify(texts: Sequence[str | None], hint: str | None = None, langs: Sequen
                     readings[i] = [[fix.get(w, w) for w in ws] for ws in readings[i]]
         for i in idx:
             found[i] |= m.themes(readings[i])
+    for i, second in also.items():
+        if i in readings and lang_out[i] not in ("zh", "ja"):  # Latin readings serve every Latin table
+            found[i] |= matcher(second).themes(readings[i])
     return _frame(lang_out, found)
+
+
+def _language(text: str, hint: str | None) -> tuple[str, str | None]:
+    """The language of a text and its unsure second language (:func:`cxops.voc.text.detect_both`); a
+    reason code is English."""
+    return ("en", None) if _is_code(text) else tx.detect_both(text, hint)
 
 
 def _is_code(text: str) -> bool:
