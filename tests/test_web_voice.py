@@ -18,7 +18,14 @@ def test_voice_api_counts_the_sellers_own_comment(web):  # noqa: F811
     assert themes[(30, "feedback", "late")]["count"] == 0
     assert [t["themes"] for t in body["texts"]] == [["damaged"]]
     assert body["texts_total"] == 1 and body["texts"][0]["rating"] == 1
-    neg = [x for x in body["rising"] if x["measure"] == "negative_feedback"]
+    assert body["rising"] == []  # nothing flagged: one negative rating is under the minimum count
+    assert [(m["sku"], m["month"], m["negative"], m["themes"]) for m in body["sku_months"]] == [
+        (f"SKU-{SELLER_A}", "2026-02-01", 1, {"damaged": 1})
+    ]
+    one = c.get(f"/api/v1/sellers/{SELLER_A}/marketplaces/US/voice?sku=NO-SUCH-SKU").json()
+    assert one["sku_months"] == [] and one["themes"] == body["themes"]
+    every = c.get(f"/api/v1/sellers/{SELLER_A}/marketplaces/US/voice?every_sku=true").json()
+    neg = [x for x in every["rising"] if x["measure"] == "negative_feedback"]
     assert neg == [
         {"sku": f"SKU-{SELLER_A}", "measure": "negative_feedback", "recent_count": 1, "recent_base": 1,
          "recent_share": 1.0, "baseline_count": 0, "baseline_base": 0, "baseline_share": None, "ratio": None,

@@ -116,9 +116,17 @@ def _none(v):
 
 
 def voice_model(
-    seller_id: str, marketplace_id: str, v: sv.Voice | None, tr: Translator, texts: int = 50
+    seller_id: str,
+    marketplace_id: str,
+    v: sv.Voice | None,
+    tr: Translator,
+    texts: int = 50,
+    *,
+    sku: str | None = None,
+    every_sku: bool = False,
 ) -> Voice:
-    """The API (and page) shape of a :class:`cxops.service.voice.Voice` (``None``: no data)."""
+    """The API shape of a :class:`cxops.service.voice.Voice` (``None``: no data): the flagged SKUs (every
+    SKU with ``every_sku``); the months of ``sku``, else those of the SKUs with most complaints."""
     rule = (v.rule if v else sv.RiseRule()).as_dict()
     if v is None:
         return Voice(seller_id=seller_id, marketplace_id=marketplace_id, as_of=None, rule=rule,
@@ -128,13 +136,15 @@ def voice_model(
         ThemeCount(**{k: _none(x) for k, x in r.items()}, label=rv.theme_label(r["theme"], tr))
         for r in v.themes.to_dict("records")
     ]
-    rising = [RisingSku(**{k: _none(x) for k, x in r.items()}) for r in v.rising.to_dict("records")]
+    rows = v.rising if every_sku else v.flagged
+    rising = [RisingSku(**{k: _none(x) for k, x in r.items()}) for r in rows.to_dict("records")]
+    chosen = v.skus[v.skus["sku"] == sku] if sku is not None else rv.month_rows(v.skus)
     months = [
         SkuMonth(
             **{k: _none(r[k]) for k in SkuMonth.model_fields if k != "themes"},
             themes={t: int(r[t]) for t in rv.COMPLAINTS if r[t]},
         )
-        for r in v.skus.to_dict("records")
+        for r in chosen.to_dict("records")
     ]
     out = [
         VoiceText(
@@ -180,13 +190,17 @@ def voice(
     runs: RunsDep,
     as_of: date | None = None,
     texts: Annotated[int, Query(ge=0, le=MAX_TEXTS)] = 50,
+    sku: Annotated[str | None, Query(max_length=200)] = None,
+    every_sku: bool = False,
 ) -> Voice:
-    """Themes of the seller's feedback comments and return reasons per window (30, 90, 365 days),
-    month-by-month figures per SKU, SKUs whose negative feedback or returns rise, and the newest
-    ``texts`` texts with their themes (``as_of``: default the newest day of the seller's data)."""
+    """Themes of the seller's feedback comments and return reasons per window (30, 90, 365 days);
+    the SKUs whose negative feedback or returns rise (``every_sku``: every SKU with its figures);
+    month-by-month figures of ``sku`` (default: the last 6 months of the 5 SKUs with most
+    complaints); the newest ``texts`` texts with their themes (``as_of``: default the newest day of
+    the seller's data)."""
     from cxops.web.pages.render import request_language
 
     membership_exists(store, scope, runs.policy.name)
     tr = translator(request_language(request))
     v = seller_voice(runs, scope.seller_id, scope.marketplace_id, as_of)
-    return voice_model(scope.seller_id, scope.marketplace_id, v, tr, texts)
+    return voice_model(scope.seller_id, scope.marketplace_id, v, tr, texts, sku=sku, every_sku=every_sku)
