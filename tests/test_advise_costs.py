@@ -1,0 +1,131 @@
+"""Cost trade-offs (:mod:`cxops.advisor.costs`): hand-computed cases on a seller built by hand, the
+cost sheet's errors, and the command on the demo data."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+import pytest
+
+from cxops.advisor.cost_sheet import load_cost_sheet
+from cxops.advisor.costs import STATUS_QUO, Volumes, advise_costs
+from cxops.policy.load import load_policy
+
+AS_OF = date(2025, 6, 30)
+
+
+def seller_metrics(**over) -> pd.DataFrame:
+    """Seller S1 on US as of 2025-06-30: 1,000 MFN and 200 AFN orders in 30 days (3,600 in 90 days);
+    every admission bar met; valid tracking rate 900 / 1,000 = 90 % (under the 95 % removal bar);
+    on-time delivery 1,197 / 1,200 = 99.75 % (MFN 997 / 1,000, AFN 200 / 200)."""
+    rows = {
+        ("tenure_days", None, "all"): (400, None),
+        ("order_count", 90, "all"): (3600, None),
+        ("order_count", 30, "all"): (1200, None),
+        ("order_count", 30, "mfn"): (1000, None),
+        ("order_count", 30, "afn"): (200, None),
+        ("major_violations", 90, "all"): (0, None),
+        ("order_defect_rate", 60, "all"): (4, 2400),
+        ("late_shipment_rate", 30, "mfn"): (5, 1000),
+        ("customer_satisfaction_index", 90, "all"): (90 * 540, 540),
+        ("on_time_delivery_rate", 30, "all"): (1197, 1200),
+        ("on_time_delivery_rate", 30, "mfn"): (997, 1000),
+        ("on_time_delivery_rate", 30, "afn"): (200, 200),
+        ("median_first_response_hours", 90, "all"): (None, 300),
+        ("late_response_rate", 90, "all"): (10, 300),
+        ("valid_tracking_rate", 30, "mfn"): (900, 1000),
+        ("account_health_warnings", 180, "all"): (0, None),
+        ("ip_complaints", 90, "all"): (0, None),
+    }
+    rows.update(over)
+    out = []
+    for (metric, w, ch), (num, den) in rows.items():
+        if metric == "median_first_response_hours":
+            value = 5.0
+        elif den is None:
+            value = float(num)
+        else:
+            value = num / den
+        out.append(
+            {"seller_id": "S1", "marketplace_id": "US", "channel": ch, "metric": metric, "window_days": w,
+             "as_of": AS_OF, "numerator": num, "denominator": den, "value": value, "status": "ok"}
+        )  # fmt: skip
+    df = pd.DataFrame(out)
+    df["window_days"] = df["window_days"].astype("Int64")
+    df["numerator"] = df["numerator"].astype(float)
+    df["denominator"] = df["denominator"].astype(float)
+    return df
+
+
+SELLERS = pd.DataFrame({"seller_id": ["S1"], "marketplace_id": ["US"], "primary_category": ["Electronics"]})
+VOLUMES = Volumes(orders_mfn=1000, orders_afn=200, returns=60, origin={})
+
+
+def write_sheet(tmp_path, text: str, name: str = "costs.toml"):
+    p = tmp_path / name
+    p.write_text(text)
+    return load_cost_sheet(p)
+
+
+SHEET = """
+currency = "USD"
+[rates]
+mfn_logistics_per_order = 6.00
+storage_fees_per_month = 8000
+return_handling_per_return = 10.0
+afn_fee_per_order = 5.0
+afn_storage_per_order = 0.5
+"""
+
+
+def by_option(advice):
+    return {o.option: o for o in advice.options}
+
+
+@pytest.mark.unit
+def test_carrier_integration_secures_tracking_and_pays_from_the_volume_floor(tmp_path):
+    """Status quo: admitted at the next evaluation (tracking is no admission bar), removed at the second
+    (valid tracking 90 % < 95 %), no discount. Carrier-integrated shipping: tracking 100 %, enrolled at
+    each of the three evaluations, on-time delivery 99.75 % >= 99.5 % at each → storage discount 10 %:
+    0.10 × 8,000 = 800 a month, for 0.10 × 6.00 × 1,000 MFN orders = 600 a month: net +200.
+    Break-even: no fixed fee, so the net is positive at any volume the program accepts; the program
+    needs more than 1,500 orders in 90 days: 3,600 × v / 1,200 > 1,500 ⇔ v > 500 → 501 orders a month.
+    Storage fees at which the 10 % pays for 600: 6,000 a month."""
+    pol = load_policy("customer-excellence")
+    sheet = write_sheet(tmp_path, SHEET)
+    advice = advise_costs(pol, seller_metrics(), None, sheet, VOLUMES, SELLERS)
+    opts = by_option(advice)
+    sq = opts[STATUS_QUO]
+    assert (sq.next_state, sq.steady_state) == ("enrolled", "removed")
+    assert "removal:vtr" in sq.failing
+    assert sq.discount == 0 and sq.benefit_value == 0
+    ci = opts["carrier_integrated"]
+    assert (ci.next_state, ci.steady_state) == ("enrolled", "enrolled")
+    assert ci.failing == []
+    assert ci.discount == pytest.approx(0.10)
+    assert ci.benefit_value == pytest.approx(800.0)
+    assert ci.extra_cost == pytest.approx(600.0)
+    assert ci.net == pytest.approx(200.0)
+    assert ci.break_even_orders == 501
+    assert ci.break_even_note == "costs.breakeven.policy_floor"
+    assert ci.break_even_storage == pytest.approx(6000.0)
+    vtr = [m for m in ci.metrics if m["metric"] == "valid_tracking_rate"]
+    assert vtr == [
+        {"metric": "valid_tracking_rate", "window_days": 30, "channel": "mfn", "before": 0.9, "after": 1.0}
+    ]
+
+
+@pytest.mark.unit
+def test_a_fixed_fee_moves_the_break_even_above_the_floor(tmp_path):
+    """With a 120 a month fee for the integration: net = 800 − 600 − 120 = +80; the variable net is
+    200 / 1,200 orders = 1/6 per order, so it pays for itself above 120 × 6 = 720 orders a month (the
+    policy still grants the discount there); storage fees break-even (600 + 120) / 0.10 = 7,200."""
+    pol = load_policy("customer-excellence")
+    sheet = write_sheet(tmp_path, SHEET + "[options.carrier_integrated]\nmonthly_fee = 120\n")
+    ci = by_option(advise_costs(pol, seller_metrics(), None, sheet, VOLUMES, SELLERS))["carrier_integrated"]
+    assert ci.extra_cost == pytest.approx(720.0)
+    assert ci.net == pytest.approx(80.0)
+    assert ci.break_even_orders == pytest.approx(720.0)
+    assert ci.break_even_note == ""
+    assert ci.break_even_storage == pytest.approx(7200.0)
