@@ -23,6 +23,8 @@ from cxops.errors import InputError
 
 #: The reference figures (the one declaration of the defaults).
 REFERENCE = "reference-costs.toml"
+#: How an assumption taken from the reference figures names its source.
+REFERENCE_SOURCE = "program.md"
 
 _Money = Field(default=None, ge=0, allow_inf_nan=False)
 _Fraction = Field(ge=0, le=1, allow_inf_nan=False)
@@ -98,6 +100,11 @@ class CostSheet(_Strict):
     volumes: Volumes = Volumes()
     benefits: dict[str, Literal["storage_fees_per_month"]] = {}
     source: str = "reference"
+    fields: tuple[str, ...] = ()
+
+    def source_of(self, field: str) -> str:
+        """Where a figure comes from: the sheet's file when it gives ``field``, else the reference."""
+        return self.source if field in self.fields else REFERENCE_SOURCE
 
     def given(self) -> list[str]:
         """The rates the sheet gives (dotted names)."""
@@ -113,6 +120,14 @@ def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
     out = dict(base)
     for k, v in over.items():
         out[k] = _merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out
+
+
+def _dotted(data: dict[str, Any], prefix: str = "") -> list[str]:
+    out = []
+    for k, v in data.items():
+        name = f"{prefix}{k}"
+        out.extend(_dotted(v, name + ".") if isinstance(v, dict) else [name])
     return out
 
 
@@ -188,8 +203,10 @@ def load_cost_sheet(path: str | Path | None = None) -> CostSheet:
     except (UnicodeDecodeError, csv.Error) as e:
         raise InputError(f"cost sheet {path} cannot be read: {e}") from None
     data.pop("source", None)
+    data.pop("fields", None)
+    given = tuple(sorted(_dotted(data)))
     try:
-        return CostSheet.model_validate(_merge(base, data) | {"source": str(path)})
+        return CostSheet.model_validate(_merge(base, data) | {"source": str(path), "fields": given})
     except ValidationError as e:
         problems = []
         for err in e.errors():

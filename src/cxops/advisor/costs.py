@@ -517,13 +517,12 @@ def _metric_rows(policy: Policy, before: pd.DataFrame, after: pd.DataFrame) -> l
 
 
 def _assumptions(options: tuple[str, ...], sheet: CostSheet, metrics: pd.DataFrame) -> list[Assumption]:
-    src = "program.md" if sheet.source == "reference" else sheet.source
     o = sheet.options
     ci, fr = o.carrier_integrated, o.free_return_labels
     out = []
 
-    def add(key: str, params: dict, field: str, source: str = src) -> None:
-        out.append(Assumption(key, params, field, source))
+    def add(key: str, params: dict, field: str, source: str | None = None) -> None:
+        out.append(Assumption(key, params, field, source or sheet.source_of(field)))
 
     if "carrier_integrated" in options:
         add(
@@ -554,7 +553,7 @@ def _assumptions(options: tuple[str, ...], sheet: CostSheet, metrics: pd.DataFra
             f"costs.assume.afn_otdr_{origin}",
             {"rate": rate},
             "options.afn.on_time_delivery_rate",
-            src if origin == "sheet" else "warehouse",
+            None if origin == "sheet" else "warehouse",
         )
     for name in options:
         fee = getattr(o, name).monthly_fee
@@ -679,9 +678,12 @@ def _break_even(
             "costs.breakeven.never" if money.variable + money.fixed > 0 else "costs.breakeven.free"
         )
         return None
+    if money.fixed == 0 and money.variable <= 0:  # it saves money at every volume
+        r.break_even_note = "costs.breakeven.free"
+        return None
     floor = money.fixed / margin * v0  # where the linear net crosses zero
     r.break_even_orders = floor
-    if floor >= v0:
+    if floor >= v0 or (r.discount == 0 and base_discount == 0):  # no benefit the policy could take away
         return None
     # below ``floor`` the net is negative anyway; above it the policy must still grant the same
     return [math.floor(floor), math.ceil(v0), floor]
