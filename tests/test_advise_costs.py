@@ -10,6 +10,7 @@ import pytest
 
 from cxops.advisor.cost_sheet import load_cost_sheet
 from cxops.advisor.costs import STATUS_QUO, Volumes, advise_costs
+from cxops.errors import InputError
 from cxops.policy.load import load_policy
 
 AS_OF = date(2025, 6, 30)
@@ -129,3 +130,110 @@ def test_a_fixed_fee_moves_the_break_even_above_the_floor(tmp_path):
     assert ci.break_even_orders == pytest.approx(720.0)
     assert ci.break_even_note == ""
     assert ci.break_even_storage == pytest.approx(7200.0)
+
+
+@pytest.mark.unit
+def test_afn_and_free_labels_by_hand(tmp_path):
+    """AFN moves the 1,000 MFN orders: on-time delivery (1,197 − 997 + 1,000 × 200/200) / 1,200 = 100 %,
+    no MFN shipments left to judge tracking by; cost 1,000 × (5.00 + 0.50 − 6.00) = −500 a month; the
+    10 % discount on 8,000 + 1,000 × 0.50 storage = 850: net 850 + 500 = 1,350. Free return labels:
+    satisfaction 90 → 99, cost 0.15 × 10.00 × 60 returns = 90 a month, tracking still fails: removed,
+    no discount, net −90, never pays for itself."""
+    pol = load_policy("customer-excellence")
+    opts = by_option(
+        advise_costs(pol, seller_metrics(), None, write_sheet(tmp_path, SHEET), VOLUMES, SELLERS)
+    )
+    afn = opts["afn"]
+    otdr = {(m["metric"], m["window_days"], m["channel"]): m for m in afn.metrics}
+    assert otdr[("on_time_delivery_rate", 30, "all")]["after"] == pytest.approx(1.0)
+    assert otdr[("valid_tracking_rate", 30, "mfn")]["after"] is None
+    assert afn.steady_state == "enrolled"
+    assert afn.extra_cost == pytest.approx(-500.0)
+    assert afn.benefit_value == pytest.approx(850.0)
+    assert afn.net == pytest.approx(1350.0)
+    assert afn.break_even_note == "costs.breakeven.free"
+    labels = opts["free_return_labels"]
+    assert labels.metrics == [
+        {
+            "metric": "customer_satisfaction_index",
+            "window_days": 90,
+            "channel": "all",
+            "before": 90.0,
+            "after": 99.0,
+        }
+    ]
+    assert labels.steady_state == "removed"
+    assert labels.extra_cost == pytest.approx(90.0)
+    assert labels.net == pytest.approx(-90.0)
+    assert labels.break_even_note == "costs.breakeven.never"
+    both = opts["carrier_integrated+free_return_labels"]
+    assert both.extra_cost == pytest.approx(690.0) and both.net == pytest.approx(110.0)
+    # carrier integration combined with AFN only when some MFN orders stay
+    assert "carrier_integrated+afn" not in opts
+
+
+@pytest.mark.unit
+def test_without_rates_the_money_is_unknown_and_named(tmp_path):
+    """The reference sheet alone: statuses and tiers are computed, money is not, and the missing fields
+    are named."""
+    pol = load_policy("customer-excellence")
+    ci = by_option(advise_costs(pol, seller_metrics(), None, load_cost_sheet(None), VOLUMES, SELLERS))[
+        "carrier_integrated"
+    ]
+    assert ci.steady_state == "enrolled" and ci.discount == pytest.approx(0.10)
+    assert ci.extra_cost is None and ci.net is None
+    assert ci.missing == ["rates.mfn_logistics_per_order"]
+    assert ci.break_even_note == "costs.breakeven.missing"
+    assert [a.source for a in ci.assumptions] == ["program.md", "program.md"]
+
+
+@pytest.mark.unit
+def test_a_csv_sheet_equals_the_toml_sheet(tmp_path):
+    csv_text = (
+        "field,value\ncurrency,USD\nrates.mfn_logistics_per_order,6.00\nrates.storage_fees_per_month,8000\n"
+    )
+    csv_text += "options.carrier_integrated.logistics_increase,0.08\n"
+    a = write_sheet(tmp_path, csv_text, "costs.csv")
+    b = write_sheet(
+        tmp_path,
+        'currency = "USD"\n[rates]\nmfn_logistics_per_order = 6.0\nstorage_fees_per_month = 8000\n'
+        "[options.carrier_integrated]\nlogistics_increase = 0.08\n",
+    )
+    assert a.model_dump(exclude={"source"}) == b.model_dump(exclude={"source"})
+    assert a.source_of("options.carrier_integrated.logistics_increase") == str(tmp_path / "costs.csv")
+    assert a.source_of("options.free_return_labels.satisfaction_points") == "program.md"
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize(
+    ("name", "text", "expected"),
+    [
+        ("c.toml", "[rates]\nmfn_logistics_per_order = -3\n", "rates.mfn_logistics_per_order: Input should be greater"),
+        ("c.toml", "[rates]\nstorage_fee = 10\n", "rates.storage_fee: unknown field"),
+        ("c.toml", "[options.afn]\nshare = 1.5\n", "options.afn.share: Input should be less than or equal to 1"),
+        ("c.toml", 'currency = "dollars"\n', "currency: String should"),
+        ("c.toml", "[rates\n", "is not valid TOML"),
+        ("c.csv", "field,value\nrates.afn_fee_per_order,abc\n", "row 2: rates.afn_fee_per_order: Input should be a valid number"),
+        ("c.csv", "field,value\nrates.afn_fee_per_order,1\nrates.afn_fee_per_order,2\n", "row 3: field 'rates.afn_fee_per_order' given twice"),
+        ("c.csv", "field,value,extra\nrates.afn_fee_per_order,1,2\n", "row 2: expected two columns"),
+        ("c.xlsx", "x", "name it .toml or .csv"),
+    ],
+)  # fmt: skip
+def test_a_bad_cost_sheet_names_the_file_and_the_field(tmp_path, name, text, expected):
+    p = tmp_path / name
+    p.write_text(text)
+    with pytest.raises(InputError) as e:
+        load_cost_sheet(p)
+    assert str(p) in str(e.value)
+    assert expected in str(e.value)
+
+
+@pytest.mark.unit
+def test_every_problem_of_a_sheet_is_reported_at_once(tmp_path):
+    p = tmp_path / "c.toml"
+    p.write_text("[rates]\nmfn_logistics_per_order = -1\nafn_fee_per_order = 'x'\n")
+    with pytest.raises(InputError) as e:
+        load_cost_sheet(p)
+    assert "rates.mfn_logistics_per_order" in str(e.value) and "rates.afn_fee_per_order" in str(e.value)
+    with pytest.raises(InputError, match="not found"):
+        load_cost_sheet(tmp_path / "missing.toml")
