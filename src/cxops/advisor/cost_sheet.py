@@ -182,9 +182,8 @@ def load_cost_sheet(path: str | Path | None = None) -> CostSheet:
         The file is missing or unreadable, is not TOML or CSV, or has unknown fields or bad values:
         every problem at once, each with the file, the field (CSV: and the row) and the reason.
     """
-    base = reference_data()
     if path is None:
-        return CostSheet.model_validate(base)
+        return CostSheet.model_validate(reference_data())
     path = Path(path)
     if not path.is_file():
         raise InputError(
@@ -202,11 +201,31 @@ def load_cost_sheet(path: str | Path | None = None) -> CostSheet:
         raise InputError(f"cost sheet {path} is not valid TOML: {e}") from None
     except (UnicodeDecodeError, csv.Error) as e:
         raise InputError(f"cost sheet {path} cannot be read: {e}") from None
-    data.pop("source", None)
-    data.pop("fields", None)
+    return cost_sheet_from(data, str(path), rows)
+
+
+def cost_sheet_from(data: dict[str, Any], source: str, rows: dict[str, int] | None = None) -> CostSheet:
+    """The reference figures with ``data`` (a nested dict, as a sheet file holds) laid over them.
+
+    Parameters
+    ----------
+    data : dict
+        E.g. ``{"currency": "EUR", "rates": {"mfn_logistics_per_order": 5.2}}``.
+    source : str
+        Where ``data`` comes from (a file name, ``request``), named in errors and assumptions.
+    rows : dict, optional
+        The CSV row of each dotted field, for errors.
+
+    Raises
+    ------
+    InputError
+        Unknown fields or bad values: every problem at once, each with the source, field and reason.
+    """
+    rows = rows or {}
+    data = {k: v for k, v in data.items() if k not in ("source", "fields")}
     given = tuple(sorted(_dotted(data)))
     try:
-        return CostSheet.model_validate(_merge(base, data) | {"source": str(path), "fields": given})
+        return CostSheet.model_validate(_merge(reference_data(), data) | {"source": source, "fields": given})
     except ValidationError as e:
         problems = []
         for err in e.errors():
@@ -214,7 +233,7 @@ def load_cost_sheet(path: str | Path | None = None) -> CostSheet:
             where = f", row {rows[field]}" if field in rows else ""
             reason = "unknown field" if err["type"] == "extra_forbidden" else err["msg"]
             got = "" if err["type"] == "extra_forbidden" else f" (got {err.get('input')!r})"
-            problems.append(f"{path}{where}: {field}: {reason}{got}")
+            problems.append(f"{source}{where}: {field}: {reason}{got}")
         raise InputError(
             "bad cost sheet:\n  " + "\n  ".join(problems), hint="see examples/costs.toml for every field"
         ) from None

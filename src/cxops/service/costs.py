@@ -110,7 +110,7 @@ def seller_costs(
     *,
     marketplace: str | None = None,
     as_of: Date | None = None,
-    costs: str | Path | None = None,
+    costs: str | Path | CostSheet | None = None,
     allow_stale: bool = False,
 ) -> CostAdvice:
     """The cost trade-offs of a seller on one marketplace (:func:`cxops.advisor.costs.advise_costs`).
@@ -125,8 +125,9 @@ def seller_costs(
     as_of : datetime.date, optional
         Evaluate as of this day (computed for the seller, nothing stored); default: the newest stored
         run of the policy.
-    costs : str or Path, optional
-        The seller's cost sheet (``.toml`` / ``.csv``); default: the reference figures alone.
+    costs : str, Path or CostSheet, optional
+        The seller's cost sheet (a ``.toml`` / ``.csv`` file, or a sheet already built, e.g. by
+        :func:`cxops.advisor.cost_sheet.cost_sheet_from`); default: the reference figures alone.
     allow_stale : bool
 
     Raises
@@ -140,7 +141,7 @@ def seller_costs(
     StaleDataError
         As :func:`cxops.service.evaluation.run_evaluation`.
     """
-    sheet = load_cost_sheet(costs)  # a bad sheet fails before any computation
+    sheet = costs if isinstance(costs, CostSheet) else load_cost_sheet(costs)  # fails before computing
     ev = _evaluation(wh, policy, seller_id, as_of, allow_stale)
     try:
         final = ev.frame("final", [seller_id])
@@ -163,3 +164,19 @@ def seller_costs(
     advice = advise_costs(policy, metrics, state, sheet, vols, sellers)
     advice.notes.extend(notes)
     return advice
+
+
+def rates_sheet(currency: str | None, rates: dict[str, float | None]) -> CostSheet:
+    """A sheet of the reference figures with the rates given (``None`` left out), e.g. from a web form.
+
+    Raises
+    ------
+    InputError
+        As :func:`cxops.advisor.cost_sheet.cost_sheet_from`.
+    """
+    from cxops.advisor.cost_sheet import cost_sheet_from
+
+    data: dict = {"rates": {k: v for k, v in rates.items() if v is not None}}
+    if currency:
+        data["currency"] = currency
+    return cost_sheet_from(data, "request")

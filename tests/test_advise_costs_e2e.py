@@ -1,7 +1,7 @@
-"""``cxops advise costs`` end to end on a generated marketplace with a stored run: a seller removed for its
-valid tracking rate, checked against the stored run's own projection, independent counts of the raw
-tables and hand arithmetic on the volumes; the same answer from a stored run and from ``--as-of``;
-clear errors."""
+"""``cxops advise costs``, its API and its page, end to end on a generated marketplace with a stored run: a
+seller removed for its valid tracking rate, checked against the stored run's own projection, independent
+counts of the raw tables and hand arithmetic on the volumes; the same answer from a stored run and from
+``--as-of``; clear errors; the page and the API on SQLite and PostgreSQL stores."""
 
 from __future__ import annotations
 
@@ -11,13 +11,17 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from _store import store, store_url  # noqa: F401
 from _synth import generate_tables, write_tables
+from _web import CSRF_RE, FAST, PASSWORD
 from typer.testing import CliRunner
 
 from cxops.cli import app
 from cxops.ingest.canonical_files import import_canonical
 from cxops.policy.load import load_policy
+from cxops.service import accounts
 from cxops.service.evaluation import run_evaluation
+from cxops.store import upsert_memberships
 from cxops.synth.stories import Episode, Story
 from cxops.warehouse import connect
 
@@ -41,8 +45,9 @@ def marketplace(tmp_path_factory):
     import_canonical(wh, d / "data", None)
     ev = run_evaluation(wh, load_policy("customer-excellence"), AS_OF)
     projected = ev.frame("projected")
+    statuses = ev.latest_statuses()
     wh.con.disconnect()
-    return d / "w.duckdb", tables, projected
+    return d / "w.duckdb", tables, projected, statuses
 
 
 def run(*args: str):
@@ -64,7 +69,7 @@ def _returns_in_month(tables, seller: str, mp: str) -> int:
 
 
 def test_a_seller_removed_for_tracking(marketplace):
-    path, tables, projected = marketplace
+    path, tables, projected, _ = marketplace
     out = advice(path)
     assert out["current_state"] == "removed"
     opts = {o["option"]: o for o in out["options"]}
@@ -90,12 +95,12 @@ def test_a_seller_removed_for_tracking(marketplace):
 
 
 def test_the_stored_run_and_as_of_give_the_same_advice(marketplace):
-    path, _, _ = marketplace
+    path, *_ = marketplace
     assert advice(path) == advice(path, "--as-of", AS_OF.isoformat())
 
 
 def test_the_table_in_chinese(marketplace):
-    path, _, _ = marketplace
+    path, *_ = marketplace
     res = run("S0001", "-w", str(path), "--costs", str(SHEET), "--lang", "zh")
     assert res.exit_code == 0, res.output
     assert "平台集成物流" in res.output and "维持现状" in res.output and "假设" in res.output
@@ -110,7 +115,7 @@ def _clear(res, *words: str) -> None:
 
 
 def test_clear_errors(marketplace, tmp_path):
-    path, _, _ = marketplace
+    path, *_ = marketplace
     bad = tmp_path / "bad.toml"
     bad.write_text("[rates]\nmfn_logistics_per_order = 'cheap'\n")
     _clear(run("S0001", "-w", str(path), "--costs", str(bad)), str(bad), "rates.mfn_logistics_per_order")
@@ -120,3 +125,57 @@ def test_clear_errors(marketplace, tmp_path):
     empty = tmp_path / "e.duckdb"
     connect(str(empty)).con.disconnect()
     _clear(run("S0001", "-w", str(empty)), "no evaluation is stored")
+
+
+@pytest.fixture
+def site(store, marketplace):  # noqa: F811
+    from fastapi.testclient import TestClient
+
+    from cxops.web import create_app
+    from cxops.web.config import web_settings
+
+    path, _, _, statuses = marketplace
+    with store.unit_of_work() as s:
+        upsert_memberships(
+            s, "customer-excellence", statuses[["seller_id", "marketplace_id", "state", "since"]]
+        )
+    accounts.add_user(
+        store, "shop", PASSWORD, role="seller", actor="test", sellers=[("S0001", "*")], policy=FAST
+    )
+    wh = connect(str(path), read_only=True)
+    app = create_app(web_settings(store=store.url), store=store, policy=FAST, warehouse=wh)
+    c = TestClient(app)
+    c.__enter__()
+    token = CSRF_RE.search(c.get("/login").text).group(1)
+    r = c.post("/login", data={"login": "shop", "password": PASSWORD, "csrf_token": token, "next": "/"})
+    assert r.status_code == 200, r.text[:300]
+    yield c
+    c.__exit__(None, None, None)
+    wh.con.disconnect()
+
+
+@pytest.mark.integration
+def test_the_api_and_the_page(site, marketplace):
+    path, *_ = marketplace
+    base = "/sellers/S0001/marketplaces/US/costs"
+    r = site.get("/api/v1" + base, params={"mfn_logistics_per_order": 6.40, "return_handling_per_return": 8})
+    assert r.status_code == 200, r.text
+    got = r.json()["advice"]
+    cli = advice(path)
+    assert got["volumes"] == cli["volumes"]
+    for a, b in zip(got["options"], cli["options"], strict=True):
+        assert (a["option"], a["next_state"], a["steady_state"], a["failing"]) == (
+            b["option"], b["next_state"], b["steady_state"], b["failing"]
+        )  # fmt: skip
+    ci = next(o for o in got["options"] if o["option"] == "carrier_integrated")
+    assert ci["extra_cost"] == pytest.approx(0.10 * 6.40 * got["volumes"]["orders_mfn"])
+    # without the AFN rates the AFN option's money is unknown, and says what it needs
+    afn = next(o for o in got["options"] if o["option"] == "afn")
+    assert afn["net"] is None and "rates.afn_fee_per_order" in afn["missing"]
+    page = site.get(base, params={"mfn_logistics_per_order": 6.40})
+    assert page.status_code == 200
+    assert 'data-testid="option-carrier_integrated"' in page.text
+    assert "Carrier-integrated shipping" in page.text
+    bad = site.get("/api/v1" + base, params={"mfn_logistics_per_order": -1})
+    assert bad.status_code == 422
+    assert 'data-testid="costs-link"' in site.get("/sellers/S0001").text
