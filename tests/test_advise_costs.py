@@ -204,21 +204,28 @@ def test_a_csv_sheet_equals_the_toml_sheet(tmp_path):
     assert a.source_of("options.free_return_labels.satisfaction_points") == "program.md"
 
 
-@pytest.mark.unit
+AFN_FEE = "rates.afn_fee_per_order"
+
+
 @pytest.mark.parametrize(
     ("name", "text", "expected"),
     [
-        ("c.toml", "[rates]\nmfn_logistics_per_order = -3\n", "rates.mfn_logistics_per_order: Input should be greater"),
+        (
+            "c.toml",
+            "[rates]\nmfn_logistics_per_order = -3\n",
+            "rates.mfn_logistics_per_order: Input should be",
+        ),
         ("c.toml", "[rates]\nstorage_fee = 10\n", "rates.storage_fee: unknown field"),
-        ("c.toml", "[options.afn]\nshare = 1.5\n", "options.afn.share: Input should be less than or equal to 1"),
+        ("c.toml", "[options.afn]\nshare = 1.5\n", "options.afn.share: Input should be less than or equal"),
         ("c.toml", 'currency = "dollars"\n', "currency: String should"),
         ("c.toml", "[rates\n", "is not valid TOML"),
-        ("c.csv", "field,value\nrates.afn_fee_per_order,abc\n", "row 2: rates.afn_fee_per_order: Input should be a valid number"),
-        ("c.csv", "field,value\nrates.afn_fee_per_order,1\nrates.afn_fee_per_order,2\n", "row 3: field 'rates.afn_fee_per_order' given twice"),
-        ("c.csv", "field,value,extra\nrates.afn_fee_per_order,1,2\n", "row 2: expected two columns"),
+        ("c.csv", f"field,value\n{AFN_FEE},abc\n", f"row 2: {AFN_FEE}: Input should be a valid number"),
+        ("c.csv", f"field,value\n{AFN_FEE},1\n{AFN_FEE},2\n", f"row 3: field '{AFN_FEE}' given twice"),
+        ("c.csv", f"field,value,extra\n{AFN_FEE},1,2\n", "row 2: expected two columns"),
         ("c.xlsx", "x", "name it .toml or .csv"),
     ],
-)  # fmt: skip
+)
+@pytest.mark.unit
 def test_a_bad_cost_sheet_names_the_file_and_the_field(tmp_path, name, text, expected):
     p = tmp_path / name
     p.write_text(text)
