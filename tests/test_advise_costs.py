@@ -7,16 +7,18 @@ from datetime import date
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cxops.advisor.cost_sheet import load_cost_sheet
-from cxops.advisor.costs import STATUS_QUO, Volumes, advise_costs
+from cxops.advisor.costs import STATUS_QUO, Volumes, advise_costs, scaled, with_afn
 from cxops.errors import InputError
 from cxops.policy.load import load_policy
 
 AS_OF = date(2025, 6, 30)
 
 
-def seller_metrics(**over) -> pd.DataFrame:
+def seller_metrics(over: dict | None = None) -> pd.DataFrame:
     """Seller S1 on US as of 2025-06-30: 1,000 MFN and 200 AFN orders in 30 days (3,600 in 90 days);
     every admission bar met; valid tracking rate 900 / 1,000 = 90 % (under the 95 % removal bar);
     on-time delivery 1,197 / 1,200 = 99.75 % (MFN 997 / 1,000, AFN 200 / 200)."""
@@ -39,7 +41,7 @@ def seller_metrics(**over) -> pd.DataFrame:
         ("account_health_warnings", 180, "all"): (0, None),
         ("ip_complaints", 90, "all"): (0, None),
     }
-    rows.update(over)
+    rows.update(over or {})
     out = []
     for (metric, w, ch), (num, den) in rows.items():
         if metric == "median_first_response_hours":
@@ -47,10 +49,11 @@ def seller_metrics(**over) -> pd.DataFrame:
         elif den is None:
             value = float(num)
         else:
-            value = num / den
+            value = num / den if den else float("nan")
         out.append(
             {"seller_id": "S1", "marketplace_id": "US", "channel": ch, "metric": metric, "window_days": w,
-             "as_of": AS_OF, "numerator": num, "denominator": den, "value": value, "status": "ok"}
+             "as_of": AS_OF, "numerator": num, "denominator": den, "value": value,
+             "status": "no_data" if den == 0 else "ok"}
         )  # fmt: skip
     df = pd.DataFrame(out)
     df["window_days"] = df["window_days"].astype("Int64")
@@ -244,3 +247,52 @@ def test_every_problem_of_a_sheet_is_reported_at_once(tmp_path):
     assert "rates.mfn_logistics_per_order" in str(e.value) and "rates.afn_fee_per_order" in str(e.value)
     with pytest.raises(InputError, match="not found"):
         load_cost_sheet(tmp_path / "missing.toml")
+
+
+def _get(frame, metric, window, channel, col="numerator"):
+    m = frame[(frame.metric == metric) & (frame.channel == channel) & (frame.window_days == window)]
+    return float(m[col].iloc[0])
+
+
+@pytest.mark.unit
+@settings(max_examples=60, deadline=None)
+@given(
+    share=st.floats(0, 1),
+    mfn=st.integers(0, 5000),
+    afn=st.integers(0, 5000),
+    on_time_mfn=st.floats(0, 1),
+    factor=st.floats(0.01, 50),
+)
+def test_moving_orders_to_afn_conserves_them_and_scaling_keeps_rates(share, mfn, afn, on_time_mfn, factor):
+    """Whatever share moves: orders of both channels add up to the same total, the all-channel delivery
+    count is unchanged and its on-time count is the channels' sum; a share of 0 changes nothing. Scaling
+    the volume changes no rate."""
+    ok_mfn = round(mfn * on_time_mfn)
+    frame = seller_metrics(
+        {
+            ("order_count", 30, "mfn"): (mfn, None),
+            ("order_count", 30, "afn"): (afn, None),
+            ("order_count", 30, "all"): (mfn + afn, None),
+            ("on_time_delivery_rate", 30, "mfn"): (ok_mfn, mfn),
+            ("on_time_delivery_rate", 30, "afn"): (afn, afn),
+            ("on_time_delivery_rate", 30, "all"): (ok_mfn + afn, mfn + afn),
+        }
+    )
+    sheet = load_cost_sheet(None).model_copy(
+        update={"options": load_cost_sheet(None).options.model_copy(
+            update={"afn": load_cost_sheet(None).options.afn.model_copy(update={"share": share})}
+        )}
+    )  # fmt: skip
+    out = with_afn(frame, sheet)
+    total = _get(out, "order_count", 30, "mfn") + _get(out, "order_count", 30, "afn")
+    assert total == pytest.approx(mfn + afn)
+    assert _get(out, "order_count", 30, "mfn") == pytest.approx(mfn * (1 - share))
+    assert _get(out, "on_time_delivery_rate", 30, "all", "denominator") == pytest.approx(mfn + afn)
+    channels = _get(out, "on_time_delivery_rate", 30, "mfn") + _get(out, "on_time_delivery_rate", 30, "afn")
+    assert _get(out, "on_time_delivery_rate", 30, "all") == pytest.approx(channels)
+    if share == 0:
+        pd.testing.assert_frame_equal(out, frame)
+    big = scaled(frame, factor)
+    rates = frame["metric"].map(lambda m: m.endswith("_rate") or m == "customer_satisfaction_index")
+    pd.testing.assert_series_equal(big.loc[rates, "value"], frame.loc[rates, "value"])
+    assert _get(big, "order_count", 90, "all", "value") == pytest.approx(3600 * factor)
