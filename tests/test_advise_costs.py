@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cxops.advisor.cost_sheet import load_cost_sheet
+from cxops.advisor.cost_sheet import REFERENCE_SOURCE, load_cost_sheet
 from cxops.advisor.costs import STATUS_QUO, Volumes, advise_costs, scaled, with_afn
 from cxops.errors import InputError
 from cxops.policy.load import load_policy
@@ -187,7 +187,7 @@ def test_without_rates_the_money_is_unknown_and_named(tmp_path):
     assert ci.extra_cost is None and ci.net is None
     assert ci.missing == ["rates.mfn_logistics_per_order"]
     assert ci.break_even_note == "costs.breakeven.missing"
-    assert [a.source for a in ci.assumptions] == ["program.md", "program.md"]
+    assert [a.source for a in ci.assumptions] == [REFERENCE_SOURCE] * 2
 
 
 @pytest.mark.unit
@@ -204,7 +204,7 @@ def test_a_csv_sheet_equals_the_toml_sheet(tmp_path):
     )
     assert a.model_dump(exclude={"source"}) == b.model_dump(exclude={"source"})
     assert a.source_of("options.carrier_integrated.logistics_increase") == str(tmp_path / "costs.csv")
-    assert a.source_of("options.free_return_labels.satisfaction_points") == "program.md"
+    assert a.source_of("options.free_return_labels.satisfaction_points") == REFERENCE_SOURCE
 
 
 AFN_FEE = "rates.afn_fee_per_order"

@@ -16,6 +16,7 @@ from _synth import generate_tables, write_tables
 from _web import CSRF_RE, FAST, PASSWORD
 from typer.testing import CliRunner
 
+from cxops.advisor.cost_sheet import REFERENCE_SOURCE
 from cxops.cli import app
 from cxops.ingest.canonical_files import import_canonical
 from cxops.policy.load import load_policy
@@ -90,7 +91,7 @@ def test_a_seller_removed_for_tracking(marketplace):
     assert ci["discount"] == 0 and ci["net"] == pytest.approx(-ci["extra_cost"])
     labels = opts["free_return_labels"]
     assert labels["extra_cost"] == pytest.approx(0.15 * 8.00 * v["returns"])
-    assert [a["source"] for a in ci["assumptions"]] == ["program.md", "program.md"]
+    assert [a["source"] for a in ci["assumptions"]] == [REFERENCE_SOURCE] * 2
     assert out["cost_sheet"] == str(SHEET)
 
 

@@ -24,7 +24,7 @@ from cxops.errors import InputError
 #: The reference figures (the one declaration of the defaults).
 REFERENCE = "reference-costs.toml"
 #: How an assumption taken from the reference figures names its source.
-REFERENCE_SOURCE = "program.md"
+REFERENCE_SOURCE = "reference-costs.toml (program.md)"
 
 _Money = Field(default=None, ge=0, allow_inf_nan=False)
 _Fraction = Field(ge=0, le=1, allow_inf_nan=False)
