@@ -11,6 +11,7 @@ from cxops.web.api import (
     managers,
     me,
     members,
+    message_check,
     program,
     runs,
     scorecard,
@@ -24,6 +25,7 @@ PREFIX = "/api/v1"
 def api_router() -> APIRouter:
     """Every API route, under :data:`PREFIX`."""
     router = APIRouter(prefix=PREFIX)
-    for module in (health, me, members, sellers, scorecard, sellerdesk, managers, runs, program, audit, docs):
+    for module in (health, me, members, sellers, scorecard, sellerdesk, managers, runs, program, audit, docs,
+                   message_check):  # fmt: skip
         router.include_router(module.router)
     return router
