@@ -106,9 +106,10 @@ def check_message_cmd(
         if result.clean:
             console.print(f"[green]{escape(tr('msgcheck.clean'))}[/]")
         else:
+            n = len(result.findings)
             t = Table("#", tr("msgcheck.col.rule"), tr("msgcheck.col.span"), tr("msgcheck.col.text"),
                       tr("msgcheck.col.found"), tr("msgcheck.col.why"),
-                      title=tr.plural("msgcheck.findings", len(result.findings), n=len(result.findings)))  # fmt: skip
+                      title=tr.plural("msgcheck.findings", n, n=n))  # fmt: skip
             for i, f in enumerate(result.findings, 1):
                 t.add_row(str(i), f"{f.title}\n[dim]{f.rule}[/]", f"{f.start}–{f.end}", escape(f.text),
                           escape(f.found), escape(f.explanation))  # fmt: skip

@@ -238,7 +238,9 @@ def check_message(
     address = {k: v for k, v in table.address.items() if k in langs}
     for d in detect(message, domains, address):
         rule_id = DETECTOR_RULES[d.kind]
-        found.append(Finding(rule_id, d.start, d.end, message[d.start : d.end], d.kind, None, severity[rule_id]))
+        found.append(
+            Finding(rule_id, d.start, d.end, message[d.start : d.end], d.kind, None, severity[rule_id])
+        )
     return _merge(found, message)
 
 

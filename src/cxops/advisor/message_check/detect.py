@@ -24,7 +24,10 @@ class Detected:
     end: int
 
 
-_MAIL_HOSTS = r"(?:gmail|googlemail|yahoo|hotmail|outlook|live|icloud|qq|163|126|gmx|web|orange|free|aol|proton(?:mail)?|yandex|naver|sina|foxmail)"
+_MAIL_HOSTS = (
+    r"(?:gmail|googlemail|yahoo|hotmail|outlook|live|icloud|qq|163|126|gmx|web|orange|free|aol"
+    r"|proton(?:mail)?|yandex|naver|sina|foxmail)"
+)
 EMAIL = re.compile(
     r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
     r"|[\w.+-]+\s*(?:\(at\)|\[at\]|\{at\}|＠)\s*[\w-]+\s*(?:\.|\(dot\)|\[dot\]|\{dot\})\s*[a-z]{2,6}"
@@ -37,7 +40,9 @@ _TLDS = (
 )
 URL = re.compile(
     r"(?:https?://|www\.)[^\s<>\"'()\[\]{}，。、「」]+"
-    r"|(?<![\w@.-])(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+(?:" + _TLDS + r")(?![\w-])(?:/[^\s<>\"'，。、]*)?",
+    r"|(?<![\w@.-])(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+(?:"
+    + _TLDS
+    + r")(?![\w-])(?:/[^\s<>\"'，。、]*)?",
     re.IGNORECASE,
 )
 PHONE = re.compile(r"(?<![\w+])\+?\(?\d[\d \t().\-/]{5,22}\d(?![\w])")
@@ -51,7 +56,11 @@ DAY = re.compile(r"^\d{4}[-/.]\d{1,2}[-/.]\d{1,2}$|^\d{1,2}[-/.]\d{1,2}[-/.]\d{2
 US_PHONE = re.compile(r"^\(?\d{3}\)?[ .-]\d{3}[ .-]\d{4}$")
 JP_PHONE = re.compile(r"^0\d{1,4}-\d{1,4}-\d{3,4}$")
 CN_MOBILE = re.compile(r"^1[3-9]\d{9}$")
-CARD = re.compile(r"(?<![\d-])(?:\d{4}[ -]){3}\d{1,7}(?![\d-])|(?<![\d-])\d{4}[ -]\d{6}[ -]\d{5}(?![\d-])|(?<![\d-])\d{13,19}(?![\d-])")
+CARD = re.compile(
+    r"(?<![\d-])(?:\d{4}[ -]){3}\d{1,7}(?![\d-])"  # groups of four (Visa, Mastercard …)
+    r"|(?<![\d-])\d{4}[ -]\d{6}[ -]\d{5}(?![\d-])"  # 4-6-5 (American Express)
+    r"|(?<![\d-])\d{13,19}(?![\d-])"
+)
 CARD_PREFIX = re.compile(r"^(?:4|5[1-5]|2[2-7]|3[47]|3[0689]|6011|6[245]|35)")
 IBAN = re.compile(r"(?<![A-Z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?(?![A-Z0-9])")
 
@@ -101,7 +110,9 @@ def _overlaps(start: int, end: int, taken: list[tuple[int, int]]) -> bool:
     return any(start < e and s < end for s, e in taken)
 
 
-def detect(text: str, allowed_domains: Iterable[str], address: dict[str, tuple[re.Pattern, ...]]) -> Iterator[Detected]:
+def detect(
+    text: str, allowed_domains: Iterable[str], address: dict[str, tuple[re.Pattern, ...]]
+) -> Iterator[Detected]:
     """Every contact detail and piece of personal data in ``text``.
 
     Parameters

@@ -197,8 +197,16 @@ def normalize(text: str) -> Normalized:
     for m in reversed(list(_SPACED.finditer(s))):
         drop = {p for p in range(m.start(), m.end()) if s[p] == " "}
         s = s[: m.start()] + s[m.start() : m.end()].replace(" ", "") + s[m.end() :]
-        st = st[: m.start()] + [x for p, x in enumerate(st[m.start() : m.end()], m.start()) if p not in drop] + st[m.end() :]
-        en = en[: m.start()] + [x for p, x in enumerate(en[m.start() : m.end()], m.start()) if p not in drop] + en[m.end() :]
+        st = (
+            st[: m.start()]
+            + [x for p, x in enumerate(st[m.start() : m.end()], m.start()) if p not in drop]
+            + st[m.end() :]
+        )
+        en = (
+            en[: m.start()]
+            + [x for p, x in enumerate(en[m.start() : m.end()], m.start()) if p not in drop]
+            + en[m.end() :]
+        )
     while s and s[-1] in " \n":
         s, st, en = s[:-1], st[:-1], en[:-1]
     return Normalized(text, s, tuple(st), tuple(en))

@@ -157,7 +157,8 @@ def compile_table(table: Table) -> Compiled:
         if len(key) >= 6 and key.isalpha() and key.isascii() and all(t.left for t in terms)
     }
     address = {
-        lang: tuple(re.compile(p, re.IGNORECASE) for p in patterns) for lang, patterns in table.address.items()
+        lang: tuple(re.compile(p, re.IGNORECASE) for p in patterns)
+        for lang, patterns in table.address.items()
     }
     return Compiled(table, automaton, fuzzy, address)
 
