@@ -82,7 +82,7 @@ def test_the_installed_command_reads_standard_input():
     """The real entry point in a subprocess: piped input, exit status 3, no colour codes when piped."""
     p = subprocess.run(
         [sys.executable, "-c", "from cxops.cli import app; app()", "check-message", "-", "--format", "json"],
-        input="Leave us a 5-star review and get 20% off your next order!".encode(),
+        input=b"Leave us a 5-star review and get 20% off your next order!",
         capture_output=True,
         timeout=120,
     )
