@@ -106,7 +106,8 @@ def term_hits(norm: Normalized, table: Compiled) -> list[Hit]:
         (
             h
             for h in hits
-            if h.cls != "shadow" and not any(s.start <= h.start and h.end <= s.end for s in shadows)
+            if h.cls != "shadow"
+            and not any(s.start <= h.start and h.end <= s.end and (s.start, s.end) != (h.start, h.end) for s in shadows)
         ),
         key=lambda h: (h.start, h.end, h.cls),
     )

@@ -47,7 +47,7 @@ URL = re.compile(
 )
 PHONE = re.compile(r"(?<![\w+])\+?\(?\d[\d \t().\-/]{5,22}\d(?![\w])")
 PHONE_CUE = re.compile(
-    r"(?:tel|phone|call|mobile|cell|whatsapp|wechat|line|fax|电话|手机|致电|微信|電話|携帯|telefon|handy|"
+    r"(?:tel|phone|call|mobile|cell|whatsapp|wechat|line|fax|zap|whats|wpp|电话|手机|致电|微信|電話|携帯|telefon|handy|"
     r"anruf|téléphone|telephone|portable|appel|teléfono|telefono|llam|móvil|movil|telefone|celular|ligue|☎|📞)",
     re.IGNORECASE,
 )
@@ -56,6 +56,7 @@ DAY = re.compile(r"^\d{4}[-/.]\d{1,2}[-/.]\d{1,2}$|^\d{1,2}[-/.]\d{1,2}[-/.]\d{2
 US_PHONE = re.compile(r"^\(?\d{3}\)?[ .-]\d{3}[ .-]\d{4}$")
 JP_PHONE = re.compile(r"^0\d{1,4}-\d{1,4}-\d{3,4}$")
 CN_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+BR_PHONE = re.compile(r"^\(\d{2}\)\s?9?\d{4}-?\d{4}$|^\d{2}\s9?\d{4}-\d{4}$")
 CARD = re.compile(
     r"(?<![\d-])(?:\d{4}[ -]){3}\d{1,7}(?![\d-])"  # groups of four (Visa, Mastercard …)
     r"|(?<![\d-])\d{4}[ -]\d{6}[ -]\d{5}(?![\d-])"  # 4-6-5 (American Express)
@@ -163,7 +164,7 @@ def detect(
         if ORDER_ID.match(raw) or DAY.match(raw):
             continue
         cue = PHONE_CUE.search(view[max(0, start - 30) : start])
-        shaped = raw.startswith("+") or US_PHONE.match(raw) or JP_PHONE.match(raw) or CN_MOBILE.match(digits)
+        shaped = raw.startswith("+") or US_PHONE.match(raw) or JP_PHONE.match(raw) or BR_PHONE.match(raw) or CN_MOBILE.match(digits)
         if not (cue or shaped):
             continue
         if not raw.startswith("+") and len(digits) >= 12 and not cue:
