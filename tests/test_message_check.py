@@ -193,10 +193,11 @@ def test_precision_and_recall_on_the_development_corpus():
 
 
 def test_precision_and_recall_on_the_held_out_set():
-    """Messages written after the rules were frozen: floors under the measured values (README)."""
+    """Messages written after the rules were frozen (never used to change them): floors just under the
+    measured values in the README (precision 100 %, recall 64 %, no false alarm on a compliant message)."""
     by_rule, by_lang, clean, _ = evaluate(load(HELDOUT))
     t = total(by_rule)
-    assert t.precision >= 0.9 and t.recall >= 0.5, t
+    assert t.precision >= 0.95 and t.recall >= 0.6, t
     assert sum(c[0] for c in clean.values()) == sum(c[1] for c in clean.values())  # no false alarm
 
 
