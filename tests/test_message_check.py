@@ -44,7 +44,10 @@ def found(message: str, **kw) -> list[tuple[str, int, int, str]]:
         ("レビューを削除していただけませんか。", [("review_change", 0, 7, "レビューを削除")]),
         ("Please remove your feedbak", [("review_change", 7, 26, "remove your feedbak")]),  # one typo
         # spaces between CJK characters do not hide a phrase; the span covers them
-        ("好 评 返 现", [("review_positive", 0, 5, "好 评 返"), ("review_incentive", 0, 7, "好 评 返 现")]),
+        (
+            "好 评 返 现",
+            [("review_incentive", 0, 7, "好 评 返 现"), ("review_positive", 0, 7, "好 评 返 现")],
+        ),
         ("Write to shop@example.com today", [("off_platform_contact", 9, 25, "shop@example.com")]),
         ("Card 4111 1111 1111 1111 declined", [("personal_data", 5, 24, "4111 1111 1111 1111")]),
         (

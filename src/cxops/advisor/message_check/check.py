@@ -107,7 +107,10 @@ def term_hits(norm: Normalized, table: Compiled) -> list[Hit]:
             h
             for h in hits
             if h.cls != "shadow"
-            and not any(s.start <= h.start and h.end <= s.end and (s.start, s.end) != (h.start, h.end) for s in shadows)
+            and not any(
+                s.start <= h.start and h.end <= s.end and (s.start, s.end) != (h.start, h.end)
+                for s in shadows
+            )
         ),
         key=lambda h: (h.start, h.end, h.cls),
     )
@@ -155,7 +158,7 @@ def _language_findings(norm: Normalized, hits: list[Hit], lang: str, table: Comp
         if not in_sentence:
             continue
         by_cls: dict[str, list[Hit]] = {}
-        for h in in_sentence:
+        for h in sorted(in_sentence, key=lambda h: (h.start, -h.end)):  # the longest hit first at a place
             by_cls.setdefault(h.cls, []).append(h)
         for rule_id, rule in table.table.rules.items():
             for alt in rule.when:

@@ -164,7 +164,13 @@ def detect(
         if ORDER_ID.match(raw) or DAY.match(raw):
             continue
         cue = PHONE_CUE.search(view[max(0, start - 30) : start])
-        shaped = raw.startswith("+") or US_PHONE.match(raw) or JP_PHONE.match(raw) or BR_PHONE.match(raw) or CN_MOBILE.match(digits)
+        shaped = (
+            raw.startswith("+")
+            or US_PHONE.match(raw)
+            or JP_PHONE.match(raw)
+            or BR_PHONE.match(raw)
+            or CN_MOBILE.match(digits)
+        )
         if not (cue or shaped):
             continue
         if not raw.startswith("+") and len(digits) >= 12 and not cue:
