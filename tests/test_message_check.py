@@ -56,6 +56,8 @@ def found(message: str, **kw) -> list[tuple[str, int, int, str]]:
         ),
         ("電話：０３－１２３４－５６７８", [("off_platform_contact", 3, 15, "０３－１２３４－５６７８")]),
         ("Add us on w h a t s a p p", [("off_platform_contact", 0, 25, "Add us on w h a t s a p p")]),
+        # a zero-width space inside a word hides nothing
+        ("Add us on What\u200bsApp", [("off_platform_contact", 0, 19, "Add us on What\u200bsApp")]),
     ],
 )
 def test_findings_have_exact_spans(message, expected):

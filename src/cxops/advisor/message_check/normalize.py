@@ -5,7 +5,8 @@ half-width kana become full-width), case folded, accents dropped from Latin lett
 ``avaliacao``, what people type without a keyboard layout), curly quotes straightened, dashes and
 underscores turned into spaces (``5-star`` → ``5 star``, ``e-mail`` → ``e mail``), runs of spaces
 collapsed, spaces between two CJK characters removed (``好 评`` → ``好评``) and letters spaced out one by
-one joined (``w h a t s a p p`` → ``whatsapp``). Every character of the normalised text remembers the
+one joined (``w h a t s a p p`` → ``whatsapp``); zero-width characters and direction marks (Unicode
+format characters) are dropped. Every character of the normalised text remembers the
 span of the original it came from, so a finding is reported on the original text.
 
 Offsets are Python string indices (Unicode code points), end exclusive.
@@ -64,6 +65,8 @@ def _fold(cluster: str) -> str:
         s = "".join(c for c in unicodedata.normalize("NFD", s) if not unicodedata.combining(c))
     out = []
     for c in s:
+        if unicodedata.category(c) == "Cf":  # zero-width and direction marks hide nothing
+            continue
         if c in _QUOTES:
             c = _QUOTES[c]
         elif c in _DASHES and c not in _KEEP_IN_WORDS:
