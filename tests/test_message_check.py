@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cxops.advisor.message_check import check_message, load_table, rule_ids
-from cxops.advisor.message_check.detect import iban_valid, luhn_valid
+from cxops.advisor.message_check.detect import card_number, iban_valid, luhn_valid
 from cxops.advisor.message_check.normalize import normalize
 from cxops.report.i18n import catalog_keys
 
@@ -78,6 +78,10 @@ def test_findings_have_exact_spans(message, expected):
         "The manual is on https://www.amazon.de/dp/B0EXAMPLE and sellercentral.amazon.co.jp.",
         "Once the refund is processed, feel free to leave a review.",  # not in exchange
         "Thank you for your positive review!",
+        "Protocolo: 2518020671748",  # passes Luhn, but no card network has that prefix and length
+        "Sim.eu recebi e gostei",  # a sentence without its space, not a link
+        "Due to Black Friday volumes, delivery is delayed.",  # an event named, no promotion
+        "Assim que tivermos novidades sobre a entrega, avisaremos.",  # "news", not new products
     ],
 )
 def test_compliant_messages_have_no_findings(message):
@@ -100,6 +104,9 @@ def test_luhn_and_iban_checks():
     assert not luhn_valid("4111111111111112") and not luhn_valid("79927398710")
     assert iban_valid("GB82 WEST 1234 5698 7654 32") and iban_valid("DE89370400440532013000")
     assert not iban_valid("GB82 WEST 1234 5698 7654 33") and not iban_valid("DE8937040044")
+    assert card_number("5555555555554444") and card_number("378282246310005") and card_number("4222222222222")
+    assert not card_number("2518020671748")  # Luhn-valid, 13 digits starting 25: no network
+    assert not card_number("378282246310005" + "0")  # American Express has 15 digits
 
 
 def test_the_marketplace_domains_can_be_given():

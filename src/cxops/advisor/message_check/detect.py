@@ -62,7 +62,31 @@ CARD = re.compile(
     r"|(?<![\d-])\d{4}[ -]\d{6}[ -]\d{5}(?![\d-])"  # 4-6-5 (American Express)
     r"|(?<![\d-])\d{13,19}(?![\d-])"
 )
-CARD_PREFIX = re.compile(r"^(?:4|5[1-5]|2[2-7]|3[47]|3[0689]|6011|6[245]|35)")
+#: Card networks: (prefix pattern, allowed lengths) — Visa, Mastercard (51–55, 2221–2720), American
+#: Express, Discover, JCB, Diners Club, UnionPay (ISO/IEC 7812 issuer identification numbers).
+CARD_NETWORKS = (
+    (re.compile(r"^4"), (13, 16, 19)),
+    (re.compile(r"^(?:5[1-5]|222[1-9]|22[3-9]\d|2[3-6]\d\d|27[01]\d|2720)"), (16,)),
+    (re.compile(r"^3[47]"), (15,)),
+    (re.compile(r"^(?:6011|65|64[4-9])"), (16, 17, 18, 19)),
+    (re.compile(r"^35(?:2[89]|[3-8]\d)"), (16, 17, 18, 19)),
+    (re.compile(r"^(?:30[0-5]|36|38)"), (14, 15, 16, 17, 18, 19)),
+    (re.compile(r"^62"), (16, 17, 18, 19)),
+)
+#: Country-code top-level domains that are also common words ("Sim.eu", "Danke.Es" with a missing
+#: space): a bare domain with one of them needs a name of four letters or more, not written as a word
+#: (``Danke.Es``).
+AMBIGUOUS_TLDS = frozenset(
+    "eu de me es it us in co ca pt fr br mx ar tv cc gl gd nl uk jp cn au ru ly io".split()
+)
+
+
+def card_number(digits: str) -> bool:
+    """Whether ``digits`` has a card network's prefix and length and passes the Luhn check."""
+    network = any(p.match(digits) and len(digits) in lengths for p, lengths in CARD_NETWORKS)
+    return network and luhn_valid(digits)
+
+
 IBAN = re.compile(r"(?<![A-Z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?(?![A-Z0-9])")
 
 
@@ -140,13 +164,17 @@ def detect(
     for m in URL.finditer(view):
         url = m.group(0).rstrip(".,;:!?")
         start, end = m.start(), m.start() + len(url)
+        if not re.match(r"(?:https?://|www\.)", url, re.IGNORECASE) and "/" not in url:
+            name, _, tld = url.rpartition(".")
+            if tld.lower() in AMBIGUOUS_TLDS and "." not in name and (len(name) < 4 or name.istitle()):
+                continue  # "Sim.eu recebi": a sentence without its space, not a link
         if _overlaps(start, end, taken) or host_allowed(_host(url), allowed):
             continue
         taken.append((start, end))
         yield Detected("url", start, end)
     for m in CARD.finditer(view):
         digits = re.sub(r"\D", "", m.group(0))
-        if 13 <= len(digits) <= 19 and CARD_PREFIX.match(digits) and luhn_valid(digits):
+        if card_number(digits):
             if not ORDER_ID.match(m.group(0)) and not _overlaps(*m.span(), taken):
                 taken.append(m.span())
                 yield Detected("card", *m.span())
