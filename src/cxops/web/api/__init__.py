@@ -6,6 +6,7 @@ from fastapi import APIRouter
 
 from cxops.web.api import (
     audit,
+    costs,
     docs,
     health,
     managers,
@@ -25,7 +26,20 @@ PREFIX = "/api/v1"
 def api_router() -> APIRouter:
     """Every API route, under :data:`PREFIX`."""
     router = APIRouter(prefix=PREFIX)
-    for module in (health, me, members, sellers, scorecard, sellerdesk, managers, runs, program, audit, docs,
-                   message_check):  # fmt: skip
+    for module in (
+        health,
+        me,
+        members,
+        sellers,
+        scorecard,
+        sellerdesk,
+        costs,
+        managers,
+        runs,
+        program,
+        audit,
+        docs,
+        message_check,
+    ):
         router.include_router(module.router)
     return router
