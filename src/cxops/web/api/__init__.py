@@ -12,6 +12,7 @@ from cxops.web.api import (
     managers,
     me,
     members,
+    message_check,
     program,
     runs,
     scorecard,
@@ -38,6 +39,7 @@ def api_router() -> APIRouter:
         program,
         audit,
         docs,
+        message_check,
     ):
         router.include_router(module.router)
     return router
