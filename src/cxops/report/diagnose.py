@@ -72,15 +72,21 @@ def headline(
         f"diagnose.cause.{dimension}", k, names=names, share=format_percent(row["cum_share"], SHARE_DECIMALS, lang=tr),
         unit=unit,
     )  # fmt: skip
-    if is_null(row["value_without_top"]):
+    without = row["value_without_top"]
+    if is_null(without):
         rest = tr("diagnose.without_none")
-    else:
+    elif without == finding.value or (without > finding.value) != finding.higher_is_better:
+        # no better without them: they hold as large a part of the volume as of the defects
         rest = tr.plural(
-            "diagnose.without", k, rate=_rate(row["value_without_top"], tr), now=_rate(finding.value, tr)
-        )
+            "diagnose.proportional", k, volume=format_percent(row["cum_records"] / finding.records, SHARE_DECIMALS,
+            lang=tr), records=tr(f"diagnose.records.{finding.target.metric}"), rate=_rate(without, tr),
+            now=_rate(finding.value, tr),
+        )  # fmt: skip
+    else:
+        rest = tr.plural("diagnose.without", k, rate=_rate(without, tr), now=_rate(finding.value, tr))
     groups = finding.group_counts.get(dimension, 0)
     if k < groups and row["cum_share"] < headline_share:  # spread out: say how many groups there are
-        cause += tr("diagnose.spread", groups=format_count(groups, lang=tr))
+        cause = tr("diagnose.spread", cause=cause, groups=format_count(groups, lang=tr))
     text = tr("diagnose.headline", cause=cause, rest=rest)
     return text[0].upper() + text[1:]
 

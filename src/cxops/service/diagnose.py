@@ -139,6 +139,27 @@ class Diagnosis:
     limit: int | None = DEFAULT_LIMIT
 
 
+def checked_day(wh, as_of: date | None, what: str, allow_stale: bool = False) -> date:
+    """``as_of``, or the last complete day of data when it is None.
+
+    Raises
+    ------
+    NotFoundError
+        If the warehouse holds no orders.
+    StaleDataError
+        If ``as_of`` is past the last complete day (unless ``allow_stale``).
+    """
+    from cxops.service.evaluation import data_state
+
+    _, fresh = data_state(wh)
+    if as_of is None:
+        if fresh.complete_day is None:
+            raise NotFoundError("the warehouse holds no orders", hint="import data first: cxops import …")
+        return fresh.complete_day
+    fresh.check(as_of, f"{what} as of {as_of}", allow_stale)
+    return as_of
+
+
 def _bad_upwards(section: str, operator: str) -> bool:
     """Whether a larger tested quantity is worse for the seller under this criterion."""
     meets_below = operator in ("<", "<=")
@@ -234,7 +255,7 @@ def diagnose(
     wh,
     policy: Policy,
     seller_id: str,
-    as_of: date,
+    as_of: date | None = None,
     *,
     marketplace_id: str | None = None,
     metric: str | None = None,
@@ -251,8 +272,8 @@ def diagnose(
     policy : Policy
         Its criteria give the bars; its metric options the semantics.
     seller_id : str
-    as_of : datetime.date
-        The last marketplace-local day of every window.
+    as_of : datetime.date, optional
+        The last marketplace-local day of every window (default: the last complete day of data).
     marketplace_id : str, optional
     metric : str, optional
         Break down this defect-driven metric whatever its standing (each window a criterion tests; the
@@ -277,8 +298,6 @@ def diagnose(
     StaleDataError
         If ``as_of`` is past the last complete day (unless ``allow_stale``).
     """
-    from cxops.service.evaluation import data_state
-
     if metric is not None and metric not in DEFECT_METRICS:
         raise InputError(
             f"--metric {metric!r} cannot be broken down",
@@ -288,8 +307,7 @@ def diagnose(
         raise InputError(f"--near must be a fraction from 0 to under 1, not {near}")
     if offset < 0 or (limit is not None and limit < 1):
         raise InputError("the page of groups needs offset >= 0 and limit >= 1")
-    _, fresh = data_state(wh)
-    fresh.check(as_of, f"a diagnosis as of {as_of}", allow_stale)
+    as_of = checked_day(wh, as_of, "a diagnosis", allow_stale)
     metrics = compute_metrics(wh, as_of, policy.metric_options, seller_ids=[seller_id])
     if marketplace_id is not None:
         metrics = metrics[metrics["marketplace_id"] == marketplace_id]
@@ -375,7 +393,13 @@ def _finding(i: int, t: Target, e: dict, row: dict, pareto: pd.DataFrame, totals
 
 
 def log_frame(
-    wh, policy: Policy, seller_id: str, as_of: date, *, marketplace_id: str | None = None, allow_stale=False
+    wh,
+    policy: Policy,
+    seller_id: str,
+    as_of: date | None = None,
+    *,
+    marketplace_id: str | None = None,
+    allow_stale: bool = False,
 ) -> pd.DataFrame:
     """The seller's performance log (:func:`cxops.metrics.breakdown.performance_log`): every record in
     each window of each measured defect-driven metric with its defect flag and reason.
@@ -387,10 +411,7 @@ def log_frame(
     StaleDataError
         If ``as_of`` is past the last complete day (unless ``allow_stale``).
     """
-    from cxops.service.evaluation import data_state
-
-    _, fresh = data_state(wh)
-    fresh.check(as_of, f"a performance log as of {as_of}", allow_stale)
+    as_of = checked_day(wh, as_of, "a performance log", allow_stale)
     df = performance_log(wh, seller_id, as_of, policy.metric_options, marketplace_id)
     if df.empty:
         raise NotFoundError(f"seller {seller_id!r} has no order in any window as of {as_of}")
