@@ -363,3 +363,61 @@ def test_cli_diagnose_bad_input_is_one_clear_error(case_file, args, words):
 def test_cli_diagnose_unknown_seller(case_file):
     res = _cli("diagnose", "NOPE", "-w", str(case_file), "--as-of", "2024-05-31", "--allow-stale")
     assert res.exit_code != 0 and "NOPE" in res.output and "Traceback" not in res.output
+
+
+# -- real Olist data (skips without /work/shared/data) ------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def olist_wh(tmp_path_factory):
+    from conftest import shared_data_dir
+
+    from cxops.ingest.olist import import_olist
+    from cxops.warehouse import connect
+
+    root = shared_data_dir()
+    d = root / "olist-brazilian-ecommerce"
+    if not d.is_dir():
+        pytest.skip(f"shared Olist data not found at {d} (set CXOPS_SHARED_DATA)")
+    paths = {
+        "orders": d / "partial" / "olist_orders_dataset.UNION_42474.parquet",
+        "reviews": d / "partial" / "olist_order_reviews_dataset.UNION_38466.parquet",
+        "closed_deals": root / "olist-marketing-funnel" / "olist_closed_deals_dataset.csv",
+    }
+    wh = connect(str(tmp_path_factory.mktemp("olist") / "olist.duckdb"))
+    import_olist(wh, d, None, paths=paths)
+    return wh
+
+
+def test_olist_diagnosis_agrees_with_the_engine_and_the_log(olist_wh):
+    as_of = date(2018, 6, 30)
+    top = olist_wh.con.sql(
+        "SELECT seller_id FROM orders WHERE purchased_at >= TIMESTAMP '2018-05-01' "
+        "GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 2"
+    ).to_pandas()["seller_id"]
+    pol = load_policy("customer-excellence")
+    for seller in top:
+        metrics = compute_metrics(olist_wh, as_of, pol.metric_options, seller_ids=[seller])
+        log = performance_log(olist_wh, seller, as_of, pol.metric_options)
+        for metric in ("order_defect_rate", "late_shipment_rate", "on_time_delivery_rate"):
+            # diagnose checks its counts against the engine (RuntimeError otherwise)
+            d = diagnose(olist_wh, pol, seller, as_of, metric=metric, limit=None)
+            for f in d.findings:
+                t = f.target
+                e = value(metrics, metric, seller, t.window_days, t.channel)
+                assert (f.numerator, f.denominator) == (int(e["numerator"]), int(e["denominator"]))
+                mine = log[(log.metric == metric) & (log.window_days == t.window_days)]
+                if t.channel != "all":
+                    mine = mine[mine.channel == t.channel]
+                assert (len(mine), int(mine.is_defect.sum())) == (f.records, f.defects)
+                for dim in f.dimensions:  # Olist: SKU = product, category, weekday, channel
+                    g = f.dimension(dim)
+                    assert len(g) == f.group_counts[dim]
+                    assert g["cum_records"].iloc[-1] == f.records and g["cum_defects"].iloc[-1] == f.defects
+                    left = f.records - g["records"]
+                    rate = (f.defects - g["defects"]) / left.where(left > 0)
+                    pd.testing.assert_series_equal(
+                        g["defect_rate_without"], rate, check_names=False, rtol=0, atol=0
+                    )
+                assert "carrier" not in f.dimensions  # Olist records no carrier
+                assert "sku" in f.dimensions

@@ -19,7 +19,8 @@ groups, so shares of one dimension can add up to more than 1 while the cumulativ
 record with no value (an order not shipped has no carrier) is in the group ``null``. Dimensions:
 
 ``sku``, ``category``
-    ``order_items`` (``category``: the line's, else the order's ``orders.category``).
+    ``order_items``: ``sku`` (the line's ``product_id`` where the source gives no SKU, as Olist),
+    ``category`` (the line's, else the order's ``orders.category``).
 ``carrier``
     ``shipments.carrier``: the record's own shipment for shipment-level metrics (valid tracking,
     on-time delivery), every shipment of the order for order-level ones.
@@ -136,7 +137,7 @@ def dimensions(inp: Inputs, target: Target) -> tuple[str, ...]:
     """The dimensions the data holds for ``target`` (see the module docstring)."""
     out = []
     for d in DIMENSIONS:
-        if d == "sku" and not inp.has("order_items", "sku"):
+        if d == "sku" and not (inp.has("order_items", "sku") or inp.has("order_items", "product_id")):
             continue
         if d == "category" and not (inp.has("order_items", "category") or inp.has("orders", "category")):
             continue
@@ -178,6 +179,8 @@ def _values(inp: Inputs, r: ir.Table, dimension: str, shipment_level: bool, sell
     it = inp.tables["order_items"]
     it = it.filter(it.seller_id == seller_id)
     col = it[dimension]
+    if dimension == "sku" and inp.has("order_items", "product_id"):  # a source without SKUs: the product
+        col = it.product_id if not inp.has("order_items", "sku") else it.sku.fill_null(it.product_id)
     if dimension == "category" and inp.has("orders", "category"):
         o = inp.tables["orders"].select(*KEY, _ocat="category")
         it = it.left_join(o, KEY).select(it, "_ocat")

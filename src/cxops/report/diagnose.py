@@ -57,11 +57,11 @@ def headline(
     finding, dimension: str, *, lang: str | Translator = "en", headline_share: float = HEADLINE_SHARE, headline_max: int = HEADLINE_MAX
 ) -> str | None:
     """The sentence of one dimension of a finding (see the module docstring); ``None`` without defects
-    or groups."""
+    or when every record is in one group (nothing to compare)."""
     tr = _tr(lang)
     g = finding.dimension(dimension)
-    if finding.defects == 0 or g.empty:
-        return None
+    if finding.defects == 0 or finding.group_counts.get(dimension, 0) < 2:
+        return None  # nothing to compare: no defects, or every record in one group
     top = g[g["rank"] <= headline_max].sort_values("rank")
     reached = top[top["cum_share"] >= headline_share - 1e-12]
     row = reached.iloc[0] if len(reached) else top.iloc[-1]
@@ -74,7 +74,7 @@ def headline(
     )  # fmt: skip
     without = row["value_without_top"]
     if is_null(without):
-        rest = tr("diagnose.without_none")
+        rest = tr.plural("diagnose.without_none", k)
     elif without == finding.value or (without > finding.value) != finding.higher_is_better:
         # no better without them: they hold as large a part of the volume as of the defects
         rest = tr.plural(
