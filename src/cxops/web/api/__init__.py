@@ -6,6 +6,7 @@ from fastapi import APIRouter
 
 from cxops.web.api import (
     audit,
+    diagnose,
     docs,
     health,
     managers,
@@ -24,6 +25,6 @@ PREFIX = "/api/v1"
 def api_router() -> APIRouter:
     """Every API route, under :data:`PREFIX`."""
     router = APIRouter(prefix=PREFIX)
-    for module in (health, me, members, sellers, scorecard, sellerdesk, managers, runs, program, audit, docs):
+    for module in (health, me, members, sellers, scorecard, diagnose, sellerdesk, managers, runs, program, audit, docs):
         router.include_router(module.router)
     return router
