@@ -58,14 +58,20 @@ def tables(seller: str = "S1") -> dict[str, list[dict]]:
         )  # fmt: skip
         for i, sku in enumerate(skus, 1):
             items.append(
-                {"seller_id": seller, "order_id": oid, "line_id": str(i), "sku": sku, "category": CATEGORY[sku]}
+                {
+                    "seller_id": seller,
+                    "order_id": oid,
+                    "line_id": str(i),
+                    "sku": sku,
+                    "category": CATEGORY[sku],
+                }
             )
         if carrier is not None:
             ships.append(
-                {
-                    "seller_id": seller, "order_id": oid, "shipment_id": oid + "-1", "confirmed_at": confirmed,
-                    "carrier": carrier, "tracking_id": "T" + oid, "first_scan_at": confirmed,
-                }
+                dict(
+                    seller_id=seller, order_id=oid, shipment_id=oid + "-1", confirmed_at=confirmed,
+                    carrier=carrier, tracking_id="T" + oid, first_scan_at=confirmed,
+                )
             )  # fmt: skip
     return {
         "sellers": [{"seller_id": seller, "marketplace_id": "US", "registered_at": "2023-01-01T00:00:00"}],

@@ -145,21 +145,23 @@ def test_performance_log_lists_every_order_with_flags(case_wh):
 def odr_tables() -> dict[str, list[dict]]:
     """Order defects with several kinds, over both channels, and shipments of two carriers per order."""
     t = tables()
-    for i, oid in enumerate(("A1", "A2", "A3")):
+    for oid in ("A1", "A2", "A3"):
         t["orders"].append(
-            {"seller_id": "S1", "order_id": oid, "marketplace_id": "US", "purchased_at": "2024-05-07T18:00:00",
-             "fulfillment_channel": "AFN"}
+            dict(seller_id="S1", order_id=oid, marketplace_id="US", purchased_at="2024-05-07T18:00:00",
+                 fulfillment_channel="AFN")
         )  # fmt: skip
-        t["order_items"].append({"seller_id": "S1", "order_id": oid, "line_id": "1", "sku": "C", "category": "garden"})
+        t["order_items"].append(
+            {"seller_id": "S1", "order_id": oid, "line_id": "1", "sku": "C", "category": "garden"}
+        )
     t["feedback"] = [
         {"seller_id": "S1", "order_id": "O1", "rating": 1, "submitted_at": "2024-05-20T00:00:00"},
         {"seller_id": "S1", "order_id": "A1", "rating": 2, "submitted_at": "2024-05-20T00:00:00"},
         {"seller_id": "S1", "order_id": "O7", "rating": 5, "submitted_at": "2024-05-20T00:00:00"},
     ]
     t["claims"] = [
-        {"seller_id": "S1", "order_id": "O1", "claim_id": "C1", "kind": "a_to_z", "filed_at": "2024-05-21T00:00:00"},
-        {"seller_id": "S1", "order_id": "O5", "claim_id": "C2", "kind": "chargeback", "filed_at": "2024-05-21T00:00:00",
-         "decision": "denied"},
+        dict(seller_id="S1", order_id="O1", claim_id="C1", kind="a_to_z", filed_at="2024-05-21T00:00:00"),
+        dict(seller_id="S1", order_id="O5", claim_id="C2", kind="chargeback", filed_at="2024-05-21T00:00:00",
+             decision="denied"),
     ]  # fmt: skip
     return t
 
@@ -203,7 +205,11 @@ def _group_orders(t: dict[str, pd.DataFrame], dimension: str, group) -> set[str]
     if dimension == "channel":
         return set(o[o.fulfillment_channel.str.lower() == group].order_id)
     if dimension == "weekday":
-        ts = pd.to_datetime(o.purchased_at).dt.tz_localize("UTC").dt.tz_convert(ZoneInfo("America/Los_Angeles"))
+        ts = (
+            pd.to_datetime(o.purchased_at)
+            .dt.tz_localize("UTC")
+            .dt.tz_convert(ZoneInfo("America/Los_Angeles"))
+        )
         return set(o[ts.dt.day_name().str.lower() == group].order_id)
     if dimension == "carrier":
         if group is None:
@@ -225,7 +231,7 @@ def _check_every_group(t: dict[str, pd.DataFrame], target: Target, pick=None) ->
     wh = warehouse(t)
     df, totals = pareto_frame(wh, seller_inputs(load_inputs(wh), "S1"), [target])
     n, d = totals.iloc[0][["total_records", "total_defects"]].astype(int).tolist()
-    for dim, g in df.groupby("dimension"):  # every record in some group; the Pareto ends at 100 %
+    for _, g in df.groupby("dimension"):  # every record in some group; the Pareto ends at 100 %
         assert g["records"].sum() >= n and g["defects"].sum() >= d
         assert g["cum_records"].max() == n and g["cum_defects"].max() == d
     checked = 0
@@ -235,7 +241,11 @@ def _check_every_group(t: dict[str, pd.DataFrame], target: Target, pick=None) ->
         assert 0 <= r["defects"] <= r["records"] <= n and r["defects"] <= d
         gone = _group_orders(t, r["dimension"], group)
         m = compute_metrics(warehouse(_without(t, gone)), target.as_of)
-        row = m[(m.metric == target.metric) & (m.window_days == target.window_days) & (m.channel == target.channel)]
+        row = m[
+            (m.metric == target.metric)
+            & (m.window_days == target.window_days)
+            & (m.channel == target.channel)
+        ]
         den = int(row.denominator.iloc[0]) if len(row) else 0
         num = int(row.numerator.iloc[0]) if len(row) else 0
         assert den == n - r["records"], (r, den)
@@ -254,14 +264,30 @@ def _frames(specs) -> dict[str, pd.DataFrame]:
     for i, (sku, sku2, carrier, late, channel, day) in enumerate(specs):
         oid = f"H{i}"
         bought = pd.Timestamp("2024-05-03T18:00:00") + pd.Timedelta(hours=7 * day)
-        orders.append({"seller_id": "S1", "order_id": oid, "marketplace_id": "US", "purchased_at": bought,
-                       "fulfillment_channel": channel, "latest_ship_at": pd.Timestamp("2024-05-10T06:59:59")})
+        orders.append(
+            {
+                "seller_id": "S1",
+                "order_id": oid,
+                "marketplace_id": "US",
+                "purchased_at": bought,
+                "fulfillment_channel": channel,
+                "latest_ship_at": pd.Timestamp("2024-05-10T06:59:59"),
+            }
+        )
         for j, s in enumerate(dict.fromkeys(x for x in (sku, sku2) if x), 1):
             items.append({"seller_id": "S1", "order_id": oid, "line_id": str(j), "sku": s, "category": s[0]})
         if carrier is not None:
             confirmed = pd.Timestamp("2024-05-10T20:00:00" if late else "2024-05-09T20:00:00")
-            ships.append({"seller_id": "S1", "order_id": oid, "shipment_id": oid, "confirmed_at": confirmed,
-                          "carrier": carrier, "tracking_id": "T" + oid})
+            ships.append(
+                {
+                    "seller_id": "S1",
+                    "order_id": oid,
+                    "shipment_id": oid,
+                    "confirmed_at": confirmed,
+                    "carrier": carrier,
+                    "tracking_id": "T" + oid,
+                }
+            )
     cols = ["seller_id", "order_id", "shipment_id", "confirmed_at", "carrier", "tracking_id"]
     return {
         "sellers": pd.DataFrame([{"seller_id": "S1", "marketplace_id": "US",
@@ -339,7 +365,9 @@ def test_cli_diagnose_json_table_and_log(case_file, tmp_path):
     assert list(log.columns) == LOG_COLUMNS
     assert int(log[log.metric == "late_shipment_rate"].is_defect.sum()) == 5
     pq = tmp_path / "log.parquet"
-    assert _cli("diagnose", "S1", "--as-of", "2024-05-31", "--allow-stale", "--log", str(pq), *w).exit_code == 0
+    assert (
+        _cli("diagnose", "S1", "--as-of", "2024-05-31", "--allow-stale", "--log", str(pq), *w).exit_code == 0
+    )
     assert len(pd.read_parquet(pq)) == len(log)
 
 

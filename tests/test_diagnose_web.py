@@ -24,11 +24,26 @@ def _warehouse():
     t = {k: a[k] + b[k] for k in a}
     for seller in (SELLER_A, SELLER_B):  # the order the seeded store's dispute cases name (AFN: not
         # in the late shipment rate), shipped on the last day so that the data is complete to May 31
-        t["orders"].append({"seller_id": seller, "order_id": f"O-{seller}", "marketplace_id": "US",
-                            "purchased_at": "2024-05-31T16:00:00", "fulfillment_channel": "AFN"})
-        t["shipments"].append({"seller_id": seller, "order_id": f"O-{seller}", "shipment_id": f"SH-{seller}",
-                               "confirmed_at": "2024-05-31T20:00:00", "carrier": "AMZL", "tracking_id": "T",
-                               "first_scan_at": "2024-05-31T20:00:00"})
+        t["orders"].append(
+            {
+                "seller_id": seller,
+                "order_id": f"O-{seller}",
+                "marketplace_id": "US",
+                "purchased_at": "2024-05-31T16:00:00",
+                "fulfillment_channel": "AFN",
+            }
+        )
+        t["shipments"].append(
+            {
+                "seller_id": seller,
+                "order_id": f"O-{seller}",
+                "shipment_id": f"SH-{seller}",
+                "confirmed_at": "2024-05-31T20:00:00",
+                "carrier": "AMZL",
+                "tracking_id": "T",
+                "first_scan_at": "2024-05-31T20:00:00",
+            }
+        )
     return warehouse(t)
 
 
@@ -49,7 +64,9 @@ def test_seller_sees_its_root_cause_and_log_never_another_sellers(site):
     c = site.login("seller-a")
     page = c.get(f"/sellers/{SELLER_A}/marketplaces/US/diagnosis?as_of=2024-05-31")
     assert page.status_code == 200, page.text[:300]
-    assert 'data-testid="finding-late_shipment_rate-30-mfn"' in page.text and 'data-status="near"' in page.text
+    assert (
+        'data-testid="finding-late_shipment_rate-30-mfn"' in page.text and 'data-status="near"' in page.text
+    )
     assert "1 SKU (A) causes 80% of the late shipments" in page.text
     assert SELLER_B not in page.text and SECRET_SKU not in page.text
     seller_page = c.get(f"/sellers/{SELLER_A}")
@@ -78,10 +95,14 @@ def test_seller_sees_its_root_cause_and_log_never_another_sellers(site):
 
 def test_chinese_page_and_operator_view(site):
     admin = site.login("admin")
-    r = admin.get(f"/sellers/{SELLER_B}/marketplaces/US/diagnosis?as_of=2024-05-31", headers={"Accept-Language": "zh"})
+    r = admin.get(
+        f"/sellers/{SELLER_B}/marketplaces/US/diagnosis?as_of=2024-05-31", headers={"Accept-Language": "zh"}
+    )
     assert r.status_code == 200
     assert SECRET_SKU in r.text  # the operator may see B's groups
-    r = admin.get(f"{_api(SELLER_B)}/diagnosis", params={"as_of": "2024-05-31"}, headers={"Accept-Language": "zh"})
+    r = admin.get(
+        f"{_api(SELLER_B)}/diagnosis", params={"as_of": "2024-05-31"}, headers={"Accept-Language": "zh"}
+    )
     headline = r.json()["findings"][0]["dimensions"]["carrier"]["headline"]
     assert headline.startswith("1 个承运商（UPS）造成了 60% 的迟发订单")
     r = admin.get(f"{_api(SELLER_B)}/diagnosis", params={"as_of": "2031-01-01"})

@@ -209,7 +209,8 @@ def memberships(inp: Inputs, targets: list[Target]) -> tuple[ir.Table, ir.Table]
             members.append(
                 v.select(
                     "target", "order_id", "record_id", "is_defect",
-                    dimension=ibis.literal(d), gkey=(ibis.literal("=") + v.value.cast("string")).fill_null(_NONE),
+                    dimension=ibis.literal(d),
+                    gkey=(ibis.literal("=") + v.value.cast("string")).fill_null(_NONE),
                 ).distinct()
             )  # fmt: skip
     if not recs:

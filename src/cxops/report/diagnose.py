@@ -54,7 +54,12 @@ def _rate(v: Any, tr: Translator) -> str:
 
 
 def headline(
-    finding, dimension: str, *, lang: str | Translator = "en", headline_share: float = HEADLINE_SHARE, headline_max: int = HEADLINE_MAX
+    finding,
+    dimension: str,
+    *,
+    lang: str | Translator = "en",
+    headline_share: float = HEADLINE_SHARE,
+    headline_max: int = HEADLINE_MAX,
 ) -> str | None:
     """The sentence of one dimension of a finding (see the module docstring); ``None`` without defects
     or when every record is in one group (nothing to compare)."""
@@ -68,20 +73,22 @@ def headline(
     k = int(row["rank"])
     names = tr.join(group_label(dimension, x, tr) for x in top[top["rank"] <= k]["group"])
     unit = tr(f"diagnose.unit.{finding.target.metric}")
-    cause = tr.plural(
-        f"diagnose.cause.{dimension}", k, names=names, share=format_percent(row["cum_share"], SHARE_DECIMALS, lang=tr),
-        unit=unit,
-    )  # fmt: skip
+    share = format_percent(row["cum_share"], SHARE_DECIMALS, lang=tr)
+    cause = tr.plural(f"diagnose.cause.{dimension}", k, names=names, share=share, unit=unit)
     without = row["value_without_top"]
     if is_null(without):
         rest = tr.plural("diagnose.without_none", k)
     elif without == finding.value or (without > finding.value) != finding.higher_is_better:
         # no better without them: they hold as large a part of the volume as of the defects
+        volume = format_percent(row["cum_records"] / finding.records, SHARE_DECIMALS, lang=tr)
         rest = tr.plural(
-            "diagnose.proportional", k, volume=format_percent(row["cum_records"] / finding.records, SHARE_DECIMALS,
-            lang=tr), records=tr(f"diagnose.records.{finding.target.metric}"), rate=_rate(without, tr),
+            "diagnose.proportional",
+            k,
+            volume=volume,
+            records=tr(f"diagnose.records.{finding.target.metric}"),
+            rate=_rate(without, tr),
             now=_rate(finding.value, tr),
-        )  # fmt: skip
+        )
     else:
         rest = tr.plural("diagnose.without", k, rate=_rate(without, tr), now=_rate(finding.value, tr))
     groups = finding.group_counts.get(dimension, 0)
@@ -125,14 +132,23 @@ def bar_lines(finding, *, lang: str | Translator = "en") -> list[str]:
     return out
 
 
-def sentences(diagnosis, *, lang: str | Translator = "en", headline_share=HEADLINE_SHARE, headline_max=HEADLINE_MAX) -> list[str]:
+def sentences(
+    diagnosis, *, lang: str | Translator = "en", headline_share=HEADLINE_SHARE, headline_max=HEADLINE_MAX
+) -> list[str]:
     """The plain-language summary: per finding its title, bars and one headline per dimension."""
     tr = _tr(lang)
     lines = [
-        tr("diagnose.title", seller=diagnosis.seller_id, date=tr.day(diagnosis.as_of), policy=diagnosis.policy)
+        tr(
+            "diagnose.title",
+            seller=diagnosis.seller_id,
+            date=tr.day(diagnosis.as_of),
+            policy=diagnosis.policy,
+        )
     ]
     if not diagnosis.findings:
-        lines.append(tr("diagnose.nothing", date=tr.day(diagnosis.as_of), near=format_percent(diagnosis.near, 0)))
+        lines.append(
+            tr("diagnose.nothing", date=tr.day(diagnosis.as_of), near=format_percent(diagnosis.near, 0))
+        )
         return lines
     for f in diagnosis.findings:
         lines.append("")
@@ -144,7 +160,9 @@ def sentences(diagnosis, *, lang: str | Translator = "en", headline_share=HEADLI
         for d in f.dimensions:
             h = headline(f, d, lang=tr, headline_share=headline_share, headline_max=headline_max)
             if h:
-                lines.append("  " + tr("diagnose.dimension_line", dimension=tr(f"diagnose.dimension.{d}"), text=h))
+                lines.append(
+                    "  " + tr("diagnose.dimension_line", dimension=tr(f"diagnose.dimension.{d}"), text=h)
+                )
     lines.append("")
     lines.append(tr("diagnose.near_rule", near=format_percent(diagnosis.near, 0, lang=tr)))
     for key in diagnosis.unavailable:
@@ -188,9 +206,7 @@ def pareto_tables(diagnosis, *, lang: str | Translator = "en") -> list[tuple[str
             more = None
             last = int(rows["rank"].max()) if len(rows) else diagnosis.offset
             if last < groups:
-                more = tr(
-                    "diagnose.more", first=diagnosis.offset + 1, last=last, groups=groups, next=last
-                )
+                more = tr("diagnose.more", first=diagnosis.offset + 1, last=last, groups=groups, next=last)
             out.append((tr(f"diagnose.dimension.{d}"), table, more))
     return out
 
@@ -203,7 +219,9 @@ def _plain(v: Any) -> Any:
     return v
 
 
-def diagnosis_dict(diagnosis, *, lang: str | Translator = "en", headline_share=HEADLINE_SHARE, headline_max=HEADLINE_MAX) -> dict:
+def diagnosis_dict(
+    diagnosis, *, lang: str | Translator = "en", headline_share=HEADLINE_SHARE, headline_max=HEADLINE_MAX
+) -> dict:
     """JSON-ready: the findings with their criteria, counts, sentences and the page of groups per
     dimension (rates and shares are fractions; ``value_without``: the metric without the group)."""
     tr = _tr(lang)

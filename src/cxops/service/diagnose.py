@@ -221,7 +221,10 @@ def judged_windows(metrics: pd.DataFrame, results: pd.DataFrame, near: float) ->
         c["status"] = criterion_status(c, near)
         slot = rows.setdefault(key, {"criteria": []})
         slot["criteria"].append(
-            {k: c.get(k) for k in ("section", "criterion_id", "operator", "threshold", "test", "result", "status")}
+            {
+                k: c.get(k)
+                for k in ("section", "criterion_id", "operator", "threshold", "test", "result", "status")
+            }
         )
     out = [
         {
@@ -234,7 +237,9 @@ def judged_windows(metrics: pd.DataFrame, results: pd.DataFrame, near: float) ->
         }
         for k, v in rows.items()
     ]
-    return pd.DataFrame(out, columns=["marketplace_id", "metric", "window_days", "channel", "status", "criteria"])
+    return pd.DataFrame(
+        out, columns=["marketplace_id", "metric", "window_days", "channel", "status", "criteria"]
+    )
 
 
 def _engine_row(metrics: pd.DataFrame, t: Target) -> dict | None:
@@ -248,7 +253,9 @@ def _engine_row(metrics: pd.DataFrame, t: Target) -> dict | None:
 
 
 def _measured(row: dict | None) -> bool:
-    return row is not None and str(row.get("status")) != "not_measured" and not pd.isna(row.get("denominator"))
+    return (
+        row is not None and str(row.get("status")) != "not_measured" and not pd.isna(row.get("denominator"))
+    )
 
 
 def diagnose(
@@ -336,7 +343,9 @@ def diagnose(
     chosen = chosen.sort_values(["_s", "marketplace_id", "_m", "window_days", "channel"], kind="stable")
     targets, engine, statuses = [], [], []
     for row in chosen.to_dict("records"):
-        t = Target(seller_id, row["marketplace_id"], row["metric"], int(row["window_days"]), row["channel"], as_of)
+        t = Target(
+            seller_id, row["marketplace_id"], row["metric"], int(row["window_days"]), row["channel"], as_of
+        )
         e = _engine_row(metrics, t)
         if not _measured(e):
             continue

@@ -25,6 +25,20 @@ PREFIX = "/api/v1"
 def api_router() -> APIRouter:
     """Every API route, under :data:`PREFIX`."""
     router = APIRouter(prefix=PREFIX)
-    for module in (health, me, members, sellers, scorecard, diagnose, sellerdesk, managers, runs, program, audit, docs):
+    for module in (
+        health,
+        me,
+        members,
+        sellers,
+        scorecard,
+        diagnose,
+        sellerdesk,
+        managers,
+        runs,
+        program,
+        audit,
+        docs,
+    ):
         router.include_router(module.router)
+    router.include_router(diagnose.router)
     return router

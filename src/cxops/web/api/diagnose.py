@@ -120,10 +120,10 @@ def compute(runs, scope, *, as_of, metric, near, offset, limit):
 
 def empty(scope, policy, near: float, offset: int, limit: int) -> dict:
     """The answer for a seller without orders (or a server without a warehouse)."""
-    return {
-        "seller_id": scope.seller_id, "as_of": None, "policy": f"{policy.name} {policy.version}", "near": near,
-        "offset": offset, "limit": limit, "judged": [], "findings": [], "unavailable": {}, "summary": [],
-    }  # fmt: skip
+    return dict(
+        seller_id=scope.seller_id, as_of=None, policy=f"{policy.name} {policy.version}", near=near,
+        offset=offset, limit=limit, judged=[], findings=[], unavailable={}, summary=[],
+    )  # fmt: skip
 
 
 @router.get("/diagnosis", response_model=Diagnosis)
@@ -161,7 +161,9 @@ def performance_log(scope: SellerScope, store: StoreDep, runs: RunsDep, as_of: A
     df = pd.DataFrame(columns=svc.LOG_COLUMNS)
     if runs.wh is not None:
         try:
-            df = svc.log_frame(runs.wh, runs.policy, scope.seller_id, as_of, marketplace_id=scope.marketplace_id)
+            df = svc.log_frame(
+                runs.wh, runs.policy, scope.seller_id, as_of, marketplace_id=scope.marketplace_id
+            )
         except NotFoundError:
             pass  # no order in any window: the header only
     name = f"performance-log-{scope.seller_id}-{scope.marketplace_id}.csv".replace('"', "")

@@ -52,9 +52,13 @@ def _view(payload: dict, tr, base: str, as_of) -> list[dict]:
             last = max((g["rank"] for g in d["items"]), default=payload["offset"])
             more = None
             if last < d["groups"]:
-                q = {"offset": last, "limit": payload["limit"]} | ({"as_of": as_of.isoformat()} if as_of else {})
+                q = {"offset": last, "limit": payload["limit"]} | (
+                    {"as_of": as_of.isoformat()} if as_of else {}
+                )
                 more = f"{base}/diagnosis?{urlencode(q)}"
-            dims.append({"name": name, "headline": d["headline"], "rows": rows, "groups": d["groups"], "more": more})
+            dims.append(
+                {"name": name, "headline": d["headline"], "rows": rows, "groups": d["groups"], "more": more}
+            )
         out.append({**f, "dims": dims})
     return out
 
