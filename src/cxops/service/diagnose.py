@@ -315,7 +315,8 @@ def diagnose(
     if offset < 0 or (limit is not None and limit < 1):
         raise InputError("the page of groups needs offset >= 0 and limit >= 1")
     as_of = checked_day(wh, as_of, "a diagnosis", allow_stale)
-    metrics = compute_metrics(wh, as_of, policy.metric_options, seller_ids=[seller_id])
+    loaded = load_inputs(wh, policy.metric_options)  # read once: the engine's, then the breakdown's
+    metrics = compute_metrics(wh, as_of, policy.metric_options, seller_ids=[seller_id], inputs=loaded)
     if marketplace_id is not None:
         metrics = metrics[metrics["marketplace_id"] == marketplace_id]
     if metrics.empty:
@@ -352,7 +353,7 @@ def diagnose(
         targets.append(t)
         engine.append(e)
         statuses.append(row)
-    inp = seller_inputs(load_inputs(wh, policy.metric_options), seller_id)
+    inp = seller_inputs(loaded, seller_id)
     pareto, totals = pareto_frame(wh, inp, targets, offset=offset, limit=limit, keep_top=HEADLINE_MAX)
     findings = []
     for i, (t, e, row) in enumerate(zip(targets, engine, statuses, strict=True)):
