@@ -15,6 +15,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from typer.core import TyperGroup
 from typer.exceptions import TyperException
 
+from cxops.cli_advise import advise_app
 from cxops.cli_cases import case_app, documents_app
 from cxops.cli_daily import alerts as daily_alerts
 from cxops.cli_daily import run as daily_run
@@ -168,6 +169,7 @@ app.add_typer(users_app, name="users")
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(case_app, name="case")
 app.add_typer(documents_app, name="documents")
+app.add_typer(advise_app, name="advise")
 app.command("serve")(serve)
 app.add_typer(notify_app, name="notify")
 app.command("worker")(worker)

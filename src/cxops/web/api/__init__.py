@@ -6,6 +6,7 @@ from fastapi import APIRouter
 
 from cxops.web.api import (
     audit,
+    costs,
     diagnose,
     docs,
     health,
@@ -31,8 +32,9 @@ def api_router() -> APIRouter:
         members,
         sellers,
         scorecard,
-        diagnose,
         sellerdesk,
+        costs,
+        diagnose,
         managers,
         runs,
         program,
@@ -40,5 +42,4 @@ def api_router() -> APIRouter:
         docs,
     ):
         router.include_router(module.router)
-    router.include_router(diagnose.router)
     return router
