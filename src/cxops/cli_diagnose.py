@@ -43,10 +43,10 @@ def diagnose(
         None, "--metric", help="Break down this metric whatever its standing (e.g. late_shipment_rate)."
     ),
     near: float = typer.Option(
-        0.2, "--near", help="'Near its bar': within this fraction of the bar (0.2 = 20 %)."
+        None, "--near", help="'Near its bar': within this fraction of the bar (0.2 = 20 %, the default)."
     ),
     offset: int = typer.Option(0, "--offset", help="Skip this many groups per dimension (paging)."),
-    limit: int = typer.Option(10, "--limit", help="Groups shown per dimension."),
+    limit: int = typer.Option(None, "--limit", help="Groups shown per dimension (default 10)."),
     log: Path = typer.Option(
         None,
         "--log",
@@ -81,8 +81,9 @@ def diagnose(
         return
     wh = _open(warehouse, read_only=True)
     diag = svc.diagnose(
-        wh, pol, seller_id, day, marketplace_id=marketplace, metric=metric, near=near, offset=offset,
-        limit=limit, allow_stale=allow_stale,
+        wh, pol, seller_id, day, marketplace_id=marketplace, metric=metric, offset=offset,
+        near=svc.NEAR_FRACTION if near is None else near, limit=svc.DEFAULT_LIMIT if limit is None else limit,
+        allow_stale=allow_stale,
     )  # fmt: skip
     _show(diag, fmt, lang.value)
 
