@@ -20,6 +20,7 @@ from cxops.cli_cases import case_app, documents_app
 from cxops.cli_daily import alerts as daily_alerts
 from cxops.cli_daily import run as daily_run
 from cxops.cli_daily import seller_events
+from cxops.cli_diagnose import diagnose
 from cxops.cli_message import check_message_cmd
 from cxops.cli_notify import notify_app, worker
 from cxops.cli_operations import managers_app, seller_app, store_app
@@ -177,6 +178,7 @@ app.command("run")(daily_run)
 app.command("alerts")(daily_alerts)
 seller_app.command("events")(seller_events)
 app.command("check-message")(check_message_cmd)
+app.command("diagnose")(diagnose)
 
 console = Console()
 err = Console(stderr=True)

@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from cxops.web.api import (
     audit,
     costs,
+    diagnose,
     docs,
     health,
     managers,
@@ -34,6 +35,7 @@ def api_router() -> APIRouter:
         scorecard,
         sellerdesk,
         costs,
+        diagnose,
         managers,
         runs,
         program,
