@@ -7,7 +7,7 @@ Not a test. Usage::
 Steps, each in its own process (wall time from the process start, interpreter and imports included;
 peak memory = the process's peak RSS):
 
-* ``classify`` — :func:`cxops.voc.themes.classify` on every Olist review with a comment (title and
+* ``classify`` — :func:`cxops.advisor.voc.themes.classify` on every Olist review with a comment (title and
   message; 16,518 texts), marketplace hint ``pt``;
 * ``baseline`` — the same texts against the same Portuguese patterns the obvious way: one regular
   expression per pattern, searched in every folded text (no segmentation, no longest-match, no fuzzy
@@ -54,7 +54,7 @@ def _peak() -> int:
 
 
 def _classify() -> dict:
-    from cxops.voc.themes import classify
+    from cxops.advisor.voc.themes import classify
 
     texts = _texts()
     t = time.perf_counter()
@@ -67,8 +67,8 @@ def _classify() -> dict:
 def _baseline() -> dict:
     import re
 
-    from cxops.voc.keywords import KEYWORDS
-    from cxops.voc.text import fold
+    from cxops.advisor.voc.keywords import KEYWORDS
+    from cxops.advisor.voc.text import fold
 
     regexes = []
     for theme, patterns in KEYWORDS["pt"].items():

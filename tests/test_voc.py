@@ -15,11 +15,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
+from cxops.advisor.voc.keywords import KEYWORDS, LANGUAGES, RETURN_CODES, THEMES
+from cxops.advisor.voc.text import detect, latin_readings
+from cxops.advisor.voc.themes import classify, matcher
+from cxops.advisor.voc.trends import RiseRule, rising_skus
 from cxops.cli import app
-from cxops.voc.keywords import KEYWORDS, LANGUAGES, RETURN_CODES, THEMES
-from cxops.voc.text import detect, latin_readings
-from cxops.voc.themes import classify, matcher
-from cxops.voc.trends import RiseRule, rising_skus
 
 # (language, text, themes) — one or more cases per theme and language, our own words
 CASES = [

@@ -16,8 +16,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from cxops.voc.keywords import OTHER, THEMES
-from cxops.voc.themes import classify
+from cxops.advisor.voc.keywords import OTHER, THEMES
+from cxops.advisor.voc.themes import classify
 
 LABELS = Path(__file__).parent / "data" / "voc_olist_labels.csv"
 REVIEWS = "olist-brazilian-ecommerce/partial/olist_order_reviews_dataset.UNION_38466.parquet"

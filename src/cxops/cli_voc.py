@@ -57,6 +57,7 @@ def voc(
 ):
     """What buyers say: themes of feedback comments and return reasons per window, month-by-month
     trends of the SKUs with most complaints, and the SKUs whose negative feedback or returns rise."""
+    from cxops.advisor.voc.trends import RiseRule
     from cxops.cli import _date, _open, show
     from cxops.errors import InputError
     from cxops.locale import normalize_lang
@@ -64,7 +65,6 @@ def voc(
     from cxops.report.files import dump, write_frame_atomic
     from cxops.report.i18n import get_translator
     from cxops.service.voice import voice as compute
-    from cxops.voc.trends import RiseRule
 
     day = _date(as_of, "--as-of") if as_of else None
     tr = get_translator(normalize_lang(lang))

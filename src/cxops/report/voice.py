@@ -11,8 +11,8 @@ import math
 import pandas as pd
 from rich.table import Table
 
+from cxops.advisor.voc.keywords import COMPLAINTS, OTHER, THEMES
 from cxops.report.i18n import Translator
-from cxops.voc.keywords import COMPLAINTS, OTHER, THEMES
 
 #: Rows of the month-by-month table: the SKUs with most complaint texts, their last months.
 TOP_SKUS = 5

@@ -1,5 +1,5 @@
 """Voice of the customer for one seller: what buyers say in feedback comments and return reasons,
-grouped into themes (:mod:`cxops.voc`), with trends per SKU and the SKUs whose negative feedback or
+grouped into themes (:mod:`cxops.advisor.voc`), with trends per SKU and the SKUs whose negative feedback or
 returns rise.
 
 Reads the canonical ``feedback``, ``returns``, ``orders`` and ``order_items`` tables of one seller
@@ -17,12 +17,12 @@ from datetime import date
 
 import pandas as pd
 
+from cxops.advisor.voc.keywords import OTHER, THEMES
+from cxops.advisor.voc.text import MARKETPLACE_LANGUAGE
+from cxops.advisor.voc.themes import classify
+from cxops.advisor.voc.trends import WINDOWS, RiseRule, rising_skus, sku_months, theme_table
 from cxops.canonical.marketplaces import BUILTIN_MARKETPLACES
 from cxops.errors import InputError, NotFoundError
-from cxops.voc.keywords import OTHER, THEMES
-from cxops.voc.text import MARKETPLACE_LANGUAGE
-from cxops.voc.themes import classify
-from cxops.voc.trends import WINDOWS, RiseRule, rising_skus, sku_months, theme_table
 
 NO_SKU = "(none)"
 #: A rating at or below this is negative feedback (1–2 stars: Amazon's and the program's definition).
@@ -31,7 +31,7 @@ NEGATIVE_MAX_RATING = 2
 
 @dataclass
 class Voice:
-    """What :func:`voice` returns (frames are described in :mod:`cxops.voc.trends`).
+    """What :func:`voice` returns (frames are described in :mod:`cxops.advisor.voc.trends`).
 
     Attributes
     ----------
@@ -43,11 +43,11 @@ class Voice:
         recent windows without records for the days after it).
     rule : RiseRule
     themes : pandas.DataFrame
-        :func:`cxops.voc.trends.theme_table`.
+        :func:`cxops.advisor.voc.trends.theme_table`.
     skus : pandas.DataFrame
-        :func:`cxops.voc.trends.sku_months`.
+        :func:`cxops.advisor.voc.trends.sku_months`.
     rising : pandas.DataFrame
-        :func:`cxops.voc.trends.rising_skus`.
+        :func:`cxops.advisor.voc.trends.rising_skus`.
     texts : pandas.DataFrame
         Every text (a comment or return reason, not a bare rating) to the as-of day, newest first:
         ``source, id, order_id, marketplace_id, day, rating, negative, lang, themes`` (a tuple),
@@ -120,7 +120,7 @@ def voice(
     marketplace_id : str, optional
         Only this marketplace's orders.
     rule : RiseRule, optional
-        The rise rule (default :class:`cxops.voc.trends.RiseRule`).
+        The rise rule (default :class:`cxops.advisor.voc.trends.RiseRule`).
     language : str, optional
         The language of the texts (ISO 639-1) when known; default: detected per text, with the
         marketplace's language for texts too short to tell.
@@ -132,7 +132,7 @@ def voice(
     InputError
         ``language`` has no keyword table.
     """
-    from cxops.voc.keywords import LANGUAGES
+    from cxops.advisor.voc.keywords import LANGUAGES
 
     if language is not None and language not in LANGUAGES:
         raise InputError(

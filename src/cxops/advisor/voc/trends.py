@@ -5,7 +5,7 @@ Inputs are frames the service layer reads from the warehouse; nothing here does 
 ``voices`` — one row per buyer text and SKU: ``source`` (``feedback`` / ``return``), ``order_id``,
 ``sku``, ``day`` (marketplace-local date of the feedback's submission or the return's request),
 ``negative`` (feedback rated 1–2 stars, the marketplaces' definition of negative feedback; every
-return), ``has_text`` and one boolean column per theme (:func:`cxops.voc.themes.classify`). A text on
+return), ``has_text`` and one boolean column per theme (:func:`cxops.advisor.voc.themes.classify`). A text on
 an order of several SKUs is counted once for each of them.
 
 ``orders`` — one row per order and SKU: ``order_id``, ``sku``, ``day`` (local purchase date).
@@ -26,7 +26,7 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
-from cxops.voc.keywords import COMPLAINTS, OTHER, THEMES
+from cxops.advisor.voc.keywords import COMPLAINTS, OTHER, THEMES
 
 #: The windows of the theme table, in days ending at the as-of day.
 WINDOWS: tuple[int, ...] = (30, 90, 365)

@@ -99,7 +99,7 @@ def latin_readings(text: str) -> tuple[list[str], list[str]]:
 def _jieba():
     import jieba
 
-    from cxops.voc.keywords import KEYWORDS
+    from cxops.advisor.voc.keywords import KEYWORDS
 
     jieba.setLogLevel(60)  # its "Building prefix dict" lines are not the user's business
     tok = jieba.Tokenizer()

@@ -1,4 +1,4 @@
-"""Group buyer comments and return reasons into themes (:mod:`cxops.voc.keywords` declares them).
+"""Group buyer comments and return reasons into themes (:mod:`cxops.advisor.voc.keywords` declares them).
 
 Each language's patterns are compiled once into an Aho–Corasick automaton (``pyahocorasick``) over
 word sequences: a text is its words wrapped as ``<w1><w2>…``, a whole-word pattern is ``<a><b>`` and a
@@ -21,8 +21,8 @@ from functools import cache
 import numpy as np
 import pandas as pd
 
-from cxops.voc import text as tx
-from cxops.voc.keywords import KEYWORDS, LANGUAGES, OTHER, RETURN_CODES, THEMES
+from cxops.advisor.voc import text as tx
+from cxops.advisor.voc.keywords import KEYWORDS, LANGUAGES, OTHER, RETURN_CODES, THEMES
 
 #: Fuzzy repair: (shortest word, longest word, edits allowed) bands.
 FUZZY_BANDS: tuple[tuple[int, int, int], ...] = ((7, 10, 1), (11, 99, 2))
@@ -85,7 +85,7 @@ class Matcher:
 
 @cache
 def matcher(lang: str) -> Matcher:
-    """The compiled matcher of ``lang`` (one of :data:`cxops.voc.keywords.LANGUAGES`).
+    """The compiled matcher of ``lang`` (one of :data:`cxops.advisor.voc.keywords.LANGUAGES`).
 
     Raises
     ------
@@ -171,7 +171,7 @@ def classify(texts: Sequence[str | None], hint: str | None = None, langs: Sequen
     -------
     pandas.DataFrame
         One row per text, in order: ``lang`` (ISO 639-1 or ``"und"``), ``themes`` (a tuple in
-        :data:`~cxops.voc.keywords.THEMES` order, ``("other",)`` when a text matches none) and one
+        :data:`~cxops.advisor.voc.keywords.THEMES` order, ``("other",)`` when a text matches none) and one
         boolean column per theme and ``other``.
     """
     n = len(texts)
@@ -213,7 +213,7 @@ def classify(texts: Sequence[str | None], hint: str | None = None, langs: Sequen
 
 
 def _language(text: str, hint: str | None) -> tuple[str, str | None]:
-    """The language of a text and its unsure second language (:func:`cxops.voc.text.detect_both`); a
+    """The language of a text and its unsure second language (:func:`cxops.advisor.voc.text.detect_both`); a
     reason code is English."""
     return ("en", None) if _is_code(text) else tx.detect_both(text, hint)
 
