@@ -17,6 +17,9 @@ buyer_messages      receipt day
 violations          report day
 sellers             registration day
 reported_metrics    ``window_to``
+ship_by_corrections the old and new deadline days; the order's ship-by day
+ship_by_derived     the derived ship-by day (old and new)
+deadline_changes    the old and new deadline days
 ==================  ========================================================================
 
 The order's values are the warehouse's after the import. Recomputing metrics for windows that
@@ -46,6 +49,9 @@ ANCHORS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "buyer_messages": (("received_at",), ()),
     "violations": (("reported_at",), ()),
     "sellers": (("registered_at",), ()),
+    "ship_by_corrections": (("old_latest_ship_at", "new_latest_ship_at"), ("latest_ship_at",)),
+    "ship_by_derived": (("latest_ship_at",), ()),
+    "deadline_changes": (("old_latest_ship_at", "new_latest_ship_at"), ()),
 }
 #: Provenance columns that do not make a row "changed" (the same numbers from another file).
 NOT_COMPARED = {"reported_metrics": ("source_file", "source_metric")}
