@@ -50,6 +50,20 @@ def wh():
     w.close()
 
 
+def _shipped(oid: str, at: str) -> dict:
+    return {"seller_id": "S1", "order_id": oid, "shipment_id": "1", "confirmed_at": at}
+
+
+def _handling(sku: str, since: str, days: int) -> dict:
+    return {
+        "seller_id": "S1",
+        "marketplace_id": "US",
+        "sku": sku,
+        "effective_from": f"{since}T00:00:00Z",
+        "handling_days": days,
+    }
+
+
 def _base(tmp_path: Path) -> Path:
     items = [("O1", "A"), ("O2", "A"), ("O3", "B"), ("O4", "A"), ("O4", "B")]
     return _write(
@@ -67,19 +81,10 @@ def _base(tmp_path: Path) -> Path:
             "order_items": [
                 {"seller_id": "S1", "order_id": o, "line_id": f"{o}-{s}", "sku": s} for o, s in items
             ],
-            "shipments": [
-                {"seller_id": "S1", "order_id": "O1", "shipment_id": "1", "confirmed_at": "2026-07-02T20:00:00Z"},
-                {"seller_id": "S1", "order_id": "O3", "shipment_id": "1", "confirmed_at": "2026-07-07T22:00:00Z"},
-                {"seller_id": "S1", "order_id": "O5", "shipment_id": "1", "confirmed_at": "2026-07-02T20:00:00Z"},
-            ],
-            "handling_times": [
-                {"seller_id": "S1", "marketplace_id": "US", "sku": "A", "effective_from": "2026-01-01T00:00:00Z",
-                 "handling_days": 1},
-                {"seller_id": "S1", "marketplace_id": "US", "sku": "A", "effective_from": "2026-06-01T00:00:00Z",
-                 "handling_days": 3},
-                {"seller_id": "S1", "marketplace_id": "US", "sku": "*", "effective_from": "2026-01-01T00:00:00Z",
-                 "handling_days": 2},
-            ],
+            "shipments": [_shipped("O1", "2026-07-02T20:00:00Z"), _shipped("O3", "2026-07-07T22:00:00Z"),
+                          _shipped("O5", "2026-07-02T20:00:00Z")],
+            "handling_times": [_handling("A", "2026-01-01", 1), _handling("A", "2026-06-01", 3),
+                               _handling("*", "2026-01-01", 2)],
         },
     )  # fmt: skip
 
