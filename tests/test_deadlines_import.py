@@ -16,6 +16,7 @@ from _wh import value
 
 from cxops.ingest import import_canonical
 from cxops.metrics.compute import compute_metrics
+from cxops.metrics.deadlines import orders_in_force
 from cxops.warehouse import connect
 
 PT = ZoneInfo("America/Los_Angeles")
@@ -138,6 +139,11 @@ def test_ship_by_correction_restates_the_10_and_30_day_windows(wh, tmp_path):
     for w in (10, 30):
         r = value(after, "late_shipment_rate", window=w, channel="mfn")
         assert (r["numerator"], r["denominator"]) == (1, 4)  # O3 is on time against its new deadline
+    o = wh.execute(orders_in_force(wh)).set_index("order_id")  # what explain and evidence bundles show
+    assert pd.Timestamp(o.loc["O3", "latest_ship_at"]) == pd.Timestamp("2026-07-08 21:00")  # corrected
+    assert pd.Timestamp(o.loc["O1", "latest_ship_at"]) == pd.Timestamp("2026-07-02 21:00")  # derived
+    assert pd.Timestamp(o.loc["O5", "latest_ship_at"]) == pd.Timestamp("2026-07-03 06:00")  # the source's
+    assert pd.isna(o.loc["O6", "latest_ship_at"])  # AFN: none
     # a later correction wins; the source's own deadline is corrected too
     corr2 = _write(
         tmp_path / "corr2",

@@ -91,7 +91,7 @@ def derive(job) -> None:
     orders = after(job, "orders")
     if orders is None:
         return
-    candidates = _handling_days(job, orders, handling, rules_sql)
+    candidates = _handling_days(job, orders, handling, rules_sql, _open_keys(job, touched))
     if not len(candidates):
         return
     mps = stg.df(f"SELECT marketplace_id, timezone, country, weekend FROM ({after(job, 'marketplaces')})")
@@ -136,8 +136,35 @@ def derive(job) -> None:
         job.part("deadline_changes", log)
 
 
-def _handling_days(job, orders: str, handling: str | None, rules_sql: str | None) -> pd.DataFrame:
-    """MFN orders without a source ship-by, with ``handling_days`` and ``handling_source``."""
+def _open_keys(job, touched: list[str]) -> str | None:
+    """SQL of the order keys whose derived deadline may change, or ``None`` for every order.
+
+    A final (past) derived deadline never changes, so only orders with no derived deadline yet or a
+    deadline still ahead are recomputed; when only orders or order items came in, only those orders.
+    """
+    stg = job.stg
+    now = pd.Timestamp(job.imported_at).isoformat(sep=" ")
+    stored = stg.stored("ship_by_derived")
+    parts = []
+    if set(touched) <= {"orders", "order_items"}:
+        parts = [f"SELECT seller_id, order_id FROM {job.finals[t]}" for t in touched if t in job.finals]
+        return " UNION ".join(parts) if parts else None
+    if stored is None:
+        return None
+    return (
+        f"SELECT seller_id, order_id FROM ({after(job, 'orders')}) AS o WHERE NOT EXISTS (SELECT 1 FROM "
+        f"{stored} AS s WHERE s.seller_id = o.seller_id AND s.order_id = o.order_id "
+        f"AND s.latest_ship_at < TIMESTAMP '{now}')"
+    )
+
+
+def _handling_days(
+    job, orders: str, handling: str | None, rules_sql: str | None, keys: str | None = None
+) -> pd.DataFrame:
+    """MFN orders without a source ship-by, with ``handling_days`` and ``handling_source``.
+
+    ``keys``: SQL of the ``seller_id, order_id`` to consider (``None``: every order).
+    """
     items = after(job, "order_items")
     lines = (
         f"SELECT o.*, i.sku FROM o LEFT JOIN (SELECT DISTINCT seller_id, order_id, sku FROM ({items}) "
@@ -173,10 +200,16 @@ def _handling_days(job, orders: str, handling: str | None, rules_sql: str | None
         else "SELECT NULL::VARCHAR AS marketplace_id, NULL::INTEGER AS default_handling_days WHERE false"
     )
     live = "(x.effective_to IS NULL OR x.purchased_at < x.effective_to)"
+    restrict = (
+        f" AND EXISTS (SELECT 1 FROM ({keys}) AS k "
+        "WHERE k.seller_id = a.seller_id AND k.order_id = a.order_id)"
+        if keys
+        else ""
+    )
     q = f"""
     WITH o AS (
-        SELECT seller_id, order_id, marketplace_id, purchased_at FROM ({orders})
-        WHERE latest_ship_at IS NULL AND upper(fulfillment_channel) = 'MFN'
+        SELECT seller_id, order_id, marketplace_id, purchased_at FROM ({orders}) AS a
+        WHERE latest_ship_at IS NULL AND upper(fulfillment_channel) = 'MFN'{restrict}
     ),
     lines AS ({lines}),
     sku AS (SELECT * FROM ({sku}) AS x WHERE {live}),
