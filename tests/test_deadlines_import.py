@@ -105,6 +105,7 @@ def test_derived_ship_by_uses_the_setting_in_force_and_the_calendar(wh, tmp_path
         pd.Timestamp("2026-07-08 21:00"),
     ]
     assert date(2026, 7, 7) in rep.changes["ship_by_derived"].days
+    assert "ship-by deadlines derived for 4 MFN order(s)" in " ".join(rep.notes)
     # the late shipment rate reads the derived deadlines: O3 confirmed an hour late, O4 never shipped
     df = compute_metrics(wh, date(2026, 7, 10))
     r = value(df, "late_shipment_rate", window=10, channel="mfn")
@@ -240,3 +241,23 @@ def test_without_deadline_tables_nothing_is_derived(wh, tmp_path):
     df = compute_metrics(wh, date(2026, 7, 10))
     r = value(df, "late_shipment_rate", window=10, channel="mfn")
     assert (r["numerator"], r["denominator"]) == (0, 1)  # only O5 has a deadline
+
+
+def test_a_bad_rule_stops_the_import_with_a_clear_error(tmp_path):
+    from typer.testing import CliRunner
+
+    from cxops.cli import app
+
+    url = str(tmp_path / "wh.duckdb")
+    base = _base(tmp_path)
+    _write(base, {"deadline_rules": [{"marketplace_id": "US", "cutoff": "25:00"}]})
+    res = CliRunner().invoke(app, ["--warehouse", url, "import", "canonical", str(base)])
+    assert res.exit_code == 1
+    assert "Traceback" not in res.output and "internal error" not in res.output
+    assert "deadline_rules, marketplace US, cutoff: '25:00' is not a time of day" in res.output
+    assert "nothing was imported" in res.output
+    w = connect(url)
+    try:
+        assert not w.has_table("orders")  # all or nothing
+    finally:
+        w.close()

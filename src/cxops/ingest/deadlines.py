@@ -27,6 +27,7 @@ from cxops.canonical.rules import ident
 from cxops.canonical.schema import TABLES
 from cxops.deadlines.calendars import deadline_rules
 from cxops.deadlines.shipby import derive_ship_by
+from cxops.errors import InputError
 
 #: Tables whose change can change a derived deadline.
 INPUTS = (
@@ -68,6 +69,21 @@ def after(job, table: str) -> str | None:
 
 
 def derive(job) -> None:
+    """Stage the derived deadlines of ``job`` (see :func:`_derive`); a bad rule stops the import.
+
+    Raises
+    ------
+    cxops.errors.InputError
+        A bad deadline rule (time, weekend, day convention, unknown holiday country or
+        subdivision), named by table, marketplace and column; nothing is imported.
+    """
+    try:
+        _derive(job)
+    except InputError as e:
+        raise InputError(f"{e}; nothing was imported", hint=e.hint) from None
+
+
+def _derive(job) -> None:
     """Stage ``ship_by_derived`` and ``deadline_changes`` parts of ``job`` (after its merges).
 
     Nothing is staged when the import touches no input of a deadline, or no handling time is known.
@@ -83,6 +99,9 @@ def derive(job) -> None:
     stg = job.stg
     handling = after(job, "handling_times")
     rules_sql = after(job, "deadline_rules")
+    rules = None
+    if {"deadline_rules", "marketplaces"} & set(touched) and rules_sql is not None:
+        rules = _rules(job, rules_sql)  # a bad rule stops the import even when no deadline is derived
     has_default = rules_sql is not None and stg.scalar(
         f"SELECT count(*) FROM ({rules_sql}) WHERE default_handling_days IS NOT NULL"
     )
@@ -94,8 +113,7 @@ def derive(job) -> None:
     candidates = _handling_days(job, orders, handling, rules_sql, _open_keys(job, touched))
     if not len(candidates):
         return
-    mps = stg.df(f"SELECT marketplace_id, timezone, country, weekend FROM ({after(job, 'marketplaces')})")
-    rules = deadline_rules(mps, stg.df(rules_sql) if rules_sql else None)
+    rules = rules or _rules(job, rules_sql)
     cal = after(job, "calendar_days")
     sel = after(job, "seller_calendar_days")
     out = derive_ship_by(
@@ -130,10 +148,26 @@ def derive(job) -> None:
             [why],
         )
         stg.sql(f"ALTER TABLE {changed} DROP COLUMN _old")
-    if stg.scalar(f"SELECT count(*) FROM {changed}"):
+    n_changed = int(stg.scalar(f"SELECT count(*) FROM {changed}"))
+    n_logged = int(stg.scalar(f"SELECT count(*) FROM {log}")) if log is not None else 0
+    if n_changed:
         job.part("ship_by_derived", changed)
-    if log is not None and stg.scalar(f"SELECT count(*) FROM {log}"):
+    if n_logged:
         job.part("deadline_changes", log)
+    if n_changed - n_logged:
+        job.report.note(
+            f"ship-by deadlines derived for {n_changed - n_logged} MFN order(s) without one "
+            "(handling time and calendar; see ship_by_derived)"
+        )
+    if n_logged:
+        job.report.note(
+            f"{n_logged} derived ship-by deadline(s) not yet passed were recomputed (see deadline_changes)"
+        )
+
+
+def _rules(job, rules_sql: str | None):
+    mps = job.stg.df(f"SELECT marketplace_id, timezone, country, weekend FROM ({after(job, 'marketplaces')})")
+    return deadline_rules(mps, job.stg.df(rules_sql) if rules_sql else None)
 
 
 def _open_keys(job, touched: list[str]) -> str | None:
