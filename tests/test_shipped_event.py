@@ -1,0 +1,95 @@
+"""Which event counts as shipped for the late shipment rate (MetricOptions.shipped_event), by hand."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from _wh import value, warehouse
+
+from cxops.metrics.compute import compute_metrics
+from cxops.metrics.options import MetricOptions
+
+# ship-by 23:59:59 Pacific on Tue 7 July 2026 (06:59:59Z on the 8th); deliver-by 11 July
+SHIP_BY = "2026-07-08T06:59:59Z"
+DELIVER_BY = "2026-07-12T06:59:59Z"
+
+
+def _order(oid, seller="S1", mp="US"):
+    return {
+        "seller_id": seller,
+        "order_id": oid,
+        "marketplace_id": mp,
+        "purchased_at": "2026-07-06T16:00:00Z",
+        "fulfillment_channel": "MFN",
+        "latest_ship_at": SHIP_BY,
+        "latest_delivery_at": DELIVER_BY,
+    }
+
+
+def _ship(oid, confirmed=None, scan=None, delivered=None, tracking=None, seller="S1"):
+    return {
+        "seller_id": seller,
+        "order_id": oid,
+        "shipment_id": "1",
+        "confirmed_at": confirmed,
+        "first_scan_at": scan,
+        "delivered_at": delivered,
+        "tracking_id": tracking,
+        "carrier": "UPS",
+    }
+
+
+def _tables():
+    return {
+        "sellers": [{"seller_id": "S1", "marketplace_id": "US"}, {"seller_id": "S2", "marketplace_id": "UK"}],
+        "orders": [_order(o) for o in "ABCDEF"]
+        + [_order("G", "S2", "UK") | {"latest_ship_at": "2026-07-07T22:59:59Z"}],
+        "shipments": [
+            # A: confirmed 23:00 PDT before the deadline, first scan 01:00 after midnight
+            _ship("A", "2026-07-08T06:00:00Z", "2026-07-08T08:00:00Z", tracking="1Z1"),
+            # B: confirmed after the deadline, but an acceptance scan before it
+            _ship("B", "2026-07-08T08:00:00Z", "2026-07-08T05:00:00Z", tracking="1Z2"),
+            # C: confirmed in time, no tracking, no scan, delivered by the promise
+            _ship("C", "2026-07-07T20:00:00Z", delivered="2026-07-10T20:00:00Z"),
+            # D: never confirmed nor scanned, delivered by the promise
+            _ship("D", delivered="2026-07-10T20:00:00Z"),
+            # E: confirmed in time with a tracking id the carrier never scanned, not delivered
+            _ship("E", "2026-07-07T20:00:00Z", tracking="1Z5"),
+            # F: confirmed in time, no tracking, no scan, not delivered
+            _ship("F", "2026-07-07T20:00:00Z"),
+            # G (UK, due 23:59:59 BST 7 July): confirmed late, scanned in time
+            _ship("G", "2026-07-08T09:00:00Z", "2026-07-07T18:00:00Z", tracking="X", seller="S2"),
+        ],
+    }  # fmt: skip
+
+
+def _lsr(options: MetricOptions, seller: str = "S1") -> tuple[int, int]:
+    df = compute_metrics(warehouse(_tables()), date(2026, 7, 10), options)
+    r = value(df, "late_shipment_rate", seller=seller, window=10, channel="mfn")
+    return int(r["numerator"]), int(r["denominator"])
+
+
+def test_confirmation_is_the_default():
+    # late: B; out: D (delivered with no confirmation: lateness unknown)
+    assert _lsr(MetricOptions()) == (1, 5)
+    assert _lsr(MetricOptions(), "S2") == (1, 1)
+
+
+def test_first_carrier_scan():
+    # late: A (scan after midnight), E (never scanned); out: C, D (delivered unscanned), F (no tracking)
+    assert _lsr(MetricOptions(shipped_event="first_scan")) == (2, 3)
+    assert _lsr(MetricOptions(shipped_event="first_scan"), "S2") == (0, 1)
+
+
+def test_any_signal():
+    # the earlier of confirmation and scan, or a delivery by the promise (D): none late
+    assert _lsr(MetricOptions(shipped_event="any")) == (0, 6)
+
+
+def test_per_marketplace():
+    opts = MetricOptions(shipped_event_by_marketplace={"US": "first_scan"})
+    assert _lsr(opts) == (2, 3)  # US judged on the first scan
+    assert _lsr(opts, "S2") == (1, 1)  # UK keeps the confirmation
+    opts = MetricOptions(shipped_event="any", shipped_event_by_marketplace={"UK": "confirmation"})
+    assert _lsr(opts) == (0, 6)
+    assert _lsr(opts, "S2") == (1, 1)
