@@ -93,3 +93,34 @@ def test_per_marketplace():
     opts = MetricOptions(shipped_event="any", shipped_event_by_marketplace={"UK": "confirmation"})
     assert _lsr(opts) == (0, 6)
     assert _lsr(opts, "S2") == (1, 1)
+
+
+def test_delivery_deadline_runs_from_the_first_attempt():
+    # promised by 11 July (Pacific); H: first attempt 10 July failed, second 12 July, delivered 13 July;
+    # I: no attempts recorded, delivered 10 July; J: first attempt 12 July, delivered 12 July
+    orders = [_order(o) for o in "HIJ"]
+    ships = [
+        _ship("H", "2026-07-07T20:00:00Z", delivered="2026-07-13T20:00:00Z", tracking="1"),
+        _ship("I", "2026-07-07T20:00:00Z", delivered="2026-07-10T20:00:00Z", tracking="2"),
+        _ship("J", "2026-07-07T20:00:00Z", delivered="2026-07-12T20:00:00Z", tracking="3"),
+    ]
+
+    def attempt(oid, n, at, outcome):
+        return {"seller_id": "S1", "order_id": oid, "shipment_id": "1", "attempt": n, "attempted_at": at,
+                "outcome": outcome}  # fmt: skip
+
+    attempts = [
+        attempt("H", 1, "2026-07-10T22:00:00Z", "failed"),
+        attempt("H", 2, "2026-07-12T22:00:00Z", "failed"),
+        attempt("J", 1, "2026-07-12T20:00:00Z", "delivered"),
+    ]
+    wh = warehouse({"sellers": [{"seller_id": "S1", "marketplace_id": "US"}], "orders": orders,
+                    "shipments": ships, "delivery_attempts": attempts})  # fmt: skip
+
+    def otdr(options):
+        r = value(compute_metrics(wh, date(2026, 7, 14), options), "on_time_delivery_rate", window=14,
+                  channel="mfn")  # fmt: skip
+        return int(r["numerator"]), int(r["denominator"])
+
+    assert otdr(MetricOptions()) == (1, 3)  # only I delivered by the promise
+    assert otdr(MetricOptions(delivery_event="first_attempt")) == (2, 3)  # H's first attempt was in time

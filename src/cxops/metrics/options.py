@@ -47,6 +47,10 @@ class MetricOptions(BaseModel):
         without a tracking id, is left out (unknown), not counted late.
     shipped_event_by_marketplace : dict
         marketplace_id -> ``shipped_event`` for that marketplace (the others use ``shipped_event``).
+    delivery_event : {"delivered", "first_attempt"}
+        What the on-time delivery rate compares with the promise: the delivery (default), or the
+        carrier's first delivery attempt (``delivery_attempts``; a shipment with no attempt recorded
+        uses its delivery), so a failed first attempt by the promised date is on time.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -61,6 +65,7 @@ class MetricOptions(BaseModel):
     provisional_lookback_days: int = Field(3, ge=1)
     shipped_event: ShippedEvent = "confirmation"
     shipped_event_by_marketplace: dict[str, ShippedEvent] = Field(default_factory=dict)
+    delivery_event: Literal["delivered", "first_attempt"] = "delivered"
 
     def shipped_events(self) -> dict[str, ShippedEvent]:
         """marketplace_id -> shipped event of the marketplaces that differ from ``shipped_event``."""

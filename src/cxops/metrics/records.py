@@ -525,6 +525,12 @@ def deliveries(inp: Inputs) -> ir.Table:
     """
     s = shipments(inp, "latest_delivery_at")
     s = s.filter(s.latest_delivery_at.notnull())
+    if inp.options.delivery_event == "first_attempt" and "delivery_attempts" in inp.tables:
+        # the first attempt stands for the delivery (a failed attempt by the promise is on time)
+        a = inp.tables["delivery_attempts"]
+        a = a.group_by([*KEY, "shipment_id"]).aggregate(_first_attempt=a.attempted_at.min())
+        s = s.left_join(a, [*KEY, "shipment_id"]).select(s, "_first_attempt")
+        s = s.mutate(delivered_at=s._first_attempt.cast(s.delivered_at.type()).fill_null(s.delivered_at))
     promised = inp.local(s.latest_delivery_at, s.marketplace_id, cut=True)
     delivered_day = inp.local(s.delivered_at, s.marketplace_id)
     overdue = s.delivered_at.isnull() & s.confirmed_at.notnull()
