@@ -1,4 +1,4 @@
-"""The canonical data contract (v1): one schema per table.
+"""The canonical data contract (v2): one schema per table.
 
 Source: ``DESIGN.md`` ("Canonical tables (contract v1)"). A *seller order* is the unit:
 ``(seller_id, order_id)`` is unique in ``orders``; every child table carries both.
@@ -19,7 +19,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-CONTRACT_VERSION = 1
+#: v2 adds the optional deadline tables (:data:`DEADLINE_TABLES`); a v1 warehouse is read unchanged
+#: and gains them when they are first imported (no other table changes).
+CONTRACT_VERSION = 2
 
 #: Plausibility bounds of every instant (``timestamp``) and calendar date (``date``) column: a value
 #: before :data:`EARLIEST` (or the column's own ``earliest``) or more than :data:`AHEAD` after the
