@@ -124,3 +124,38 @@ def test_delivery_deadline_runs_from_the_first_attempt():
 
     assert otdr(MetricOptions()) == (1, 3)  # only I delivered by the promise
     assert otdr(MetricOptions(delivery_event="first_attempt")) == (2, 3)  # H's first attempt was in time
+
+
+def test_compare_shipped_lists_every_order_that_differs(tmp_path):
+    from typer.testing import CliRunner
+
+    from cxops.cli import app
+    from cxops.service.shipped import compare_shipped_events
+
+    url = str(tmp_path / "wh.duckdb")
+    warehouse(_tables(), url=url).close()
+    from cxops.warehouse import connect
+
+    wh = connect(url)
+    df = compare_shipped_events(wh, date(2026, 7, 10), 10, "confirmation", "first_scan", seller_id="S1")
+    wh.close()
+    got = list(zip(df["order_id"], df["basis_result"], df["against_result"], strict=True))
+    # D is left out under both (delivered, no confirmation, no scan): not listed
+    assert got == [
+        ("A", "on time", "late"),
+        ("B", "late", "on time"),
+        ("C", "on time", "left out"),
+        ("E", "on time", "late"),
+        ("F", "on time", "left out"),
+    ]
+    res = CliRunner().invoke(
+        app, ["compare-shipped", "--as-of", "2026-07-10", "--window", "10", "--format", "csv", "-w", url]
+    )
+    assert res.exit_code == 0, res.output
+    lines = res.output.strip().splitlines()
+    assert lines[0] == "seller_id,marketplace_id,order_id,ship_by_date,basis_result,against_result"
+    assert len(lines) == 1 + 6  # S1's five and S2's G (late on confirmation, on time on the scan)
+    assert "S2,UK,G,2026-07-07,late,on time" in lines
+    bad = CliRunner().invoke(app, ["compare-shipped", "--as-of", "2026-07-10", "--basis", "scan", "-w", url])
+    assert bad.exit_code == 1 and "unknown shipped event 'scan'" in bad.output
+    assert "Traceback" not in bad.output
