@@ -302,6 +302,28 @@ def test_seller_cannot_open_another_seller(page, served):
     page.errors.clear()
 
 
+def test_seller_checks_a_draft_message_and_sees_each_span(page, served):
+    base, _ = served
+    login(page, "seller")
+    page.get_by_test_id("message-check-link").click()
+    page.wait_for_url(f"{base}/sellers/{SELLER}/message-check")
+    draft = "Please update your review. Email me: a@b.com"
+    box = page.get_by_label(EN("msgcheck.web.label"))
+    box.fill(draft)
+    page.get_by_role("button", name=EN("msgcheck.web.submit")).click()
+    page.wait_for_load_state()
+    marks = page.get_by_test_id("highlighted").locator("mark")
+    assert marks.all_inner_texts() == ["update your review", "Email me", "a@b.com"]
+    rows = page.get_by_test_id("findings").locator("tbody tr")
+    spans = [(r.get_attribute("data-rule"), r.get_attribute("data-start"), r.get_attribute("data-end"))
+             for r in rows.all()]  # fmt: skip
+    assert spans == [("review_change", "7", "25"), ("off_platform_contact", "27", "35"),
+                     ("off_platform_contact", "37", "44")]  # fmt: skip
+    assert page.get_by_label(EN("msgcheck.web.label")).input_value() == draft  # the draft stays
+    shot(page, "message-check")
+    check_axe(page, "message-check")
+
+
 def test_seller_downloads_the_evidence_bundle_of_a_dispute(page, served, tmp_path):
     base, market = served
     login(page, "seller")

@@ -15,11 +15,14 @@ import pytest
 from _web import PROGRAM, SECRET_REASON, SELLER_A, SELLER_B, web  # noqa: F401
 
 from cxops.web.app import route_table
-from cxops.web.deps import current_principal, public, seller_scope
+from cxops.web.deps import current_principal, get_store, public, seller_scope
 
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 #: Unsafe routes any logged-in person may call on themselves (not acting on program state).
 SELF_SERVICE = {("POST", "/logout")}
+#: Unsafe routes that only compute on the posted body and change nothing (the message check): any
+#: logged-in person who may see the path may call them (a session still sends its CSRF token).
+COMPUTE_ONLY = {("POST", "/api/v1/check-message"), ("POST", "/sellers/{seller_id}/message-check")}
 #: Public routes that change something (the login form: checked by its own CSRF token and lockout).
 PUBLIC_UNSAFE = {("POST", "/login")}
 NOBODY = "S-NO-SUCH-SELLER"
@@ -95,6 +98,9 @@ def test_every_route_declares_its_access_rule(web):  # noqa: F811
             continue
         if "{seller_id}" in path:
             assert seller_scope in calls, f"{method} {path}: a seller's route must declare SellerScope"
+        if (method, path) in COMPUTE_ONLY:
+            assert method in UNSAFE and get_store not in calls, f"{method} {path}: computes only, no store"
+            continue
         if method in UNSAFE and (method, path) not in SELF_SERVICE:
             if _seller_act(calls):  # a seller's own request: only on a seller's path
                 assert "{seller_id}" in path, f"{method} {path}: SellerActDep needs a seller-scoped path"
@@ -130,12 +136,16 @@ def test_every_route_isolates_tenants(web, backend_check):  # noqa: F811
                     own = _send(client, method, _url(path, SELLER_A, web.ids), csrf=csrf)
                     assert own.status_code != 404, (method, path, "the seller's own resource must be found")
                     assert SELLER_B not in own.text and SECRET_REASON not in own.text, (method, path)
-                    if method in UNSAFE and _seller_act(calls):  # allowed: refused for the body, not 403
+                    if (method, path) in COMPUTE_ONLY or (method in UNSAFE and _seller_act(calls)):
+                        # allowed: refused for the (empty) body, not 403
                         assert own.status_code not in (401, 403), (method, path, own.status_code)
                     elif method in UNSAFE:
                         assert own.status_code == 403, (method, path, own.status_code)
                 else:
                     assert SELLER_B not in r.text, (method, path)
+                    if (method, path) in COMPUTE_ONLY:  # allowed: refused for the empty body only
+                        assert r.status_code in (400, 422), (method, path, r.status_code)
+                        continue
                     assert r.status_code in (200, 303, 403), (method, path, r.status_code)
                     if method in UNSAFE and (method, path) not in SELF_SERVICE:
                         assert r.status_code == 403
@@ -145,6 +155,10 @@ def test_every_route_isolates_tenants(web, backend_check):  # noqa: F811
         bearer = {"Authorization": f"Bearer {web.token('operator-viewer')}"}
         for method, path, _ in routes:
             if method not in UNSAFE or (method, path) in SELF_SERVICE:
+                continue
+            if (method, path) in COMPUTE_ONLY:  # a viewer may check a message: not 401/403
+                r = _send(session, method, _url(path, SELLER_A, web.ids), csrf=session.csrf)
+                assert r.status_code in (400, 422), (method, path, r.status_code)
                 continue
             for seller in (SELLER_A, SELLER_B):
                 r = _send(session, method, _url(path, seller, web.ids), csrf=session.csrf)
@@ -159,6 +173,18 @@ def test_every_route_isolates_tenants(web, backend_check):  # noqa: F811
                 r = _send(admin, method, _url(path, SELLER_B, web.ids))
                 expected = 303 if path == "/" else 200  # an operator's start page is the console
                 assert r.status_code == expected, (method, path, r.status_code, r.text[:300])
+
+
+def test_every_unsafe_route_needs_the_sessions_csrf_token(web):  # noqa: F811
+    admin = web.login("admin")
+    for method, path, calls in _routes(web.app):
+        if method not in UNSAFE or public in calls or (method, path) in SELF_SERVICE:
+            continue
+        url = _url(path, SELLER_A, web.ids)
+        for token in (None, "forged"):
+            r = _send(admin, method, url, csrf=token)
+            assert r.status_code == 403, (method, path, token, r.status_code)
+            assert "CSRF" in r.text, (method, path)
 
 
 def _seller_clients(web):  # noqa: F811

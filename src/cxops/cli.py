@@ -15,11 +15,14 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from typer.core import TyperGroup
 from typer.exceptions import TyperException
 
+from cxops.cli_advise import advise_app
 from cxops.cli_cases import case_app, documents_app
 from cxops.cli_daily import alerts as daily_alerts
 from cxops.cli_daily import run as daily_run
 from cxops.cli_daily import seller_events
 from cxops.cli_deadlines import compare_shipped
+from cxops.cli_diagnose import diagnose
+from cxops.cli_message import check_message_cmd
 from cxops.cli_notify import notify_app, worker
 from cxops.cli_operations import managers_app, seller_app, store_app
 from cxops.cli_output import show as show_on
@@ -168,6 +171,7 @@ app.add_typer(users_app, name="users")
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(case_app, name="case")
 app.add_typer(documents_app, name="documents")
+app.add_typer(advise_app, name="advise")
 app.command("serve")(serve)
 app.add_typer(notify_app, name="notify")
 app.command("worker")(worker)
@@ -175,6 +179,8 @@ app.command("run")(daily_run)
 app.command("alerts")(daily_alerts)
 app.command("compare-shipped")(compare_shipped)
 seller_app.command("events")(seller_events)
+app.command("check-message")(check_message_cmd)
+app.command("diagnose")(diagnose)
 
 console = Console()
 err = Console(stderr=True)

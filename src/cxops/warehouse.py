@@ -43,6 +43,8 @@ import os
 import shutil
 import tempfile
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -234,6 +236,28 @@ class Warehouse:
             disconnect(self._con)
             self._con = None
         self._provenance = None
+
+    @contextmanager
+    def engine_memory(self, fraction: float) -> Iterator[None]:
+        """DuckDB's memory cap lowered to ``fraction`` of its value while the block runs, then restored.
+
+        For stages whose work is in Python (the lifecycle replay): DuckDB keeps the blocks it read
+        cached up to its cap, so without this the process holds the engine's cap *and* the Python
+        arrays at once. Lowering the cap evicts the cached blocks (they are re-read from the file, or
+        the operating system's cache, when needed); queries run in the block spill past the lower cap.
+        No-op on other engines.
+        """
+        if self.engine != "duckdb":
+            yield
+            return
+        (now,) = self.con.raw_sql("SELECT current_setting('memory_limit')").fetchone()
+        low = max(int(_setting_bytes(now) * fraction), 256 * 2**20)
+        self.con.raw_sql(f"SET memory_limit='{low // 2**20}MiB'")
+        try:
+            yield
+        finally:
+            limit = self._memory_limit or os.environ.get("CXOPS_MEMORY_LIMIT")
+            self.con.raw_sql(f"SET memory_limit='{_memory_text(limit)}'" if limit else "RESET memory_limit")
 
     # -- reading -----------------------------------------------------------------------------
     def has_table(self, name: str) -> bool:
@@ -584,6 +608,16 @@ def _session(con, memory_limit: str | None) -> None:
             con.raw_sql(f"SET memory_limit='{_memory_text(limit)}'")
         except Exception as e:
             raise ValueError(f"invalid memory limit {limit!r} (e.g. 4GB, 512MB): {e}") from None
+
+
+_UNITS = {"bytes": 1, "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40,
+          "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12}  # fmt: skip
+
+
+def _setting_bytes(text: str) -> int:
+    """Bytes of a DuckDB size setting as it prints it (``'2.7 GiB'``, ``'512.0 MiB'``)."""
+    number, _, unit = str(text).strip().partition(" ")
+    return int(float(number) * _UNITS[(unit or "bytes").lower()])
 
 
 def _first_line(text: str) -> str:

@@ -68,6 +68,11 @@ def _condition(r, flag: str):
     return cond
 
 
+def _kind(r, rows):
+    """The ``kind`` of a defective record of ``r`` (:attr:`cxops.metrics.catalog.DefectRows.kind`)."""
+    return _odr_kind(r) if rows.kind == "odr" else ibis.literal(rows.kind)
+
+
 def _defects(inp, metric: str):
     d = CATALOG[metric]
     rows = d.defect_rows
@@ -76,7 +81,7 @@ def _defects(inp, metric: str):
     return r.select(
         "seller_id", "marketplace_id", "channel", "order_id", "day",
         record_id=r[rows.record_id],
-        kind=_odr_kind(r) if rows.kind == "odr" else ibis.literal(rows.kind),
+        kind=_kind(r, rows),
     )  # fmt: skip
 
 
@@ -167,9 +172,15 @@ def sort_defects(df: pd.DataFrame) -> pd.DataFrame:
 def population(inp, metric: str) -> ir.Table:
     """The records a defect-driven rate is computed over, each with ``is_defect`` (0/1).
 
-    Columns ``seller_id, marketplace_id, channel, day, is_defect``: e.g. for the order defect rate every
-    order on its order day, defective or not. ``metric`` is one of the metrics :func:`defects_expr`
-    lists (the same population and defect condition).
+    Columns ``seller_id, marketplace_id, channel, day, order_id, record_id, is_defect, kind``: e.g. for
+    the order defect rate every order on its order day, defective or not; for the on-time delivery rate
+    the shipments in its denominator (delivered ones). ``record_id`` is the order or shipment id
+    (:attr:`cxops.metrics.catalog.DefectRows.record_id`, as a string); ``kind`` is what
+    :func:`defects_expr` lists for a defective record (``negative_feedback a_to_z_claim``,
+    ``late_shipment`` …) and null for the others. ``metric`` is one of the metrics :func:`defects_expr`
+    lists (the same population and defect condition): the records counted in its denominator are
+    exactly these, and its defective ones (the numerator, or the denominator less the numerator for a
+    rate where higher is better) those with ``is_defect = 1``.
 
     Raises
     ------
@@ -180,5 +191,12 @@ def population(inp, metric: str) -> ir.Table:
     if d.defect_rows is None:
         raise KeyError(metric)
     r = POPULATIONS[d.family](inp)
+    if d.denominator is not None and d.denominator.column is not None:  # e.g. delivered shipments only
+        r = r.filter(r[d.denominator.column] == 1)
     flag = _condition(r, d.defect_rows.flag)
-    return r.select("seller_id", "marketplace_id", "channel", "day", is_defect=flag.cast("int64"))
+    return r.select(
+        "seller_id", "marketplace_id", "channel", "day", "order_id",
+        record_id=r[d.defect_rows.record_id].cast("string"),
+        is_defect=flag.cast("int64"),
+        kind=flag.ifelse(_kind(r, d.defect_rows), ibis.null("string")),
+    )  # fmt: skip

@@ -81,6 +81,10 @@ METRICS_CHUNK = 10_000
 #: Days of daily recovery check computed at once for a seller newly out of the program (it stays out
 #: for at least the policy's recovery period, typically longer than one evaluation period).
 LOOK_AHEAD = 92
+#: Share of DuckDB's memory cap it keeps while the lifecycle replay and what follows run in Python
+#: (:meth:`cxops.warehouse.Warehouse.engine_memory`): the process then holds a quarter of the cap
+#: beside the replay's arrays, not the whole cap (peak 5.1 → see bench/RESULTS.md at 10 M orders).
+ENGINE_SHARE_IN_REPLAY = 0.25
 
 
 def note(key: str, /, **params) -> dict:
@@ -297,16 +301,18 @@ class _Job:
             self._lap("metrics")
             self._wide()
             self._lap("pivot")
-            result, benefit_rows = self._replay(dates, new_dates)
-            self._lap("replay")
-            statuses = self._store_lifecycle(result, dates)
-            del result
-            self._lap("store")
-            self._projection(current)
-            self._lap("projection")
-            self._benefits(statuses, benefit_rows)
-            self._defects(metrics_as_of(policy, dates[-1]) if dates else current)
-            self._lap("benefits_defects")
+            # the engine's work is done: its cached blocks make room for the replay's arrays
+            with self.wh.engine_memory(ENGINE_SHARE_IN_REPLAY):
+                result, benefit_rows = self._replay(dates, new_dates)
+                self._lap("replay")
+                statuses = self._store_lifecycle(result, dates)
+                del result
+                self._lap("store")
+                self._projection(current)
+                self._lap("projection")
+                self._benefits(statuses, benefit_rows)
+                self._defects(metrics_as_of(policy, dates[-1]) if dates else current)
+                self._lap("benefits_defects")
         finally:
             self._drop_temp()
         if self.ids is not None and self.wh.execute(self.wh.con.table(self._name("metrics")).count()) == 0:

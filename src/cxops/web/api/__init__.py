@@ -6,11 +6,14 @@ from fastapi import APIRouter
 
 from cxops.web.api import (
     audit,
+    costs,
+    diagnose,
     docs,
     health,
     managers,
     me,
     members,
+    message_check,
     program,
     runs,
     scorecard,
@@ -24,6 +27,21 @@ PREFIX = "/api/v1"
 def api_router() -> APIRouter:
     """Every API route, under :data:`PREFIX`."""
     router = APIRouter(prefix=PREFIX)
-    for module in (health, me, members, sellers, scorecard, sellerdesk, managers, runs, program, audit, docs):
+    for module in (
+        health,
+        me,
+        members,
+        sellers,
+        scorecard,
+        sellerdesk,
+        costs,
+        diagnose,
+        managers,
+        runs,
+        program,
+        audit,
+        docs,
+        message_check,
+    ):
         router.include_router(module.router)
     return router
