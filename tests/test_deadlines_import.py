@@ -278,3 +278,16 @@ def test_rules_imported_before_any_order_apply_to_later_orders(wh, tmp_path):
     d = wh.execute(wh.table("ship_by_derived")).iloc[0]
     # day 1 = Monday, 2 days: Tuesday 30 June at the 10:00 cut-off (17:00Z)
     assert pd.Timestamp(d["latest_ship_at"]) == pd.Timestamp("2026-06-30 17:00")
+
+
+def test_a_source_without_ship_by_dates_is_measured_on_derived_deadlines(wh, tmp_path):
+    base = _base(tmp_path)
+    orders = pd.read_csv(base / "orders.csv")
+    orders = orders[orders["order_id"] != "O5"].drop(columns=["latest_ship_at"])  # like Amazon's flat file
+    orders.to_csv(base / "orders.csv", index=False)
+    shipments = pd.read_csv(base / "shipments.csv")
+    shipments[shipments["order_id"] != "O5"].to_csv(base / "shipments.csv", index=False)
+    import_canonical(wh, base)
+    assert "latest_ship_at" not in wh.provided_columns("orders")
+    r = value(compute_metrics(wh, date(2026, 7, 10)), "late_shipment_rate", window=10, channel="mfn")
+    assert (r["numerator"], r["denominator"]) == (2, 3)  # O1 on time, O3 and O4 late
