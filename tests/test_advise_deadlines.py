@@ -7,6 +7,7 @@ Orders are placed at 09:00 PST (17:00Z) and confirmed at 10:00 PST (18:00Z) unle
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
 from pathlib import Path
 
@@ -193,3 +194,45 @@ def test_holiday_mode_ahead_of_a_closure(tmp_path, policy):
     assert m.on_local == datetime(2026, 11, 13, 14, 0) and m.on_utc == datetime(2026, 11, 13, 22, 0)
     assert not m.already_due and p.ship_before == []
     wh.close()
+
+
+def _file_wh(tmp_path, build):
+    path = tmp_path / "w.duckdb"
+    wh = connect(str(path))
+    build(wh)
+    wh.close()
+    return str(path)
+
+
+def test_cli_handling_time_table_json_export_and_chinese(tmp_path, one_sku):
+    from typer.testing import CliRunner
+
+    from cxops.cli import app
+
+    def build(wh):
+        orders = [(o, _at(d), "MFN") for o, (d, _) in SHIPPED.items()]
+        ships = [(o, _at(c, 18)) for o, (_, c) in SHIPPED.items()]
+        data = _data(orders, ships, [("A", 1)], [(o, "A") for o in SHIPPED])
+        import_canonical(wh, _write(tmp_path / "c", data))
+
+    url = _file_wh(tmp_path, build)
+    r = CliRunner()
+    base = ["advise", "handling-time", "S1", "--as-of", "2026-11-20", "--allow-stale", "-w", url]
+    out = r.invoke(app, [*base, "--format", "json", "--export", str(tmp_path / "lat.txt")])
+    assert out.exit_code == 0, out.output
+    d = json.loads(out.stdout)
+    assert d["skus"][0]["proposed"] == 3 and d["rate_had"] == pytest.approx(10 / 11)
+    assert d["export"] == {"path": str(tmp_path / "lat.txt"), "skus": 1}
+    assert (tmp_path / "lat.txt").read_text() == "sku\tfulfillment-latency\nA\t3\n"
+    zh = r.invoke(app, [*base, "--lang", "zh"])
+    assert zh.exit_code == 0 and "处理时间建议" in zh.stdout
+    en = r.invoke(app, base)
+    assert "Handling-time advice" in en.stdout and "Thanksgiving" in en.stdout
+    bad = r.invoke(app, [*base, "--target", "abc"])
+    assert bad.exit_code != 0 and "is not a rate" in bad.output and "Traceback" not in bad.output
+    hol = r.invoke(app, ["advise", "holiday", "S1", "--closed", "2026-11-23..2026-11-27", "--as-of",
+                         "2026-11-20", "--allow-stale", "-w", url])  # fmt: skip
+    assert hol.exit_code == 0, hol.output
+    assert "Holiday plan" in hol.stdout and "If nothing is done" in hol.stdout
+    bad = r.invoke(app, ["advise", "holiday", "S1", "--closed", "2026-11-27..2026-11-23", "-w", url])
+    assert bad.exit_code != 0 and "before the first" in bad.output and "Traceback" not in bad.output

@@ -15,6 +15,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from typer.core import TyperGroup
 from typer.exceptions import TyperException
 
+from cxops.cli_advise import advise_app
 from cxops.cli_cases import case_app, documents_app
 from cxops.cli_daily import alerts as daily_alerts
 from cxops.cli_daily import run as daily_run
@@ -160,6 +161,7 @@ import_app = typer.Typer(help="Import data into the warehouse.", no_args_is_help
 policy_app = typer.Typer(help="List, show and validate program policies.", no_args_is_help=True)
 app.add_typer(import_app, name="import")
 app.add_typer(policy_app, name="policy")
+app.add_typer(advise_app, name="advise")
 app.add_typer(store_app, name="store")
 app.add_typer(seller_app, name="seller")
 app.add_typer(managers_app, name="managers")

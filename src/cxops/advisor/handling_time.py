@@ -387,7 +387,7 @@ def preview(
             [
                 (seller_id, f"{d}/{h}", mp, t, h, d)
                 for h in sorted(set(hs))
-                for d, t in zip(order_days, instants)
+                for d, t in zip(order_days, instants, strict=True)
             ],
             columns=["seller_id", "order_id", "marketplace_id", "purchased_at", "handling_days", "order_day"],
         )

@@ -97,6 +97,7 @@ class HolidayPlan:
     modes: list[HolidayMode] = field(default_factory=list)
     effects: list[WindowEffect] = field(default_factory=list)
     daily_orders: float = 0.0
+    rate_days: int = 30  # days behind daily_orders
     typical_handling: int | None = None
     notes: list[str] = field(default_factory=list)
 

@@ -409,7 +409,7 @@ def holiday_plan(
         (pd.to_datetime(mfn["purchased_at"]) >= since)
         & (pd.to_datetime(mfn["purchased_at"]) < pd.Timestamp(cutoff_utc))
     ]
-    plan.daily_orders = len(recent_orders) / RATE_DAYS
+    plan.daily_orders, plan.rate_days = len(recent_orders) / RATE_DAYS, RATE_DAYS
     typical = implied.astype(int).mode()
     plan.typical_handling = int(typical.max()) if len(typical) else None
     expected = pd.DataFrame(columns=["ship_by_day", "orders"])
