@@ -235,7 +235,8 @@ def handling_time_advice(
     InputError
         Bad bounds or look-back, no target in the policy, a bad deadline rule.
     NotFoundError
-        The seller has no MFN orders (on the marketplace), or no order was due in the look-back.
+        The seller has no MFN orders (on the marketplace). No order due in the look-back gives an
+        advice without SKUs and the note ``advise.note.no_orders``.
     StaleDataError
         ``as_of`` past the data (unless ``allow_stale``).
     """
@@ -251,11 +252,9 @@ def handling_time_advice(
     )
     pop = _population(wh, policy, seller_id, ctx.marketplaces, first, as_of)
     advice = ht.HandlingAdvice(seller_id, as_of, first, target, min_days, max_days)
-    if pop.empty:
-        raise NotFoundError(
-            f"seller {seller_id} had no MFN order due to ship between {first} and {as_of}",
-            hint="pass --as-of within the data, or a longer --days",
-        )
+    if pop.empty:  # nothing to learn from: an empty advice (not an error: the seller exists)
+        advice.notes.append("advise.note.no_orders")
+        return advice
     needed = ht.days_needed(pop, ctx.rules, ctx.calendar_days, ctx.seller_days, max_days)
     lines = needed[["order_id", "marketplace_id", "f_late", "needed", "implied"]].merge(
         _skus(wh, seller_id, needed["order_id"]), on="order_id", how="left"
@@ -296,6 +295,15 @@ def handling_time_advice(
 LATENCY_COLUMNS = ("sku", "fulfillment-latency")
 
 
+def latency_table(advice: ht.HandlingAdvice, *, all_skus: bool = False) -> pd.DataFrame:
+    """Rows of the listing upload file: ``sku``, ``fulfillment-latency`` (:func:`write_latency_file`)."""
+    if all_skus:
+        rows = [(s.sku, s.proposed) for s in advice.skus if s.sku != "*"]
+    else:
+        rows = [(r.sku, r.proposed) for r in advice.changes().itertuples()]
+    return pd.DataFrame(rows, columns=list(LATENCY_COLUMNS))
+
+
 def write_latency_file(advice: ht.HandlingAdvice, path: str | Path, *, all_skus: bool = False) -> int:
     """Write the change as the marketplace's listing upload file; returns the number of SKUs written.
 
@@ -317,11 +325,7 @@ def write_latency_file(advice: ht.HandlingAdvice, path: str | Path, *, all_skus:
     seps = {".txt": "\t", ".tsv": "\t", ".csv": ","}
     if p.suffix.lower() not in seps:
         raise InputError(f"--export {p}: write a .txt or .tsv (tab-separated) or a .csv file")
-    if all_skus:
-        rows = [(s.sku, s.proposed) for s in advice.skus if s.sku != "*"]
-    else:
-        rows = [(r.sku, r.proposed) for r in advice.changes().itertuples()]
-    df = pd.DataFrame(rows, columns=list(LATENCY_COLUMNS))
+    df = latency_table(advice, all_skus=all_skus)
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", dir=p.parent or ".")
         with os.fdopen(fd, "w", newline="", encoding="utf-8") as f:

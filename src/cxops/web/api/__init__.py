@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from cxops.web.api import (
+    advise_deadlines,
     audit,
     docs,
     health,
@@ -24,6 +25,19 @@ PREFIX = "/api/v1"
 def api_router() -> APIRouter:
     """Every API route, under :data:`PREFIX`."""
     router = APIRouter(prefix=PREFIX)
-    for module in (health, me, members, sellers, scorecard, sellerdesk, managers, runs, program, audit, docs):
+    for module in (
+        health,
+        me,
+        members,
+        sellers,
+        scorecard,
+        sellerdesk,
+        managers,
+        runs,
+        program,
+        audit,
+        docs,
+        advise_deadlines,
+    ):
         router.include_router(module.router)
     return router

@@ -1,0 +1,123 @@
+"""``/api/v1/sellers/{seller_id}/marketplaces/{marketplace_id}/advice/handling-time``: the handling-time
+advisor (:func:`cxops.service.deadline_advice.handling_time_advice`) for one seller on one marketplace —
+per SKU the business days needed, the current and proposed handling times, the late shipment rate had
+and would have had, the preview of the next two weeks' ship-by dates, and ``?export=tsv|csv`` the listing
+upload file (``sku``, ``fulfillment-latency``). Any role that sees the seller; a membership that does
+not exist (or that the caller may not see) is 404.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Literal
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+from pydantic import BaseModel
+
+from cxops.errors import NotFoundError
+from cxops.report.deadline_advice import handling_dict
+from cxops.service import deadline_advice as da
+from cxops.web.api.scorecard import _language, membership_exists
+from cxops.web.deps import MarketplacePath, SellerScope, StoreDep
+from cxops.web.problems import problems
+from cxops.web.warehouse import RunsDep
+
+router = APIRouter(
+    prefix="/sellers/{seller_id}/marketplaces/{marketplace_id}/advice",
+    tags=["advice"],
+    responses=problems(400, 401, 404, 409, 422),
+    dependencies=[MarketplacePath],
+)
+
+
+class TargetOut(BaseModel):
+    rate: float  # a fraction
+    operator: str
+    source: str
+
+
+class SkuOut(BaseModel):
+    marketplace_id: str
+    sku: str
+    orders: int
+    late_had: int
+    rate_had: float
+    current: int | None
+    current_source: str | None
+    proposed: int
+    late_would: int
+    rate_would: float
+    reachable: bool
+    distribution: dict[str, int]  # business days needed ("never": no handling time cures them) -> orders
+    p50: int | None
+    p90: int | None
+    p_max: int | None
+
+
+class PreviewOut(BaseModel):
+    marketplace_id: str
+    order_day: date
+    handling_days: int
+    received_day: date
+    ship_by_day: date
+    latest_ship_at: datetime  # UTC
+    closed: list[tuple[date, str]]
+
+
+class HandlingAdviceOut(BaseModel):
+    seller_id: str
+    as_of: date
+    first_day: date
+    target: TargetOut
+    min_days: int
+    max_days: int
+    orders: int
+    late_had: int
+    late_would: int
+    rate_had: float | None
+    rate_would: float | None
+    skus: list[SkuOut]
+    preview: list[PreviewOut]
+    notes: list[str]
+
+
+@router.get(
+    "/handling-time",
+    response_model=HandlingAdviceOut,
+    responses={200: {"content": {"text/csv": {}, "text/tab-separated-values": {}}}},
+)
+def handling_time(
+    request: Request,
+    scope: SellerScope,
+    store: StoreDep,
+    runs: RunsDep,
+    target: float | None = Query(
+        None, ge=0, lt=1, description="Late shipment rate (a fraction); default the policy's admission bar."
+    ),
+    days: int = Query(da.LOOKBACK_DAYS, ge=1, le=730),
+    as_of: date | None = None,
+    export: Literal["tsv", "csv"] | None = Query(
+        None, description="The listing upload file instead of JSON."
+    ),
+):
+    """Per SKU: business days needed, current and proposed handling time, late shipment rate had and would
+    have had; the next two weeks' ship-by dates under the proposal (holidays named)."""
+    membership_exists(store, scope, runs.policy.name)
+    if runs.wh is None:
+        raise NotFoundError("no warehouse: no orders to learn handling times from")
+    tgt = None if target is None else da.ht.Target(target, "<=", "target")
+    advice = da.handling_time_advice(
+        runs.wh, runs.policy, scope.seller_id, as_of=as_of, days=days, target=tgt,
+        marketplace=scope.marketplace_id,
+    )  # fmt: skip
+    if export is not None:
+        sep = "\t" if export == "tsv" else ","
+        body = da.latency_table(advice).to_csv(sep=sep, index=False)
+        media = "text/tab-separated-values" if export == "tsv" else "text/csv"
+        ext = "txt" if export == "tsv" else "csv"
+        name = f"fulfillment-latency-{scope.seller_id}-{scope.marketplace_id}.{ext}"
+        return Response(
+            body, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'}
+        )
+    return HandlingAdviceOut.model_validate(handling_dict(advice, _language(request)))
