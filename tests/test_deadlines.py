@@ -200,3 +200,21 @@ def test_zero_handling_without_closed_days_is_the_order_days_cutoff(day, minute)
 def test_unknown_subdivision_is_a_clear_error():
     with pytest.raises(InputError, match="subdivision 'ZZ'"):
         public_holidays("US", "ZZ", 2026, 2026)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    mask=st.lists(st.booleans(), min_size=7, max_size=7).filter(any),
+    closed=st.lists(st.integers(0, 200), max_size=20),
+    starts=st.lists(st.integers(0, 150), min_size=1, max_size=30),
+    n=st.integers(0, 10),
+)
+def test_offset_equals_numpy_busday_offset(mask, closed, starts, n):
+    start = D("2026-01-01")
+    hol = np.unique(start + np.array(closed, dtype=np.int64)) if closed else np.array([], "datetime64[D]")
+    weekend = frozenset(i for i, open_ in enumerate(mask) if not open_)
+    cal = build_calendar(date(2026, 1, 1), date(2027, 12, 31), weekend, hol)
+    days = start + np.array(starts, dtype=np.int64)
+    weekmask = "".join("1" if m else "0" for m in mask)
+    expected = np.busday_offset(days, n, roll="forward", weekmask=weekmask, holidays=hol)
+    assert (cal.offset(days, n) == expected).all()

@@ -16,6 +16,7 @@ from _wh import value
 
 from cxops.ingest import import_canonical
 from cxops.metrics.compute import compute_metrics
+from cxops.metrics.deadlines import orders_in_force
 from cxops.warehouse import connect
 
 PT = ZoneInfo("America/Los_Angeles")
@@ -50,6 +51,20 @@ def wh():
     w.close()
 
 
+def _shipped(oid: str, at: str) -> dict:
+    return {"seller_id": "S1", "order_id": oid, "shipment_id": "1", "confirmed_at": at}
+
+
+def _handling(sku: str, since: str, days: int) -> dict:
+    return {
+        "seller_id": "S1",
+        "marketplace_id": "US",
+        "sku": sku,
+        "effective_from": f"{since}T00:00:00Z",
+        "handling_days": days,
+    }
+
+
 def _base(tmp_path: Path) -> Path:
     items = [("O1", "A"), ("O2", "A"), ("O3", "B"), ("O4", "A"), ("O4", "B")]
     return _write(
@@ -67,19 +82,10 @@ def _base(tmp_path: Path) -> Path:
             "order_items": [
                 {"seller_id": "S1", "order_id": o, "line_id": f"{o}-{s}", "sku": s} for o, s in items
             ],
-            "shipments": [
-                {"seller_id": "S1", "order_id": "O1", "shipment_id": "1", "confirmed_at": "2026-07-02T20:00:00Z"},
-                {"seller_id": "S1", "order_id": "O3", "shipment_id": "1", "confirmed_at": "2026-07-07T22:00:00Z"},
-                {"seller_id": "S1", "order_id": "O5", "shipment_id": "1", "confirmed_at": "2026-07-02T20:00:00Z"},
-            ],
-            "handling_times": [
-                {"seller_id": "S1", "marketplace_id": "US", "sku": "A", "effective_from": "2026-01-01T00:00:00Z",
-                 "handling_days": 1},
-                {"seller_id": "S1", "marketplace_id": "US", "sku": "A", "effective_from": "2026-06-01T00:00:00Z",
-                 "handling_days": 3},
-                {"seller_id": "S1", "marketplace_id": "US", "sku": "*", "effective_from": "2026-01-01T00:00:00Z",
-                 "handling_days": 2},
-            ],
+            "shipments": [_shipped("O1", "2026-07-02T20:00:00Z"), _shipped("O3", "2026-07-07T22:00:00Z"),
+                          _shipped("O5", "2026-07-02T20:00:00Z")],
+            "handling_times": [_handling("A", "2026-01-01", 1), _handling("A", "2026-06-01", 3),
+                               _handling("*", "2026-01-01", 2)],
         },
     )  # fmt: skip
 
@@ -99,6 +105,7 @@ def test_derived_ship_by_uses_the_setting_in_force_and_the_calendar(wh, tmp_path
         pd.Timestamp("2026-07-08 21:00"),
     ]
     assert date(2026, 7, 7) in rep.changes["ship_by_derived"].days
+    assert "ship-by deadlines derived for 4 MFN order(s)" in " ".join(rep.notes)
     # the late shipment rate reads the derived deadlines: O3 confirmed an hour late, O4 never shipped
     df = compute_metrics(wh, date(2026, 7, 10))
     r = value(df, "late_shipment_rate", window=10, channel="mfn")
@@ -133,6 +140,11 @@ def test_ship_by_correction_restates_the_10_and_30_day_windows(wh, tmp_path):
     for w in (10, 30):
         r = value(after, "late_shipment_rate", window=w, channel="mfn")
         assert (r["numerator"], r["denominator"]) == (1, 4)  # O3 is on time against its new deadline
+    o = wh.execute(orders_in_force(wh)).set_index("order_id")  # what explain and evidence bundles show
+    assert pd.Timestamp(o.loc["O3", "latest_ship_at"]) == pd.Timestamp("2026-07-08 21:00")  # corrected
+    assert pd.Timestamp(o.loc["O1", "latest_ship_at"]) == pd.Timestamp("2026-07-02 21:00")  # derived
+    assert pd.Timestamp(o.loc["O5", "latest_ship_at"]) == pd.Timestamp("2026-07-03 06:00")  # the source's
+    assert pd.isna(o.loc["O6", "latest_ship_at"])  # AFN: none
     # a later correction wins; the source's own deadline is corrected too
     corr2 = _write(
         tmp_path / "corr2",
@@ -229,3 +241,23 @@ def test_without_deadline_tables_nothing_is_derived(wh, tmp_path):
     df = compute_metrics(wh, date(2026, 7, 10))
     r = value(df, "late_shipment_rate", window=10, channel="mfn")
     assert (r["numerator"], r["denominator"]) == (0, 1)  # only O5 has a deadline
+
+
+def test_a_bad_rule_stops_the_import_with_a_clear_error(tmp_path):
+    from typer.testing import CliRunner
+
+    from cxops.cli import app
+
+    url = str(tmp_path / "wh.duckdb")
+    base = _base(tmp_path)
+    _write(base, {"deadline_rules": [{"marketplace_id": "US", "cutoff": "25:00"}]})
+    res = CliRunner().invoke(app, ["--warehouse", url, "import", "canonical", str(base)])
+    assert res.exit_code == 1
+    assert "Traceback" not in res.output and "internal error" not in res.output
+    assert "deadline_rules, marketplace US, cutoff: '25:00' is not a time of day" in res.output
+    assert "nothing was imported" in res.output
+    w = connect(url)
+    try:
+        assert not w.has_table("orders")  # all or nothing
+    finally:
+        w.close()

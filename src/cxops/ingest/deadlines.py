@@ -27,6 +27,7 @@ from cxops.canonical.rules import ident
 from cxops.canonical.schema import TABLES
 from cxops.deadlines.calendars import deadline_rules
 from cxops.deadlines.shipby import derive_ship_by
+from cxops.errors import InputError
 
 #: Tables whose change can change a derived deadline.
 INPUTS = (
@@ -68,6 +69,21 @@ def after(job, table: str) -> str | None:
 
 
 def derive(job) -> None:
+    """Stage the derived deadlines of ``job`` (see :func:`_derive`); a bad rule stops the import.
+
+    Raises
+    ------
+    cxops.errors.InputError
+        A bad deadline rule (time, weekend, day convention, unknown holiday country or
+        subdivision), named by table, marketplace and column; nothing is imported.
+    """
+    try:
+        _derive(job)
+    except InputError as e:
+        raise InputError(f"{e}; nothing was imported", hint=e.hint) from None
+
+
+def _derive(job) -> None:
     """Stage ``ship_by_derived`` and ``deadline_changes`` parts of ``job`` (after its merges).
 
     Nothing is staged when the import touches no input of a deadline, or no handling time is known.
@@ -83,6 +99,9 @@ def derive(job) -> None:
     stg = job.stg
     handling = after(job, "handling_times")
     rules_sql = after(job, "deadline_rules")
+    rules = None
+    if {"deadline_rules", "marketplaces"} & set(touched) and rules_sql is not None:
+        rules = _rules(job, rules_sql)  # a bad rule stops the import even when no deadline is derived
     has_default = rules_sql is not None and stg.scalar(
         f"SELECT count(*) FROM ({rules_sql}) WHERE default_handling_days IS NOT NULL"
     )
@@ -91,11 +110,10 @@ def derive(job) -> None:
     orders = after(job, "orders")
     if orders is None:
         return
-    candidates = _handling_days(job, orders, handling, rules_sql)
+    candidates = _handling_days(job, orders, handling, rules_sql, _open_keys(job, touched))
     if not len(candidates):
         return
-    mps = stg.df(f"SELECT marketplace_id, timezone, country, weekend FROM ({after(job, 'marketplaces')})")
-    rules = deadline_rules(mps, stg.df(rules_sql) if rules_sql else None)
+    rules = rules or _rules(job, rules_sql)
     cal = after(job, "calendar_days")
     sel = after(job, "seller_calendar_days")
     out = derive_ship_by(
@@ -130,14 +148,57 @@ def derive(job) -> None:
             [why],
         )
         stg.sql(f"ALTER TABLE {changed} DROP COLUMN _old")
-    if stg.scalar(f"SELECT count(*) FROM {changed}"):
+    n_changed = int(stg.scalar(f"SELECT count(*) FROM {changed}"))
+    n_logged = int(stg.scalar(f"SELECT count(*) FROM {log}")) if log is not None else 0
+    if n_changed:
         job.part("ship_by_derived", changed)
-    if log is not None and stg.scalar(f"SELECT count(*) FROM {log}"):
+    if n_logged:
         job.part("deadline_changes", log)
+    if n_changed - n_logged:
+        job.report.note(
+            f"ship-by deadlines derived for {n_changed - n_logged} MFN order(s) without one "
+            "(handling time and calendar; see ship_by_derived)"
+        )
+    if n_logged:
+        job.report.note(
+            f"{n_logged} derived ship-by deadline(s) not yet passed were recomputed (see deadline_changes)"
+        )
 
 
-def _handling_days(job, orders: str, handling: str | None, rules_sql: str | None) -> pd.DataFrame:
-    """MFN orders without a source ship-by, with ``handling_days`` and ``handling_source``."""
+def _rules(job, rules_sql: str | None):
+    mps = job.stg.df(f"SELECT marketplace_id, timezone, country, weekend FROM ({after(job, 'marketplaces')})")
+    return deadline_rules(mps, job.stg.df(rules_sql) if rules_sql else None)
+
+
+def _open_keys(job, touched: list[str]) -> str | None:
+    """SQL of the order keys whose derived deadline may change, or ``None`` for every order.
+
+    A final (past) derived deadline never changes, so only orders with no derived deadline yet or a
+    deadline still ahead are recomputed; when only orders or order items came in, only those orders.
+    """
+    stg = job.stg
+    now = pd.Timestamp(job.imported_at).isoformat(sep=" ")
+    stored = stg.stored("ship_by_derived")
+    parts = []
+    if set(touched) <= {"orders", "order_items"}:
+        parts = [f"SELECT seller_id, order_id FROM {job.finals[t]}" for t in touched if t in job.finals]
+        return " UNION ".join(parts) if parts else None
+    if stored is None:
+        return None
+    return (
+        f"SELECT seller_id, order_id FROM ({after(job, 'orders')}) AS o WHERE NOT EXISTS (SELECT 1 FROM "
+        f"{stored} AS s WHERE s.seller_id = o.seller_id AND s.order_id = o.order_id "
+        f"AND s.latest_ship_at < TIMESTAMP '{now}')"
+    )
+
+
+def _handling_days(
+    job, orders: str, handling: str | None, rules_sql: str | None, keys: str | None = None
+) -> pd.DataFrame:
+    """MFN orders without a source ship-by, with ``handling_days`` and ``handling_source``.
+
+    ``keys``: SQL of the ``seller_id, order_id`` to consider (``None``: every order).
+    """
     items = after(job, "order_items")
     lines = (
         f"SELECT o.*, i.sku FROM o LEFT JOIN (SELECT DISTINCT seller_id, order_id, sku FROM ({items}) "
@@ -173,10 +234,16 @@ def _handling_days(job, orders: str, handling: str | None, rules_sql: str | None
         else "SELECT NULL::VARCHAR AS marketplace_id, NULL::INTEGER AS default_handling_days WHERE false"
     )
     live = "(x.effective_to IS NULL OR x.purchased_at < x.effective_to)"
+    restrict = (
+        f" AND EXISTS (SELECT 1 FROM ({keys}) AS k "
+        "WHERE k.seller_id = a.seller_id AND k.order_id = a.order_id)"
+        if keys
+        else ""
+    )
     q = f"""
     WITH o AS (
-        SELECT seller_id, order_id, marketplace_id, purchased_at FROM ({orders})
-        WHERE latest_ship_at IS NULL AND upper(fulfillment_channel) = 'MFN'
+        SELECT seller_id, order_id, marketplace_id, purchased_at FROM ({orders}) AS a
+        WHERE latest_ship_at IS NULL AND upper(fulfillment_channel) = 'MFN'{restrict}
     ),
     lines AS ({lines}),
     sku AS (SELECT * FROM ({sku}) AS x WHERE {live}),

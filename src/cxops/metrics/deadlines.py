@@ -76,3 +76,15 @@ def provide_ship_by(provided: dict[str, set[str]], sources):
             profiles[i] = p
         sources = replace(sources, profiles=profiles, _flags={})
     return provided, sources
+
+
+def orders_in_force(wh) -> ir.Table:
+    """The warehouse's ``orders`` with the ship-by deadline in force (see :func:`effective_orders`).
+
+    Parameters
+    ----------
+    wh : cxops.warehouse.Warehouse
+        Must hold ``orders``.
+    """
+    names = ("orders", "ship_by_derived", "ship_by_corrections")
+    return effective_orders({t: wh.table(t) for t in names if wh.has_table(t)})
