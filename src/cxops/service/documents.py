@@ -52,7 +52,7 @@ from cxops.errors import ConflictError, InputError, NotFoundError, StoreError
 from cxops.store import documents as repo
 from cxops.store.cases import referenced_hashes as case_hashes
 from cxops.store.db import Store
-from cxops.store.memberships import get_membership, load_memberships
+from cxops.store.memberships import get_membership, load_memberships, memberships_of
 from cxops.store.models import Membership
 from cxops.store.types import utcnow
 
@@ -551,57 +551,78 @@ def checklist_frame(
     pandas.DataFrame
         :data:`CHECKLIST_COLUMNS`, one row per seller and slot (:func:`slots`), in checklist order.
     """
-    keys = ["seller_id", "marketplace_id"]
-    s = sellers[keys].drop_duplicates().copy()
+    first = sellers.drop_duplicates(["seller_id", "marketplace_id"])
+    seller_key = _joined(first["seller_id"], first["marketplace_id"])
+    first = first.iloc[np.argsort(seller_key, kind="stable")]  # the frame's order: seller, marketplace
     category = (
-        sellers.drop_duplicates(keys)["primary_category"].fillna("").str.lower().to_numpy()
-        if "primary_category" in sellers.columns
-        else np.full(len(s), "", dtype=object)
+        first["primary_category"].fillna("").str.lower().to_numpy(dtype=object)
+        if "primary_category" in first.columns
+        else np.full(len(first), "", dtype=object)
     )
-    s["_category"] = category
     sl = slots(checklist, today)
-    sl["_order"] = np.arange(len(sl))
-    category_lists = sorted({c for c in sl["categories"] if c})
-    sl["_cat"] = [category_lists.index(c) if c else -1 for c in sl["categories"]]
-    grid = s.merge(sl, how="cross")
-    docs = documents.reindex(columns=_DOC_COLUMNS).copy()
-    docs["period"] = docs["period"].fillna("")
-    docs = docs.rename(columns={"kind": "requirement", "id": "document_id"})
-    grid = grid.merge(docs, on=[*keys, "requirement", "period"], how="left")
-    any_doc = (
-        documents.reindex(columns=[*keys, "kind"]).drop_duplicates().rename(columns={"kind": "requirement"})
-    )
-    any_doc["_has_any"] = True
-    grid = grid.merge(any_doc, on=[*keys, "requirement"], how="left")
-    has_any = grid["_has_any"].eq(True).to_numpy()
-    in_category = np.zeros(len(grid), dtype=bool)
-    cat_of_row = grid["_cat"].to_numpy()
-    for k, cats in enumerate(category_lists):  # one pass per distinct category list, not per seller
-        rows = cat_of_row == k
+    # the grid of sellers × slots, seller-major: row i is seller i // k, slot i % k
+    k = len(sl)
+    seller_row = np.repeat(np.arange(len(first)), k)
+    slot_row = np.tile(np.arange(k), len(first))
+    sid = first["seller_id"].to_numpy(dtype=object)[seller_row]
+    mid = first["marketplace_id"].to_numpy(dtype=object)[seller_row]
+    requirement = sl["requirement"].to_numpy(dtype=object)[slot_row]
+    period = sl["period"].to_numpy(dtype=object)[slot_row]
+    docs = documents.reindex(columns=_DOC_COLUMNS).reset_index(drop=True)
+    doc_kind = _joined(docs["seller_id"], docs["marketplace_id"], docs["kind"])
+    grid_kind = _joined(sid, mid, requirement)
+    # the document on file for each slot (latest_documents holds one per seller, kind and period)
+    on_file = pd.Index(_joined(doc_kind, docs["period"].fillna(""))).get_indexer(_joined(grid_kind, period))
+    has_any = pd.Index(grid_kind).isin(doc_kind)
+    in_category = np.zeros(len(sid), dtype=bool)
+    slot_categories = sl["categories"].to_numpy(dtype=object)[slot_row]
+    grid_category = category[seller_row]
+    for cats in sorted({c for c in sl["categories"] if c}):  # one pass per distinct list, not per seller
+        rows = np.fromiter((c == cats for c in slot_categories), dtype=bool, count=len(slot_categories))
         pattern = "|".join(re.escape(c) for c in cats)
-        in_category[rows] = grid.loc[rows, "_category"].str.contains(pattern, regex=True).to_numpy()
-    rule = grid["rule"].to_numpy()
-    grid["required"] = (
+        in_category[rows] = pd.Series(grid_category[rows], dtype=object).str.contains(pattern).to_numpy()
+    rule = sl["rule"].to_numpy(dtype=object)[slot_row]
+    required = (
         (rule == "always") | ((rule == "if_submitted") & has_any) | ((rule == "categories") & in_category)
     )
-    expires = pd.to_datetime(grid["expires_on"])
-    has_doc = grid["document_id"].notna()
-    expired = has_doc & grid["status"].isin(["accepted", "submitted"]) & (expires < pd.Timestamp(today))
-    grid["status"] = np.where(
-        ~has_doc, "missing", np.where(expired, "expired", grid["status"].astype(object))
+    found = docs.reindex(on_file).reset_index(drop=True)  # the document's columns per grid row, or missing
+    expires = pd.to_datetime(found["expires_on"])
+    has_doc = on_file >= 0
+    expired = (
+        has_doc & found["status"].isin(["accepted", "submitted"]).to_numpy() & (expires < pd.Timestamp(today))
     )
+    status = np.where(~has_doc, "missing", np.where(expired, "expired", found["status"].astype(object)))
     soon = pd.Timestamp(today + timedelta(days=checklist.expiring_within_days))
-    grid["expiring_soon"] = (grid["status"] == "accepted") & (expires <= soon)
-    grid["expires_on"] = pd.Series(
-        np.where(expires.notna(), expires.dt.date.astype(object), None), index=grid.index, dtype=object
-    )
-    grid["document_id"] = grid["document_id"].astype("Int64")
-    grid["period"] = pd.Series(
-        np.where(grid["period"] == "", None, grid["period"]), index=grid.index, dtype=object
+    grid = pd.DataFrame(
+        {
+            "seller_id": sid,
+            "marketplace_id": mid,
+            "requirement": requirement,
+            "label": sl["label"].to_numpy(dtype=object)[slot_row],
+            "period": pd.Series(np.where(period == "", None, period), dtype=object),
+            "required": required,
+            "status": status,
+            "document_id": found["id"].astype("Int64"),
+            "submitted_at": found["submitted_at"],
+            "expires_on": pd.Series(
+                np.where(expires.notna(), expires.dt.date.astype(object), None), dtype=object
+            ),
+            "expiring_soon": (status == "accepted") & (expires <= soon).to_numpy(),
+            "review_reason": found["review_reason"],
+            "filename": found["filename"],
+        }
     )
     # optional documents nobody submitted are not shown (a rule that does not apply)
-    grid = grid[grid["required"] | has_doc]
-    return grid.sort_values([*keys, "_order"], kind="stable")[CHECKLIST_COLUMNS].reset_index(drop=True)
+    return grid[required | has_doc].reset_index(drop=True)
+
+
+def _joined(*columns) -> np.ndarray:
+    """Key columns joined into one string per row (a unit separator between them: sorts and matches as
+    the tuple of columns would, for ids without control characters)."""
+    out = np.asarray(columns[0], dtype=object)
+    for c in columns[1:]:
+        out = out + "\x1f" + np.asarray(c, dtype=object)
+    return out
 
 
 # -- use cases ---------------------------------------------------------------------------------------
@@ -610,11 +631,15 @@ def checklist_frame(
 def _member(session, program: str, seller_id: str, marketplace_id: str) -> Membership:
     m = get_membership(session, program, seller_id, marketplace_id)
     if m is None:
-        raise NotFoundError(
-            f"unknown seller: {seller_id} has no membership in {program} on marketplace {marketplace_id}",
-            hint="check the seller id and --marketplace; the daily job (cxops run) writes memberships",
-        )
+        raise _no_membership(program, seller_id, marketplace_id)
     return m
+
+
+def _no_membership(program: str, seller_id: str, marketplace_id: str) -> NotFoundError:
+    return NotFoundError(
+        f"unknown seller: {seller_id} has no membership in {program} on marketplace {marketplace_id}",
+        hint="check the seller id and --marketplace; the daily job (cxops run) writes memberships",
+    )
 
 
 def _who(actor: str | None) -> str:
@@ -914,27 +939,26 @@ def checklist_statuses(
     """
     checklist = checklist or load_checklist()
     today = _today(today)
-    pairs = [(seller_id, mp) for mp in dict.fromkeys(marketplaces)]
     with store.unit_of_work(write=False) as session:
-        if skip_missing:
-            found = [(p, get_membership(session, program, *p)) for p in pairs]
-            pairs = [p for p, m in found if m is not None]
-            members = [m for _, m in found if m is not None]
-            if not pairs:
-                return {}
-        else:
-            members = [_member(session, program, s, mp) for s, mp in pairs]
-        docs = repo.latest_documents(session, program, sellers=pairs)
+        held = {m.marketplace_id: m for m in memberships_of(session, program, seller_id)}
+        wanted = list(dict.fromkeys(marketplaces))
+        missing = [mp for mp in wanted if mp not in held]
+        if missing and not skip_missing:
+            raise _no_membership(program, seller_id, missing[0])
+        mps = [mp for mp in wanted if mp in held]
+        if not mps:
+            return {}
+        docs = repo.latest_documents(session, program, sellers=[(seller_id, mp) for mp in mps])
     sellers = pd.DataFrame(
         {
-            "seller_id": [s for s, _ in pairs],
-            "marketplace_id": [mp for _, mp in pairs],
-            "primary_category": [m.primary_category for m in members],
+            "seller_id": [seller_id] * len(mps),
+            "marketplace_id": mps,
+            "primary_category": [held[mp].primary_category for mp in mps],
         }
     )
     frame = checklist_frame(checklist, sellers, docs, today)
     out = {}
-    for _, mp in pairs:
+    for mp in mps:
         items = frame[frame["marketplace_id"] == mp].reset_index(drop=True)
         complete = bool(((items["status"] == "accepted") | ~items["required"]).all())
         out[mp] = ChecklistStatus(program, seller_id, mp, today, checklist.name, items, complete)

@@ -65,6 +65,12 @@ def get_membership(
     return session.scalars(stmt).first()
 
 
+def memberships_of(session: Session, program: str, seller_id: str) -> list[Membership]:
+    """A seller's memberships in one program, one per marketplace (one query)."""
+    stmt = select(Membership).where(Membership.program == program, Membership.seller_id == seller_id)
+    return list(session.scalars(stmt))
+
+
 def upsert_memberships(
     session: Session,
     program: str,
