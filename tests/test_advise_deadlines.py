@@ -37,7 +37,7 @@ def _at(day: int, hour_utc: int = 17) -> str:
     return f"2026-11-{day:02d}T{hour_utc:02d}:00:00Z"
 
 
-def _data(orders, shipments, settings, items):
+def _data(orders, shipments, settings, items, category=None):
     return {
         "sellers": [{"seller_id": "S1", "marketplace_id": "US"}],
         "orders": [
@@ -46,7 +46,8 @@ def _data(orders, shipments, settings, items):
             for o, at, ch in orders
         ],
         "order_items": [
-            {"seller_id": "S1", "order_id": o, "line_id": f"{o}-1", "sku": sku} for o, sku in items
+            {"seller_id": "S1", "order_id": o, "line_id": f"{o}-1", "sku": sku, "category": category}
+            for o, sku in items
         ],
         "shipments": [
             {"seller_id": "S1", "order_id": o, "shipment_id": "1", "confirmed_at": at} for o, at in shipments
@@ -236,3 +237,28 @@ def test_cli_handling_time_table_json_export_and_chinese(tmp_path, one_sku):
     assert "Holiday plan" in hol.stdout and "If nothing is done" in hol.stdout
     bad = r.invoke(app, ["advise", "holiday", "S1", "--closed", "2026-11-27..2026-11-23", "-w", url])
     assert bad.exit_code != 0 and "before the first" in bad.output and "Traceback" not in bad.output
+
+
+def test_sku_groups_share_one_proposal_and_export_every_member(tmp_path, policy):
+    wh = connect("memory")
+    orders = [(o, _at(d), "MFN") for o, (d, _) in SHIPPED.items()]
+    ships = [(o, _at(c, 18)) for o, (_, c) in SHIPPED.items()]
+    # O3, O8, O9, O10 (3 days) and O11 (1 day) are SKU B; the rest (2 days) SKU A
+    items = [(o, "B" if o in ("O3", "O8", "O9", "O10", "O11") else "A") for o in SHIPPED]
+    import_canonical(wh, _write(tmp_path / "g", _data(orders, ships, [("*", 1)], items, category="toys")))
+    kw = {"as_of": date(2026, 11, 20), "allow_stale": True}
+    per_sku = handling_time_advice(wh, policy, "S1", **kw)
+    # A: six orders needing 2 -> 2; B: 3, 3, 3, 3, 1 -> 3 (each SKU takes the seller default 1 as current)
+    assert [(s.sku, s.orders, s.current, s.proposed, s.late_had) for s in per_sku.skus] == [
+        ("A", 6, 1, 2, 6),
+        ("B", 5, 1, 3, 4),
+    ]
+    assert (per_sku.orders, per_sku.late_would) == (11, 0)
+    grouped = handling_time_advice(wh, policy, "S1", group_by="category", **kw)
+    (g,) = grouped.skus
+    assert (g.sku, g.members, g.orders, g.proposed, g.late_would) == ("toys", ["A", "B"], 11, 3, 0)
+    p = tmp_path / "g.csv"
+    assert write_latency_file(grouped, p) == 2 and p.read_text() == "sku,fulfillment-latency\nA,3\nB,3\n"
+    whole = handling_time_advice(wh, policy, "S1", group_by="seller", target=parse_target("40%"), **kw)
+    assert [(s.sku, s.proposed, s.late_would) for s in whole.skus] == [("*", 2, 4)]  # 4/11 <= 40 %
+    wh.close()

@@ -37,6 +37,11 @@ def handling_time(
         None, "--as-of", help="Last day of the look-back. Default: the data's last complete day."
     ),
     marketplace: str = typer.Option(None, "--marketplace", help="Only this marketplace."),
+    group_by: str = typer.Option(
+        "sku",
+        "--group-by",
+        help="One proposal per sku, per category (a SKU group), or one for the whole seller.",
+    ),
     min_days: int = typer.Option(1, "--min-days", help="Smallest handling time to propose (business days)."),
     max_days: int = typer.Option(30, "--max-days", help="Largest handling time to propose (business days)."),
     export: Path = typer.Option(
@@ -75,7 +80,7 @@ def handling_time(
     wh = _open(warehouse, read_only=True)
     advice = handling_time_advice(
         wh, pol, seller_id, as_of=day, days=days, target=tgt, marketplace=marketplace,
-        min_days=min_days, max_days=max_days, allow_stale=allow_stale,
+        min_days=min_days, max_days=max_days, group_by=group_by, allow_stale=allow_stale,
     )  # fmt: skip
     written = None if export is None else write_latency_file(advice, export, all_skus=export_all)
     if fmt == AdviseFormat.json:

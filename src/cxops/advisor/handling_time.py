@@ -80,7 +80,8 @@ class SkuAdvice:
     Attributes
     ----------
     marketplace_id, sku : str
-        ``sku`` is ``"*"`` for orders without a SKU (the seller's default setting).
+        ``sku`` is the SKU, or the group's name (a category, ``"*"`` for the whole seller); ``"*"``
+        with SKU grouping: orders without a SKU (the seller's default setting).
     orders : int
         MFN orders due in the window that hold the SKU.
     late_had, rate_had : int, float
@@ -100,6 +101,8 @@ class SkuAdvice:
     p50, p90, p_max : int or None
         Days needed at the median, the 90th percentile (lower nearest rank) and the maximum
         (``None`` when that order needed "never").
+    members : list of str
+        The SKUs of the group (``[sku]`` with SKU grouping).
     """
 
     marketplace_id: str
@@ -117,6 +120,7 @@ class SkuAdvice:
     p50: int | None
     p90: int | None
     p_max: int | None
+    members: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -160,6 +164,7 @@ class HandlingAdvice:
     target: Target
     min_days: int
     max_days: int
+    group_by: str = "sku"
     skus: list[SkuAdvice] = field(default_factory=list)
     orders: int = 0
     late_had: int = 0
@@ -175,15 +180,21 @@ class HandlingAdvice:
     def rate_would(self) -> float | None:
         return self.late_would / self.orders if self.orders else None
 
-    def changes(self) -> pd.DataFrame:
-        """SKUs whose proposal differs from their current setting: ``marketplace_id, sku, current,
-        proposed`` (the seller-default group ``*`` is left out: it is not a listing)."""
+    def changes(self, all_skus: bool = False) -> pd.DataFrame:
+        """The listing changes: ``marketplace_id, sku, current, proposed``, one row per SKU.
+
+        With SKU grouping, the SKUs whose proposal differs from their current setting (every SKU with
+        ``all_skus``); with a group (category, seller), every SKU of the group at the group's proposal.
+        Orders without a SKU (``"*"``) are left out: they are not a listing.
+        """
         rows = [
-            (s.marketplace_id, s.sku, s.current, s.proposed)
+            (s.marketplace_id, m, s.current if self.group_by == "sku" else None, s.proposed)
             for s in self.skus
-            if s.sku != "*" and s.proposed != s.current
+            for m in (s.members or [s.sku])
+            if m != "*" and (all_skus or self.group_by != "sku" or s.proposed != s.current)
         ]
-        return pd.DataFrame(rows, columns=["marketplace_id", "sku", "current", "proposed"])
+        out = pd.DataFrame(rows, columns=["marketplace_id", "sku", "current", "proposed"])
+        return out.drop_duplicates(["marketplace_id", "sku"], keep="last").reset_index(drop=True)
 
 
 def days_needed(
@@ -240,6 +251,7 @@ def advise(
     settings: pd.DataFrame | None = None,
     min_days: int = DEFAULT_MIN_DAYS,
     max_days: int = DEFAULT_MAX_DAYS,
+    by: str = "sku",
 ) -> tuple[list[SkuAdvice], dict[str, int]]:
     """Per-SKU proposals, and the seller's totals.
 
@@ -253,6 +265,9 @@ def advise(
         The setting in force per ``marketplace_id, sku`` (column ``handling_days``).
     min_days, max_days : int
         Bounds of a proposal.
+    by : str
+        The column of ``lines`` that names the group (``sku``, or e.g. ``group`` for SKU groups; the
+        ``sku`` column then lists the members).
 
     Returns
     -------
@@ -261,7 +276,10 @@ def advise(
     """
     if lines.empty:
         return [], {"orders": 0, "late_had": 0, "late_would": 0}
-    key = ["marketplace_id", "sku"]
+    lines = lines.assign(_group=lines[by])
+    key = ["marketplace_id", "_group"]
+    members = lines.groupby(key)["sku"].agg(lambda x: sorted(set(x))).to_dict()
+    lines = lines.drop_duplicates(["order_id", *key]).reset_index(drop=True)  # an order once per group
     cand = np.arange(min_days, max_days + 1)
     need = lines["needed"].to_numpy()
     need_inf = np.where(need == NEVER, max_days + 1, need)
@@ -280,7 +298,7 @@ def advise(
     pick = np.where(reachable, meets.argmax(axis=1), rates.argmin(axis=1))
     proposed = cand[pick]
     late_would = late_by[np.arange(n_groups), pick]
-    cur = _current(lines, key, uniq, settings)
+    cur = _current(lines, key, uniq, settings if by == "sku" else None)
     out = []
     for i, (mp, sku) in enumerate(uniq):  # one row per SKU (a result, not a loop over orders)
         sel = need_inf[codes == i]
@@ -305,6 +323,7 @@ def advise(
                 p50=pct[0],
                 p90=pct[1],
                 p_max=pct[2],
+                members=members[(mp, sku)],
             )
         )
     out.sort(key=lambda s: (s.marketplace_id, s.sku == "*", s.sku))

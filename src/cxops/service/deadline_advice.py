@@ -193,15 +193,34 @@ def _population(wh, policy: Policy, seller_id: str, mps: list[str], first: date 
     return df
 
 
+#: How the advisor groups SKUs.
+GROUPS = ("sku", "category", "seller")
+
+
 def _skus(wh, seller_id: str, order_ids) -> pd.DataFrame:
-    if not wh.has_table("order_items"):
-        return pd.DataFrame({"order_id": list(order_ids), "sku": "*"})
-    i = wh.table("order_items")
-    i = i.filter((i.seller_id == seller_id) & i.sku.notnull()).select("order_id", "sku").distinct()
-    items = wh.execute(i)
-    items = items[items["order_id"].isin(set(order_ids))]
-    without = sorted(set(order_ids) - set(items["order_id"]))
-    return pd.concat([items, pd.DataFrame({"order_id": without, "sku": "*"})], ignore_index=True)
+    """``order_id, sku, category`` (the item's category, else the order's) of each order; ``"*"`` for an
+    order without a SKU."""
+    o = wh.table("orders")
+    o = o.filter(o.seller_id == seller_id)
+    cat = o.category if "category" in o.columns else ibis.null("string")
+    orders = wh.execute(o.select("order_id", order_category=cat))
+    orders = orders[orders["order_id"].isin(set(order_ids))]
+    if wh.has_table("order_items"):
+        i = wh.table("order_items")
+        icat = i.category if "category" in i.columns else ibis.null("string")
+        i = i.filter((i.seller_id == seller_id) & i.sku.notnull()).select("order_id", "sku", category=icat)
+        items = wh.execute(i.distinct())
+        items = items[items["order_id"].isin(set(order_ids))]
+    else:
+        items = pd.DataFrame(columns=["order_id", "sku", "category"])
+    without = orders[~orders["order_id"].isin(set(items["order_id"]))]
+    items = pd.concat(
+        [items, pd.DataFrame({"order_id": without["order_id"], "sku": "*", "category": None})],
+        ignore_index=True,
+    )
+    items = items.merge(orders, on="order_id", how="left")
+    items["category"] = items["category"].fillna(items["order_category"])
+    return items[["order_id", "sku", "category"]]
 
 
 def handling_time_advice(
@@ -215,6 +234,7 @@ def handling_time_advice(
     marketplace: str | None = None,
     min_days: int = ht.DEFAULT_MIN_DAYS,
     max_days: int = ht.DEFAULT_MAX_DAYS,
+    group_by: str = "sku",
     allow_stale: bool = False,
 ) -> ht.HandlingAdvice:
     """The handling-time advice of a seller (:mod:`cxops.advisor.handling_time`).
@@ -229,6 +249,9 @@ def handling_time_advice(
         Default: :func:`policy_target`.
     min_days, max_days : int
         Bounds of a proposal (business days).
+    group_by : {"sku", "category", "seller"}
+        One proposal per SKU, per SKU group (the item's category, else the order's), or one for all the
+        seller's SKUs (few orders per SKU make a per-SKU proposal noisy).
 
     Raises
     ------
@@ -244,6 +267,8 @@ def handling_time_advice(
         raise InputError(f"handling-time bounds {min_days}..{max_days} are not within 0..60 days, min <= max")
     if days < 1:
         raise InputError(f"--days {days}: the look-back must be at least one day")
+    if group_by not in GROUPS:
+        raise InputError(f"--group-by {group_by!r} is not one of {', '.join(GROUPS)}")
     target = target or policy_target(policy)
     as_of = _default_as_of(wh, as_of, allow_stale, f"the handling-time advice as of {as_of}")
     first = as_of - timedelta(days=days - 1)
@@ -251,7 +276,7 @@ def handling_time_advice(
         wh, seller_id, marketplace, first - timedelta(days=30), as_of + timedelta(days=PREVIEW_DAYS + 400)
     )
     pop = _population(wh, policy, seller_id, ctx.marketplaces, first, as_of)
-    advice = ht.HandlingAdvice(seller_id, as_of, first, target, min_days, max_days)
+    advice = ht.HandlingAdvice(seller_id, as_of, first, target, min_days, max_days, group_by)
     if pop.empty:  # nothing to learn from: an empty advice (not an error: the seller exists)
         advice.notes.append("advise.note.no_orders")
         return advice
@@ -260,8 +285,13 @@ def handling_time_advice(
         _skus(wh, seller_id, needed["order_id"]), on="order_id", how="left"
     )
     lines["sku"] = lines["sku"].fillna("*")
+    if group_by == "seller":
+        lines["group"] = "*"
+    elif group_by == "category":
+        lines["group"] = lines["category"].fillna("—")
     settings = ctx.settings_at(as_of)
-    advice.skus, totals = ht.advise(lines, target, settings, min_days, max_days)
+    by = "sku" if group_by == "sku" else "group"
+    advice.skus, totals = ht.advise(lines, target, settings, min_days, max_days, by=by)
     advice.orders, advice.late_had, advice.late_would = (
         totals["orders"],
         totals["late_had"],
@@ -297,11 +327,8 @@ LATENCY_COLUMNS = ("sku", "fulfillment-latency")
 
 def latency_table(advice: ht.HandlingAdvice, *, all_skus: bool = False) -> pd.DataFrame:
     """Rows of the listing upload file: ``sku``, ``fulfillment-latency`` (:func:`write_latency_file`)."""
-    if all_skus:
-        rows = [(s.sku, s.proposed) for s in advice.skus if s.sku != "*"]
-    else:
-        rows = [(r.sku, r.proposed) for r in advice.changes().itertuples()]
-    return pd.DataFrame(rows, columns=list(LATENCY_COLUMNS))
+    ch = advice.changes(all_skus)
+    return pd.DataFrame({LATENCY_COLUMNS[0]: ch["sku"], LATENCY_COLUMNS[1]: ch["proposed"].astype(int)})
 
 
 def write_latency_file(advice: ht.HandlingAdvice, path: str | Path, *, all_skus: bool = False) -> int:
@@ -310,8 +337,9 @@ def write_latency_file(advice: ht.HandlingAdvice, path: str | Path, *, all_skus:
     The file is a flat file with the columns ``sku`` and ``fulfillment-latency`` (the handling time in
     business days, as in Amazon's inventory loader / "Price and Quantity" flat files, whose
     ``fulfillment-latency`` column sets the handling time of a listing); tab-separated for ``.txt`` and
-    ``.tsv`` (what Seller Central uploads), comma-separated for ``.csv``. Only SKUs whose proposal
-    differs from their current setting, unless ``all_skus``. Written to a temporary file and renamed
+    ``.tsv`` (what Seller Central uploads), comma-separated for ``.csv``. The rows of
+    :meth:`HandlingAdvice.changes` (SKU grouping: only SKUs whose proposal differs from their current
+    setting, unless ``all_skus``; a group: each of its SKUs). Written to a temporary file and renamed
     into place.
 
     Raises

@@ -53,6 +53,7 @@ class SkuOut(BaseModel):
     p50: int | None
     p90: int | None
     p_max: int | None
+    members: list[str]
 
 
 class PreviewOut(BaseModel):
@@ -72,6 +73,7 @@ class HandlingAdviceOut(BaseModel):
     target: TargetOut
     min_days: int
     max_days: int
+    group_by: str
     orders: int
     late_had: int
     late_would: int
@@ -97,6 +99,7 @@ def handling_time(
     ),
     days: int = Query(da.LOOKBACK_DAYS, ge=1, le=730),
     as_of: date | None = None,
+    group_by: Literal["sku", "category", "seller"] = "sku",
     export: Literal["tsv", "csv"] | None = Query(
         None, description="The listing upload file instead of JSON."
     ),
@@ -109,7 +112,7 @@ def handling_time(
     tgt = None if target is None else da.ht.Target(target, "<=", "target")
     advice = da.handling_time_advice(
         runs.wh, runs.policy, scope.seller_id, as_of=as_of, days=days, target=tgt,
-        marketplace=scope.marketplace_id,
+        marketplace=scope.marketplace_id, group_by=group_by,
     )  # fmt: skip
     if export is not None:
         sep = "\t" if export == "tsv" else ","
