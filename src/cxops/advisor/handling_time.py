@@ -415,7 +415,7 @@ def preview(
         return []
     grid = pd.concat(frames, ignore_index=True)
     due = derive_ship_by(grid, rules, calendar_days, seller_days)
-    names = _holiday_names(rules, first_day, days + 7 * DEFAULT_MAX_DAYS)
+    names = holiday_names(rules, first_day, days + 7 * DEFAULT_MAX_DAYS)
     out = []
     for row, d in zip(
         grid.itertuples(), due.itertuples(), strict=True
@@ -441,7 +441,9 @@ def preview(
     return out
 
 
-def _holiday_names(rules: dict[str, DeadlineRule], first: date, days: int) -> dict[tuple[str, date], str]:
+def holiday_names(rules: dict[str, DeadlineRule], first: date, days: int) -> dict[tuple[str, date], str]:
+    """``(marketplace_id, day) -> name`` of the ``holidays`` library's days (observed included) from
+    ``first`` for ``days`` days, for the marketplaces whose deadlines skip holidays."""
     out = {}
     last = first + timedelta(days=days)
     for mp, r in rules.items():

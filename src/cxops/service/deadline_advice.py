@@ -480,3 +480,40 @@ def _cancelled(wh, seller_id: str) -> set[str]:
         return set()
     c = wh.table("cancellations")
     return set(wh.execute(c.filter(c.seller_id == seller_id).select("order_id"))["order_id"])
+
+
+#: Days after the as-of day in which :func:`upcoming_closed_days` looks.
+UPCOMING_DAYS = 120
+
+
+def upcoming_closed_days(
+    wh, seller_id: str, marketplace: str, *, as_of: date | None = None, allow_stale: bool = False
+) -> tuple[date, list[tuple[date, str]]]:
+    """The closed weekdays of the seller's calendar in the :data:`UPCOMING_DAYS` days after ``as_of``
+    (public holidays by name, the seller's non-operating days by their reason): candidates to plan a
+    closure around. Returns ``(as_of, [(day, name), …])``.
+
+    Raises
+    ------
+    NotFoundError
+        The seller has no MFN orders on the marketplace.
+    """
+    as_of = _default_as_of(wh, as_of, allow_stale, f"the calendar as of {as_of}")
+    end = as_of + timedelta(days=UPCOMING_DAYS)
+    ctx = _Context(wh, seller_id, marketplace, as_of, end + timedelta(days=1))
+    rule, cal = ctx.rules[marketplace], ctx.calendars[marketplace]
+    span = np.arange(np.datetime64(as_of + timedelta(days=1)), np.datetime64(end) + 1)
+    weekday = (span.astype(np.int64) + 3) % 7
+    closed = span[~cal.open_on(span) & ~np.isin(weekday, list(rule.weekend))]
+    names = ht.holiday_names(ctx.rules, as_of, UPCOMING_DAYS + 1)
+    reasons = {}
+    if ctx.seller_days is not None and len(ctx.seller_days):
+        mine = ctx.seller_days[ctx.seller_days["marketplace_id"] == marketplace]
+        reasons = {
+            pd.Timestamp(d).date(): str(r or "")
+            for d, r in zip(mine["day"], mine.get("reason", ""), strict=False)
+        }
+    out = []
+    for d in closed.astype(object):  # a few days a year: display rows
+        out.append((d, names.get((marketplace, d)) or reasons.get(d, "")))
+    return as_of, out
