@@ -3,17 +3,15 @@ hand-computed case of ``test_advise_deadlines`` (one SKU shipping in 2-3 busines
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 from _web import FAST, PASSWORD, SELLER_A, SELLER_B, seed
 from fastapi.testclient import TestClient
 from test_advise_deadlines import SHIPPED, _at, _data, _write
 
 from cxops.ingest import import_canonical
+from cxops.warehouse import connect
 from cxops.web import create_app
 from cxops.web.config import web_settings
-from cxops.warehouse import connect
 
 
 @pytest.fixture
@@ -34,8 +32,8 @@ def client(store, tmp_path):
         import re
 
         token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
-        r = c.post("/login", data={"login": "seller-a", "password": PASSWORD, "csrf_token": token, "next": "/"},
-                   follow_redirects=False)  # fmt: skip
+        form = {"login": "seller-a", "password": PASSWORD, "csrf_token": token, "next": "/"}
+        r = c.post("/login", data=form, follow_redirects=False)
         assert r.status_code == 303
         yield c
     wh.close()
