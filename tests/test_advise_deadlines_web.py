@@ -75,3 +75,19 @@ def test_api_holiday_upcoming_and_plan(client):
     assert (m["on_local"], m["off_local"]) == ("2026-11-19T14:00:00", "2026-11-25T14:00:00")
     bad = client.get(f"{BASE}/holiday", params={"closed": "soon"})
     assert bad.status_code == 400 and "FROM..TO" in bad.json()["detail"]
+
+
+def test_seller_page_shows_the_advice_and_the_plan(client):
+    page = client.get(f"/sellers/{SELLER_A}/marketplaces/US/advice")
+    assert page.status_code == 200, page.text
+    assert 'data-testid="sku-A"' in page.text and "Thanksgiving Day" in page.text
+    row = page.text.split('data-testid="sku-A"')[1].split("</tr>")[0]
+    assert "<strong>3</strong>" in row and "100.00 %" in row  # proposed 3; had 10 of 10 late
+    plan = client.get(
+        f"/sellers/{SELLER_A}/marketplaces/US/advice",
+        params={"closed_from": "2026-11-23", "closed_to": "2026-11-27"},
+        headers={"Accept-Language": "zh"},
+    )
+    assert plan.status_code == 200 and 'data-testid="plan"' in plan.text
+    assert "11月19日 14:00" in plan.text and "11月25日 14:00" in plan.text  # holiday mode on / off
+    assert client.get(f"/sellers/{SELLER_B}/marketplaces/US/advice").status_code == 404
