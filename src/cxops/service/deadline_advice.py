@@ -161,6 +161,7 @@ def _shipment_summary(inp, seller_id: str) -> ibis.Table | None:
         .ifelse(1, 0)
         .sum(),
         last_confirmed_at=s.confirmed_at.max(),
+        first_moved_at=s.confirmed_at.fill_null(s.first_scan_at).fill_null(s.delivered_at).min(),
     )
 
 
@@ -181,7 +182,13 @@ def _population(wh, policy: Policy, seller_id: str, mps: list[str], first: date 
     if ss is not None:
         t = t.left_join(ss, KEY).select(t, *[c for c in ss.columns if c not in KEY])
     df = wh.execute(t)
-    for c, v in (("n_shipments", np.nan), ("n_open", 0), ("n_moved", 0), ("last_confirmed_at", pd.NaT)):
+    for c, v in (
+        ("n_shipments", np.nan),
+        ("n_open", 0),
+        ("n_moved", 0),
+        ("last_confirmed_at", pd.NaT),
+        ("first_moved_at", pd.NaT),
+    ):
         if c not in df:
             df[c] = v
     df["day"] = pd.to_datetime(df["day"]).dt.date
@@ -403,10 +410,13 @@ def holiday_plan(
     o = wh.table("orders")
     o = o.filter((o.seller_id == seller_id) & (o.fulfillment_channel.upper() == "MFN"))
     cutoff_utc = max(_utc_end(as_of, ZoneInfo(ctx.rules[mp].timezone)) for mp in ctx.marketplaces)
-    # open: placed by the as-of day, no shipment moved (confirmed, scanned or delivered), not cancelled
-    placed = pd.to_datetime(pop["purchased_at"]) < pd.Timestamp(cutoff_utc)
-    cancelled = _cancelled(wh, seller_id)
-    is_open = placed & (pop["n_moved"].fillna(0) == 0) & ~pop["order_id"].isin(cancelled)
+    # what was known at the end of the as-of day: orders placed by then; open = no shipment moved
+    # (confirmed, scanned or delivered) and not cancelled by then
+    end = pd.Timestamp(cutoff_utc)
+    pop = pop[pd.to_datetime(pop["purchased_at"]) < end].reset_index(drop=True)
+    moved = pd.to_datetime(pop["first_moved_at"]) < end
+    cancelled = _cancelled(wh, seller_id, end)
+    is_open = ~moved & ~pop["order_id"].isin(cancelled)
     pop = pop.assign(past_due=is_open & (pop["day"] <= as_of))
     open_orders = pop[is_open].rename(columns={"day": "ship_by_day"})
     plan.ship_before = hp.ship_before(open_orders, ctx.calendars, closed_from, closed_to)
@@ -475,11 +485,13 @@ def _utc_end(day: date, zone: ZoneInfo) -> datetime:
     return hp.to_utc(datetime.combine(day + timedelta(days=1), time()), zone)
 
 
-def _cancelled(wh, seller_id: str) -> set[str]:
+def _cancelled(wh, seller_id: str, before: pd.Timestamp) -> set[str]:
+    """Orders of the seller cancelled before ``before`` (UTC)."""
     if not wh.has_table("cancellations"):
         return set()
     c = wh.table("cancellations")
-    return set(wh.execute(c.filter(c.seller_id == seller_id).select("order_id"))["order_id"])
+    c = c.filter((c.seller_id == seller_id) & (c.cancelled_at < before.to_pydatetime()))
+    return set(wh.execute(c.select("order_id"))["order_id"])
 
 
 #: Days after the as-of day in which :func:`upcoming_closed_days` looks.
