@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cxops.ingest import import_canonical
 from cxops.policy.load import load_policy
@@ -262,3 +264,37 @@ def test_sku_groups_share_one_proposal_and_export_every_member(tmp_path, policy)
     whole = handling_time_advice(wh, policy, "S1", group_by="seller", target=parse_target("40%"), **kw)
     assert [(s.sku, s.proposed, s.late_would) for s in whole.skus] == [("*", 2, 4)]  # 4/11 <= 40 %
     wh.close()
+
+
+@given(
+    needed=st.lists(st.integers(min_value=-1, max_value=8), min_size=1, max_size=40),
+    rate=st.sampled_from([0.0, 0.012, 0.1, 0.25, 0.5]),
+    op=st.sampled_from(["<=", "<"]),
+)
+@settings(max_examples=150, deadline=None)
+def test_proposal_is_the_smallest_handling_time_meeting_the_target(needed, rate, op):
+    from cxops.advisor.handling_time import NEVER, Target, advise
+
+    lines = pd.DataFrame(
+        {
+            "order_id": [f"o{i}" for i in range(len(needed))],
+            "marketplace_id": "US",
+            "sku": "A",
+            "f_late": 0,
+            "needed": needed,
+            "implied": pd.array([pd.NA] * len(needed), dtype="Int64"),
+        }
+    )
+    target = Target(rate, op)
+    (s,), totals = advise(lines, target, None, min_days=1, max_days=8)
+
+    def late(h):  # independent: orders needing more than h days, "never" always
+        return sum(1 for n in needed if n == NEVER or n > h)
+
+    ok = [h for h in range(1, 9) if target.met(late(h) / len(needed))]
+    if ok:
+        assert s.reachable and s.proposed == min(ok)
+    else:
+        assert not s.reachable and late(s.proposed) == min(late(h) for h in range(1, 9))
+    assert s.late_would == late(s.proposed) == totals["late_would"]
+    assert s.distribution == {k: needed.count(k) for k in set(needed)}
