@@ -261,3 +261,20 @@ def test_a_bad_rule_stops_the_import_with_a_clear_error(tmp_path):
         assert not w.has_table("orders")  # all or nothing
     finally:
         w.close()
+
+
+def test_rules_imported_before_any_order_apply_to_later_orders(wh, tmp_path):
+    rule = {"marketplace_id": "US", "cutoff": "10:00", "order_day": "day1", "default_handling_days": 2}
+    rules = _write(tmp_path / "rules", {"deadline_rules": [rule]})
+    import_canonical(wh, rules)  # an empty warehouse: the built-in US marketplace gives the calendar
+    orders = _write(
+        tmp_path / "orders",
+        {
+            "sellers": [{"seller_id": "S1", "marketplace_id": "US"}],
+            "orders": [_order("A", "2026-06-29T16:30:00Z")],  # Mon 09:30 PDT, before the 10:00 cut-off
+        },
+    )
+    import_canonical(wh, orders)
+    d = wh.execute(wh.table("ship_by_derived")).iloc[0]
+    # day 1 = Monday, 2 days: Tuesday 30 June at the 10:00 cut-off (17:00Z)
+    assert pd.Timestamp(d["latest_ship_at"]) == pd.Timestamp("2026-06-30 17:00")

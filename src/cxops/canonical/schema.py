@@ -1,4 +1,4 @@
-"""The canonical data contract (v1): one schema per table.
+"""The canonical data contract (v2): one schema per table.
 
 Source: ``DESIGN.md`` ("Canonical tables (contract v1)"). A *seller order* is the unit:
 ``(seller_id, order_id)`` is unique in ``orders``; every child table carries both.
@@ -19,7 +19,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-CONTRACT_VERSION = 1
+#: v2 adds the optional deadline tables (:data:`DEADLINE_TABLES`); a v1 warehouse is read unchanged
+#: and gains them when they are first imported (no other table changes).
+CONTRACT_VERSION = 2
 
 #: Plausibility bounds of every instant (``timestamp``) and calendar date (``date``) column: a value
 #: before :data:`EARLIEST` (or the column's own ``earliest``) or more than :data:`AHEAD` after the
@@ -498,6 +500,23 @@ DEADLINE_CHANGES = TableSchema(
 )
 """The log of derived deadlines recomputed after a calendar, rule or handling-time change."""
 
+ATTEMPT_OUTCOMES = ("delivered", "failed", "refused", "returned")
+
+DELIVERY_ATTEMPTS = TableSchema(
+    "delivery_attempts",
+    (
+        _c("seller_id", "string", True),
+        _c("order_id", "string", True),
+        _c("shipment_id", "string", True),
+        _c("attempt", "int", True, min=1),  # 1 = the first attempt
+        _c("attempted_at", "timestamp", True),
+        _c("outcome", "string", enum=ATTEMPT_OUTCOMES),
+    ),
+    key=("seller_id", "order_id", "shipment_id", "attempt"),
+)
+"""Carrier delivery attempts per shipment (first and later), so a delivery deadline can run from the
+first attempt (``MetricOptions.delivery_event``)."""
+
 #: The optional deadline tables (contract extension; absent: deadlines as the sources give them).
 DEADLINE_TABLES = (
     "deadline_rules",
@@ -507,6 +526,7 @@ DEADLINE_TABLES = (
     "ship_by_corrections",
     "ship_by_derived",
     "deadline_changes",
+    "delivery_attempts",
 )
 
 TABLES: dict[str, TableSchema] = {
@@ -532,6 +552,7 @@ TABLES: dict[str, TableSchema] = {
         SHIP_BY_CORRECTIONS,
         SHIP_BY_DERIVED,
         DEADLINE_CHANGES,
+        DELIVERY_ATTEMPTS,
     )
 }
 """All canonical tables by name, in load order (parents before children)."""

@@ -177,7 +177,7 @@ def deadline_rules(marketplaces: pd.DataFrame, rules: pd.DataFrame | None) -> di
             carrier_weekend=None if carrier is None else weekend_days(carrier),
         )
         if rule.skip_holidays:
-            public_holidays(rule.country, rule.subdivision, 2000, 2000)  # fail early on an unknown country
+            public_holidays(rule.country, rule.subdivision, 2024, 2024)  # fail early on an unknown country
         out[mp] = rule
     return out
 

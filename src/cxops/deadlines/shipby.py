@@ -133,15 +133,17 @@ def _marketplace(
     groups: list[tuple[np.ndarray, Calendar]] = []
     special = set() if mine is None else set(mine["seller_id"]) & set(sellers)
     if special:
-        rest = ~np.isin(sellers, list(special))
-        groups.append((rest, base))
+        is_special = np.isin(sellers, list(special))
+        groups.append((np.flatnonzero(~is_special), base))
+        rows = pd.Series(np.flatnonzero(is_special)).groupby(sellers[is_special]).indices
+        where = np.flatnonzero(is_special)
         by_seller = {s: r for s, r in mine[mine["seller_id"].isin(special)].groupby("seller_id")}
         for s in sorted(special):  # one calendar per seller with overrides, never a loop per order
-            groups.append((sellers == s, seller_calendar(base, by_seller[s])))
+            groups.append((where[rows[s]], seller_calendar(base, by_seller[s])))
     else:
-        groups.append((np.ones(len(g), bool), base))
+        groups.append((np.arange(len(g)), base))
     for sel, cal in groups:
-        if not sel.any():
+        if not len(sel):
             continue
         received[sel] = cal.offset(d0[sel], 0)
         due = cal.offset(d0[sel], n_eff[sel])

@@ -52,6 +52,7 @@ ANCHORS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "ship_by_corrections": (("old_latest_ship_at", "new_latest_ship_at"), ("latest_ship_at",)),
     "ship_by_derived": (("latest_ship_at",), ()),
     "deadline_changes": (("old_latest_ship_at", "new_latest_ship_at"), ()),
+    "delivery_attempts": (("attempted_at",), ("latest_delivery_at",)),
 }
 #: Provenance columns that do not make a row "changed" (the same numbers from another file).
 NOT_COMPARED = {"reported_metrics": ("source_file", "source_metric")}

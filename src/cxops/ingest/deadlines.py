@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from cxops.canonical.marketplaces import builtin_marketplaces
 from cxops.canonical.rules import ident
 from cxops.canonical.schema import TABLES
 from cxops.deadlines.calendars import deadline_rules
@@ -166,7 +167,13 @@ def _derive(job) -> None:
 
 
 def _rules(job, rules_sql: str | None):
-    mps = job.stg.df(f"SELECT marketplace_id, timezone, country, weekend FROM ({after(job, 'marketplaces')})")
+    """Each marketplace's :class:`~cxops.deadlines.calendars.DeadlineRule` (stored or incoming
+    marketplaces over the built-ins)."""
+    mps = builtin_marketplaces()[["marketplace_id", "timezone", "country", "weekend"]]
+    given = after(job, "marketplaces")
+    if given is not None:
+        mine = job.stg.df(f"SELECT marketplace_id, timezone, country, weekend FROM ({given})")
+        mps = pd.concat([mine, mps[~mps["marketplace_id"].isin(mine["marketplace_id"])]], ignore_index=True)
     return deadline_rules(mps, job.stg.df(rules_sql) if rules_sql else None)
 
 

@@ -40,6 +40,7 @@ CHILDREN = (
     "returns",
     "buyer_messages",
     "ship_by_corrections",
+    "delivery_attempts",
 )
 
 

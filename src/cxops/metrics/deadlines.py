@@ -18,6 +18,8 @@ from dataclasses import replace
 
 import ibis
 import ibis.expr.types as ir
+import numpy as np
+import pandas as pd
 
 KEY = ["seller_id", "order_id"]
 
@@ -88,3 +90,46 @@ def orders_in_force(wh) -> ir.Table:
     """
     names = ("orders", "ship_by_derived", "ship_by_corrections")
     return effective_orders({t: wh.table(t) for t in names if wh.has_table(t)})
+
+
+#: How an order fares under one shipped event (:func:`shipped_differences`).
+RESULTS = ("late", "on time", "left out")
+
+
+def shipped_differences(inp, first_day, last_day, basis: str, against: str, execute) -> pd.DataFrame:
+    """Every MFN order due in ``[first_day, last_day]`` whose late-shipment result differs between two
+    shipped events (``MetricOptions.shipped_event``), so a seller can reconcile them with their records.
+
+    Parameters
+    ----------
+    inp : cxops.metrics.records.Inputs
+    first_day, last_day : datetime.date
+        Marketplace-local ship-by days, inclusive.
+    basis, against : {"confirmation", "first_scan", "any"}
+    execute : callable
+        Runs an Ibis expression, returning pandas (the warehouse's ``execute``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``seller_id, marketplace_id, order_id, ship_by_date, basis_result, against_result``; a result
+        is ``late``, ``on time`` or ``left out`` (not in the population: cancelled, or its lateness
+        unknown under that event). Sorted by seller, day and order.
+    """
+    from cxops.metrics.records import late_shipments, utc_window
+
+    frames = []
+    for event in (basis, against):
+        opts = inp.options.model_copy(update={"shipped_event": event, "shipped_event_by_marketplace": {}})
+        t = late_shipments(replace(inp, options=opts, window=utc_window(first_day, last_day)))
+        t = t.filter((t.day >= first_day) & (t.day <= last_day))
+        df = execute(t.select("seller_id", "marketplace_id", "order_id", "day", "f_late"))
+        frames.append(df)
+    m = frames[0].merge(frames[1], on=["seller_id", "marketplace_id", "order_id", "day"], how="outer",
+                        suffixes=("_a", "_b"))  # fmt: skip
+    for side, col in (("a", "basis_result"), ("b", "against_result")):
+        f = m[f"f_late_{side}"]
+        m[col] = np.where(f.isna(), "left out", np.where(f.fillna(0) > 0, "late", "on time"))
+    out = m[m["basis_result"] != m["against_result"]].rename(columns={"day": "ship_by_date"})
+    cols = ["seller_id", "marketplace_id", "order_id", "ship_by_date", "basis_result", "against_result"]
+    return out.sort_values(["seller_id", "ship_by_date", "order_id"])[cols].reset_index(drop=True)
