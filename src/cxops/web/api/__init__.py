@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from cxops.web.api import (
     advise_deadlines,
     audit,
+    costs,
     docs,
     health,
     managers,
@@ -32,6 +33,7 @@ def api_router() -> APIRouter:
         sellers,
         scorecard,
         sellerdesk,
+        costs,
         managers,
         runs,
         program,

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from cxops.web.pages import advice, auth, console, home, language, program, sellers
+from cxops.web.pages import advice, auth, console, costs, home, language, program, sellers
 
 
 def page_router() -> APIRouter:
     """Every page route."""
     router = APIRouter(include_in_schema=False)
-    for module in (auth, home, language, sellers, console, program, advice):
+    for module in (auth, home, language, sellers, costs, console, program, advice):
         router.include_router(module.router)
     return router
