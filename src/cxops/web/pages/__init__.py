@@ -4,12 +4,23 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from cxops.web.pages import auth, console, costs, diagnose, home, language, message_check, program, sellers
+from cxops.web.pages import (
+    advice,
+    auth,
+    console,
+    costs,
+    diagnose,
+    home,
+    language,
+    message_check,
+    program,
+    sellers,
+)
 
 
 def page_router() -> APIRouter:
     """Every page route."""
     router = APIRouter(include_in_schema=False)
-    for module in (auth, home, language, sellers, costs, diagnose, console, program, message_check):
+    for module in (auth, home, language, sellers, costs, diagnose, advice, console, program, message_check):
         router.include_router(module.router)
     return router
