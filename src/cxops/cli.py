@@ -20,6 +20,7 @@ from cxops.cli_cases import case_app, documents_app
 from cxops.cli_daily import alerts as daily_alerts
 from cxops.cli_daily import run as daily_run
 from cxops.cli_daily import seller_events
+from cxops.cli_deadlines import compare_shipped
 from cxops.cli_diagnose import diagnose
 from cxops.cli_message import check_message_cmd
 from cxops.cli_notify import notify_app, worker
@@ -177,6 +178,7 @@ app.add_typer(notify_app, name="notify")
 app.command("worker")(worker)
 app.command("run")(daily_run)
 app.command("alerts")(daily_alerts)
+app.command("compare-shipped")(compare_shipped)
 seller_app.command("events")(seller_events)
 app.command("voc")(voc)
 app.command("check-message")(check_message_cmd)

@@ -1,5 +1,6 @@
 """``cxops advise …``: the seller's tools (issue 13). ``advise costs``: the cost trade-offs of
-carrier-integrated shipping, free return labels and marketplace fulfilment (:mod:`cxops.service.costs`)."""
+carrier-integrated shipping, free return labels and marketplace fulfilment (:mod:`cxops.service.costs`).
+``advise handling-time`` and ``advise holiday``: :mod:`cxops.cli_advise_deadlines`."""
 
 from __future__ import annotations
 
@@ -10,9 +11,12 @@ from pathlib import Path
 
 import typer
 
+from cxops.cli_advise_deadlines import register as register_deadlines
+
 advise_app = typer.Typer(
     help="Seller tools: what to change, and what it would cost and bring.", no_args_is_help=True
 )
+register_deadlines(advise_app)
 
 
 class AdviseFmt(StrEnum):

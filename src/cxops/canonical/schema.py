@@ -1,4 +1,4 @@
-"""The canonical data contract (v1): one schema per table.
+"""The canonical data contract (v2): one schema per table.
 
 Source: ``DESIGN.md`` ("Canonical tables (contract v1)"). A *seller order* is the unit:
 ``(seller_id, order_id)`` is unique in ``orders``; every child table carries both.
@@ -19,7 +19,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-CONTRACT_VERSION = 1
+#: v2 adds the optional deadline tables (:data:`DEADLINE_TABLES`); a v1 warehouse is read unchanged
+#: and gains them when they are first imported (no other table changes).
+CONTRACT_VERSION = 2
 
 #: Plausibility bounds of every instant (``timestamp``) and calendar date (``date``) column: a value
 #: before :data:`EARLIEST` (or the column's own ``earliest``) or more than :data:`AHEAD` after the
@@ -107,6 +109,8 @@ class TableSchema:
         Whether a data set must provide this table.
     orderings : tuple of Ordering
         Row-level invariants.
+    derived : bool
+        Written by cxops itself (derived deadlines, their change log), never read from a source file.
     """
 
     name: str
@@ -114,6 +118,7 @@ class TableSchema:
     key: tuple[str, ...]
     required_table: bool = False
     orderings: tuple[Ordering, ...] = field(default_factory=tuple)
+    derived: bool = False
 
     @property
     def column_names(self) -> list[str]:
@@ -383,6 +388,147 @@ REPORT_SNAPSHOTS = TableSchema(
 """Every fetched report of a seller, per fetch date and window (data or "no data"): the history of
 reported snapshots, which ``reported_metrics`` (one row per metric and window) does not keep."""
 
+#: Calendars of a marketplace's ship-by deadlines (see :mod:`cxops.deadlines.calendars`).
+CALENDARS = ("public", "carrier")
+DAY_CONVENTIONS = ("day0", "day1")
+
+DEADLINE_RULES = TableSchema(
+    "deadline_rules",
+    (
+        _c("marketplace_id", "string", True),
+        _c("holiday_subdivision", "string"),  # a ``holidays`` subdivision code (US state, DE Land …)
+        _c("skip_holidays", "bool"),  # deadlines skip public holidays (default true); false: weekends only
+        _c("cutoff", "string"),  # local HH:MM; an order at or after it counts as received the next day
+        _c("deadline_time", "string"),  # local HH:MM of the deadline on the ship-by day (default: cutoff)
+        _c("order_day", "string", enum=DAY_CONVENTIONS),  # the received day is day 0 (default) or day 1
+        _c("default_handling_days", "int", min=0, max=60),  # no SKU or seller setting; none: not derived
+        _c("carrier_weekend", "string"),  # weekdays carriers do not pick up, e.g. "SUN" (a carrier calendar)
+    ),
+    key=("marketplace_id",),
+)
+"""How a marketplace computes ship-by deadlines (optional; absent: the defaults of
+:class:`cxops.deadlines.calendars.DeadlineRule`)."""
+
+CALENDAR_DAYS = TableSchema(
+    "calendar_days",
+    (
+        _c("marketplace_id", "string", True),
+        _c("calendar", "string", True, enum=CALENDARS),
+        _c("day", "date", True),
+        _c("closed", "bool", True),  # true: closed (a holiday the library lacks); false: a working day
+        _c("name", "string"),
+        _c("recorded_at", "timestamp"),
+    ),
+    key=("marketplace_id", "calendar", "day"),
+)
+"""A marketplace's own calendar days over the ``holidays`` library's (public) and its carrier calendar."""
+
+SELLER_CALENDAR_DAYS = TableSchema(
+    "seller_calendar_days",
+    (
+        _c("seller_id", "string", True),
+        _c("marketplace_id", "string", True),
+        _c("day", "date", True),
+        _c("closed", "bool", True),  # true: not operating (holiday mode); false: works a weekend/holiday
+        _c("reason", "string"),
+        _c("recorded_at", "timestamp"),
+    ),
+    key=("seller_id", "marketplace_id", "day"),
+)
+"""Per-seller overrides of the marketplace calendar, one row per local day."""
+
+HANDLING_TIMES = TableSchema(
+    "handling_times",
+    (
+        _c("seller_id", "string", True),
+        _c("marketplace_id", "string", True),
+        _c("sku", "string", True),  # "*": the seller's default for SKUs without their own setting
+        _c("effective_from", "timestamp", True),  # UTC instant the setting took effect
+        _c("handling_days", "int", True, min=0, max=60),  # business days
+        _c("effective_to", "timestamp"),  # UTC instant it ended (exclusive); none: until the next setting
+    ),
+    key=("seller_id", "marketplace_id", "sku", "effective_from"),
+    orderings=(Ordering("effective_from", "effective_to", "error"),),
+)
+"""Per-SKU handling-time settings with effective dates: an order uses the settings in force when placed."""
+
+SHIP_BY_CORRECTIONS = TableSchema(
+    "ship_by_corrections",
+    (
+        _c("seller_id", "string", True),
+        _c("order_id", "string", True),
+        _c("corrected_at", "timestamp", True),
+        _c("new_latest_ship_at", "timestamp", True),
+        _c("old_latest_ship_at", "timestamp"),
+        _c("corrected_by", "string"),  # e.g. marketplace, operator:alice
+        _c("reason", "string"),
+    ),
+    key=("seller_id", "order_id", "corrected_at"),
+)
+"""Ship-by corrections by the marketplace or an operator: the latest one per order is the deadline."""
+
+SHIP_BY_DERIVED = TableSchema(
+    "ship_by_derived",
+    (
+        _c("seller_id", "string", True),
+        _c("order_id", "string", True),
+        _c("marketplace_id", "string", True),
+        _c("latest_ship_at", "timestamp", True),
+        _c("handling_days", "int", True, min=0),
+        _c("received_date", "date"),
+        _c("ship_by_date", "date"),
+        _c("handling_source", "string"),  # sku, seller, marketplace
+        _c("derived_at", "timestamp"),
+    ),
+    key=("seller_id", "order_id"),
+    derived=True,
+)
+"""Ship-by deadlines cxops derived for orders whose source gives none (the provenance of each)."""
+
+DEADLINE_CHANGES = TableSchema(
+    "deadline_changes",
+    (
+        _c("seller_id", "string", True),
+        _c("order_id", "string", True),
+        _c("changed_at", "timestamp", True),
+        _c("old_latest_ship_at", "timestamp"),
+        _c("new_latest_ship_at", "timestamp"),
+        _c("reason", "string"),
+    ),
+    key=("seller_id", "order_id", "changed_at"),
+    derived=True,
+)
+"""The log of derived deadlines recomputed after a calendar, rule or handling-time change."""
+
+ATTEMPT_OUTCOMES = ("delivered", "failed", "refused", "returned")
+
+DELIVERY_ATTEMPTS = TableSchema(
+    "delivery_attempts",
+    (
+        _c("seller_id", "string", True),
+        _c("order_id", "string", True),
+        _c("shipment_id", "string", True),
+        _c("attempt", "int", True, min=1),  # 1 = the first attempt
+        _c("attempted_at", "timestamp", True),
+        _c("outcome", "string", enum=ATTEMPT_OUTCOMES),
+    ),
+    key=("seller_id", "order_id", "shipment_id", "attempt"),
+)
+"""Carrier delivery attempts per shipment (first and later), so a delivery deadline can run from the
+first attempt (``MetricOptions.delivery_event``)."""
+
+#: The optional deadline tables (contract extension; absent: deadlines as the sources give them).
+DEADLINE_TABLES = (
+    "deadline_rules",
+    "calendar_days",
+    "seller_calendar_days",
+    "handling_times",
+    "ship_by_corrections",
+    "ship_by_derived",
+    "deadline_changes",
+    "delivery_attempts",
+)
+
 TABLES: dict[str, TableSchema] = {
     t.name: t
     for t in (
@@ -399,6 +545,14 @@ TABLES: dict[str, TableSchema] = {
         VIOLATIONS,
         REPORTED_METRICS,
         REPORT_SNAPSHOTS,
+        DEADLINE_RULES,
+        CALENDAR_DAYS,
+        SELLER_CALENDAR_DAYS,
+        HANDLING_TIMES,
+        SHIP_BY_CORRECTIONS,
+        SHIP_BY_DERIVED,
+        DEADLINE_CHANGES,
+        DELIVERY_ATTEMPTS,
     )
 }
 """All canonical tables by name, in load order (parents before children)."""

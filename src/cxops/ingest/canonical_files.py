@@ -18,7 +18,7 @@ import duckdb
 
 from cxops.canonical.marketplaces import BUILTIN_MARKETPLACES, builtin_marketplaces
 from cxops.canonical.rules import RuleContext, compile_checks, ident, literal
-from cxops.canonical.schema import COMPLETE_RATINGS, TABLES
+from cxops.canonical.schema import COMPLETE_RATINGS, DEADLINE_TABLES, TABLES
 from cxops.canonical.validate import QUARANTINE_COLUMNS, SchemaError, duplicate_reason, iana_zones
 from cxops.ingest.files import SUFFIXES, IngestError, find_table_file
 from cxops.ingest.job import CHILDREN, ImportJob
@@ -39,13 +39,16 @@ def find_canonical_files(directory: str | Path) -> dict[str, Path]:
     IngestError
         If the directory does not exist, a table has both a CSV and a Parquet file, a table's file is
         a symbolic link that loops or leads nowhere, or a required table (``orders``, ``sellers``) is
-        absent.
+        absent (a directory holding only deadline tables — calendars, handling times, ship-by
+        corrections — needs neither: it applies to the orders already stored).
     """
     directory = Path(directory)
     if not directory.is_dir():
         raise IngestError(f"{directory}: not a directory")
     found = {}
-    for name in TABLES:
+    for name, schema in TABLES.items():
+        if schema.derived:
+            continue  # written by cxops (derived deadlines), never imported
         for suffix in SUFFIXES:
             p = directory / f"{name}{suffix}"
             if p.is_symlink() and not p.exists():
@@ -54,6 +57,8 @@ def find_canonical_files(directory: str | Path) -> dict[str, Path]:
         if path is not None:
             found[name] = path
     missing = [n for n, s in TABLES.items() if s.required_table and n not in found]
+    if found and set(found) <= set(DEADLINE_TABLES):
+        missing = []  # calendars, handling times or corrections alone apply to the stored orders
     if missing:
         raise IngestError(
             f"{directory}: required table(s) missing: "
@@ -201,7 +206,8 @@ def _stage(job: ImportJob, scans: dict[str, Scan], files: dict[str, Path]) -> No
         checked[name] = (table, checked[name][1], view)
     for name, (table, _, view) in checked.items():
         job.part(name, view, _entry(job, name, str(files[name]), table))
-    job.merge("orders")
+    if "orders" in job.parts:
+        job.merge("orders")
     for name, (table, warns, _) in checked.items():
         _accounting(job, name, str(files[name]), table, warns)
     for name, scan in scans.items():

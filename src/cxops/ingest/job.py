@@ -24,14 +24,24 @@ from cxops.canonical.marketplaces import BUILTIN_MARKETPLACES
 from cxops.canonical.rules import SQL_TYPES, ident, literal
 from cxops.canonical.schema import TABLES
 from cxops.canonical.validate import QUARANTINE_COLUMNS
-from cxops.ingest import quarantine
+from cxops.ingest import deadlines, quarantine
 from cxops.ingest.changes import table_changes
 from cxops.ingest.report import ImportReport
 from cxops.ingest.staging import CommitPlan, Replacement, Staging, union_sql
 from cxops.warehouse import Warehouse, to_arrow
 
 #: Child tables whose rows name a seller order (checked against ``orders``).
-CHILDREN = ("order_items", "shipments", "cancellations", "feedback", "claims", "returns", "buyer_messages")
+CHILDREN = (
+    "order_items",
+    "shipments",
+    "cancellations",
+    "feedback",
+    "claims",
+    "returns",
+    "buyer_messages",
+    "ship_by_corrections",
+    "delivery_attempts",
+)
 
 
 @dataclass
@@ -292,6 +302,10 @@ class ImportJob:
         for i, t in enumerate(order):
             self.merge(t)
             self.step("merging", i + 1, len(order))
+        deadlines.derive(self)  # derived ship-by deadlines follow their inputs in the same commit
+        order = [t for t in TABLES if t in self.parts]
+        for t in order:
+            self.merge(t)
         zones = self._zones()
         days_rels = []
         for i, t in enumerate(order):

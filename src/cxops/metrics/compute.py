@@ -28,6 +28,7 @@ from cxops.canonical.schema import TABLES
 from cxops.days import date_objects
 from cxops.metrics import records
 from cxops.metrics.catalog import ALL, CATALOG, MetricDef, family_metrics
+from cxops.metrics.deadlines import effective_orders, has_deadline_tables, provide_ship_by
 from cxops.metrics.families import FAMILIES, Family, Output, unmeasured
 from cxops.metrics.options import MetricOptions
 from cxops.metrics.provenance import seller_sources
@@ -73,6 +74,10 @@ def load_inputs(wh, options: MetricOptions | None = None) -> Inputs:
     sources = None
     if prov is not None:
         sources = seller_sources(prov.columns, prov.coverage, prov.covered, wh.execute)
+    if has_deadline_tables(tables):  # corrected and derived ship-by deadlines (absent: orders as stored)
+        tables["orders"] = effective_orders(tables)
+        if "ship_by_derived" in tables:
+            provided, sources = provide_ship_by(provided, sources)
     # Only the marketplaces in the data: keeps the local-time expressions small.
     used = set(wh.execute(tables["orders"].select("marketplace_id").distinct())["marketplace_id"])
     for t in ("sellers", "violations", "buyer_messages"):

@@ -9,6 +9,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+#: Which event counts as shipped for the late shipment rate (see :class:`MetricOptions`).
+ShippedEvent = Literal["confirmation", "first_scan", "any"]
+
 
 class MetricOptions(BaseModel):
     """Metric semantics switches.
@@ -36,6 +39,18 @@ class MetricOptions(BaseModel):
     provisional_lookback_days : int
         The last days of the window the coverage is taken over (default 3, at most the window). Set
         by the policy's ``[provisional] lookback_days``.
+    shipped_event : {"confirmation", "first_scan", "any"}
+        Which event counts as *shipped* for the late shipment rate: the seller's ship confirmation
+        (default; Amazon), the carrier's first physical scan, or ``any`` one of the signals — the
+        earlier of the confirmation and the first scan, or a delivery by the promised date. With
+        ``first_scan`` / ``any``, a shipment with no such signal that was delivered, or confirmed
+        without a tracking id, is left out (unknown), not counted late.
+    shipped_event_by_marketplace : dict
+        marketplace_id -> ``shipped_event`` for that marketplace (the others use ``shipped_event``).
+    delivery_event : {"delivered", "first_attempt"}
+        What the on-time delivery rate compares with the promise: the delivery (default), or the
+        carrier's first delivery attempt (``delivery_attempts``; a shipment with no attempt recorded
+        uses its delivery), so a failed first attempt by the promised date is on time.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -48,6 +63,13 @@ class MetricOptions(BaseModel):
     response_hours: float = Field(24.0, gt=0)
     provisional_min_coverage: float = Field(0.95, ge=0, le=1)
     provisional_lookback_days: int = Field(3, ge=1)
+    shipped_event: ShippedEvent = "confirmation"
+    shipped_event_by_marketplace: dict[str, ShippedEvent] = Field(default_factory=dict)
+    delivery_event: Literal["delivered", "first_attempt"] = "delivered"
+
+    def shipped_events(self) -> dict[str, ShippedEvent]:
+        """marketplace_id -> shipped event of the marketplaces that differ from ``shipped_event``."""
+        return {mp: e for mp, e in self.shipped_event_by_marketplace.items() if e != self.shipped_event}
 
 
 #: Options the policy sets from its ``[provisional]`` section (never from ``[metric_options]``).

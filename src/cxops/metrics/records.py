@@ -346,6 +346,11 @@ def late_shipments(inp: Inputs) -> ir.Table:
     )
     unknown = ~confirmed_late.fill_null(False) & ~unshipped & (o.n_unconfirmed_delivered.fill_null(0) > 0)
     late = confirmed_late.fill_null(False) | (unshipped & ~cancelled)
+    events = _shipped_events(inp)
+    if events:  # another event than the confirmation counts as shipped on some marketplaces
+        o = o.mutate(_late=late, _unknown=unknown, _short=shortfall.fill_null(False), _cancelled=cancelled)
+        o, late, unknown = _late_by_events(inp, o, events)
+        cancelled = o._cancelled
     keep = ~unknown
     if not inp.options.late_shipment_includes_cancelled:
         keep = keep & ~cancelled
@@ -359,6 +364,75 @@ def late_shipments(inp: Inputs) -> ir.Table:
         f_late=_flag(late),
         f_recorded=_flag(o.n_shipments.notnull() | cancelled),
     )
+
+
+def _shipped_events(inp: Inputs) -> dict[str | None, str]:
+    """Marketplace (``None``: every other) -> shipped event, when any differs from the confirmation."""
+    opts = inp.options
+    events: dict[str | None, str] = dict(opts.shipped_events())
+    if opts.shipped_event != "confirmation":
+        events[None] = opts.shipped_event
+    return events
+
+
+def _signal_summary(inp: Inputs, o: ir.Table, event: str) -> ir.Table:
+    """Per order, for the shipped ``event`` (``first_scan`` or ``any``): the last shipment's signal
+    instant (``sig_last``), shipments with no signal counted unshipped (``sig_unshipped``) and unknown
+    (``sig_unknown``: delivered, or confirmed without a tracking id)."""
+    s = inp.tables["shipments"]
+    if inp.window is not None:
+        s = s.semi_join(o.select(KEY), KEY)
+    if event == "any":
+        promise = inp.tables["orders"].select(*KEY, _promise="latest_delivery_at")
+        s = s.left_join(promise, KEY).select(s, "_promise")
+    c, f = s.confirmed_at, s.first_scan_at
+    if event == "first_scan":
+        at = f
+    else:  # the earlier of the confirmation and the first scan
+        at = ibis.cases((c.isnull(), f), (f.isnull(), c), (f < c, f), else_=c)
+    none = at.isnull()
+    in_time = ibis.literal(False)
+    if event == "any":  # a delivery by the promised date is a signal it shipped in time
+        in_time = none & s.delivered_at.notnull() & (s.delivered_at <= s._promise).fill_null(False)
+    unknown = none & ~in_time & (s.delivered_at.notnull() | (c.notnull() & s.tracking_id.isnull()))
+    unshipped = none & ~in_time & ~unknown
+    return s.group_by(KEY).aggregate(
+        sig_last=at.max(), sig_unshipped=_flag(unshipped).sum(), sig_unknown=_flag(unknown).sum()
+    )
+
+
+def _late_by_events(inp: Inputs, o: ir.Table, events):
+    """``(o, late, unknown)`` with the marketplaces of ``events`` judged on their shipped event.
+
+    ``o`` carries the confirmation-based ``_late, _unknown`` and ``_short, _cancelled`` flags.
+    """
+    others = sorted(set(events.values()) - {"confirmation"})
+    for event in others:
+        ss = _signal_summary(inp, o, event).rename(**{f"{c}_{event}": c for c in _SIGNALS})
+        o = o.left_join(ss, KEY).select(o, *[f"{c}_{event}" for c in _SIGNALS])
+    cases_late, cases_unknown = [], []
+    default_late, default_unknown = o._late, o._unknown
+    for event in sorted(set(events.values())):
+        if event == "confirmation":
+            e_late, e_unknown = o._late, o._unknown
+        else:
+            sig_late = (o[f"sig_last_{event}"] > o.latest_ship_at).fill_null(False)
+            no_signal = o[f"sig_unshipped_{event}"].fill_null(0) > 0
+            unshipped = o.n_shipments.isnull() | no_signal | o._short
+            e_late = sig_late | (unshipped & ~o._cancelled)
+            e_unknown = ~sig_late & ~unshipped & (o[f"sig_unknown_{event}"].fill_null(0) > 0)
+        mps = sorted(mp for mp, e in events.items() if mp is not None and e == event)
+        if mps:
+            cases_late.append((o.marketplace_id.isin(mps), e_late))
+            cases_unknown.append((o.marketplace_id.isin(mps), e_unknown))
+        if events.get(None) == event:
+            default_late, default_unknown = e_late, e_unknown
+    if not cases_late:
+        return o, default_late, default_unknown
+    return o, ibis.cases(*cases_late, else_=default_late), ibis.cases(*cases_unknown, else_=default_unknown)
+
+
+_SIGNALS = ("sig_last", "sig_unshipped", "sig_unknown")
 
 
 def cancellations(inp: Inputs) -> ir.Table:
@@ -451,6 +525,12 @@ def deliveries(inp: Inputs) -> ir.Table:
     """
     s = shipments(inp, "latest_delivery_at")
     s = s.filter(s.latest_delivery_at.notnull())
+    if inp.options.delivery_event == "first_attempt" and "delivery_attempts" in inp.tables:
+        # the first attempt stands for the delivery (a failed attempt by the promise is on time)
+        a = inp.tables["delivery_attempts"]
+        a = a.group_by([*KEY, "shipment_id"]).aggregate(_first_attempt=a.attempted_at.min())
+        s = s.left_join(a, [*KEY, "shipment_id"]).select(s, "_first_attempt")
+        s = s.mutate(delivered_at=s._first_attempt.cast(s.delivered_at.type()).fill_null(s.delivered_at))
     promised = inp.local(s.latest_delivery_at, s.marketplace_id, cut=True)
     delivered_day = inp.local(s.delivered_at, s.marketplace_id)
     overdue = s.delivered_at.isnull() & s.confirmed_at.notnull()

@@ -46,6 +46,7 @@ import pandas as pd
 from cxops.canonical.marketplaces import timezone_of
 from cxops.errors import InputError, OutputError
 from cxops.metrics.catalog import CATALOG
+from cxops.metrics.deadlines import orders_in_force
 from cxops.policy.model import SECTIONS, Policy
 from cxops.report.i18n import get_translator
 
@@ -59,6 +60,9 @@ ORDER_TABLES = (
     "cancellations",
     "returns",
 )
+
+#: Tables of the deadline extension: in the bundle when the warehouse has them (a corrected ship-by).
+OPTIONAL_ORDER_TABLES = ("ship_by_corrections", "ship_by_derived", "deadline_changes")
 
 
 @dataclass(frozen=True)
@@ -84,10 +88,12 @@ class Bundle:
 
 def _records(wh, seller_id: str, order_id: str) -> tuple[pd.DataFrame, dict[str, pd.DataFrame | None]]:
     """The order row and its rows in :data:`ORDER_TABLES` (``None`` for a table not in the warehouse)."""
-    o = wh.table("orders")
+    o = orders_in_force(wh)  # the ship-by deadline in force: corrected, else the source's, else derived
     order = wh.execute(o.filter((o.seller_id == seller_id) & (o.order_id == order_id)))
     out: dict[str, pd.DataFrame | None] = {}
-    for name in ORDER_TABLES:
+    for name in (*ORDER_TABLES, *OPTIONAL_ORDER_TABLES):
+        if name in OPTIONAL_ORDER_TABLES and not wh.has_table(name):
+            continue  # a contract extension: not listed as absent where the warehouse never had it
         if not wh.has_table(name):
             out[name] = None
             continue

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from cxops.web.api import (
+    advise_deadlines,
     audit,
     costs,
     diagnose,
@@ -43,6 +44,7 @@ def api_router() -> APIRouter:
         audit,
         docs,
         message_check,
+        advise_deadlines,
     ):
         router.include_router(module.router)
     router.include_router(voice.router)

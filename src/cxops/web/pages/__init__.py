@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from cxops.web.pages import (
+    advice,
     auth,
     console,
     costs,
@@ -21,6 +22,18 @@ from cxops.web.pages import (
 def page_router() -> APIRouter:
     """Every page route."""
     router = APIRouter(include_in_schema=False)
-    for module in (auth, home, language, sellers, costs, diagnose, console, program, message_check, voice):
+    for module in (
+        auth,
+        home,
+        language,
+        sellers,
+        costs,
+        diagnose,
+        advice,
+        console,
+        program,
+        message_check,
+        voice,
+    ):
         router.include_router(module.router)
     return router
