@@ -133,7 +133,15 @@ def orders_warehouse():
                       "confirmed_at": ts("2026-02-22 18:00"), "carrier": "UPS", "tracking_id": f"1Z{seller}",
                       "delivered_at": ts("2026-02-26 18:00")})  # fmt: skip
     sellers = [{"seller_id": s, "marketplace_id": "US"} for s in (SELLER_A, SELLER_B)]
-    return warehouse({"sellers": sellers, "orders": orders, "shipments": ships})
+    # a commented rating each (the voice-of-the-customer routes); B's text must never reach A
+    comments = {SELLER_A: "Arrived broken, the box was crushed", SELLER_B: f"{SECRET_REASON} never arrived"}
+    items = [{"seller_id": s, "order_id": f"O-{s}", "line_id": "1", "sku": f"SKU-{s}", "quantity": 1}
+             for s in (SELLER_A, SELLER_B)]  # fmt: skip
+    feedback = [{"seller_id": s, "order_id": f"O-{s}", "rating": 1, "submitted_at": ts("2026-02-27 10:00"),
+                 "comment": comments[s]} for s in (SELLER_A, SELLER_B)]  # fmt: skip
+    return warehouse(
+        {"sellers": sellers, "orders": orders, "order_items": items, "shipments": ships, "feedback": feedback}
+    )
 
 
 @dataclass

@@ -26,6 +26,7 @@ from cxops.cli_message import check_message_cmd
 from cxops.cli_notify import notify_app, worker
 from cxops.cli_operations import managers_app, seller_app, store_app
 from cxops.cli_output import show as show_on
+from cxops.cli_voc import voc
 from cxops.cli_web import serve, tokens_app, users_app
 from cxops.errors import CxopsError
 from cxops.locale import LANGUAGES
@@ -179,6 +180,7 @@ app.command("run")(daily_run)
 app.command("alerts")(daily_alerts)
 app.command("compare-shipped")(compare_shipped)
 seller_app.command("events")(seller_events)
+app.command("voc")(voc)
 app.command("check-message")(check_message_cmd)
 app.command("diagnose")(diagnose)
 

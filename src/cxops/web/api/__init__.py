@@ -20,6 +20,7 @@ from cxops.web.api import (
     scorecard,
     sellerdesk,
     sellers,
+    voice,
 )
 
 PREFIX = "/api/v1"
@@ -46,4 +47,5 @@ def api_router() -> APIRouter:
         advise_deadlines,
     ):
         router.include_router(module.router)
+    router.include_router(voice.router)
     return router

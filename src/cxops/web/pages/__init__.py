@@ -15,12 +15,25 @@ from cxops.web.pages import (
     message_check,
     program,
     sellers,
+    voice,
 )
 
 
 def page_router() -> APIRouter:
     """Every page route."""
     router = APIRouter(include_in_schema=False)
-    for module in (auth, home, language, sellers, costs, diagnose, advice, console, program, message_check):
+    for module in (
+        auth,
+        home,
+        language,
+        sellers,
+        costs,
+        diagnose,
+        advice,
+        console,
+        program,
+        message_check,
+        voice,
+    ):
         router.include_router(module.router)
     return router
