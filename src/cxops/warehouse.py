@@ -251,7 +251,8 @@ class Warehouse:
             yield
             return
         (now,) = self.con.raw_sql("SELECT current_setting('memory_limit')").fetchone()
-        low = max(int(_setting_bytes(now) * fraction), 256 * 2**20)
+        cap = _setting_bytes(now)
+        low = min(cap, max(int(cap * fraction), 256 * 2**20))  # never above the cap itself
         self.con.raw_sql(f"SET memory_limit='{low // 2**20}MiB'")
         try:
             yield
