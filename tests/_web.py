@@ -118,8 +118,9 @@ def seed(store, wh=None) -> dict[str, int]:
     return ids
 
 
-def orders_warehouse():
-    """An in-memory warehouse with one order of each seller on US (for disputes and their bundles)."""
+def orders_warehouse(extra_orders=()):
+    """An in-memory warehouse with one order of each seller on US (for disputes and their bundles),
+    and ``extra_orders`` (canonical ``orders`` rows) besides."""
     from _wh import warehouse
 
     ts = pd.Timestamp
@@ -139,6 +140,7 @@ def orders_warehouse():
              for s in (SELLER_A, SELLER_B)]  # fmt: skip
     feedback = [{"seller_id": s, "order_id": f"O-{s}", "rating": 1, "submitted_at": ts("2026-02-27 10:00"),
                  "comment": comments[s]} for s in (SELLER_A, SELLER_B)]  # fmt: skip
+    orders += list(extra_orders)
     return warehouse(
         {"sellers": sellers, "orders": orders, "order_items": items, "shipments": ships, "feedback": feedback}
     )
@@ -185,8 +187,8 @@ class Web:
             c.__exit__(None, None, None)
 
 
-def make_web(store, **settings) -> Web:
-    wh = orders_warehouse()
+def make_web(store, wh=None, **settings) -> Web:
+    wh = orders_warehouse() if wh is None else wh
     ids = seed(store, wh)
     app = create_app(web_settings(store=store.url, **settings), store=store, policy=FAST, warehouse=wh)
     return Web(store, app, ids)

@@ -125,11 +125,13 @@ def shipped_differences(inp, first_day, last_day, basis: str, against: str, exec
         t = t.filter((t.day >= first_day) & (t.day <= last_day))
         df = execute(t.select("seller_id", "marketplace_id", "order_id", "day", "f_late"))
         frames.append(df)
+    cols = ["seller_id", "marketplace_id", "order_id", "ship_by_date", "basis_result", "against_result"]
+    if not any(len(f) for f in frames):  # nothing due in the window (pandas cannot join two empty
+        return pd.DataFrame(columns=cols)  # Arrow-backed key columns)
     m = frames[0].merge(frames[1], on=["seller_id", "marketplace_id", "order_id", "day"], how="outer",
                         suffixes=("_a", "_b"))  # fmt: skip
     for side, col in (("a", "basis_result"), ("b", "against_result")):
         f = m[f"f_late_{side}"]
         m[col] = np.where(f.isna(), "left out", np.where(f.fillna(0) > 0, "late", "on time"))
     out = m[m["basis_result"] != m["against_result"]].rename(columns={"day": "ship_by_date"})
-    cols = ["seller_id", "marketplace_id", "order_id", "ship_by_date", "basis_result", "against_result"]
     return out.sort_values(["seller_id", "ship_by_date", "order_id"])[cols].reset_index(drop=True)

@@ -75,3 +75,37 @@ def compare_shipped_events(
         }
     first = as_of - timedelta(days=window_days - 1)
     return shipped_differences(inp, first, as_of, basis, against, wh.execute)
+
+
+def seller_shipped_differences(
+    wh,
+    policy,
+    seller_id: str,
+    marketplace_id: str,
+    as_of: date | None = None,
+    window_days: int = 30,
+    basis: str = "confirmation",
+    against: str = "first_scan",
+) -> tuple[date, pd.DataFrame]:
+    """:func:`compare_shipped_events` for one seller on one marketplace, with the policy's metric
+    options, as of ``as_of`` or the last complete day of data (the seller's page and API).
+
+    Returns
+    -------
+    (datetime.date, pandas.DataFrame)
+        The window's last day and the differing orders (columns as :func:`compare_shipped_events`).
+
+    Raises
+    ------
+    NotFoundError
+        No orders in the warehouse.
+    StaleDataError
+        ``as_of`` past the last complete day of data.
+    InputError
+        As :func:`compare_shipped_events`.
+    """
+    from cxops.service.diagnose import checked_day
+
+    day = checked_day(wh, as_of, "shipped events")
+    df = compare_shipped_events(wh, day, window_days, basis, against, seller_id, policy.metric_options)
+    return day, df[df["marketplace_id"] == marketplace_id].reset_index(drop=True)

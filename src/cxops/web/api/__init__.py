@@ -20,6 +20,7 @@ from cxops.web.api import (
     scorecard,
     sellerdesk,
     sellers,
+    shipped,
     voice,
 )
 
@@ -45,6 +46,7 @@ def api_router() -> APIRouter:
         docs,
         message_check,
         advise_deadlines,
+        shipped,
     ):
         router.include_router(module.router)
     router.include_router(voice.router)

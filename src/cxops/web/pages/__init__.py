@@ -15,6 +15,7 @@ from cxops.web.pages import (
     message_check,
     program,
     sellers,
+    shipped,
     voice,
 )
 
@@ -34,6 +35,7 @@ def page_router() -> APIRouter:
         program,
         message_check,
         voice,
+        shipped,
     ):
         router.include_router(module.router)
     return router
