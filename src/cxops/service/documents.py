@@ -575,10 +575,12 @@ def checklist_frame(
     on_file = pd.Index(_joined(doc_kind, docs["period"].fillna(""))).get_indexer(_joined(grid_kind, period))
     has_any = pd.Index(grid_kind).isin(doc_kind)
     in_category = np.zeros(len(sid), dtype=bool)
-    slot_categories = sl["categories"].to_numpy(dtype=object)[slot_row]
+    lists = sorted({c for c in sl["categories"] if c})
+    list_of_slot = np.array([lists.index(c) if c else -1 for c in sl["categories"]], dtype=int)
+    list_of_row = list_of_slot[slot_row]  # per grid row, its slot's category list (-1: none)
     grid_category = category[seller_row]
-    for cats in sorted({c for c in sl["categories"] if c}):  # one pass per distinct list, not per seller
-        rows = np.fromiter((c == cats for c in slot_categories), dtype=bool, count=len(slot_categories))
+    for k, cats in enumerate(lists):  # one pass per distinct category list, not per seller
+        rows = list_of_row == k
         pattern = "|".join(re.escape(c) for c in cats)
         in_category[rows] = pd.Series(grid_category[rows], dtype=object).str.contains(pattern).to_numpy()
     rule = sl["rule"].to_numpy(dtype=object)[slot_row]
