@@ -9,11 +9,12 @@ not exist (or that the caller may not see) is 404.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Literal
 
 import pandas as pd
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
@@ -61,14 +62,35 @@ class ShippedBasis(Page[ShippedOrder]):
     total: int = Field(description="Orders whose result differs, on every page.")
 
 
-def differences(runs, scope, as_of, window, basis, against) -> tuple[date | None, pd.DataFrame]:
+@dataclass(frozen=True)
+class Comparison:
+    """What a request compares: the window's last day (``None``: the last complete day), its days and
+    the two shipped events (the query of the API, its CSV and the page)."""
+
+    as_of: date | None
+    window: int
+    basis: str
+    against: str
+
+
+def comparison(
+    as_of: AsOf = None, window: Window = 30, basis: Event = "confirmation", against: Event = "first_scan"
+) -> Comparison:
+    return Comparison(as_of, window, basis, against)
+
+
+ComparisonQuery = Annotated[Comparison, Depends(comparison)]
+
+
+def differences(store, runs, scope, q: Comparison) -> tuple[date | None, pd.DataFrame]:
     """The differing orders of the scoped seller and marketplace, sorted by ship-by day and order id
-    (an empty frame without a warehouse or orders: the membership exists)."""
+    (404 without the membership; an empty frame without a warehouse or orders: the membership exists)."""
+    membership_exists(store, scope, runs.policy.name)
     if runs.wh is None:
         return None, pd.DataFrame(columns=COLUMNS)
     try:
         day, df = seller_shipped_differences(
-            runs.wh, runs.policy, scope.seller_id, scope.marketplace_id, as_of, window, basis, against
+            runs.wh, runs.policy, scope.seller_id, scope.marketplace_id, q.as_of, q.window, q.basis, q.against
         )
     except NotFoundError:
         return None, pd.DataFrame(columns=COLUMNS)
@@ -80,17 +102,13 @@ def shipped_basis(
     scope: SellerScope,
     store: StoreDep,
     runs: RunsDep,
-    as_of: AsOf = None,
-    window: Window = 30,
-    basis: Event = "confirmation",
-    against: Event = "first_scan",
+    q: ComparisonQuery,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> ShippedBasis:
     """Every MFN order due in the window that is late under one shipped event and not under the other
     (or left out of one), a page at a time."""
-    membership_exists(store, scope, runs.policy.name)
-    day, df = differences(runs, scope, as_of, window, basis, against)
+    day, df = differences(store, runs, scope, q)
     total = len(df)
     key = decode(cursor, LIST, 2)
     if key is not None:
@@ -102,9 +120,9 @@ def shipped_basis(
         items=[ShippedOrder(**r) for r in page.to_dict("records")],
         next_cursor=encode(LIST, None if last is None else (last["ship_by_date"], last["order_id"])),
         as_of=day,
-        window_days=window,
-        basis=basis,
-        against=against,
+        window_days=q.window,
+        basis=q.basis,
+        against=q.against,
         total=total,
     )
 
@@ -118,15 +136,11 @@ def shipped_basis_csv(
     scope: SellerScope,
     store: StoreDep,
     runs: RunsDep,
-    as_of: AsOf = None,
-    window: Window = 30,
-    basis: Event = "confirmation",
-    against: Event = "first_scan",
+    q: ComparisonQuery,
 ) -> Response:
     """Every order whose result differs, as CSV (UTF-8, a header row, ISO days)."""
-    membership_exists(store, scope, runs.policy.name)
-    _, df = differences(runs, scope, as_of, window, basis, against)
-    name = f"shipped-{basis}-vs-{against}-{scope.seller_id}-{scope.marketplace_id}.csv".replace('"', "")
+    _, df = differences(store, runs, scope, q)
+    name = f"shipped-{q.basis}-vs-{q.against}-{scope.seller_id}-{scope.marketplace_id}.csv".replace('"', "")
     return Response(
         to_csv(df),
         media_type="text/csv; charset=utf-8",

@@ -14,8 +14,7 @@ from urllib.parse import quote, urlencode
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from cxops.web.api.scorecard import membership_exists
-from cxops.web.api.shipped import AsOf, Event, Window, differences
+from cxops.web.api.shipped import ComparisonQuery, differences
 from cxops.web.deps import SellerScope, StoreDep
 from cxops.web.pages.render import render
 from cxops.web.warehouse import RunsDep
@@ -31,16 +30,12 @@ def shipped_basis_page(
     scope: SellerScope,
     store: StoreDep,
     runs: RunsDep,
-    as_of: AsOf = None,
-    window: Window = 30,
-    basis: Event = "confirmation",
-    against: Event = "first_scan",
+    q: ComparisonQuery,
 ) -> Response:
     """The orders whose late-shipment result differs between two shipped events."""
-    membership_exists(store, scope, runs.policy.name)
-    day, df = differences(runs, scope, as_of, window, basis, against)
+    day, df = differences(store, runs, scope, q)
     base = f"/sellers/{quote(scope.seller_id, safe='')}/marketplaces/{quote(scope.marketplace_id, safe='')}"
-    query = {"window": window, "basis": basis, "against": against} | (
+    query = {"window": q.window, "basis": q.basis, "against": q.against} | (
         {"as_of": day.isoformat()} if day else {}
     )
     return render(
@@ -50,10 +45,10 @@ def shipped_basis_page(
             "seller_id": scope.seller_id,
             "marketplace_id": scope.marketplace_id,
             "as_of": day,
-            "first": day - timedelta(days=window - 1) if day else None,
-            "window": window,
-            "basis": basis,
-            "against": against,
+            "first": day - timedelta(days=q.window - 1) if day else None,
+            "window": q.window,
+            "basis": q.basis,
+            "against": q.against,
             "events": EVENTS,
             "rows": df.to_dict("records"),
             "csv": f"/api/v1{base}/shipped-basis.csv?{urlencode(query)}",
