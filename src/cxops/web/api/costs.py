@@ -5,9 +5,10 @@ a membership that does not exist (or that the caller may not see) is 404."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 
 from cxops.errors import ConflictError
 from cxops.report.costs import advice_dict
@@ -26,16 +27,51 @@ router = APIRouter(
     dependencies=[MarketplacePath],
 )
 Money = Annotated[float | None, Query(ge=0, le=1e9, description="Money in `currency`.")]
+Currency = Annotated[str | None, Query(pattern="^[A-Z]{3}$")]
+#: The seller's rates a request may give (query parameters of the API and the page, in form order).
+RATES = (
+    "mfn_logistics_per_order",
+    "return_handling_per_return",
+    "storage_fees_per_month",
+    "afn_fee_per_order",
+    "afn_storage_per_order",
+)
 
 
-def cost_answer(request: Request, scope, runs, currency, rates: dict) -> CostAnswer:
-    """The answer of the API and the page (``advice`` null when no run is stored yet)."""
+@dataclass(frozen=True)
+class Rates:
+    """The request's currency and rates (``values``: :data:`RATES` → amount or ``None``)."""
+
+    currency: str | None
+    values: dict[str, float | None]
+
+
+def rates_query(
+    currency: Currency = None,
+    mfn_logistics_per_order: Money = None,
+    return_handling_per_return: Money = None,
+    storage_fees_per_month: Money = None,
+    afn_fee_per_order: Money = None,
+    afn_storage_per_order: Money = None,
+) -> Rates:
+    values = (mfn_logistics_per_order, return_handling_per_return, storage_fees_per_month,
+              afn_fee_per_order, afn_storage_per_order)  # fmt: skip
+    return Rates(currency, dict(zip(RATES, values, strict=True)))
+
+
+RatesQuery = Annotated[Rates, Depends(rates_query)]
+
+
+def cost_answer(request: Request, store, scope, runs, rates: Rates) -> CostAnswer:
+    """The answer of the API and the page (404 without the membership; ``advice`` null when no run is
+    stored yet)."""
     from cxops.web.pages.render import request_language
 
+    membership_exists(store, scope, runs.policy.name)
     tr = translator(request_language(request))
     if runs.wh is None:
         return CostAnswer(message=tr("costs.page.none"))
-    sheet = rates_sheet(currency, rates)
+    sheet = rates_sheet(rates.currency, rates.values)
     try:
         advice = seller_costs(
             runs.wh, runs.policy, scope.seller_id, marketplace=scope.marketplace_id, costs=sheet
@@ -51,23 +87,10 @@ def costs(
     scope: SellerScope,
     store: StoreDep,
     runs: RunsDep,
-    currency: Annotated[str | None, Query(pattern="^[A-Z]{3}$")] = None,
-    mfn_logistics_per_order: Money = None,
-    return_handling_per_return: Money = None,
-    storage_fees_per_month: Money = None,
-    afn_fee_per_order: Money = None,
-    afn_storage_per_order: Money = None,
+    rates: RatesQuery,
 ) -> CostAnswer:
     """Each option (status quo; carrier-integrated shipping; free return labels; marketplace fulfilment;
     combinations): projected metrics, program status at the next and after the projected evaluations,
     fee discount tier and value, extra monthly cost, net, break-even, and every assumption with its
     source. Money figures need the rates they use."""
-    membership_exists(store, scope, runs.policy.name)
-    rates = {
-        "mfn_logistics_per_order": mfn_logistics_per_order,
-        "return_handling_per_return": return_handling_per_return,
-        "storage_fees_per_month": storage_fees_per_month,
-        "afn_fee_per_order": afn_fee_per_order,
-        "afn_storage_per_order": afn_storage_per_order,
-    }
-    return cost_answer(request, scope, runs, currency, rates)
+    return cost_answer(request, store, scope, runs, rates)
