@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from cxops.warehouse import _setting_bytes, connect
+from cxops.warehouse import connect, setting_bytes
 
 pytestmark = pytest.mark.unit
 
 
 def _limit(wh) -> int:
     (text,) = wh.con.raw_sql("SELECT current_setting('memory_limit')").fetchone()
-    return _setting_bytes(text)
+    return setting_bytes(text)
 
 
 @pytest.mark.parametrize(
@@ -19,7 +19,7 @@ def _limit(wh) -> int:
     [("2.7 GiB", int(2.7 * 2**30)), ("512.0 MiB", 512 * 2**20), ("0 bytes", 0), ("1.5 KiB", 1536)],
 )
 def test_setting_bytes_reads_duckdb_sizes(text, expected):
-    assert _setting_bytes(text) == expected
+    assert setting_bytes(text) == expected
 
 
 def test_lowered_to_the_fraction_and_restored_to_the_users_cap(tmp_path):

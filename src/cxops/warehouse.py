@@ -251,7 +251,7 @@ class Warehouse:
             yield
             return
         (now,) = self.con.raw_sql("SELECT current_setting('memory_limit')").fetchone()
-        cap = _setting_bytes(now)
+        cap = setting_bytes(now)
         low = min(cap, max(int(cap * fraction), 256 * 2**20))  # never above the cap itself
         self.con.raw_sql(f"SET memory_limit='{low // 2**20}MiB'")
         try:
@@ -615,7 +615,7 @@ _UNITS = {"bytes": 1, "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40,
           "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12}  # fmt: skip
 
 
-def _setting_bytes(text: str) -> int:
+def setting_bytes(text: str) -> int:
     """Bytes of a DuckDB size setting as it prints it (``'2.7 GiB'``, ``'512.0 MiB'``)."""
     number, _, unit = str(text).strip().partition(" ")
     return int(float(number) * _UNITS[(unit or "bytes").lower()])

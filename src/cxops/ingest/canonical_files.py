@@ -141,8 +141,15 @@ def import_canonical(
     files = find_canonical_files(directory)
     report = ImportReport(source="canonical")
     _note_ignored_files(report, directory, files)
+    size = sum(p.stat().st_size for p in files.values())
     with ImportJob(
-        wh, report, f"canonical:{directory.resolve()}", quarantine_dir, memory=memory, progress=progress
+        wh,
+        report,
+        f"canonical:{directory.resolve()}",
+        quarantine_dir,
+        memory=memory,
+        progress=progress,
+        input_bytes=size,
     ) as job:
         scans = _scan_all(job, files, report)
         _stage(job, scans, files)

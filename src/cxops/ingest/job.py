@@ -91,6 +91,9 @@ class ImportJob:
         Marketplace of rows whose order is unknown (for the changed days).
     memory : str, optional
         DuckDB memory limit (default :func:`cxops.ingest.staging.memory_limit`).
+    input_bytes : int, optional
+        Bytes of the input files, when known: large inputs stage on disk
+        (:func:`cxops.ingest.staging.stage_on_disk`).
     """
 
     def __init__(
@@ -102,6 +105,7 @@ class ImportJob:
         default_mp: str | None = None,
         memory: str | None = None,
         progress=None,
+        input_bytes: int | None = None,
     ):
         self.wh = wh
         #: ``progress(stage, done, total)`` after each step (a progress bar), or None.
@@ -110,7 +114,7 @@ class ImportJob:
         self.source_id = source_id
         self.quarantine_dir = quarantine_dir
         self.default_mp = default_mp
-        self.stg = Staging(wh, memory)
+        self.stg = Staging(wh, memory, input_bytes)
         self.parts: dict[str, list[Part]] = {}
         self.entries: list[Entry] = []
         self.q_relations: dict[str, list[str]] = {}
