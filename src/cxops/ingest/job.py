@@ -41,6 +41,7 @@ CHILDREN = (
     "buyer_messages",
     "ship_by_corrections",
     "delivery_attempts",
+    "delivery_confirmations",
 )
 
 

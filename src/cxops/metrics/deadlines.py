@@ -100,6 +100,8 @@ def shipped_differences(inp, first_day, last_day, basis: str, against: str, exec
     """Every MFN order due in ``[first_day, last_day]`` whose late-shipment result differs between two
     shipped events (``MetricOptions.shipped_event``), so a seller can reconcile them with their records.
 
+    Facts that arrive later (a buyer's delivery confirmation) are read as known on ``last_day``.
+
     Parameters
     ----------
     inp : cxops.metrics.records.Inputs
@@ -121,7 +123,8 @@ def shipped_differences(inp, first_day, last_day, basis: str, against: str, exec
     frames = []
     for event in (basis, against):
         opts = inp.options.model_copy(update={"shipped_event": event, "shipped_event_by_marketplace": {}})
-        t = late_shipments(replace(inp, options=opts, window=utc_window(first_day, last_day)))
+        window = utc_window(first_day, last_day)  # as known on the last day
+        t = late_shipments(replace(inp, options=opts, window=window, seen_through=last_day))
         t = t.filter((t.day >= first_day) & (t.day <= last_day))
         df = execute(t.select("seller_id", "marketplace_id", "order_id", "day", "f_late"))
         frames.append(df)
