@@ -533,6 +533,27 @@ def _late_by_events(inp: Inputs, o: ir.Table, events):
 _SIGNALS = ("sig_last", "sig_unshipped", "sig_unknown")
 
 
+def shipped_at(inp: Inputs, event: str, of: ir.Table | None = None) -> ir.Table:
+    """Per seller order with a shipment: the instant the shipped ``event`` judges it by (UTC).
+
+    Columns ``seller_id, order_id, shipped_at``: the last confirmation (``confirmation``), the last
+    shipment's first carrier scan (``first_scan``) or its earlier of the two (``any``) — the instant
+    :func:`late_shipments` compares with the ship-by deadline; null when no shipment has one (``any``
+    may still count the order as shipped in time from a delivery by the promise or the buyer's answer).
+
+    Parameters
+    ----------
+    event : {"confirmation", "first_scan", "any"}
+    of : ibis.Table, optional
+        Orders (``KEY`` columns) whose shipments are read when a window is set (required then).
+    """
+    if event == "confirmation":
+        s = _shipment_summary(inp, of)
+        return s.select(*KEY, shipped_at=s.last_confirmed_at)
+    s = _signal_summary(inp, of if of is not None else inp.tables["orders"], event)
+    return s.select(*KEY, shipped_at=s.sig_last)
+
+
 def cancellations(inp: Inputs) -> ir.Table:
     """MFN orders with a pre-fulfillment cancellation flag (anchor: order date).
 
