@@ -180,3 +180,92 @@ def test_import_canonical_reads_confirmations_and_quarantines_bad_rows(tmp_path:
     assert date(2026, 7, 7) in set(rep.changes["delivery_confirmations"].days)  # the ship-by day restates
     assert _lsr(w, date(2026, 7, 16), ANY) == (1, 3)  # M and N on time; K has no answer stored
     w.close()
+
+
+# -- an independent computation ------------------------------------------------------------------------
+from datetime import UTC, datetime, timedelta  # noqa: E402
+from zoneinfo import ZoneInfo  # noqa: E402
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+PT = ZoneInfo("America/Los_Angeles")
+T0 = datetime(2026, 7, 1, 7, tzinfo=UTC)  # midnight PDT on 1 July
+
+
+def _iso(hours):
+    return None if hours is None else (T0 + timedelta(hours=hours)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _day(hours):
+    return (T0 + timedelta(hours=hours)).astimezone(PT).date()
+
+
+ORDER = st.fixed_dictionaries(
+    {
+        "ship_by": st.integers(0, 8 * 24),  # hours after T0
+        "shipment": st.booleans(),
+        "confirmed": st.none() | st.integers(0, 10 * 24),
+        "scan": st.none() | st.integers(0, 10 * 24),
+        "delivered": st.none() | st.integers(0, 12 * 24),
+        "tracking": st.booleans(),
+        "answer": st.none() | st.tuples(st.integers(0, 14 * 24), st.booleans()),
+    }
+)
+
+
+def _expected(orders, as_of):
+    """(late, population) of the 10-day window as of ``as_of`` under "any", by the rules in plain Python."""
+    late = pop = 0
+    for o in orders:
+        if not as_of - timedelta(days=9) <= _day(o["ship_by"]) <= as_of:
+            continue
+        said = o["answer"] is not None and o["answer"][1] and _day(o["answer"][0]) <= as_of
+        if not o["shipment"]:
+            pop, late = pop + 1, late + (not said)
+            continue
+        at = min((h for h in (o["confirmed"], o["scan"]) if h is not None), default=None)
+        if at is not None:
+            pop, late = pop + 1, late + (at > o["ship_by"])
+        elif o["delivered"] is not None and o["delivered"] <= o["ship_by"] + 72:  # by the promise
+            pop += 1
+        elif said:
+            pop += 1
+        elif o["delivered"] is None:  # never shipped
+            pop, late = pop + 1, late + 1
+    return late, pop
+
+
+@settings(max_examples=12, deadline=None)
+@given(st.lists(ORDER, min_size=1, max_size=8))
+def test_any_with_answers_matches_an_independent_computation(orders):
+    t = {"sellers": [{"seller_id": "S1", "marketplace_id": "US"}], "orders": [], "shipments": [],
+         "delivery_confirmations": []}  # fmt: skip
+    for i, o in enumerate(orders):
+        oid = f"O{i}"
+        t["orders"].append(
+            _order(oid)
+            | {"purchased_at": _iso(-24), "latest_ship_at": _iso(o["ship_by"]),
+               "latest_delivery_at": _iso(o["ship_by"] + 72)}
+        )  # fmt: skip
+        if o["shipment"]:
+            tracking = "1Z" if o["tracking"] else None
+            t["shipments"].append(
+                _ship(oid, _iso(o["confirmed"]), _iso(o["scan"]), _iso(o["delivered"]), tracking)
+            )
+        if o["answer"] is not None:
+            t["delivery_confirmations"].append(_said(oid, _iso(o["answer"][0]), o["answer"][1]))
+    # an order long before the windows keeps a shipments table (without one the rate is not measured)
+    t["orders"].append(_order("OLD") | {"purchased_at": _iso(-30 * 24), "latest_ship_at": _iso(-29 * 24)})
+    t["shipments"].append(_ship("OLD", _iso(-29 * 24 - 1)))
+    if not t["delivery_confirmations"]:
+        del t["delivery_confirmations"]
+    w = warehouse(t)
+    first, last = date(2026, 7, 5), date(2026, 7, 15)
+    s = compute_series(w, first, last, ANY, metrics=["late_shipment_rate"])
+    s = s[(s.window_days == 10) & (s.channel == "mfn") & (s.status != "not_measured")]
+    got = {d: (int(r.numerator), int(r.denominator)) for d, r in s.set_index("as_of").iterrows()}
+    for d in (first + timedelta(days=k) for k in range((last - first).days + 1)):
+        assert got.get(d, (0, 0)) == _expected(orders, d), d
+    assert _lsr(w, last, ANY) == _expected(orders, last)
+    w.close()
