@@ -239,6 +239,14 @@ def test_cli_handling_time_table_json_export_and_chinese(tmp_path, one_sku):
     assert "Holiday plan" in hol.stdout and "If nothing is done" in hol.stdout
     bad = r.invoke(app, ["advise", "holiday", "S1", "--closed", "2026-11-27..2026-11-23", "-w", url])
     assert bad.exit_code != 0 and "before the first" in bad.output and "Traceback" not in bad.output
+    de = r.invoke(app, [*base, "--lang", "de"])
+    assert de.exit_code == 0 and "Empfehlung zur Bearbeitungszeit: Verkäufer S1" in de.stdout
+    hol_ja = r.invoke(app, ["advise", "holiday", "S1", "--closed", "2026-11-23..2026-11-27", "--as-of",
+                            "2026-11-20", "--allow-stale", "--lang", "ja", "-w", url])  # fmt: skip
+    assert hol_ja.exit_code == 0, hol_ja.output
+    assert "休暇計画: 出品者S1" in hol_ja.stdout and "Holiday plan" not in hol_ja.stdout
+    bad = r.invoke(app, [*base, "--lang", "xx"])
+    assert bad.exit_code == 2 and "en, zh, de, fr, ja" in bad.output and "Traceback" not in bad.output
 
 
 def test_sku_groups_share_one_proposal_and_export_every_member(tmp_path, policy):

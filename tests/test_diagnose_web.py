@@ -107,3 +107,24 @@ def test_chinese_page_and_operator_view(site):
     assert headline.startswith("1 个承运商（UPS）造成了 60% 的迟发订单")
     r = admin.get(f"{_api(SELLER_B)}/diagnosis", params={"as_of": "2031-01-01"})
     assert r.status_code == 409 and "past" in r.text or r.status_code == 400, (r.status_code, r.text[:200])
+
+
+def test_page_in_german_and_japanese(site):
+    """The tool's page is translated like the rest of the product: the headline of the same hand-computed
+    case (SKU A: 4 of the 5 late shipments; without its 4 orders 1 late of 6 = 16.67 %) in each language,
+    picked by ``?lang=`` and by ``Accept-Language``, with no English sentence of the tool left."""
+    c = site.login("seller-a")
+    url = f"/sellers/{SELLER_A}/marketplaces/US/diagnosis?as_of=2024-05-31"
+    de = c.get(url + "&lang=de").text
+    assert '<html lang="de">' in de and "<h1>Ursachenanalyse</h1>" in de
+    assert (
+        "1 SKU (A) verursacht 80% der Versandverspätungen; ohne diese Gruppe läge die Rate bei 16,67% "
+        "(derzeit 50,00%)." in de
+    )
+    assert "Rate verspäteter Lieferungen (30 Tage, MFN): 50,00% (5 Versandverspätungen von 10)" in de
+    ja = c.get(url, headers={"Accept-Language": "ja-JP,ja;q=0.9"}).text
+    assert '<html lang="ja">' in ja and "<h1>根本原因</h1>" in ja
+    assert "1個のSKU（A）が出荷遅延の80%を占めています。除外すると率は16.67%になります（現在50.00%）。" in ja
+    assert "パフォーマンスログをダウンロード（CSV）" in ja
+    for page in (de, ja):
+        assert "late shipments" not in page and "Root cause" not in page and "performance log" not in page

@@ -30,6 +30,8 @@ from cxops.metrics.compute import compute_at, compute_series, load_inputs
 from cxops.metrics.records import orders as order_records
 from cxops.policy.evaluate import evaluate_policy
 from cxops.policy.load import load_policy
+from cxops.policy.model import SECTIONS
+from cxops.report.charted import CHART_METRICS, VOLUME_METRIC
 from cxops.service.evaluation import run_evaluation
 from cxops.synth.stories import DEMO_STORIES
 from cxops.warehouse import connect
@@ -62,6 +64,13 @@ def reference(wh, policy, as_of):
     days = sorted({metrics_as_of(policy, d) for d in dates} | {as_of})
     metrics = compute_at(wh, days, options, inputs=inp)
     by_day = dict(iter(metrics.groupby("as_of", sort=True)))
+    # a run keeps every metric of the as-of day and of the last evaluation's metrics day, and of the
+    # earlier days those the criteria test and the charts draw
+    tested = {(c.metric, c.window_days, c.channel) for s in SECTIONS for _, c in policy.criteria(s)}
+    kept = tested | set(CHART_METRICS) | {VOLUME_METRIC}
+    triples = zip(metrics["metric"], metrics["window_days"], metrics["channel"], strict=True)
+    in_kept = np.array([(m, None if pd.isna(w) else int(w), c) in kept for m, w, c in triples])
+    metrics = metrics[metrics["as_of"].isin([as_of, metrics_as_of(policy, dates[-1])]) | in_kept]
 
     def get_results(when):
         m = by_day.get(metrics_as_of(policy, when))
@@ -172,6 +181,39 @@ def test_metrics_equal_the_reference(both):
     _same(ev.frame("metrics")[ref["metrics"].columns], ref["metrics"], keys, "metrics")
 
 
+def test_earlier_days_keep_the_tested_and_charted_metrics_the_last_days_all(both):
+    _, _, ev = both
+    m = ev.frame("metrics")
+    triples = {
+        day: set(zip(g["metric"], g["window_days"].astype("Int64").astype(object), g["channel"], strict=True))
+        for day, g in m.groupby("as_of")
+    }
+    last = metrics_as_of(ev.policy, ev.evaluation_dates[-1])
+    full = {day for day in triples if day in (AS_OF, last)}
+    assert full == {AS_OF, last}
+    # by hand: the default policy's criteria (src/cxops/policy/packs/customer-excellence.toml), the charts'
+    kept = {
+        ("order_defect_rate", 60, "all"),
+        ("late_shipment_rate", 30, "mfn"),
+        ("valid_tracking_rate", 30, "mfn"),
+        ("on_time_delivery_rate", 30, "all"),
+        ("customer_satisfaction_index", 90, "all"),
+        ("late_response_rate", 90, "all"),
+        ("median_first_response_hours", 90, "all"),
+        ("order_count", 90, "all"),
+        ("ip_complaints", 90, "all"),
+        ("major_violations", 90, "all"),
+        ("account_health_warnings", 180, "all"),
+        ("tenure_days", None, "all"),
+    }
+    for day, got in triples.items():
+        got = {(mt, None if pd.isna(w) else int(w), c) for mt, w, c in got}
+        if day in full:
+            assert len(got) == 42 and kept < got, day  # every catalog (metric, window, channel)
+        else:
+            assert got == kept, day
+
+
 def test_resuming_a_stored_run_equals_a_full_replay(demo_wh, both):
     policy, _, full = both
     earlier = AS_OF - timedelta(days=75)  # stops mid-period: the daily check continues from it
@@ -184,6 +226,7 @@ def test_resuming_a_stored_run_equals_a_full_replay(demo_wh, both):
         ("criteria", ["section", "seller_id", "marketplace_id", "criterion_id", "rule_id"]),
         ("projected", ["seller_id", "marketplace_id"]),
         ("benefits", ["seller_id", "marketplace_id", "benefit"]),
+        ("metrics", ["seller_id", "marketplace_id", "metric", "window_days", "channel", "as_of"]),
     ):
         _same(resumed.frame(part), full.frame(part), keys, part)
     cols = [c for c in full.frame("statuses").columns if c not in ("reason", "reason_params")]

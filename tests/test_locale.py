@@ -22,7 +22,12 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "cxops"
 
 #: Catalog groups a seller reads (e-mails, the seller's page, the report's vocabulary): translated in
 #: every language, not left to the English fallback.
-SELLER_FACING = ("mail.", "metric.", "state.", "kind.", "benefit.", "gap.", "unit.")
+#: Texts every catalog language translates (the others fall back to English): the seller's e-mails and
+#: vocabulary, and the seller's tools (issue 13) in the CLI, the API and the seller's pages.
+SELLER_FACING = (
+    *("mail.", "metric.", "state.", "kind.", "benefit.", "gap.", "unit."),
+    *("advise.", "costs.", "diagnose.", "msgcheck.", "shipped.", "voc."),
+)
 
 
 def test_catalogs_are_clean():

@@ -358,3 +358,7 @@ def test_cli_voc(seller_wh, tmp_path):
     assert r.exit_code != 0 and "no orders of seller NOBODY" in r.output and "Traceback" not in r.output
     r = runner.invoke(app, ["voc", "S1", "-w", str(path), "--text-lang", "xx"])
     assert r.exit_code != 0 and "no theme keywords for language 'xx'" in r.output
+    r = runner.invoke(app, ["voc", "S1", "--as-of", "2026-03-31", "--lang", "de", "-w", str(path)])
+    assert r.exit_code == 0 and "Beschädigt" in r.output and "Größe oder Passform" in r.output
+    r = runner.invoke(app, ["voc", "S1", "-w", str(path), "--lang", "xx"])
+    assert r.exit_code == 2 and "unsupported language 'xx'" in r.output and "Traceback" not in r.output

@@ -54,3 +54,16 @@ def test_voice_page_in_english_and_chinese(web):  # noqa: F811
     admin = web.login("admin")
     other = admin.get(f"/sellers/{SELLER_B}/marketplaces/US/voice")
     assert other.status_code == 200 and SECRET_REASON in other.text  # an operator sees B's comment
+
+
+def test_voice_page_in_german_and_japanese(web):  # noqa: F811
+    c = web.login("seller-a")
+    url = f"/sellers/{SELLER_A}/marketplaces/US/voice"
+    de = c.get(url + "?lang=de").text
+    assert "<h1>Kundenstimmen</h1>" in de and "Beschädigt" in de and "Arrived broken" in de
+    assert "Bei keiner SKU sind negative Bewertungen oder Rücksendungen gestiegen." in de
+    ja = c.get(url + "?lang=ja").text
+    assert "<h1>お客様の声</h1>" in ja and "破損" in ja
+    assert "否定的な評価や返品が増えたSKUはありません。" in ja
+    for page in (de, ja):
+        assert "Voice of the customer" not in page and "Damaged" not in page

@@ -233,7 +233,9 @@ def _main(
         None, "--warehouse", "-w", help="Warehouse URL, for the command that follows (also after it)."
     ),
     store: str = typer.Option(None, "--store", help="Operations store URL, for the command that follows."),
-    lang: str = typer.Option(None, "--lang", help="Language (en, zh), for the command that follows."),
+    lang: str = typer.Option(
+        None, "--lang", help=f"Language ({', '.join(LANGUAGES)}), for the command that follows."
+    ),
     policy: str = typer.Option(None, "--policy", "-p", help="Policy, for the command that follows."),
     fmt: str = typer.Option(None, "--format", "-f", help="Output format, for the command that follows."),
 ):

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import typer
 
+from cxops.cli_advise_deadlines import LANG_HELP, check_lang
 from cxops.cli_advise_deadlines import register as register_deadlines
 
 advise_app = typer.Typer(
@@ -42,7 +43,7 @@ def costs(
         "customer-excellence", "--policy", "-p", help="Built-in pack name or a TOML file."
     ),
     fmt: AdviseFmt = typer.Option(AdviseFmt.table, "--format", "-f", help="table, or json (every figure)."),
-    lang: str = typer.Option("en", "--lang", help="Language: en or zh."),
+    lang: str = typer.Option("en", "--lang", help=LANG_HELP),
     allow_stale: bool = typer.Option(
         False, "--allow-stale", help="Compute although the day is past the data."
     ),
@@ -51,12 +52,10 @@ def costs(
     """Each option's projected metrics, program status (admitted? still enrolled?), fee discount tier and
     its value, monthly cost, net effect and break-even, with every assumption and its source."""
     from cxops.cli import _date, _open, _policy, console, show
-    from cxops.locale import LANGUAGES
     from cxops.report.costs import advice_dict, advice_renderable
     from cxops.service.costs import seller_costs
 
-    if lang not in LANGUAGES:
-        raise typer.BadParameter(f"{lang!r} is not one of {', '.join(LANGUAGES)}", param_hint="--lang")
+    check_lang(lang)
     day = _date(as_of, "--as-of") if as_of else None
     pol = _policy(policy)
     wh = _open(warehouse, read_only=True)

@@ -10,15 +10,19 @@ from pathlib import Path
 
 import typer
 
+from cxops.locale import LANGUAGES
+
+#: The ``--lang`` help of the advise commands (every catalog language).
+LANG_HELP = f"Language: {', '.join(LANGUAGES)}."
+
 
 class AdviseFormat(StrEnum):
     table = "table"
     json = "json"
 
 
-def _check_lang(lang: str) -> None:
-    from cxops.locale import LANGUAGES
-
+def check_lang(lang: str) -> None:
+    """Refuse a ``--lang`` that is not a catalog language (a usage error naming the choices)."""
     if lang not in LANGUAGES:
         raise typer.BadParameter(f"{lang!r} is not one of {', '.join(LANGUAGES)}", param_hint="--lang")
 
@@ -59,7 +63,7 @@ def handling_time(
     fmt: AdviseFormat = typer.Option(
         AdviseFormat.table, "--format", "-f", help="table, or json (every figure)."
     ),
-    lang: str = typer.Option("en", "--lang", help="Language: en or zh."),
+    lang: str = typer.Option("en", "--lang", help=LANG_HELP),
     allow_stale: bool = typer.Option(
         False, "--allow-stale", help="Compute although the day is past the data."
     ),
@@ -73,7 +77,7 @@ def handling_time(
     from cxops.report.i18n import get_translator
     from cxops.service.deadline_advice import handling_time_advice, parse_target, write_latency_file
 
-    _check_lang(lang)
+    check_lang(lang)
     day = _date(as_of, "--as-of") if as_of else None
     tgt = parse_target(target) if target is not None else None
     pol = _policy(policy)
@@ -110,7 +114,7 @@ def holiday(
     fmt: AdviseFormat = typer.Option(
         AdviseFormat.table, "--format", "-f", help="table, or json (every figure)."
     ),
-    lang: str = typer.Option("en", "--lang", help="Language: en or zh."),
+    lang: str = typer.Option("en", "--lang", help=LANG_HELP),
     allow_stale: bool = typer.Option(
         False, "--allow-stale", help="Compute although the day is past the data."
     ),
@@ -124,7 +128,7 @@ def holiday(
     from cxops.report.deadline_advice import holiday_dict, holiday_renderable
     from cxops.service.deadline_advice import holiday_plan
 
-    _check_lang(lang)
+    check_lang(lang)
     lo, hi = parse_closure(closed)
     day = _date(as_of, "--as-of") if as_of else None
     pol = _policy(policy)

@@ -11,6 +11,8 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
+from cxops.locale import LANGUAGES
+
 console = Console()
 err = Console(stderr=True)
 
@@ -52,7 +54,7 @@ def voc(
     ),
     fmt: OutFormat = typer.Option(OutFormat.table, "--format", "-f"),
     out: Path = typer.Option(None, "--out", "-o", help="Write the table (--part) to this file."),
-    lang: str = typer.Option("en", "--lang", help="Language of the labels (en, zh, …)."),
+    lang: str = typer.Option("en", "--lang", help=f"Language of the labels: {', '.join(LANGUAGES)}."),
     warehouse: str = typer.Option(None, "--warehouse", "-w", envvar="CXOPS_WAREHOUSE", help="Warehouse URL."),
 ):
     """What buyers say: themes of feedback comments and return reasons per window, month-by-month
@@ -67,7 +69,10 @@ def voc(
     from cxops.service.voice import voice as compute
 
     day = _date(as_of, "--as-of") if as_of else None
-    tr = get_translator(normalize_lang(lang))
+    try:
+        tr = get_translator(normalize_lang(lang))
+    except ValueError as e:
+        raise typer.BadParameter(str(e), param_hint="--lang") from None
     try:
         rule = RiseRule(recent_days, baseline_days, min_count, ratio, min_increase)
     except ValueError as e:

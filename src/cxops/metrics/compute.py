@@ -17,6 +17,7 @@ numerator, denominator, value, status, note`` — see ``docs/interfaces.md``.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import date, datetime, timedelta
 
 import ibis
@@ -252,13 +253,31 @@ def _window_days(days: list[date], window: int) -> ir.Table:
     )
 
 
-def _family_as_of(inp: Inputs, fam: Family, days: list[date], base: ir.Table, reasons) -> list[ir.Table]:
-    if all(reasons[o.metric] is not None for o in fam.outputs):
+def _family_as_of(
+    inp: Inputs, fam: Family, days: list[date], base: ir.Table, reasons, wanted: set | None = None
+) -> list[ir.Table]:
+    """The family's metrics as of ``days`` (long rows); only the ``(metric, window, channel)`` in
+    ``wanted`` when given, and nothing of the windows none of them reads."""
+
+    def channels(metric: str, w: int) -> list[str]:
+        return [c for c in fam.channels if wanted is None or (metric, w, c) in wanted]
+
+    by_window = {
+        w: [
+            o
+            for o in fam.outputs
+            if (o.windows is None or w in o.windows) and reasons[o.metric] is None and channels(o.metric, w)
+        ]
+        for w in fam.windows
+    }
+    if not any(by_window.values()):
         return []
     facts = _versioned_facts(inp, fam)
     out = []
     grid = base.cross_join(_channels(fam.channels))
-    for w in fam.windows:
+    for w, outputs in by_window.items():
+        if not outputs:
+            continue
         f = facts.filter((facts.day >= min(days) - timedelta(days=w - 1)) & (facts.day <= max(days)))
         f = records.visible(f.inner_join(_window_days(days, w), "day"), "as_of")
         sums = f.group_by([*KEYS, "as_of"]).aggregate(**{c: f[c].sum() for c in fam.sums})
@@ -273,9 +292,12 @@ def _family_as_of(inp: Inputs, fam: Family, days: list[date], base: ir.Table, re
             j = j.left_join(csums, [*KEYS, "as_of"]).select(j, *[_cov(x) for x in cov])
             j = j.mutate(**{_cov(x): j[_cov(x)].fill_null(0) for x in cov})
         level = inp.options.provisional_min_coverage
-        for o in fam.outputs:
-            if (o.windows is None or w in o.windows) and reasons[o.metric] is None:
-                out.append(_measured_only(inp, _long(j, o, w, o.value, level), o.metric))
+        for o in outputs:
+            rows = _long(j, o, w, o.value, level)
+            keep = channels(o.metric, w)
+            if len(keep) < len(fam.channels):
+                rows = rows.filter(rows.channel.isin(keep))
+            out.append(_measured_only(inp, rows, o.metric))
     return out
 
 
@@ -448,13 +470,16 @@ def measurable_by_source(wh, source: str) -> dict[str, str | None]:
     return measurable(provided)
 
 
-def _not_measured_expr(inp: Inputs, keys: ir.Table, reasons: dict[str, str | None]) -> ir.Table | None:
+def _not_measured_expr(
+    inp: Inputs, keys: ir.Table, reasons: dict[str, str | None], wanted: set | None = None
+) -> ir.Table | None:
     """The "not measured" rows: for every metric a seller's sources do not make measurable (status
     ``not_measured``, the reason as note), for every ``(seller_id, marketplace_id, as_of)`` of ``keys``.
 
     Without per-seller sources the same ``reasons`` apply to every seller; with them, each seller gets
-    the reasons of its profile of sources (:func:`_profile_reasons`, joined on the profile). None when
-    every metric is measured for every seller.
+    the reasons of its profile of sources (:func:`_profile_reasons`, joined on the profile). Only the
+    ``(metric, window, channel)`` in ``wanted`` when given. None when every metric is measured for
+    every seller.
     """
     if inp.sources is None:
         by_profile = {-1: reasons}
@@ -468,6 +493,7 @@ def _not_measured_expr(inp: Inputs, keys: ir.Table, reasons: dict[str, str | Non
         if why is not None
         for w in CATALOG[name].windows
         for ch in CATALOG[name].channels
+        if wanted is None or (name, w, ch) in wanted
     ]
     if not rows:
         return None
@@ -628,7 +654,11 @@ def _as_of_rows(wh, inp: Inputs, days: list[date], u: ir.Table, as_of_at: dateti
 
 
 def as_of_expr(
-    inp: Inputs, days: list[date], u: ir.Table | None = None, as_of_at: datetime | None = None
+    inp: Inputs,
+    days: list[date],
+    u: ir.Table | None = None,
+    as_of_at: datetime | None = None,
+    metrics: Collection[tuple[str, int | None, str]] | None = None,
 ) -> ir.Table:
     """Ibis expression of every catalog metric as of each of ``days`` (one query, unsorted).
 
@@ -648,25 +678,42 @@ def as_of_expr(
         Sellers and start days (:func:`universe`); default all sellers of ``inp``.
     as_of_at : datetime, optional
         See :func:`compute_metrics` (a single day only).
+    metrics : collection of (str, int or None, str), optional
+        Only these ``(metric, window_days, channel)`` (``window_days`` None for the metrics without a
+        window, such as ``tenure_days``); the families and windows no wanted metric reads are not
+        computed. Default: every catalog metric in every window and channel.
+
+    Raises
+    ------
+    KeyError
+        If ``metrics`` names a metric not in the catalog.
     """
     u = universe(inp) if u is None else u
     base = u.cross_join(_dates(days))
     base = base.filter(base.start_day <= base.as_of)
     keys = base.select("seller_id", "marketplace_id", "as_of")
-    reasons = _measured(inp)
+    wanted = None if metrics is None else {(m, w, c) for m, w, c in metrics}
+    names = set(CATALOG) if wanted is None else {m for m, _, _ in wanted}
+    if names - set(CATALOG):
+        raise KeyError(f"not catalog metrics: {', '.join(sorted(names - set(CATALOG)))}")
+    measured = _measured(inp)
     exprs: list[ir.Table] = []
     first, last = min(days), max(days)
     for fam in FAMILIES:
         # only the records whose day can fall in the family's longest window before an as-of day
         fi = _windowed(inp, first - timedelta(days=max(fam.windows) - 1), last)
-        exprs += _family_as_of(fi, fam, days, keys, reasons)
+        exprs += _family_as_of(fi, fam, days, keys, measured, wanted)
     for w in RESPONSE_WINDOWS:
-        if reasons[_response_metrics(w)[0].name] is None:
+        here = [d.name for d in _response_metrics(w) if wanted is None or (d.name, w, ALL) in wanted]
+        if measured[_response_metrics(w)[0].name] is None and here:
             # messages are anchored on their received day; their resolution may come later (any time)
             mi = _windowed(inp, first - timedelta(days=w - 1), last)
-            exprs.append(_messages_as_of(mi, days, keys, as_of_at, w))
-    exprs += _elapsed(base, base.as_of)
-    missing = _not_measured_expr(inp, keys, reasons)
+            rows = _messages_as_of(mi, days, keys, as_of_at, w)
+            exprs.append(rows if wanted is None else rows.filter(rows.metric.isin(here)))
+    exprs += [
+        _tenure(base, base.as_of, name) for name in ELAPSED if wanted is None or (name, None, ALL) in wanted
+    ]
+    missing = _not_measured_expr(inp, keys, measured, wanted)
     if missing is not None:
         exprs.append(missing)
     out = ibis.union(*exprs)

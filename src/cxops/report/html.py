@@ -27,6 +27,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from cxops import __version__
 from cxops.locale.catalog import LANGUAGE_TAGS
+from cxops.report.charted import CHART_METRICS, VOLUME_METRIC
 from cxops.report.charts import svg_chart
 from cxops.report.format import (
     NULL,
@@ -50,15 +51,6 @@ from cxops.report.frames import as_timestamps, frame, latest_rows, records_by_se
 from cxops.report.i18n import Translator
 from cxops.report.vega import LINE_STYLES, chart_lines, spec_lines, trend_spec
 
-#: (metric, window_days, channel) drawn as trend charts and shown in the sellers table.
-CHART_METRICS: tuple[tuple[str, int, str], ...] = (
-    ("order_defect_rate", 60, "all"),
-    ("late_shipment_rate", 30, "mfn"),
-    ("on_time_delivery_rate", 30, "all"),
-    ("customer_satisfaction_index", 90, "all"),
-)
-#: Metric used to rank sellers by order volume (fallback: the order defect rate's denominator).
-VOLUME_METRIC: tuple[str, int, str] = ("order_count", 90, "all")
 #: States whose sellers always get charts.
 ALWAYS_CHART_STATES: tuple[str, ...] = ("enrolled", "at_risk", "removed")
 #: At most this many sellers are listed (with their details) in one report; counts cover every seller.

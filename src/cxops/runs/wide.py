@@ -38,12 +38,9 @@ def pivot(m, specs: list[tuple]):
     slice ordered by ``as_of`` then :data:`ORDER` with :func:`wide_arrays`."""
     if not specs:
         return m.select("as_of", *KEYS).distinct()
-    keyed = pd.DataFrame(
-        [(metric, NO_WINDOW if w is None else int(w), ch, k) for k, (metric, w, ch) in enumerate(specs)],
-        columns=["metric", "_w", "channel", "_k"],
+    j = m.mutate(_w=m.window_days.fill_null(NO_WINDOW)).inner_join(
+        _spec_table(specs), ["metric", "_w", "channel"]
     )
-    sp = ibis.memtable(keyed, schema={"metric": "string", "_w": "int64", "channel": "string", "_k": "int64"})
-    j = m.mutate(_w=m.window_days.fill_null(NO_WINDOW)).inner_join(sp, ["metric", "_w", "channel"])
     code = j.status.cases(("ok", 0), ("no_data", 1), ("not_measured", 2), ("provisional", 4), else_=3).cast(
         "int8"
     )
@@ -51,6 +48,26 @@ def pivot(m, specs: list[tuple]):
     return j.group_by(["as_of", *KEYS, "_k"]).aggregate(
         n=j.numerator.max(), d=j.denominator.max(), v=j.value.max(), s=code.max(), c=coverage.max()
     )
+
+
+def _spec_table(specs) -> ibis.Table:
+    """``(metric, _w, channel, _k)`` of ``specs`` (window None as :data:`NO_WINDOW`, ``_k`` the index)."""
+    keyed = pd.DataFrame(
+        [(metric, NO_WINDOW if w is None else int(w), ch, k) for k, (metric, w, ch) in enumerate(specs)],
+        columns=["metric", "_w", "channel", "_k"],
+    )
+    return ibis.memtable(
+        keyed, schema={"metric": "string", "_w": "int64", "channel": "string", "_k": "int64"}
+    )
+
+
+def only_specs(m, specs) -> ibis.Table:
+    """The rows of metrics table ``m`` whose ``(metric, window_days, channel)`` is one of ``specs``."""
+    cols = m.columns
+    j = m.mutate(_w=m.window_days.fill_null(NO_WINDOW)).semi_join(
+        _spec_table(specs), ["metric", "_w", "channel"]
+    )
+    return j.select(*cols)
 
 
 def wide_arrays(df: pd.DataFrame, k: int) -> tuple[pd.DataFrame, tuple]:

@@ -286,7 +286,7 @@ class _Daily:
         # a few days (a daily run): each family reads only the records its windows can hold before those
         # days; many (a build): each family's facts are materialised once, complete, and shared
         self.job.inp.reuse = all_evaluations or len(days) > 4
-        self.job._metrics(sorted(days), [])
+        self.job._metrics(sorted(days), [], full=())  # the decisions read the criteria's metrics only
         self.job._wide()
 
     def _results(self, when: date, chunk: tuple[str | None, str | None] | None = None):

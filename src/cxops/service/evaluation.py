@@ -4,11 +4,12 @@
 (or some), and stores the result as a run in the warehouse (:mod:`cxops.runs`). The data stays in the
 engine; Python holds compact arrays:
 
-1. **Metrics** — each family's seller-day facts are materialised once (temporary tables), then every
-   catalog metric as of every evaluation's metrics day and the as-of day is computed from them by the
-   engine, :data:`METRICS_CHUNK` sellers per query (consecutive in output order: the engine holds one
-   chunk's sellers × days), each chunk sorted and appended to the run's ``metrics`` table
-   (:func:`cxops.metrics.compute.as_of_expr`).
+1. **Metrics** — each family's seller-day facts are materialised once (temporary tables), then the
+   metrics are computed from them by the engine: every catalog metric as of the as-of day and the last
+   evaluation's metrics day, and :func:`history_metrics` (those the criteria test and the charts draw)
+   as of each earlier evaluation's metrics day; :data:`METRICS_CHUNK` sellers per query (consecutive in
+   output order: the engine holds one chunk's sellers × days), each chunk sorted and appended to the
+   run's ``metrics`` table (:func:`cxops.metrics.compute.as_of_expr`).
 2. **Criteria, once per evaluation date** — the rows of the (metric, window, channel) the criteria test
    are kept in the engine (:func:`cxops.runs.wide.pivot`: one row per day, seller and spec); each
    evaluation fetches its day's rows, scatters them into arrays (:func:`cxops.runs.wide.wide_arrays`)
@@ -35,7 +36,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
@@ -66,11 +67,12 @@ from cxops.metrics.freshness import data_freshness
 from cxops.metrics.records import Inputs
 from cxops.policy.evaluate import KEYS, criterion_specs, prepare_wide, section_grid
 from cxops.policy.model import SECTIONS, Policy
+from cxops.report.charted import CHART_METRICS, VOLUME_METRIC
 from cxops.runs import store
 from cxops.runs.fingerprint import scan_tables
 from cxops.runs.result import Evaluation, date_columns
 from cxops.runs.tables import empty, to_arrow
-from cxops.runs.wide import ORDER, pivot, wide_arrays
+from cxops.runs.wide import ORDER, only_specs, pivot, wide_arrays
 
 Progress = Callable[[str, int, int], None]
 
@@ -85,6 +87,19 @@ LOOK_AHEAD = 92
 #: (:meth:`cxops.warehouse.Warehouse.engine_memory`): the process then holds a quarter of the cap
 #: beside the replay's arrays, not the whole cap (peak 5.1 → see bench/RESULTS.md at 10 M orders).
 ENGINE_SHARE_IN_REPLAY = 0.25
+
+
+def history_metrics(policy: Policy) -> frozenset[tuple[str, int | None, str]]:
+    """The ``(metric, window_days, channel)`` a run keeps for every evaluation day, not only the last.
+
+    Those the policy's criteria test (every section: the replay judges each evaluation on them) and
+    those drawn over time (:data:`cxops.report.charted.CHART_METRICS`, ranked by
+    :data:`~cxops.report.charted.VOLUME_METRIC`). The as-of day and the last evaluation's metrics day
+    keep every catalog metric in every window and channel. Nothing reads the others on the earlier days,
+    and they were most of a large run's rows: 42 per seller and day, of which the default policy and
+    the charts read 12 (see bench/RESULTS.md).
+    """
+    return frozenset([*criterion_specs(policy), *CHART_METRICS, VOLUME_METRIC])
 
 
 def note(key: str, /, **params) -> dict:
@@ -296,8 +311,9 @@ class _Job:
         new_dates = [d for d in dates if base is None or d > base.until]
         current = self.until
         days = sorted({metrics_as_of(policy, d) for d in new_dates} | {current})
+        full = {current} | ({metrics_as_of(policy, dates[-1])} if dates else set())
         try:
-            self._metrics(days, dates)
+            self._metrics(days, dates, full)
             self._lap("metrics")
             self._wide()
             self._lap("pivot")
@@ -359,9 +375,10 @@ class _Job:
                 self.wh.con.drop_table(name, force=True)
 
     # -- 1. metrics ------------------------------------------------------------------------------------
-    def _metrics(self, days: list[date], dates: list[date]) -> None:
-        """Every catalog metric as of ``days`` into the run's ``metrics`` table (engine only); when
-        resuming, the earlier evaluations' metrics are copied from the stored run."""
+    def _metrics(self, days: list[date], dates: list[date], full: Collection[date] | None = None) -> None:
+        """The metrics as of ``days`` into the run's ``metrics`` table (engine only): every catalog
+        metric as of the days in ``full`` (default: every day), :func:`history_metrics` as of the
+        others. When resuming, the earlier evaluations' metrics are copied from the stored run."""
         prepare_sources(self.wh, self.inp)  # which sellers' sources measure what (per-seller provenance)
         base = self.base
         # sellers in chunks (consecutive in output order), so that the engine's joins and sort hold one
@@ -372,15 +389,26 @@ class _Job:
             pd.DataFrame({"metric": list(CATALOG), "_order": range(len(CATALOG))}),
             schema={"metric": "string", "_order": "int64"},
         )
+        full = set(days) if full is None else set(full)
+        history = history_metrics(self.policy)
+        whole, rest = [d for d in days if d in full], [d for d in days if d not in full]
         for i, chunk in enumerate(chunks):
             inp = self.inp if chunk is None else replace(self.inp, only=chunk)
-            expr = as_of_expr(inp, days)  # the first call materialises each family's facts (temporary)
+            # the first call materialises each family's facts (temporary tables), the second reuses them
+            parts = [as_of_expr(inp, whole)] if whole else []
+            parts += [as_of_expr(inp, rest, metrics=history)] if rest else []
+            expr = ibis.union(*parts) if len(parts) > 1 else parts[0]
             if i == 0:
                 self._lap("facts")
             if base is not None:
                 old_days = sorted({metrics_as_of(self.policy, d) for d in dates} - set(days))
                 old = self.wh.con.table(base.table("metrics"))
                 old = old.filter(old.as_of.isin(old_days))
+                # the full days' rows as they are, the history metrics of the others
+                whole_old = old.filter(old.as_of.isin(sorted(full)))
+                old = whole_old.union(
+                    only_specs(old.filter(~old.as_of.isin(sorted(full))), sorted(history, key=str))
+                )
                 if self.ids is not None:
                     old = old.filter(old.seller_id.isin(self.ids))
                 expr = old.select(expr.columns).union(expr)

@@ -19,8 +19,9 @@ import ibis
 import pandas as pd
 
 from cxops.policy.explain import MARKETPLACE_CRITERION
+from cxops.report.charted import CHART_METRICS, VOLUME_METRIC
 from cxops.report.files import AtomicFolder, dump, to_csv
-from cxops.report.html import CHART_METRICS, REPORT_SELLERS, VOLUME_METRIC, render_report
+from cxops.report.html import REPORT_SELLERS, render_report
 from cxops.runs.result import Evaluation
 
 Progress = Callable[[str, int, int], None]

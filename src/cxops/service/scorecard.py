@@ -31,17 +31,13 @@ import pandas as pd
 
 from cxops.metrics.defects import DEFECT_COLUMNS
 from cxops.policy.model import BREACH_SECTIONS, Policy
+from cxops.report.charted import CHART_METRICS
 from cxops.report.format import is_null
 from cxops.runs import store as runs_store
 from cxops.runs.result import Evaluation
 
-#: (metric, window_days, channel) charted on the seller's page and in the report.
-TREND_METRICS: tuple[tuple[str, int, str], ...] = (
-    ("order_defect_rate", 60, "all"),
-    ("late_shipment_rate", 30, "mfn"),
-    ("on_time_delivery_rate", 30, "all"),
-    ("customer_satisfaction_index", 90, "all"),
-)
+#: (metric, window_days, channel) charted on the seller's page (the report's charts: the same).
+TREND_METRICS = CHART_METRICS
 #: The two spans of the trend charts: days of daily points, or months of evaluation points.
 SPANS = {"90d": 90, "12m": 365}
 #: Display order of criteria sections.
