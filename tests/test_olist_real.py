@@ -129,3 +129,37 @@ def test_olist_metrics_match_independent_sql(olist):
     vtr = metrics[metrics.metric == "valid_tracking_rate"]
     assert (vtr.status == "not_measured").all() and vtr.value.isna().all()
     assert (metrics[metrics.metric == "a_to_z_claim_rate"].status == "not_measured").all()
+
+
+def test_olist_declares_and_fills_its_deadline_inputs(olist):
+    from cxops.canonical.deadline_inputs import NOT_HELD, PROVIDED
+    from cxops.ingest.olist import DEADLINE_INPUTS
+
+    wh, d, paths, report = olist
+    assert {n for n, s in report.deadline_inputs.items() if s == PROVIDED} == set(DEADLINE_INPUTS)
+    assert {n for n, s in report.deadline_inputs.items() if s != PROVIDED} == {
+        n for n, s in report.deadline_inputs.items() if s == NOT_HELD
+    }
+    # filled wherever the raw files hold a value, counted independently on the raw files
+    raw = duckdb.sql(
+        f"""SELECT count(*) FILTER (WHERE ship_limit IS NOT NULL) AS ship_by,
+                   count(*) FILTER (WHERE estimated IS NOT NULL) AS promised,
+                   count(*) FILTER (WHERE carrier IS NOT NULL) AS scanned,
+                   count(*) FILTER (WHERE delivered IS NOT NULL) AS delivered
+            FROM (SELECT i.seller_id, i.order_id, max(i.shipping_limit_date) AS ship_limit,
+                         any_value(NULLIF(o.order_estimated_delivery_date, '')) AS estimated,
+                         any_value(NULLIF(o.order_delivered_carrier_date, '')) AS carrier,
+                         any_value(NULLIF(o.order_delivered_customer_date, '')) AS delivered
+                  FROM read_parquet('{d / "olist_order_items_dataset.parquet"}') i
+                  JOIN read_parquet('{paths["orders"]}') o USING (order_id)
+                  GROUP BY i.seller_id, i.order_id)"""
+    ).fetchone()
+    o, s = wh.table("orders"), wh.table("shipments")
+    got = (
+        wh.execute(o.latest_ship_at.count().name("n")),
+        wh.execute(o.latest_delivery_at.count().name("n")),
+        wh.execute(s.first_scan_at.count().name("n")),
+        wh.execute(s.delivered_at.count().name("n")),
+    )
+    assert got == tuple(raw)
+    assert wh.execute(s.filter(s.confirmed_at != s.first_scan_at).count().name("n")) == 0

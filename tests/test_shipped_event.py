@@ -153,9 +153,16 @@ def test_compare_shipped_lists_every_order_that_differs(tmp_path):
     )
     assert res.exit_code == 0, res.output
     lines = res.output.strip().splitlines()
-    assert lines[0] == "seller_id,marketplace_id,order_id,ship_by_date,basis_result,against_result"
+    head = "seller_id,marketplace_id,order_id,ship_by_date,basis_result,against_result,"
+    assert lines[0] == head + "latest_ship_at,basis_at,against_at"
     assert len(lines) == 1 + 6  # S1's five and S2's G (late on confirmation, on time on the scan)
-    assert "S2,UK,G,2026-07-07,late,on time" in lines
+    # G: due 22:59:59Z, confirmed 09:00Z the next day, scanned 18:00Z
+    assert (
+        "S2,UK,G,2026-07-07,late,on time,2026-07-07T22:59:59Z,2026-07-08T09:00:00Z,2026-07-07T18:00:00Z"
+        in lines
+    )
+    # C: confirmed in time, never scanned (no instant under first_scan)
+    assert "S1,US,C,2026-07-07,on time,left out,2026-07-08T06:59:59Z,2026-07-07T20:00:00Z," in lines
     bad = CliRunner().invoke(app, ["compare-shipped", "--as-of", "2026-07-10", "--basis", "scan", "-w", url])
     assert bad.exit_code == 1 and "unknown shipped event 'scan'" in bad.output
     assert "Traceback" not in bad.output

@@ -650,9 +650,17 @@ def explain(
     lang: Lang = typer.Option(Lang.en, "--lang"),
     allow_stale: bool = ALLOW_STALE,
     warehouse: str = WAREHOUSE,
+    compare_shipped: str = typer.Option(
+        None,
+        "--compare-shipped",
+        metavar="A,B",
+        help="Then list every order whose late-shipment result differs between two shipped events "
+        "(confirmation, first_scan, any), e.g. confirmation,first_scan.",
+    ),
 ):
     """Where a seller stands and why: each criterion with its gap, what to fix first, the projected
-    status, when recovery could complete, and every counted defect with the day it drops out."""
+    status, when recovery could complete, and every counted defect with the day it drops out; with
+    --compare-shipped, every order whose late-shipment result differs between two shipped events."""
     from cxops.report.explain import explain_text
     from cxops.report.explain_rows import explain_extra_lines, explain_frame
     from cxops.report.format import note_text
@@ -662,6 +670,10 @@ def explain(
     day = _date(as_of, "--as-of")
     if out is not None and fmt == ExplainFmt.text and out.suffix.lower() in (".csv", ".jsonl"):
         fmt = ExplainFmt(out.suffix.lower().lstrip("."))
+    if compare_shipped is not None:
+        from cxops.service.shipped import shipped_pair
+
+        shipped_pair(compare_shipped)  # a bad pair fails before the evaluation
     pol = _policy(policy)
     wh = _open(warehouse, read_only=True)
     with _progress() as bar:
@@ -702,7 +714,23 @@ def explain(
             extra = explain_extra_lines(frame, latest.to_dict("records"), lang=lang.value)
             texts.append(text.rstrip("\n") + ("\n\n" + "\n".join(extra) if extra else ""))
     ev.discard()
+    shipped = None
+    if compare_shipped is not None:
+        from cxops.service.shipped import compare_for_explain
+
+        mps = list(mine["marketplace_id"])
+        shipped = compare_for_explain(wh, pol, seller_id, mps, day, compare_shipped, allow_stale)
     if fmt == ExplainFmt.text:
+        if shipped is not None:
+            from cxops.report.explain_shipped import shipped_lines
+
+            for mp in mine["marketplace_id"]:
+                orders = shipped.orders[shipped.orders.marketplace_id == mp]
+                lines = shipped_lines(
+                    orders, mp, shipped.first_day, shipped.last_day, shipped.basis, shipped.against,
+                    shipped.zones.get(mp), lang.value,
+                )  # fmt: skip
+                texts.append("\n".join(lines))
         body = "\n\n".join(texts) + "\n"
         if out is None:
             # piped or redirected: one line per item, not wrapped at the console width
@@ -713,6 +741,10 @@ def explain(
             write_text_atomic(out, body)
             err.print(f"wrote {out}")
         return
+    if shipped is not None:
+        from cxops.report.explain_shipped import shipped_rows
+
+        frames.append(shipped_rows(shipped.orders, seller_id, shipped.basis, shipped.against))
     df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     _emit(df, Fmt(fmt.value), out, None)
 

@@ -517,6 +517,20 @@ DELIVERY_ATTEMPTS = TableSchema(
 """Carrier delivery attempts per shipment (first and later), so a delivery deadline can run from the
 first attempt (``MetricOptions.delivery_event``)."""
 
+DELIVERY_CONFIRMATIONS = TableSchema(
+    "delivery_confirmations",
+    (
+        _c("seller_id", "string", True),
+        _c("order_id", "string", True),
+        _c("confirmed_at", "timestamp", True),  # UTC instant the buyer answered
+        _c("arrived_on_time", "bool", True),  # the buyer's answer: did the order arrive on time?
+    ),
+    key=("seller_id", "order_id"),
+)
+"""The buyer's answer to "did your order arrive on time?" (one per seller order): with
+``MetricOptions.shipped_event = "any"``, an on-time answer is a signal the order shipped in time, seen
+from the local day it was given; "not on time" is no signal."""
+
 #: The optional deadline tables (contract extension; absent: deadlines as the sources give them).
 DEADLINE_TABLES = (
     "deadline_rules",
@@ -527,6 +541,7 @@ DEADLINE_TABLES = (
     "ship_by_derived",
     "deadline_changes",
     "delivery_attempts",
+    "delivery_confirmations",
 )
 
 TABLES: dict[str, TableSchema] = {
@@ -553,6 +568,7 @@ TABLES: dict[str, TableSchema] = {
         SHIP_BY_DERIVED,
         DEADLINE_CHANGES,
         DELIVERY_ATTEMPTS,
+        DELIVERY_CONFIRMATIONS,
     )
 }
 """All canonical tables by name, in load order (parents before children)."""

@@ -5,23 +5,24 @@ windows; a late claim changes an old order-defect window). For every changed row
 stored values differ — the *anchor days* of the metrics that read it are collected, from the new and
 the old values, in the marketplace's local calendar:
 
-====================  ========================================================================
-orders                purchase, ship-by and promised-delivery days
-order_items           the order's purchase day
-shipments             confirmation day; the order's ship-by and promised-delivery days
-cancellations         the order's purchase and ship-by days
-feedback              submission day; the order's purchase day
-claims                filing day; the order's purchase day
-returns               request day
-buyer_messages        receipt day
-violations            report day
-sellers               registration day
-reported_metrics      ``window_to``
-ship_by_corrections   the old and new deadline days; the order's ship-by day
-ship_by_derived       the derived ship-by day (old and new)
-deadline_changes      the old and new deadline days
-delivery_attempts     the attempt day; the order's promised-delivery day
-====================  ========================================================================
+======================  ========================================================================
+orders                  purchase, ship-by and promised-delivery days
+order_items             the order's purchase day
+shipments               confirmation day; the order's ship-by and promised-delivery days
+cancellations           the order's purchase and ship-by days
+feedback                submission day; the order's purchase day
+claims                  filing day; the order's purchase day
+returns                 request day
+buyer_messages          receipt day
+violations              report day
+sellers                 registration day
+reported_metrics        ``window_to``
+ship_by_corrections     the old and new deadline days; the order's ship-by day
+ship_by_derived         the derived ship-by day (old and new)
+deadline_changes        the old and new deadline days
+delivery_attempts       the attempt day; the order's promised-delivery day
+delivery_confirmations  the order's ship-by day
+======================  ========================================================================
 
 The order's values are the warehouse's after the import. Recomputing metrics for windows that
 contain these days is enough to take the import into account (a changed ``marketplaces`` row — a
@@ -54,6 +55,7 @@ ANCHORS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "ship_by_derived": (("latest_ship_at",), ()),
     "deadline_changes": (("old_latest_ship_at", "new_latest_ship_at"), ()),
     "delivery_attempts": (("attempted_at",), ("latest_delivery_at",)),
+    "delivery_confirmations": ((), ("latest_ship_at",)),
 }
 #: Provenance columns that do not make a row "changed" (the same numbers from another file).
 NOT_COMPARED = {"reported_metrics": ("source_file", "source_metric")}

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from cxops.canonical.deadline_inputs import DEADLINE_INPUTS, deadline_inputs, deadline_note
 from cxops.canonical.marketplaces import BUILTIN_MARKETPLACES
 from cxops.canonical.rules import SQL_TYPES, ident, literal
 from cxops.canonical.schema import TABLES
@@ -29,6 +30,13 @@ from cxops.ingest.changes import table_changes
 from cxops.ingest.report import ImportReport
 from cxops.ingest.staging import CommitPlan, Replacement, Staging, union_sql
 from cxops.warehouse import Warehouse, to_arrow
+
+#: How the import report names a kind of source (``ImportReport.source``).
+SOURCE_NAMES = {
+    "olist": "Olist data",
+    "amazon": "the Amazon reports cxops reads",
+    "canonical": "canonical files",
+}
 
 #: Child tables whose rows name a seller order (checked against ``orders``).
 CHILDREN = (
@@ -41,6 +49,7 @@ CHILDREN = (
     "buyer_messages",
     "ship_by_corrections",
     "delivery_attempts",
+    "delivery_confirmations",
 )
 
 
@@ -363,6 +372,9 @@ class ImportJob:
             )
         report.source_id = self.source_id
         report.provided = {t: sorted(c) for t, c in self.provided.items()}
+        report.deadline_inputs = deadline_inputs(report.provided, report.declared)
+        if any(t in report.provided for i in DEADLINE_INPUTS for t in i.tables):
+            report.note(deadline_note(report.deadline_inputs, SOURCE_NAMES.get(report.source, report.source)))
         return report
 
     def _zones(self) -> str:

@@ -78,6 +78,12 @@ COLUMNS: dict[str, list[str]] = {
 
 INITIATED_BY = {"unavailable": "seller", "canceled": "unknown"}
 
+#: The deadline inputs (:mod:`cxops.canonical.deadline_inputs`) Olist holds: the items' ship-by
+#: (``shipping_limit_date``), the estimated delivery date, the carrier hand-over (confirmation and first
+#: scan) and the customer delivery. No tracking ids, calendars, handling-time settings, ship-by
+#: corrections, delivery attempts or buyer delivery confirmations.
+DEADLINE_INPUTS = ("ship_by", "promised_delivery", "ship_confirmation", "first_scan", "delivery")
+
 
 # -- discovery -------------------------------------------------------------------------------------
 def discover_olist_files(
@@ -211,7 +217,7 @@ def import_olist(
     start = time.perf_counter()
     files = discover_olist_files(directory, paths)
     src = {name: SourceFile(path, COLUMNS[name], kind=f"Olist {name}") for name, path in files.items()}
-    report = ImportReport(source="olist")
+    report = ImportReport(source="olist", declared=DEADLINE_INPUTS)
     where = Path(directory) if directory is not None else files["orders"]
     # progress(stage, done, total): the merge and change steps of the commit (a progress bar)
     with ImportJob(wh, report, f"olist:{where.resolve()}", quarantine_dir, progress=progress) as job:

@@ -150,6 +150,12 @@ class ImportReport:
         filled by the caller that knows the metric catalog (the CLI), empty otherwise.
     import_id : int, optional
         The id of the import in the warehouse's import log (DuckDB warehouses).
+    declared : tuple of str, optional
+        The deadline inputs a source of this kind can hold (its importer's ``DEADLINE_INPUTS``, see
+        :mod:`cxops.canonical.deadline_inputs`); ``None``: every input (canonical files).
+    deadline_inputs : dict
+        Deadline input -> ``provided``, ``not in these files`` or ``not held by the source``, filled
+        at the commit from :attr:`provided` (:func:`cxops.canonical.deadline_inputs.deadline_inputs`).
     """
 
     source: str
@@ -164,6 +170,8 @@ class ImportReport:
     provided: dict[str, list[str]] = field(default_factory=dict)
     measurable: dict[str, str | None] = field(default_factory=dict)
     import_id: int | None = None
+    declared: tuple[str, ...] | None = None
+    deadline_inputs: dict[str, str] = field(default_factory=dict)
 
     def add(
         self,

@@ -125,7 +125,7 @@ def window_records(inp: Inputs, t: Target) -> ir.Table:
     KeyError
         For a metric that is not a rate of defective records.
     """
-    r = population(inp.with_window(utc_window(t.first_day, t.as_of)), t.metric)
+    r = population(inp.with_window(utc_window(t.first_day, t.as_of)).seen_on(t.as_of), t.metric)
     cond = (r.seller_id == t.seller_id) & (r.marketplace_id == t.marketplace_id)
     cond = cond & (r.day >= t.first_day) & (r.day <= ibis.literal(t.as_of))
     if t.channel != ALL:
@@ -340,7 +340,7 @@ def log_expr(inp: Inputs, seller_id: str, as_of: date) -> ir.Table | None:
             continue
         for w in CATALOG[metric].windows:
             lo = as_of - timedelta(days=w - 1)
-            r = population(inp.with_window(utc_window(lo, as_of)), metric)
+            r = population(inp.with_window(utc_window(lo, as_of)).seen_on(as_of), metric)
             r = r.filter((r.seller_id == seller_id) & (r.day >= lo) & (r.day <= ibis.literal(as_of)))
             r = r.left_join(order_day, KEY).select(r, "order_date")
             parts.append(

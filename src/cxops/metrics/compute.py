@@ -272,14 +272,14 @@ def _family_as_of(
     }
     if not any(by_window.values()):
         return []
-    facts = inp.cached(fam.name, lambda: fam.facts(inp))
+    facts = _versioned_facts(inp, fam)
     out = []
     grid = base.cross_join(_channels(fam.channels))
     for w, outputs in by_window.items():
         if not outputs:
             continue
         f = facts.filter((facts.day >= min(days) - timedelta(days=w - 1)) & (facts.day <= max(days)))
-        f = f.inner_join(_window_days(days, w), "day")
+        f = records.visible(f.inner_join(_window_days(days, w), "day"), "as_of")
         sums = f.group_by([*KEYS, "as_of"]).aggregate(**{c: f[c].sum() for c in fam.sums})
         j = grid.left_join(sums, [*KEYS, "as_of"]).select(grid, *fam.sums)
         j = j.mutate(**{c: j[c].fill_null(0) for c in fam.sums})
@@ -287,7 +287,7 @@ def _family_as_of(
         if cov:  # the same facts summed over the window's last look-back days
             lb = coverage_days(inp, w)
             c = facts.filter((facts.day >= min(days) - timedelta(days=lb - 1)) & (facts.day <= max(days)))
-            c = c.inner_join(_window_days(days, lb), "day")
+            c = records.visible(c.inner_join(_window_days(days, lb), "day"), "as_of")
             csums = c.group_by([*KEYS, "as_of"]).aggregate(**{_cov(x): c[x].sum() for x in cov})
             j = j.left_join(csums, [*KEYS, "as_of"]).select(j, *[_cov(x) for x in cov])
             j = j.mutate(**{_cov(x): j[_cov(x)].fill_null(0) for x in cov})
@@ -299,6 +299,11 @@ def _family_as_of(
                 rows = rows.filter(rows.channel.isin(keep))
             out.append(_measured_only(inp, rows, o.metric))
     return out
+
+
+def _versioned_facts(inp: Inputs, fam: Family) -> ir.Table:
+    """The family's facts with their versions over the as-of days (:meth:`Family.facts`), cached."""
+    return inp.cached(f"{fam.name}@versions", lambda: fam.facts(inp, versioned=True))
 
 
 def _measured_only(inp: Inputs, t: ir.Table, metric: str) -> ir.Table:
@@ -741,8 +746,13 @@ def _family_series(
         return []
     wmax = max(fam.windows)
     lo = start - timedelta(days=wmax - 1)
-    facts = inp.cached(fam.name, lambda: fam.facts(inp))
+    facts = _versioned_facts(inp, fam)
     facts = facts.filter((facts.day >= lo) & (facts.day <= end))
+    timed = None
+    if "seen_from" in facts.columns:  # the few facts whose value changes on a later day: added per day
+        bounded = facts.seen_from.notnull() | facts.seen_to.notnull()
+        timed = facts.filter(bounded)
+        facts = facts.filter(~bounded).drop("seen_from", "seen_to")
     grid = base.cross_join(_channels(fam.channels)).cross_join(_calendar(lo, end))
     dense = grid.left_join(facts, [*KEYS, "day"]).select(grid, *fam.sums)
     dense = dense.mutate(**{c: dense[c].fill_null(0) for c in fam.sums})
@@ -759,10 +769,30 @@ def _family_series(
             sums.update({_cov(x): dense[x].sum().over(back) for x in cov})
         s = dense.mutate(**sums)
         s = s.filter((s.day >= start) & (s.day >= s.start_day)).mutate(as_of=s.day)
+        if timed is not None:
+            s = _add_timed(s, timed, fam, w, coverage_days(inp, w) if cov else None, start, end)
         for o in fam.outputs:
             if (o.windows is None or w in o.windows) and reasons[o.metric] is None:
                 out.append(_measured_only(inp, _long(s, o, w, o.value, level), o.metric))
     return out
+
+
+def _add_timed(s: ir.Table, timed: ir.Table, fam: Family, w: int, lb: int | None, start: date, end: date):
+    """``s`` (window sums per as-of day) plus the versioned facts ``timed`` in force on each day.
+
+    A fact on ``day`` counts for the as-of days ``day … day + w - 1`` on which it is in force
+    (:func:`cxops.metrics.records.visible`); its coverage sums for the last ``lb`` of them.
+    """
+    x = timed.cross_join(ibis.memtable(pd.DataFrame({"_k": range(w)})))
+    x = x.mutate(as_of=(x.day + x._k.as_interval("D")).cast("date"))
+    x = records.visible(x.filter((x.as_of >= start) & (x.as_of <= end)), "as_of")
+    aggs = {f"_t_{c}": x[c].sum() for c in fam.sums}
+    cov = _coverage_columns(fam) if lb is not None else []
+    aggs.update({f"_t_{_cov(c)}": (x._k < lb).ifelse(x[c], 0).sum() for c in cov})
+    t = x.group_by([*KEYS, "as_of"]).aggregate(**aggs)
+    j = s.left_join(t, [*KEYS, "as_of"]).select(s, *aggs)
+    cols = list(fam.sums) + [_cov(c) for c in cov]
+    return j.mutate(**{c: j[c] + j[f"_t_{c}"].fill_null(0) for c in cols}).drop(*aggs)
 
 
 def _messages_series(inp: Inputs, start: date, end: date, base: ir.Table, window: int) -> ir.Table:

@@ -100,6 +100,8 @@ def shipped_differences(inp, first_day, last_day, basis: str, against: str, exec
     """Every MFN order due in ``[first_day, last_day]`` whose late-shipment result differs between two
     shipped events (``MetricOptions.shipped_event``), so a seller can reconcile them with their records.
 
+    Facts that arrive later (a buyer's delivery confirmation) are read as known on ``last_day``.
+
     Parameters
     ----------
     inp : cxops.metrics.records.Inputs
@@ -112,26 +114,37 @@ def shipped_differences(inp, first_day, last_day, basis: str, against: str, exec
     Returns
     -------
     pandas.DataFrame
-        ``seller_id, marketplace_id, order_id, ship_by_date, basis_result, against_result``; a result
-        is ``late``, ``on time`` or ``left out`` (not in the population: cancelled, or its lateness
-        unknown under that event). Sorted by seller, day and order.
+        ``seller_id, marketplace_id, order_id, ship_by_date, basis_result, against_result,
+        latest_ship_at, basis_at, against_at``; a result is ``late``, ``on time`` or ``left out`` (not
+        in the population: cancelled, or its lateness unknown under that event); ``latest_ship_at`` is
+        the deadline in force and ``basis_at`` / ``against_at`` the instant each event puts on the order
+        (:func:`cxops.metrics.records.shipped_at`; null when it has none), UTC. Sorted by seller, day and
+        order.
     """
-    from cxops.metrics.records import late_shipments, utc_window
+    from cxops.metrics.records import late_shipments, shipped_at, utc_window
 
     frames = []
+    keys = ["seller_id", "marketplace_id", "order_id", "day"]
+    due = inp.tables["orders"].select(*KEY, "latest_ship_at")
     for event in (basis, against):
         opts = inp.options.model_copy(update={"shipped_event": event, "shipped_event_by_marketplace": {}})
-        t = late_shipments(replace(inp, options=opts, window=utc_window(first_day, last_day)))
+        window = utc_window(first_day, last_day)  # as known on the last day
+        e_inp = replace(inp, options=opts, window=window, seen_through=last_day)
+        t = late_shipments(e_inp)
         t = t.filter((t.day >= first_day) & (t.day <= last_day))
-        df = execute(t.select("seller_id", "marketplace_id", "order_id", "day", "f_late"))
-        frames.append(df)
+        at = shipped_at(e_inp, event, t)
+        t = t.left_join(at, KEY).select(t, "shipped_at")
+        t = t.left_join(due, KEY).select(t, "latest_ship_at")
+        frames.append(execute(t.select(*keys, "f_late", "shipped_at", "latest_ship_at")))
     cols = ["seller_id", "marketplace_id", "order_id", "ship_by_date", "basis_result", "against_result"]
+    cols += ["latest_ship_at", "basis_at", "against_at"]
     if not any(len(f) for f in frames):  # nothing due in the window (pandas cannot join two empty
         return pd.DataFrame(columns=cols)  # Arrow-backed key columns)
-    m = frames[0].merge(frames[1], on=["seller_id", "marketplace_id", "order_id", "day"], how="outer",
-                        suffixes=("_a", "_b"))  # fmt: skip
+    m = frames[0].merge(frames[1], on=keys, how="outer", suffixes=("_a", "_b"))
     for side, col in (("a", "basis_result"), ("b", "against_result")):
         f = m[f"f_late_{side}"]
         m[col] = np.where(f.isna(), "left out", np.where(f.fillna(0) > 0, "late", "on time"))
-    out = m[m["basis_result"] != m["against_result"]].rename(columns={"day": "ship_by_date"})
+    m["latest_ship_at"] = m["latest_ship_at_a"].fillna(m["latest_ship_at_b"])
+    m = m.rename(columns={"day": "ship_by_date", "shipped_at_a": "basis_at", "shipped_at_b": "against_at"})
+    out = m[m["basis_result"] != m["against_result"]]
     return out.sort_values(["seller_id", "ship_by_date", "order_id"])[cols].reset_index(drop=True)

@@ -95,6 +95,7 @@ def defects_expr(inp, as_of: date) -> ir.Table | None:
     longest = max(w for m in DEFECT_METRICS for w in CATALOG[m].windows)
     if not inp.reuse:  # read only the records whose day can be in the longest window
         inp = inp.with_window(utc_window(as_of - timedelta(days=longest - 1), as_of))
+    inp = inp.seen_on(as_of)  # facts that arrive after the as-of day are not seen
     parts = []
     for metric in DEFECT_METRICS:
         if reasons.get(metric) is not None:

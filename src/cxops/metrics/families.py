@@ -60,6 +60,10 @@ class Family:
     outputs : tuple of Output
     measured : callable
         ``Inputs -> dict[metric, None | reason]``: ``None`` when measured, else why not.
+    versions : callable, optional
+        ``Inputs -> ibis.Table``: the records with their versions over the as-of days (columns
+        ``seen_from, seen_to`` where a later fact changes a record; see
+        :func:`cxops.metrics.records.visible`), e.g. :func:`cxops.metrics.records.late_shipments_versions`.
     """
 
     name: str
@@ -69,17 +73,25 @@ class Family:
     sums: dict[str, str | None]
     outputs: tuple[Output, ...]
     measured: Callable[[Inputs], dict[str, str | None]]
+    versions: Callable[[Inputs], ir.Table] | None = None
 
-    def facts(self, inp: Inputs) -> ir.Table:
-        """Seller-day facts: ``seller_id, marketplace_id, channel, day`` + one column per sum."""
-        r = self.records(inp)
+    def facts(self, inp: Inputs, versioned: bool = False) -> ir.Table:
+        """Seller-day facts: ``seller_id, marketplace_id, channel, day`` + one column per sum.
+
+        With ``versioned`` (and :attr:`versions`), facts of records whose result changes on a later
+        as-of day carry ``seen_from, seen_to`` (local days; null for the others): the caller keeps the
+        rows in force as of each day (:func:`cxops.metrics.records.visible`). Otherwise the records as
+        of ``inp.seen_through`` (default: the final ones), one row per seller, marketplace, channel, day.
+        """
+        r = (self.versions if versioned and self.versions is not None else self.records)(inp)
+        group = GROUP + [c for c in ("seen_from", "seen_to") if c in r.columns]
         aggs = {
             name: (r.count() if col is None else r[col].sum()).cast("int64")
             for name, col in self.sums.items()
         }
-        f = r.group_by(GROUP).aggregate(**aggs)
+        f = r.group_by(group).aggregate(**aggs)
         if ALL in self.channels and (MFN in self.channels or AFN in self.channels):
-            tot = f.group_by(["seller_id", "marketplace_id", "day"]).aggregate(
+            tot = f.group_by([c for c in group if c != "channel"]).aggregate(
                 **{name: f[name].sum() for name in self.sums}
             )
             tot = tot.mutate(channel=ibis.literal(ALL)).select(f.columns)
@@ -145,6 +157,7 @@ def _family(name: str, metrics: list[MetricDef]) -> Family:
         sums,
         outputs,
         lambda inp: {metric: unmeasured(inp, r) for metric, r in reqs.items()},
+        getattr(records, f"{name}_versions", None),
     )
 
 

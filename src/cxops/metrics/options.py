@@ -42,7 +42,9 @@ class MetricOptions(BaseModel):
     shipped_event : {"confirmation", "first_scan", "any"}
         Which event counts as *shipped* for the late shipment rate: the seller's ship confirmation
         (default; Amazon), the carrier's first physical scan, or ``any`` one of the signals — the
-        earlier of the confirmation and the first scan, or a delivery by the promised date. With
+        earlier of the confirmation and the first scan, a delivery by the promised date, or the buyer
+        confirming it arrived on time (``delivery_confirmations``, seen from the day of the answer;
+        eBay's late shipment rate). With
         ``first_scan`` / ``any``, a shipment with no such signal that was delivered, or confirmed
         without a tracking id, is left out (unknown), not counted late.
     shipped_event_by_marketplace : dict

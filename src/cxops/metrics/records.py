@@ -39,6 +39,10 @@ class Inputs:
     provided : dict
         Table name -> set of columns every source of it provides (warehouse-wide; a column not
         provided is unknown).
+    seen_through : datetime.date, optional
+        The marketplace-local day as of which facts that arrive later are read (a buyer's delivery
+        confirmation given after it is not seen; see :func:`late_shipments_versions`). Default: every
+        fact stored (the final knowledge).
     sources : SellerSources, optional
         Per-seller provenance (:mod:`cxops.metrics.provenance`) when the sources cover different
         sellers; then "not measured" and the columns a record may read are decided per seller.
@@ -67,6 +71,7 @@ class Inputs:
     reuse: bool = False
     window: tuple[datetime, datetime] | None = None
     sources: SellerSources | None = None
+    seen_through: date | None = None
     _cache: dict = field(default_factory=dict, repr=False)
 
     def cached(self, name: str, build):
@@ -79,7 +84,7 @@ class Inputs:
         """
         if not self.reuse:
             return build()
-        key = (name, self.options.model_dump_json(), self.window)
+        key = (name, self.options.model_dump_json(), self.window, self.seen_through)
         if key not in self._cache:
             self._cache[key] = build().cache()
         return self._cache[key]
@@ -124,6 +129,15 @@ class Inputs:
         if window == self.window:
             return self
         return replace(self, window=window)
+
+    def seen_on(self, day: date | None) -> Inputs:
+        """A copy reading the facts known by the local ``day`` (``None``: all; see :attr:`seen_through`).
+
+        The copy shares the tables and the facts cache (whose keys include the day).
+        """
+        if day == self.seen_through:
+            return self
+        return replace(self, seen_through=day)
 
     def in_window(self, ts: ir.TimestampValue) -> ir.BooleanValue | None:
         """The condition ``lo <= ts < hi`` of the UTC ``window``, or ``None`` without a window.
@@ -309,7 +323,7 @@ def order_defects(inp: Inputs) -> ir.Table:
 
 
 def late_shipments(inp: Inputs) -> ir.Table:
-    """MFN orders in the late-shipment population (anchor: ship-by date).
+    """MFN orders in the late-shipment population (anchor: ship-by date), as of ``inp.seen_through``.
 
     Columns: ``seller_id, order_id, marketplace_id, channel, day, f_late, f_recorded``.
 
@@ -320,7 +334,46 @@ def late_shipments(inp: Inputs) -> ir.Table:
     is still unconfirmed and not delivered — the deadline has passed for every day in a window. Orders
     cancelled before shipping are out of the population unless ``late_shipment_includes_cancelled``
     (then they count as on time, case C20). An order whose only unconfirmed shipments were delivered
-    (a source that lost the confirmation time) has unknown lateness and is left out.
+    (a source that lost the confirmation time) has unknown lateness and is left out. Other shipped
+    events (``MetricOptions.shipped_event``): :func:`late_shipments_versions`.
+    """
+    v = late_shipments_versions(inp)
+    if "seen_from" not in v.columns:
+        return v
+    return visible(v, inp.seen_through).drop("seen_from", "seen_to")
+
+
+def visible(t: ir.Table, as_of) -> ir.Table:
+    """The rows of ``t`` in force as of the local day ``as_of`` (a date, or the name of a date column).
+
+    A table of versioned records (columns ``seen_from``, ``seen_to``: local days, null = unbounded)
+    holds, for a record whose result changes when a later fact arrives, one row before it
+    (``seen_to``) and one from it (``seen_from``); ``as_of = None`` keeps the final rows (the last
+    version of each record). ``t`` without those columns is returned unchanged.
+    """
+    if "seen_from" not in t.columns:
+        return t
+    if as_of is None:
+        return t.filter(t.seen_to.isnull())
+    if isinstance(as_of, str):
+        as_of = t[as_of]
+    elif isinstance(as_of, date):
+        as_of = ibis.literal(as_of, type="date")
+    seen = (t.seen_from.isnull() | (t.seen_from <= as_of)) & (t.seen_to.isnull() | (as_of < t.seen_to))
+    return t.filter(seen)
+
+
+def late_shipments_versions(inp: Inputs) -> ir.Table:
+    """:func:`late_shipments` with each record's versions over the as-of days (see :func:`visible`).
+
+    Under ``shipped_event = "any"`` a buyer's delivery confirmation (``delivery_confirmations``,
+    ``arrived_on_time`` true) is one more signal: the order counts as shipped in time — it is neither
+    late for want of a signal (no shipment recorded, a shipment with no confirmation, scan or delivery
+    by the promise, fewer units confirmed than ordered) nor left out as unknown — unless a confirmation
+    or carrier scan shows it shipped after the deadline. The signal is seen from the local day the
+    buyer answered: as of an earlier day the order is judged without it (two rows, ``seen_to`` /
+    ``seen_from`` that day). "Not on time" is no signal. Without confirmations, or when no marketplace
+    uses ``any``, the columns ``seen_from, seen_to`` are absent (one row per order).
     """
     o = _orders(inp, "latest_ship_at")
     o = o.filter((o.channel == "mfn") & o.latest_ship_at.notnull())
@@ -347,23 +400,49 @@ def late_shipments(inp: Inputs) -> ir.Table:
     unknown = ~confirmed_late.fill_null(False) & ~unshipped & (o.n_unconfirmed_delivered.fill_null(0) > 0)
     late = confirmed_late.fill_null(False) | (unshipped & ~cancelled)
     events = _shipped_events(inp)
+    buyer = None
     if events:  # another event than the confirmation counts as shipped on some marketplaces
         o = o.mutate(_late=late, _unknown=unknown, _short=shortfall.fill_null(False), _cancelled=cancelled)
-        o, late, unknown = _late_by_events(inp, o, events)
+        o, late, unknown, buyer = _late_by_events(inp, o, events)
         cancelled = o._cancelled
+    out = {
+        "day": inp.local(o.latest_ship_at, o.marketplace_id, cut=True),
+        "f_recorded": _flag(o.n_shipments.notnull() | cancelled),
+    }
+    cols = ["seller_id", "order_id", "marketplace_id", "channel", "day", "f_late", "f_recorded"]
+    if buyer is None:
+        o = o.filter(_in_population(inp, unknown, cancelled))
+        return o.select(*cols[:4], day=out["day"], f_late=_flag(late), f_recorded=out["f_recorded"])
+    late1, unknown1, seen = buyer
+    o = o.mutate(
+        **out,
+        _l0=_flag(late),
+        _l1=_flag(late1),
+        _in0=_in_population(inp, unknown, cancelled),
+        _in1=_in_population(inp, unknown1, cancelled),
+        _seen=seen,
+    )
+    changes = (o._l0 != o._l1) | (o._in0 != o._in1)
+    later = o._seen.notnull() & (o._seen > o.day) & changes  # seen after the ship-by day: two versions
+    date_null = ibis.null("date")
+    before = o.filter(o._in0 & (o._seen.isnull() | later)).select(
+        *cols[:5], f_late=o._l0, f_recorded=o.f_recorded, seen_from=date_null,
+        seen_to=later.ifelse(o._seen, date_null),
+    )  # fmt: skip
+    after = o.filter(o._in1 & o._seen.notnull()).select(
+        *cols[:5], f_late=o._l1, f_recorded=o.f_recorded, seen_from=later.ifelse(o._seen, date_null),
+        seen_to=date_null,
+    )  # fmt: skip
+    return before.union(after)
+
+
+def _in_population(inp: Inputs, unknown: ir.BooleanValue, cancelled: ir.BooleanValue) -> ir.BooleanValue:
+    """In the late-shipment population: lateness known, and not cancelled before shipping (unless
+    ``late_shipment_includes_cancelled``)."""
     keep = ~unknown
     if not inp.options.late_shipment_includes_cancelled:
         keep = keep & ~cancelled
-    o = o.filter(keep)
-    return o.select(
-        "seller_id",
-        "order_id",
-        "marketplace_id",
-        "channel",
-        day=inp.local(o.latest_ship_at, o.marketplace_id, cut=True),
-        f_late=_flag(late),
-        f_recorded=_flag(o.n_shipments.notnull() | cancelled),
-    )
+    return keep
 
 
 def _shipped_events(inp: Inputs) -> dict[str | None, str]:
@@ -402,37 +481,77 @@ def _signal_summary(inp: Inputs, o: ir.Table, event: str) -> ir.Table:
 
 
 def _late_by_events(inp: Inputs, o: ir.Table, events):
-    """``(o, late, unknown)`` with the marketplaces of ``events`` judged on their shipped event.
+    """``(o, late, unknown, buyer)`` with the marketplaces of ``events`` judged on their shipped event.
 
     ``o`` carries the confirmation-based ``_late, _unknown`` and ``_short, _cancelled`` flags.
+    ``buyer`` is ``None``, or — when some marketplace uses ``any`` and buyers' delivery confirmations
+    are stored — ``(late, unknown, seen_day)``: the flags once the buyer's on-time answer is seen, and
+    the local day it was given (null: none).
     """
     others = sorted(set(events.values()) - {"confirmation"})
     for event in others:
         ss = _signal_summary(inp, o, event).rename(**{f"{c}_{event}": c for c in _SIGNALS})
         o = o.left_join(ss, KEY).select(o, *[f"{c}_{event}" for c in _SIGNALS])
-    cases_late, cases_unknown = [], []
-    default_late, default_unknown = o._late, o._unknown
-    for event in sorted(set(events.values())):
-        if event == "confirmation":
-            e_late, e_unknown = o._late, o._unknown
-        else:
-            sig_late = (o[f"sig_last_{event}"] > o.latest_ship_at).fill_null(False)
-            no_signal = o[f"sig_unshipped_{event}"].fill_null(0) > 0
-            unshipped = o.n_shipments.isnull() | no_signal | o._short
-            e_late = sig_late | (unshipped & ~o._cancelled)
-            e_unknown = ~sig_late & ~unshipped & (o[f"sig_unknown_{event}"].fill_null(0) > 0)
-        mps = sorted(mp for mp, e in events.items() if mp is not None and e == event)
-        if mps:
-            cases_late.append((o.marketplace_id.isin(mps), e_late))
-            cases_unknown.append((o.marketplace_id.isin(mps), e_unknown))
-        if events.get(None) == event:
-            default_late, default_unknown = e_late, e_unknown
-    if not cases_late:
-        return o, default_late, default_unknown
-    return o, ibis.cases(*cases_late, else_=default_late), ibis.cases(*cases_unknown, else_=default_unknown)
+    with_buyer = "any" in others and "delivery_confirmations" in inp.tables
+    if with_buyer:
+        b = inp.tables["delivery_confirmations"]
+        b = b.filter(b.arrived_on_time.fill_null(False)).select(*KEY, _buyer_at="confirmed_at")
+        o = o.left_join(b, KEY).select(o, "_buyer_at")
+        o = o.mutate(_buyer_day=inp.local(o._buyer_at, o.marketplace_id))
+    versions = [False, True] if with_buyer else [False]
+    res = []
+    for buyer in versions:
+        cases_late, cases_unknown = [], []
+        default_late, default_unknown = o._late, o._unknown
+        for event in sorted(set(events.values())):
+            if event == "confirmation":
+                e_late, e_unknown = o._late, o._unknown
+            else:
+                sig_late = (o[f"sig_last_{event}"] > o.latest_ship_at).fill_null(False)
+                no_signal = o[f"sig_unshipped_{event}"].fill_null(0) > 0
+                unshipped = o.n_shipments.isnull() | no_signal | o._short
+                unknown = o[f"sig_unknown_{event}"].fill_null(0) > 0
+                if buyer and event == "any":  # the buyer says it arrived on time: shipped in time
+                    said = o._buyer_at.notnull()
+                    unshipped, unknown = unshipped & ~said, unknown & ~said
+                e_late = sig_late | (unshipped & ~o._cancelled)
+                e_unknown = ~sig_late & ~unshipped & unknown
+            mps = sorted(mp for mp, e in events.items() if mp is not None and e == event)
+            if mps:
+                cases_late.append((o.marketplace_id.isin(mps), e_late))
+                cases_unknown.append((o.marketplace_id.isin(mps), e_unknown))
+            if events.get(None) == event:
+                default_late, default_unknown = e_late, e_unknown
+        if cases_late:
+            default_late = ibis.cases(*cases_late, else_=default_late)
+            default_unknown = ibis.cases(*cases_unknown, else_=default_unknown)
+        res.append((default_late, default_unknown))
+    (late, unknown), *rest = res
+    return o, late, unknown, ((*rest[0], o._buyer_day) if rest else None)
 
 
 _SIGNALS = ("sig_last", "sig_unshipped", "sig_unknown")
+
+
+def shipped_at(inp: Inputs, event: str, of: ir.Table | None = None) -> ir.Table:
+    """Per seller order with a shipment: the instant the shipped ``event`` judges it by (UTC).
+
+    Columns ``seller_id, order_id, shipped_at``: the last confirmation (``confirmation``), the last
+    shipment's first carrier scan (``first_scan``) or its earlier of the two (``any``) — the instant
+    :func:`late_shipments` compares with the ship-by deadline; null when no shipment has one (``any``
+    may still count the order as shipped in time from a delivery by the promise or the buyer's answer).
+
+    Parameters
+    ----------
+    event : {"confirmation", "first_scan", "any"}
+    of : ibis.Table, optional
+        Orders (``KEY`` columns) whose shipments are read when a window is set (required then).
+    """
+    if event == "confirmation":
+        s = _shipment_summary(inp, of)
+        return s.select(*KEY, shipped_at=s.last_confirmed_at)
+    s = _signal_summary(inp, of if of is not None else inp.tables["orders"], event)
+    return s.select(*KEY, shipped_at=s.sig_last)
 
 
 def cancellations(inp: Inputs) -> ir.Table:

@@ -281,7 +281,8 @@ def projected_alerts(
     for rule, c in specs:
         window = c.window_days or 60
         lo = day - timedelta(days=window - 1)
-        r = population(inp.with_window(utc_window(lo, day)), c.metric)  # records of the window only
+        # the records of the window only, as known on the day
+        r = population(inp.with_window(utc_window(lo, day)).seen_on(day), c.metric)
         if c.channel not in (None, "all"):
             r = r.filter(r.channel == c.channel)
         r = r.filter((r.day >= lo) & (r.day <= day)).semi_join(keys, KEYS)

@@ -7,6 +7,7 @@ own records.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 import pandas as pd
@@ -81,14 +82,18 @@ def seller_shipped_differences(
     wh,
     policy,
     seller_id: str,
-    marketplace_id: str,
+    marketplace_id: str | None,
     as_of: date | None = None,
     window_days: int = 30,
     basis: str = "confirmation",
     against: str = "first_scan",
+    allow_stale: bool = False,
 ) -> tuple[date, pd.DataFrame]:
-    """:func:`compare_shipped_events` for one seller on one marketplace, with the policy's metric
-    options, as of ``as_of`` or the last complete day of data (the seller's page and API).
+    """:func:`compare_shipped_events` for one seller on one marketplace (``None``: each of its
+    marketplaces), with the policy's metric options, as of ``as_of`` or the last complete day of data
+    (the seller's page, API and CSV, and ``cxops explain --compare-shipped``).
+
+    ``allow_stale``: accept an ``as_of`` past the last complete day (``explain --allow-stale``).
 
     Returns
     -------
@@ -106,6 +111,79 @@ def seller_shipped_differences(
     """
     from cxops.service.diagnose import checked_day
 
-    day = checked_day(wh, as_of, "shipped events")
+    day = checked_day(wh, as_of, "shipped events", allow_stale)
     df = compare_shipped_events(wh, day, window_days, basis, against, seller_id, policy.metric_options)
+    if marketplace_id is None:
+        return day, df
     return day, df[df["marketplace_id"] == marketplace_id].reset_index(drop=True)
+
+
+def shipped_pair(text: str) -> tuple[str, str]:
+    """The two shipped events of ``"A,B"`` (``explain --compare-shipped confirmation,first_scan``).
+
+    Raises
+    ------
+    InputError
+        Not two known events separated by a comma, or the same event twice.
+    """
+    parts = [p.strip() for p in text.split(",")]
+    if len(parts) != 2 or not all(parts):
+        raise InputError(
+            f"--compare-shipped {text!r}: give two shipped events separated by a comma",
+            hint="e.g. --compare-shipped confirmation,first_scan (events: " + ", ".join(EVENTS) + ")",
+        )
+    for e in parts:
+        if e not in EVENTS:
+            raise InputError(f"unknown shipped event {e!r}", hint=f"use one of {', '.join(EVENTS)}")
+    if parts[0] == parts[1]:
+        raise InputError(f"--compare-shipped {text!r}: the two events are the same, nothing can differ")
+    return parts[0], parts[1]
+
+
+@dataclass(frozen=True)
+class SellerComparison:
+    """The orders of one seller whose late-shipment result differs between two shipped events.
+
+    Attributes
+    ----------
+    first_day, last_day : datetime.date
+        The window's ship-by days (marketplace-local, inclusive).
+    basis, against : str
+    orders : pandas.DataFrame
+        :func:`seller_shipped_differences` rows of the marketplaces asked for.
+    zones : dict
+        marketplace_id -> IANA time zone of those marketplaces.
+    """
+
+    first_day: date
+    last_day: date
+    basis: str
+    against: str
+    orders: pd.DataFrame
+    zones: dict[str, str]
+
+
+def compare_for_explain(
+    wh, policy, seller_id: str, marketplaces: list[str], as_of: date, pair: str, allow_stale: bool = False
+) -> SellerComparison:
+    """``explain --compare-shipped A,B``: :func:`seller_shipped_differences` over the late shipment
+    rate's longest window ending on ``as_of``, for the seller's ``marketplaces``.
+
+    Raises
+    ------
+    InputError
+        A bad pair (:func:`shipped_pair`).
+    StaleDataError
+        ``as_of`` past the last complete day, unless ``allow_stale``.
+    """
+    from cxops.metrics.catalog import CATALOG
+    from cxops.metrics.compute import marketplace_zones
+
+    basis, against = shipped_pair(pair)
+    window = max(CATALOG["late_shipment_rate"].windows)
+    day, df = seller_shipped_differences(
+        wh, policy, seller_id, None, as_of, window, basis, against, allow_stale=allow_stale
+    )
+    df = df[df["marketplace_id"].isin(marketplaces)].reset_index(drop=True)
+    zones = marketplace_zones(wh, set(marketplaces))
+    return SellerComparison(day - timedelta(days=window - 1), day, basis, against, df, zones)

@@ -40,6 +40,12 @@ READERS = {
     detect.FEEDBACK: read_feedback,
     detect.ACCOUNT_HEALTH: read_account_health,
 }
+#: The deadline inputs (:mod:`cxops.canonical.deadline_inputs`) the reports cxops reads can hold: the
+#: ship-by and deliver-by deadlines of Orders API pages (``LatestShipDate``, ``LatestDeliveryDate``) and
+#: the tracking ids of FBA shipments. No report read here holds a seller-fulfilled ship confirmation,
+#: carrier scan or delivery, calendars, handling-time settings, ship-by corrections, delivery attempts or
+#: buyer delivery confirmations.
+DEADLINE_INPUTS = ("ship_by", "promised_delivery", "tracking")
 #: File suffixes picked up from a directory (Amazon documents are often ``.txt`` or have none).
 SUFFIXES = {".txt", ".tsv", ".csv", ".tab", ".json", ".gz", ""}
 
@@ -248,7 +254,7 @@ def import_amazon(
         report without exactly 6 columns, a missing required column). Nothing is written then.
     """
     start = time.perf_counter()
-    report = AmazonImportReport(source="amazon")
+    report = AmazonImportReport(source="amazon", declared=DEADLINE_INPUTS)
     seller = (seller_id or "").strip()
     if not seller:
         raise IngestError("a seller id is required (report files carry none): --seller ID")
