@@ -269,6 +269,18 @@ def test_c18_series_matches_as_of():
             assert got["value"] == pytest.approx(exp["value"], nan_ok=True)
 
 
+def test_a_series_of_metrics_none_measured_is_empty_not_an_error():
+    # no buyer_messages table: the response-time metrics are not measured, so their series is empty
+    wh = warehouse({"sellers": SELLER, "orders": [order("O1", "2024-03-01T18:00:00Z")]})
+    s = compute_series(wh, date(2024, 3, 1), date(2024, 3, 5), metrics=["late_response_rate"])
+    assert s.empty and "metric" in s.columns
+    both = compute_series(
+        wh, date(2024, 3, 1), date(2024, 3, 5), metrics=["late_response_rate", "order_count"]
+    )
+    # order_count: 5 days × its windows (30, 90) × channels (all, mfn, afn)
+    assert set(both["metric"]) == {"order_count"} and len(both) == 5 * 2 * 3
+
+
 # -- C19: pre-fulfillment cancellations ---------------------------------------------------------
 
 

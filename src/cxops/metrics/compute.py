@@ -53,6 +53,13 @@ OUTPUT_COLUMNS = [
     "coverage",
 ]
 KEYS = ["seller_id", "marketplace_id", "channel"]
+#: The engine types of :data:`OUTPUT_COLUMNS`.
+OUTPUT_TYPES = {
+    **dict.fromkeys(["seller_id", "marketplace_id", "channel", "metric", "status", "note"], "string"),
+    "window_days": "int64",
+    **dict.fromkeys(["as_of", "window_start", "window_end"], "date"),
+    **dict.fromkeys(["numerator", "denominator", "value", "coverage"], "float64"),
+}
 
 
 def load_inputs(wh, options: MetricOptions | None = None) -> Inputs:
@@ -716,20 +723,16 @@ def as_of_expr(
     missing = _not_measured_expr(inp, keys, measured, wanted)
     if missing is not None:
         exprs.append(missing)
+    if not exprs:
+        return _no_rows()
     out = ibis.union(*exprs)
     # one type per column whatever each branch computed (date arithmetic, null literals)
-    return out.select(
-        *[
-            out[c].cast("date")
-            if c in ("as_of", "window_start", "window_end")
-            else out[c].cast("float64")
-            if c in ("numerator", "denominator", "value", "coverage")
-            else out[c].cast("int64")
-            if c == "window_days"
-            else out[c]
-            for c in OUTPUT_COLUMNS
-        ]
-    )
+    return out.select(*[out[c].cast(OUTPUT_TYPES[c]) for c in OUTPUT_COLUMNS])
+
+
+def _no_rows() -> ir.Table:
+    """An empty table of :data:`OUTPUT_COLUMNS` (nothing wanted is measured)."""
+    return ibis.memtable(pd.DataFrame(columns=OUTPUT_COLUMNS), schema=OUTPUT_TYPES)
 
 
 # -- daily series -----------------------------------------------------------------------------
@@ -833,6 +836,8 @@ def series_expr(
         grid = base.cross_join(_calendar(start, end))
         grid = grid.filter(grid.day >= grid.start_day)
         exprs += _elapsed(grid, grid.day)
+    if not exprs:  # none of the metrics asked for is measured: a series is left without them
+        return _no_rows()
     u = ibis.union(*exprs)
     if want is not None:
         u = u.filter(u.metric.isin(sorted(want)))
