@@ -267,3 +267,51 @@ def test_ctrl_c_during_demo_import_leaves_no_half_warehouse(tmp_path, monkeypatc
     assert calls["n"] == 4
     names = table_names(tmp_path / "demo" / "demo.duckdb")
     assert not names - set(INTERNAL_TABLES), names
+
+
+@pytest.mark.parametrize(
+    ("mode", "size", "on_disk"),
+    [
+        (None, None, False),  # sizes unknown (an Olist or Amazon import): in memory
+        (None, 999, False),  # up to half of the 2,000-byte limit: in memory
+        (None, 1001, True),
+        ("auto", 1001, True),
+        ("memory", 10**12, False),
+        ("file", 1, True),
+        ("FILE", None, True),
+    ],
+)
+def test_where_an_import_stages(mode, size, on_disk, monkeypatch):
+    from cxops.ingest.staging import STAGE_ENV, stage_on_disk
+
+    if mode is None:
+        monkeypatch.delenv(STAGE_ENV, raising=False)
+    else:
+        monkeypatch.setenv(STAGE_ENV, mode)
+    assert stage_on_disk(size, 2000) is on_disk
+
+
+def test_a_bad_staging_mode_is_a_clear_error(monkeypatch):
+    from cxops.errors import InputError
+    from cxops.ingest.staging import STAGE_ENV, stage_on_disk
+
+    monkeypatch.setenv(STAGE_ENV, "ssd")
+    with pytest.raises(InputError, match="CXOPS_IMPORT_STAGE must be memory, file or auto"):
+        stage_on_disk(10, 2000)
+
+
+def test_staging_on_disk_imports_the_same_warehouse(versions, tmp_path, monkeypatch):
+    """A then B (merged with the stored rows) staged in memory and staged in a database file: the
+    same tables, row for row; the staging folder with its file is gone afterwards."""
+    from cxops.ingest.staging import STAGE_ENV
+
+    sums = {}
+    for mode in ("memory", "file"):
+        monkeypatch.setenv(STAGE_ENV, mode)
+        wh_path = tmp_path / mode / "w.duckdb"
+        wh_path.parent.mkdir()
+        for v in ("a", "b"):
+            _import(versions / v, wh_path, tmp_path / mode / f"q{v}")
+        sums[mode] = checksums(wh_path)
+        assert [p.name for p in wh_path.parent.iterdir() if "cxops-import" in p.name] == []
+    assert sums["file"] == sums["memory"] and sums["file"]["orders"][0] > 0
