@@ -56,7 +56,7 @@ def run(
     common = ["-w", str(wh), "--store", store, "--policy", policy]
     steps = {
         "synth": [*cxops(), "synth", "--sellers", str(sellers), "--days", "730", "--end", END,
-                  "--orders-per-seller", f"{per_seller:g}", "--out", str(data)],
+                  "--orders-per-seller", f"{per_seller:g}", "--out", str(data), "--no-deadlines"],
         "import": [*cxops(), "import", "canonical", str(data), "-w", str(wh), "--quarantine", str(work / "q")],
         "store": [*cxops(), "store", "upgrade", "--store", store],
         "build": [*cxops(), "run", "--as-of", "2026-10-30", *common],

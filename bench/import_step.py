@@ -100,7 +100,7 @@ def synth(orders: int, work: Path, days: int = 730, seed: int = 7) -> Path:
     exe = shutil.which("cxops", path=str(Path(sys.executable).parent)) or "cxops"
     subprocess.run(
         [exe, "synth", "--sellers", str(sellers), "--days", str(days), "--seed", str(seed),
-         "--orders-per-seller", str(SELLER_ORDERS), "--out", str(d)],
+         "--orders-per-seller", str(SELLER_ORDERS), "--out", str(d), "--no-deadlines"],
         check=True, capture_output=True,
     )  # fmt: skip
     return d

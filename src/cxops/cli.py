@@ -807,6 +807,12 @@ def demo(
     out: Path = typer.Option(Path("cxops-demo"), "--out", "-o", help="Output folder."),
     lang: Lang = typer.Option(Lang.en, "--lang"),
     warehouse: str = typer.Option(None, "--warehouse", "-w", help="Default: OUT/demo.duckdb (replaced)."),
+    deadlines: bool = typer.Option(
+        True,
+        "--deadlines/--no-deadlines",
+        help="Also write the deadline inputs (contract v2): handling-time settings, holiday mode, "
+        "ship-by corrections, delivery attempts, buyers' on-time answers.",
+    ),
 ):
     """Generate a synthetic marketplace, import it, evaluate the default policy, write the report."""
     from cxops.ingest.canonical_files import import_canonical
@@ -836,6 +842,7 @@ def demo(
             orders_per_seller=DEMO_ORDERS_PER_SELLER,
             stories=DEMO_STORIES,
             progress=generated,
+            deadlines=deadlines,
         )
     console.print(f"generated {result.rows['orders']:,} seller orders for {sellers} sellers in {data_dir}")
     wh = _open(url, must_exist=False)
@@ -961,6 +968,12 @@ def synth(
     orders_per_seller: float = typer.Option(100.0, "--orders-per-seller", help="Mean orders per seller."),
     end: str = typer.Option("2026-10-31", "--end", help="Last day of data."),
     memory_limit: str = typer.Option("4GB", "--memory-limit", help="DuckDB memory cap while generating."),
+    deadlines: bool = typer.Option(
+        True,
+        "--deadlines/--no-deadlines",
+        help="Also write the deadline inputs (contract v2): handling-time settings, holiday mode, "
+        "ship-by corrections, delivery attempts, buyers' on-time answers.",
+    ),
 ):
     """Write a synthetic marketplace of any size as canonical Parquet (generated inside DuckDB)."""
     from rich.table import Table
@@ -978,7 +991,7 @@ def synth(
 
         stats = generate(
             out, sellers, days, seed=seed, end=last, orders_per_seller=orders_per_seller,
-            memory_limit=memory_limit, progress=progress,
+            memory_limit=memory_limit, progress=progress, deadlines=deadlines,
         )  # fmt: skip
     t = Table("table", "rows", "file", title=f"written in {stats.seconds:.1f} s")
     for name, n in stats.rows.items():

@@ -32,6 +32,7 @@ import pyarrow.parquet as pq
 from cxops.canonical.schema import TABLES
 from cxops.errors import InputError
 from cxops.synth import calendars as cal
+from cxops.synth import deadlines as dl
 from cxops.synth.draws import doubles
 from cxops.synth.model import (
     CORE_COLUMNS,
@@ -71,6 +72,8 @@ PER_ORDER = (
     "buyer_messages",
     "returns",
 )
+#: Also written with ``deadlines=True`` (contract v2's deadline inputs: :mod:`cxops.synth.deadlines`).
+DEADLINE_WRITTEN = dl.TABLES
 MANIFEST = "_cxops_columns.json"
 #: Seller orders materialised at a time, and rows per Parquet row group.
 CHUNK_ORDERS = 500_000
@@ -124,6 +127,7 @@ def generate(
     threads: int | None = None,
     progress: Progress | None = None,
     chunk_orders: int = CHUNK_ORDERS,
+    deadlines: bool = False,
 ) -> SynthResult:
     """Write a synthetic marketplace as one ``<table>.parquet`` per canonical table in ``out_dir``.
 
@@ -154,6 +158,13 @@ def generate(
     chunk_orders : int
         About this many seller orders are materialised at a time (bounds memory); the files do not
         depend on it.
+    deadlines : bool
+        Also write the deadline inputs a marketplace hands over (:data:`DEADLINE_WRITTEN`:
+        handling-time settings with effective dates, planned holiday-mode closures, ship-by
+        corrections, failed first delivery attempts, buyers' on-time answers; see
+        :mod:`cxops.synth.deadlines`). The orders' ship-by dates then follow the handling time in
+        force when each was placed, so the other tables differ from ``deadlines=False`` (default:
+        the benchmarks' data).
 
     Returns
     -------
@@ -174,7 +185,8 @@ def generate(
     tmp = out / f".synth-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()
-    spec = Spec(seed, sellers, days, end, float(orders_per_seller), tuple(stories))
+    spec = Spec(seed, sellers, days, end, float(orders_per_seller), tuple(stories), deadlines=deadlines)
+    written = WRITTEN + (DEADLINE_WRITTEN if deadlines else ())
     result = SynthResult(out_dir=out, start=spec.start, end=end, sellers=sellers, seed=seed)
     con = duckdb.connect()
     try:
@@ -184,12 +196,12 @@ def generate(
         raise
     finally:
         con.close()
-    for name in WRITTEN:
+    for name in written:
         target = out / f"{name}.parquet"
         os.replace(tmp / f"{name}.parquet", target)
         result.files[name] = target
     manifest = {
-        "provided": {name: TABLES[name].column_names for name in WRITTEN},
+        "provided": {name: TABLES[name].column_names for name in written},
         "rows": result.rows,
         "sellers": sellers,
         "days": days,
@@ -197,6 +209,7 @@ def generate(
         "end": end.isoformat(),
         "seed": seed,
         "orders_per_seller": orders_per_seller,
+        "deadlines": deadlines,
         "stories": result.stories,
     }
     (tmp / MANIFEST).write_text(json.dumps(manifest, indent=1))
@@ -250,7 +263,7 @@ def _write(
     if threads:
         con.execute(f"SET threads = {int(threads)}")
     weights, buckets = cal.day_weights(spec.start, spec.days)
-    ship = cal.deadline_table(list(MARKETPLACES), spec.start, spec.days, ship_pairs())
+    ship = cal.deadline_table(list(MARKETPLACES), spec.start, spec.days, ship_pairs(spec.deadlines))
     due = cal.deadline_table(list(MARKETPLACES), spec.start, spec.days, due_pairs())
     for name, frame in (("_days", weights), ("_wb", buckets), ("_ship", ship), ("_due", due)):
         con.register(f"{name}_df", frame)
@@ -263,29 +276,35 @@ def _write(
     spec = replace(spec, order_width=max(7, len(str(total)) + 1))
     con.execute("CREATE TEMP VIEW _ov AS " + doubles(orders_view_sql(spec)))
     chunks = _chunks(n_orders, chunk_orders)
-    steps = len(WRITTEN) - len(PER_ORDER) + len(chunks) * len(PER_ORDER)
+    extra = dl.TABLES if spec.deadlines else ()
+    whole = [n for n in WRITTEN if n not in PER_ORDER] + [n for n in extra if n not in dl.PER_ORDER]
+    per_order = list(PER_ORDER) + [n for n in extra if n in dl.PER_ORDER]
+    steps = len(whole) + len(chunks) * len(per_order)
     done = 0
     writer = _Writer(tmp)
     try:
-        for name in WRITTEN:
-            if name not in PER_ORDER:
-                writer.put(name, con.execute(doubles(table_sql(name, spec))).arrow().read_all())
-                done += 1
-                if progress:
-                    progress(name, done, steps)
+        for name in whole:
+            writer.put(name, con.execute(doubles(_sql(name, spec))).arrow().read_all())
+            done += 1
+            if progress:
+                progress(name, done, steps)
         cols = ", ".join(CORE_COLUMNS)
         for first, last in chunks:
             view = f"SELECT {cols} FROM _ov WHERE unit_id BETWEEN {first} AND {last}"
             con.execute(f"CREATE OR REPLACE TEMP TABLE _o AS {view}")
-            for name in PER_ORDER:
-                writer.put(name, con.execute(doubles(table_sql(name, spec))).arrow().read_all())
+            for name in per_order:
+                writer.put(name, con.execute(doubles(_sql(name, spec))).arrow().read_all())
                 done += 1
                 if progress:
                     progress(name, done, steps)
     finally:
         rows = writer.close()
-    result.rows = {name: rows[name] for name in WRITTEN}
+    result.rows = {name: rows[name] for name in WRITTEN + extra}
     result.stories = {spec.seller_id(s.seller): s.name for s in spec.active_stories}
+
+
+def _sql(name: str, spec: Spec) -> str:
+    return dl.table_sql(name, spec) if name in dl.TABLES else table_sql(name, spec)
 
 
 class _Sink:

@@ -81,6 +81,9 @@ class Spec:
         Storylines (those whose seller number exceeds ``sellers`` are dropped).
     order_width : int
         Digits of the order number in order ids (at least the digits of the number of orders).
+    deadlines : bool
+        Also model the deadline inputs (contract v2, :mod:`cxops.synth.deadlines`): handling-time
+        settings that change mid-history and a slow SKU, which then set the orders' ship-by dates.
     """
 
     seed: int
@@ -90,6 +93,7 @@ class Spec:
     orders_per_seller: float
     stories: tuple[Story, ...] = ()
     order_width: int = 7
+    deadlines: bool = False
 
     @property
     def start(self) -> date:
@@ -336,7 +340,7 @@ def units_sql(spec: Spec) -> str:
                {uu(11)} < {value("free_returns_share")!r} AS free_returns,
                sno IS NOT NULL OR {uu(12)} < {value("premium_share")[1]!r} AS premium_mfn,
                {pick(uu(13), value("promise_extra_days"), [0, 1, 2])} AS promise_extra,
-               {uu(8)} AS u_carrier
+               {uu(8)} AS u_carrier{_deadline_unit_columns(spec, uu) if spec.deadlines else ""}
         FROM u1
     ), u3 AS (
         SELECT u2.*,
@@ -456,9 +460,57 @@ CORE_COLUMNS = (
 )  # fmt: skip
 
 
-def ship_pairs() -> list[tuple[int, int]]:
+def ship_pairs(deadlines: bool = False) -> list[tuple[int, int]]:
     """(kind, count) pairs the ship-by lookup needs: MFN handling days, AFN next calendar day."""
-    return [(cal.HANDLING, n) for n in (1, 2, 3)] + [(cal.CALENDAR, 1)]
+    most = 3 + (SLOW_SKU_EXTRA_DAYS if deadlines else 0)
+    return [(cal.HANDLING, n) for n in range(1, most + 1)] + [(cal.CALENDAR, 1)]
+
+
+#: Handling-time settings (``spec.deadlines``): share of sellers whose default grows by a day mid-history,
+#: share with one slow SKU (their second most popular product) and its extra business days, and share
+#: with a holiday-mode closure planned after the data ends (its first day after the end, and length).
+HANDLING_CHANGE_SHARE = 0.10
+SLOW_SKU_SHARE = 0.15
+SLOW_SKU_EXTRA_DAYS = 2
+CLOSURE_SHARE = 0.05
+CLOSURE_AFTER_DAYS = (20, 50)
+CLOSURE_DAYS = (5, 14)
+
+
+def _deadline_unit_columns(spec: Spec, uu) -> str:
+    """Unit columns of the handling-time settings and the planned closure (scripted sellers keep a
+    constant default and no closure, so their storylines do not change): ``ht_from`` (day the
+    settings start), ``ht_day`` (day the default grows by one, or null), ``slow_sku``,
+    ``closure_from``/``closure_len`` (days after day 0, or null)."""
+    days = spec.days
+    lo, hi = CLOSURE_AFTER_DAYS
+    dlo, dhi = CLOSURE_DAYS
+    return f""",
+               greatest(reg_day, 0) AS ht_from,
+               CASE WHEN sno IS NULL AND {days} - greatest(reg_day, 0) >= 3 AND {uu(60)} < {HANDLING_CHANGE_SHARE!r}
+                    THEN (greatest(reg_day, 0) + 1 + floor({uu(61)} * ({days} - greatest(reg_day, 0) - 2)))::BIGINT
+               END AS ht_day,
+               sno IS NULL AND catalog_size >= 2 AND {uu(62)} < {SLOW_SKU_SHARE!r} AS slow_sku,
+               CASE WHEN sno IS NULL AND {uu(63)} < {CLOSURE_SHARE!r}
+                    THEN ({days} - 1 + {lo} + floor({uu(64)} * {hi - lo + 1}))::BIGINT END AS closure_from,
+               ({dlo} + floor({uu(65)} * {dhi - dlo + 1}))::BIGINT AS closure_len"""
+
+
+def _handling_in_force(seed: int) -> str:
+    """SQL of an MFN order's handling days under the settings in force when it was placed: the
+    seller's default (one more from ``ht_day`` on), or the slow SKU's when one of its lines is that
+    SKU (the largest over the lines, as :mod:`cxops.ingest.deadlines` takes it). The lines' products
+    are the draws of :func:`_line` (computed here early, as the ship-by join needs them)."""
+    slow = " OR ".join(
+        f"({'n_lines > ' + str(j) + ' AND ' if j else ''}"
+        f"catalog_start + floor(catalog_size * pow({u(seed, f'(o * 4 + {j})', 100)}, 2.5))::BIGINT"
+        " = catalog_start + 1)"
+        for j in range(3)
+    )
+    return (
+        f"CASE WHEN slow_sku AND ({slow}) THEN handling + {SLOW_SKU_EXTRA_DAYS} "
+        "ELSE handling + (ht_day IS NOT NULL AND d >= ht_day)::INT END"
+    )
 
 
 def due_pairs() -> list[tuple[int, int]]:
@@ -545,8 +597,9 @@ def orders_view_sql(spec: Spec) -> str:
     cols2 = ", ".join(f"CASE WHEN split THEN {sql} END AS {c}" for c, sql in pkg2)
     ship_key = cal.deadline_key(
         "mp_code", f"CASE WHEN afn THEN {cal.CALENDAR} ELSE {cal.HANDLING} END", "eff",
-        "CASE WHEN afn THEN 1 ELSE handling END",
+        f"CASE WHEN afn THEN 1 ELSE {'ht_eff' if spec.deadlines else 'handling'} END",
     )  # fmt: skip
+    ht_eff = f",\n            {_handling_in_force(seed)} AS ht_eff" if spec.deadlines else ""
     due_key = cal.deadline_key(
         "mp_code", f"CASE WHEN afn THEN {cal.CALENDAR} ELSE {cal.DELIVERY} END",
         "CASE WHEN afn THEN eff ELSE ship_day END", "promise_n",
@@ -578,7 +631,7 @@ def orders_view_sql(spec: Spec) -> str:
         SELECT *,
             {spec.to_utc("mp_code", f"({spec.local0} + d * {_DAY} + sec)")} AS p_s,
             d + (sec >= 3600 * CASE WHEN afn THEN 12 ELSE cutoff_hour END)::INT AS eff,
-            CASE WHEN afn THEN afn_days ELSE promise_mfn END AS promise_n
+            CASE WHEN afn THEN afn_days ELSE promise_mfn END AS promise_n{ht_eff}
         FROM o4
     ), o6 AS (
         SELECT o5.*, sb.day AS ship_day, sb.eod::DOUBLE AS ship_s
