@@ -1,4 +1,4 @@
-"""The deadline inputs of contract v2 a marketplace hands over, as generator SQL (``generate(deadlines=True)``).
+"""The deadline inputs of contract v2 a marketplace hands over, as generator SQL (``deadlines=True``).
 
 Each table is one ``SELECT`` over the generator's working tables — the units (``_units``, one row per
 seller and marketplace) or a chunk of the order view (``_o``) — like the other tables of
@@ -104,7 +104,8 @@ def _handling_times(spec: Spec) -> str:
 def _seller_calendar_days(spec: Spec) -> str:
     recorded = f"({spec.cut} - floor({u(spec.seed, 'unit_id', 366)} * 20) * {_DAY} - 7200)"
     return f"""
-    SELECT seller_id, mp_id AS marketplace_id, DATE '{spec.start.isoformat()}' + (closure_from + cd)::INTEGER AS day,
+    SELECT seller_id, mp_id AS marketplace_id,
+           DATE '{spec.start.isoformat()}' + (closure_from + cd)::INTEGER AS day,
            true AS closed, 'holiday mode' AS reason, {ts(recorded)} AS recorded_at
     FROM (SELECT _units.*, unnest(range(closure_len)) AS cd FROM _units WHERE closure_from IS NOT NULL)
     ORDER BY unit_id, cd"""
@@ -150,7 +151,8 @@ def _attempts(spec: Spec) -> str:
                        CASE WHEN j = 0 THEN lost1 ELSE lost2 END AS lost_pkg,
                        CASE WHEN j = 0 THEN deliv1 ELSE deliv2 END AS deliv_pkg,
                        CASE WHEN j = 0 THEN {uo(14)} ELSE {uo(15)} END AS u_fail
-                FROM (SELECT _o.*, unnest(range(1 + split::INT)) AS j FROM _o WHERE cancel_kind IS NULL AND NOT afn)
+                FROM (SELECT _o.*, unnest(range(1 + split::INT)) AS j FROM _o
+                      WHERE cancel_kind IS NULL AND NOT afn)
             )
             WHERE tracked AND NOT lost_pkg AND deliv_pkg < {cut} AND conf < {cut}
                   AND u_fail < {FAILED_FIRST_ATTEMPT_SHARE!r}
