@@ -27,6 +27,9 @@ seller and marketplace) or a chunk of the order view (``_o``) — like the other
                             when the last package arrived by the promised instant.
 ==========================  ===================================================================
 
+The orders change too: their ship-by dates follow the handling time in force, and for
+:data:`~cxops.synth.model.EARLY_SCAN_SHARE` of the MFN orders confirmed late the carrier's acceptance
+scan came before the deadline (handed over in time, confirmed late), so the "shipped" bases differ.
 Scripted sellers (:mod:`cxops.synth.stories`) get no handling change, slow SKU, closure or
 correction, so their storylines keep their metrics. Rows after the data cut are not written.
 """
