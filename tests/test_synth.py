@@ -315,3 +315,13 @@ def test_deadline_inputs_reach_the_metrics(with_deadlines):
     otd = base[base.metric == "on_time_delivery_rate"].merge(first, on=key, suffixes=("", "_first"))
     assert (otd.denominator_first == otd.denominator).all()
     assert (otd.numerator_first >= otd.numerator).all() and (otd.numerator_first > otd.numerator).any()
+
+
+def test_deadline_tables_do_not_depend_on_chunks_or_threads(with_deadlines, tmp_path):
+    out, stats, _ = with_deadlines
+    again = generate(
+        tmp_path, 60, 200, seed=5, orders_per_seller=80, end=END, chunk_orders=700, threads=2, deadlines=True
+    )
+    assert again.rows == stats.rows
+    for name in (*DEADLINE_WRITTEN, "orders", "shipments"):
+        assert (tmp_path / f"{name}.parquet").read_bytes() == (out / f"{name}.parquet").read_bytes(), name

@@ -502,7 +502,7 @@ def _scan_before_late_confirmation(seed: int, scan: str) -> str:
     """``scan`` (the first package's acceptance scan), except that for :data:`EARLY_SCAN_SHARE` of the
     MFN orders confirmed late the carrier scanned the parcel in the hours before the deadline: the
     seller handed it over in time and confirmed it in the system late (what a "shipped" basis of
-    *any* signal forgives; ``cxops compare-shipped`` lists them)."""
+    *any* signal forgives; ``cxops compare-shipped`` lists them). The delivery is not moved."""
     return (
         f"CASE WHEN NOT afn AND late1 AND {u(seed, 'o', 216)} < {EARLY_SCAN_SHARE!r} "
         f"THEN greatest(p_s + 600.0, ship_s - 3600.0 * (1.0 + 8.0 * {u(seed, 'o', 217)})) ELSE {scan} END"
@@ -605,8 +605,12 @@ def orders_view_sql(spec: Spec) -> str:
     )
     deliv1 = delivered(1)
     if spec.deadlines:
-        pkg1 = [(c, _scan_before_late_confirmation(seed, sql) if c == "scan1" else sql) for c, sql in pkg1]
-        deliv1 = f"greatest({deliv1}, conf1 + 1800.0)"  # scanned before confirmed: delivered after both
+        # the scan moves, the delivery stays where the confirmed hand-over put it
+        pkg1 = [(c, sql) for c, sql in pkg1 if c != "scan1"] + [
+            ("scan1_handover", dict(pkg1)["scan1"]),
+            ("scan1", _scan_before_late_confirmation(seed, "scan1_handover")),
+        ]
+        deliv1 = deliv1.replace("scan1", "scan1_handover")
     r2 = {k: u(seed, "o", n) for k, n in (("t", 32), ("sc", 33), ("lost", 36), ("ld", 37), ("lb", 40))}
     pkg2 = package(2, "conf2", 32, r2)
     cols1 = ", ".join(f"{sql} AS {c}" for c, sql in pkg1)
