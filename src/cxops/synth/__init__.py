@@ -4,7 +4,9 @@
 generated inside DuckDB in bounded memory (:mod:`cxops.synth.generate`), from the model of
 :mod:`cxops.synth.model` and the figures of :mod:`cxops.synth.calibration` (Olist-measured where Olist
 has the data, each with its source). Scripted sellers (:mod:`cxops.synth.stories`) are a layer on top:
-``cxops demo`` uses :data:`DEMO_STORIES`, ``cxops synth`` and the benchmarks none.
+``cxops demo`` uses :data:`DEMO_STORIES`, ``cxops synth`` and the benchmarks none. With
+``deadlines=True`` (the CLI's default, ``--no-deadlines`` to leave out; the benchmarks leave them out)
+it also writes contract v2's deadline inputs (:mod:`cxops.synth.deadlines`).
 
 :func:`attach_parquet` makes a directory of canonical Parquet files (written here or by anyone) the
 warehouse tables of a :class:`cxops.warehouse.Warehouse` without importing them (views over the
