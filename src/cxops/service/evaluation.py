@@ -317,7 +317,7 @@ class _Job:
             self._lap("metrics")
             self._wide()
             self._lap("pivot")
-            # the engine's work is done: its cached blocks make room for the replay's arrays
+            # the engine's heavy work is done: its cached blocks make room for the replay's arrays
             with self.wh.engine_memory(ENGINE_SHARE_IN_REPLAY):
                 result, benefit_rows = self._replay(dates, new_dates)
                 self._lap("replay")
@@ -327,8 +327,10 @@ class _Job:
                 self._projection(current)
                 self._lap("projection")
                 self._benefits(statuses, benefit_rows)
-                self._defects(metrics_as_of(policy, dates[-1]) if dates else current)
-                self._lap("benefits_defects")
+            # the defective records join every record family again: the whole cap (at a quarter of a
+            # 1 GB cap, 10 M orders ran out of memory here)
+            self._defects(metrics_as_of(policy, dates[-1]) if dates else current)
+            self._lap("benefits_defects")
         finally:
             self._drop_temp()
         if self.ids is not None and self.wh.execute(self.wh.con.table(self._name("metrics")).count()) == 0:
