@@ -27,6 +27,8 @@ from cxops.lifecycle.cadence import evaluation_dates, metrics_as_of
 from cxops.lifecycle.project import project_all
 from cxops.lifecycle.replay import daily_admission, replay
 from cxops.metrics.compute import compute_at, compute_series, load_inputs
+from cxops.metrics.defects import DEFECT_COLUMNS
+from cxops.metrics.records import Inputs
 from cxops.metrics.records import orders as order_records
 from cxops.policy.evaluate import evaluate_policy
 from cxops.policy.load import load_policy
@@ -337,6 +339,40 @@ def test_metrics_in_seller_chunks_equal_one_query(demo_wh, both, monkeypatch):
         pd.testing.assert_frame_equal(chunked.frame(part), full.frame(part), obj=part)
     m = chunked.frame("metrics")
     assert m["seller_id"].nunique() > 7 * 8  # the chunks were needed
+
+
+def test_facts_built_in_seller_parts_equal_one_query(demo_wh, both, monkeypatch):
+    """Each family's facts built one range of sellers at a time (as at 100 M orders, so that a part's
+    joins fit DuckDB's memory cap) give the same run, row for row; the ranges split the orders evenly."""
+    from cxops.metrics.compute import load_inputs
+    from cxops.service import evaluation
+
+    policy, _, full = both
+    inp = load_inputs(demo_wh)
+    orders = demo_wh.execute(inp.tables["orders"].select("seller_id"))["seller_id"]
+    cap = 3 * 2**30
+    monkeypatch.setattr(evaluation, "FACT_BYTES_PER_ORDER", cap // (len(orders) // 4 + 1))
+    parts = evaluation.fact_parts(demo_wh, inp, cap)
+    assert len(parts) == 3 and list(parts) == sorted(parts)  # 4 ranges
+    edges = ["", *parts, "\U0010ffff"]  # below and above every id
+    sizes = [int(((orders >= lo) & (orders < hi)).sum()) for lo, hi in zip(edges, edges[1:], strict=False)]
+    assert sum(sizes) == len(orders) and max(sizes) - min(sizes) < len(orders) / 4  # about equal
+
+    monkeypatch.setattr(evaluation, "setting_bytes", lambda _text: cap)
+    built = []
+    real = Inputs.for_sellers
+    monkeypatch.setattr(
+        Inputs, "for_sellers", lambda self, lo, hi: built.append((lo, hi)) or real(self, lo, hi)
+    )
+    split = run_evaluation(demo_wh, policy, AS_OF, reuse=False, persist=False)
+    assert built[:4] == [(None, parts[0]), (parts[0], parts[1]), (parts[1], parts[2]), (parts[2], None)]
+    for part in ("metrics", "statuses", "transitions", "final", "criteria", "benefits", "projected"):
+        pd.testing.assert_frame_equal(split.frame(part), full.frame(part), obj=part)
+    keys = list(DEFECT_COLUMNS)
+    d1, d2 = (e.frame("defects").sort_values(keys, ignore_index=True) for e in (split, full))
+    pd.testing.assert_frame_equal(d1, d2, obj="defects")
+    assert len(d1) > 0
+    assert evaluation.fact_parts(demo_wh, inp, 2**40) == ()  # a large cap: one query
 
 
 def test_metrics_csv_rows_are_in_the_stored_order(both, tmp_path: Path):

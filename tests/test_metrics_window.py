@@ -307,8 +307,8 @@ def test_window_is_part_of_the_cache_key_and_not_used_when_reusing(synth):
     assert compute._windowed(inp, date(2026, 1, 1), date(2026, 1, 31)).window is None
     narrow = inp.with_window(utc_window(date(2026, 1, 1), date(2026, 1, 31)))
     assert narrow._cache is inp._cache  # shared cache, keyed by window
-    n_cut = wh.execute(narrow.cached("orders", lambda: records.orders(narrow)).count())
-    n_all = wh.execute(inp.cached("orders", lambda: records.orders(inp)).count())
+    n_cut = wh.execute(narrow.cached("orders", records.orders).count())
+    n_all = wh.execute(inp.cached("orders", records.orders).count())
     assert 0 < n_cut < n_all
     assert n_all == wh.execute(records.orders(base).count())
     # the universe (seller start days) ignores any window

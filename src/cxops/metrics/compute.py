@@ -153,7 +153,7 @@ def universe(inp: Inputs, seller_ids=None) -> ir.Table:
     long before any window).
     """
     inp = inp.with_window(None)
-    return _filter_sellers(inp.cached("universe", lambda: _universe(inp)), seller_ids)
+    return _filter_sellers(inp.cached("universe", _universe), seller_ids)
 
 
 def _windowed(inp: Inputs, first_day: date, last_day: date) -> Inputs:
@@ -310,7 +310,7 @@ def _family_as_of(
 
 def _versioned_facts(inp: Inputs, fam: Family) -> ir.Table:
     """The family's facts with their versions over the as-of days (:meth:`Family.facts`), cached."""
-    return inp.cached(f"{fam.name}@versions", lambda: fam.facts(inp, versioned=True))
+    return inp.cached(f"{fam.name}@versions", lambda i: fam.facts(i, versioned=True))
 
 
 def _measured_only(inp: Inputs, t: ir.Table, metric: str) -> ir.Table:
@@ -335,7 +335,7 @@ def _profile_reasons(inp: Inputs) -> dict[int, dict[str, str | None]]:
 def _messages_as_of(
     inp: Inputs, days: list[date], base: ir.Table, as_of_at: datetime | None, window: int
 ) -> ir.Table:
-    m = inp.cached(MESSAGES, lambda: records.messages(inp))
+    m = inp.cached(MESSAGES, records.messages)
     m = m.filter((m.day >= min(days) - timedelta(days=window - 1)) & (m.day <= max(days)))
     m = m.inner_join(_window_days(days, window), "day")
     if as_of_at is None:
@@ -799,7 +799,7 @@ def _add_timed(s: ir.Table, timed: ir.Table, fam: Family, w: int, lb: int | None
 
 
 def _messages_series(inp: Inputs, start: date, end: date, base: ir.Table, window: int) -> ir.Table:
-    m = inp.cached(MESSAGES, lambda: records.messages(inp))
+    m = inp.cached(MESSAGES, records.messages)
     lo = start - timedelta(days=window - 1)
     m = m.filter((m.day >= lo) & (m.day <= end))
     offsets = ibis.memtable(pd.DataFrame({"k": range(window)}))

@@ -13,7 +13,8 @@ instant is in it (orders ``purchased_at``, ship-by ``latest_ship_at``, promise
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime, time, timedelta
 
 import ibis
@@ -74,19 +75,20 @@ class Inputs:
     seen_through: date | None = None
     _cache: dict = field(default_factory=dict, repr=False)
 
-    def cached(self, name: str, build):
-        """``build()``, materialised once per (name, options, window) when ``reuse`` is on.
+    def cached(self, name: str, build: Callable[[Inputs], ir.Table]) -> ir.Table:
+        """``build(self)``, materialised once per (name, options, window) when ``reuse`` is on.
 
         Jobs that query the same facts many times (a lifecycle replay) turn ``reuse`` on: each
         family's seller-day facts are then computed once, and later queries are small. Facts built
         with a UTC ``window`` are cached under that window only: they never stand in for complete
-        facts.
+        facts. ``build`` reads only the inputs it is given (an evaluation may give it one part of
+        the sellers at a time: :meth:`for_sellers`).
         """
         if not self.reuse:
-            return build()
+            return build(self)
         key = (name, self.options.model_dump_json(), self.window, self.seen_through)
         if key not in self._cache:
-            self._cache[key] = build().cache()
+            self._cache[key] = build(self).cache()
         return self._cache[key]
 
     def has(self, table: str, *columns: str) -> bool:
@@ -129,6 +131,25 @@ class Inputs:
         if window == self.window:
             return self
         return replace(self, window=window)
+
+    def for_sellers(self, low: str | None, high: str | None) -> Inputs:
+        """A plain copy (no reuse, its own cache) reading only the rows of the sellers whose id is in
+        ``[low, high)`` (``None``: unbounded), in every table with a ``seller_id``.
+
+        Every record population joins its tables on keys that include the seller, so a population
+        built on this copy is exactly the population's rows of those sellers: an evaluation builds
+        each family's facts one range of sellers at a time (bounded engine memory) and appends them.
+        """
+        tables = {}
+        for name, t in self.tables.items():
+            if "seller_id" in t.columns:
+                conds = ([t.seller_id >= low] if low is not None else []) + (
+                    [t.seller_id < high] if high is not None else []
+                )
+                t = t.filter(*conds) if conds else t
+            tables[name] = t
+        plain = {f.name: getattr(self, f.name) for f in fields(Inputs) if f.name != "_cache"}
+        return Inputs(**{**plain, "tables": tables, "reuse": False})
 
     def seen_on(self, day: date | None) -> Inputs:
         """A copy reading the facts known by the local ``day`` (``None``: all; see :attr:`seen_through`).

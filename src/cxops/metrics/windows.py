@@ -81,7 +81,7 @@ def family_facts(inp: Inputs, fam: Family, first_day: date, last_day: date, sell
 
     The facts are the catalog's (:meth:`Family.facts`, materialised once when ``inp.reuse`` is on).
     """
-    f = inp.cached(fam.name, lambda: fam.facts(inp))
+    f = inp.cached(fam.name, fam.facts)
     f = f.filter((f.day >= first_day) & (f.day <= last_day))
     if seller_ids is not None:
         f = f.filter(f.seller_id.isin(list(seller_ids)))

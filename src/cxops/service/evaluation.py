@@ -73,6 +73,7 @@ from cxops.runs.fingerprint import scan_tables
 from cxops.runs.result import Evaluation, date_columns
 from cxops.runs.tables import empty, to_arrow
 from cxops.runs.wide import ORDER, only_specs, pivot, wide_arrays
+from cxops.warehouse import setting_bytes
 
 Progress = Callable[[str, int, int], None]
 
@@ -80,6 +81,10 @@ Progress = Callable[[str, int, int], None]
 CHUNK = 100_000
 #: Sellers per engine query of the metrics (bounds the engine's memory: a chunk's sellers × days rows).
 METRICS_CHUNK = 10_000
+#: Bytes of DuckDB's memory cap a family's facts need per order when they are built in one query (the
+#: joins of each order to its shipments, claims, feedback… hold every order of the query): 10 M orders
+#: needed 0.6–1 GB (bench/RESULTS.md); three times that, so that a part fits with room to spare.
+FACT_BYTES_PER_ORDER = 300
 #: Days of daily recovery check computed at once for a seller newly out of the program (it stays out
 #: for at least the policy's recovery period, typically longer than one evaluation period).
 LOOK_AHEAD = 92
@@ -260,10 +265,14 @@ class _Job:
         dropped when it ends (and, if it is killed, by the next commit: :func:`cxops.runs.drop_orphans`)."""
         return wanted and self.wh.engine == "duckdb"
 
-    def _materialize(self, name: str, expr):
+    def _materialize(self, name: str, parts: list):
+        """A temporary table of the union of ``parts`` (expressions), written one part at a time."""
         table = f"{store.table_prefix(self.run_id)}tmp{len(self._temp)}_{name}"
         self._temp.append(table)
-        return self.wh.con.create_table(table, expr, temp=self._temporary(True))
+        out = self.wh.con.create_table(table, parts[0], temp=self._temporary(True))
+        for part in parts[1:]:
+            self.wh.con.insert(table, part)
+        return out
 
     def _drop_temp(self) -> None:
         for name in [self._wide_name, *self._temp]:
@@ -308,6 +317,7 @@ class _Job:
                 )
             )
         base = self.base
+        self.inp.parts = fact_parts(self.wh, self.plain)
         new_dates = [d for d in dates if base is None or d > base.until]
         current = self.until
         days = sorted({metrics_as_of(policy, d) for d in new_dates} | {current})
@@ -692,10 +702,48 @@ class _Job:
 
     def _defects(self, day: date) -> None:
         """The defective records behind every seller's metrics on ``day`` (what ``explain`` lists)."""
-        expr = defects_expr(self.plain, day)
-        if expr is None:
-            expr = ibis.memtable(pd.DataFrame(columns=DEFECT_COLUMNS), schema=DEFECT_SCHEMA)
-        self._create("defects", expr)
+        parts = [defects_expr(inp, day) for inp in self.inp.split(self.plain)]  # as the facts: in parts
+        if parts[0] is None:
+            parts = [ibis.memtable(pd.DataFrame(columns=DEFECT_COLUMNS), schema=DEFECT_SCHEMA)]
+        self._create("defects", parts[0])
+        for expr in parts[1:]:
+            self.wh.con.insert(self._name("defects"), expr)
+
+
+def fact_parts(wh, inp: Inputs, cap_bytes: int | None = None) -> tuple[str, ...]:
+    """Seller ids splitting the sellers into ranges of about equal orders, each small enough for its
+    facts to be built within DuckDB's memory cap (:data:`FACT_BYTES_PER_ORDER` per order); ``()``
+    when all the orders fit in one query (and on engines other than DuckDB, which manage their own).
+
+    Parameters
+    ----------
+    wh : Warehouse
+    inp : Inputs
+        The run's inputs (their ``orders`` table).
+    cap_bytes : int, optional
+        The memory cap in bytes (default: the connection's ``memory_limit``).
+
+    Returns
+    -------
+    tuple of str
+        Sorted seller ids; part *k* holds the sellers in ``[ids[k-1], ids[k])`` (open at both ends).
+    """
+    orders = inp.tables.get("orders")
+    if wh.engine != "duckdb" or orders is None:
+        return ()
+    if cap_bytes is None:
+        (limit,) = wh.con.raw_sql("SELECT current_setting('memory_limit')").fetchone()
+        cap_bytes = setting_bytes(limit)
+    per_part = max(cap_bytes // FACT_BYTES_PER_ORDER, 1)
+    n = int(wh.execute(orders.count()))
+    k = -(-n // per_part)
+    if k <= 1:
+        return ()
+    counts = wh.execute(orders.group_by("seller_id").aggregate(n=orders.count()).order_by("seller_id"))
+    cum = counts["n"].to_numpy().cumsum()
+    at = np.searchsorted(cum, [n * j / k for j in range(1, k)], side="right")
+    ids = counts["seller_id"].astype(object).to_numpy()
+    return tuple(sorted({str(ids[i]) for i in at if 0 < i < len(ids)}))
 
 
 def _used_marketplaces(scan) -> set[str]:
@@ -724,6 +772,14 @@ class _Shared(Inputs):
 
     materialize: Callable | None = None
     only: object | None = None
+    parts: tuple[str, ...] = ()
+
+    def split(self, inp: Inputs) -> list[Inputs]:
+        """``inp`` as one plain copy per range of sellers between :attr:`parts` (``[inp]``: none)."""
+        if not self.parts:
+            return [inp]
+        bounds = [None, *self.parts, None]
+        return [inp.for_sellers(lo, hi) for lo, hi in zip(bounds, bounds[1:], strict=False)]
 
     @classmethod
     def of(cls, inp: Inputs, materialize) -> _Shared:
@@ -731,9 +787,11 @@ class _Shared(Inputs):
         return cls(**{**fields, "reuse": True, "window": None}, materialize=materialize)
 
     def cached(self, name: str, build):
+        """``build``'s table, materialised once by ``materialize(name, parts)``: built over the sellers
+        of each range between :attr:`parts` (seller ids; see :func:`fact_parts`), the ranges in order."""
         key = (name, self.options.model_dump_json(), self.window)
         if key not in self._cache:
-            self._cache[key] = self.materialize(name, build())
+            self._cache[key] = self.materialize(name, [build(i) for i in self.split(self)])
         table = self._cache[key]
         if self.only is not None and set(KEYS) <= set(table.columns):
             table = table.semi_join(self.only, KEYS)
