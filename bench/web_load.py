@@ -58,7 +58,7 @@ if LOCUST:
         50 at once would measure the password hash, not the pages)."""
 
         abstract = True
-        wait_time = between(0.2, 1.0)
+        wait_time = between(*(float(x) for x in os.environ.get("LOAD_THINK", "0.2,1.0").split(",")))
 
         def use_session(self, token: str) -> None:
             self.client.cookies.set(SESSION_COOKIE, token)
@@ -121,7 +121,16 @@ def main() -> None:
     ap.add_argument(
         "--workers", type=int, default=1, help="uvicorn worker processes (cxops serve --workers)."
     )
+    ap.add_argument(
+        "--think",
+        default="0.2,1.0",
+        help="Seconds a user waits between two requests, MIN,MAX (default 0.2,1.0: a stress pace; "
+        "1,5 is a person reading each page).",
+    )
     args = ap.parse_args()
+    think = tuple(float(x) for x in args.think.split(","))
+    if len(think) != 2 or not 0 <= think[0] <= think[1] <= 60:
+        ap.error("--think must be MIN,MAX seconds with 0 <= MIN <= MAX <= 60")
     if not 1 <= args.users <= 200 or not 1 <= args.duration <= 600:
         ap.error("--users must be 1–200 and --duration 1–600 s (bounded load)")
 
@@ -166,6 +175,7 @@ def main() -> None:
         with Server(url, work / "server.log", args=("--workers", str(args.workers))) as server:
             env = {**os.environ, "LOAD_SELLERS": ",".join(sellers), "LOAD_SESSIONS": ",".join(sessions)}
             env["LOAD_OPERATOR_SESSION"] = operator
+            env["LOAD_THINK"] = f"{think[0]},{think[1]}"
             cmd = [
                 sys.executable,
                 "-m",
@@ -220,9 +230,14 @@ def main() -> None:
             "duration_s": args.duration,
             "store": "postgresql" if args.pg else "sqlite",
             "workers": args.workers,
+            "think_s": list(think),
             "seed_s": round(seeded, 1),
+            "load_average_1min_at_end": round(os.getloadavg()[0], 2),
+            "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         }
-        out.write_text(json.dumps({"run": meta, "results": results}, indent=1))
+        runs = json.loads(out.read_text()) if out.exists() else []
+        runs = [runs] if isinstance(runs, dict) else runs  # one run per file before
+        out.write_text(json.dumps([*runs, {"run": meta, "results": results}], indent=1))
         print(f"\nwritten: {out}")
     finally:
         if admin is not None:

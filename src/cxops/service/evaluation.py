@@ -79,8 +79,12 @@ Progress = Callable[[str, int, int], None]
 
 #: Sellers per chunk when the last evaluation's criterion results are built and written.
 CHUNK = 100_000
-#: Sellers per engine query of the metrics (bounds the engine's memory: a chunk's sellers × days rows).
+#: Sellers per engine query of the metrics (bounds the engine's memory: a chunk's sellers × days rows),
+#: at most; fewer under a cap below :data:`METRICS_BYTES_PER_SELLER` × this.
 METRICS_CHUNK = 10_000
+#: Bytes of DuckDB's memory cap one seller's metrics take in a chunk's query (its sort by output order
+#: and the window joins): 10,000 sellers of 200 orders ran within 3 GB, 2,000 … (bench/RESULTS.md).
+METRICS_BYTES_PER_SELLER = 300_000
 #: Bytes of DuckDB's memory cap a family's facts need per order when they are built in one query (the
 #: joins of each order to its shipments, claims, feedback… hold every order of the query): 10 M orders
 #: needed 0.6–1 GB (bench/RESULTS.md); three times that, so that a part fits with room to spare.
@@ -405,7 +409,7 @@ class _Job:
         history = history_metrics(self.policy)
         whole, rest = [d for d in days if d in full], [d for d in days if d not in full]
         for i, chunk in enumerate(chunks):
-            inp = self.inp if chunk is None else replace(self.inp, only=chunk)
+            inp = self.inp if chunk is None else replace(self.inp, only=chunk[0], only_range=chunk[1:])
             # the first call materialises each family's facts (temporary tables), the second reuses them
             parts = [as_of_expr(inp, whole)] if whole else []
             parts += [as_of_expr(inp, rest, metrics=history)] if rest else []
@@ -444,20 +448,21 @@ class _Job:
             self.progress("metrics", i + 1, len(chunks))
 
     def _seller_chunks(self) -> list:
-        """The run's sellers as memtables of :data:`METRICS_CHUNK` ``(seller_id, marketplace_id)`` each,
-        consecutive in the engine's order of those columns (``[None]``: all sellers in one query)."""
+        """The run's sellers as ``(keys, first, last)``: a memtable of :data:`METRICS_CHUNK` ``(seller_id,
+        marketplace_id)`` consecutive in the engine's order of those columns, and its first and last
+        seller ids (``[None]``: all sellers in one query)."""
         u = universe(self.inp)
         n = int(self.wh.execute(u.count()))
-        if n <= METRICS_CHUNK:
+        size = METRICS_CHUNK
+        if self.wh.engine == "duckdb":
+            size = min(size, max(_cap_bytes(self.wh) // METRICS_BYTES_PER_SELLER, 100))
+        if n <= size:
             return [None]
         keys = self.wh.execute(u.select(*KEYS).order_by(KEYS))
         keys = pd.DataFrame({c: keys[c].astype(object) for c in KEYS})
+        chunks = [keys.iloc[lo : lo + size].reset_index(drop=True) for lo in range(0, n, size)]
         return [
-            ibis.memtable(
-                keys.iloc[lo : lo + METRICS_CHUNK].reset_index(drop=True),
-                schema=dict.fromkeys(KEYS, "string"),
-            )
-            for lo in range(0, n, METRICS_CHUNK)
+            (ibis.memtable(c, schema=_KEY_SCHEMA), c.seller_id.iloc[0], c.seller_id.iloc[-1]) for c in chunks
         ]
 
     # -- 2. criteria -----------------------------------------------------------------------------------
@@ -731,10 +736,7 @@ def fact_parts(wh, inp: Inputs, cap_bytes: int | None = None) -> tuple[str, ...]
     orders = inp.tables.get("orders")
     if wh.engine != "duckdb" or orders is None:
         return ()
-    if cap_bytes is None:
-        (limit,) = wh.con.raw_sql("SELECT current_setting('memory_limit')").fetchone()
-        cap_bytes = setting_bytes(limit)
-    per_part = max(cap_bytes // FACT_BYTES_PER_ORDER, 1)
+    per_part = max((cap_bytes or _cap_bytes(wh)) // FACT_BYTES_PER_ORDER, 1)
     n = int(wh.execute(orders.count()))
     k = -(-n // per_part)
     if k <= 1:
@@ -744,6 +746,15 @@ def fact_parts(wh, inp: Inputs, cap_bytes: int | None = None) -> tuple[str, ...]
     at = np.searchsorted(cum, [n * j / k for j in range(1, k)], side="right")
     ids = counts["seller_id"].astype(object).to_numpy()
     return tuple(sorted({str(ids[i]) for i in at if 0 < i < len(ids)}))
+
+
+def _cap_bytes(wh) -> int:
+    """DuckDB's memory cap now, in bytes."""
+    (limit,) = wh.con.raw_sql("SELECT current_setting('memory_limit')").fetchone()
+    return setting_bytes(limit)
+
+
+_KEY_SCHEMA = dict.fromkeys(KEYS, "string")
 
 
 def _used_marketplaces(scan) -> set[str]:
@@ -772,6 +783,9 @@ class _Shared(Inputs):
 
     materialize: Callable | None = None
     only: object | None = None
+    #: first and last seller id of ``only``: a range filter before the semi-join, which lets the engine
+    #: skip the blocks of the facts outside it (they are written one range of sellers at a time)
+    only_range: tuple[str, str] | None = None
     parts: tuple[str, ...] = ()
 
     def split(self, inp: Inputs) -> list[Inputs]:
@@ -794,6 +808,8 @@ class _Shared(Inputs):
             self._cache[key] = self.materialize(name, [build(i) for i in self.split(self)])
         table = self._cache[key]
         if self.only is not None and set(KEYS) <= set(table.columns):
+            if self.only_range is not None:
+                table = table.filter(table.seller_id.between(*self.only_range))
             table = table.semi_join(self.only, KEYS)
         return table
 
