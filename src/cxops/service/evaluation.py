@@ -35,6 +35,7 @@ never run — a window without data because the data ends never removes a seller
 from __future__ import annotations
 
 import dataclasses
+import re
 import time
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, replace
@@ -74,6 +75,11 @@ from cxops.runs.result import Evaluation, date_columns
 from cxops.runs.tables import empty, to_arrow
 from cxops.runs.wide import ORDER, only_specs, pivot, wide_arrays
 from cxops.warehouse import setting_bytes
+
+try:
+    import resource
+except ImportError:  # Windows: no peak memory in the timings
+    resource = None  # type: ignore[assignment]
 
 Progress = Callable[[str, int, int], None]
 
@@ -250,10 +256,13 @@ class _Job:
 
     # -- helpers ---------------------------------------------------------------------------------------
     def _lap(self, name: str) -> None:
-        """Add the wall and CPU seconds (all threads) since the last lap to stage ``name``."""
+        """Add the wall and CPU seconds (all threads) since the last lap to stage ``name``, and note the
+        process's peak resident memory so far (``{name}_peak_mb``: which stage sets the peak)."""
         now, cpu = time.perf_counter(), time.process_time()
         self.timings[name] = round(self.timings.get(name, 0.0) + now - self._tick, 3)
         self.timings[f"{name}_cpu"] = round(self.timings.get(f"{name}_cpu", 0.0) + cpu - self._cpu, 3)
+        if resource is not None:  # kB on Linux
+            self.timings[f"{name}_peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
         self._tick, self._cpu = now, cpu
 
     def _name(self, part: str) -> str:
@@ -271,7 +280,8 @@ class _Job:
 
     def _materialize(self, name: str, parts: list):
         """A temporary table of the union of ``parts`` (expressions), written one part at a time."""
-        table = f"{store.table_prefix(self.run_id)}tmp{len(self._temp)}_{name}"
+        # a plain identifier on every engine (Spark's parser refuses ``order_defects@versions``)
+        table = f"{store.table_prefix(self.run_id)}tmp{len(self._temp)}_{re.sub(r'[^0-9A-Za-z_]', '_', name)}"
         self._temp.append(table)
         out = self.wh.con.create_table(table, parts[0], temp=self._temporary(True))
         for part in parts[1:]:
@@ -408,49 +418,63 @@ class _Job:
         full = set(days) if full is None else set(full)
         history = history_metrics(self.policy)
         whole, rest = [d for d in days if d in full], [d for d in days if d not in full]
-        for i, chunk in enumerate(chunks):
-            inp = self.inp if chunk is None else replace(self.inp, only=chunk[0], only_range=chunk[1:])
-            # the first call materialises each family's facts (temporary tables), the second reuses them
-            parts = [as_of_expr(inp, whole)] if whole else []
-            parts += [as_of_expr(inp, rest, metrics=history)] if rest else []
-            expr = ibis.union(*parts) if len(parts) > 1 else parts[0]
-            if i == 0:
-                self._lap("facts")
-            if base is not None:
-                old_days = sorted({metrics_as_of(self.policy, d) for d in dates} - set(days))
-                old = self.wh.con.table(base.table("metrics"))
-                old = old.filter(old.as_of.isin(old_days))
-                # the full days' rows as they are, the history metrics of the others
-                whole_old = old.filter(old.as_of.isin(sorted(full)))
-                old = whole_old.union(
-                    only_specs(old.filter(~old.as_of.isin(sorted(full))), sorted(history, key=str))
-                )
-                if self.ids is not None:
-                    old = old.filter(old.seller_id.isin(self.ids))
-                expr = old.select(expr.columns).union(expr)
-            # stored in the order of the output file (seller, metric in catalog order, window, channel,
-            # day): sorted here, copied as it is later
-            j = expr.left_join(order, "metric")
-            expr = j.order_by(
-                [
-                    j.seller_id,
-                    j.marketplace_id,
-                    j._order,
-                    j.window_days.asc(nulls_first=False),
-                    j.channel,
-                    j.as_of,
-                ]
-            ).select(*OUTPUT_COLUMNS)
-            if i == 0:
-                self._create("metrics", expr)
+        inp, keys = self.inp, None
+        if chunks[0] is not None:  # the query reads its sellers from a table refilled for each chunk
+            keys = f"{store.table_prefix(self.run_id)}chunk"
+            self._temp.append(keys)
+            self._chunk_keys(keys, chunks[0])
+            inp = replace(self.inp, only=self.wh.con.table(keys))
+        # the first call materialises each family's facts (temporary tables), the second reuses them
+        parts = [as_of_expr(inp, whole)] if whole else []
+        parts += [as_of_expr(inp, rest, metrics=history)] if rest else []
+        expr = ibis.union(*parts) if len(parts) > 1 else parts[0]
+        self._lap("facts")
+        if base is not None:
+            old_days = sorted({metrics_as_of(self.policy, d) for d in dates} - set(days))
+            old = self.wh.con.table(base.table("metrics"))
+            old = old.filter(old.as_of.isin(old_days))
+            # the full days' rows as they are, the history metrics of the others
+            whole_old = old.filter(old.as_of.isin(sorted(full)))
+            old = whole_old.union(
+                only_specs(old.filter(~old.as_of.isin(sorted(full))), sorted(history, key=str))
+            )
+            if self.ids is not None:
+                old = old.filter(old.seller_id.isin(self.ids))
+            expr = old.select(expr.columns).union(expr)
+        # stored in the order of the output file (seller, metric in catalog order, window, channel,
+        # day): sorted here, copied as it is later
+        j = expr.left_join(order, "metric")
+        expr = j.order_by(
+            [
+                j.seller_id,
+                j.marketplace_id,
+                j._order,
+                j.window_days.asc(nulls_first=False),
+                j.channel,
+                j.as_of,
+            ]
+        ).select(*OUTPUT_COLUMNS)
+        self._create("metrics", expr)
+        self.progress("metrics", 1, len(chunks))
+        # the same query for the other chunks, compiled once (building and compiling it is ~1.5 s)
+        sql = self.wh.con.compile(expr) if len(chunks) > 1 else None
+        for i, chunk in enumerate(chunks[1:], start=2):
+            self._chunk_keys(keys, chunk)
+            if self.wh.engine == "duckdb":
+                self.wh.con.raw_sql(f'INSERT INTO "{self._name("metrics")}" {sql}')
             else:
                 self.wh.con.insert(self._name("metrics"), expr)
-            self.progress("metrics", i + 1, len(chunks))
+            self.progress("metrics", i, len(chunks))
+
+    def _chunk_keys(self, name: str, keys: pd.DataFrame) -> None:
+        """The table ``name`` holding the ``(seller_id, marketplace_id)`` of one chunk."""
+        self.wh.con.create_table(
+            name, ibis.memtable(keys, schema=_KEY_SCHEMA), temp=self._temporary(True), overwrite=True
+        )
 
     def _seller_chunks(self) -> list:
-        """The run's sellers as ``(keys, first, last)``: a memtable of :data:`METRICS_CHUNK` ``(seller_id,
-        marketplace_id)`` consecutive in the engine's order of those columns, and its first and last
-        seller ids (``[None]``: all sellers in one query)."""
+        """The run's sellers as frames of at most :data:`METRICS_CHUNK` ``(seller_id, marketplace_id)``,
+        consecutive in the engine's order of those columns (``[None]``: all sellers in one query)."""
         u = universe(self.inp)
         n = int(self.wh.execute(u.count()))
         size = METRICS_CHUNK
@@ -460,10 +484,7 @@ class _Job:
             return [None]
         keys = self.wh.execute(u.select(*KEYS).order_by(KEYS))
         keys = pd.DataFrame({c: keys[c].astype(object) for c in KEYS})
-        chunks = [keys.iloc[lo : lo + size].reset_index(drop=True) for lo in range(0, n, size)]
-        return [
-            (ibis.memtable(c, schema=_KEY_SCHEMA), c.seller_id.iloc[0], c.seller_id.iloc[-1]) for c in chunks
-        ]
+        return [keys.iloc[lo : lo + size].reset_index(drop=True) for lo in range(0, n, size)]
 
     # -- 2. criteria -----------------------------------------------------------------------------------
     @property
@@ -783,9 +804,6 @@ class _Shared(Inputs):
 
     materialize: Callable | None = None
     only: object | None = None
-    #: first and last seller id of ``only``: a range filter before the semi-join, which lets the engine
-    #: skip the blocks of the facts outside it (they are written one range of sellers at a time)
-    only_range: tuple[str, str] | None = None
     parts: tuple[str, ...] = ()
 
     def split(self, inp: Inputs) -> list[Inputs]:
@@ -808,8 +826,6 @@ class _Shared(Inputs):
             self._cache[key] = self.materialize(name, [build(i) for i in self.split(self)])
         table = self._cache[key]
         if self.only is not None and set(KEYS) <= set(table.columns):
-            if self.only_range is not None:
-                table = table.filter(table.seller_id.between(*self.only_range))
             table = table.semi_join(self.only, KEYS)
         return table
 
