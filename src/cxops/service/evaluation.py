@@ -4,12 +4,14 @@
 (or some), and stores the result as a run in the warehouse (:mod:`cxops.runs`). The data stays in the
 engine; Python holds compact arrays:
 
-1. **Metrics** — each family's seller-day facts are materialised once (temporary tables), then the
-   metrics are computed from them by the engine: every catalog metric as of the as-of day and the last
-   evaluation's metrics day, and :func:`history_metrics` (those the criteria test and the charts draw)
-   as of each earlier evaluation's metrics day; :data:`METRICS_CHUNK` sellers per query (consecutive in
-   output order: the engine holds one chunk's sellers × days), each chunk sorted and appended to the
-   run's ``metrics`` table (:func:`cxops.metrics.compute.as_of_expr`).
+1. **Metrics** — each family's seller-day facts are materialised once (temporary tables; built one
+   range of seller ids at a time when the orders exceed DuckDB's cap at :data:`FACT_BYTES_PER_ORDER`,
+   :func:`fact_parts`), then the metrics are computed from them by the engine: every catalog metric as
+   of the as-of day and the last evaluation's metrics day, and :func:`history_metrics` (those the
+   criteria test and the charts draw) as of each earlier evaluation's metrics day; at most
+   :data:`METRICS_CHUNK` sellers per query (fewer under a small cap: :data:`METRICS_BYTES_PER_SELLER`;
+   consecutive in output order: the engine holds one chunk's sellers × days), each chunk sorted and
+   appended to the run's ``metrics`` table (:func:`cxops.metrics.compute.as_of_expr`).
 2. **Criteria, once per evaluation date** — the rows of the (metric, window, channel) the criteria test
    are kept in the engine (:func:`cxops.runs.wide.pivot`: one row per day, seller and spec); each
    evaluation fetches its day's rows, scatters them into arrays (:func:`cxops.runs.wide.wide_arrays`)
@@ -89,7 +91,8 @@ CHUNK = 100_000
 #: at most; fewer under a cap below :data:`METRICS_BYTES_PER_SELLER` × this.
 METRICS_CHUNK = 10_000
 #: Bytes of DuckDB's memory cap one seller's metrics take in a chunk's query (its sort by output order
-#: and the window joins): 10,000 sellers of 200 orders ran within 3 GB, 2,000 … (bench/RESULTS.md).
+#: and the window joins): 10,000 sellers of 200 orders ran within 3 GB, 2,000 of 100 within 600 MB
+#: (bench/RESULTS.md).
 METRICS_BYTES_PER_SELLER = 300_000
 #: Bytes of DuckDB's memory cap a family's facts need per order when they are built in one query (the
 #: joins of each order to its shipments, claims, feedback… hold every order of the query): 10 M orders
