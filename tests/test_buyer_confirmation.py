@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from _wh import value, warehouse
+from test_shipped_event import _ship
 
 from cxops.ingest import import_canonical
 from cxops.metrics.compute import compute_metrics, compute_series
@@ -35,19 +36,6 @@ def _order(oid):
         "fulfillment_channel": "MFN",
         "latest_ship_at": SHIP_BY,
         "latest_delivery_at": DELIVER_BY,
-    }
-
-
-def _ship(oid, confirmed=None, scan=None, delivered=None, tracking=None):
-    return {
-        "seller_id": "S1",
-        "order_id": oid,
-        "shipment_id": "1",
-        "confirmed_at": confirmed,
-        "first_scan_at": scan,
-        "delivered_at": delivered,
-        "tracking_id": tracking,
-        "carrier": "UPS",
     }
 
 

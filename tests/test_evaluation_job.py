@@ -358,7 +358,7 @@ def test_facts_built_in_seller_parts_equal_one_query(demo_wh, both, monkeypatch)
     sizes = [int(((orders >= lo) & (orders < hi)).sum()) for lo, hi in zip(edges, edges[1:], strict=False)]
     assert sum(sizes) == len(orders) and max(sizes) - min(sizes) < len(orders) / 4  # about equal
 
-    monkeypatch.setattr(evaluation, "setting_bytes", lambda _text: cap)
+    monkeypatch.setattr(type(demo_wh), "memory_cap", lambda _self: cap)
     built = []
     real = Inputs.for_sellers
     monkeypatch.setattr(

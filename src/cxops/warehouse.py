@@ -237,6 +237,11 @@ class Warehouse:
             self._con = None
         self._provenance = None
 
+    def memory_cap(self) -> int:
+        """DuckDB's memory cap now (``memory_limit``), in bytes. DuckDB warehouses only."""
+        (now,) = self.con.raw_sql("SELECT current_setting('memory_limit')").fetchone()
+        return setting_bytes(now)
+
     @contextmanager
     def engine_memory(self, fraction: float) -> Iterator[None]:
         """DuckDB's memory cap lowered to ``fraction`` of its value while the block runs, then restored.
@@ -250,8 +255,7 @@ class Warehouse:
         if self.engine != "duckdb":
             yield
             return
-        (now,) = self.con.raw_sql("SELECT current_setting('memory_limit')").fetchone()
-        cap = setting_bytes(now)
+        cap = self.memory_cap()
         low = min(cap, max(int(cap * fraction), 256 * 2**20))  # never above the cap itself
         self.con.raw_sql(f"SET memory_limit='{low // 2**20}MiB'")
         try:

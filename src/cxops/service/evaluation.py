@@ -76,7 +76,6 @@ from cxops.runs.fingerprint import scan_tables
 from cxops.runs.result import Evaluation, date_columns
 from cxops.runs.tables import empty, to_arrow
 from cxops.runs.wide import ORDER, only_specs, pivot, wide_arrays
-from cxops.warehouse import setting_bytes
 
 try:
     import resource
@@ -482,7 +481,7 @@ class _Job:
         n = int(self.wh.execute(u.count()))
         size = METRICS_CHUNK
         if self.wh.engine == "duckdb":
-            size = min(size, max(_cap_bytes(self.wh) // METRICS_BYTES_PER_SELLER, 100))
+            size = min(size, max(self.wh.memory_cap() // METRICS_BYTES_PER_SELLER, 100))
         if n <= size:
             return [None]
         keys = self.wh.execute(u.select(*KEYS).order_by(KEYS))
@@ -760,7 +759,7 @@ def fact_parts(wh, inp: Inputs, cap_bytes: int | None = None) -> tuple[str, ...]
     orders = inp.tables.get("orders")
     if wh.engine != "duckdb" or orders is None:
         return ()
-    per_part = max((cap_bytes or _cap_bytes(wh)) // FACT_BYTES_PER_ORDER, 1)
+    per_part = max((cap_bytes or wh.memory_cap()) // FACT_BYTES_PER_ORDER, 1)
     n = int(wh.execute(orders.count()))
     k = -(-n // per_part)
     if k <= 1:
@@ -770,12 +769,6 @@ def fact_parts(wh, inp: Inputs, cap_bytes: int | None = None) -> tuple[str, ...]
     at = np.searchsorted(cum, [n * j / k for j in range(1, k)], side="right")
     ids = counts["seller_id"].astype(object).to_numpy()
     return tuple(sorted({str(ids[i]) for i in at if 0 < i < len(ids)}))
-
-
-def _cap_bytes(wh) -> int:
-    """DuckDB's memory cap now, in bytes."""
-    (limit,) = wh.con.raw_sql("SELECT current_setting('memory_limit')").fetchone()
-    return setting_bytes(limit)
 
 
 _KEY_SCHEMA = dict.fromkeys(KEYS, "string")

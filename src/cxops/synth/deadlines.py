@@ -37,7 +37,7 @@ correction, so their storylines keep their metrics. Rows after the data cut are 
 from __future__ import annotations
 
 from cxops.synth.draws import lit, lognormal, normal, u
-from cxops.synth.model import _DAY, SLOW_SKU_EXTRA_DAYS, Spec, ts
+from cxops.synth.model import _DAY, PACKAGE_COLUMNS, SLOW_SKU_EXTRA_DAYS, Spec, ts
 
 #: Tables written when the deadline inputs are on, in load order; the per-order ones come last.
 TABLES = (
@@ -147,12 +147,7 @@ def _attempts(spec: Spec) -> str:
                           - 3600.0 * floor(CASE WHEN j = 0 THEN {uo(12)} ELSE {uo(13)} END * 4) AS first_s
             FROM (
                 SELECT seller_id, order_id, o, j, 'SH' || (o * 2 + j + 1)::VARCHAR AS shipment_id,
-                       CASE WHEN j = 0 THEN conf1 ELSE conf2 END AS conf,
-                       CASE WHEN j = 0 THEN tracked1 ELSE tracked2 END AS tracked,
-                       CASE WHEN j = 0 THEN scanned1 ELSE scanned2 END AS scanned,
-                       CASE WHEN j = 0 THEN scan1 ELSE scan2 END AS scan,
-                       CASE WHEN j = 0 THEN lost1 ELSE lost2 END AS lost_pkg,
-                       CASE WHEN j = 0 THEN deliv1 ELSE deliv2 END AS deliv_pkg,
+                       {PACKAGE_COLUMNS},
                        CASE WHEN j = 0 THEN {uo(14)} ELSE {uo(15)} END AS u_fail
                 FROM (SELECT _o.*, unnest(range(1 + split::INT)) AS j FROM _o
                       WHERE cancel_kind IS NULL AND NOT afn)

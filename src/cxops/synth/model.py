@@ -60,6 +60,14 @@ _COMMENTS = (  # by language (en, de, fr, ja) and rating 1..5
     + ("素晴らしい対応、迅速な配送でした！",),
 )
 _DAY = 86400
+#: A package's columns (``j`` = 0 or 1: the order's first or second package) in the generator's queries
+#: of shipments and of delivery attempts, from the order row's per-package draws.
+PACKAGE_COLUMNS = """CASE WHEN j = 0 THEN conf1 ELSE conf2 END AS conf,
+       CASE WHEN j = 0 THEN tracked1 ELSE tracked2 END AS tracked,
+       CASE WHEN j = 0 THEN scanned1 ELSE scanned2 END AS scanned,
+       CASE WHEN j = 0 THEN scan1 ELSE scan2 END AS scan,
+       CASE WHEN j = 0 THEN lost1 ELSE lost2 END AS lost_pkg,
+       CASE WHEN j = 0 THEN deliv1 ELSE deliv2 END AS deliv_pkg"""
 
 
 @dataclass(frozen=True)
@@ -835,12 +843,7 @@ def table_sql(name: str, spec: Spec) -> str:
                units_pkg::BIGINT AS units
         FROM (
             SELECT seller_id, order_id, o, j, {carrier} AS carrier_code,
-                   CASE WHEN j = 0 THEN conf1 ELSE conf2 END AS conf,
-                   CASE WHEN j = 0 THEN tracked1 ELSE tracked2 END AS tracked,
-                   CASE WHEN j = 0 THEN scanned1 ELSE scanned2 END AS scanned,
-                   CASE WHEN j = 0 THEN scan1 ELSE scan2 END AS scan,
-                   CASE WHEN j = 0 THEN lost1 ELSE lost2 END AS lost_pkg,
-                   CASE WHEN j = 0 THEN deliv1 ELSE deliv2 END AS deliv_pkg,
+                   {PACKAGE_COLUMNS},
                    CASE WHEN j = 0 THEN units1 ELSE units - units1 END AS units_pkg,
                    CASE WHEN j = 0 THEN {uo(82)} ELSE {uo(83)} END AS u_null, afn
             FROM (SELECT _o.*, unnest(range(1 + split::INT)) AS j FROM _o WHERE cancel_kind IS NULL)
