@@ -30,8 +30,10 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
+
+from cxops.synth.model import Spec  # the generator's seller ids (the first one is explained)
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results" / "e2e.json"
@@ -66,6 +68,10 @@ def measure(argv: list[str], log: Path, env: dict | None = None) -> dict:
 def step_commands(work: Path, sellers: int, days: int, memory_limit: str | None) -> dict[str, list[str]]:
     data, wh, out = work / "data", work / "warehouse.duckdb", work / "out"
     mem = ["--memory-limit", memory_limit] if memory_limit else []
+    spec = Spec(
+        seed=0, sellers=sellers, days=days, end=date.fromisoformat(END), orders_per_seller=ORDERS_PER_SELLER
+    )
+    first = spec.seller_id(1)  # the generator's id width follows the number of sellers
     return {
         "synth": [
             *cxops(), "synth", "--sellers", str(sellers), "--days", str(days), "--end", END,
@@ -76,7 +82,7 @@ def step_commands(work: Path, sellers: int, days: int, memory_limit: str | None)
         # --recompute: the job itself, even when a stored run would answer
         "evaluate": [*cxops(), "evaluate", "--as-of", AS_OF, "--recompute", "--out", str(out), "-w", str(wh), *mem],
         # one seller's explanation, read from the stored run
-        "explain": [*cxops(), "explain", "S00000001", "--as-of", AS_OF, "-w", str(wh)],
+        "explain": [*cxops(), "explain", first, "--as-of", AS_OF, "-w", str(wh)],
     }  # fmt: skip
 
 

@@ -262,6 +262,90 @@ def test_brand_authorisation_if_any_and_category_rules(shop, files):
     assert other.items.empty and other.complete
 
 
+_KINDS = ("w8ben", "licence", "brand", "ce_mark")
+_requirements = hst.lists(
+    hst.builds(
+        D.Requirement,
+        id=hst.sampled_from(_KINDS),
+        label=hst.just("a document"),
+        required=hst.sampled_from(["always", "if_submitted", "categories"]),
+        categories=hst.lists(hst.sampled_from(["Toys", "baby", "Electronics"]), min_size=1, max_size=2),
+        months=hst.one_of(hst.none(), hst.integers(1, 3)),
+    ),
+    min_size=1,
+    max_size=4,
+    unique_by=lambda r: r.id,
+)
+
+
+def _document(kinds: list[str], today: date):
+    """A document on file for one of the checklist's slots (or another kind or month), its expiry a few
+    days either side of ``today`` (the boundaries of expired and expiring soon)."""
+    return hst.fixed_dictionaries(
+        {
+            "seller_id": hst.sampled_from(["S1", "S2"]),
+            "marketplace_id": hst.sampled_from(["US", "DE"]),
+            "kind": hst.sampled_from([*kinds, "unknown"]),
+            "period": hst.sampled_from([None, *D.month_periods(today, 3), "2025-01"]),
+            "status": hst.sampled_from(["submitted", "accepted", "rejected"]),
+            "expires_on": hst.one_of(
+                hst.none(), hst.integers(-2, 8).map(lambda d: today + timedelta(days=d))
+            ),
+            "review_reason": hst.one_of(hst.none(), hst.just("blurred")),
+            "filename": hst.just("scan.pdf"),
+        }
+    )
+
+
+@pytest.mark.unit
+@settings(max_examples=200, deadline=None)
+@given(
+    requirements=_requirements,
+    categories=hst.lists(
+        hst.sampled_from([None, "", "Toys & Games", "electronics", "Home"]), min_size=4, max_size=4
+    ),
+    expiring=hst.integers(0, 6),
+    today=hst.dates(date(2026, 11, 28), date(2027, 1, 3)),
+    data=hst.data(),
+)
+def test_a_sellers_checklist_rows_equal_the_checklist_frame(requirements, categories, expiring, today, data):
+    """The seller's page (plain rows, one seller) and the operator's views (one frame for every seller)
+    judge every slot alike."""
+    import pandas as pd
+
+    from cxops.service.sellerdesk import _records
+
+    checklist = D.Checklist(requirements=requirements, expiring_within_days=expiring)
+    docs = data.draw(
+        hst.lists(
+            _document([r.id for r in requirements], today),
+            max_size=12,
+            unique_by=lambda d: (d["seller_id"], d["marketplace_id"], d["kind"], d["period"]),
+        )
+    )
+    docs = [{"id": i + 1, "submitted_at": datetime(2026, 9, 1, 8, tzinfo=UTC) + timedelta(days=i), **d}
+            for i, d in enumerate(docs)]  # fmt: skip
+    pairs = [("S1", "US"), ("S1", "DE"), ("S2", "US"), ("S2", "DE")]
+    sellers = pd.DataFrame(pairs, columns=["seller_id", "marketplace_id"]).assign(primary_category=categories)
+    columns = ["id", "seller_id", "marketplace_id", "kind", "period", "status", "submitted_at", "expires_on",
+               "review_reason", "filename"]  # fmt: skip
+    frame_docs = pd.DataFrame(docs, columns=columns)
+    frame_docs["submitted_at"] = pd.to_datetime(frame_docs["submitted_at"], utc=True).astype(
+        "datetime64[us, UTC]"
+    )
+    frame = D.checklist_frame(checklist, sellers, frame_docs, today)
+    for (seller, mp), category in zip(pairs, categories, strict=True):
+        mine = [d for d in docs if (d["seller_id"], d["marketplace_id"]) == (seller, mp)]
+        rows = D.checklist_rows(checklist, seller, mp, category, mine, today)
+        expected = frame[(frame["seller_id"] == seller) & (frame["marketplace_id"] == mp)]
+        assert rows == _records(expected)
+        status = D.ChecklistStatus("p", seller, mp, today, checklist.name, rows, True)
+        assert _records(status.items) == rows
+        assert status.items["period"].tolist() == [r["period"] for r in rows]  # None, not NaN
+        kinds = ["required", "document_id", "submitted_at", "expiring_soon"]
+        assert status.items.dtypes[kinds].tolist() == frame.dtypes[kinds].tolist()
+
+
 def test_review_rules(shop, files):
     lic = up(shop, files, "business_licence", pdf("lic"))
     with pytest.raises(InputError, match="reason for rejecting"):

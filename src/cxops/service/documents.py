@@ -40,6 +40,7 @@ import tomllib
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
@@ -488,8 +489,10 @@ _DOC_COLUMNS = ["id", "seller_id", "marketplace_id", "kind", "period", "status",
 class ChecklistStatus:
     """A seller's checklist: one row per required (or submitted) document and whether it is complete.
 
-    ``items`` has :data:`CHECKLIST_COLUMNS`; ``complete`` is True when every required document is
-    accepted and not expired; ``outstanding`` lists the required items that are not.
+    ``rows`` are dicts of :data:`CHECKLIST_COLUMNS` (plain Python values: ``submitted_at`` a tz-aware
+    UTC datetime, ``expires_on`` a date, absent values None), in checklist order; ``items`` is the same
+    as a DataFrame; ``complete`` is True when every required document is accepted and not expired;
+    ``outstanding`` lists the required items that are not.
     """
 
     program: str
@@ -497,8 +500,15 @@ class ChecklistStatus:
     marketplace_id: str
     today: date
     checklist: str
-    items: pd.DataFrame
+    rows: list[dict]
     complete: bool
+
+    @cached_property
+    def items(self) -> pd.DataFrame:
+        f = pd.DataFrame({c: pd.Series([r[c] for r in self.rows], dtype=object) for c in CHECKLIST_COLUMNS})
+        f["document_id"] = f["document_id"].astype("Int64")
+        f["submitted_at"] = pd.to_datetime(f["submitted_at"], utc=True).astype("datetime64[us, UTC]")
+        return f.astype({"required": bool, "expiring_soon": bool})
 
     @property
     def outstanding(self) -> pd.DataFrame:
@@ -522,14 +532,85 @@ def month_periods(today: date, months: int) -> list[str]:
     return out
 
 
-def slots(checklist: Checklist, today: date) -> pd.DataFrame:
-    """The checklist's documents due on ``today``: one row per requirement, and per month for a
-    monthly one (``requirement, label, period, rule, categories``; ``period`` '' when not monthly)."""
+def _slot_rows(checklist: Checklist, today: date) -> list[tuple[str, str, str, str, tuple[str, ...]]]:
     rows = []
     for r in checklist.requirements:
         for period in month_periods(today, r.months) if r.months else [""]:
             rows.append((r.id, r.label, period, r.required, tuple(c.lower() for c in r.categories)))
-    return pd.DataFrame(rows, columns=["requirement", "label", "period", "rule", "categories"])
+    return rows
+
+
+def slots(checklist: Checklist, today: date) -> pd.DataFrame:
+    """The checklist's documents due on ``today``: one row per requirement, and per month for a
+    monthly one (``requirement, label, period, rule, categories``; ``period`` '' when not monthly)."""
+    return pd.DataFrame(
+        _slot_rows(checklist, today), columns=["requirement", "label", "period", "rule", "categories"]
+    )
+
+
+def checklist_rows(
+    checklist: Checklist,
+    seller_id: str,
+    marketplace_id: str,
+    primary_category: str | None,
+    documents: list[dict],
+    today: date,
+) -> list[dict]:
+    """One seller's checklist on one marketplace as plain rows: :func:`checklist_frame`'s rows for a
+    single seller, without building frames (a seller's page reads a handful; the two are tested equal
+    on generated checklists and documents).
+
+    Parameters
+    ----------
+    documents : list of dict
+        The seller's documents on file on the marketplace (:func:`cxops.store.documents.seller_documents`).
+
+    Returns
+    -------
+    list of dict
+        :data:`CHECKLIST_COLUMNS`, in checklist order (see :class:`ChecklistStatus`).
+    """
+    category = (primary_category or "").lower()
+    on_file = {(d["kind"], d["period"] or ""): d for d in documents}
+    kinds = {d["kind"] for d in documents}
+    soon = today + timedelta(days=checklist.expiring_within_days)
+    out = []
+    for requirement, label, period, rule, categories in _slot_rows(checklist, today):
+        doc = on_file.get((requirement, period))
+        in_category = any(c in category for c in categories)
+        required = (
+            rule == "always"
+            or (rule == "if_submitted" and requirement in kinds)
+            or (rule == "categories" and in_category)
+        )
+        if not (required or doc):
+            continue  # an optional document nobody submitted: a rule that does not apply
+        doc = doc or {}
+        expires = doc.get("expires_on")
+        if not doc:
+            status = "missing"
+        elif doc["status"] in ("accepted", "submitted") and expires is not None and expires < today:
+            status = "expired"
+        else:
+            status = doc["status"]
+        out.append(
+            {
+                "seller_id": seller_id,
+                "marketplace_id": marketplace_id,
+                "requirement": requirement,
+                "label": label,
+                "period": period or None,
+                "required": required,
+                "status": status,
+                "document_id": doc.get("id"),
+                "submitted_at": doc.get("submitted_at"),
+                "expires_on": expires,
+                "expiring_soon": status == "accepted" and expires is not None and expires <= soon,
+                "review_reason": doc.get("review_reason"),
+                "filename": doc.get("filename"),
+            }
+        )
+    return out
 
 
 def checklist_frame(
@@ -928,8 +1009,8 @@ def checklist_statuses(
     today: date | None = None,
     skip_missing: bool = False,
 ) -> dict[str, ChecklistStatus]:
-    """A seller's checklists on several marketplaces at once (two queries and one
-    :func:`checklist_frame`, whatever the number of marketplaces): ``{marketplace_id: status}`` in the
+    """A seller's checklists on several marketplaces at once (two queries, whatever the number of
+    marketplaces; :func:`checklist_rows` for each): ``{marketplace_id: status}`` in the
     order given; with ``skip_missing``, a marketplace where the seller has no membership in the program
     is left out instead of raising.
 
@@ -950,20 +1031,13 @@ def checklist_statuses(
         mps = [mp for mp in wanted if mp in held]
         if not mps:
             return {}
-        docs = repo.latest_documents(session, program, sellers=[(seller_id, mp) for mp in mps])
-    sellers = pd.DataFrame(
-        {
-            "seller_id": [seller_id] * len(mps),
-            "marketplace_id": mps,
-            "primary_category": [held[mp].primary_category for mp in mps],
-        }
-    )
-    frame = checklist_frame(checklist, sellers, docs, today)
+        docs = repo.seller_documents(session, program, seller_id)
     out = {}
     for mp in mps:
-        items = frame[frame["marketplace_id"] == mp].reset_index(drop=True)
-        complete = bool(((items["status"] == "accepted") | ~items["required"]).all())
-        out[mp] = ChecklistStatus(program, seller_id, mp, today, checklist.name, items, complete)
+        mine = [d for d in docs if d["marketplace_id"] == mp]
+        rows = checklist_rows(checklist, seller_id, mp, held[mp].primary_category, mine, today)
+        complete = all(r["status"] == "accepted" or not r["required"] for r in rows)
+        out[mp] = ChecklistStatus(program, seller_id, mp, today, checklist.name, rows, complete)
     return out
 
 
@@ -1116,6 +1190,7 @@ __all__ = [
     "Requirement",
     "check_size",
     "checklist_frame",
+    "checklist_rows",
     "checklist_status",
     "collect_garbage",
     "default_documents_url",

@@ -223,7 +223,7 @@ def overview(
     statuses = doc_service.checklist_statuses(store, seller_id, mps, program=program, skip_missing=True)
     for mp in mps:
         c = statuses.get(mp)
-        out[mp]["checklist"] = {"complete": c.complete, "items": _records(c.items)} if c else None
+        out[mp]["checklist"] = {"complete": c.complete, "items": c.rows} if c else None
     cols = [O.id, O.kind, O.channel, O.recipient, O.language, O.subject, O.status, O.created_at, O.sent_at]
     rank = func.row_number().over(partition_by=O.marketplace_id, order_by=O.id.desc()).label("_rank")
     ranked = (

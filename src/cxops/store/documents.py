@@ -142,6 +142,17 @@ def review_document(
     _log(session, d, f"document_{status}", actor, at, reason)
 
 
+def _newest(program: str, seller_ids: Iterable[str] | None):
+    """The rows of ``documents`` on file: the newest submission per seller, marketplace, kind and period
+    (of ``seller_ids`` only, when given), oldest first."""
+    t = DOCUMENTS
+    newest = select(func.max(t.c.id)).where(t.c.program == program)
+    if seller_ids is not None:
+        newest = newest.where(t.c.seller_id.in_(sorted(set(seller_ids))))
+    newest = newest.group_by(t.c.seller_id, t.c.marketplace_id, t.c.kind, t.c.period)
+    return select(t).where(t.c.id.in_(newest)).order_by(t.c.id)
+
+
 def latest_documents(
     session: Session,
     program: str,
@@ -160,20 +171,21 @@ def latest_documents(
     pandas.DataFrame
         Columns of ``documents``; one row per (seller_id, marketplace_id, kind, period).
     """
-    t = DOCUMENTS
-    newest = select(func.max(t.c.id)).where(t.c.program == program)
     pairs = list(sellers) if sellers is not None else None
-    if pairs is not None:
-        ids = sorted({s for s, _ in pairs})
-        if not ids:
-            return bulk.frame(session, select(t).where(t.c.id < 0))
-        newest = newest.where(t.c.seller_id.in_(ids))
-    newest = newest.group_by(t.c.seller_id, t.c.marketplace_id, t.c.kind, t.c.period)
-    out = bulk.frame(session, select(t).where(t.c.id.in_(newest)).order_by(t.c.id))
+    if pairs is not None and not pairs:
+        return bulk.frame(session, select(DOCUMENTS).where(DOCUMENTS.c.id < 0))
+    out = bulk.frame(session, _newest(program, None if pairs is None else [s for s, _ in pairs]))
     if pairs is not None and len(out):
         keep = pd.MultiIndex.from_tuples(pairs)
         out = out[pd.MultiIndex.from_frame(out[["seller_id", "marketplace_id"]]).isin(keep)]
     return out.reset_index(drop=True)
+
+
+def seller_documents(session: Session, program: str, seller_id: str) -> list[dict]:
+    """One seller's documents on file on every marketplace, as plain rows (dicts of the columns of
+    ``documents``, instants tz-aware UTC, dates ``datetime.date``), oldest first: what
+    :func:`latest_documents` gives for the seller, for a page that reads a handful of rows."""
+    return [dict(r) for r in session.execute(_newest(program, [seller_id])).mappings()]
 
 
 def list_documents(
@@ -212,6 +224,7 @@ __all__ = [
     "add_document",
     "get_document",
     "latest_documents",
+    "seller_documents",
     "list_documents",
     "referenced_hashes",
     "review_document",

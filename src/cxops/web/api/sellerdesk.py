@@ -137,7 +137,7 @@ def inquire(
 def documents(scope: SellerScope, store: StoreDep, runs: RunsDep) -> Checklist:
     """The documents checklist: each required document with its status, and whether it is complete."""
     c = desk.checklist(store, scope.seller_id, scope.marketplace_id, runs.policy.name)
-    items = [ChecklistItem.model_validate(r) for r in desk._records(c.items)]
+    items = [ChecklistItem.model_validate(r) for r in c.rows]
     return Checklist(checklist=c.checklist, today=c.today, complete=c.complete, items=items)
 
 
