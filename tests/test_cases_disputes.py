@@ -88,6 +88,26 @@ def test_case_shows_the_time_left_and_overdue(shop, wh):
     assert pd.isna(C.list_cases(shop, now=utc("2026-03-10 08:00"))["seconds_left"]).all()
 
 
+def test_a_sellers_case_rows_equal_the_case_list(shop, wh):
+    """The seller's page reads its cases as plain rows (seller_cases); the operator's list as a frame
+    (list_cases): the same cases, values and clocks — waiting, overdue, answered and closed."""
+    from cxops.service.sellerdesk import _records
+
+    waiting = dispute(shop, wh, opened="2026-03-09 06:30", now=utc("2026-03-09 10:00"))
+    overdue = dispute(shop, wh, "S1", "O2", opened="2026-03-07 06:30", now=utc("2026-03-09 10:00"))
+    answered = dispute(shop, wh, "S1", "O3", opened="2026-03-08 20:00", now=utc("2026-03-09 10:00"))
+    C.respond(shop, answered.id, "tracking shows delivered", actor="s1", at=utc("2026-03-09 09:00"))
+    closed = dispute(shop, wh, "S1", "O4", opened="2026-03-09 07:00", now=utc("2026-03-09 10:00"))
+    C.close(shop, closed.id, actor="op", reason="buyer withdrew the claim")
+    dispute(shop, wh, "S2", "P1", opened="2026-03-09 06:30", now=utc("2026-03-09 10:00"))  # another seller
+    now = utc("2026-03-09 10:00")
+    rows = C.seller_cases(shop, "S1", now=now)
+    assert rows == _records(C.list_cases(shop, seller_id="S1", limit=None, now=now))
+    left = {r["id"]: r["seconds_left"] for r in rows}
+    assert left == {waiting.id: 20.5 * 3600, overdue.id: -27.5 * 3600, answered.id: None, closed.id: None}
+    assert {r["seller_id"] for r in rows} == {"S1"}
+
+
 def test_owner_defaults_to_the_account_manager_else_unassigned(shop, wh):
     assert dispute(shop, wh, "S1", "O1").owner == "ana"
     assert dispute(shop, wh, "S2", "P1").owner is None  # no manager

@@ -338,9 +338,18 @@ def test_contacts_bad_input_is_refused_clearly(store):  # noqa: F811
                 }
             ),
         )
+        C.add_contact(session, "S1", "DE", "de@example.com", muted=["invitation"])
         listed = C.list_contacts(session)
-    assert n == 2 and len(listed) == 2 and "unsubscribe_token" not in listed.columns
+        mine = C.seller_contacts(session, "S1")  # the seller's page: plain rows, the same values
+        mine_us = C.seller_contacts(session, "S1", "US")
+        frame_us = C.list_contacts(session, "S1", "US")
+    assert n == 2 and len(listed) == 3 and "unsubscribe_token" not in listed.columns
     assert listed.set_index("email").loc["ana@example.com", "language"] == "zh"
+    from cxops.service.sellerdesk import _records
+
+    assert mine == _records(listed[listed["seller_id"] == "S1"])
+    assert mine_us == _records(frame_us) and [c["email"] for c in mine_us] == ["ana@example.com"]
+    assert [c["muted"] for c in mine if c["marketplace_id"] == "DE"] == [["invitation"]]
 
 
 def test_an_operators_suspension_tells_the_seller_why(store):  # noqa: F811

@@ -236,17 +236,26 @@ def unsubscribe_alerts(session: Session, token: str) -> NotifyContact:
     return row
 
 
-def list_contacts(
-    session: Session, seller_id: str | None = None, marketplace_id: str | None = None
-) -> pd.DataFrame:
-    """Contacts (without their unsubscribe tokens), optionally of one seller / marketplace."""
+def _contacts(seller_id: str | None = None, marketplace_id: str | None = None):
     cols = [c for c in CONTACTS.c if c.name != "unsubscribe_token"]
     stmt = select(*cols).order_by(CONTACTS.c.seller_id, CONTACTS.c.marketplace_id, CONTACTS.c.id)
     if seller_id is not None:
         stmt = stmt.where(CONTACTS.c.seller_id == seller_id)
     if marketplace_id is not None:
         stmt = stmt.where(CONTACTS.c.marketplace_id.in_([marketplace_id, ALL_MARKETPLACES]))
-    return bulk.frame(session, stmt)
+    return stmt
+
+
+def list_contacts(
+    session: Session, seller_id: str | None = None, marketplace_id: str | None = None
+) -> pd.DataFrame:
+    """Contacts (without their unsubscribe tokens), optionally of one seller / marketplace."""
+    return bulk.frame(session, _contacts(seller_id, marketplace_id))
+
+
+def seller_contacts(session: Session, seller_id: str, marketplace_id: str | None = None) -> list[dict]:
+    """One seller's contacts as plain rows: :func:`list_contacts` for a seller's page."""
+    return bulk.records(session, _contacts(seller_id, marketplace_id))
 
 
 def add_webhook(

@@ -382,9 +382,8 @@ class CaseView:
 
     @property
     def time_left(self) -> timedelta | None:
-        if self.kind != "dispute" or self.first_response_at is not None or self.status == "closed":
-            return None
-        return self.due_at - self.now
+        left = dispute_seconds_left(self.kind, self.status, self.first_response_at, self.due_at, self.now)
+        return None if left is None else timedelta(seconds=left)
 
     @property
     def answered_in_time(self) -> bool | None:
@@ -464,6 +463,30 @@ def list_cases(
     left = (pd.to_datetime(df["due_at"], utc=True) - pd.Timestamp(now)).dt.total_seconds()
     df["seconds_left"] = left.where(waiting)
     return df
+
+
+def dispute_seconds_left(
+    kind: str, status: str, first_response_at: datetime | None, due_at: datetime | None, now: datetime
+) -> float | None:
+    """Seconds left on a dispute's 24-hour clock to its first response (negative: overdue); None for
+    another kind of case, a dispute answered or closed, or one without a deadline (instants UTC)."""
+    if kind != "dispute" or first_response_at is not None or status == "closed" or due_at is None:
+        return None
+    return (due_at - now).total_seconds()
+
+
+def seller_cases(store: Store, seller_id: str, now: datetime | None = None) -> list[dict[str, Any]]:
+    """One seller's cases on every marketplace as plain rows, newest first, with ``seconds_left``
+    (:func:`dispute_seconds_left`): :func:`list_cases` for a seller's page, without a DataFrame (the two
+    are tested equal)."""
+    now = now or utcnow()
+    with store.unit_of_work(write=False) as session:
+        rows = repo.seller_cases(session, seller_id)
+    for r in rows:
+        r["seconds_left"] = dispute_seconds_left(
+            r["kind"], r["status"], r["first_response_at"], r["due_at"], now
+        )
+    return rows
 
 
 # -- shared checks -------------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ import pandas as pd
 from sqlalchemy import DateTime, func, literal, select
 
 from cxops.policy.model import Policy
+from cxops.service.cases import dispute_seconds_left
 from cxops.store import Store
 from cxops.store.listing import Slice, page
 from cxops.store.types import utcnow
@@ -59,8 +60,8 @@ def case_queue(
         s = page(session, stmt, [due, c.c.id], _after(after), limit)
     now = now or utcnow()
     for r in s.rows:
-        waiting = r["kind"] == "dispute" and r["first_response_at"] is None and r["due_at"] is not None
-        r["seconds_left"] = (_aware(r["due_at"]) - now).total_seconds() if waiting else None
+        due = None if r["due_at"] is None else _aware(r["due_at"])
+        r["seconds_left"] = dispute_seconds_left(r["kind"], r["status"], r["first_response_at"], due, now)
         r.pop("deadline", None)
     return s
 

@@ -210,12 +210,12 @@ def overview(
     """
     from sqlalchemy import func, select
 
-    from cxops.notify.contacts import ALL_MARKETPLACES, list_contacts
+    from cxops.notify.contacts import ALL_MARKETPLACES, seller_contacts
     from cxops.store.notify_models import OutboxMessage as O
 
     mps = list(dict.fromkeys(marketplaces))
     out: dict[str, dict[str, Any]] = {mp: {} for mp in mps}
-    all_cases = _records(case_service.list_cases(store, seller_id=seller_id, limit=None, now=now))
+    all_cases = case_service.seller_cases(store, seller_id, now=now)
     for mp in mps:
         mine = [r for r in all_cases if r["marketplace_id"] == mp]
         for kind, key in (("inquiry", "inquiries"), ("dispute", "disputes"), ("appeal", "appeals")):
@@ -234,8 +234,7 @@ def overview(
     stmt = select(ranked).where(ranked.c._rank <= limit).order_by(ranked.c.id.desc())
     with store.unit_of_work(write=False) as session:
         messages = [dict(r._mapping) for r in session.execute(stmt)]
-        contacts_df = list_contacts(session, seller_id)
-    contact_rows = _records(contacts_df)
+        contact_rows = seller_contacts(session, seller_id)
     for mp in mps:
         out[mp]["notifications"] = [
             {k: v for k, v in m.items() if k not in ("marketplace_id", "_rank")}
@@ -320,10 +319,10 @@ def notifications(
 
 def contacts(store: Store, seller_id: str, marketplace_id: str) -> list[dict[str, Any]]:
     """The seller's e-mail contacts for this marketplace (or all its marketplaces), with preferences."""
-    from cxops.notify.contacts import list_contacts
+    from cxops.notify.contacts import seller_contacts
 
     with store.unit_of_work(write=False) as session:
-        return _records(list_contacts(session, seller_id, marketplace_id))
+        return seller_contacts(session, seller_id, marketplace_id)
 
 
 def set_preferences(

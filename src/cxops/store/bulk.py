@@ -304,6 +304,13 @@ def frame(session: Session, stmt) -> pd.DataFrame:
     )
 
 
+def records(session: Session, stmt) -> list[dict[str, Any]]:
+    """Run a Core ``select`` and return its rows as dicts, values through SQLAlchemy's types (instants
+    tz-aware UTC, dates, JSON as Python objects): for a page's handful of rows, where building a
+    DataFrame (:func:`frame`) costs more than the query."""
+    return [dict(r) for r in session.execute(stmt).mappings()]
+
+
 #: Up to this many sellers, reads are narrowed to them with ``IN``; above, the whole program is read.
 FEW = 5_000
 

@@ -426,6 +426,26 @@ def case_files(session: Session, case_id: int) -> pd.DataFrame:
     return bulk.frame(session, select(FILES).where(FILES.c.case_id == case_id).order_by(FILES.c.id))
 
 
+def _cases(
+    kind: str | None = None,
+    statuses: Sequence[str] | None = None,
+    seller_id: str | None = None,
+    marketplace_id: str | None = None,
+    owner: str | None = None,
+    order_id: str | None = None,
+    limit: int | None = None,
+):
+    c = CASES
+    stmt = select(*[col for col in c.c if col.key not in ("answer",)])
+    stmt = bulk.where_equal(
+        stmt, c, kind=kind, seller_id=seller_id, marketplace_id=marketplace_id, owner=owner, order_id=order_id
+    )
+    if statuses:
+        stmt = stmt.where(c.c.status.in_(list(statuses)))
+    stmt = stmt.order_by(c.c.id.desc())
+    return stmt.limit(limit) if limit else stmt
+
+
 def list_cases(
     session: Session,
     *,
@@ -438,17 +458,13 @@ def list_cases(
     limit: int | None = None,
 ) -> pd.DataFrame:
     """Cases matching every filter given, newest first (without their answers)."""
-    c = CASES
-    stmt = select(*[col for col in c.c if col.key not in ("answer",)])
-    stmt = bulk.where_equal(
-        stmt, c, kind=kind, seller_id=seller_id, marketplace_id=marketplace_id, owner=owner, order_id=order_id
-    )
-    if statuses:
-        stmt = stmt.where(c.c.status.in_(list(statuses)))
-    stmt = stmt.order_by(c.c.id.desc())
-    if limit:
-        stmt = stmt.limit(limit)
-    return bulk.frame(session, stmt)
+    return bulk.frame(session, _cases(kind, statuses, seller_id, marketplace_id, owner, order_id, limit))
+
+
+def seller_cases(session: Session, seller_id: str) -> list[dict]:
+    """One seller's cases on every marketplace as plain rows (:func:`cxops.store.bulk.records`), newest
+    first, without their answers: :func:`list_cases` for a seller's page."""
+    return bulk.records(session, _cases(seller_id=seller_id))
 
 
 def _seconds_between(session: Session, start, end):

@@ -185,7 +185,7 @@ def seller_documents(session: Session, program: str, seller_id: str) -> list[dic
     """One seller's documents on file on every marketplace, as plain rows (dicts of the columns of
     ``documents``, instants tz-aware UTC, dates ``datetime.date``), oldest first: what
     :func:`latest_documents` gives for the seller, for a page that reads a handful of rows."""
-    return [dict(r) for r in session.execute(_newest(program, [seller_id])).mappings()]
+    return bulk.records(session, _newest(program, [seller_id]))
 
 
 def list_documents(
