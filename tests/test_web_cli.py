@@ -3,6 +3,7 @@ printed once, and the server started as a real process on 127.0.0.1, answering, 
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import socket
@@ -190,6 +191,16 @@ def test_cxops_serve_answers_on_loopback_and_stops_by_pid(tmp_path):
         assert httpx.get(f"http://127.0.0.1:{port}/api/v1/members").status_code == 401
         docs = httpx.get(f"http://127.0.0.1:{port}/api/v1/docs")
         assert docs.status_code == 200 and "default-src 'self'" in docs.headers["content-security-policy"]
+        # an idle connection stays open past uvicorn's 5 s default (a person's pause between pages)
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        try:
+            for _ in range(2):  # the second on the same connection, after the pause
+                conn.request("GET", "/api/v1/health")
+                r = conn.getresponse()  # RemoteDisconnected when the server closed it meanwhile
+                assert r.status == 200 and r.read()
+                time.sleep(6.5)
+        finally:
+            conn.close()
     finally:
         proc.terminate()  # by its PID (SIGTERM): uvicorn shuts down gracefully
         try:

@@ -46,6 +46,9 @@ SELLERS = typer.Option(
     "--seller",
     help="For the seller role: SELLER (every marketplace) or SELLER:MARKETPLACE; repeatable.",
 )
+#: Seconds an idle connection stays open (uvicorn's own default, 5 s, is shorter than the pause between a
+#: person's pages: a request sent as the server closed the connection failed with "connection closed").
+KEEP_ALIVE_S = 75
 PASSWORD_STDIN = typer.Option(False, "--password-stdin", help="Read the password from standard input.")
 
 
@@ -101,6 +104,14 @@ def serve(
         None, "--forwarded-allow-ips", help="Trusted proxy addresses, comma-separated (default 127.0.0.1)."
     ),
     log_level: str = typer.Option("info", "--log-level", help="uvicorn's log level."),
+    keep_alive: int = typer.Option(
+        KEEP_ALIVE_S,
+        "--keep-alive",
+        min=1,
+        help="Seconds an idle HTTP connection is kept open for the client's next request. Longer than "
+        "the idle timeout of the browser or load balancer in front (60 s on AWS's ALB), so that the "
+        "server never closes a connection the client is about to reuse.",
+    ),
     workers: int = typer.Option(
         1,
         "--workers",
@@ -140,7 +151,13 @@ def serve(
             )
     err.print(f"serving on http://{host}:{port} (API docs: /api/v1/docs); Ctrl-C stops")
     # proxy headers are handled by the app itself, only when --trust-proxy says so
-    options = {"host": host, "port": port, "proxy_headers": False, "server_header": False}
+    options = {
+        "host": host,
+        "port": port,
+        "proxy_headers": False,
+        "server_header": False,
+        "timeout_keep_alive": keep_alive,
+    }
     if workers == 1:
         uvicorn.run(create_app(settings), log_level=log_level, **options)
         return
