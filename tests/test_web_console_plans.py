@@ -83,3 +83,20 @@ def test_each_console_list_reads_an_index_in_order(filled, filters, sort, descen
             plan = [r[0] for r in s.execute(text("EXPLAIN " + sql))]
             assert not any("Sort" in p and "Sort Key" not in p for p in plan), plan
             assert any("Index" in p and "memberships" in p for p in plan), plan
+
+
+def test_the_seller_id_search_reads_the_prefix_from_an_index(filled):
+    """``LIKE 'S001%'`` becomes a range of an index (SQLite: the primary key's; PostgreSQL: the
+    pattern-ops index of migration 0007 — an index in a non-C collation can only filter every row)."""
+    with filled.unit_of_work(write=False) as s:
+        stmt = page_statement(members_statement(s, P, seller_prefix="S001"), MEMBER_SORTS["seller"], None, 51)
+        sql = str(stmt.compile(dialect=s.get_bind().dialect, compile_kwargs={"literal_binds": True}))
+        if filled.dialect == "sqlite":
+            plan = " ".join(r[-1] for r in s.execute(text("EXPLAIN QUERY PLAN " + sql)))
+            assert "seller_id>? AND seller_id<?" in plan.replace("=", ""), plan
+        else:
+            s.execute(text("SET LOCAL enable_seqscan = off"))
+            plan = [r[0] for r in s.execute(text("EXPLAIN " + sql))]
+            cond = [p for p in plan if "Index Cond" in p and "seller_id" in p]
+            assert cond and "~>=~" in cond[0], plan
+        assert [r["seller_id"] for r in s.execute(stmt).mappings()] == [f"S001{i}" for i in range(10)]

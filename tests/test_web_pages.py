@@ -205,6 +205,7 @@ def test_the_console_filters_sorts_and_pages_with_htmx_fragments(web):  # noqa: 
     c = web.login("viewer")
     page = c.get("/console/sellers").text
     assert page.count('<tr>\n      <td><a href="/console/sellers/') == 3
+    assert '<option value="ana">Ana Lima (ana)</option>' in page  # the manager filter names every manager
     risk = c.get("/console/sellers", params={"state": "at_risk"}).text
     assert re.findall(r'href="/console/sellers/([^/"]+)/([A-Z]+)"', risk) == [(SELLER_A, "DE")]
     fragment = c.get(

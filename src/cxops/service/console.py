@@ -217,11 +217,13 @@ def action_seller(store: Store, action_id: int) -> tuple[str, str, str] | None:
     return None if a is None else (a["program"], a["seller_id"], a["marketplace_id"])
 
 
-def managers_page(store: Store, principal: Principal, *, after: str | None = None, limit: int = 50) -> Page:
-    """Account managers by id with their load (operators only)."""
+def managers_page(
+    store: Store, principal: Principal, *, after: str | None = None, limit: int = 50, load: bool = True
+) -> Page:
+    """Account managers by id with their load (operators only; ``load=False``: without it)."""
     _operator(principal)
     with store.unit_of_work(write=False) as session:
-        return listing.managers(session, after=after, limit=limit)
+        return listing.managers(session, after=after, limit=limit, load=load)
 
 
 def runs_page(

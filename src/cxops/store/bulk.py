@@ -308,7 +308,9 @@ def records(session: Session, stmt) -> list[dict[str, Any]]:
     """Run a Core ``select`` and return its rows as dicts, values through SQLAlchemy's types (instants
     tz-aware UTC, dates, JSON as Python objects): for a page's handful of rows, where building a
     DataFrame (:func:`frame`) costs more than the query."""
-    return [dict(r) for r in session.execute(stmt).mappings()]
+    res = session.execute(stmt)
+    keys = list(res.keys())  # once, not per row (a row mapping's keys are rebuilt on every access)
+    return [dict(zip(keys, r, strict=True)) for r in res]
 
 
 #: Up to this many sellers, reads are narrowed to them with ``IN``; above, the whole program is read.

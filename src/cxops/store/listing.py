@@ -20,6 +20,7 @@ from sqlalchemy import ColumnElement, Date, Select, and_, func, literal, literal
 from sqlalchemy.orm import Session
 
 from cxops.errors import InputError
+from cxops.store import bulk
 from cxops.store.models import (
     ALL_MARKETPLACES,
     SINCE_SORT_KEY,
@@ -86,7 +87,7 @@ def page(
         ``after`` does not have one value per key column.
     """
     stmt = page_statement(stmt, keys, after, limit + 1, descending=descending)
-    rows = [dict(r) for r in session.execute(stmt).mappings()]
+    rows = bulk.records(session, stmt)
     more = len(rows) > limit
     rows = rows[:limit]
     next_key = tuple(rows[-1][_label(k)] for k in keys) if more else None
@@ -335,9 +336,13 @@ def action_of(session: Session, action_id: int) -> dict[str, Any] | None:
     return dict(row) if row else None
 
 
-def managers(session: Session, *, after: str | None = None, limit: int = 50) -> Slice:
-    """Account managers by id, with their current ``load`` (open assignments)."""
+def managers(session: Session, *, after: str | None = None, limit: int = 50, load: bool = True) -> Slice:
+    """Account managers by id, with their current ``load`` (open assignments; ``load=False`` leaves it
+    out and reads only ``id, name, active``: a list of names need not count every open assignment)."""
     mgr = AccountManager.__table__
+    if not load:
+        names = select(mgr.c.id, mgr.c.name, mgr.c.active)
+        return page(session, names, [mgr.c.id], None if after is None else (after,), limit)
     asg = ManagerAssignment.__table__
     load = (
         select(asg.c.manager_id, func.count().label("load"))

@@ -165,10 +165,18 @@ class Membership(Base):
     __tablename__ = "memberships"
     # Each index serves the daily job and the operator console's lists as keyset scans (migration
     # 0002 widened the first two and added the sort by ``since`` within a state), and a seller's own
-    # pages (0006: a seller's memberships in every program); every index costs the daily job's bulk
-    # writes, so the set is kept small (bench/web_console.py --write-cost).
+    # pages (0006: a seller's memberships in every program; 0007: the seller-id search); every index
+    # costs the daily job's bulk writes, so the set is kept small (bench/web_console.py --write-cost).
     __table_args__ = (
         Index("ix_memberships_seller", "seller_id", "marketplace_id"),
+        # PostgreSQL only (0007): the console's seller-id search, LIKE 'prefix%', which an index in the
+        # database's collation cannot serve unless it is C; SQLite serves it as a range of the key
+        Index(
+            "ix_memberships_seller_prefix",
+            "program",
+            "seller_id",
+            postgresql_ops={"seller_id": "varchar_pattern_ops"},
+        ).ddl_if(dialect="postgresql"),
         Index("ix_memberships_state_seller", "program", "state", "seller_id", "marketplace_id"),
         Index(
             "ix_memberships_manager_seller", "account_manager_id", "program", "seller_id", "marketplace_id"

@@ -92,7 +92,7 @@ def sellers(
         "manager": manager or "",
         "q": q or "",
         "program": program,
-        "managers": managers_page(store, principal, limit=paging.MAX_LIMIT).rows,
+        "managers": managers_page(store, principal, limit=paging.MAX_LIMIT, load=False).rows,  # names
         "next_url": f"/console/sellers?{urlencode(kept + [('cursor', next_cursor)])}"
         if next_cursor
         else None,
