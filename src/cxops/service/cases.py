@@ -459,6 +459,7 @@ def list_cases(
         df = repo.list_cases(session, kind=kind, statuses=statuses, seller_id=seller_id,
                              marketplace_id=marketplace_id, owner=owner, order_id=order_id,
                              limit=limit)  # fmt: skip
+    # dispute_seconds_left over the whole frame at once (tested equal to it row by row: seller_cases)
     waiting = (df["kind"] == "dispute") & df["first_response_at"].isna() & (df["status"] != "closed")
     left = (pd.to_datetime(df["due_at"], utc=True) - pd.Timestamp(now)).dt.total_seconds()
     df["seconds_left"] = left.where(waiting)
