@@ -285,7 +285,12 @@ class _Job:
         # a plain identifier on every engine (Spark's parser refuses ``order_defects@versions``)
         table = f"{store.table_prefix(self.run_id)}tmp{len(self._temp)}_{re.sub(r'[^0-9A-Za-z_]', '_', name)}"
         self._temp.append(table)
-        out = self.wh.con.create_table(table, parts[0], temp=self._temporary(True))
+        return self._write_parts(table, parts, temp=True)
+
+    def _write_parts(self, table: str, parts: list, *, temp: bool, overwrite: bool = False):
+        """``table`` made of the union of ``parts`` (expressions), written one part at a time: the
+        engine holds one part's work at once."""
+        out = self.wh.con.create_table(table, parts[0], temp=self._temporary(temp), overwrite=overwrite)
         for part in parts[1:]:
             self.wh.con.insert(table, part)
         return out
@@ -733,9 +738,7 @@ class _Job:
         parts = [defects_expr(inp, day) for inp in self.inp.split(self.plain)]  # as the facts: in parts
         if parts[0] is None:
             parts = [ibis.memtable(pd.DataFrame(columns=DEFECT_COLUMNS), schema=DEFECT_SCHEMA)]
-        self._create("defects", parts[0])
-        for expr in parts[1:]:
-            self.wh.con.insert(self._name("defects"), expr)
+        self._write_parts(self._name("defects"), parts, temp=not self.persist, overwrite=True)
 
 
 def fact_parts(wh, inp: Inputs, cap_bytes: int | None = None) -> tuple[str, ...]:
