@@ -426,20 +426,11 @@ def case_files(session: Session, case_id: int) -> pd.DataFrame:
     return bulk.frame(session, select(FILES).where(FILES.c.case_id == case_id).order_by(FILES.c.id))
 
 
-def _cases(
-    kind: str | None = None,
-    statuses: Sequence[str] | None = None,
-    seller_id: str | None = None,
-    marketplace_id: str | None = None,
-    owner: str | None = None,
-    order_id: str | None = None,
-    limit: int | None = None,
-):
+def _cases(*, statuses: Sequence[str] | None = None, limit: int | None = None, **equal: str | None):
+    """Cases with every column but the answer, ``equal`` filters (:func:`bulk.where_equal`), newest
+    first."""
     c = CASES
-    stmt = select(*[col for col in c.c if col.key not in ("answer",)])
-    stmt = bulk.where_equal(
-        stmt, c, kind=kind, seller_id=seller_id, marketplace_id=marketplace_id, owner=owner, order_id=order_id
-    )
+    stmt = bulk.where_equal(select(*[col for col in c.c if col.key not in ("answer",)]), c, **equal)
     if statuses:
         stmt = stmt.where(c.c.status.in_(list(statuses)))
     stmt = stmt.order_by(c.c.id.desc())
@@ -458,7 +449,11 @@ def list_cases(
     limit: int | None = None,
 ) -> pd.DataFrame:
     """Cases matching every filter given, newest first (without their answers)."""
-    return bulk.frame(session, _cases(kind, statuses, seller_id, marketplace_id, owner, order_id, limit))
+    return bulk.frame(
+        session,
+        _cases(statuses=statuses, limit=limit, kind=kind, seller_id=seller_id,
+               marketplace_id=marketplace_id, owner=owner, order_id=order_id),
+    )  # fmt: skip
 
 
 def seller_cases(session: Session, seller_id: str) -> list[dict]:
