@@ -1,4 +1,5 @@
-"""`Warehouse.engine_memory`: DuckDB's cap lowered for a block (cached blocks evicted), then restored."""
+"""`Warehouse.engine_memory`: DuckDB's cap lowered for a block (cached blocks evicted), then restored; and
+`Warehouse.create_from` / `append`: Arrow rows written without the connection keeping them."""
 
 from __future__ import annotations
 
@@ -42,4 +43,28 @@ def test_restored_after_an_error_and_never_raised_above_a_small_cap(tmp_path, mo
         assert _limit(wh) == min(before, 256 * 2**20)
         raise RuntimeError("boom")
     assert _limit(wh) == before
+    wh.close()
+
+
+def test_arrow_rows_written_are_not_kept_by_the_connection(tmp_path):
+    """Ibis's ``insert`` of an Arrow table registers it until the process exits (the replay's status
+    rows of every evaluation were all held); ``create_from`` / ``append`` leave nothing registered."""
+    import pyarrow as pa
+
+    wh = connect(str(tmp_path / "w.duckdb"))
+    rows = pa.table({"seller_id": ["A", "B"], "n": pa.array([1, 2], pa.int64())})
+    pa_before = pa.total_allocated_bytes()
+    big = pa.table({"seller_id": pa.array(["S"] * 200_000), "n": pa.array(range(200_000), pa.int64())})
+    wh.create_from("t", rows, temp=True)
+    for _ in range(3):
+        wh.append("t", big.select(["n", "seller_id"]))  # columns matched by name
+    (views,) = wh.con.raw_sql("SELECT count(*) FROM duckdb_views() WHERE NOT internal").fetchone()
+    assert views == 0
+    del big
+    assert pa.total_allocated_bytes() - pa_before < 1 << 20  # nothing of the 200 k rows is held
+    got = wh.con.raw_sql("SELECT count(*), sum(n), min(seller_id) FROM t").fetchone()
+    assert got == (2 + 3 * 200_000, 3 + 3 * sum(range(200_000)), "A")
+    wh.create_from("u", rows)
+    wh.create_from("u", rows.slice(0, 1))  # replaces
+    assert wh.con.raw_sql("SELECT count(*) FROM u").fetchone() == (1,)
     wh.close()

@@ -296,6 +296,32 @@ def test_latest_reasons_only_render_the_last_evaluation(reasons):
         replay(p, DATES, get_results, get_daily, reasons="some")
 
 
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    policy=st.sampled_from(sorted(POLICIES)),
+    plan=st.lists(st.lists(st.sampled_from(SCENARIOS), min_size=5, max_size=5), min_size=5, max_size=5),
+    daily=st.lists(st.lists(st.booleans(), min_size=1, max_size=9), min_size=5, max_size=5),
+    reasons=st.sampled_from(["all", "latest", "transitions"]),
+    n_dates=st.integers(0, len(DATES)),
+)
+def test_streamed_statuses_equal_the_kept_ones(policy, plan, daily, reasons, n_dates):
+    """``statuses_to`` receives every evaluation's rows once, in order, equal to the rows a replay keeps
+    (reasons rendered the same way); the result then keeps the last evaluation's rows only."""
+    p = POLICIES[policy]
+    get_results, get_daily = _world(p, plan, daily)
+    dates, until = DATES[:n_dates], DATES[-1] + timedelta(days=3)
+    kept = replay(p, dates, get_results, get_daily, until=until, reasons=reasons)
+    parts: list[pd.DataFrame] = []
+    got = replay(p, dates, get_results, get_daily, until=until, reasons=reasons, statuses_to=parts.append)
+    assert [part["evaluation_date"].unique().tolist() for part in parts] == [[d] for d in dates]
+    streamed = pd.concat(parts, ignore_index=True) if parts else kept.statuses.iloc[0:0]
+    _same(streamed, kept.statuses)
+    last = kept.statuses[kept.statuses.evaluation_date == dates[-1]] if dates else kept.statuses
+    _same(got.statuses.reset_index(drop=True), last.reset_index(drop=True))
+    for part in ("transitions", "final", "events", "state_table"):
+        _same(getattr(got, part), getattr(kept, part))
+
+
 # --- enforcement: alert levels, minimum orders, suspension, immunity, blocks, actions, publication ------
 
 DAYS = [date(2025, 3, 3) + timedelta(days=i) for i in range(12)]  # 2025-03-03 is a Monday

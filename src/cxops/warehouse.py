@@ -290,6 +290,36 @@ class Warehouse:
     def tables_present(self) -> set[str]:
         return {t for t in TABLES if self.has_table(t)}
 
+    # -- writing -----------------------------------------------------------------------------
+    # On DuckDB, Arrow rows are registered for one statement and unregistered after it: Ibis's
+    # ``create_table`` / ``insert`` of an Arrow table registers it as an in-memory table that the
+    # connection keeps until the process exits, so a job writing every evaluation's rows held them all.
+    def create_from(self, table: str, rows: pa.Table, *, temp: bool = False) -> None:
+        """Create (or replace) ``table`` holding Arrow ``rows``; ``temp``: a temporary table."""
+        if self.engine != "duckdb":
+            self.con.create_table(table, rows, temp=temp, overwrite=True)
+            return
+        kind = "TEMP TABLE" if temp else "TABLE"
+        self._with_registered(
+            rows, lambda src: f'CREATE OR REPLACE {kind} "{table}" AS SELECT * FROM "{src}"'
+        )
+
+    def append(self, table: str, rows: pa.Table) -> None:
+        """Append Arrow ``rows`` to the existing ``table`` (columns matched by name)."""
+        if self.engine != "duckdb":
+            self.con.insert(table, rows)
+            return
+        self._with_registered(rows, lambda name: f'INSERT INTO "{table}" BY NAME SELECT * FROM "{name}"')
+
+    def _with_registered(self, rows: pa.Table, sql) -> None:
+        raw = self.con.con
+        name = f"_arrow_{uuid.uuid4().hex[:8]}"
+        raw.register(name, rows)
+        try:
+            raw.execute(sql(name))
+        finally:
+            raw.unregister(name)
+
     # -- provenance --------------------------------------------------------------------------
     def provided_columns(self, table: str) -> set[str]:
         """Columns of canonical ``table`` that **every** source of it provides (all sellers together).

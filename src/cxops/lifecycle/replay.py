@@ -272,6 +272,7 @@ def replay(
     reasons: str = "all",
     actions: Iterable[Action] | pd.DataFrame | None = None,
     start: date | None = None,
+    statuses_to: Callable[[pd.DataFrame], None] | None = None,
 ) -> ReplayResult:
     """Run the lifecycle state machine over evaluation dates, for all sellers at once.
 
@@ -323,6 +324,11 @@ def replay(
         date. Without it the first day is the first evaluation date and no daily check runs before it
         (a replay from the first data day). A daily job resuming stored states passes the day after
         the last day it ran.
+    statuses_to : callable ``(DataFrame) -> None``, optional
+        Receives the status rows (columns :data:`STATUS_COLUMNS`, reasons rendered as ``reasons``
+        says) one evaluation at a time, in evaluation order, as they are decided; then
+        :attr:`ReplayResult.statuses` holds only the last evaluation's rows. Without it every
+        evaluation's rows are kept until the end (sellers × evaluations rows in memory at once).
 
     Returns
     -------
@@ -342,7 +348,7 @@ def replay(
     by_day = _actions_by_day(actions_frame(actions), first, last)
     batch = Batch(policy, initial, keep="all" if reasons == "all" else "latest")
     early = _EventReasons(batch) if reasons == "transitions" else None
-    snapshots: list[tuple[date, date, dict[str, np.ndarray]]] = []
+    snapshots: list[tuple[date, date, dict[str, np.ndarray]]] = []  # evaluations not yet handed on
     history: list[pd.DataFrame] = []
     keep = list(keep_sections or ())
     cursor = start  # first day whose daily check has not run (None: no check before the first evaluation)
@@ -358,6 +364,9 @@ def replay(
             batch.evaluate(decisions(results, policy), when, publish)
         else:
             batch.evaluate(decisions(pd.DataFrame(columns=RESULT_COLUMNS), policy), when, publish)
+        if statuses_to is not None and snapshots:  # the one before is not the last: hand it on
+            statuses_to(_status_frame(batch, snapshots, reasons))
+            snapshots.clear()
         snapshots.append((when, metrics_as_of(policy, when), batch.snapshot()))
         if early is not None:
             early.render_new()
@@ -368,7 +377,10 @@ def replay(
         _run_period(batch, get_daily_admission, by_day, until, until, check=False)
     if early is not None:
         early.render_new()
-    return _result(batch, snapshots, history, reasons, early)
+    result = _result(batch, snapshots, history, reasons, early, dates[-2] if len(dates) > 1 else None)
+    if statuses_to is not None and len(result.statuses):
+        statuses_to(result.statuses)
+    return result
 
 
 class _EventReasons:
@@ -516,6 +528,31 @@ def _frame(
     return out
 
 
+def _status_frame(
+    batch: Batch,
+    snapshots: list[tuple[date, date, dict[str, np.ndarray]]],
+    reasons: str,
+    rendered: pd.DataFrame | None = None,
+    last: bool = False,
+) -> pd.DataFrame:
+    """Status rows (:data:`STATUS_COLUMNS`) of consecutive evaluations' snapshots, as one frame (no
+    per-evaluation frames to concatenate). Reasons are rendered on every row with ``reasons="all"``
+    (from ``rendered``, or rendered here), otherwise on the rows of the last of them when ``last``
+    (the replay's last evaluation; ``rendered`` must hold its reasons)."""
+    stacked = {k: np.concatenate([s[2][k] for s in snapshots]) for k in snapshots[0][2]}
+    block = np.repeat(np.arange(len(snapshots)), [len(s[2]["sid"]) for s in snapshots])
+    if reasons == "all":
+        shown = None
+        if rendered is None and batch.n_reasons:
+            rendered = batch.render(stacked["reason"])
+    else:
+        shown = block == len(snapshots) - 1 if last else np.zeros(len(block), bool)
+    out = _frame(batch, stacked, rendered, shown)
+    out["evaluation_date"] = _obj(np.array([s[0] for s in snapshots], object)[block])
+    out["as_of"] = _obj(np.array([s[1] for s in snapshots], object)[block])
+    return out[STATUS_COLUMNS]
+
+
 def _lookup_rendered(rendered: pd.DataFrame, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Reason text and params of reason ids (None for ids not rendered or -1), by binary search."""
     index = rendered.index.to_numpy(np.int64)  # sorted unique ids
@@ -541,15 +578,18 @@ def _result(
     history: list[pd.DataFrame],
     reasons: str,
     early: _EventReasons | None = None,
+    before_last: date | None = None,
 ) -> ReplayResult:
+    """The replay's result from its batch and the snapshots of the evaluations not handed on
+    (``before_last``: the date of the evaluation before the last, if any)."""
     events = batch.events()
     final = batch.snapshot()
     # rows whose reasons are rendered: all, or the last evaluation's statuses, the final states and the
     # transitions after the evaluation before it (every event with "transitions": rendered already)
-    if reasons in ("all", "transitions") or len(snapshots) < 2:
+    if reasons in ("all", "transitions") or before_last is None:
         shown = np.ones(len(events), bool)
     else:
-        shown = events["date"].to_numpy("datetime64[D]") > np.datetime64(snapshots[-2][0], "D")
+        shown = events["date"].to_numpy("datetime64[D]") > np.datetime64(before_last, "D")
     wanted = [final["reason"]] if early else [events["reason"].to_numpy(np.int64)[shown], final["reason"]]
     if reasons == "all":
         wanted += [s[2]["reason"] for s in snapshots]
@@ -560,14 +600,8 @@ def _result(
     if before is not None:
         rendered = before if rendered is None else pd.concat([before, rendered])
         rendered = rendered[~rendered.index.duplicated()].sort_index()
-    if snapshots:  # one frame from the stacked snapshots (no per-evaluation frames to concatenate)
-        stacked = {k: np.concatenate([s[2][k] for s in snapshots]) for k in snapshots[0][2]}
-        block = np.repeat(np.arange(len(snapshots)), [len(s[2]["sid"]) for s in snapshots])
-        shown_rows = None if reasons == "all" else block == len(snapshots) - 1
-        statuses = _frame(batch, stacked, rendered, shown_rows)
-        statuses["evaluation_date"] = _obj(np.array([s[0] for s in snapshots], object)[block])
-        statuses["as_of"] = _obj(np.array([s[1] for s in snapshots], object)[block])
-        statuses = statuses[STATUS_COLUMNS]
+    if snapshots:
+        statuses = _status_frame(batch, snapshots, reasons, rendered, last=True)
     else:
         statuses = pd.DataFrame(columns=STATUS_COLUMNS)
     final_frame = _frame(batch, final, rendered)[FINAL_COLUMNS]

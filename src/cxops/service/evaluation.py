@@ -46,8 +46,9 @@ from datetime import date, timedelta
 import ibis
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
-from cxops import __version__
+from cxops import __version__, heap
 from cxops.errors import NotFoundError
 from cxops.lifecycle.benefits import BENEFIT_COLUMNS, compute_benefits
 from cxops.lifecycle.cadence import evaluation_dates, metrics_as_of, next_evaluation_date
@@ -271,9 +272,12 @@ class _Job:
         return store.table_name(self.run_id, part)
 
     def _create(self, part: str, obj) -> None:
-        self.wh.con.create_table(
-            self._name(part), obj, temp=self._temporary(not self.persist), overwrite=True
-        )
+        """The run's table ``part`` from an expression or Arrow rows (replacing it)."""
+        temp = self._temporary(not self.persist)
+        if isinstance(obj, pa.Table):
+            self.wh.create_from(self._name(part), obj, temp=temp)
+        else:
+            self.wh.con.create_table(self._name(part), obj, temp=temp, overwrite=True)
 
     def _temporary(self, wanted: bool) -> bool:
         """Temporary tables where the engine has them (DuckDB); elsewhere tables named after the run,
@@ -350,10 +354,12 @@ class _Job:
             self._lap("pivot")
             # the engine's heavy work is done: its cached blocks make room for the replay's arrays
             with self.wh.engine_memory(ENGINE_SHARE_IN_REPLAY):
+                heap.prefer_mmap()  # the replay's per-evaluation arrays go back to the system when freed
                 result, benefit_rows = self._replay(dates, new_dates)
                 self._lap("replay")
                 statuses = self._store_lifecycle(result, dates)
                 del result
+                heap.release()
                 self._lap("store")
                 self._projection(current)
                 self._lap("projection")
@@ -532,7 +538,7 @@ class _Job:
                     continue
                 df = grid.frame()
                 df.insert(2, "evaluation_date", when)
-                self.wh.con.insert(name, to_arrow(df, "criteria"))
+                self.wh.append(name, to_arrow(df, "criteria"))
 
     # -- 3. lifecycle ----------------------------------------------------------------------------------
     def _replay(self, dates: list[date], new_dates: list[date]):
@@ -563,9 +569,11 @@ class _Job:
         if last is None:
             self._create("criteria", empty("criteria"))
         initial, start = None, None
+        self._create("statuses", empty("statuses"))
         if self.base is not None:  # resume from the stored run's final states, the day after its end
             initial = self._base_frame("final")
             start = self.base.until + timedelta(days=1)
+            self.wh.con.insert(self._name("statuses"), self._base_table("statuses"))
         result = replay(
             policy,
             new_dates,
@@ -576,8 +584,14 @@ class _Job:
             keep_sections=None,
             reasons="transitions",
             start=start,
+            statuses_to=self._write_statuses,  # each evaluation's rows written as it is decided
         )
         return result, benefit_rows
+
+    def _write_statuses(self, rows: pd.DataFrame) -> None:
+        """Append one evaluation's status rows to the run's ``statuses`` table."""
+        self.wh.append(self._name("statuses"), to_arrow(rows, "statuses"))
+        heap.release()  # the evaluation's freed arrays: back to the system before the next
 
     def _daily(self, sellers: pd.DataFrame, first: date, last: date) -> pd.DataFrame:
         """Daily admission check (``get_daily_admission`` of the replay) for removed/recovering sellers.
@@ -644,29 +658,35 @@ class _Job:
         return pd.concat(out, ignore_index=True)
 
     def _store_lifecycle(self, result, dates: list[date]) -> pd.DataFrame:
-        """Statuses, transitions and final states into the run; returns the last evaluation's statuses."""
-        statuses, transitions = result.statuses, result.transitions
+        """Transitions and final states into the run (the statuses are written as the replay decides
+        them); returns the last evaluation's statuses."""
+        transitions = result.transitions
         if self.base is not None:
-            old_s = self._base_frame("statuses")
             old_t = self._base_frame("transitions")
-            statuses = pd.concat([old_s, statuses], ignore_index=True) if len(old_s) else statuses
             transitions = pd.concat([old_t, transitions], ignore_index=True) if len(old_t) else transitions
-        self._create("statuses", to_arrow(statuses, "statuses") if len(statuses) else empty("statuses"))
         self._create(
             "transitions", to_arrow(transitions, "transitions") if len(transitions) else empty("transitions")
         )
         final = result.state_table  # every field needed to resume (enforcement too)
         self._create("final", to_arrow(final, "final") if len(final) else empty("final"))
         self.final = final
-        if not dates or statuses.empty:
+        statuses = result.statuses  # the last new evaluation's rows
+        if not dates:
             return statuses.iloc[0:0]
-        return statuses[statuses["evaluation_date"] == dates[-1]].reset_index(drop=True)
+        if len(statuses) and statuses["evaluation_date"].iloc[0] == dates[-1]:
+            return statuses.reset_index(drop=True)
+        # no new evaluation (a resumed run): the last one is the stored run's
+        t = self.wh.con.table(self._name("statuses"))
+        return date_columns(self.wh.execute(t.filter(t.evaluation_date == dates[-1])))
 
-    def _base_frame(self, part: str) -> pd.DataFrame:
+    def _base_table(self, part: str):
         t = self.wh.con.table(self.base.table(part))
         if self.ids is not None:
             t = t.filter(t.seller_id.isin(self.ids))
-        return date_columns(self.wh.execute(t))
+        return t
+
+    def _base_frame(self, part: str) -> pd.DataFrame:
+        return date_columns(self.wh.execute(self._base_table(part)))
 
     # -- 4. projection, benefits, defects --------------------------------------------------------------
     def _projection(self, current: date) -> None:
