@@ -296,6 +296,22 @@ def test_latest_reasons_only_render_the_last_evaluation(reasons):
         replay(p, DATES, get_results, get_daily, reasons="some")
 
 
+def test_reasons_rendered_in_chunks_equal_one_pass(monkeypatch):
+    """``Batch.render`` takes the reasons :data:`RENDER_CHUNK` at a time (bounded memory); chunks of 2
+    render every row as one pass does."""
+    import cxops.lifecycle.batch as batch_module
+
+    p = POLICIES["fast"]
+    plan = [["good", "good", "young", "absent", "csat_low"]] * 3 + [["odr_breach"] * 5] * 2
+    get_results, get_daily = _world(p, plan, [[True, False]] * 5)
+    whole = replay(p, DATES, get_results, get_daily)
+    monkeypatch.setattr(batch_module, "RENDER_CHUNK", 2)
+    chunked = replay(p, DATES, get_results, get_daily)
+    assert whole.statuses["reason"].notna().all() and whole.statuses["reason"].nunique() > 5
+    for part in ("statuses", "transitions", "final", "events"):
+        _same(getattr(chunked, part), getattr(whole, part))
+
+
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     policy=st.sampled_from(sorted(POLICIES)),

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 import ibis
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -49,17 +50,19 @@ def _long(rows) -> pd.DataFrame:
 
 
 @settings(max_examples=40, deadline=None)
-@given(st.lists(row, max_size=40))
-def test_wide_arrays_are_the_pivot_of_the_long_rows(rows):
+@given(st.lists(row, max_size=40), st.booleans())
+def test_wide_arrays_are_the_pivot_of_the_long_rows(rows, arrow):
+    """From a pandas frame or an Arrow table (what the evaluation fetches)."""
     df = _long(rows)
     con = ibis.duckdb.connect()
     schema = {"seller_id": "string", "marketplace_id": "string", "channel": "string", "metric": "string",
               "window_days": "int64", "as_of": "date", "numerator": "float64", "denominator": "float64",
               "value": "float64", "status": "string", "coverage": "float64"}  # fmt: skip
     m = ibis.memtable(df, schema=schema)
-    sellers, (n, d, v, s, c) = wide_arrays(
-        con.execute(pivot(m, SPECS).order_by(["as_of", *ORDER])), len(SPECS)
-    )
+    fetch = con.to_pyarrow if arrow else con.execute
+    sellers, (n, d, v, s, c) = wide_arrays(fetch(pivot(m, SPECS).order_by(["as_of", *ORDER])), len(SPECS))
+    assert all(type(x) is str for x in [*sellers.seller_id, *sellers.marketplace_id])
+    assert all(type(x) is date for x in sellers.as_of)
     # the reference: each (day, seller) with a row of a spec, in order; its spec rows put in place by hand
     spec_of = [
         (r.metric, None if pd.isna(r.window_days) else r.window_days, r.channel) for r in df.itertuples()
@@ -82,11 +85,13 @@ def test_wide_arrays_are_the_pivot_of_the_long_rows(rows):
             assert s[i, k] == r.status and CODE[r.status] >= 0
 
 
-def test_no_rows_and_no_specs():
+@pytest.mark.parametrize("arrow", [False, True])
+def test_no_rows_and_no_specs(arrow):
     con = ibis.duckdb.connect()
+    fetch = con.to_pyarrow if arrow else con.execute
     df = _long([("S1", "US", 0, 0, 1.0, "ok", None), ("S1", "US", 1, 3, 2.0, "ok", None)])
     m = ibis.memtable(df)
-    sellers, arrays = wide_arrays(con.execute(pivot(m, []).order_by(["as_of", "seller_id"])), 0)
+    sellers, arrays = wide_arrays(fetch(pivot(m, []).order_by(["as_of", "seller_id"])), 0)
     assert len(sellers) == 2 and all(a.shape == (2, 0) for a in arrays)  # every (day, seller) of m
-    sellers, arrays = wide_arrays(con.execute(pivot(m.limit(0), SPECS)), len(SPECS))
+    sellers, arrays = wide_arrays(fetch(pivot(m.limit(0), SPECS)), len(SPECS))
     assert len(sellers) == 0 and all(a.shape == (0, 3) for a in arrays)

@@ -16,6 +16,8 @@ from __future__ import annotations
 import ibis
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from cxops.days import date_objects
 
@@ -70,12 +72,17 @@ def only_specs(m, specs) -> ibis.Table:
     return j.select(*cols)
 
 
-def wide_arrays(df: pd.DataFrame, k: int) -> tuple[pd.DataFrame, tuple]:
+def wide_arrays(df: pd.DataFrame | pa.Table, k: int) -> tuple[pd.DataFrame, tuple]:
     """Sellers (``seller_id, marketplace_id, as_of``) and the ``(numerator, denominator, value, status,
     coverage)`` arrays, shape (sellers, k), of fetched :func:`pivot` rows ordered by ``as_of`` (when
     several days) then :data:`ORDER`: one seller row per ``(as_of, seller_id, marketplace_id)``, in
-    the order of the rows; a spec without a row is NaN (status ``None``)."""
-    n_rows = len(df)
+    the order of the rows; a spec without a row is NaN (status ``None``).
+
+    ``df`` is best an Arrow table (``con.to_pyarrow``): a day of a large program is sellers × specs
+    rows, and only the first row of each seller is turned into Python strings (a pandas frame turns
+    every row's ids into objects first)."""
+    cols = _Columns(df)
+    n_rows = cols.n
     if n_rows == 0:
         sellers = pd.DataFrame(
             {
@@ -86,20 +93,18 @@ def wide_arrays(df: pd.DataFrame, k: int) -> tuple[pd.DataFrame, tuple]:
         )
         nan = np.full((0, k), np.nan)
         return sellers, (nan, nan.copy(), nan.copy(), np.zeros((0, k), object), nan.copy())
-    as_of = pd.to_datetime(df["as_of"]).to_numpy("datetime64[D]")
-    sid = df["seller_id"].astype(object).to_numpy()
-    mid = df["marketplace_id"].astype(object).to_numpy()
-    if "_k" in df.columns:  # one row per spec: a new seller row where the key changes
+    as_of = cols.days("as_of")
+    if "_k" in cols.names:  # one row per spec: a new seller row where the key changes
         start = np.ones(n_rows, bool)
-        start[1:] = (as_of[1:] != as_of[:-1]) | (sid[1:] != sid[:-1]) | (mid[1:] != mid[:-1])
+        start[1:] = (as_of[1:] != as_of[:-1]) | cols.changes("seller_id") | cols.changes("marketplace_id")
         row = np.cumsum(start) - 1
         first = np.flatnonzero(start)
     else:  # no specs: one row per seller already
         row = first = np.arange(n_rows)
     sellers = pd.DataFrame(
         {
-            "seller_id": sid[first],
-            "marketplace_id": mid[first],
+            "seller_id": cols.objects("seller_id", first),
+            "marketplace_id": cols.objects("marketplace_id", first),
             "as_of": pd.Series(date_objects(as_of[first]), dtype=object),
         }
     )
@@ -107,13 +112,46 @@ def wide_arrays(df: pd.DataFrame, k: int) -> tuple[pd.DataFrame, tuple]:
     if not k:
         return sellers, (np.zeros(shape), np.zeros(shape), np.zeros(shape), np.zeros(shape, object),
                          np.full(shape, np.nan))  # fmt: skip
-    col = df["_k"].to_numpy(np.int64)
+    col = cols.numbers("_k", 0).astype(np.int64)
 
     def block(name: str) -> np.ndarray:
         out = np.full(shape, np.nan)
-        out[row, col] = df[name].to_numpy(float, na_value=np.nan)
+        out[row, col] = cols.numbers(name, np.nan)
         return out
 
     codes = np.full(shape, 3, np.int64)
-    codes[row, col] = df["s"].to_numpy(float, na_value=3).astype(np.int64)
+    codes[row, col] = cols.numbers("s", 3).astype(np.int64)
     return sellers, (block("n"), block("d"), block("v"), STATUS_CODES[codes], block("c"))
+
+
+class _Columns:
+    """The columns :func:`wide_arrays` reads, from a pandas frame or an Arrow table."""
+
+    def __init__(self, df: pd.DataFrame | pa.Table):
+        self.df = df
+        self.arrow = isinstance(df, pa.Table)
+        self.names = df.column_names if self.arrow else list(df.columns)
+        self.n = df.num_rows if self.arrow else len(df)
+
+    def days(self, name: str) -> np.ndarray:
+        if self.arrow:
+            return self.df[name].cast(pa.date32()).to_numpy().astype("datetime64[D]")
+        return pd.to_datetime(self.df[name]).to_numpy("datetime64[D]")
+
+    def changes(self, name: str) -> np.ndarray:
+        """Row i + 1 differs from row i (length n - 1)."""
+        if self.arrow:
+            c = self.df[name]
+            return pc.not_equal(c.slice(1), c.slice(0, self.n - 1)).to_numpy(zero_copy_only=False)
+        v = self.df[name].astype(object).to_numpy()
+        return v[1:] != v[:-1]
+
+    def objects(self, name: str, rows: np.ndarray) -> np.ndarray:
+        if self.arrow:
+            return self.df[name].take(rows).to_numpy(zero_copy_only=False).astype(object)
+        return self.df[name].astype(object).to_numpy()[rows]
+
+    def numbers(self, name: str, missing: float) -> np.ndarray:
+        if self.arrow:
+            return pc.fill_null(self.df[name].cast(pa.float64()), missing).to_numpy()
+        return self.df[name].to_numpy(float, na_value=missing)

@@ -516,7 +516,7 @@ class _Job:
         """Sellers and wide arrays of ``day`` (sorted by seller, marketplace)."""
         w = self.wh.con.table(self._wide_name)
         order = ORDER if self.specs else KEYS
-        return wide_arrays(self.wh.execute(w.filter(w.as_of == day).order_by(order)), len(self.specs))
+        return wide_arrays(self.wh.con.to_pyarrow(w.filter(w.as_of == day).order_by(order)), len(self.specs))
 
     def _prepared(self, sellers: pd.DataFrame, arrays: tuple, rows: slice | None = None):
         n, d, v, s, c = arrays
@@ -647,7 +647,7 @@ class _Job:
                 chunk_hi = min(hi, chunk_lo + timedelta(days=6))
                 part = t.filter((t.as_of >= chunk_lo) & (t.as_of <= chunk_hi))
                 order = ["as_of", *(ORDER if specs else KEYS)]
-                rows, arrays = wide_arrays(self.wh.execute(part.order_by(order)), len(specs))
+                rows, arrays = wide_arrays(self.wh.con.to_pyarrow(part.order_by(order)), len(specs))
                 if len(rows):
                     met = daily_admission(policy, prepare_wide(rows, specs, *arrays))
                     out.append(met[met["admission_met"].astype(bool)])
