@@ -236,6 +236,25 @@ def test_resuming_a_stored_run_equals_a_full_replay(demo_wh, both):
     _same(resumed.frame("statuses")[cols], full.frame("statuses")[cols], skeys, "statuses")
 
 
+def test_resuming_without_a_new_evaluation_keeps_the_stored_statuses(demo_wh, both):
+    """Resumed within one evaluation period: no evaluation is replayed, so the last evaluation's
+    statuses (what the benefits are computed from) are read back from the stored run's."""
+    policy = both[0]
+    base = run_evaluation(demo_wh, policy, date(2026, 10, 5), reuse=False)
+    resumed = run_evaluation(demo_wh, policy, date(2026, 10, 20))
+    full = run_evaluation(demo_wh, policy, date(2026, 10, 20), reuse=False, persist=False)
+    assert resumed.resumed_from == base.run.run_id
+    assert resumed.evaluation_dates[-1] == date(2026, 10, 1) == base.evaluation_dates[-1]
+    assert len(full.frame("benefits")) > 0
+    for part, keys in (
+        ("statuses", ["evaluation_date", "seller_id", "marketplace_id"]),
+        ("benefits", ["seller_id", "marketplace_id", "benefit"]),
+        ("final", ["seller_id", "marketplace_id"]),
+        ("projected", ["seller_id", "marketplace_id"]),
+    ):
+        _same(resumed.frame(part), full.frame(part), keys, part)
+
+
 def test_explain_reads_the_stored_run_for_one_seller(demo_wh, both):
     policy, _, full = both
     seller = full.frame("transitions")["seller_id"].iloc[0]
