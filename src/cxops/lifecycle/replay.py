@@ -136,7 +136,8 @@ class ReplayResult:
     statuses : DataFrame
         One row per seller per evaluation date: ``seller_id, marketplace_id, evaluation_date, as_of,
         state, since, reason`` (English) ``, reason_key, reason_params`` (JSON) ``, recovery_streak,
-        breach_counts`` (JSON).
+        breach_counts`` (JSON). Only the last evaluation's rows when :func:`replay` was given
+        ``statuses_to`` (the others went there as they were decided).
     transitions : DataFrame
         One row per state change (columns :data:`TRANSITION_COLUMNS`).
     final : DataFrame
