@@ -4,8 +4,9 @@ The lifecycle replay allocates, per evaluation, arrays of every seller (hundreds
 MB) and frees them before the next. glibc raises its ``mmap`` threshold each time such a block is freed,
 after which large blocks come from the heap, and freed heap memory is kept by the process: at 500 k
 sellers the job held gigabytes it no longer used (measured with ``mallinfo2``: ``fordblks``). Two
-calls keep it near what is in use: :func:`prefer_mmap` (a fixed threshold: blocks above it are mapped
-and returned to the system when freed) and :func:`release` (``malloc_trim``: free heap pages returned).
+calls keep it near what is in use: :func:`prefer_mmap` (a fixed threshold: a block above it that the
+free heap cannot hold is mapped by itself, and returned to the system when freed, instead of growing
+the heap) and :func:`release` (``malloc_trim``: free heap pages returned).
 Both are no-ops where the C library is not glibc.
 """
 
