@@ -7,7 +7,6 @@ from datetime import date, timedelta
 import ibis
 import numpy as np
 import pandas as pd
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -50,17 +49,17 @@ def _long(rows) -> pd.DataFrame:
 
 
 @settings(max_examples=40, deadline=None)
-@given(st.lists(row, max_size=40), st.booleans())
-def test_wide_arrays_are_the_pivot_of_the_long_rows(rows, arrow):
-    """From a pandas frame or an Arrow table (what the evaluation fetches)."""
+@given(st.lists(row, max_size=40))
+def test_wide_arrays_are_the_pivot_of_the_long_rows(rows):
     df = _long(rows)
     con = ibis.duckdb.connect()
     schema = {"seller_id": "string", "marketplace_id": "string", "channel": "string", "metric": "string",
               "window_days": "int64", "as_of": "date", "numerator": "float64", "denominator": "float64",
               "value": "float64", "status": "string", "coverage": "float64"}  # fmt: skip
     m = ibis.memtable(df, schema=schema)
-    fetch = con.to_pyarrow if arrow else con.execute
-    sellers, (n, d, v, s, c) = wide_arrays(fetch(pivot(m, SPECS).order_by(["as_of", *ORDER])), len(SPECS))
+    sellers, (n, d, v, s, c) = wide_arrays(
+        con.to_pyarrow(pivot(m, SPECS).order_by(["as_of", *ORDER])), len(SPECS)
+    )
     assert all(type(x) is str for x in [*sellers.seller_id, *sellers.marketplace_id])
     assert all(type(x) is date for x in sellers.as_of)
     # the reference: each (day, seller) with a row of a spec, in order; its spec rows put in place by hand
@@ -85,13 +84,11 @@ def test_wide_arrays_are_the_pivot_of_the_long_rows(rows, arrow):
             assert s[i, k] == r.status and CODE[r.status] >= 0
 
 
-@pytest.mark.parametrize("arrow", [False, True])
-def test_no_rows_and_no_specs(arrow):
+def test_no_rows_and_no_specs():
     con = ibis.duckdb.connect()
-    fetch = con.to_pyarrow if arrow else con.execute
     df = _long([("S1", "US", 0, 0, 1.0, "ok", None), ("S1", "US", 1, 3, 2.0, "ok", None)])
     m = ibis.memtable(df)
-    sellers, arrays = wide_arrays(fetch(pivot(m, []).order_by(["as_of", "seller_id"])), 0)
+    sellers, arrays = wide_arrays(con.to_pyarrow(pivot(m, []).order_by(["as_of", "seller_id"])), 0)
     assert len(sellers) == 2 and all(a.shape == (2, 0) for a in arrays)  # every (day, seller) of m
-    sellers, arrays = wide_arrays(fetch(pivot(m.limit(0), SPECS)), len(SPECS))
+    sellers, arrays = wide_arrays(con.to_pyarrow(pivot(m.limit(0), SPECS)), len(SPECS))
     assert len(sellers) == 0 and all(a.shape == (0, 3) for a in arrays)

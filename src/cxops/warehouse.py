@@ -120,6 +120,19 @@ def to_arrow(df: pd.DataFrame, schema: TableSchema) -> pa.Table:
     return pa.Table.from_arrays(arrays, schema=pa.schema(fields))
 
 
+@contextmanager
+def registered(raw, rows: pa.Table, prefix: str = "_arrow") -> Iterator[str]:
+    """Arrow ``rows`` visible to the DuckDB connection ``raw`` under a fresh name for the block, and
+    unregistered after it. (Ibis's ``create_table`` / ``insert`` of an Arrow table registers it until
+    the process exits: a job writing every evaluation's rows that way held them all.)"""
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    raw.register(name, rows)
+    try:
+        yield name
+    finally:
+        raw.unregister(name)
+
+
 def _qualified(raw, name: str) -> str:
     """``catalog.main."name"`` of a table in the connection's current database."""
     cat = raw.execute("SELECT current_database()").fetchone()[0]
@@ -291,34 +304,25 @@ class Warehouse:
         return {t for t in TABLES if self.has_table(t)}
 
     # -- writing -----------------------------------------------------------------------------
-    # On DuckDB, Arrow rows are registered for one statement and unregistered after it: Ibis's
-    # ``create_table`` / ``insert`` of an Arrow table registers it as an in-memory table that the
-    # connection keeps until the process exits, so a job writing every evaluation's rows held them all.
     def create_from(self, table: str, rows: pa.Table, *, temp: bool = False) -> None:
-        """Create (or replace) ``table`` holding Arrow ``rows``; ``temp``: a temporary table."""
+        """Create (or replace) ``table`` holding Arrow ``rows``; ``temp``: a temporary table.
+
+        On DuckDB the rows are visible for the one statement only (:func:`registered`).
+        """
         if self.engine != "duckdb":
             self.con.create_table(table, rows, temp=temp, overwrite=True)
             return
         kind = "TEMP TABLE" if temp else "TABLE"
-        self._with_registered(
-            rows, lambda src: f'CREATE OR REPLACE {kind} "{table}" AS SELECT * FROM "{src}"'
-        )
+        with registered(self.con.con, rows) as src:
+            self.con.con.execute(f'CREATE OR REPLACE {kind} "{table}" AS SELECT * FROM "{src}"')
 
     def append(self, table: str, rows: pa.Table) -> None:
         """Append Arrow ``rows`` to the existing ``table`` (columns matched by name)."""
         if self.engine != "duckdb":
             self.con.insert(table, rows)
             return
-        self._with_registered(rows, lambda name: f'INSERT INTO "{table}" BY NAME SELECT * FROM "{name}"')
-
-    def _with_registered(self, rows: pa.Table, sql) -> None:
-        raw = self.con.con
-        name = f"_arrow_{uuid.uuid4().hex[:8]}"
-        raw.register(name, rows)
-        try:
-            raw.execute(sql(name))
-        finally:
-            raw.unregister(name)
+        with registered(self.con.con, rows) as src:
+            self.con.con.execute(f'INSERT INTO "{table}" BY NAME SELECT * FROM "{src}"')
 
     # -- provenance --------------------------------------------------------------------------
     def provided_columns(self, table: str) -> set[str]:
@@ -424,9 +428,7 @@ class Warehouse:
                 return UpsertStats(inserted=incoming.num_rows, replaced=0)
             return self._upsert_spark(schema, incoming)
         raw = self.con.con
-        name = f"_incoming_{uuid.uuid4().hex[:8]}"
-        raw.register(name, incoming)
-        try:
+        with registered(raw, incoming, "_incoming") as name:
             raw.execute("BEGIN TRANSACTION")
             try:
                 replaced = duckdb_replace(raw, schema, name, _qualified(raw, schema.name))
@@ -434,8 +436,6 @@ class Warehouse:
             except BaseException:
                 raw.execute("ROLLBACK")
                 raise
-        finally:
-            raw.unregister(name)
         return UpsertStats(inserted=incoming.num_rows - replaced, replaced=replaced)
 
     def _merged(self, schema: TableSchema, inc: ir.Table) -> tuple[int, ir.Table]:

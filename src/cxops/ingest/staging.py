@@ -64,6 +64,7 @@ from cxops.warehouse import (
     PROVENANCE_TABLE,
     Warehouse,
     duckdb_replace,
+    registered,
     setting_bytes,
 )
 
@@ -296,9 +297,8 @@ class Staging:
                     return None
                 arrow = self.wh.con.to_pyarrow(self.wh.table(table))
                 name = self.name(f"stored_{table}")
-                self.con.register("_spark_tmp", arrow)
-                self.con.execute(f"CREATE TABLE {name} AS SELECT * FROM _spark_tmp")
-                self.con.unregister("_spark_tmp")
+                with registered(self.con, arrow, "_spark") as tmp:
+                    self.con.execute(f"CREATE TABLE {name} AS SELECT * FROM {tmp}")
                 self._spark_tables[table] = name
             return self._spark_tables[table]
         if self.wcat is None:
@@ -320,12 +320,8 @@ class Staging:
         """Copy a pandas or Arrow table into a new staging table; returns its qualified name."""
         name = self.name(base)
         arrow = data if isinstance(data, pa.Table) else pa.Table.from_pandas(data, preserve_index=False)
-        tmp = f"_put_{uuid.uuid4().hex[:8]}"
-        self.con.register(tmp, arrow)
-        try:
+        with registered(self.con, arrow, "_put") as tmp:
             self.con.execute(f"CREATE TABLE {name} AS SELECT * FROM {tmp}")
-        finally:
-            self.con.unregister(tmp)
         return name
 
     def _read_generation(self) -> int:

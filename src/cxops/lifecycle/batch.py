@@ -825,10 +825,11 @@ class Batch:
         """
         ids = np.unique(np.asarray(ids, np.int64))
         ids = ids[ids >= 0]
-        parts = [self._render(ids[lo : lo + RENDER_CHUNK]) for lo in range(0, len(ids), RENDER_CHUNK)]
-        if len(parts) == 1:
-            return parts[0]
-        return pd.concat(parts) if parts else self._render(ids)
+        if len(ids) <= RENDER_CHUNK:
+            return self._render(ids)
+        return pd.concat(
+            [self._render(ids[lo : lo + RENDER_CHUNK]) for lo in range(0, len(ids), RENDER_CHUNK)]
+        )
 
     def _render(self, ids: np.ndarray) -> pd.DataFrame:
         """:meth:`render` of sorted unique ids, at most :data:`RENDER_CHUNK` of them: their findings

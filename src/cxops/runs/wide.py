@@ -72,17 +72,16 @@ def only_specs(m, specs) -> ibis.Table:
     return j.select(*cols)
 
 
-def wide_arrays(df: pd.DataFrame | pa.Table, k: int) -> tuple[pd.DataFrame, tuple]:
+def wide_arrays(rows: pa.Table, k: int) -> tuple[pd.DataFrame, tuple]:
     """Sellers (``seller_id, marketplace_id, as_of``) and the ``(numerator, denominator, value, status,
     coverage)`` arrays, shape (sellers, k), of fetched :func:`pivot` rows ordered by ``as_of`` (when
     several days) then :data:`ORDER`: one seller row per ``(as_of, seller_id, marketplace_id)``, in
     the order of the rows; a spec without a row is NaN (status ``None``).
 
-    ``df`` is best an Arrow table (``con.to_pyarrow``): a day of a large program is sellers × specs
-    rows, and only the first row of each seller is turned into Python strings (a pandas frame turns
-    every row's ids into objects first)."""
-    cols = _Columns(df)
-    n_rows = cols.n
+    ``rows`` is an Arrow table (``con.to_pyarrow``): a day of a large program is sellers × specs rows,
+    and only the first row of each seller becomes Python strings (a pandas frame would turn every
+    row's ids into objects first)."""
+    n_rows = rows.num_rows
     if n_rows == 0:
         sellers = pd.DataFrame(
             {
@@ -93,18 +92,18 @@ def wide_arrays(df: pd.DataFrame | pa.Table, k: int) -> tuple[pd.DataFrame, tupl
         )
         nan = np.full((0, k), np.nan)
         return sellers, (nan, nan.copy(), nan.copy(), np.zeros((0, k), object), nan.copy())
-    as_of = cols.days("as_of")
-    if "_k" in cols.names:  # one row per spec: a new seller row where the key changes
+    as_of = rows["as_of"].cast(pa.date32()).to_numpy().astype("datetime64[D]")
+    if "_k" in rows.column_names:  # one row per spec: a new seller row where the key changes
         start = np.ones(n_rows, bool)
-        start[1:] = (as_of[1:] != as_of[:-1]) | cols.changes("seller_id") | cols.changes("marketplace_id")
+        start[1:] = (as_of[1:] != as_of[:-1]) | _changes(rows["seller_id"]) | _changes(rows["marketplace_id"])
         row = np.cumsum(start) - 1
         first = np.flatnonzero(start)
     else:  # no specs: one row per seller already
         row = first = np.arange(n_rows)
     sellers = pd.DataFrame(
         {
-            "seller_id": cols.objects("seller_id", first),
-            "marketplace_id": cols.objects("marketplace_id", first),
+            "seller_id": _objects(rows["seller_id"], first),
+            "marketplace_id": _objects(rows["marketplace_id"], first),
             "as_of": pd.Series(date_objects(as_of[first]), dtype=object),
         }
     )
@@ -112,46 +111,27 @@ def wide_arrays(df: pd.DataFrame | pa.Table, k: int) -> tuple[pd.DataFrame, tupl
     if not k:
         return sellers, (np.zeros(shape), np.zeros(shape), np.zeros(shape), np.zeros(shape, object),
                          np.full(shape, np.nan))  # fmt: skip
-    col = cols.numbers("_k", 0).astype(np.int64)
+    col = _numbers(rows["_k"], 0).astype(np.int64)
 
     def block(name: str) -> np.ndarray:
         out = np.full(shape, np.nan)
-        out[row, col] = cols.numbers(name, np.nan)
+        out[row, col] = _numbers(rows[name], np.nan)
         return out
 
     codes = np.full(shape, 3, np.int64)
-    codes[row, col] = cols.numbers("s", 3).astype(np.int64)
+    codes[row, col] = _numbers(rows["s"], 3).astype(np.int64)
     return sellers, (block("n"), block("d"), block("v"), STATUS_CODES[codes], block("c"))
 
 
-class _Columns:
-    """The columns :func:`wide_arrays` reads, from a pandas frame or an Arrow table."""
+def _changes(column: pa.ChunkedArray) -> np.ndarray:
+    """Row i + 1 differs from row i (length n - 1), compared in Arrow."""
+    n = len(column)
+    return pc.not_equal(column.slice(1), column.slice(0, n - 1)).to_numpy(zero_copy_only=False)
 
-    def __init__(self, df: pd.DataFrame | pa.Table):
-        self.df = df
-        self.arrow = isinstance(df, pa.Table)
-        self.names = df.column_names if self.arrow else list(df.columns)
-        self.n = df.num_rows if self.arrow else len(df)
 
-    def days(self, name: str) -> np.ndarray:
-        if self.arrow:
-            return self.df[name].cast(pa.date32()).to_numpy().astype("datetime64[D]")
-        return pd.to_datetime(self.df[name]).to_numpy("datetime64[D]")
+def _objects(column: pa.ChunkedArray, rows: np.ndarray) -> np.ndarray:
+    return column.take(rows).to_numpy(zero_copy_only=False).astype(object)
 
-    def changes(self, name: str) -> np.ndarray:
-        """Row i + 1 differs from row i (length n - 1)."""
-        if self.arrow:
-            c = self.df[name]
-            return pc.not_equal(c.slice(1), c.slice(0, self.n - 1)).to_numpy(zero_copy_only=False)
-        v = self.df[name].astype(object).to_numpy()
-        return v[1:] != v[:-1]
 
-    def objects(self, name: str, rows: np.ndarray) -> np.ndarray:
-        if self.arrow:
-            return self.df[name].take(rows).to_numpy(zero_copy_only=False).astype(object)
-        return self.df[name].astype(object).to_numpy()[rows]
-
-    def numbers(self, name: str, missing: float) -> np.ndarray:
-        if self.arrow:
-            return pc.fill_null(self.df[name].cast(pa.float64()), missing).to_numpy()
-        return self.df[name].to_numpy(float, na_value=missing)
+def _numbers(column: pa.ChunkedArray, missing: float) -> np.ndarray:
+    return pc.fill_null(column.cast(pa.float64()), missing).to_numpy()

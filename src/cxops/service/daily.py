@@ -301,7 +301,7 @@ class _Daily:
                 q = q.filter(q.seller_id >= lo)
             if hi is not None:
                 q = q.filter(q.seller_id < hi)
-            sellers, arrays = wide_arrays(self.wh.execute(q.order_by(KEYS)), len(self.job.specs))
+            sellers, arrays = wide_arrays(self.wh.con.to_pyarrow(q.order_by(KEYS)), len(self.job.specs))
             return decisions_from_metrics(self.policy, self.job._prepared(sellers, arrays))
         if self._last_results is not None and self._last_results[0] == when:
             return self._last_results[1]
