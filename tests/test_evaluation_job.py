@@ -408,3 +408,31 @@ def test_metrics_csv_rows_are_in_the_stored_order(both, tmp_path: Path):
     assert len(csv) == len(parquet) > 0
     assert (csv[keys].to_numpy() == parquet[keys].astype(str).to_numpy()).all()
     assert list(csv["as_of"]) == [d.isoformat() for d in pd.to_datetime(parquet["as_of"]).dt.date]
+
+
+def test_metrics_csv_written_in_seller_ranges_equals_one_pass(demo_wh, tmp_path: Path, monkeypatch):
+    """The metrics CSV of a stored run is written as ranges of sellers side by side and joined: the
+    file is byte for byte the one a single ``COPY`` writes, and no part file stays."""
+    from cxops.service import outputs
+
+    ev = run_evaluation(demo_wh, load_policy("customer-excellence"), AS_OF)  # stored: cursors read it
+    assert not ev.temporary
+    (threads,) = ev.wh.con.raw_sql("SELECT current_setting('threads')").fetchone()
+    expr = outputs._csv_expr(outputs.output_expr(ev, "metrics"))
+    one, three = tmp_path / "one.csv", tmp_path / "three.csv"
+    outputs._ordered_csv(ev.wh.con, expr, one)
+    bounds = outputs._seller_bounds(ev, "metrics", parts=3)
+    assert len(bounds) == 2 and bounds[0] < bounds[1]
+    outputs._ordered_csv(ev.wh.con, expr, three, bounds)
+    assert three.read_bytes() == one.read_bytes()
+    assert one.read_bytes().count(b"\n") > 1000
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["one.csv", "three.csv"]
+    assert ev.wh.con.raw_sql("SELECT current_setting('threads')").fetchone() == (threads,)
+    # the job's writer takes that path for the metrics (three ranges here, one per thread by default)
+    asked = []
+    split = outputs._seller_bounds
+    monkeypatch.setattr(outputs, "_seller_bounds", lambda e, name: asked.append(name) or split(e, name, 3))
+    out = outputs.write_evaluation(ev, tmp_path / "out")
+    assert asked == ["metrics"]
+    assert (out / "metrics.csv").read_bytes() == one.read_bytes()
+    assert not list(out.glob("*.part*"))

@@ -10,8 +10,10 @@ CSV conventions are those of :mod:`cxops.report.files` (ISO dates, empty nulls, 
 
 from __future__ import annotations
 
+import shutil
 import sys
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import IO
 
@@ -106,7 +108,8 @@ def write_evaluation(
                 ev.wh.con.to_parquet(expr, folder.path / f"{name}.parquet")
                 done += 1
                 progress("outputs", done, steps)
-                _ordered_csv(ev.wh.con, _csv_expr(expr), folder.path / f"{name}.csv")
+                split = _seller_bounds(ev, name) if name in SELLER_ORDERED and not ev.temporary else []
+                _ordered_csv(ev.wh.con, _csv_expr(expr), folder.path / f"{name}.csv", split)
             else:  # engines that write folders of part files: batches of rows through Arrow
                 _write_batches(ev, expr, folder.path / f"{name}.parquet", folder.path / f"{name}.csv")
                 done += 1
@@ -126,14 +129,70 @@ def write_evaluation(
         )
 
 
-def _ordered_csv(con, expr, path: Path) -> None:
-    """``COPY`` ``expr`` to a CSV file on one DuckDB thread: with several, DuckDB 1.5 writes the rows of
-    an expression with computed text columns (:func:`_csv_expr`) in blocks out of order — the file held
-    the right rows in a shuffled order. One thread costs the same CPU time (the writer is the work)."""
+#: Outputs whose run table is stored sorted by seller (:meth:`cxops.service.evaluation._Job._metrics`):
+#: their CSV is written in ranges of sellers side by side, each range in order, and the parts joined.
+SELLER_ORDERED = frozenset({"metrics"})
+
+
+def _seller_bounds(ev: Evaluation, name: str, parts: int | None = None) -> list[str]:
+    """Seller ids splitting output ``name`` into ``parts`` ranges of about equal rows (default: one per
+    DuckDB thread); ``[]`` for one range. Read from the stored order: the seller of every
+    ``rows / parts``-th row."""
+    con = ev.wh.con
+    if parts is None:
+        (threads,) = con.raw_sql("SELECT current_setting('threads')").fetchone()
+        parts = int(threads)
+    t = ev.table(FILES[name])
+    n = int(ev.wh.execute(t.count()))
+    if parts < 2 or n < 2 * parts:
+        return []
+    sql = con.compile(t.select("seller_id"))
+    bounds = []
+    for i in range(1, parts):
+        (sid,) = con.raw_sql(f"SELECT seller_id FROM ({sql}) LIMIT 1 OFFSET {n * i // parts}").fetchone()
+        if sid is not None and (not bounds or sid > bounds[-1]):
+            bounds.append(sid)
+    return bounds
+
+
+def _ordered_csv(con, expr, path: Path, split: list[str] | None = None) -> None:
+    """``COPY`` ``expr`` to a CSV file, its rows in order: with several threads, DuckDB 1.5 writes the
+    rows of an expression with computed text columns (:func:`_csv_expr`) in blocks out of order — the
+    file held the right rows in a shuffled order. So each ``COPY`` runs on one thread; with ``split``
+    (seller ids, ascending; ``expr`` in seller order), the ranges of sellers they bound are written at
+    the same time, one thread each, to part files joined in order (the metrics CSV of 500 k sellers,
+    13.8 GB, took 176 s on one thread)."""
     (threads,) = con.raw_sql("SELECT current_setting('threads')").fetchone()
     con.raw_sql("SET threads = 1")
     try:
-        con.to_csv(expr, path)
+        if not split:
+            con.to_csv(expr, path)
+            return
+        edges = [None, *split, None]
+        exprs = []
+        for lo, hi in zip(edges, edges[1:], strict=False):
+            e = expr
+            if lo is not None:
+                e = e.filter(e.seller_id >= lo)
+            if hi is not None:
+                e = e.filter(e.seller_id < hi)
+            exprs.append(con.compile(e))
+        files = [path, *(path.with_name(f"{path.name}.part{i}") for i in range(1, len(exprs)))]
+
+        def copy(i: int) -> None:
+            cursor = con.con.cursor()  # its own connection to the database: runs beside the others
+            try:
+                cursor.execute(f"COPY ({exprs[i]}) TO {str(files[i])!r} (FORMAT 'csv', HEADER {int(i == 0)})")
+            finally:
+                cursor.close()
+
+        with ThreadPoolExecutor(len(exprs)) as pool:
+            list(pool.map(copy, range(len(exprs))))
+        with path.open("ab") as out:
+            for part in files[1:]:
+                with part.open("rb") as src:
+                    shutil.copyfileobj(src, out, 16 << 20)
+                part.unlink()
     finally:
         con.raw_sql(f"SET threads = {int(threads)}")
 
