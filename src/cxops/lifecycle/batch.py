@@ -34,6 +34,7 @@ from cxops.lifecycle.decisions import (
     MET,
     NOT_MET,
     Decisions,
+    Findings,
     alert_part,
 )
 from cxops.lifecycle.evaluation import _records, finding_from_row
@@ -193,7 +194,7 @@ class Batch:
         self._reason_cols: dict[str, list[np.ndarray]] = {k: [] for k in _REASON_FIELDS}
         self._n_reasons = 0
         self._reason_starts: list[int] = []
-        self._findings: dict[int, pd.DataFrame] = {}  # evaluation number -> findings with a "sid"
+        self._findings: dict[int, Findings] = {}  # evaluation number -> findings with their "sid"
         self._prerendered: dict[int, Reason] = {}
         self._seeded: dict[str, np.ndarray] | None = None  # reasons of a seed frame: ids, keys, params
         self._events: list[pd.DataFrame] = []
@@ -537,7 +538,7 @@ class Batch:
             # first finding row of each (seller, part), looked up with integer keys
             r = len(self.rules)
             width, offset = 2 * r + 5, r + 4
-            f_key = f["pos"].to_numpy(np.int64) * width + (f["part"].to_numpy(np.int64) + offset)
+            f_key = f.pos * width + (f.part + offset)
             uniq, first = np.unique(f_key, return_index=True)
             want = pos.astype(np.int64) * width + (part + offset)
             at = np.clip(np.searchsorted(uniq, want), 0, len(uniq) - 1)
@@ -569,10 +570,10 @@ class Batch:
             for old in list(self._findings):
                 f = self._findings[old]
                 if len(f):
-                    fs = f["sid"].to_numpy(np.int64)
-                    self._findings[old] = f[(self.s.reval[fs] == old) & listing[fs]]
+                    still = (self.s.reval[f.sid] == old) & listing[f.sid]
+                    self._findings[old] = f.take(np.flatnonzero(still))
         f = dec.findings
-        self._findings[e] = f.assign(sid=sid[f["pos"].to_numpy(np.int64)]) if len(f) else f.assign(sid=[])
+        self._findings[e] = f.with_sid(sid[f.pos])
 
     # -- daily recovery check --------------------------------------------------------------------------
 
@@ -881,9 +882,9 @@ class Batch:
             f = self._findings.get(int(e))
             if f is None or not len(f):
                 continue
-            f = f[f["sid"].isin(group["sid"].to_numpy())]
+            f = f.take(np.flatnonzero(np.isin(f.sid, group["sid"].to_numpy(np.int64))))
             for row, part, sid in zip(
-                _records(f, RESULT_COLUMNS), f["part"].tolist(), f["sid"].tolist(), strict=True
+                _records(f.frame(), RESULT_COLUMNS), f.part.tolist(), f.sid.tolist(), strict=True
             ):
                 out.setdefault((int(e), sid), []).append((part, row))
         return out
@@ -981,8 +982,8 @@ def _lowest_bit(mask: np.ndarray) -> np.ndarray:
     return out
 
 
-def _finding_columns(f: pd.DataFrame, rows: np.ndarray) -> dict[str, np.ndarray]:
-    """Per entry of ``rows`` (positions in findings frame ``f``, -1 for none): ``rule_id`` (rule or
+def _finding_columns(f: Findings, rows: np.ndarray) -> dict[str, np.ndarray]:
+    """Per entry of ``rows`` (positions in findings ``f``, -1 for none): ``rule_id`` (rule or
     criterion id), ``metric``, ``value`` (the tested quantity), ``threshold``, ``operator``,
     ``window_days`` as object arrays, None where there is no finding; ``numerator``, ``denominator`` as
     floats, NaN where there is none."""
@@ -993,7 +994,7 @@ def _finding_columns(f: pd.DataFrame, rows: np.ndarray) -> dict[str, np.ndarray]
     at = np.flatnonzero(rows >= 0)
     if not len(at):
         return out
-    f = f.iloc[rows[at]]
+    f = f.frame(rows[at])
     crit = f["criterion_id"].to_numpy(object)
     rule = f["rule_id"].to_numpy(object, na_value=None)
     out["rule_id"][at] = np.where(pd.isna(rule), crit, rule)

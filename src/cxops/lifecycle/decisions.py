@@ -31,6 +31,76 @@ def alert_part(j):
     return -4 - j
 
 
+class Findings:
+    """The deciding result rows of one evaluation (failures, breaches, missing data), in results order.
+
+    Per row as arrays: ``pos`` (row of :attr:`Decisions.keys`), ``part`` (:data:`ELIGIBILITY`,
+    :data:`ADMISSION`, :data:`ENFORCEMENT`, the removal rule's position, or :func:`alert_part` of it)
+    and, once a replay keeps them, ``sid`` (its seller index). The rows themselves
+    (:data:`RESULT_COLUMNS`) are built only for those asked (:meth:`frame`): a replay over 500 k
+    sellers renders the reasons of few of them at most evaluations.
+    """
+
+    def __init__(self, blocks: list, pos, part, sid=None) -> None:
+        self._blocks = [b for b in blocks if len(b)]  # GridRows or _FrameRows, rows in order
+        self.pos = np.asarray(pos, np.int64)
+        self.part = np.asarray(part, np.int64)
+        self.sid = None if sid is None else np.asarray(sid, np.int64)
+
+    @classmethod
+    def of_frame(cls, frame: pd.DataFrame, pos, part) -> Findings:
+        """Findings whose rows are already a frame (one row per finding)."""
+        return cls([_FrameRows(frame.reset_index(drop=True))], pos, part)
+
+    @classmethod
+    def empty(cls) -> Findings:
+        return cls([], [], [])
+
+    def __len__(self) -> int:
+        return len(self.pos)
+
+    def with_sid(self, sid) -> Findings:
+        """The same findings with the seller index of each row."""
+        return Findings(self._blocks, self.pos, self.part, sid)
+
+    def take(self, idx) -> Findings:
+        """The findings at the ascending positions ``idx``."""
+        idx = np.asarray(idx, np.int64)
+        bounds = np.cumsum([0, *(len(b) for b in self._blocks)])
+        blocks = []
+        for b, lo, hi in zip(self._blocks, bounds[:-1], bounds[1:], strict=True):
+            inside = idx[(idx >= lo) & (idx < hi)] - lo
+            if len(inside):
+                blocks.append(b.take(inside))
+        sid = None if self.sid is None else self.sid[idx]
+        return Findings(blocks, self.pos[idx], self.part[idx], sid)
+
+    def frame(self, idx=None) -> pd.DataFrame:
+        """The result rows (:data:`RESULT_COLUMNS`), all or those at positions ``idx`` (any order,
+        repeats allowed), in that order."""
+        if idx is not None:
+            uniq, inverse = np.unique(np.asarray(idx, np.int64), return_inverse=True)
+            return self.take(uniq).frame().iloc[inverse].reset_index(drop=True)
+        frames = [b.frame() for b in self._blocks]
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=RESULT_COLUMNS)
+
+
+class _FrameRows:
+    """Rows of a frame, with the :class:`cxops.policy.evaluate.GridRows` interface."""
+
+    def __init__(self, frame: pd.DataFrame) -> None:
+        self._frame = frame
+
+    def __len__(self) -> int:
+        return len(self._frame)
+
+    def take(self, idx: np.ndarray) -> _FrameRows:
+        return _FrameRows(self._frame.iloc[idx].reset_index(drop=True))
+
+    def frame(self) -> pd.DataFrame:
+        return self._frame
+
+
 @dataclass
 class Decisions:
     """One evaluation's outcomes, one row per (seller, marketplace) of the results.
@@ -43,10 +113,8 @@ class Decisions:
         :data:`MET`, :data:`NOT_MET` or :data:`INSUFFICIENT` (a section without criteria is met).
     breached : ndarray of bool, shape (sellers, removal rules)
         Removal rules breached at this evaluation, columns in policy order.
-    findings : DataFrame
-        The deciding result rows (failures, breaches, missing data; :data:`RESULT_COLUMNS`) with
-        ``pos`` (row of ``keys``) and ``part`` (:data:`ELIGIBILITY`, :data:`ADMISSION`,
-        :data:`ENFORCEMENT`, the removal rule's position, or :func:`alert_part` of it), in results order.
+    findings : Findings
+        The deciding result rows (failures, breaches, missing data), in results order.
     alerted : ndarray of bool, shape (sellers, removal rules), optional
         Removal rules at or over their alert level (default: none).
     enforcement : ndarray of int8, optional
@@ -63,7 +131,7 @@ class Decisions:
     eligibility: np.ndarray
     admission: np.ndarray
     breached: np.ndarray
-    findings: pd.DataFrame
+    findings: Findings
     alerted: np.ndarray | None = field(default=None)
     enforcement: np.ndarray | None = field(default=None)
     provisional: np.ndarray | None = field(default=None)
@@ -106,7 +174,7 @@ def decisions(results: pd.DataFrame, policy: Policy) -> Decisions:
             empty,
             empty,
             np.zeros((0, len(rules)), bool),
-            pd.DataFrame(columns=[*RESULT_COLUMNS, "pos", "part"]),
+            Findings.empty(),
             alerted=np.zeros((0, len(rules)), bool),
         )
     flags = decision_flags(res, policy)
@@ -155,7 +223,7 @@ def decisions(results: pd.DataFrame, policy: Policy) -> Decisions:
             any_ = rows & provisional & (j >= 0)
             value_prov[pos[any_], j[any_]] = True
     deciding = (fail | insufficient) & (part != _UNKNOWN)
-    findings = res[deciding].assign(pos=pos[deciding], part=part[deciding])
+    findings = Findings.of_frame(res[deciding], pos[deciding], part[deciding])
     return Decisions(
         keys,
         outcome("eligibility"),
@@ -197,7 +265,7 @@ def decisions_from_metrics(policy: Policy, metrics: pd.DataFrame | PreparedMetri
     by_rule = {name: np.zeros((n, len(rules)), bool) for name in ("removal", "alert")}
     prov_rule = {name: np.zeros((n, len(rules)), bool) for name in ("removal", "alert")}
     value_prov = np.zeros((n, len(rules)), bool)
-    findings = []
+    blocks, found_pos, found_part = [], [], []
     for section in _JUDGED:
         grid = section_grid(policy, prep, section)
         res = grid.result
@@ -234,13 +302,15 @@ def decisions_from_metrics(policy: Policy, metrics: pd.DataFrame | PreparedMetri
             deciding = fail | insufficient
             part = np.full(res.shape, _SECTION_PART[section])
         cells = np.flatnonzero(deciding.ravel())
-        if len(cells):
-            findings.append(grid.frame(cells).assign(pos=cells // n_c, part=part.ravel()[cells]))
+        if len(cells):  # gathered, not yet rows: built only for the reasons rendered
+            blocks.append(grid.take(cells))
+            found_pos.append(cells // n_c)
+            found_part.append(part.ravel()[cells])
     keys = prep.sellers[[*KEYS, "as_of"]].reset_index(drop=True)
     found = (
-        pd.concat(findings, ignore_index=True)
-        if findings
-        else pd.DataFrame(columns=[*RESULT_COLUMNS, "pos", "part"])
+        Findings(blocks, np.concatenate(found_pos), np.concatenate(found_part))
+        if blocks
+        else Findings.empty()
     )
     return Decisions(
         keys,

@@ -348,10 +348,15 @@ def prepare_wide(
     )
 
 
-def _compare(tested: np.ndarray, op: np.ndarray, threshold: np.ndarray) -> np.ndarray:
+#: Criterion operators, by the code :func:`_compare` takes.
+_OPERATORS = ("<", "<=", ">", ">=", "==")
+
+
+def _compare(tested: np.ndarray, op_code: np.ndarray, threshold: np.ndarray) -> np.ndarray:
+    """``tested <op> threshold`` per cell, ``op_code`` indexing :data:`_OPERATORS` (False for -1)."""
     with np.errstate(invalid="ignore"):
         return np.select(
-            [op == "<", op == "<=", op == ">", op == ">=", op == "=="],
+            [op_code == i for i in range(len(_OPERATORS))],
             [
                 tested < threshold,
                 tested <= threshold,
@@ -447,15 +452,76 @@ class SectionGrid:
         """ndarray of bool, shape (sellers, criteria): the result rests on a provisional metric."""
         return np.asarray(self._cells["provisional"], bool).reshape(self.result.shape)
 
+    def take(self, cells: np.ndarray | None = None) -> GridRows:
+        """The given flat cell positions (row-major: ``seller * n_criteria + criterion``), default all,
+        in that order, gathered as arrays (:class:`GridRows`): no frame is built."""
+        n_s, n_c = self.result.shape
+        cells = np.arange(n_s * n_c) if cells is None else np.asarray(cells, np.int64)
+        return GridRows(
+            self.section,
+            self.sellers,
+            self.criteria,
+            cells // max(n_c, 1),
+            cells % max(n_c, 1),
+            self.result.ravel()[cells],
+            {k: v[cells] for k, v in self._cells.items()},
+        )
+
     def frame(self, cells: np.ndarray | None = None) -> pd.DataFrame:
         """Result rows (:data:`RESULT_COLUMNS`) of the given flat cell positions (row-major:
         ``seller * n_criteria + criterion``), default all, in that order."""
-        n_s, n_c = self.result.shape
-        cells = np.arange(n_s * n_c) if cells is None else np.asarray(cells, np.int64)
-        c = {k: v[cells] for k, v in self._cells.items()}
-        s_idx, c_idx = cells // max(n_c, 1), cells % max(n_c, 1)
+        return self.take(cells).frame()
+
+
+@dataclass(frozen=True)
+class GridRows:
+    """Some cells of a :class:`SectionGrid`, gathered as arrays: the result rows they are, built as a
+    frame only when asked (:meth:`frame`). A replay keeps each evaluation's deciding cells so and
+    builds rows only for the reasons it renders.
+
+    Attributes
+    ----------
+    section : str
+    sellers : DataFrame
+        ``seller_id, marketplace_id, as_of``; row ``s_idx[i]`` is the seller of cell ``i``.
+    criteria : DataFrame
+        The grid's criteria; row ``c_idx[i]`` is the criterion of cell ``i``.
+    s_idx, c_idx : ndarray of int64, shape (cells,)
+    result : ndarray of str, shape (cells,)
+    cells : dict of str to ndarray, each shape (cells,)
+        The grid's per-cell values (numerator, denominator, value, status, test, …).
+    """
+
+    section: str
+    sellers: pd.DataFrame
+    criteria: pd.DataFrame
+    s_idx: np.ndarray
+    c_idx: np.ndarray
+    result: np.ndarray
+    cells: dict
+
+    def __len__(self) -> int:
+        return len(self.result)
+
+    def take(self, idx: np.ndarray) -> GridRows:
+        """The cells at positions ``idx``; the sellers frame is cut to theirs (a kept subset does not
+        hold every seller of its evaluation)."""
+        idx = np.asarray(idx, np.int64)
+        seller_rows, s_idx = np.unique(self.s_idx[idx], return_inverse=True)
+        return GridRows(
+            self.section,
+            self.sellers.iloc[seller_rows].reset_index(drop=True),
+            self.criteria,
+            s_idx.astype(np.int64),
+            self.c_idx[idx],
+            self.result[idx],
+            {k: v[idx] for k, v in self.cells.items()},
+        )
+
+    def frame(self) -> pd.DataFrame:
+        """The result rows (:data:`RESULT_COLUMNS`), in cell order."""
+        c, s_idx, c_idx, result = self.cells, self.s_idx, self.c_idx, self.result
         crit, sellers = self.criteria, self.sellers
-        result = self.result.ravel()[cells]
         marketplace = c["kind"] == "marketplace"
         decided = np.isin(result, ["pass", "fail"]) & ~marketplace
         gap = _gaps(
@@ -528,22 +594,23 @@ def section_grid(policy: Policy, prep: _Prepared, section: str) -> SectionGrid:
     threshold = crit["threshold"].to_numpy(float, na_value=np.nan)[c_idx]
     min_den = crit["min_denominator"].to_numpy(float, na_value=np.nan)[c_idx]
     min_cov = crit["min_coverage"].to_numpy(float, na_value=np.nan)[c_idx]
-    tested = np.select([test == "numerator", test == "denominator"], [num, den], default=val)
+    # per criterion, then spread over the cells: no string comparison per cell
+    tests, ops = crit["test"].tolist(), crit["operator"].tolist()
+    test_code = np.array([{"numerator": 0, "denominator": 1}.get(t, 2) for t in tests], np.int8)[c_idx]
+    op_code = np.array([_OPERATORS.index(o) if o in _OPERATORS else -1 for o in ops], np.int8)[c_idx]
+    tested = np.select([test_code == 0, test_code == 1], [num, den], default=val)
     not_measured = ~has | (status == "not_measured")
     with np.errstate(invalid="ignore"):
         insufficient = np.isnan(tested) | (~np.isnan(min_den) & (np.isnan(den) | (den < min_den)))
-    holds = _compare(tested, op, threshold)
+    holds = _compare(tested, op_code, threshold)
     when_holds, otherwise = ("fail", "pass") if section in BREACH_SECTIONS else ("pass", "fail")
-    result = np.select(
-        [not_measured, insufficient, holds],
-        ["not_measured", "insufficient_data", when_holds],
-        default=otherwise,
-    ).astype(object)
+    outcome = np.select([not_measured, insufficient, holds], [0, 1, 2], default=3)
+    result = np.array(["not_measured", "insufficient_data", when_holds, otherwise], object)[outcome]
     with np.errstate(invalid="ignore"):
         # below the criterion's level; a frame without coverage but marked provisional counts too
         provisional = (coverage < min_cov) | (np.isnan(coverage) & (status == "provisional"))
     provisional &= ~not_measured
-    marketplace = kind == "marketplace"
+    marketplace = (crit["kind"].to_numpy(object) == "marketplace")[c_idx]
     if marketplace.any():
         inside = prep.sellers["marketplace_id"].isin(policy.marketplaces).to_numpy(bool)[s_idx]
         result = np.where(marketplace, np.where(inside, "pass", "fail"), result)
