@@ -420,3 +420,42 @@ def test_many_sellers_one_row_per_criterion(ce):
     n_criteria = 4 + 6 + 4 + 2  # eligibility (+ marketplace row), admission, removal, benefits
     assert len(results) == 50 * n_criteria
     assert not results.duplicated(["seller_id", "marketplace_id", "section", "criterion_id"]).any()
+
+
+def test_reasons_read_only_their_columns_and_grid_rows_build_only_those_asked(ce):
+    """A reason rendered from the :data:`REASON_COLUMNS` of a result row equals one from the whole row
+    (the replay builds only those columns), and ``GridRows.frame(columns)`` equals those columns of the
+    whole frame, for passes, failures, breaches, missing data and provisional values."""
+    from cxops.policy.evaluate import prepare_metrics, section_grid
+    from cxops.policy.explain import REASON_COLUMNS
+
+    rows = []
+    for i in range(40):
+        s, kw = f"S{i:02d}", {"marketplace": ["US", "DE", "BR"][i % 3], "channel": "all"}
+        over = {}
+        if i % 4 == 1:  # fails admission, breaches removal
+            over["odr"] = row(s, "order_defect_rate", numerator=3 + i, denominator=200, **kw)
+        if i % 4 == 2:
+            over["lsr"] = None  # not measured
+            over["odr"] = row(s, "order_defect_rate", numerator=0, denominator=3, **kw)  # below the minimum
+        rows += good_seller(s, marketplace=kw["marketplace"], **over)
+    metrics = frame(rows)
+    if "coverage" not in metrics:
+        metrics["coverage"] = [0.5 if i % 7 == 0 else None for i in range(len(metrics))]
+    prep = prepare_metrics(metrics)
+    seen = set()
+    for section in ("eligibility", "admission", "removal", "alert", "benefits"):
+        grid = section_grid(ce, prep, section)
+        whole = grid.frame()
+        if not len(whole):
+            continue
+        cells = grid.take()
+        part = cells.take([0, len(cells) - 1]).frame(REASON_COLUMNS)
+        assert list(part.columns) == list(REASON_COLUMNS)
+        pd.testing.assert_frame_equal(part, whole.iloc[[0, -1]][list(REASON_COLUMNS)].reset_index(drop=True))
+        for full in whole.to_dict("records"):
+            reason = criterion_reason(full)
+            assert criterion_reason({c: full[c] for c in REASON_COLUMNS}) == reason
+            seen.add(reason["key"])
+    assert {"criterion_passed", "criterion_failed", "criterion_breached", "criterion_not_measured",
+            "criterion_below_minimum", "marketplace_not_in_program"} <= seen, seen  # fmt: skip

@@ -37,7 +37,7 @@ from cxops.lifecycle.decisions import (
     Findings,
     alert_part,
 )
-from cxops.lifecycle.evaluation import _records, finding_from_row
+from cxops.lifecycle.evaluation import _records
 from cxops.lifecycle.machine import SellerState
 from cxops.lifecycle.reasons import Reason, make_reason
 from cxops.lifecycle.states import CODE, MEMBERS, STATES, LifecycleState
@@ -55,7 +55,8 @@ from cxops.lifecycle.table import (
     decide,
     evaluation_rows,
 )
-from cxops.policy.evaluate import KEYS, RESULT_COLUMNS
+from cxops.policy.evaluate import KEYS
+from cxops.policy.explain import REASON_COLUMNS, criterion_reason
 from cxops.policy.model import Policy
 
 S = LifecycleState
@@ -884,7 +885,10 @@ class Batch:
                 continue
             f = f.take(np.flatnonzero(np.isin(f.sid, group["sid"].to_numpy(np.int64))))
             for row, part, sid in zip(
-                _records(f.frame(), RESULT_COLUMNS), f.part.tolist(), f.sid.tolist(), strict=True
+                _records(f.frame(columns=REASON_COLUMNS), REASON_COLUMNS),
+                f.part.tolist(),
+                f.sid.tolist(),
+                strict=True,
             ):
                 out.setdefault((int(e), sid), []).append((part, row))
         return out
@@ -894,12 +898,12 @@ class Batch:
         src = int(_SOURCE[key])
         if src in _FIXED_PART:
             part = _FIXED_PART[src]
-            criteria = [finding_from_row(r).reason for p, r in findings if p == part]
+            criteria = [criterion_reason(r) for p, r in findings if p == part]
         elif src >= 0:
             chosen = [j for j in range(len(self.rules)) if fmask >> j & 1]
             alert = src in _ALERT_SOURCES
             criteria = [
-                finding_from_row(r).reason
+                criterion_reason(r)
                 for j in chosen
                 for p, r in findings
                 if p == (alert_part(j) if alert else j)

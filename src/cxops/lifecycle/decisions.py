@@ -8,6 +8,7 @@ sellers). Both follow :func:`cxops.policy.outcome.section_outcome` and
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -75,14 +76,16 @@ class Findings:
         sid = None if self.sid is None else self.sid[idx]
         return Findings(blocks, self.pos[idx], self.part[idx], sid)
 
-    def frame(self, idx=None) -> pd.DataFrame:
-        """The result rows (:data:`RESULT_COLUMNS`), all or those at positions ``idx`` (any order,
-        repeats allowed), in that order."""
+    def frame(self, idx=None, columns: Sequence[str] | None = None) -> pd.DataFrame:
+        """The result rows (:data:`RESULT_COLUMNS`, or ``columns``), all or those at positions ``idx``
+        (any order, repeats allowed), in that order."""
         if idx is not None:
             uniq, inverse = np.unique(np.asarray(idx, np.int64), return_inverse=True)
-            return self.take(uniq).frame().iloc[inverse].reset_index(drop=True)
-        frames = [b.frame() for b in self._blocks]
-        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=RESULT_COLUMNS)
+            return self.take(uniq).frame(columns=columns).iloc[inverse].reset_index(drop=True)
+        frames = [b.frame(columns) for b in self._blocks]
+        if frames:
+            return pd.concat(frames, ignore_index=True)
+        return pd.DataFrame(columns=list(RESULT_COLUMNS if columns is None else columns))
 
 
 class _FrameRows:
@@ -97,8 +100,10 @@ class _FrameRows:
     def take(self, idx: np.ndarray) -> _FrameRows:
         return _FrameRows(self._frame.iloc[idx].reset_index(drop=True))
 
-    def frame(self) -> pd.DataFrame:
-        return self._frame
+    def frame(self, columns: Sequence[str] | None = None) -> pd.DataFrame:
+        if columns is None:
+            return self._frame
+        return self._frame[[c for c in columns if c in self._frame]]
 
 
 @dataclass

@@ -26,6 +26,7 @@ exactly at a decimal threshold compares equal); ``gap`` uses exact integer arith
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -518,51 +519,55 @@ class GridRows:
             {k: v[idx] for k, v in self.cells.items()},
         )
 
-    def frame(self) -> pd.DataFrame:
-        """The result rows (:data:`RESULT_COLUMNS`), in cell order."""
+    def frame(self, columns: Sequence[str] | None = None) -> pd.DataFrame:
+        """The result rows (:data:`RESULT_COLUMNS`, or those of ``columns`` in their order), in cell
+        order; a column not asked for is not computed (``gap`` is most of the work)."""
         c, s_idx, c_idx, result = self.cells, self.s_idx, self.c_idx, self.result
         crit, sellers = self.criteria, self.sellers
-        marketplace = c["kind"] == "marketplace"
-        decided = np.isin(result, ["pass", "fail"]) & ~marketplace
-        gap = _gaps(
-            c["num"],
-            c["den"],
-            c["tested"],
-            c["test"],
-            c["kind"],
-            c["op"],
-            c["bound_p"],
-            c["bound_q"],
-            decided,
-        )
-        return pd.DataFrame(
-            {
-                "seller_id": sellers["seller_id"].take(s_idx).reset_index(drop=True),
-                "marketplace_id": sellers["marketplace_id"].take(s_idx).reset_index(drop=True),
-                "section": self.section,
-                "criterion_id": crit["criterion_id"].take(c_idx).reset_index(drop=True),
-                "label": crit["label"].take(c_idx).reset_index(drop=True),
-                "metric": crit["metric"].take(c_idx).reset_index(drop=True),
-                "window_days": crit["window_days"].take(c_idx).reset_index(drop=True),
-                "channel": crit["channel"].take(c_idx).reset_index(drop=True),
-                "test": c["test"],
-                "operator": c["op"],
-                "threshold": c["threshold"],
-                "min_denominator": c["min_den"],
-                "value": c["val"],
-                "numerator": c["num"],
-                "denominator": c["den"],
-                "status": c["status"],
-                "result": result,
-                "gap": pd.array(gap, dtype="Int64"),  # integral floats; nan -> <NA>
-                "rule_id": crit["rule_id"].take(c_idx).reset_index(drop=True),
-                "skip_if_insufficient": crit["skip_if_insufficient"].to_numpy(bool)[c_idx],
-                "as_of": sellers["as_of"].take(s_idx).reset_index(drop=True),
-                "fail_label": crit["fail_label"].take(c_idx).reset_index(drop=True),
-                "coverage": c["coverage"],
-                "provisional": c["provisional"],
-            }
-        )
+
+        def gap():
+            marketplace = c["kind"] == "marketplace"
+            decided = np.isin(result, ["pass", "fail"]) & ~marketplace
+            gaps = _gaps(
+                c["num"], c["den"], c["tested"], c["test"], c["kind"], c["op"], c["bound_p"], c["bound_q"],
+                decided,
+            )  # fmt: skip
+            return pd.array(gaps, dtype="Int64")  # integral floats; nan -> <NA>
+
+        def of_seller(name):
+            return lambda: sellers[name].take(s_idx).reset_index(drop=True)
+
+        def of_criterion(name):
+            return lambda: crit[name].take(c_idx).reset_index(drop=True)
+
+        build = {
+            "seller_id": of_seller("seller_id"),
+            "marketplace_id": of_seller("marketplace_id"),
+            "section": lambda: self.section,
+            "criterion_id": of_criterion("criterion_id"),
+            "label": of_criterion("label"),
+            "metric": of_criterion("metric"),
+            "window_days": of_criterion("window_days"),
+            "channel": of_criterion("channel"),
+            "test": lambda: c["test"],
+            "operator": lambda: c["op"],
+            "threshold": lambda: c["threshold"],
+            "min_denominator": lambda: c["min_den"],
+            "value": lambda: c["val"],
+            "numerator": lambda: c["num"],
+            "denominator": lambda: c["den"],
+            "status": lambda: c["status"],
+            "result": lambda: result,
+            "gap": gap,
+            "rule_id": of_criterion("rule_id"),
+            "skip_if_insufficient": lambda: crit["skip_if_insufficient"].to_numpy(bool)[c_idx],
+            "as_of": of_seller("as_of"),
+            "fail_label": of_criterion("fail_label"),
+            "coverage": lambda: c["coverage"],
+            "provisional": lambda: c["provisional"],
+        }
+        names = RESULT_COLUMNS if columns is None else columns
+        return pd.DataFrame({name: build[name]() for name in names}, index=pd.RangeIndex(len(result)))
 
 
 def section_grid(policy: Policy, prep: _Prepared, section: str) -> SectionGrid:

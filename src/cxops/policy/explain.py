@@ -91,6 +91,30 @@ def tested_quantity(row: Mapping[str, Any]) -> Any:
     return row.get({"numerator": "numerator", "denominator": "denominator"}.get(row.get("test"), "value"))
 
 
+#: The result columns :func:`criterion_reason` reads.
+REASON_COLUMNS = (
+    "section",
+    "criterion_id",
+    "rule_id",
+    "label",
+    "fail_label",
+    "metric",
+    "window_days",
+    "channel",
+    "test",
+    "operator",
+    "threshold",
+    "min_denominator",
+    "value",
+    "numerator",
+    "denominator",
+    "result",
+    "marketplace_id",
+    "provisional",
+    "coverage",
+)
+
+
 def criterion_reason(row: Mapping[str, Any]) -> dict[str, Any]:
     """The reason of one result row of :func:`cxops.policy.evaluate.evaluate_criteria`.
 
