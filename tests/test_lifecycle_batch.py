@@ -472,3 +472,26 @@ def test_daily_job_from_stored_states_equals_one_replay(policy, plan, daily, dra
         events.append(step_.events)
     _same(step_.state_table, whole.state_table)
     _same(_by_day(pd.concat(events, ignore_index=True)), _by_day(whole.events))
+
+
+def test_findings_take_and_frame_across_blocks():
+    """Findings kept as blocks (one per section): ``take`` keeps positions, parts and seller ids in
+    step with the rows, and ``frame`` returns rows in the order asked, repeats included."""
+    from cxops.lifecycle.decisions import Findings, _FrameRows
+    from cxops.policy.evaluate import RESULT_COLUMNS
+
+    a = pd.DataFrame({"criterion_id": ["a0", "a1", "a2"], "value": [0.0, 1.0, 2.0]})
+    b = pd.DataFrame({"criterion_id": ["b0", "b1"], "value": [10.0, 11.0]})
+    f = Findings([_FrameRows(a), _FrameRows(b)], [0, 1, 2, 3, 4], [-1, -1, -2, 0, 0]).with_sid(
+        [7, 8, 9, 10, 11]
+    )
+    assert len(f) == 5
+    sub = f.take([1, 3, 4])
+    assert (
+        sub.pos.tolist() == [1, 3, 4] and sub.part.tolist() == [-1, 0, 0] and sub.sid.tolist() == [8, 10, 11]
+    )
+    assert sub.frame()["criterion_id"].tolist() == ["a1", "b0", "b1"]
+    assert f.frame([4, 0, 4, 2])["criterion_id"].tolist() == ["b1", "a0", "b1", "a2"]
+    assert f.frame(columns=["value"]).to_dict("list") == {"value": [0.0, 1.0, 2.0, 10.0, 11.0]}
+    assert len(f.take([])) == 0 and list(f.take([]).frame().columns) == RESULT_COLUMNS
+    assert list(Findings.empty().frame().columns) == RESULT_COLUMNS
