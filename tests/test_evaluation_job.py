@@ -420,10 +420,14 @@ def test_metrics_csv_written_in_seller_ranges_equals_one_pass(demo_wh, tmp_path:
     (threads,) = ev.wh.con.raw_sql("SELECT current_setting('threads')").fetchone()
     expr = outputs._csv_expr(outputs.output_expr(ev, "metrics"))
     one, three = tmp_path / "one.csv", tmp_path / "three.csv"
-    outputs._ordered_csv(ev.wh.con, expr, one)
-    bounds = outputs._seller_bounds(ev, "metrics", parts=3)
+    outputs._ordered_csv(ev.wh, expr, one)
+    rows = int(ev.wh.execute(outputs.output_expr(ev, "metrics").count()))
+    bounds = outputs._seller_bounds(ev, "metrics", rows, parts=3)
     assert len(bounds) == 2 and bounds[0] < bounds[1]
-    outputs._ordered_csv(ev.wh.con, expr, three, bounds)
+    # about a third of the rows in each range
+    sizes = pd.read_csv(one, usecols=["seller_id"], dtype=str)["seller_id"].searchsorted(bounds)
+    assert all(abs(a - b - rows / 3) < rows / 10 for a, b in zip([*sizes, rows], [0, *sizes], strict=True))
+    outputs._ordered_csv(ev.wh, expr, three, bounds)
     assert three.read_bytes() == one.read_bytes()
     assert one.read_bytes().count(b"\n") > 1000
     assert sorted(p.name for p in tmp_path.iterdir()) == ["one.csv", "three.csv"]
@@ -431,8 +435,110 @@ def test_metrics_csv_written_in_seller_ranges_equals_one_pass(demo_wh, tmp_path:
     # the job's writer takes that path for the metrics (three ranges here, one per thread by default)
     asked = []
     split = outputs._seller_bounds
-    monkeypatch.setattr(outputs, "_seller_bounds", lambda e, name: asked.append(name) or split(e, name, 3))
+    monkeypatch.setattr(
+        outputs, "_seller_bounds", lambda e, name, n: asked.append(name) or split(e, name, n, 3)
+    )
     out = outputs.write_evaluation(ev, tmp_path / "out")
     assert asked == ["metrics"]
     assert (out / "metrics.csv").read_bytes() == one.read_bytes()
     assert not list(out.glob("*.part*"))
+
+
+def test_metrics_files_written_beside_the_replay_are_those_written_after(
+    demo_wh, tmp_path: Path, monkeypatch
+):
+    """With an :class:`EvaluationFolder` opened before the run, the job has the metrics files written on a
+    second connection while its replay runs — here the replay itself waits until they are complete — and
+    every file of the folder is the one written after the run (Parquet read back, CSV byte for byte)."""
+    from cxops.report.files import read_frame, verify_manifest
+    from cxops.service import evaluation, outputs
+
+    policy = load_policy("customer-excellence")
+    after = outputs.write_evaluation(run_evaluation(demo_wh, policy, AS_OF, reuse=False), tmp_path / "after")
+    (threads,) = demo_wh.con.raw_sql("SELECT current_setting('threads')").fetchone()
+    seen = {}
+    real = evaluation._Job._replay
+
+    def replay(job, dates, new_dates):
+        early = job.outputs._early
+        seen["started"] = early is not None
+        early._future.result(timeout=120)  # completes while the main thread is held here
+        seen["written"] = sorted(p.name for p in job.outputs.path.iterdir())
+        return real(job, dates, new_dates)
+
+    monkeypatch.setattr(evaluation._Job, "_replay", replay)
+    monkeypatch.setattr(outputs, "_ordered_csv", lambda *a, **k: pytest.fail("metrics written again"))
+    with outputs.EvaluationFolder(tmp_path / "beside") as folder:
+        ev = run_evaluation(demo_wh, policy, AS_OF, reuse=False, outputs=folder)
+        assert ev.run.timings["metrics_files"] > 0 and "metrics_files_wait" in ev.run.timings
+        monkeypatch.undo()
+        monkeypatch.setattr(outputs, "_ordered_csv", _no_metrics_csv(outputs._ordered_csv))
+        beside = folder.write(ev)
+    assert seen == {"started": True, "written": ["metrics.csv", "metrics.parquet"]}
+    assert verify_manifest(beside) == []
+    assert demo_wh.con.raw_sql("SELECT current_setting('threads')").fetchone() == (threads,)
+    for f in sorted(after.glob("*.csv")):
+        assert (beside / f.name).read_bytes() == f.read_bytes(), f.name
+    pd.testing.assert_frame_equal(
+        read_frame(beside / "metrics.parquet"), read_frame(after / "metrics.parquet")
+    )
+    assert len(read_frame(beside / "metrics.parquet")) > 1000
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["after", "beside"]  # no staging folder left
+
+
+def _no_metrics_csv(real):
+    def written(wh, expr, path, split=None):
+        assert path.name != "metrics.csv", "metrics.csv written again after the run"
+        return real(wh, expr, path, split)
+
+    return written
+
+
+def test_a_failed_run_stops_its_metrics_files_and_leaves_nothing(demo_wh, tmp_path: Path, monkeypatch):
+    """A run that fails after its metrics files were started stops them (the engine interrupted), drops
+    its tables, restores DuckDB's settings and leaves no folder; a failed early write is written again
+    after the run; a reused run has its metrics files written by ``write``."""
+    from cxops.runs import store
+    from cxops.service import evaluation, outputs
+
+    policy = load_policy("customer-excellence")
+    (threads,) = demo_wh.con.raw_sql("SELECT current_setting('threads')").fetchone()
+
+    def tables():  # not Ibis's in-memory views of pandas frames
+        return {n for n in demo_wh.con.list_tables() if not n.startswith("ibis_")}
+
+    before = tables()
+
+    def fail(job, dates, new_dates):
+        assert job.outputs._early is not None
+        raise RuntimeError("replay failed")
+
+    monkeypatch.setattr(evaluation._Job, "_replay", fail)
+    with pytest.raises(RuntimeError, match="replay failed"):
+        with outputs.EvaluationFolder(tmp_path / "out") as folder:
+            run_evaluation(demo_wh, policy, AS_OF, reuse=False, outputs=folder)
+    assert folder._early is None or folder._early._future is None
+    assert list(tmp_path.iterdir()) == []
+    assert tables() == before
+    assert demo_wh.con.raw_sql("SELECT current_setting('threads')").fetchone() == (threads,)
+    monkeypatch.undo()
+
+    # the early write fails: the job goes on, and write() writes the metrics files after the run
+    def broken(self, parquet_sql, csv_sql):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(outputs._MetricsFiles, "_copy", broken)
+    with outputs.EvaluationFolder(tmp_path / "again") as folder:
+        ev = run_evaluation(demo_wh, policy, AS_OF, reuse=False, outputs=folder)
+        assert "metrics_files" not in ev.run.timings
+        out = folder.write(ev)
+    reference = outputs.write_evaluation(ev, tmp_path / "reference")
+    assert (out / "metrics.csv").read_bytes() == (reference / "metrics.csv").read_bytes()
+
+    # a reused run: nothing computed, nothing started early; the files written after
+    with outputs.EvaluationFolder(tmp_path / "reused") as folder:
+        reused = run_evaluation(demo_wh, policy, AS_OF, outputs=folder)
+        assert reused.reused and folder._early is None
+        out = folder.write(reused)
+    assert (out / "metrics.csv").read_bytes() == (reference / "metrics.csv").read_bytes()
+    assert not any(n.startswith(store.table_prefix(ev.run.run_id) + "tmp") for n in demo_wh.con.list_tables())

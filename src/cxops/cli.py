@@ -529,7 +529,15 @@ def metrics(
 
 
 def _run(
-    wh, pol, as_of: date, seller, *, allow_stale: bool = False, recompute: bool = False, lang: str = "en"
+    wh,
+    pol,
+    as_of: date,
+    seller,
+    *,
+    allow_stale: bool = False,
+    recompute: bool = False,
+    lang: str = "en",
+    outputs=None,
 ):
     from cxops.report.format import note_text
     from cxops.report.i18n import get_translator
@@ -540,7 +548,14 @@ def _run(
     with _progress() as bar:
         progress = _bar(bar)
         run = run_evaluation(
-            wh, pol, as_of, seller or None, progress, allow_stale=allow_stale, reuse=not recompute
+            wh,
+            pol,
+            as_of,
+            seller or None,
+            progress,
+            allow_stale=allow_stale,
+            reuse=not recompute,
+            outputs=outputs,
         )
         for note in run.notes:
             err.print(tr("cli.note", text=note_text(note, lang=tr)))
@@ -560,14 +575,20 @@ def _bar(bar):
     return progress
 
 
-def write_evaluation(run, out: Path, lang: str) -> Path:
-    """Write scorecards, statuses, transitions, metrics, benefits, projected (Parquet + CSV), report.html
-    and manifest.json into ``out``, all-or-nothing; returns the report's path."""
-    from cxops.service.outputs import write_evaluation as write
+def _evaluated(wh, pol, as_of: date, seller, out: Path | None, lang: str, **options):
+    """The run (:func:`_run`) and, with ``out``, its scorecards, statuses, transitions, metrics, benefits,
+    projected (Parquet + CSV), report.html and manifest.json written there, all-or-nothing (the metrics
+    files while the run's replay is computed: :class:`cxops.service.outputs.EvaluationFolder`); returns
+    ``(run, path of report.html or None)``."""
+    if out is None:
+        return _run(wh, pol, as_of, seller, lang=lang, **options), None
+    from cxops.service.outputs import EvaluationFolder
 
-    with _progress() as bar:
-        folder = write(run, out, lang, _bar(bar))
-    return folder / "report.html"
+    with EvaluationFolder(out, lang) as folder:
+        run = _run(wh, pol, as_of, seller, lang=lang, outputs=folder, **options)
+        with _progress() as bar:
+            written = folder.write(run, _bar(bar))
+    return run, written / "report.html"
 
 
 @app.command()
@@ -601,9 +622,10 @@ def evaluate(
         _fail("--format parquet needs --out DIR (the results are written there as Parquet and CSV)")
     pol = _policy(policy)
     wh = _open(warehouse, memory_limit=memory_limit)
-    run = _run(wh, pol, day, seller, allow_stale=allow_stale, recompute=recompute, lang=lang.value)
+    run, path = _evaluated(
+        wh, pol, day, seller, out, lang.value, allow_stale=allow_stale, recompute=recompute
+    )
     if out is not None:
-        path = write_evaluation(run, out, lang.value)
         from cxops.report.i18n import get_translator
 
         err.print(get_translator(lang.value)("cli.wrote_evaluation", out=out, report=path))
@@ -851,8 +873,7 @@ def demo(
     _import_done(report)
     as_of = last + timedelta(days=1)  # the monthly evaluation right after the data ends
     pol = load_policy("customer-excellence")
-    run = _run(wh, pol, as_of, None, lang=lang.value)
-    path = write_evaluation(run, out / "report", lang.value)
+    run, path = _evaluated(wh, pol, as_of, None, out / "report", lang.value)
     statuses = run.latest_statuses()
     show(status_summary_table(statuses, lang=lang.value))
     console.print(f"report: {path}")

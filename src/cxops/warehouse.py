@@ -277,6 +277,17 @@ class Warehouse:
             limit = self._memory_limit or os.environ.get("CXOPS_MEMORY_LIMIT")
             self.con.raw_sql(f"SET memory_limit='{_memory_text(limit)}'" if limit else "RESET memory_limit")
 
+    def cursor(self):
+        """A second connection to this DuckDB database (``duckdb.DuckDBPyConnection``; close it after).
+
+        Its queries run beside those of :attr:`con`, from another thread (DuckDB releases the GIL while
+        a query runs); it sees committed tables, not :attr:`con`'s temporary ones. Settings such as
+        ``threads`` and ``memory_limit`` are global: set on either, they hold for both. DuckDB only.
+        """
+        if self.engine != "duckdb":
+            raise TypeError(f"a second connection needs a DuckDB warehouse, not {self.engine}")
+        return self.con.con.cursor()
+
     # -- reading -----------------------------------------------------------------------------
     def has_table(self, name: str) -> bool:
         if self.engine == "pyspark":

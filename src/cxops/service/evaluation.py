@@ -142,6 +142,7 @@ def run_evaluation(
     allow_stale: bool = False,
     reuse: bool = True,
     persist: bool = True,
+    outputs=None,
 ) -> Evaluation:
     """Evaluate ``policy`` up to ``as_of``: reuse a stored run, resume one, or compute and store one.
 
@@ -163,6 +164,10 @@ def run_evaluation(
         Use a stored run when one matches (default); False recomputes.
     persist : bool
         Store the run (default). False keeps it in temporary tables (a read-only connection works).
+    outputs : cxops.service.outputs.EvaluationFolder, optional
+        The folder the run will be written to: a stored run computed on DuckDB has its metrics files
+        written there while its lifecycle replay runs (the job waits for them before it ends, and stops
+        them if it fails); write the folder with its ``write`` after.
 
     Returns
     -------
@@ -196,7 +201,7 @@ def run_evaluation(
             )
     base = store.find_resumable(wh, phash, fingerprint.digest, until, ids) if reuse else None
     inp = load_inputs(wh, policy.metric_options)
-    job = _Job(wh, policy, inp, fresh, as_of, until, ids, progress, persist, base)
+    job = _Job(wh, policy, inp, fresh, as_of, until, ids, progress, persist, base, outputs)
     try:
         record = job.run(phash, fingerprint, notes, t0)
     except BaseException:
@@ -238,8 +243,9 @@ def data_state(wh):
 class _Job:
     """One computation of a run (see the module docstring)."""
 
-    def __init__(self, wh, policy, inp, fresh, as_of, until, ids, progress, persist, base):
+    def __init__(self, wh, policy, inp, fresh, as_of, until, ids, progress, persist, base, outputs=None):
         self.wh, self.policy, self.fresh = wh, policy, fresh
+        self.outputs = outputs if persist else None  # a second connection sees no temporary table
         self.as_of, self.until, self.ids = as_of, until, ids
         self.progress = progress or (lambda stage, done, total: None)
         self.persist = persist
@@ -352,6 +358,8 @@ class _Job:
             self._lap("metrics")
             self._wide()
             self._lap("pivot")
+            if self.outputs is not None:  # the metrics table is complete: its files written meanwhile
+                self.outputs.metrics_ready(self.wh, self.run_id, self._name("metrics"), self.until)
             # the engine's heavy work is done: its cached blocks make room for the replay's arrays
             with self.wh.engine_memory(ENGINE_SHARE_IN_REPLAY):
                 heap.prefer_mmap()  # the replay's per-evaluation arrays go back to the system when freed
@@ -368,6 +376,13 @@ class _Job:
             # 1 GB cap, 10 M orders ran out of memory here)
             self._defects(metrics_as_of(policy, dates[-1]) if dates else current)
             self._lap("benefits_defects")
+            if self.outputs is not None:
+                self.timings.update(self.outputs.settle())
+                self._lap("metrics_files_wait")
+        except BaseException:
+            if self.outputs is not None:  # before the run's tables are dropped
+                self.outputs.settle(cancel=True)
+            raise
         finally:
             self._drop_temp()
         if self.ids is not None and self.wh.execute(self.wh.con.table(self._name("metrics")).count()) == 0:

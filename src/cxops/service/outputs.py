@@ -3,7 +3,9 @@
 ``write_evaluation`` writes, all-or-nothing (:class:`cxops.report.files.AtomicFolder`), each result of a
 run as Parquet and CSV — copied by the engine from the run's tables, never held in Python — plus the
 self-contained ``report.html`` and ``manifest.json``. The report gets only what it shows: counts from
-the engine, and the rows of the sellers it lists (:func:`report_sellers`).
+the engine, and the rows of the sellers it lists (:func:`report_sellers`). An
+:class:`EvaluationFolder` opened before the run lets the job have the metrics files — most of the
+bytes — written while its lifecycle replay runs.
 
 CSV conventions are those of :mod:`cxops.report.files` (ISO dates, empty nulls, ``True``/``False``).
 """
@@ -12,8 +14,11 @@ from __future__ import annotations
 
 import shutil
 import sys
+import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import wait as futures_wait
+from datetime import date
 from pathlib import Path
 from typing import IO
 
@@ -43,11 +48,15 @@ _KEYS = ["seller_id", "marketplace_id"]
 def output_expr(ev: Evaluation, name: str):
     """The Ibis expression written as output ``name`` (see :data:`FILES`), in its output order."""
     t = ev.table(FILES[name])
-    if name != "metrics":
-        return t
-    # every metric as of the last day; earlier evaluation days without their "not measured" rows
-    # (the table is stored in the file's order: seller, metric in catalog order, window, channel, day)
-    return t.filter((t.as_of == ev.run.until) | (t.status != "not_measured"))
+    return metrics_output(t, ev.run.until) if name == "metrics" else t
+
+
+def metrics_output(metrics, until: date):
+    """The rows of a run's ``metrics`` table (Ibis table) written as the ``metrics`` output: every
+    metric as of the run's last day ``until``; the earlier evaluation days without their "not
+    measured" rows. The table is stored in the file's order (seller, metric in catalog order, window,
+    channel, day)."""
+    return metrics.filter((metrics.as_of == until) | (metrics.status != "not_measured"))
 
 
 #: Columns that hold counts (stored as doubles beside fractional values): whole numbers written as such.
@@ -83,7 +92,8 @@ def write_evaluation(
 ) -> Path:
     """Write every result of ``ev`` (Parquet + CSV), ``report.html`` and ``manifest.json`` into ``out``.
 
-    The folder is replaced only when complete (see :class:`cxops.report.files.AtomicFolder`).
+    The folder is replaced only when complete (see :class:`cxops.report.files.AtomicFolder`). To have
+    the metrics files written while the run is computed, open an :class:`EvaluationFolder` before it.
 
     Returns
     -------
@@ -95,29 +105,121 @@ def write_evaluation(
     cxops.errors.OutputError
         When ``out`` is a file or cannot be written.
     """
-    progress = progress or (lambda stage, done, total: None)
-    steps = 2 * len(FILES) + 1
-    with AtomicFolder(out) as folder:
+    with EvaluationFolder(out, lang) as folder:
+        return folder.write(ev, progress)
+
+
+class EvaluationFolder:
+    """The output folder of one evaluation, opened before its run is computed; all-or-nothing
+    (:class:`cxops.report.files.AtomicFolder`: an exception in the ``with`` block discards it).
+
+    The metrics files are most of an evaluation's output (13.7 GB of CSV at 500,000 sellers) and depend
+    only on the run's ``metrics`` table, complete before the lifecycle replay — which runs in Python on
+    one core. The job (:func:`cxops.service.evaluation.run_evaluation` with ``outputs=`` this folder)
+    calls :meth:`metrics_ready` then, and DuckDB writes ``metrics.parquet`` and ``metrics.csv`` on a
+    second connection, in a thread, while the replay runs; the job waits for them (:meth:`settle`)
+    before it ends, or stops them if it fails. :meth:`write` writes the other files — and the metrics
+    files too, unless they were written for this very run (a reused run, another engine, or a failed
+    early write: written after the run, as :func:`write_evaluation` does).
+
+    Parameters
+    ----------
+    out : str or Path
+        The folder to write (replaced when complete).
+    lang : str
+        Language of ``report.html``.
+
+    Raises
+    ------
+    cxops.errors.OutputError
+        When ``out`` is a file or cannot be written.
+
+    Examples
+    --------
+    >>> with EvaluationFolder(out) as folder:  # doctest: +SKIP
+    ...     ev = run_evaluation(wh, policy, as_of, outputs=folder)
+    ...     folder.write(ev)
+    """
+
+    def __init__(self, out: str | Path, lang: str = "en"):
+        self.folder = AtomicFolder(out)
+        self.path = self.folder.path
+        self.lang = lang
+        self._early: _MetricsFiles | None = None
+
+    def __enter__(self) -> EvaluationFolder:
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        self.settle(cancel=exc_type is not None)
+        self.folder.__exit__(exc_type, exc, tb)
+
+    def metrics_ready(self, wh, run_id: str, table: str, until: date) -> None:
+        """Start writing the metrics files of run ``run_id`` from its complete, committed ``metrics``
+        table ``table`` (as :func:`metrics_output` with ``until``), in a thread on a second DuckDB
+        connection. Other engines: nothing (the files are written by :meth:`write`)."""
+        if wh.engine != "duckdb":
+            return
+        self.settle(cancel=True)
+        expr = metrics_output(wh.con.table(table), until)
+        self._early = _MetricsFiles(
+            run_id, wh, wh.con.compile(expr), wh.con.compile(_csv_expr(expr)), self.path
+        )
+
+    def settle(self, cancel: bool = False) -> dict[str, float]:
+        """Wait for the metrics files being written (``cancel``: stop them first, and remove them).
+
+        Returns
+        -------
+        dict
+            Seconds the files took (``metrics_files``), when they were written; else empty. A failure
+            to write them is not raised here: :meth:`write` writes them again and reports it.
+        """
+        early = self._early
+        if early is None:
+            return {}
+        early.wait(cancel)
+        if early.rows is None:
+            self._early = None
+            return {}
+        return {"metrics_files": early.seconds}
+
+    def write(self, ev: Evaluation, progress: Progress | None = None) -> Path:
+        """Write every output of ``ev`` not written yet, the report and the manifest, and put the folder
+        in place; returns it (see :func:`write_evaluation`)."""
+        progress = progress or (lambda stage, done, total: None)
+        self.settle()
+        early = self._early
+        if early is not None and (early.run_id != ev.run.run_id or ev.temporary):
+            self.settle(cancel=True)  # another run's: written again below
+            early = self._early = None
+        steps = 2 * len(FILES) + 1
         done = 0
         rows: dict[str, int] = {}
+        path = self.path
         for name in FILES:
+            if name == "metrics" and early is not None:
+                rows["metrics.parquet"] = rows["metrics.csv"] = early.rows
+                done += 2
+                progress("outputs", done, steps)
+                continue
             expr = output_expr(ev, name)
             n = int(ev.wh.execute(expr.count()))
             rows[f"{name}.parquet"] = rows[f"{name}.csv"] = n
             if ev.wh.engine == "duckdb":  # the engine streams the rows to the files
-                ev.wh.con.to_parquet(expr, folder.path / f"{name}.parquet")
+                ev.wh.con.to_parquet(expr, path / f"{name}.parquet")
                 done += 1
                 progress("outputs", done, steps)
-                split = _seller_bounds(ev, name) if name in SELLER_ORDERED and not ev.temporary else []
-                _ordered_csv(ev.wh.con, _csv_expr(expr), folder.path / f"{name}.csv", split)
+                split = _seller_bounds(ev, name, n) if name in SELLER_ORDERED and not ev.temporary else []
+                _ordered_csv(ev.wh, _csv_expr(expr), path / f"{name}.csv", split)
             else:  # engines that write folders of part files: batches of rows through Arrow
-                _write_batches(ev, expr, folder.path / f"{name}.parquet", folder.path / f"{name}.csv")
+                _write_batches(ev, expr, path / f"{name}.parquet", path / f"{name}.csv")
                 done += 1
             done += 1
             progress("outputs", done, steps)
-        write_report(ev, folder.path / "report.html", lang)
+        write_report(ev, path / "report.html", self.lang)
         progress("outputs", steps, steps)
-        return folder.commit(
+        return self.folder.commit(
             {
                 "run_id": ev.run.run_id,
                 "policy": f"{ev.policy.name} {ev.policy.version}",
@@ -129,40 +231,108 @@ def write_evaluation(
         )
 
 
+class _MetricsFiles:
+    """``metrics.parquet`` and ``metrics.csv`` written from compiled queries on a thread with its own
+    DuckDB connection (:meth:`cxops.warehouse.Warehouse.cursor`). The CSV on one DuckDB thread — a
+    global setting, restored after — so that its rows stay in order (:func:`_ordered_csv`) and the
+    replay keeps the other core."""
+
+    def __init__(self, run_id: str, wh, parquet_sql: str, csv_sql: str, folder: Path):
+        self.run_id = run_id
+        self.rows: int | None = None
+        self.seconds = 0.0
+        self._files = (folder / "metrics.parquet", folder / "metrics.csv")
+        self._stop = False
+        self._threads: int | None = None  # DuckDB's setting while the CSV is written on one thread
+        self._cursor = wh.cursor()
+        pool = ThreadPoolExecutor(1, thread_name_prefix="cxops-metrics-files")
+        self._future: Future | None = pool.submit(self._copy, parquet_sql, csv_sql)
+        pool.shutdown(wait=False)
+
+    def _copy(self, parquet_sql: str, csv_sql: str) -> int:
+        t0 = time.perf_counter()
+        cur = self._cursor
+        parquet, csv = (str(f) for f in self._files)
+        (n,) = cur.execute(f"COPY ({parquet_sql}) TO {parquet!r} (FORMAT parquet)").fetchone()
+        if self._stop:
+            raise InterruptedError
+        (threads,) = cur.execute("SELECT current_setting('threads')").fetchone()
+        self._threads = int(threads)  # restored by wait() if an interrupt stops the restore below
+        cur.execute("SET threads = 1")
+        try:
+            (m,) = cur.execute(f"COPY ({csv_sql}) TO {csv!r} (FORMAT csv, HEADER 1)").fetchone()
+        finally:
+            cur.execute(f"SET threads = {self._threads}")
+            self._threads = None
+        if m != n:  # the same query: never expected
+            raise RuntimeError(f"metrics.parquet has {n} rows, metrics.csv {m}")
+        self.seconds = round(time.perf_counter() - t0, 3)
+        return int(n)
+
+    def wait(self, cancel: bool) -> None:
+        """Wait for the files (``cancel``: interrupt the engine first); keep their rows, or remove
+        them when they failed or were stopped. Interrupted itself (Ctrl-C), it leaves the thread to
+        the next call."""
+        future = self._future
+        if future is None:
+            return
+        self._stop = self._stop or cancel
+        while cancel and not future.done():
+            self._cursor.interrupt()  # stops the running COPY; the flag stops the next one
+            futures_wait([future], timeout=0.1)
+        try:
+            rows = future.result()
+        except Exception:  # noqa: BLE001 - written again, and any error reported, by write()
+            rows = None
+        self._future = None
+        self.rows = None if cancel else rows
+        if self._threads is not None:
+            self._cursor.execute(f"SET threads = {self._threads}")
+        self._cursor.close()
+        if self.rows is None:
+            for f in self._files:
+                f.unlink(missing_ok=True)
+
+
 #: Outputs whose run table is stored sorted by seller (:meth:`cxops.service.evaluation._Job._metrics`):
 #: their CSV is written in ranges of sellers side by side, each range in order, and the parts joined.
 SELLER_ORDERED = frozenset({"metrics"})
 
 
-def _seller_bounds(ev: Evaluation, name: str, parts: int | None = None) -> list[str]:
-    """Seller ids splitting output ``name`` into ``parts`` ranges of about equal rows (default: one per
-    DuckDB thread); ``[]`` for one range. Read from the stored order: the seller of every
-    ``rows / parts``-th row."""
+def _seller_bounds(ev: Evaluation, name: str, rows: int, parts: int | None = None) -> list[str]:
+    """Seller ids splitting output ``name`` of ``rows`` rows into ``parts`` ranges of about equal rows
+    (default: one per DuckDB thread); ``[]`` for one range. Read from the output's order (its run
+    table's stored order): the seller of every ``rows / parts``-th row."""
     con = ev.wh.con
     if parts is None:
-        (threads,) = con.raw_sql("SELECT current_setting('threads')").fetchone()
-        parts = int(threads)
-    t = ev.table(FILES[name])
-    n = int(ev.wh.execute(t.count()))
-    if parts < 2 or n < 2 * parts:
+        parts = _threads(con)
+    if parts < 2 or rows < 2 * parts:
         return []
-    sql = con.compile(t.select("seller_id"))
+    sql = con.compile(output_expr(ev, name).select("seller_id"))
     bounds = []
     for i in range(1, parts):
-        (sid,) = con.raw_sql(f"SELECT seller_id FROM ({sql}) LIMIT 1 OFFSET {n * i // parts}").fetchone()
+        offset = rows * i // parts
+        (sid,) = con.raw_sql(f"SELECT seller_id FROM ({sql}) LIMIT 1 OFFSET {offset}").fetchone()
         if sid is not None and (not bounds or sid > bounds[-1]):
             bounds.append(sid)
     return bounds
 
 
-def _ordered_csv(con, expr, path: Path, split: list[str] | None = None) -> None:
+def _threads(con) -> int:
+    """DuckDB's ``threads`` setting (global to the database)."""
+    (threads,) = con.raw_sql("SELECT current_setting('threads')").fetchone()
+    return int(threads)
+
+
+def _ordered_csv(wh, expr, path: Path, split: list[str] | None = None) -> None:
     """``COPY`` ``expr`` to a CSV file, its rows in order: with several threads, DuckDB 1.5 writes the
     rows of an expression with computed text columns (:func:`_csv_expr`) in blocks out of order — the
     file held the right rows in a shuffled order. So each ``COPY`` runs on one thread; with ``split``
     (seller ids, ascending; ``expr`` in seller order), the ranges of sellers they bound are written at
     the same time, one thread each, to part files joined in order (the metrics CSV of 500 k sellers,
     13.8 GB, took 176 s on one thread)."""
-    (threads,) = con.raw_sql("SELECT current_setting('threads')").fetchone()
+    con = wh.con
+    threads = _threads(con)
     con.raw_sql("SET threads = 1")
     try:
         if not split:
@@ -180,7 +350,7 @@ def _ordered_csv(con, expr, path: Path, split: list[str] | None = None) -> None:
         files = [path, *(path.with_name(f"{path.name}.part{i}") for i in range(1, len(exprs)))]
 
         def copy(i: int) -> None:
-            cursor = con.con.cursor()  # its own connection to the database: runs beside the others
+            cursor = wh.cursor()  # its own connection to the database: runs beside the others
             try:
                 cursor.execute(f"COPY ({exprs[i]}) TO {str(files[i])!r} (FORMAT 'csv', HEADER {int(i == 0)})")
             finally:
@@ -194,7 +364,7 @@ def _ordered_csv(con, expr, path: Path, split: list[str] | None = None) -> None:
                     shutil.copyfileobj(src, out, 16 << 20)
                 part.unlink()
     finally:
-        con.raw_sql(f"SET threads = {int(threads)}")
+        con.raw_sql(f"SET threads = {threads}")
 
 
 def _write_batches(ev: Evaluation, expr, parquet: Path, csv: Path, batch: int = 500_000) -> None:
