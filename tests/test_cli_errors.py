@@ -108,6 +108,25 @@ def test_dev_full_as_the_output(wh):
     assert "Traceback" not in res.stderr and "Exception ignored" not in res.stderr
 
 
+def test_the_engine_out_of_disk_space_is_a_clear_error(wh, tmp_path, monkeypatch):
+    """DuckDB's spill (or a table, a COPY) that does not fit on the disk: the machine's state, said as
+    such with what to do — not "a bug in cxops" — and no output folder is left."""
+    import duckdb
+
+    from cxops.service import evaluation
+
+    def full(*args, **kwargs):
+        raise duckdb.IOException(
+            'IO Error: Could not write file "/w.duckdb.tmp/duckdb_temp_storage_S224K-0.tmp": '
+            "No space left on device"
+        )
+
+    monkeypatch.setattr(evaluation, "run_evaluation", full)
+    res = run("evaluate", "--as-of", "2024-03-02", "--out", str(tmp_path / "out"), "-w", wh)
+    clear(res, "the disk is full", "duckdb_temp_storage_S224K-0.tmp", "hint:", "--memory-limit")
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_a_warehouse_in_use_by_a_writer(wh, tmp_path):
     copy = tmp_path / "copy.duckdb"
     shutil.copy(wh, copy)

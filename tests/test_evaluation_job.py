@@ -468,9 +468,13 @@ def test_metrics_files_written_beside_the_replay_are_those_written_after(
 
     monkeypatch.setattr(evaluation._Job, "_replay", replay)
     monkeypatch.setattr(outputs, "_ordered_csv", lambda *a, **k: pytest.fail("metrics written again"))
+    # the room asked for counts the engine's cap (here DuckDB's default, 80 % of the memory): a small one
+    monkeypatch.setattr(type(demo_wh), "memory_cap", lambda _self: 2**30)
     with outputs.EvaluationFolder(tmp_path / "beside") as folder:
         ev = run_evaluation(demo_wh, policy, AS_OF, reuse=False, outputs=folder)
-        assert ev.run.timings["metrics_files"] > 0 and "metrics_files_wait" in ev.run.timings
+        t = ev.run.timings
+        assert t["metrics_files"] > 0 and "metrics_files_wait" in t
+        assert 0 < t["metrics_files_need_gb"] < t["metrics_files_free_gb"]
         monkeypatch.undo()
         monkeypatch.setattr(outputs, "_ordered_csv", _no_metrics_csv(outputs._ordered_csv))
         beside = folder.write(ev)
@@ -513,6 +517,8 @@ def test_a_failed_run_stops_its_metrics_files_and_leaves_nothing(demo_wh, tmp_pa
         assert job.outputs._early is not None
         raise RuntimeError("replay failed")
 
+    small_cap = (type(demo_wh), "memory_cap", lambda _self: 2**30)  # the room asked for counts it
+    monkeypatch.setattr(*small_cap)
     monkeypatch.setattr(evaluation._Job, "_replay", fail)
     with pytest.raises(RuntimeError, match="replay failed"):
         with outputs.EvaluationFolder(tmp_path / "out") as folder:
@@ -522,18 +528,33 @@ def test_a_failed_run_stops_its_metrics_files_and_leaves_nothing(demo_wh, tmp_pa
     assert tables() == before
     assert demo_wh.con.raw_sql("SELECT current_setting('threads')").fetchone() == (threads,)
     monkeypatch.undo()
+    monkeypatch.setattr(*small_cap)
 
     # the early write fails: the job goes on, and write() writes the metrics files after the run
+    tried = []
+
     def broken(self, parquet_sql, csv_sql):
+        tried.append(True)
         raise OSError("disk full")
 
     monkeypatch.setattr(outputs._MetricsFiles, "_copy", broken)
     with outputs.EvaluationFolder(tmp_path / "again") as folder:
         ev = run_evaluation(demo_wh, policy, AS_OF, reuse=False, outputs=folder)
-        assert "metrics_files" not in ev.run.timings
+        assert tried and "metrics_files" not in ev.run.timings
         out = folder.write(ev)
     reference = outputs.write_evaluation(ev, tmp_path / "reference")
     assert (out / "metrics.csv").read_bytes() == (reference / "metrics.csv").read_bytes()
+
+    # no room on the disk for the files beside what the run still needs: written after the run
+    monkeypatch.setattr(outputs, "METRICS_FILE_BYTES_PER_ROW", 10**15)
+    with outputs.EvaluationFolder(tmp_path / "no_room") as folder:
+        ev = run_evaluation(demo_wh, policy, AS_OF, reuse=False, outputs=folder)
+        assert folder._early is None and "metrics_files" not in ev.run.timings
+        t = ev.run.timings
+        assert t["metrics_files_need_gb"] > t["metrics_files_free_gb"] > 0
+        out = folder.write(ev)
+    assert (out / "metrics.csv").read_bytes() == (reference / "metrics.csv").read_bytes()
+    monkeypatch.undo()
 
     # a reused run: nothing computed, nothing started early; the files written after
     with outputs.EvaluationFolder(tmp_path / "reused") as folder:

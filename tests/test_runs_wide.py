@@ -92,3 +92,36 @@ def test_no_rows_and_no_specs():
     assert len(sellers) == 2 and all(a.shape == (2, 0) for a in arrays)  # every (day, seller) of m
     sellers, arrays = wide_arrays(con.to_pyarrow(pivot(m.limit(0), SPECS)), len(SPECS))
     assert len(sellers) == 0 and all(a.shape == (0, 3) for a in arrays)
+
+
+keys = st.lists(
+    st.tuples(
+        st.sampled_from(["S1", "S10", "S2", "Sé", "s1"]), st.sampled_from(["DE", "US"]), st.integers(0, 3)
+    ),
+    max_size=30,
+)
+
+
+@given(keys)
+@settings(max_examples=200, deadline=None)
+def test_in_order_returns_rows_in_order_and_sorts_only_when_they_are_not(rows):
+    """``in_order`` equals DuckDB's ``ORDER BY`` of the rows; rows already in that order come back as
+    they are (the same table: nothing sorted)."""
+    import duckdb
+    import pyarrow as pa
+
+    from cxops.runs.wide import in_order
+
+    keyed = pa.table(
+        {
+            "seller_id": pa.array([r[0] for r in rows], pa.string()),
+            "marketplace_id": pa.array([r[1] for r in rows], pa.string()),
+            "_k": pa.array([r[2] for r in rows], pa.int64()),
+        }
+    )
+    expected = duckdb.sql("SELECT * FROM keyed ORDER BY seller_id, marketplace_id, _k").to_arrow_table()
+    got = in_order(keyed, ORDER)
+    assert got.to_pylist() == expected.to_pylist()
+    assert in_order(expected, ORDER) is expected
+    if keyed.to_pylist() != expected.to_pylist():
+        assert got is not keyed

@@ -6,6 +6,7 @@ import sys
 from datetime import date, timedelta
 from enum import StrEnum
 from pathlib import Path
+from typing import NoReturn
 
 import pandas as pd
 import typer
@@ -28,7 +29,7 @@ from cxops.cli_operations import managers_app, seller_app, store_app
 from cxops.cli_output import show as show_on
 from cxops.cli_voc import voc
 from cxops.cli_web import serve, tokens_app, users_app
-from cxops.errors import CxopsError
+from cxops.errors import CxopsError, disk_full
 from cxops.locale import LANGUAGES
 from cxops.warehouse import DEFAULT_MEMORY_LIMIT, DEFAULT_WAREHOUSE, connect
 
@@ -59,10 +60,7 @@ class _Group(TyperGroup):
         except CxopsError as e:
             if ctx.params.get("debug"):
                 raise
-            err.print(f"[bold red]error:[/] {escape(str(e))}")
-            if e.hint:
-                err.print(f"[bold]hint:[/] {escape(e.hint)}")
-            raise typer.Exit(e.exit_code) from None
+            _report(e)
         except (typer.Exit, typer.Abort, TyperException):
             raise
         except KeyboardInterrupt:
@@ -80,11 +78,22 @@ class _Group(TyperGroup):
         except Exception as e:
             if ctx.params.get("debug"):
                 raise
+            full = disk_full(e)  # the machine's state, not a bug
+            if full is not None:
+                _report(full)
             err.print(
                 f"[bold red]internal error:[/] {escape(type(e).__name__)}: {escape(str(e))}\n"
                 "This is a bug in cxops; run the command again with --debug for the traceback and report it."
             )
             raise typer.Exit(70) from None
+
+
+def _report(e: CxopsError) -> NoReturn:
+    """Print ``error: …`` (and ``hint: …``) for ``e`` and exit with its code."""
+    err.print(f"[bold red]error:[/] {escape(str(e))}")
+    if e.hint:
+        err.print(f"[bold]hint:[/] {escape(e.hint)}")
+    raise typer.Exit(e.exit_code) from None
 
 
 #: Options a person may give before the command name as well as after it (``cxops -w X metrics …``):

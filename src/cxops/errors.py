@@ -99,3 +99,21 @@ class RateLimitedError(CxopsError):
     def __init__(self, message: str, hint: str | None = None, *, retry_after: int):
         super().__init__(message, hint)
         self.retry_after = retry_after
+
+
+def disk_full(error: BaseException) -> OutputError | None:
+    """The clear error for an engine's failure to write because the disk is full, else None.
+
+    DuckDB raises ``IOException: … Could not write file "<warehouse>.tmp/…": No space left on device``
+    when its spill past the memory cap (or a table, or a ``COPY``) does not fit: that is the machine's
+    state, not a bug, and the message says which file and what to do.
+    """
+    text = str(error)
+    if "No space left on device" not in text:
+        return None
+    return OutputError(
+        f"the disk is full: {text.splitlines()[0].strip()}",
+        hint="free space on that disk and run the command again; the engine spills past --memory-limit "
+        "into <warehouse>.tmp beside the warehouse (a higher --memory-limit spills less), and "
+        "`evaluate --out` needs room for its files as well (nothing was stored or replaced)",
+    )

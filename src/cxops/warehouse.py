@@ -277,6 +277,14 @@ class Warehouse:
             limit = self._memory_limit or os.environ.get("CXOPS_MEMORY_LIMIT")
             self.con.raw_sql(f"SET memory_limit='{_memory_text(limit)}'" if limit else "RESET memory_limit")
 
+    def spill(self) -> tuple[Path, int]:
+        """DuckDB's spill directory (``temp_directory``: ``<warehouse>.tmp``) and the bytes its files
+        hold now (``duckdb_temporary_files()``: temporary tables and operators past the memory cap).
+        DuckDB only."""
+        (folder,) = self.con.raw_sql("SELECT current_setting('temp_directory')").fetchone()
+        (size,) = self.con.raw_sql("SELECT coalesce(sum(size), 0) FROM duckdb_temporary_files()").fetchone()
+        return Path(folder), int(size)
+
     def cursor(self):
         """A second connection to this DuckDB database (``duckdb.DuckDBPyConnection``; close it after).
 

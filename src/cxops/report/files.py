@@ -381,7 +381,10 @@ def count_rows(path: Path) -> int | None:
 
 
 def write_manifest(
-    folder: str | Path, extra: Mapping[str, Any] | None = None, rows: Mapping[str, int] | None = None
+    folder: str | Path,
+    extra: Mapping[str, Any] | None = None,
+    rows: Mapping[str, int] | None = None,
+    digests: Mapping[str, str] | None = None,
 ) -> Path:
     """Write ``manifest.json`` listing every file of ``folder`` (recursively) with its size, rows and
     SHA-256.
@@ -394,6 +397,9 @@ def write_manifest(
     rows : mapping, optional
         Rows of files already known (relative path -> rows), e.g. counted by the engine that wrote
         them; the others are counted (:func:`count_rows`).
+    digests : mapping, optional
+        SHA-256 (hex) of files already known (relative path -> digest), e.g. computed by the thread
+        that wrote them; the others are read (:func:`sha256_file`).
 
     Returns
     -------
@@ -402,13 +408,15 @@ def write_manifest(
     """
     folder = Path(folder)
     files = []
+    rows, digests = rows or {}, digests or {}
     for path in sorted(p for p in folder.rglob("*") if p.is_file() and p.name != MANIFEST):
+        name = path.relative_to(folder).as_posix()
         files.append(
             {
-                "path": path.relative_to(folder).as_posix(),
+                "path": name,
                 "bytes": path.stat().st_size,
-                "rows": (rows or {}).get(path.relative_to(folder).as_posix(), None) or count_rows(path),
-                "sha256": sha256_file(path),
+                "rows": rows.get(name, None) or count_rows(path),
+                "sha256": digests.get(name) or sha256_file(path),
             }
         )
     doc = {"manifest_version": 1, **(dict(extra) if extra else {}), "files": files}
@@ -524,14 +532,19 @@ class AtomicFolder:
                 if p.name.startswith(f"{prefix}{self.target.name}-") and p.is_dir():
                     shutil.rmtree(p, ignore_errors=True)
 
-    def commit(self, extra: Mapping[str, Any] | None = None, rows: Mapping[str, int] | None = None) -> Path:
+    def commit(
+        self,
+        extra: Mapping[str, Any] | None = None,
+        rows: Mapping[str, int] | None = None,
+        digests: Mapping[str, str] | None = None,
+    ) -> Path:
         """Write the manifest (see :func:`write_manifest`) and put the folder in place; returns ``target``."""
         import os
         import shutil
         import uuid
 
         try:
-            write_manifest(self.path, extra, rows)
+            write_manifest(self.path, extra, rows, digests)
             _fsync_tree(self.path)
             if not self.target.exists():
                 os.rename(self.path, self.target)

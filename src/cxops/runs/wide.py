@@ -123,6 +123,30 @@ def wide_arrays(rows: pa.Table, k: int) -> tuple[pd.DataFrame, tuple]:
     return sellers, (block("n"), block("d"), block("v"), STATUS_CODES[codes], block("c"))
 
 
+def in_order(rows: pa.Table, columns: list[str]) -> pa.Table:
+    """``rows`` ordered by ``columns`` (ascending, byte order as DuckDB's ``ORDER BY``): returned as they
+    are when already in that order — a slice of a table stored in that order, fetched without an
+    ``ORDER BY`` that would sort it again — else sorted in Arrow (an engine that returns them
+    otherwise).
+
+    Checked pairwise: row i is not after row i + 1 on the first column where they differ."""
+    n = rows.num_rows
+    if n < 2:
+        return rows
+    ordered = None  # pairs known to be in order so far, by an earlier column
+    tied = None  # pairs equal on every column so far
+    for name in columns:
+        a, b = rows[name].slice(0, n - 1), rows[name].slice(1)
+        less = pc.less(a, b)
+        step = less if tied is None else pc.and_(tied, less)
+        ordered = step if ordered is None else pc.or_(ordered, step)
+        equal = pc.equal(a, b)
+        tied = equal if tied is None else pc.and_(tied, equal)
+    if pc.all(pc.or_(ordered, tied)).as_py():
+        return rows
+    return rows.sort_by([(c, "ascending") for c in columns])
+
+
 def _changes(column: pa.ChunkedArray) -> np.ndarray:
     """Row i + 1 differs from row i (length n - 1), compared in Arrow."""
     n = len(column)

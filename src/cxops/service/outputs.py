@@ -12,6 +12,7 @@ CSV conventions are those of :mod:`cxops.report.files` (ISO dates, empty nulls, 
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 import time
@@ -27,7 +28,7 @@ import pandas as pd
 
 from cxops.policy.explain import MARKETPLACE_CRITERION
 from cxops.report.charted import CHART_METRICS, VOLUME_METRIC
-from cxops.report.files import AtomicFolder, dump, to_csv
+from cxops.report.files import AtomicFolder, dump, sha256_file, to_csv
 from cxops.report.html import REPORT_SELLERS, render_report
 from cxops.runs.result import Evaluation
 
@@ -116,11 +117,11 @@ class EvaluationFolder:
     The metrics files are most of an evaluation's output (13.7 GB of CSV at 500,000 sellers) and depend
     only on the run's ``metrics`` table, complete before the lifecycle replay — which runs in Python on
     one core. The job (:func:`cxops.service.evaluation.run_evaluation` with ``outputs=`` this folder)
-    calls :meth:`metrics_ready` then, and DuckDB writes ``metrics.parquet`` and ``metrics.csv`` on a
-    second connection, in a thread, while the replay runs; the job waits for them (:meth:`settle`)
-    before it ends, or stops them if it fails. :meth:`write` writes the other files — and the metrics
-    files too, unless they were written for this very run (a reused run, another engine, or a failed
-    early write: written after the run, as :func:`write_evaluation` does).
+    calls :meth:`metrics_ready` then, and DuckDB writes ``metrics.parquet`` and ``metrics.csv`` (and
+    their checksums) on a second connection, in a thread, while the replay runs; the job waits for them
+    (:meth:`settle`) before it ends, or stops them if it fails. :meth:`write` writes the other files —
+    and the metrics files too, unless they were written for this very run (a reused run, another
+    engine, or a failed early write: written after the run, as :func:`write_evaluation` does).
 
     Parameters
     ----------
@@ -145,6 +146,7 @@ class EvaluationFolder:
         self.folder = AtomicFolder(out)
         self.path = self.folder.path
         self.lang = lang
+        self.room: dict[str, float] = {}  # the disk space checked before the early write (GB)
         self._early: _MetricsFiles | None = None
 
     def __enter__(self) -> EvaluationFolder:
@@ -157,10 +159,15 @@ class EvaluationFolder:
     def metrics_ready(self, wh, run_id: str, table: str, until: date) -> None:
         """Start writing the metrics files of run ``run_id`` from its complete, committed ``metrics``
         table ``table`` (as :func:`metrics_output` with ``until``), in a thread on a second DuckDB
-        connection. Other engines: nothing (the files are written by :meth:`write`)."""
+        connection — when the disk has room for them beside what the run still needs
+        (:func:`room_for_metrics_files`). Otherwise, and on other engines, nothing: :meth:`write` writes
+        them after the run."""
         if wh.engine != "duckdb":
             return
         self.settle(cancel=True)
+        self.room = room_for_metrics_files(wh, table, self.path)
+        if self.room["free_gb"] < self.room["need_gb"]:
+            return
         expr = metrics_output(wh.con.table(table), until)
         self._early = _MetricsFiles(
             run_id, wh, wh.con.compile(expr), wh.con.compile(_csv_expr(expr)), self.path
@@ -172,17 +179,19 @@ class EvaluationFolder:
         Returns
         -------
         dict
-            Seconds the files took (``metrics_files``), when they were written; else empty. A failure
-            to write them is not raised here: :meth:`write` writes them again and reports it.
+            Seconds the files took (``metrics_files``), when they were written, and the disk space
+            checked before (``metrics_files_free_gb``, ``metrics_files_need_gb``). A failure to write
+            them is not raised here: :meth:`write` writes them again and reports it.
         """
+        room = {f"metrics_files_{k}": v for k, v in self.room.items()}
         early = self._early
         if early is None:
-            return {}
+            return room
         early.wait(cancel)
         if early.rows is None:
             self._early = None
-            return {}
-        return {"metrics_files": early.seconds}
+            return room
+        return {**room, "metrics_files": early.seconds}
 
     def write(self, ev: Evaluation, progress: Progress | None = None) -> Path:
         """Write every output of ``ev`` not written yet, the report and the manifest, and put the folder
@@ -196,6 +205,7 @@ class EvaluationFolder:
         steps = 2 * len(FILES) + 1
         done = 0
         rows: dict[str, int] = {}
+        digests = early.digests if early is not None else {}
         path = self.path
         for name in FILES:
             if name == "metrics" and early is not None:
@@ -228,18 +238,45 @@ class EvaluationFolder:
                 "data_fingerprint": ev.run.fingerprint,
             },
             rows,
+            digests,
         )
+
+
+#: Bytes of disk the metrics files take per row of the run's ``metrics`` table: 82–84 of CSV and 1.6–2.6
+#: of Parquet at 50,000 sellers (bench/RESULTS.md), with room.
+METRICS_FILE_BYTES_PER_ROW = 100
+
+
+def room_for_metrics_files(wh, table: str, folder: Path) -> dict[str, float]:
+    """The disk space (GB) free where the metrics files of run table ``table`` are written early
+    (``free_gb``) and what that needs (``need_gb``): the files (:data:`METRICS_FILE_BYTES_PER_ROW` ×
+    the table's rows) and — when DuckDB spills to the same file system — as much again as its spill
+    holds now plus its memory cap. The run's later stages still spill (the lifecycle replay lowers the
+    cap: what was in memory goes to disk; the defective records join the record families again), and
+    a disk that fills then fails the whole run, while files written after the run only need their own
+    room once the run's temporary tables are dropped (at 100 M orders the spill held 15 GB after the
+    facts alone)."""
+    import os
+
+    rows = int(wh.execute(wh.con.table(table).count()))
+    need = rows * METRICS_FILE_BYTES_PER_ROW
+    spill_dir, spilled = wh.spill()
+    probe = spill_dir if spill_dir.exists() else spill_dir.parent
+    if probe.exists() and os.stat(probe).st_dev == os.stat(folder).st_dev:
+        need += spilled + wh.memory_cap()
+    return {"free_gb": round(shutil.disk_usage(folder).free / 1e9, 2), "need_gb": round(need / 1e9, 2)}
 
 
 class _MetricsFiles:
     """``metrics.parquet`` and ``metrics.csv`` written from compiled queries on a thread with its own
-    DuckDB connection (:meth:`cxops.warehouse.Warehouse.cursor`). The CSV on one DuckDB thread — a
-    global setting, restored after — so that its rows stay in order (:func:`_ordered_csv`) and the
-    replay keeps the other core."""
+    DuckDB connection (:meth:`cxops.warehouse.Warehouse.cursor`), then their SHA-256 for the manifest
+    and their flush to disk. The CSV on one DuckDB thread — a global setting, restored after — so that
+    its rows stay in order (:func:`_ordered_csv`) and the replay keeps the other core."""
 
     def __init__(self, run_id: str, wh, parquet_sql: str, csv_sql: str, folder: Path):
         self.run_id = run_id
         self.rows: int | None = None
+        self.digests: dict[str, str] = {}  # file name -> SHA-256, for the manifest
         self.seconds = 0.0
         self._files = (folder / "metrics.parquet", folder / "metrics.csv")
         self._stop = False
@@ -266,6 +303,10 @@ class _MetricsFiles:
             self._threads = None
         if m != n:  # the same query: never expected
             raise RuntimeError(f"metrics.parquet has {n} rows, metrics.csv {m}")
+        for f in self._files:  # the manifest's checksums and the flush to disk, here too
+            self.digests[f.name] = sha256_file(f)
+            with f.open("rb") as fh:
+                os.fsync(fh.fileno())
         self.seconds = round(time.perf_counter() - t0, 3)
         return int(n)
 
