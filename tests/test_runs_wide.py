@@ -7,6 +7,7 @@ from datetime import date, timedelta
 import ibis
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -106,7 +107,7 @@ keys = st.lists(
 @settings(max_examples=200, deadline=None)
 def test_in_order_returns_rows_in_order_and_sorts_only_when_they_are_not(rows):
     """``in_order`` equals DuckDB's ``ORDER BY`` of the rows; rows already in that order come back as
-    they are (the same table: nothing sorted)."""
+    they are (the same table: nothing sorted); a key twice is refused, wherever the two rows are."""
     import duckdb
     import pyarrow as pa
 
@@ -120,6 +121,12 @@ def test_in_order_returns_rows_in_order_and_sorts_only_when_they_are_not(rows):
         }
     )
     expected = duckdb.sql("SELECT * FROM keyed ORDER BY seller_id, marketplace_id, _k").to_arrow_table()
+    if len(set(rows)) < len(rows):
+        with pytest.raises(ValueError, match="seller_id, marketplace_id, _k twice"):
+            in_order(keyed, ORDER)
+        with pytest.raises(ValueError, match="twice"):
+            in_order(expected, ORDER)
+        return
     got = in_order(keyed, ORDER)
     assert got.to_pylist() == expected.to_pylist()
     assert in_order(expected, ORDER) is expected

@@ -673,7 +673,8 @@ class _Job:
                 chunk_hi = min(hi, chunk_lo + timedelta(days=6))
                 part = t.filter((t.as_of >= chunk_lo) & (t.as_of <= chunk_hi))
                 order = ["as_of", *(ORDER if specs else KEYS)]
-                rows, arrays = wide_arrays(self.wh.con.to_pyarrow(part.order_by(order)), len(specs))
+                fetched = in_order(self.wh.con.to_pyarrow(part.order_by(order)), order)  # a key once
+                rows, arrays = wide_arrays(fetched, len(specs))
                 if len(rows):
                     met = daily_admission(policy, prepare_wide(rows, specs, *arrays))
                     out.append(met[met["admission_met"].astype(bool)])
